@@ -1,0 +1,250 @@
+//! The headless command line: run, compare, validate, bench.
+//!
+//! Exit codes: 0 success; 1 the scenario file is invalid (every problem printed with `file:line:col`); 2 any other
+//! error (unreadable file, unknown policy, I/O).
+
+mod bench;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::policy;
+use crate::scenario::{self, LoadError, Scenario};
+use crate::sim::{Scorecard, Simulation};
+
+pub use bench::{BenchConfig, BenchResult, measure as bench_measure, scale_scenario};
+
+#[derive(Parser, Debug)]
+#[command(name = "hirl-scale", version, about = "Hierarchical-RL autoscaling of large Kubernetes clusters: simulate, compare, benchmark.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one policy on a scenario and print its scorecard.
+    Run {
+        scenario: PathBuf,
+        /// hpa, threshold, pid or heuristic.
+        #[arg(long, default_value = "hpa")]
+        policy: String,
+        /// Run seed; defaults to the scenario's own.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Also write the scorecard as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write a per-minute CSV of every domain (ground truth) and the cluster to this file.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
+    /// Run several policies on identical traffic and print their scorecards side by side.
+    Compare {
+        scenario: PathBuf,
+        /// Comma-separated; the first is the reference for differences.
+        #[arg(long, value_delimiter = ',', default_value = "hpa,heuristic")]
+        policies: Vec<String>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write all scorecards as a JSON array to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Check a scenario file and report every problem with its location.
+    Validate { scenario: PathBuf },
+    /// Measure wall seconds per simulated day and peak memory at several cluster sizes.
+    Bench {
+        #[arg(long, default_value = "scenarios/reference-day.ron")]
+        scenario: PathBuf,
+        #[arg(long, default_value = "hpa")]
+        policy: String,
+        /// App-count multipliers to measure (1 = the scenario as written).
+        #[arg(long, value_delimiter = ',', default_value = "0.1,1,10")]
+        scales: Vec<f64>,
+        /// Simulated seconds per measurement (default: one day).
+        #[arg(long, default_value_t = 86_400)]
+        secs: u64,
+        /// Internal: measure one scale in this process and print a JSON line.
+        #[arg(long, hide = true)]
+        child: bool,
+    },
+}
+
+/// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
+pub fn main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        println!();
+        return Ok(ExitCode::SUCCESS);
+    };
+    match command {
+        Command::Run {
+            scenario,
+            policy,
+            seed,
+            json,
+            trace,
+        } => {
+            let Some(s) = load_or_report(&scenario)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let seed = seed.unwrap_or(s.seed);
+            let card = match trace {
+                Some(path) => {
+                    let (card, csv) = run_traced(&s, &policy, seed)?;
+                    scenario::write_atomic(&path, csv.as_bytes())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    card
+                }
+                None => run_policy(&s, &policy, seed, true)?,
+            };
+            print!("{}", report::scorecard_table(&card));
+            if let Some(path) = json {
+                write_json(&path, &card)?;
+            }
+        }
+        Command::Compare {
+            scenario,
+            policies,
+            seed,
+            json,
+        } => {
+            let Some(s) = load_or_report(&scenario)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let seed = seed.unwrap_or(s.seed);
+            let cards = policies
+                .iter()
+                .map(|p| run_policy(&s, p, seed, true))
+                .collect::<Result<Vec<_>>>()?;
+            print!("{}", report::comparison_table(&cards));
+            if let Some(path) = json {
+                write_json(&path, &cards)?;
+            }
+        }
+        Command::Validate { scenario } => {
+            let Some(s) = load_or_report(&scenario)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let apps: u32 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
+            println!(
+                "{}: ok — \"{}\", {} domains, {} apps, {} pools, {} events, {} s",
+                scenario.display(),
+                s.name,
+                s.domains.len(),
+                apps,
+                s.pools.len(),
+                s.events.len(),
+                s.duration_secs
+            );
+        }
+        Command::Bench {
+            scenario,
+            policy,
+            scales,
+            secs,
+            child,
+        } => {
+            let Some(s) = load_or_report(&scenario)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let cfg = BenchConfig { policy, secs };
+            if child {
+                let scale = scales.first().copied().unwrap_or(1.0);
+                println!("{}", serde_json::to_string(&bench::measure(&s, scale, &cfg)?)?);
+            } else {
+                let results = bench::run_in_children(&scenario, &scales, &cfg)?;
+                print!("{}", bench::table(&results));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.
+pub fn load_or_report(path: &Path) -> Result<Option<Scenario>> {
+    match scenario::load_file(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(LoadError::Invalid(e)) => {
+            eprint!("{e}");
+            Ok(None)
+        }
+        Err(e @ LoadError::Io { .. }) => Err(e.into()),
+    }
+}
+
+/// Runs one baseline policy over the whole scenario and returns its scorecard. Shows a progress bar on a terminal
+/// for runs longer than a simulated hour.
+pub fn run_policy(s: &Scenario, policy_name: &str, seed: u64, show_progress: bool) -> Result<Scorecard> {
+    let mut sim = Simulation::new(s, seed);
+    let mut policy = policy::baseline(policy_name, sim.layout())?;
+    let bar = (show_progress && s.duration_secs > 3600).then(|| {
+        let bar = indicatif::ProgressBar::new(s.duration_secs / 3600);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} simulated h {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(policy_name.to_string());
+        bar
+    });
+    policy::run_until(&mut sim, policy.as_mut(), s.duration_secs, |t| {
+        if let Some(b) = &bar {
+            b.set_position(t / 3600);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(sim.scorecard(policy_name))
+}
+
+/// Runs a policy and records one CSV row per simulated minute: per domain rps, p99, error ratio, ready, starting and
+/// pending pods, CPU utilisation; then cluster nodes, booting and queued nodes.
+pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64) -> Result<(Scorecard, String)> {
+    use std::fmt::Write;
+    let mut sim = Simulation::new(s, seed);
+    let mut policy = policy::baseline(policy_name, sim.layout())?;
+    let mut csv = String::from("t_secs");
+    for d in &sim.layout().domains {
+        for col in ["rps", "p99_ms", "error_ratio", "ready", "starting", "pending", "cpu_util"] {
+            let _ = write!(csv, ",{}_{col}", d.id);
+        }
+    }
+    csv.push_str(",nodes,booting_nodes,queued_nodes\n");
+    let n_pools = sim.layout().pools.len();
+    while sim.now_secs() < s.duration_secs {
+        let next = (sim.now_secs() + 60).min(s.duration_secs);
+        policy::run_until(&mut sim, policy.as_mut(), next, |_| {});
+        let _ = write!(csv, "{}", sim.now_secs());
+        for d in sim.domain_truth() {
+            let _ = write!(
+                csv,
+                ",{:.0},{:.1},{:.5},{},{},{},{:.3}",
+                d.rps, d.p99_latency_ms, d.error_ratio, d.ready_pods, d.starting_pods, d.pending_pods, d.cpu_utilization
+            );
+        }
+        let obs = sim.observe();
+        let pools: Vec<_> = (0..n_pools).map(|p| obs.pool(crate::sim::PoolId(p as u8))).collect();
+        let _ = writeln!(
+            csv,
+            ",{},{},{}",
+            pools.iter().map(|p| p.nodes).sum::<u32>(),
+            pools.iter().map(|p| p.booting_nodes).sum::<u32>(),
+            pools.iter().map(|p| p.queued_nodes).sum::<u32>()
+        );
+    }
+    Ok((sim.scorecard(policy_name), csv))
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    scenario::write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}

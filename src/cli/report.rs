@@ -1,0 +1,177 @@
+//! Plain-text tables for scorecards.
+
+use std::fmt::Write;
+
+use crate::sim::Scorecard;
+use crate::sim::scorecard::{ClusterScore, DomainScore};
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |x| format!("{x:.0}"))
+}
+
+/// One run: a row per domain, then the cluster summary.
+pub fn scorecard_table(card: &Scorecard) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "scenario: {}   policy: {}   seed: {}   simulated: {:.1} h",
+        card.scenario,
+        card.policy,
+        card.seed,
+        card.simulated_secs as f64 / 3600.0
+    );
+    let _ = writeln!(
+        s,
+        "{:<10} {:>3} {:>9} {:>8} {:>7} {:>8} {:>11} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "domain",
+        "pri",
+        "breach_m",
+        "cascade",
+        "inv_m",
+        "pend_pm",
+        "peak_pend",
+        "p99_peak",
+        "SLO_ms",
+        "err_%",
+        "scaleout_s",
+        "act/apph"
+    );
+    for d in &card.domains {
+        let _ = writeln!(
+            s,
+            "{:<10} {:>3} {:>9.1} {:>8} {:>7.1} {:>8.0} {:>11} {:>9.0} {:>9.0} {:>9.3} {:>10} {:>8.2}",
+            d.domain,
+            d.priority,
+            d.slo_breach_minutes,
+            d.cascade_events,
+            d.priority_inversion_minutes,
+            d.pending_pod_minutes,
+            d.peak_pending_pods,
+            d.peak_p99_latency_ms,
+            d.slo_p99_latency_ms,
+            d.error_ratio * 100.0,
+            opt(d.max_time_to_scale_out_secs),
+            d.scaling_actions_per_app_hour
+        );
+    }
+    let c = &card.cluster;
+    let _ = writeln!(
+        s,
+        "cluster: breach {:.1} min (P0+P1 {:.1}), cascades {}, inversion {:.1} min (P0 {:.1}), pending {:.0} pod-min (peak {})",
+        c.slo_breach_minutes,
+        c.p0_p1_slo_breach_minutes,
+        c.cascade_events,
+        c.priority_inversion_minutes,
+        c.p0_priority_inversion_minutes,
+        c.pending_pod_minutes,
+        c.peak_pending_pods
+    );
+    let _ = writeln!(
+        s,
+        "nodes: peak {} (pods peak {}), provisioned {}, removed {}, churn {}, provisioner queue peak {} nodes / {} calls, node wait mean {} s max {} s",
+        c.peak_nodes,
+        c.peak_pods,
+        c.nodes_provisioned,
+        c.nodes_removed,
+        c.node_churn_nodes,
+        c.peak_provisioner_queue_nodes,
+        c.peak_provisioner_queue_requests,
+        opt(c.mean_node_provision_secs),
+        opt(c.max_node_provision_secs)
+    );
+    let _ = writeln!(
+        s,
+        "cost: {:.0} node-h = ${:.0}; CPU allocated {:.0} cores vs used {:.0} (over-provisioning ×{:.2}); scale-out after spikes mean {} s max {} s; {:.2} scaling actions per app-hour",
+        c.node_hours,
+        c.cost_dollars,
+        c.mean_allocated_cpu_cores,
+        c.mean_used_cpu_cores,
+        c.over_provisioning_ratio,
+        opt(c.mean_time_to_scale_out_secs),
+        opt(c.max_time_to_scale_out_secs),
+        c.scaling_actions_per_app_hour
+    );
+    s
+}
+
+/// A metric shown in comparisons: label, getter, and whether lower is better.
+type Metric = (&'static str, fn(&ClusterScore) -> f64);
+
+const CLUSTER_METRICS: &[Metric] = &[
+    ("SLO breach minutes", |c| c.slo_breach_minutes),
+    ("  of which P0+P1", |c| c.p0_p1_slo_breach_minutes),
+    ("cascade events", |c| f64::from(c.cascade_events)),
+    ("priority inversion min", |c| c.priority_inversion_minutes),
+    ("  of which P0", |c| c.p0_priority_inversion_minutes),
+    ("pending pod-minutes", |c| c.pending_pod_minutes),
+    ("peak pending pods", |c| f64::from(c.peak_pending_pods)),
+    ("peak provisioner queue", |c| f64::from(c.peak_provisioner_queue_nodes)),
+    ("max node wait s", |c| c.max_node_provision_secs.unwrap_or(0.0)),
+    ("nodes provisioned", |c| f64::from(c.nodes_provisioned)),
+    ("node churn", |c| f64::from(c.node_churn_nodes)),
+    ("max scale-out s", |c| c.max_time_to_scale_out_secs.unwrap_or(0.0)),
+    ("actions / app-hour", |c| c.scaling_actions_per_app_hour),
+    ("node-hours", |c| c.node_hours),
+    ("cost $", |c| c.cost_dollars),
+    ("over-provisioning ×", |c| c.over_provisioning_ratio),
+];
+
+fn change(reference: f64, value: f64) -> String {
+    if reference == value {
+        "=".to_string()
+    } else if reference.abs() < 1e-9 {
+        format!("+{value:.1}")
+    } else {
+        format!("{:+.0}%", (value / reference - 1.0) * 100.0)
+    }
+}
+
+/// Several runs on identical traffic: cluster metrics side by side with the change against the first, then breach
+/// minutes per domain.
+pub fn comparison_table(cards: &[Scorecard]) -> String {
+    let mut s = String::new();
+    let Some(first) = cards.first() else {
+        return s;
+    };
+    let _ = writeln!(
+        s,
+        "scenario: {}   seed: {}   simulated: {:.1} h   (Δ against {})",
+        first.scenario,
+        first.seed,
+        first.simulated_secs as f64 / 3600.0,
+        first.policy
+    );
+    let _ = write!(s, "{:<24}", "metric");
+    for c in cards {
+        let _ = write!(s, " {:>12}", c.policy);
+        if !std::ptr::eq(c, first) {
+            let _ = write!(s, " {:>7}", "Δ");
+        }
+    }
+    s.push('\n');
+    for (label, get) in CLUSTER_METRICS {
+        let reference = get(&first.cluster);
+        let _ = write!(s, "{label:<24}");
+        for c in cards {
+            let v = get(&c.cluster);
+            let _ = write!(s, " {v:>12.1}");
+            if !std::ptr::eq(c, first) {
+                let _ = write!(s, " {:>7}", change(reference, v));
+            }
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "SLO breach minutes per domain:");
+    for (i, d) in first.domains.iter().enumerate() {
+        let _ = write!(s, "  {:<22}", format!("{} ({})", d.domain, d.priority));
+        for c in cards {
+            let v = c.domains.get(i).map_or(0.0, |x: &DomainScore| x.slo_breach_minutes);
+            let _ = write!(s, " {v:>12.1}");
+            if !std::ptr::eq(c, first) {
+                let _ = write!(s, " {:>7}", change(d.slo_breach_minutes, v));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}

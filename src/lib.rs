@@ -1,0 +1,14 @@
+//! HiRL-Scale: a deterministic full-scale simulator of a shared Kubernetes cluster, Kubernetes-faithful autoscaling
+//! baselines, and (in later layers) the hierarchical RL autoscaler that competes with them.
+//!
+//! Layers, each depending only on those below it (DESIGN §3):
+//! - [`cli`]: the headless command line.
+//! - [`policy`]: the `Autoscaler` trait and the baselines (HPA v2, cluster autoscaler, threshold, PID, tuned heuristic).
+//! - [`sim`]: the deterministic cluster core. [`scenario`]: RON scenario files, validation, save/load.
+//!
+//! `sim` and `scenario` know nothing of any UI or neural-network crate.
+
+pub mod cli;
+pub mod policy;
+pub mod scenario;
+pub mod sim;

@@ -1,0 +1,352 @@
+//! Semantic checks of a parsed scenario. Each problem names the value path it is about, so the loader can point at
+//! `file:line:col`. All problems are collected; none stops the search for the others.
+
+use super::*;
+
+/// One semantic problem: the value path (`domains[1].tiers[0].hpa.minReplicas`) and what is wrong there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+/// Most pools a scenario may have (the simulator keeps per-pool counters per app in a fixed array).
+pub const MAX_POOLS: usize = 8;
+/// Longest scenario: four weeks.
+pub const MAX_DURATION_SECS: u64 = 28 * 86_400;
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn finite_in(&mut self, path: String, value: f64, lo: f64, hi: f64, what: &str) {
+        if !value.is_finite() || value < lo || value > hi {
+            self.fail(path, format!("{what} must be in [{lo}, {hi}], got {value}"));
+        }
+    }
+
+    fn positive(&mut self, path: String, value: f64, what: &str) {
+        if !value.is_finite() || value <= 0.0 {
+            self.fail(path, format!("{what} must be a positive number, got {value}"));
+        }
+    }
+}
+
+/// Checks everything the type system cannot. Returns an empty list for a valid scenario.
+pub fn validate(s: &Scenario) -> Vec<Problem> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    if s.version != SCENARIO_VERSION {
+        c.fail(
+            "version",
+            format!(
+                "unsupported scenario version {}; this build reads version {SCENARIO_VERSION}",
+                s.version
+            ),
+        );
+    }
+    if s.duration_secs == 0 || s.duration_secs % 5 != 0 || s.duration_secs > MAX_DURATION_SECS {
+        c.fail(
+            "duration_secs",
+            format!(
+                "must be a positive multiple of the 5 s tick, at most {MAX_DURATION_SECS}; got {}",
+                s.duration_secs
+            ),
+        );
+    }
+    if s.start.weekday > 6 {
+        c.fail("start.weekday", "weekday must be 0 (Monday) to 6 (Sunday)");
+    }
+    if s.start.hour > 23 {
+        c.fail("start.hour", "hour must be 0 to 23");
+    }
+
+    let domain_ids: Vec<&str> = s.domains.iter().map(|d| d.id.as_str()).collect();
+    let pool_names: Vec<&str> = s.pools.iter().map(|p| p.name.as_str()).collect();
+    if s.domains.is_empty() {
+        c.fail("domains", "a scenario needs at least one domain");
+    }
+    if s.pools.is_empty() {
+        c.fail("pools", "a scenario needs at least one node pool");
+    }
+    if s.pools.len() > MAX_POOLS {
+        c.fail("pools", format!("at most {MAX_POOLS} node pools are supported, got {}", s.pools.len()));
+    }
+    check_unique(&mut c, "domains", "id", &domain_ids);
+    check_unique(&mut c, "pools", "name", &pool_names);
+
+    for (i, d) in s.domains.iter().enumerate() {
+        check_domain(&mut c, &format!("domains[{i}]"), d, &domain_ids);
+        if !s.pools.iter().any(|p| p.domains.iter().any(|x| x == &d.id)) {
+            c.fail(format!("domains[{i}].id"), format!("domain \"{}\" may not use any node pool", d.id));
+        }
+    }
+    check_call_cycles(&mut c, s);
+
+    for (i, p) in s.pools.iter().enumerate() {
+        let path = format!("pools[{i}]");
+        if p.node_cpu_millicores == 0 {
+            c.fail(format!("{path}.node_cpu_millicores"), "must be positive");
+        }
+        if p.node_memory_mib == 0 {
+            c.fail(format!("{path}.node_memory_mib"), "must be positive");
+        }
+        c.finite_in(format!("{path}.price_per_node_hour"), p.price_per_node_hour, 0.0, 1000.0, "price");
+        if p.min_nodes > p.max_nodes {
+            c.fail(
+                format!("{path}.min_nodes"),
+                format!("min_nodes ({}) is greater than max_nodes ({})", p.min_nodes, p.max_nodes),
+            );
+        }
+        if p.max_nodes == 0 {
+            c.fail(format!("{path}.max_nodes"), "must be at least 1");
+        }
+        if let Some(n) = p.initial_nodes
+            && (n < p.min_nodes || n > p.max_nodes)
+        {
+            c.fail(
+                format!("{path}.initial_nodes"),
+                format!("{n} is outside [min_nodes {}, max_nodes {}]", p.min_nodes, p.max_nodes),
+            );
+        }
+        if p.domains.is_empty() {
+            c.fail(format!("{path}.domains"), "a pool must admit at least one domain");
+        }
+        for (j, d) in p.domains.iter().enumerate() {
+            if !domain_ids.contains(&d.as_str()) {
+                c.fail(format!("{path}.domains[{j}]"), unknown("domain", d, &domain_ids));
+            }
+        }
+    }
+
+    let pr = &s.provisioner;
+    if pr.api_calls_per_min == 0 {
+        c.fail("provisioner.api_calls_per_min", "must be at least 1");
+    }
+    if pr.max_concurrent_nodes == 0 {
+        c.fail("provisioner.max_concurrent_nodes", "must be at least 1");
+    }
+    if pr.node_boot_secs.0 > pr.node_boot_secs.1 {
+        c.fail("provisioner.node_boot_secs", "range is inverted (first value above the second)");
+    }
+    c.finite_in(
+        "provisioner.allocatable_fraction".into(),
+        pr.allocatable_fraction,
+        0.1,
+        1.0,
+        "allocatable fraction",
+    );
+
+    for (i, e) in s.events.iter().enumerate() {
+        check_event(&mut c, &format!("events[{i}]"), e, s, &domain_ids, &pool_names);
+    }
+    c.problems
+}
+
+fn check_unique(c: &mut Checker, list: &str, field: &str, names: &[&str]) {
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            c.fail(format!("{list}[{i}].{field}"), "must not be empty");
+        } else if names[..i].contains(n) {
+            c.fail(format!("{list}[{i}].{field}"), format!("duplicate {field} \"{n}\""));
+        }
+    }
+}
+
+fn unknown(kind: &str, name: &str, known: &[&str]) -> String {
+    format!("unknown {kind} \"{name}\" (known: {})", known.join(", "))
+}
+
+fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]) {
+    c.finite_in(format!("{path}.priority_weight"), d.priority_weight, 0.0, 10.0, "priority weight");
+    c.positive(format!("{path}.slo.p99_latency_ms"), d.slo.p99_latency_ms, "p99 SLO");
+    c.finite_in(format!("{path}.slo.error_budget_ratio"), d.slo.error_budget_ratio, 1e-6, 0.5, "error budget");
+    c.positive(format!("{path}.slo.timeout_ms"), d.slo.timeout_ms, "timeout");
+    let t = &d.traffic;
+    c.finite_in(format!("{path}.traffic.base_rps"), t.base_rps, 0.0, 1e9, "base rate");
+    c.finite_in(format!("{path}.traffic.daily_amplitude"), t.daily_amplitude, 0.0, 0.95, "daily amplitude");
+    c.finite_in(format!("{path}.traffic.peak_hour"), t.peak_hour, 0.0, 24.0, "peak hour");
+    c.finite_in(format!("{path}.traffic.weekend_factor"), t.weekend_factor, 0.0, 10.0, "weekend factor");
+    c.finite_in(format!("{path}.traffic.noise_sigma"), t.noise_sigma, 0.0, 0.5, "noise σ");
+    c.finite_in(format!("{path}.traffic.app_noise_sigma"), t.app_noise_sigma, 0.0, 0.5, "app noise σ");
+    c.finite_in(format!("{path}.traffic.app_share_sigma"), t.app_share_sigma, 0.0, 3.0, "app share σ");
+    c.positive(format!("{path}.traffic.noise_corr_secs"), t.noise_corr_secs, "noise correlation time");
+
+    for (j, call) in d.calls.iter().enumerate() {
+        if !domain_ids.contains(&call.to.as_str()) {
+            c.fail(format!("{path}.calls[{j}].to"), unknown("domain", &call.to, domain_ids));
+        } else if call.to == d.id {
+            c.fail(format!("{path}.calls[{j}].to"), "a domain cannot call itself inline");
+        }
+        c.finite_in(format!("{path}.calls[{j}].ratio"), call.ratio, 0.0, 100.0, "call ratio");
+    }
+
+    if d.tiers.is_empty() {
+        c.fail(format!("{path}.tiers"), "a domain needs at least one tier");
+    }
+    let share_sum: f64 = d.tiers.iter().map(|t| t.traffic_share).sum();
+    if !d.tiers.is_empty() && (share_sum - 1.0).abs() > 1e-6 {
+        c.fail(
+            format!("{path}.tiers"),
+            format!("tier traffic_share values must sum to 1, they sum to {share_sum:.6}"),
+        );
+    }
+    for (j, t) in d.tiers.iter().enumerate() {
+        check_tier(c, &format!("{path}.tiers[{j}]"), t);
+    }
+}
+
+fn check_tier(c: &mut Checker, path: &str, t: &TierSpec) {
+    if t.apps == 0 {
+        c.fail(format!("{path}.apps"), "a tier needs at least one app");
+    }
+    c.finite_in(format!("{path}.traffic_share"), t.traffic_share, 0.0, 1.0, "traffic share");
+    c.positive(format!("{path}.service_time_ms"), t.service_time_ms, "service time");
+    if t.concurrency_per_pod == 0 {
+        c.fail(format!("{path}.concurrency_per_pod"), "must be at least 1");
+    }
+    if t.cpu_request_millicores == 0 {
+        c.fail(format!("{path}.cpu_request_millicores"), "must be positive");
+    }
+    if t.memory_request_mib == 0 {
+        c.fail(format!("{path}.memory_request_mib"), "must be positive");
+    }
+    c.positive(format!("{path}.base_p99_latency_ms"), t.base_p99_latency_ms, "base p99 latency");
+    if t.cold_start_secs.0 > t.cold_start_secs.1 {
+        c.fail(format!("{path}.cold_start_secs"), "range is inverted (first value above the second)");
+    }
+    for p in t.hpa.validate() {
+        c.fail(format!("{path}.hpa.{}", p.field), p.message);
+    }
+    for (k, m) in t.hpa.metrics.iter().enumerate() {
+        if let MetricTarget::PodsAverageValue { metric, .. } = m
+            && metric != "requests_per_second"
+        {
+            c.fail(
+                format!("{path}.hpa.metrics[{k}].metric"),
+                format!("unknown pods metric \"{metric}\" (the simulator provides: requests_per_second)"),
+            );
+        }
+    }
+}
+
+fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains: &[&str], pools: &[&str]) {
+    let domain_ok = |c: &mut Checker, d: &str| {
+        if !domains.contains(&d) {
+            c.fail(format!("{path}.domain"), unknown("domain", d, domains));
+        }
+    };
+    match e {
+        EventSpec::FlashSale {
+            domain,
+            ramp_secs,
+            multiplier,
+            duration_secs,
+            ..
+        }
+        | EventSpec::Spike {
+            domain,
+            ramp_secs,
+            multiplier,
+            duration_secs,
+            ..
+        } => {
+            domain_ok(c, domain);
+            c.finite_in(format!("{path}.multiplier"), *multiplier, 0.0, 100.0, "multiplier");
+            if *duration_secs == 0 {
+                c.fail(format!("{path}.duration_secs"), "must be positive");
+            }
+            if ramp_secs.saturating_mul(2) > *duration_secs {
+                c.fail(
+                    format!("{path}.ramp_secs"),
+                    format!("ramp up and down (2 × {ramp_secs} s) must fit in duration_secs ({duration_secs})"),
+                );
+            }
+        }
+        EventSpec::BatchJob {
+            domain,
+            pods,
+            cpu_request_millicores,
+            memory_request_mib,
+            duration_secs,
+            ..
+        } => {
+            domain_ok(c, domain);
+            if *pods == 0 {
+                c.fail(format!("{path}.pods"), "must be at least 1");
+            }
+            if *cpu_request_millicores == 0 || *memory_request_mib == 0 {
+                c.fail(format!("{path}.cpu_request_millicores"), "requests must be positive");
+            }
+            if *duration_secs == 0 {
+                c.fail(format!("{path}.duration_secs"), "must be positive");
+            }
+        }
+        EventSpec::ProvisionerSlowdown { factor, .. } => {
+            c.finite_in(format!("{path}.factor"), *factor, 1.0, 100.0, "slowdown factor");
+        }
+        EventSpec::NodePoolLoss { pool, .. } => {
+            if !pools.contains(&pool.as_str()) {
+                c.fail(format!("{path}.pool"), unknown("pool", pool, pools));
+            }
+        }
+    }
+    if e.start_secs() >= s.duration_secs {
+        let field = match e {
+            EventSpec::NodePoolLoss { .. } => "at_secs",
+            _ => "start_secs",
+        };
+        c.fail(
+            format!("{path}.{field}"),
+            format!("starts at {} s, after the run ends ({} s)", e.start_secs(), s.duration_secs),
+        );
+    }
+}
+
+/// Inline calls must form a DAG: latency adds up along calls, so a cycle has no meaning.
+fn check_call_cycles(c: &mut Checker, s: &Scenario) {
+    let n = s.domains.len();
+    let index = |id: &str| s.domains.iter().position(|d| d.id == id);
+    // Kahn's algorithm over known edges; whatever is left over sits on a cycle.
+    let mut indegree = vec![0usize; n];
+    for d in &s.domains {
+        for call in &d.calls {
+            if let Some(j) = index(&call.to)
+                && call.to != d.id
+            {
+                indegree[j] += 1;
+            }
+        }
+    }
+    let mut queue: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(i) = queue.pop() {
+        seen += 1;
+        for call in &s.domains[i].calls {
+            if let Some(j) = index(&call.to)
+                && j != i
+            {
+                indegree[j] -= 1;
+                if indegree[j] == 0 {
+                    queue.push(j);
+                }
+            }
+        }
+    }
+    if seen < n {
+        for (i, d) in s.domains.iter().enumerate() {
+            if indegree[i] > 0 {
+                c.fail(format!("domains[{i}].calls"), format!("inline calls of \"{}\" form a cycle", d.id));
+            }
+        }
+    }
+}
