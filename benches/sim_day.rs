@@ -3,10 +3,7 @@
 fn main() -> anyhow::Result<()> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-day.ron");
     let scenario = hirl_scale::scenario::load_file(&path)?;
-    let cfg = hirl_scale::cli::BenchConfig {
-        policy: "hpa".to_string(),
-        secs: 86_400,
-    };
+    let cfg = hirl_scale::cli::BenchConfig { policy: "hpa".to_string(), secs: 86_400 };
     let r = hirl_scale::cli::bench_measure(&scenario, 1.0, &cfg)?;
     println!(
         "reference-day under hpa: {} apps, peak {} pods, {:.2} wall s per simulated day, peak RSS {:?} MiB",

@@ -19,7 +19,11 @@ use crate::sim::{Scorecard, Simulation};
 pub use bench::{BenchConfig, BenchResult, measure as bench_measure, scale_scenario};
 
 #[derive(Parser, Debug)]
-#[command(name = "hirl-scale", version, about = "Hierarchical-RL autoscaling of large Kubernetes clusters: simulate, compare, benchmark.")]
+#[command(
+    name = "hirl-scale",
+    version,
+    about = "Hierarchical-RL autoscaling of large Kubernetes clusters: simulate, compare, benchmark."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -85,13 +89,7 @@ pub fn main() -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     match command {
-        Command::Run {
-            scenario,
-            policy,
-            seed,
-            json,
-            trace,
-        } => {
+        Command::Run { scenario, policy, seed, json, trace } => {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -110,20 +108,12 @@ pub fn main() -> Result<ExitCode> {
                 write_json(&path, &card)?;
             }
         }
-        Command::Compare {
-            scenario,
-            policies,
-            seed,
-            json,
-        } => {
+        Command::Compare { scenario, policies, seed, json } => {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             let seed = seed.unwrap_or(s.seed);
-            let cards = policies
-                .iter()
-                .map(|p| run_policy(&s, p, seed, true))
-                .collect::<Result<Vec<_>>>()?;
+            let cards = policies.iter().map(|p| run_policy(&s, p, seed, true)).collect::<Result<Vec<_>>>()?;
             print!("{}", report::comparison_table(&cards));
             if let Some(path) = json {
                 write_json(&path, &cards)?;
@@ -145,13 +135,7 @@ pub fn main() -> Result<ExitCode> {
                 s.duration_secs
             );
         }
-        Command::Bench {
-            scenario,
-            policy,
-            scales,
-            secs,
-            child,
-        } => {
+        Command::Bench { scenario, policy, scales, secs, child } => {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -227,8 +211,14 @@ pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64) -> Result<(Scoreca
         for d in sim.domain_truth() {
             let _ = write!(
                 csv,
-                ",{:.0},{:.1},{:.5},{},{},{},{:.3}",
-                d.rps, d.p99_latency_ms, d.error_ratio, d.ready_pods, d.starting_pods, d.pending_pods, d.cpu_utilization
+                ",{:.0},{:.1},{:.5},{},{},{},{}",
+                d.rps,
+                d.p99_latency_ms,
+                d.error_ratio,
+                d.ready_pods,
+                d.starting_pods,
+                d.pending_pods,
+                d.cpu_utilization.map_or_else(String::new, |u| format!("{u:.3}"))
             );
         }
         let obs = sim.observe();

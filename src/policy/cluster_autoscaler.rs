@@ -18,7 +18,9 @@ use super::Autoscaler;
 pub enum ScaleUpMode {
     PerWorkload,
     /// Fractional headroom added to each batched request (0.1 = 10%).
-    Batched { headroom: f64 },
+    Batched {
+        headroom: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -33,11 +35,7 @@ pub struct ClusterAutoscalerConfig {
 
 impl Default for ClusterAutoscalerConfig {
     fn default() -> Self {
-        Self {
-            scan_interval_secs: 10,
-            scale_down_unneeded_secs: 600,
-            mode: ScaleUpMode::PerWorkload,
-        }
+        Self { scan_interval_secs: 10, scale_down_unneeded_secs: 600, mode: ScaleUpMode::PerWorkload }
     }
 }
 
@@ -65,18 +63,12 @@ impl ClusterAutoscaler {
         let n_pools = layout.pools.len();
         let views: Vec<_> = (0..n_pools).map(|p| obs.pool(PoolId(p as u8))).collect();
         // Room the nodes already on their way will offer, and how far each pool may still grow.
-        let mut upcoming_cpu: Vec<u64> = views
-            .iter()
-            .map(|v| u64::from(v.booting_nodes + v.queued_nodes) * v.node_cpu_millicores)
-            .collect();
-        let mut upcoming_mem: Vec<u64> = views
-            .iter()
-            .map(|v| u64::from(v.booting_nodes + v.queued_nodes) * v.node_memory_mib)
-            .collect();
-        let mut growth: Vec<u32> = views
-            .iter()
-            .map(|v| v.max_nodes.saturating_sub(v.nodes + v.booting_nodes + v.queued_nodes))
-            .collect();
+        let mut upcoming_cpu: Vec<u64> =
+            views.iter().map(|v| u64::from(v.booting_nodes + v.queued_nodes) * v.node_cpu_millicores).collect();
+        let mut upcoming_mem: Vec<u64> =
+            views.iter().map(|v| u64::from(v.booting_nodes + v.queued_nodes) * v.node_memory_mib).collect();
+        let mut growth: Vec<u32> =
+            views.iter().map(|v| v.max_nodes.saturating_sub(v.nodes + v.booting_nodes + v.queued_nodes)).collect();
         let mut batched_cpu = vec![0u64; n_pools];
         let mut batched_mem = vec![0u64; n_pools];
 
@@ -184,7 +176,7 @@ impl Autoscaler for ClusterAutoscaler {
     }
 
     fn decide(&mut self, obs: &Observation<'_>, out: &mut Actions) {
-        if obs.now_secs() % self.cfg.scan_interval_secs != 0 {
+        if !obs.now_secs().is_multiple_of(self.cfg.scan_interval_secs) {
             return;
         }
         self.scale_up(obs, out);

@@ -15,7 +15,8 @@ use crate::sim::{Actions, AppId, CohortPhase, CohortView, Layout, Observation};
 
 use super::Autoscaler;
 use super::hpa::{
-    HpaController, HpaControllerConfig, MetricInput, MetricSample, MetricTarget, PodCohort, PodPhase,
+    HpaController, HpaControllerConfig, MetricInput, MetricOutcome, MetricSample, MetricTarget, PodCohort, PodPhase,
+    SyncOutcome,
 };
 
 /// Offset between simulation time and HPA time, seconds.
@@ -43,6 +44,7 @@ pub struct HpaFleet {
     views: Vec<CohortView>,
     cohorts: Vec<PodCohort>,
     inputs: Vec<MetricInput>,
+    outcomes: Vec<MetricOutcome>,
 }
 
 impl HpaFleet {
@@ -59,6 +61,7 @@ impl HpaFleet {
             views: Vec::new(),
             cohorts: Vec::new(),
             inputs: Vec::new(),
+            outcomes: Vec::new(),
         }
     }
 
@@ -67,8 +70,8 @@ impl HpaFleet {
         self.controllers.get_mut(app.0 as usize)
     }
 
-    /// One sync of one app's HPA; returns the replica count it sets.
-    pub fn sync_app(&mut self, obs: &Observation<'_>, app: AppId) -> u32 {
+    /// One sync of one app's HPA. The per-metric outcomes stay in [`Self::last_metric_outcomes`].
+    pub fn sync_app(&mut self, obs: &Observation<'_>, app: AppId) -> SyncOutcome {
         let i = app.0 as usize;
         let info = obs.layout().app(app);
         let view = obs.app(app);
@@ -76,15 +79,14 @@ impl HpaFleet {
         let now = obs.now_secs() + HPA_EPOCH_SECS;
         let sample_ts = obs.cpu_sample_secs() + HPA_EPOCH_SECS;
         let ready_now = view.ready_pods.max(1) as f32;
-        let cpu = if view.cpu_utilization.is_nan() { 0.0 } else { view.cpu_utilization };
+        let cpu = view.cpu_utilization.unwrap_or(0.0);
         let controller = &mut self.controllers[i];
         self.inputs.clear();
         for target in &controller.spec().metrics {
             let (value_per_pod, request) = match target {
-                MetricTarget::CpuUtilization { .. } => (
-                    f64::from(cpu) * f64::from(info.cpu_request_millicores),
-                    f64::from(info.cpu_request_millicores),
-                ),
+                MetricTarget::CpuUtilization { .. } => {
+                    (f64::from(cpu) * f64::from(info.cpu_request_millicores), f64::from(info.cpu_request_millicores))
+                }
                 MetricTarget::MemoryUtilization { .. } => (
                     f64::from(info.memory_request_mib) * (0.5 + 0.3 * f64::from(cpu)),
                     f64::from(info.memory_request_mib),
@@ -101,13 +103,12 @@ impl HpaFleet {
                     CohortPhase::Terminating => (PodPhase::Running, true, true),
                 };
                 // A pod has a sample once it was running when the metrics pipeline last scraped.
-                let metric = (phase == PodPhase::Running && ready_at.is_some_and(|r| r <= sample_ts)).then_some(
-                    MetricSample {
+                let metric =
+                    (phase == PodPhase::Running && ready_at.is_some_and(|r| r <= sample_ts)).then_some(MetricSample {
                         value_per_pod,
                         timestamp_secs: sample_ts,
                         window_secs: METRIC_WINDOW_SECS,
-                    },
-                );
+                    });
                 self.cohorts.push(PodCohort {
                     count: v.count,
                     phase,
@@ -118,10 +119,14 @@ impl HpaFleet {
                     metric,
                 });
             }
-            self.inputs
-                .push(MetricInput::from_cohorts(target, &self.cohorts, request, now, &self.cfg));
+            self.inputs.push(MetricInput::from_cohorts(target, &self.cohorts, request, now, &self.cfg));
         }
-        controller.reconcile(now, view.desired_replicas, &self.inputs).desired_replicas
+        controller.sync(now, view.desired_replicas, &self.inputs, &mut self.outcomes)
+    }
+
+    /// Per-metric outcomes of the last [`Self::sync_app`].
+    pub fn last_metric_outcomes(&self) -> &[MetricOutcome] {
+        &self.outcomes
     }
 }
 
@@ -131,13 +136,14 @@ impl Autoscaler for HpaFleet {
     }
 
     fn decide(&mut self, obs: &Observation<'_>, out: &mut Actions) {
-        if obs.now_secs() % self.period_secs != 0 {
+        if !obs.now_secs().is_multiple_of(self.period_secs) {
             return;
         }
         for i in 0..self.controllers.len() {
             let app = AppId(i as u32);
-            let desired = self.sync_app(obs, app);
-            if desired != obs.app(app).desired_replicas {
+            let current = obs.app_desired_replicas(app);
+            let desired = self.sync_app(obs, app).desired_replicas;
+            if desired != current {
                 out.replicas.push((app, desired));
             }
         }

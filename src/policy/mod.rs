@@ -47,10 +47,7 @@ pub struct Stack {
 
 impl Stack {
     pub fn new(name: impl Into<String>, parts: Vec<Box<dyn Autoscaler>>) -> Self {
-        Self {
-            name: name.into(),
-            parts,
-        }
+        Self { name: name.into(), parts }
     }
 }
 
@@ -94,10 +91,7 @@ pub const BASELINES: &[(&str, &str)] = &[
     ("hpa", "Kubernetes HPA v2 per app + cluster autoscaler (one node request per pending workload)"),
     ("threshold", "scale up at CPU ≥ 75%, down at ≤ 25% + cluster autoscaler"),
     ("pid", "PID on CPU (Kp 1.5, Ki 0.1, Kd 0.5, setpoint 60%) + cluster autoscaler"),
-    (
-        "heuristic",
-        "tuned: HPA + PriorityClasses + batched node scale-up with 10% headroom",
-    ),
+    ("heuristic", "tuned: HPA + PriorityClasses + batched node scale-up with 10% headroom"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -106,17 +100,15 @@ pub struct UnknownPolicy(pub String);
 
 /// Builds a baseline policy for a cluster layout.
 pub fn baseline(name: &str, layout: &Layout) -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
-    let stock_ca = || Box::new(ClusterAutoscaler::new(layout, ClusterAutoscalerConfig::default())) as Box<dyn Autoscaler>;
+    let stock_ca =
+        || Box::new(ClusterAutoscaler::new(layout, ClusterAutoscalerConfig::default())) as Box<dyn Autoscaler>;
     Ok(match name {
         "hpa" => Box::new(Stack::new("hpa", vec![Box::new(HpaFleet::new(layout)), stock_ca()])),
         "threshold" => Box::new(Stack::new(
             "threshold",
             vec![Box::new(ThresholdScaler::new(layout, ThresholdConfig::default())), stock_ca()],
         )),
-        "pid" => Box::new(Stack::new(
-            "pid",
-            vec![Box::new(PidScaler::new(layout, PidConfig::default())), stock_ca()],
-        )),
+        "pid" => Box::new(Stack::new("pid", vec![Box::new(PidScaler::new(layout, PidConfig::default())), stock_ca()])),
         "heuristic" => Box::new(Stack::new(
             "heuristic",
             vec![
@@ -144,7 +136,7 @@ pub fn run_until(sim: &mut Simulation, policy: &mut dyn Autoscaler, until_secs: 
         policy.decide(&sim.observe(), &mut actions);
         sim.apply(&actions);
         sim.step();
-        if sim.now_secs() % 3600 == 0 {
+        if sim.now_secs().is_multiple_of(3600) {
             progress(sim.now_secs());
         }
     }

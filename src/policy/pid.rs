@@ -28,14 +28,7 @@ pub struct PidConfig {
 
 impl Default for PidConfig {
     fn default() -> Self {
-        Self {
-            kp: 1.5,
-            ki: 0.1,
-            kd: 0.5,
-            setpoint: 0.6,
-            period_secs: 60,
-            integral_limit: 2.0,
-        }
+        Self { kp: 1.5, ki: 0.1, kd: 0.5, setpoint: 0.6, period_secs: 60, integral_limit: 2.0 }
     }
 }
 
@@ -79,13 +72,13 @@ impl Autoscaler for PidScaler {
     }
 
     fn decide(&mut self, obs: &Observation<'_>, out: &mut Actions) {
-        if obs.now_secs() % self.cfg.period_secs != 0 {
+        if !obs.now_secs().is_multiple_of(self.cfg.period_secs) {
             return;
         }
         for i in 0..self.bounds.len() {
             let view = obs.app(AppId(i as u32));
             // No ready pod reads as saturated.
-            let util = if view.cpu_utilization.is_nan() { 1.0 } else { f64::from(view.cpu_utilization) };
+            let util = f64::from(view.cpu_utilization.unwrap_or(1.0));
             let target = self.update(i, view.ready_pods.max(1), util);
             if target != view.desired_replicas {
                 out.replicas.push((AppId(i as u32), target));
@@ -103,12 +96,7 @@ mod tests {
     use super::*;
 
     fn scaler() -> PidScaler {
-        PidScaler {
-            cfg: PidConfig::default(),
-            bounds: vec![(1, 1000)],
-            integral: vec![0.0],
-            last_error: vec![None],
-        }
+        PidScaler { cfg: PidConfig::default(), bounds: vec![(1, 1000)], integral: vec![0.0], last_error: vec![None] }
     }
 
     #[test]

@@ -21,13 +21,7 @@ pub struct ThresholdConfig {
 
 impl Default for ThresholdConfig {
     fn default() -> Self {
-        Self {
-            scale_up_at: 0.75,
-            scale_down_at: 0.25,
-            step_fraction: 0.1,
-            period_secs: 15,
-            cooldown_secs: 60,
-        }
+        Self { scale_up_at: 0.75, scale_down_at: 0.25, step_fraction: 0.1, period_secs: 15, cooldown_secs: 60 }
     }
 }
 
@@ -40,11 +34,7 @@ pub struct ThresholdScaler {
 
 impl ThresholdScaler {
     pub fn new(layout: &Layout, cfg: ThresholdConfig) -> Self {
-        Self {
-            cfg,
-            bounds: super::hpa_fleet::replica_bounds(layout),
-            last_change: vec![None; layout.apps.len()],
-        }
+        Self { cfg, bounds: super::hpa_fleet::replica_bounds(layout), last_change: vec![None; layout.apps.len()] }
     }
 }
 
@@ -55,7 +45,7 @@ impl Autoscaler for ThresholdScaler {
 
     fn decide(&mut self, obs: &Observation<'_>, out: &mut Actions) {
         let now = obs.now_secs();
-        if now % self.cfg.period_secs != 0 {
+        if !now.is_multiple_of(self.cfg.period_secs) {
             return;
         }
         for (i, &(min, max)) in self.bounds.iter().enumerate() {
@@ -65,12 +55,12 @@ impl Autoscaler for ThresholdScaler {
             let view = obs.app(AppId(i as u32));
             let current = view.desired_replicas;
             let step = ((f64::from(current) * self.cfg.step_fraction).ceil() as u32).max(1);
-            let util = view.cpu_utilization;
+            // No ready pod at all reads as "needs capacity".
+            let util = view.cpu_utilization.unwrap_or(1.0);
             // A step up waits until the previous one has landed (no pods pending or starting), or the scaler would
             // keep adding replicas that cannot be scheduled while CPU stays high.
             let landed = view.pending_pods + view.starting_pods == 0;
-            let target = if (util.is_nan() || util >= self.cfg.scale_up_at) && landed {
-                // No ready pod at all reads as "needs capacity".
+            let target = if util >= self.cfg.scale_up_at && landed {
                 current.saturating_add(step)
             } else if util <= self.cfg.scale_down_at {
                 current.saturating_sub(step)

@@ -75,12 +75,8 @@ impl MetricTarget {
     /// The metric's description as upstream writes it in events and conditions.
     pub fn describe(&self) -> String {
         match self {
-            MetricTarget::CpuUtilization { .. } => {
-                "cpu resource utilization (percentage of request)".to_string()
-            }
-            MetricTarget::MemoryUtilization { .. } => {
-                "memory resource utilization (percentage of request)".to_string()
-            }
+            MetricTarget::CpuUtilization { .. } => "cpu resource utilization (percentage of request)".to_string(),
+            MetricTarget::MemoryUtilization { .. } => "memory resource utilization (percentage of request)".to_string(),
             MetricTarget::PodsAverageValue { metric, .. } => format!("pods metric {metric}"),
         }
     }
@@ -98,10 +94,7 @@ pub struct HpaBehavior {
 
 impl Default for HpaBehavior {
     fn default() -> Self {
-        Self {
-            scale_up: HpaScalingRules::default_scale_up(),
-            scale_down: HpaScalingRules::default_scale_down(),
-        }
+        Self { scale_up: HpaScalingRules::default_scale_up(), scale_down: HpaScalingRules::default_scale_down() }
     }
 }
 
@@ -127,16 +120,8 @@ impl HpaScalingRules {
             stabilization_window_seconds: 0,
             select_policy: SelectPolicy::Max,
             policies: vec![
-                HpaScalingPolicy {
-                    kind: PolicyKind::Pods,
-                    value: 4,
-                    period_seconds: 15,
-                },
-                HpaScalingPolicy {
-                    kind: PolicyKind::Percent,
-                    value: 100,
-                    period_seconds: 15,
-                },
+                HpaScalingPolicy { kind: PolicyKind::Pods, value: 4, period_seconds: 15 },
+                HpaScalingPolicy { kind: PolicyKind::Percent, value: 100, period_seconds: 15 },
             ],
         }
     }
@@ -146,20 +131,12 @@ impl HpaScalingRules {
         Self {
             stabilization_window_seconds: 300,
             select_policy: SelectPolicy::Max,
-            policies: vec![HpaScalingPolicy {
-                kind: PolicyKind::Percent,
-                value: 100,
-                period_seconds: 15,
-            }],
+            policies: vec![HpaScalingPolicy { kind: PolicyKind::Percent, value: 100, period_seconds: 15 }],
         }
     }
 
     pub(crate) fn longest_policy_period(&self) -> u32 {
-        self.policies
-            .iter()
-            .map(|p| p.period_seconds)
-            .max()
-            .unwrap_or(0)
+        self.policies.iter().map(|p| p.period_seconds).max().unwrap_or(0)
     }
 }
 
@@ -211,12 +188,7 @@ struct HpaBehaviorDe {
 macro_rules! rules_with_defaults {
     ($name:ident, $defaults:path) => {
         #[derive(Deserialize)]
-        #[serde(
-            rename = "HpaScalingRules",
-            rename_all = "camelCase",
-            deny_unknown_fields,
-            default
-        )]
+        #[serde(rename = "HpaScalingRules", rename_all = "camelCase", deny_unknown_fields, default)]
         struct $name {
             stabilization_window_seconds: u32,
             select_policy: SelectPolicy,
@@ -251,10 +223,7 @@ rules_with_defaults!(ScaleDownRulesDe, HpaScalingRules::default_scale_down);
 
 impl From<HpaBehaviorDe> for HpaBehavior {
     fn from(de: HpaBehaviorDe) -> Self {
-        Self {
-            scale_up: de.scale_up.into(),
-            scale_down: de.scale_down.into(),
-        }
+        Self { scale_up: de.scale_up.into(), scale_down: de.scale_down.into() }
     }
 }
 
@@ -275,10 +244,7 @@ pub struct SpecProblem {
 
 impl SpecProblem {
     pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -291,11 +257,7 @@ pub struct InvalidSpec {
 }
 
 fn join_problems(problems: &[SpecProblem]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl HpaSpec {
@@ -304,19 +266,12 @@ impl HpaSpec {
         let mut problems = Vec::new();
         problems.extend(self.validate_bounds());
         if self.metrics.is_empty() {
-            problems.push(SpecProblem::new(
-                "metrics",
-                "must specify at least one metric",
-            ));
+            problems.push(SpecProblem::new("metrics", "must specify at least one metric"));
         }
         for (i, metric) in self.metrics.iter().enumerate() {
             match metric {
-                MetricTarget::CpuUtilization {
-                    average_utilization,
-                }
-                | MetricTarget::MemoryUtilization {
-                    average_utilization,
-                } => {
+                MetricTarget::CpuUtilization { average_utilization }
+                | MetricTarget::MemoryUtilization { average_utilization } => {
                     if *average_utilization == 0 {
                         problems.push(SpecProblem::new(
                             format!("metrics[{i}].averageUtilization"),
@@ -324,15 +279,9 @@ impl HpaSpec {
                         ));
                     }
                 }
-                MetricTarget::PodsAverageValue {
-                    metric,
-                    average_value,
-                } => {
+                MetricTarget::PodsAverageValue { metric, average_value } => {
                     if metric.is_empty() {
-                        problems.push(SpecProblem::new(
-                            format!("metrics[{i}].metric"),
-                            "must name a metric",
-                        ));
+                        problems.push(SpecProblem::new(format!("metrics[{i}].metric"), "must name a metric"));
                     }
                     if !(average_value.is_finite() && *average_value > 0.0) {
                         problems.push(SpecProblem::new(
@@ -344,29 +293,19 @@ impl HpaSpec {
             }
         }
         validate_rules(&self.behavior.scale_up, "behavior.scaleUp", &mut problems);
-        validate_rules(
-            &self.behavior.scale_down,
-            "behavior.scaleDown",
-            &mut problems,
-        );
+        validate_rules(&self.behavior.scale_down, "behavior.scaleDown", &mut problems);
         problems
     }
 
     pub fn validate_bounds(&self) -> Vec<SpecProblem> {
         let mut problems = Vec::new();
         if self.min_replicas < 1 {
-            problems.push(SpecProblem::new(
-                "minReplicas",
-                "must be greater than or equal to 1",
-            ));
+            problems.push(SpecProblem::new("minReplicas", "must be greater than or equal to 1"));
         }
         if self.max_replicas < self.min_replicas {
             problems.push(SpecProblem::new(
                 "maxReplicas",
-                format!(
-                    "must be greater than or equal to minReplicas ({})",
-                    self.min_replicas
-                ),
+                format!("must be greater than or equal to minReplicas ({})", self.min_replicas),
             ));
         }
         problems
@@ -381,17 +320,11 @@ fn validate_rules(rules: &HpaScalingRules, path: &str, problems: &mut Vec<SpecPr
         ));
     }
     if rules.policies.is_empty() {
-        problems.push(SpecProblem::new(
-            format!("{path}.policies"),
-            "must specify at least one Policy",
-        ));
+        problems.push(SpecProblem::new(format!("{path}.policies"), "must specify at least one Policy"));
     }
     for (i, policy) in rules.policies.iter().enumerate() {
         if policy.value == 0 {
-            problems.push(SpecProblem::new(
-                format!("{path}.policies[{i}].value"),
-                "must be greater than 0",
-            ));
+            problems.push(SpecProblem::new(format!("{path}.policies[{i}].value"), "must be greater than 0"));
         }
         if !(1..=MAX_POLICY_PERIOD_SECONDS).contains(&policy.period_seconds) {
             problems.push(SpecProblem::new(
@@ -401,4 +334,3 @@ fn validate_rules(rules: &HpaScalingRules, path: &str, problems: &mut Vec<SpecPr
         }
     }
 }
-

@@ -58,13 +58,7 @@ pub struct SourceMap {
 impl SourceMap {
     /// Best effort: indexes everything it can parse and stops quietly at the first thing it cannot.
     pub fn parse(src: &str) -> SourceMap {
-        let mut parser = Parser {
-            src,
-            toks: Lexer::new(src).tokenize(),
-            i: 0,
-            out: Vec::new(),
-            mute: 0,
-        };
+        let mut parser = Parser { src, toks: Lexer::new(src).tokenize(), i: 0, out: Vec::new(), mute: 0 };
         parser.document();
         let mut entries = parser.out;
         entries.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -106,10 +100,7 @@ impl SourceMap {
 
     /// All indexed paths, in source order (for debugging/tests).
     pub fn paths(&self) -> impl Iterator<Item = (&str, Location)> {
-        self.order
-            .iter()
-            .filter_map(|&i| self.entries.get(i))
-            .map(|(p, loc)| (p.as_str(), *loc))
+        self.order.iter().filter_map(|&i| self.entries.get(i)).map(|(p, loc)| (p.as_str(), *loc))
     }
 }
 
@@ -155,12 +146,7 @@ fn is_ident_continue(c: char) -> bool {
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a str) -> Self {
-        Lexer {
-            src,
-            pos: 0,
-            line: 1,
-            col: 1,
-        }
+        Lexer { src, pos: 0, line: 1, col: 1 }
     }
 
     fn rest(&self) -> &'a str {
@@ -176,10 +162,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn loc(&self) -> Location {
-        Location {
-            line: self.line,
-            col: self.col,
-        }
+        Location { line: self.line, col: self.col }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -213,12 +196,7 @@ impl<'a> Lexer<'a> {
             let (start, loc) = (self.pos, self.loc());
             let Some(c) = self.peek() else { break };
             let Some(kind) = self.token(c) else { break };
-            toks.push(Tok {
-                kind,
-                loc,
-                start,
-                end: self.pos,
-            });
+            toks.push(Tok { kind, loc, start, end: self.pos });
         }
         toks
     }
@@ -393,11 +371,7 @@ impl<'a> Lexer<'a> {
 // ---------------------------------------------------------------------------
 
 fn join_field(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
-    }
+    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
 }
 
 fn join_index(path: &str, i: usize) -> String {
@@ -508,18 +482,8 @@ impl Parser<'_> {
         if self.eat(')') {
             return Some(());
         }
-        let named = matches!(
-            self.toks.get(self.i),
-            Some(Tok {
-                kind: Kind::Ident(_),
-                ..
-            })
-        ) && self.is(1, ':');
-        if named {
-            self.fields(path, depth)
-        } else {
-            self.tuple(path, depth)
-        }
+        let named = matches!(self.toks.get(self.i), Some(Tok { kind: Kind::Ident(_), .. })) && self.is(1, ':');
+        if named { self.fields(path, depth) } else { self.tuple(path, depth) }
     }
 
     fn fields(&mut self, path: &str, depth: u32) -> Step {
@@ -674,8 +638,7 @@ Scenario(
 "##;
 
     fn at(map: &SourceMap, path: &str) -> String {
-        map.locate(path)
-            .map_or_else(|| "-".to_owned(), |l| l.to_string())
+        map.locate(path).map_or_else(|| "-".to_owned(), |l| l.to_string())
     }
 
     #[test]
@@ -717,21 +680,12 @@ Scenario(
             assert_eq!(at(&m, path), loc, "path {path:?}");
         }
         // Nothing is indexed from inside strings or comments, nor struct names.
-        for missing in [
-            "Scenario",
-            "budget",
-            "events[5]",
-            "domains[1].tiers[0]",
-            "events[1].ramp_secs",
-        ] {
+        for missing in ["Scenario", "budget", "events[5]", "domains[1].tiers[0]", "events[1].ramp_secs"] {
             assert_eq!(m.locate(missing), None, "{missing}");
         }
         assert_eq!(m.paths().count(), 58);
         let locs: Vec<Location> = m.paths().map(|(_, l)| l).collect();
-        assert!(
-            locs.windows(2).all(|w| w[0] <= w[1]),
-            "paths() not in source order"
-        );
+        assert!(locs.windows(2).all(|w| w[0] <= w[1]), "paths() not in source order");
         assert_eq!(m.paths().next(), Some(("", Location { line: 3, col: 1 })));
     }
 
@@ -745,10 +699,7 @@ Scenario(
         assert_eq!(near("cluster.zones.ap-south.weight"), "11:9");
         assert_eq!(near("nope.x[3]"), "3:1");
         assert_eq!(near(""), "3:1");
-        assert_eq!(
-            SourceMap::parse("").locate_nearest("a.b"),
-            Location { line: 1, col: 1 }
-        );
+        assert_eq!(SourceMap::parse("").locate_nearest("a.b"), Location { line: 1, col: 1 });
         assert_eq!(SourceMap::parse("  // nothing\n").locate(""), None);
     }
 
@@ -790,25 +741,11 @@ Scenario(
     fn tuples_newtypes_and_roots() {
         let m = SourceMap::parse("(Foo(a: 1), [2], Some((b: 3)))");
         let got: Vec<String> = m.paths().map(|(p, l)| format!("{p}@{l}")).collect();
-        let want = [
-            "@1:1",
-            "[0]@1:2",
-            "[0].a@1:6",
-            "[1]@1:13",
-            "[1][0]@1:14",
-            "[2]@1:18",
-            "[2][0]@1:23",
-            "[2].b@1:24",
-        ];
+        let want = ["@1:1", "[0]@1:2", "[0].a@1:6", "[1]@1:13", "[1][0]@1:14", "[2]@1:18", "[2][0]@1:23", "[2].b@1:24"];
         assert_eq!(got, want);
         let m = SourceMap::parse("Point(1, 2)");
-        assert_eq!(
-            (at(&m, "[0]"), at(&m, "[1]")),
-            ("1:7".to_owned(), "1:10".to_owned())
-        );
-        let m = SourceMap::parse(
-            "#![enable(implicit_some)]\n#![enable(unwrap_newtypes)]\n{\"x\": Some(5), \"x\": 6,}",
-        );
+        assert_eq!((at(&m, "[0]"), at(&m, "[1]")), ("1:7".to_owned(), "1:10".to_owned()));
+        let m = SourceMap::parse("#![enable(implicit_some)]\n#![enable(unwrap_newtypes)]\n{\"x\": Some(5), \"x\": 6,}");
         assert_eq!(at(&m, ""), "3:1");
         assert_eq!(at(&m, "x"), "3:2"); // duplicate key: first occurrence wins
         assert_eq!(at(&m, "x[0]"), "3:12");
@@ -827,10 +764,7 @@ Scenario(
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (self.0 >> 33) as usize
         }
     }

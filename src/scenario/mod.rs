@@ -44,12 +44,7 @@ pub struct ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.diagnostics.len();
-        writeln!(
-            f,
-            "{}: {n} problem{} in scenario file",
-            self.origin,
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "{}: {n} problem{} in scenario file", self.origin, if n == 1 { "" } else { "s" })?;
         for d in &self.diagnostics {
             if d.path.is_empty() {
                 writeln!(f, "{}:{}: {}", self.origin, d.location, d.message)?;
@@ -85,11 +80,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             };
             return Err(ScenarioError {
                 origin: origin.to_string(),
-                diagnostics: vec![Diagnostic {
-                    location,
-                    path: String::new(),
-                    message: e.code.to_string(),
-                }],
+                diagnostics: vec![Diagnostic { location, path: String::new(), message: e.code.to_string() }],
             });
         }
     };
@@ -102,11 +93,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         origin: origin.to_string(),
         diagnostics: problems
             .into_iter()
-            .map(|p| Diagnostic {
-                location: map.locate_nearest(&p.path),
-                path: p.path,
-                message: p.message,
-            })
+            .map(|p| Diagnostic { location: map.locate_nearest(&p.path), path: p.path, message: p.message })
             .collect(),
     })
 }
@@ -114,10 +101,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: origin.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: origin.clone(), source })?;
     Ok(load_str(&text, &origin)?)
 }
 
@@ -153,10 +137,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_string());
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp)?;

@@ -214,12 +214,7 @@ pub struct TelemetrySpec {
 
 impl Default for TelemetrySpec {
     fn default() -> Self {
-        Self {
-            pods_lag_secs: 30,
-            cpu_lag_secs: 60,
-            latency_lag_secs: 90,
-            rps_lag_secs: 30,
-        }
+        Self { pods_lag_secs: 30, cpu_lag_secs: 60, latency_lag_secs: 90, rps_lag_secs: 30 }
     }
 }
 
@@ -239,11 +234,7 @@ pub struct ClusterSpec {
 
 impl Default for ClusterSpec {
     fn default() -> Self {
-        Self {
-            priority_classes: false,
-            termination_grace_secs: 30,
-            churn_window_secs: 900,
-        }
+        Self { priority_classes: false, termination_grace_secs: 30, churn_window_secs: 900 }
     }
 }
 
@@ -264,13 +255,7 @@ pub enum EventSpec {
         duration_secs: u64,
     },
     /// An unannounced surge with the same shape as a flash sale.
-    Spike {
-        domain: String,
-        start_secs: u64,
-        ramp_secs: u64,
-        multiplier: f64,
-        duration_secs: u64,
-    },
+    Spike { domain: String, start_secs: u64, ramp_secs: u64, multiplier: f64, duration_secs: u64 },
     /// A batch job: `pods` pods of a domain that need scheduling for `duration_secs`, then finish. They are not
     /// autoscaled; they hold capacity.
     BatchJob {
@@ -282,11 +267,7 @@ pub enum EventSpec {
         memory_request_mib: u32,
     },
     /// Node boots take `factor`× longer while it lasts (a degraded cloud API).
-    ProvisionerSlowdown {
-        start_secs: u64,
-        duration_secs: u64,
-        factor: f64,
-    },
+    ProvisionerSlowdown { start_secs: u64, duration_secs: u64, factor: f64 },
     /// `nodes` nodes of a pool disappear at once (zone outage, spot reclaim); their pods go back to Pending.
     NodePoolLoss { pool: String, at_secs: u64, nodes: u32 },
 }
@@ -306,12 +287,8 @@ impl EventSpec {
     /// Short human label for timelines and logs.
     pub fn label(&self) -> String {
         match self {
-            EventSpec::FlashSale {
-                domain, multiplier, ..
-            } => format!("flash sale {domain} ×{multiplier}"),
-            EventSpec::Spike {
-                domain, multiplier, ..
-            } => format!("spike {domain} ×{multiplier}"),
+            EventSpec::FlashSale { domain, multiplier, .. } => format!("flash sale {domain} ×{multiplier}"),
+            EventSpec::Spike { domain, multiplier, .. } => format!("spike {domain} ×{multiplier}"),
             EventSpec::BatchJob { domain, pods, .. } => format!("batch job {domain} {pods} pods"),
             EventSpec::ProvisionerSlowdown { factor, .. } => format!("provisioner slowdown ×{factor}"),
             EventSpec::NodePoolLoss { pool, nodes, .. } => format!("node loss {pool} −{nodes}"),

@@ -21,10 +21,7 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.problems.push(Problem { path: path.into(), message: message.into() });
     }
 
     fn finite_in(&mut self, path: String, value: f64, lo: f64, hi: f64, what: &str) {
@@ -42,19 +39,14 @@ impl Checker {
 
 /// Checks everything the type system cannot. Returns an empty list for a valid scenario.
 pub fn validate(s: &Scenario) -> Vec<Problem> {
-    let mut c = Checker {
-        problems: Vec::new(),
-    };
+    let mut c = Checker { problems: Vec::new() };
     if s.version != SCENARIO_VERSION {
         c.fail(
             "version",
-            format!(
-                "unsupported scenario version {}; this build reads version {SCENARIO_VERSION}",
-                s.version
-            ),
+            format!("unsupported scenario version {}; this build reads version {SCENARIO_VERSION}", s.version),
         );
     }
-    if s.duration_secs == 0 || s.duration_secs % 5 != 0 || s.duration_secs > MAX_DURATION_SECS {
+    if s.duration_secs == 0 || !s.duration_secs.is_multiple_of(5) || s.duration_secs > MAX_DURATION_SECS {
         c.fail(
             "duration_secs",
             format!(
@@ -138,13 +130,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     if pr.node_boot_secs.0 > pr.node_boot_secs.1 {
         c.fail("provisioner.node_boot_secs", "range is inverted (first value above the second)");
     }
-    c.finite_in(
-        "provisioner.allocatable_fraction".into(),
-        pr.allocatable_fraction,
-        0.1,
-        1.0,
-        "allocatable fraction",
-    );
+    c.finite_in("provisioner.allocatable_fraction".into(), pr.allocatable_fraction, 0.1, 1.0, "allocatable fraction");
 
     for (i, e) in s.events.iter().enumerate() {
         check_event(&mut c, &format!("events[{i}]"), e, s, &domain_ids, &pool_names);
@@ -195,10 +181,7 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
     }
     let share_sum: f64 = d.tiers.iter().map(|t| t.traffic_share).sum();
     if !d.tiers.is_empty() && (share_sum - 1.0).abs() > 1e-6 {
-        c.fail(
-            format!("{path}.tiers"),
-            format!("tier traffic_share values must sum to 1, they sum to {share_sum:.6}"),
-        );
+        c.fail(format!("{path}.tiers"), format!("tier traffic_share values must sum to 1, they sum to {share_sum:.6}"));
     }
     for (j, t) in d.tiers.iter().enumerate() {
         check_tier(c, &format!("{path}.tiers[{j}]"), t);
@@ -246,20 +229,8 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
         }
     };
     match e {
-        EventSpec::FlashSale {
-            domain,
-            ramp_secs,
-            multiplier,
-            duration_secs,
-            ..
-        }
-        | EventSpec::Spike {
-            domain,
-            ramp_secs,
-            multiplier,
-            duration_secs,
-            ..
-        } => {
+        EventSpec::FlashSale { domain, ramp_secs, multiplier, duration_secs, .. }
+        | EventSpec::Spike { domain, ramp_secs, multiplier, duration_secs, .. } => {
             domain_ok(c, domain);
             c.finite_in(format!("{path}.multiplier"), *multiplier, 0.0, 100.0, "multiplier");
             if *duration_secs == 0 {
@@ -272,14 +243,7 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
                 );
             }
         }
-        EventSpec::BatchJob {
-            domain,
-            pods,
-            cpu_request_millicores,
-            memory_request_mib,
-            duration_secs,
-            ..
-        } => {
+        EventSpec::BatchJob { domain, pods, cpu_request_millicores, memory_request_mib, duration_secs, .. } => {
             domain_ok(c, domain);
             if *pods == 0 {
                 c.fail(format!("{path}.pods"), "must be at least 1");

@@ -123,9 +123,7 @@ impl Layout {
                 let tier_index = tiers.len() as u32;
                 let tier_first = apps.len() as u32;
                 // Heavy-tailed split: log-normal weights, normalised within the tier.
-                let weights: Vec<f64> = (0..t.apps)
-                    .map(|_| (d.traffic.app_share_sigma * rng.normal()).exp())
-                    .collect();
+                let weights: Vec<f64> = (0..t.apps).map(|_| (d.traffic.app_share_sigma * rng.normal()).exp()).collect();
                 let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
                 let worker_rps = 1000.0 / t.service_time_ms;
                 for (k, w) in weights.iter().enumerate() {
@@ -158,11 +156,7 @@ impl Layout {
                 slo_p99_latency_ms: d.slo.p99_latency_ms,
                 error_budget_ratio: d.slo.error_budget_ratio,
                 timeout_ms: d.slo.timeout_ms,
-                calls: d
-                    .calls
-                    .iter()
-                    .filter_map(|c| domain_index(&c.to).map(|to| (to, c.ratio)))
-                    .collect(),
+                calls: d.calls.iter().filter_map(|c| domain_index(&c.to).map(|to| (to, c.ratio))).collect(),
                 pools: pools
                     .iter()
                     .enumerate()
@@ -187,14 +181,7 @@ impl Layout {
                 }
             }
         }
-        Layout {
-            domains,
-            pools,
-            tiers,
-            apps,
-            call_order,
-            linked,
-        }
+        Layout { domains, pools, tiers, apps, call_order, linked }
     }
 
     pub fn domain(&self, id: DomainId) -> &DomainInfo {

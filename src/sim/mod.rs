@@ -79,11 +79,25 @@ pub struct TimelineEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TimelineKind {
     /// A scripted or injected event fired.
-    Event { label: String, injected: bool },
-    BreachStart { domain: u8 },
-    BreachEnd { domain: u8 },
-    NodesArrived { pool: u8, count: u32, wait_secs: u64 },
-    NodesRemoved { pool: u8, count: u32 },
+    Event {
+        label: String,
+        injected: bool,
+    },
+    BreachStart {
+        domain: u8,
+    },
+    BreachEnd {
+        domain: u8,
+    },
+    NodesArrived {
+        pool: u8,
+        count: u32,
+        wait_secs: u64,
+    },
+    NodesRemoved {
+        pool: u8,
+        count: u32,
+    },
 }
 
 /// Every mutable part of a run. Cloning it is a checkpoint.
@@ -163,11 +177,7 @@ impl Simulation {
                 batch_end_secs: None,
             });
             let replicas = initial_replicas(&layout, i, traffic.app_rps[i]);
-            groups.push(PodGroup {
-                desired: replicas,
-                pending: replicas,
-                ..PodGroup::default()
-            });
+            groups.push(PodGroup { desired: replicas, pending: replicas, ..PodGroup::default() });
         }
 
         // Size pools without a fixed node count for the initial pods (first-preference pool) plus 10% headroom.
@@ -305,7 +315,7 @@ impl Simulation {
         self.land_nodes();
         self.advance_pods();
         self.state.traffic.advance(&self.layout, now);
-        if now % 3600 == 0 {
+        if now.is_multiple_of(3600) {
             self.state.traffic.prune_events(now);
         }
         self.schedule();
@@ -343,21 +353,8 @@ impl Simulation {
         let now = self.state.now_secs;
         let domain_of = |id: &str| self.layout.domain_index(id).map(|d| d.0);
         match e {
-            EventSpec::FlashSale {
-                domain,
-                start_secs,
-                ramp_secs,
-                multiplier,
-                duration_secs,
-                ..
-            }
-            | EventSpec::Spike {
-                domain,
-                start_secs,
-                ramp_secs,
-                multiplier,
-                duration_secs,
-            } => {
+            EventSpec::FlashSale { domain, start_secs, ramp_secs, multiplier, duration_secs, .. }
+            | EventSpec::Spike { domain, start_secs, ramp_secs, multiplier, duration_secs } => {
                 let Some(d) = domain_of(domain) else { return };
                 let start = (*start_secs).max(now);
                 self.state.traffic.events.push(TrafficEvent {
@@ -376,14 +373,7 @@ impl Simulation {
                     });
                 }
             }
-            EventSpec::BatchJob {
-                domain,
-                duration_secs,
-                pods,
-                cpu_request_millicores,
-                memory_request_mib,
-                ..
-            } => {
+            EventSpec::BatchJob { domain, duration_secs, pods, cpu_request_millicores, memory_request_mib, .. } => {
                 let Some(d) = domain_of(domain) else { return };
                 self.state.workloads.push(Workload {
                     domain: d,
@@ -393,18 +383,11 @@ impl Simulation {
                     cold_start_secs: 10,
                     batch_end_secs: Some(now + duration_secs),
                 });
-                let mut g = PodGroup {
-                    desired: *pods,
-                    ..PodGroup::default()
-                };
+                let mut g = PodGroup { desired: *pods, ..PodGroup::default() };
                 g.create(*pods, now);
                 self.state.groups.push(g);
             }
-            EventSpec::ProvisionerSlowdown {
-                start_secs,
-                duration_secs,
-                factor,
-            } => {
+            EventSpec::ProvisionerSlowdown { start_secs, duration_secs, factor } => {
                 let start = (*start_secs).max(now);
                 self.state.provisioner.slowdowns.push(Slowdown {
                     start_secs: start,
@@ -418,20 +401,17 @@ impl Simulation {
                 }
             }
         }
-        self.state.timeline.push(TimelineEvent {
-            t_secs: now,
-            kind: TimelineKind::Event {
-                label: e.label(),
-                injected,
-            },
-        });
+        self.state
+            .timeline
+            .push(TimelineEvent { t_secs: now, kind: TimelineKind::Event { label: e.label(), injected } });
     }
 
     fn end_batch_jobs(&mut self) {
         let now = self.state.now_secs;
         let grace = u64::from(self.cluster_spec.termination_grace_secs);
         for i in self.layout.apps.len()..self.state.workloads.len() {
-            if self.state.workloads[i].batch_end_secs.is_some_and(|end| end <= now) && self.state.groups[i].desired > 0 {
+            if self.state.workloads[i].batch_end_secs.is_some_and(|end| end <= now) && self.state.groups[i].desired > 0
+            {
                 let pools = self.pool_order(i);
                 let g = &mut self.state.groups[i];
                 g.desired = 0;
@@ -447,10 +427,7 @@ impl Simulation {
         for a in &self.arrivals {
             let pool = &mut self.state.pools[a.pool as usize];
             pool.nodes += a.count;
-            pool.cohorts.push_back(NodeCohort {
-                arrived_secs: Some(now),
-                count: a.count,
-            });
+            pool.cohorts.push_back(NodeCohort { arrived_secs: Some(now), count: a.count });
             let acc = &mut self.state.cluster_acc;
             acc.nodes_provisioned += a.count;
             acc.provision_wait_sum_secs += (a.wait_secs * u64::from(a.count)) as f64;
@@ -458,23 +435,14 @@ impl Simulation {
             acc.provision_wait_max_secs = acc.provision_wait_max_secs.max(a.wait_secs);
             self.state.timeline.push(TimelineEvent {
                 t_secs: now,
-                kind: TimelineKind::NodesArrived {
-                    pool: a.pool,
-                    count: a.count,
-                    wait_secs: a.wait_secs,
-                },
+                kind: TimelineKind::NodesArrived { pool: a.pool, count: a.count, wait_secs: a.wait_secs },
             });
         }
     }
 
     fn advance_pods(&mut self) {
         let now = self.state.now_secs;
-        let SimState {
-            groups,
-            workloads,
-            pools,
-            ..
-        } = &mut self.state;
+        let SimState { groups, workloads, pools, .. } = &mut self.state;
         for (g, w) in groups.iter_mut().zip(workloads.iter()) {
             g.advance(now, &mut |pool, n| {
                 release(&mut pools[pool], w, n);
@@ -522,12 +490,17 @@ impl Simulation {
             }
         }
         for &(pool, count) in &actions.node_requests {
-            if (pool.0 as usize) < self.state.pools.len() && count > 0 {
-                self.state.provisioner.submit(nodes::NodeRequest {
-                    pool: pool.0,
-                    nodes: count,
-                    requested_secs: now,
-                });
+            let p = pool.0 as usize;
+            if p >= self.state.pools.len() {
+                continue;
+            }
+            // The node group's maximum bounds what may be asked for, counting nodes already on their way.
+            let on_the_way = self.state.pools[p].nodes
+                + self.state.provisioner.booting_by_pool[p]
+                + self.state.provisioner.queued_by_pool[p];
+            let count = count.min(self.layout.pools[p].max_nodes.saturating_sub(on_the_way));
+            if count > 0 {
+                self.state.provisioner.submit(nodes::NodeRequest { pool: pool.0, nodes: count, requested_secs: now });
             }
         }
         for &(pool, count) in &actions.node_removals {
@@ -594,10 +567,7 @@ impl Simulation {
         if removed > 0 {
             self.state.timeline.push(TimelineEvent {
                 t_secs: now,
-                kind: TimelineKind::NodesRemoved {
-                    pool: pool as u8,
-                    count: removed,
-                },
+                kind: TimelineKind::NodesRemoved { pool: pool as u8, count: removed },
             });
         }
     }
@@ -635,13 +605,14 @@ impl Simulation {
             .max(over_mem as f64 / p.memory_alloc_mib.max(1) as f64)
             .min(1.0);
         for i in 0..self.state.groups.len() {
-            let held = self.state.groups[i].ready_by_pool[pool]
-                + self.state.groups[i]
-                    .starting
-                    .iter()
-                    .filter(|c| c.pool as usize == pool)
-                    .map(|c| c.count)
-                    .sum::<u32>();
+            let g = &self.state.groups[i];
+            let terminating: u32 = g.terminating.iter().filter(|c| c.pool as usize == pool).map(|c| c.count).sum();
+            let held = g.ready_by_pool[pool]
+                + g.starting.iter().filter(|c| c.pool as usize == pool).map(|c| c.count).sum::<u32>();
+            // Pods on the lost nodes are gone: terminating ones simply vanish, running ones come back as Pending.
+            let dropped =
+                self.state.groups[i].drop_terminating((f64::from(terminating) * fraction).ceil() as u32, pool);
+            release(&mut self.state.pools[pool], &self.state.workloads[i], dropped);
             let n = (f64::from(held) * fraction).ceil() as u32;
             if n > 0 {
                 let evicted = self.state.groups[i].evict(n, pool, now);
@@ -655,11 +626,15 @@ impl Simulation {
         let p = &self.state.pools[pool];
         let cap_cpu = u64::from(p.nodes) * info.node_alloc_cpu_millicores;
         let cap_mem = u64::from(p.nodes) * info.node_alloc_memory_mib;
-        let reserve_mem =
-            nodes::reserve_memory_mib(p.reserve_placed_millicores, info.node_alloc_cpu_millicores, info.node_alloc_memory_mib);
+        let reserve_mem = nodes::reserve_memory_mib(
+            p.reserve_placed_millicores,
+            info.node_alloc_cpu_millicores,
+            info.node_alloc_memory_mib,
+        );
         let free_cpu = cap_cpu.saturating_sub(p.cpu_alloc_millicores + p.reserve_placed_millicores);
         let free_mem = cap_mem.saturating_sub(p.memory_alloc_mib + reserve_mem);
-        let empty = (free_cpu / info.node_alloc_cpu_millicores.max(1)).min(free_mem / info.node_alloc_memory_mib.max(1));
+        let empty =
+            (free_cpu / info.node_alloc_cpu_millicores.max(1)).min(free_mem / info.node_alloc_memory_mib.max(1));
         let removable = (empty.min(u64::from(u32::MAX)) as u32).min(p.nodes.saturating_sub(info.min_nodes));
         PoolView {
             nodes: p.nodes,
@@ -694,6 +669,60 @@ impl Simulation {
         }
     }
 
+    /// Checks the bookkeeping invariants (resources held per pool equal the pods placed there, capacity is never
+    /// exceeded, pod counts add up). Cheap enough for tests and property tests; returns the first violation.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let st = &self.state;
+        for (p, pool) in st.pools.iter().enumerate() {
+            let info = &self.layout.pools[p];
+            let (mut cpu, mut mem) = (0u64, 0u64);
+            let mut by_domain = vec![0u64; self.layout.domains.len()];
+            for (g, w) in st.groups.iter().zip(&st.workloads) {
+                let n = u64::from(g.placed_in(p));
+                cpu += n * u64::from(w.cpu_request_millicores);
+                mem += n * u64::from(w.memory_request_mib);
+                by_domain[w.domain as usize] += n * u64::from(w.cpu_request_millicores);
+            }
+            if cpu != pool.cpu_alloc_millicores || mem != pool.memory_alloc_mib {
+                return Err(format!(
+                    "pool {}: pods hold {cpu} m / {mem} MiB but the pool records {} m / {} MiB",
+                    info.name, pool.cpu_alloc_millicores, pool.memory_alloc_mib
+                ));
+            }
+            if by_domain != pool.cpu_by_domain_millicores {
+                return Err(format!("pool {}: per-domain CPU does not add up", info.name));
+            }
+            let cap_cpu = u64::from(pool.nodes) * info.node_alloc_cpu_millicores;
+            let cap_mem = u64::from(pool.nodes) * info.node_alloc_memory_mib;
+            if cpu + pool.reserve_placed_millicores > cap_cpu || mem > cap_mem {
+                return Err(format!(
+                    "pool {}: {} m requested + {} m reserve on {cap_cpu} m of capacity",
+                    info.name, cpu, pool.reserve_placed_millicores
+                ));
+            }
+            let cohort_nodes: u32 = pool.cohorts.iter().map(|c| c.count).sum();
+            if cohort_nodes != pool.nodes {
+                return Err(format!("pool {}: node cohorts hold {cohort_nodes}, pool has {}", info.name, pool.nodes));
+            }
+        }
+        for (i, g) in st.groups.iter().enumerate() {
+            let starting: u32 = g.starting.iter().map(|c| c.count).sum();
+            let ready: u32 = g.ready_by_pool.iter().sum();
+            let terminating: u32 = g.terminating.iter().map(|c| c.count).sum();
+            let recent: u32 = g.recent_ready.iter().map(|c| c.count).sum();
+            if starting != g.starting_total || ready != g.ready_total || terminating != g.terminating_total {
+                return Err(format!("workload {i}: cohort totals do not add up"));
+            }
+            if recent > g.ready_total {
+                return Err(format!("workload {i}: {recent} recently ready pods but {} ready", g.ready_total));
+            }
+            if g.live() > g.desired {
+                return Err(format!("workload {i}: {} live pods above {} desired", g.live(), g.desired));
+            }
+        }
+        Ok(())
+    }
+
     /// The scorecard of the run so far.
     pub fn scorecard(&self, policy: &str) -> Scorecard {
         let inputs = scorecard::ScoreInputs {
@@ -706,14 +735,7 @@ impl Simulation {
                 .layout
                 .domains
                 .iter()
-                .map(|d| {
-                    (
-                        d.id.clone(),
-                        format!("{:?}", d.priority),
-                        d.slo_p99_latency_ms,
-                        d.apps.end - d.apps.start,
-                    )
-                })
+                .map(|d| (d.id.clone(), format!("{:?}", d.priority), d.slo_p99_latency_ms, d.apps.end - d.apps.start))
                 .collect(),
             domain_is_p0_p1: self.layout.domains.iter().map(|d| d.priority.rank() <= 1).collect(),
             total_apps: self.layout.apps.len() as u32,
@@ -726,9 +748,7 @@ impl Simulation {
 fn release(pool: &mut PoolState, w: &Workload, n: u32) {
     let cpu = u64::from(n) * u64::from(w.cpu_request_millicores);
     pool.cpu_alloc_millicores = pool.cpu_alloc_millicores.saturating_sub(cpu);
-    pool.memory_alloc_mib = pool
-        .memory_alloc_mib
-        .saturating_sub(u64::from(n) * u64::from(w.memory_request_mib));
+    pool.memory_alloc_mib = pool.memory_alloc_mib.saturating_sub(u64::from(n) * u64::from(w.memory_request_mib));
     let d = &mut pool.cpu_by_domain_millicores[w.domain as usize];
     *d = d.saturating_sub(cpu);
 }

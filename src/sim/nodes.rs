@@ -46,10 +46,7 @@ impl PoolState {
     pub fn new(nodes: u32, n_domains: usize) -> Self {
         Self {
             nodes,
-            cohorts: VecDeque::from([NodeCohort {
-                arrived_secs: None,
-                count: nodes,
-            }]),
+            cohorts: VecDeque::from([NodeCohort { arrived_secs: None, count: nodes }]),
             cpu_alloc_millicores: 0,
             memory_alloc_mib: 0,
             cpu_by_domain_millicores: vec![0; n_domains],
@@ -150,11 +147,7 @@ impl Provisioner {
     }
 
     fn slowdown_at(&self, t: u64) -> f64 {
-        self.slowdowns
-            .iter()
-            .filter(|s| s.start_secs <= t && t < s.end_secs)
-            .map(|s| s.factor)
-            .fold(1.0, f64::max)
+        self.slowdowns.iter().filter(|s| s.start_secs <= t && t < s.end_secs).map(|s| s.factor).fold(1.0, f64::max)
     }
 
     /// One tick: refill the API budget, admit what the budget and concurrency allow, return the nodes that arrived.
@@ -166,11 +159,7 @@ impl Provisioner {
             if b.ready_secs <= now {
                 self.booting.swap_remove(i);
                 self.booting_by_pool[b.pool as usize] -= b.count;
-                arrivals.push(Arrival {
-                    pool: b.pool,
-                    count: b.count,
-                    wait_secs: now - b.requested_secs,
-                });
+                arrivals.push(Arrival { pool: b.pool, count: b.count, wait_secs: now - b.requested_secs });
             } else {
                 i += 1;
             }
@@ -197,12 +186,7 @@ impl Provisioner {
             // Boots finish on a tick boundary.
             let ready_secs = (now + boot).div_ceil(TICK_SECS) * TICK_SECS;
             let pool = head.pool;
-            self.booting.push(Booting {
-                ready_secs,
-                requested_secs: head.requested_secs,
-                pool,
-                count: admitted,
-            });
+            self.booting.push(Booting { ready_secs, requested_secs: head.requested_secs, pool, count: admitted });
             self.booting_by_pool[pool as usize] += admitted;
             self.queued_by_pool[pool as usize] -= admitted;
             head.nodes -= admitted;
@@ -246,11 +230,7 @@ mod tests {
     #[test]
     fn one_request_lands_within_boot_range() {
         let mut p = provisioner(ProvisionerSpec::default());
-        p.submit(NodeRequest {
-            pool: 0,
-            nodes: 3,
-            requested_secs: 0,
-        });
+        p.submit(NodeRequest { pool: 0, nodes: 3, requested_secs: 0 });
         let arrivals = run_until_empty(&mut p, 0);
         assert_eq!(arrivals.len(), 1);
         let (t, a) = arrivals[0];
@@ -264,18 +244,10 @@ mod tests {
         let spec = ProvisionerSpec::default();
         let mut burst = provisioner(spec.clone());
         for _ in 0..300 {
-            burst.submit(NodeRequest {
-                pool: 0,
-                nodes: 1,
-                requested_secs: 0,
-            });
+            burst.submit(NodeRequest { pool: 0, nodes: 1, requested_secs: 0 });
         }
         let mut batched = provisioner(spec);
-        batched.submit(NodeRequest {
-            pool: 0,
-            nodes: 300,
-            requested_secs: 0,
-        });
+        batched.submit(NodeRequest { pool: 0, nodes: 300, requested_secs: 0 });
         let last = |v: &[(u64, Arrival)]| v.iter().map(|(t, _)| *t).max().unwrap_or(0);
         let burst_done = last(&run_until_empty(&mut burst, 0));
         let batched_done = last(&run_until_empty(&mut batched, 0));
@@ -291,16 +263,8 @@ mod tests {
             backlog_latency_ms_per_node: 0,
             ..ProvisionerSpec::default()
         });
-        slow.slowdowns.push(Slowdown {
-            start_secs: 0,
-            end_secs: 1000,
-            factor: 3.0,
-        });
-        slow.submit(NodeRequest {
-            pool: 0,
-            nodes: 1,
-            requested_secs: 0,
-        });
+        slow.slowdowns.push(Slowdown { start_secs: 0, end_secs: 1000, factor: 3.0 });
+        slow.submit(NodeRequest { pool: 0, nodes: 1, requested_secs: 0 });
         let arrivals = run_until_empty(&mut slow, 0);
         assert_eq!(arrivals[0].0, 305, "admitted at t=5, 300 s boot");
     }

@@ -96,12 +96,7 @@ impl PodGroup {
         let ready_secs = now + cold_start_secs;
         match self.starting.back_mut() {
             Some(c) if c.start_secs == now && c.pool as usize == pool && c.ready_secs == ready_secs => c.count += n,
-            _ => self.starting.push_back(StartingCohort {
-                start_secs: now,
-                ready_secs,
-                pool: pool as u8,
-                count: n,
-            }),
+            _ => self.starting.push_back(StartingCohort { start_secs: now, ready_secs, pool: pool as u8, count: n }),
         }
         self.starting_total += n;
     }
@@ -191,6 +186,25 @@ impl PodGroup {
         let evicted = n - left;
         self.create(evicted, now);
         evicted
+    }
+
+    /// Drops up to `n` terminating pods in `pool` at once (their node vanished); returns how many.
+    pub fn drop_terminating(&mut self, n: u32, pool: usize) -> u32 {
+        let mut left = n;
+        for c in self.terminating.iter_mut().rev() {
+            if left == 0 {
+                break;
+            }
+            if c.pool as usize == pool {
+                let k = left.min(c.count);
+                c.count -= k;
+                left -= k;
+            }
+        }
+        self.terminating.retain(|c| c.count > 0);
+        let dropped = n - left;
+        self.terminating_total -= dropped;
+        dropped
     }
 
     /// Takes up to `n` ready pods from the pools in `pools` (last first), newest first for the HPA bookkeeping.

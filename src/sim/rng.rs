@@ -43,7 +43,7 @@ impl SimRng {
             return lo;
         }
         let span = u64::from(hi - lo) + 1;
-        lo + ((self.0.next_u64() >> 32) * span >> 32) as u32
+        lo + (((self.0.next_u64() >> 32) * span) >> 32) as u32
     }
 
     /// Standard normal by Box–Muller (exact tails); used where draws are rare (layout).

@@ -1,12 +1,12 @@
 //! The scheduler: places pending pods onto pools, highest priority first when PriorityClasses are on, oldest first
 //! otherwise; preempts lower-priority pods when PriorityClasses are on; fills reserve placeholders last.
 //!
-//! Placement is per pool in aggregate (see `nodes`): a workload tries its pools in preference order and takes what
-//! free CPU and memory allow. Reserve placeholders run at a negative priority, so every real pod may take their room
+//! Placement is per pool in aggregate (see `nodes`): a workload tries the pools it may use, least allocated first
+//! (the default scheduler's LeastAllocated scoring), and takes what free CPU and memory allow. Reserve placeholders run at a negative priority, so every real pod may take their room
 //! whatever the PriorityClass setting — that is what makes them warm reserve.
 //! Preemption frees the victims' resources at once (the victims' graceful termination is not modelled) and victims
-//! are recreated as Pending by their ReplicaSets. Victims are taken from the lowest priority upward, and within a
-//! priority from the newest workload index downward, so the choice is deterministic.
+//! are recreated as Pending by their ReplicaSets. Victims are taken from the lowest priority upward; within a
+//! priority, from every workload in proportion to what it holds in the pool (in workload order, so deterministic).
 
 use super::nodes::reserve_memory_mib;
 use super::{Simulation, hold, release};
@@ -15,9 +15,8 @@ impl Simulation {
     pub(super) fn schedule(&mut self) {
         let now = self.state.now_secs;
         let priority_on = self.state.priority_classes;
-        let mut queue: Vec<usize> = (0..self.state.groups.len())
-            .filter(|&i| self.state.groups[i].pending > 0)
-            .collect();
+        let mut queue: Vec<usize> =
+            (0..self.state.groups.len()).filter(|&i| self.state.groups[i].pending > 0).collect();
         if priority_on {
             queue.sort_by_key(|&i| {
                 let rank = self.layout.domains[self.state.workloads[i].domain as usize].priority.rank();
@@ -29,7 +28,10 @@ impl Simulation {
 
         for &i in &queue {
             let domain = self.state.workloads[i].domain as usize;
-            let pools: Vec<usize> = self.layout.domains[domain].pools.iter().map(|p| p.0 as usize).collect();
+            let mut pools: Vec<usize> = self.layout.domains[domain].pools.iter().map(|p| p.0 as usize).collect();
+            // LeastAllocated scoring: the pool with the largest free share of its CPU first (stable, so ties keep the
+            // scenario's order).
+            pools.sort_by(|&a, &b| self.free_share(b).total_cmp(&self.free_share(a)));
             for &p in &pools {
                 self.place_into(i, p, now);
                 if self.state.groups[i].pending == 0 {
@@ -49,16 +51,22 @@ impl Simulation {
         self.place_reserve();
     }
 
+    /// Free fraction of a pool's CPU for real pods (0 for an empty pool).
+    fn free_share(&self, pool: usize) -> f64 {
+        let cap = u64::from(self.state.pools[pool].nodes) * self.layout.pools[pool].node_alloc_cpu_millicores;
+        if cap == 0 {
+            return 0.0;
+        }
+        self.room(pool).0 as f64 / cap as f64
+    }
+
     /// Free room for real pods in a pool: capacity minus pods (reserve placeholders yield).
     fn room(&self, pool: usize) -> (u64, u64) {
         let info = &self.layout.pools[pool];
         let p = &self.state.pools[pool];
         let cap_cpu = u64::from(p.nodes) * info.node_alloc_cpu_millicores;
         let cap_mem = u64::from(p.nodes) * info.node_alloc_memory_mib;
-        (
-            cap_cpu.saturating_sub(p.cpu_alloc_millicores),
-            cap_mem.saturating_sub(p.memory_alloc_mib),
-        )
+        (cap_cpu.saturating_sub(p.cpu_alloc_millicores), cap_mem.saturating_sub(p.memory_alloc_mib))
     }
 
     fn place_into(&mut self, i: usize, pool: usize, now: u64) {
@@ -93,10 +101,40 @@ impl Simulation {
             let mem_room_as_cpu = free_mem * info.node_alloc_cpu_millicores / info.node_alloc_memory_mib.max(1);
             p.reserve_placed_millicores = p.reserve_target_millicores.min(free_cpu).min(mem_room_as_cpu);
             debug_assert!(
-                reserve_memory_mib(p.reserve_placed_millicores, info.node_alloc_cpu_millicores, info.node_alloc_memory_mib)
-                    <= free_mem
+                reserve_memory_mib(
+                    p.reserve_placed_millicores,
+                    info.node_alloc_cpu_millicores,
+                    info.node_alloc_memory_mib
+                ) <= free_mem
             );
         }
+    }
+
+    /// Evicts up to `n` pods of workload `j` from `pool`, returns their resources and lowers what is still needed.
+    fn evict_counted(
+        &mut self,
+        j: usize,
+        pool: usize,
+        n: u32,
+        now: u64,
+        need_cpu: &mut u64,
+        need_mem: &mut u64,
+    ) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        let evicted = self.state.groups[j].evict(n, pool, now);
+        let w = &self.state.workloads[j];
+        release(&mut self.state.pools[pool], w, evicted);
+        *need_cpu = need_cpu.saturating_sub(u64::from(evicted) * u64::from(w.cpu_request_millicores));
+        *need_mem = need_mem.saturating_sub(u64::from(evicted) * u64::from(w.memory_request_mib));
+        evicted
+    }
+
+    /// Pods of workload `j` holding resources in `pool` that could be evicted (starting or ready).
+    fn held_in(&self, j: usize, pool: usize) -> u32 {
+        let g = &self.state.groups[j];
+        g.ready_by_pool[pool] + g.starting.iter().filter(|c| c.pool as usize == pool).map(|c| c.count).sum::<u32>()
     }
 
     /// Evicts lower-priority pods from `pool` until workload `i`'s pending pods fit (or no victim is left).
@@ -120,32 +158,57 @@ impl Simulation {
         if !lower_holds {
             return;
         }
-        let mut victims: Vec<usize> = (0..self.state.groups.len())
-            .filter(|&j| rank_of(self, j) > my_rank)
-            .collect();
-        victims.sort_by_key(|&j| (std::cmp::Reverse(rank_of(self, j)), std::cmp::Reverse(j)));
-        for j in victims {
+        // Victims by priority, lowest first. Within one priority the room is taken from every workload in
+        // proportion to what it holds here, as the scheduler's node-by-node choice spreads over many apps; taking
+        // it all from one app would wipe that app out.
+        let mut ranks: Vec<u8> =
+            (0..self.state.groups.len()).map(|j| rank_of(self, j)).filter(|&r| r > my_rank).collect();
+        ranks.sort_unstable_by(|a, b| b.cmp(a));
+        ranks.dedup();
+        for rank in ranks {
             if need_cpu == 0 && need_mem == 0 {
                 break;
             }
-            let vw = self.state.workloads[j].clone();
-            let held = self.state.groups[j].ready_by_pool[pool]
-                + self.state.groups[j]
-                    .starting
-                    .iter()
-                    .filter(|c| c.pool as usize == pool)
-                    .map(|c| c.count)
-                    .sum::<u32>();
-            if held == 0 {
-                continue;
+            let members: Vec<(usize, u32)> = (0..self.state.groups.len())
+                .filter(|&j| rank_of(self, j) == rank)
+                .map(|j| (j, self.held_in(j, pool)))
+                .filter(|&(_, held)| held > 0)
+                .collect();
+            let held_cpu: u64 = members
+                .iter()
+                .map(|&(j, held)| u64::from(held) * u64::from(self.state.workloads[j].cpu_request_millicores))
+                .sum();
+            let held_mem: u64 = members
+                .iter()
+                .map(|&(j, held)| u64::from(held) * u64::from(self.state.workloads[j].memory_request_mib))
+                .sum();
+            let fraction =
+                (need_cpu as f64 / held_cpu.max(1) as f64).max(need_mem as f64 / held_mem.max(1) as f64).min(1.0);
+            // Whole shares first (rounded down, so a one-pod app is not wiped out by a small fraction), then single
+            // pods from the largest holders until the room is there.
+            let mut left: Vec<(usize, u32)> = Vec::with_capacity(members.len());
+            for &(j, held) in &members {
+                let n = (f64::from(held) * fraction).floor() as u32;
+                let evicted = self.evict_counted(j, pool, n, now, &mut need_cpu, &mut need_mem);
+                left.push((j, held - evicted));
             }
-            let by_cpu = need_cpu.div_ceil(u64::from(vw.cpu_request_millicores.max(1)));
-            let by_mem = need_mem.div_ceil(u64::from(vw.memory_request_mib.max(1)));
-            let n = by_cpu.max(by_mem).min(u64::from(held)) as u32;
-            let evicted = self.state.groups[j].evict(n, pool, now);
-            release(&mut self.state.pools[pool], &vw, evicted);
-            need_cpu = need_cpu.saturating_sub(u64::from(evicted) * u64::from(vw.cpu_request_millicores));
-            need_mem = need_mem.saturating_sub(u64::from(evicted) * u64::from(vw.memory_request_mib));
+            left.sort_by_key(|&(j, held)| (std::cmp::Reverse(held), j));
+            while need_cpu > 0 || need_mem > 0 {
+                let mut progress = false;
+                for (j, held) in left.iter_mut() {
+                    if need_cpu == 0 && need_mem == 0 {
+                        break;
+                    }
+                    if *held > 0 {
+                        let evicted = self.evict_counted(*j, pool, 1, now, &mut need_cpu, &mut need_mem);
+                        *held -= evicted;
+                        progress |= evicted > 0;
+                    }
+                }
+                if !progress {
+                    break;
+                }
+            }
         }
     }
 }

@@ -165,11 +165,7 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
     let ticks = cluster.ticks.max(1) as f64;
     let hours = (cluster.ticks * inp.tick_secs) as f64 / 3600.0;
     let per_app_hour = |actions: u64, apps: u32| {
-        if hours > 0.0 && apps > 0 {
-            actions as f64 / (f64::from(apps) * hours)
-        } else {
-            0.0
-        }
+        if hours > 0.0 && apps > 0 { actions as f64 / (f64::from(apps) * hours) } else { 0.0 }
     };
     let scale_out_of = |domain: Option<usize>| -> Vec<f64> {
         cluster

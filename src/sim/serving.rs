@@ -75,7 +75,7 @@ impl Simulation {
                 self.state.backlog[i] = 0.0;
                 app_errors = lambda * dt;
                 p99_ms = info.base_p99_latency_ms + timeout_ms;
-                utilisation = f32::NAN;
+                utilisation = None;
             } else {
                 let cap = f64::from(ready) * info.pod_rps;
                 let servers = ready.saturating_mul(info.concurrency_per_pod);
@@ -93,21 +93,28 @@ impl Simulation {
                 if backlog > 0.0 {
                     let drain_ms = backlog / cap * 1000.0 + 1000.0 / info.worker_rps;
                     p99_ms = info.base_p99_latency_ms + drain_ms.min(timeout_ms);
-                    utilisation = 1.0;
+                    utilisation = Some(1.0);
                 } else {
-                    let wait_ms = self.erlang.wait_quantile_secs(servers, lambda, info.worker_rps, 0.99) * 1000.0;
+                    let rho = lambda / cap;
+                    // Halfin–Whitt β = (1−ρ)√c ≥ 4 means Erlang C < 4e-5: no queueing worth a lookup (the table
+                    // returns 0 there too), and the test needs no square root.
+                    let slack = 1.0 - rho;
+                    let wait_ms = if slack * slack * f64::from(servers) >= 16.0 {
+                        0.0
+                    } else {
+                        self.erlang.wait_quantile_secs(servers, lambda, info.worker_rps, 0.99) * 1000.0
+                    };
                     if wait_ms > timeout_ms {
                         // The tail past the timeout fails: P(W > T) = C·e^{−(cμ−λ)T}.
-                        let rho = lambda / cap;
                         let c = self.erlang.wait_probability(servers, rho);
                         let slack = f64::from(servers) * info.worker_rps - lambda;
                         app_errors = lambda * dt * c * (-slack * timeout_ms / 1000.0).exp();
                     }
                     p99_ms = info.base_p99_latency_ms + wait_ms.min(timeout_ms);
-                    utilisation = (lambda / cap).min(1.0) as f32;
+                    utilisation = Some(rho.min(1.0) as f32);
                 }
                 let cpu_req = f64::from(ready) * f64::from(info.cpu_request_millicores);
-                used_cpu[d] += f64::from(utilisation) * cpu_req;
+                used_cpu[d] += f64::from(utilisation.unwrap_or(0.0)) * cpu_req;
                 ready_cpu[d] += cpu_req;
             }
             let arrivals = lambda * dt;
@@ -126,11 +133,7 @@ impl Simulation {
                 cpu_utilization: utilisation,
                 rps: lambda as f32,
                 p99_latency_ms: p99_ms as f32,
-                error_ratio: if arrivals > 0.0 {
-                    (app_errors / arrivals).min(1.0) as f32
-                } else {
-                    0.0
-                },
+                error_ratio: if arrivals > 0.0 { (app_errors / arrivals).min(1.0) as f32 } else { 0.0 },
             };
         }
         // Batch jobs serve no traffic but their pods count in their domain.
@@ -147,11 +150,7 @@ impl Simulation {
         let mut e2e_err = vec![0.0f64; n_domains];
         for d in 0..n_domains {
             e2e_p99[d] = f64::from(histogram_quantile(&hist[d * BUCKETS..(d + 1) * BUCKETS], 0.99));
-            e2e_err[d] = if requests[d] > 0.0 {
-                (errors[d] / requests[d]).min(1.0)
-            } else {
-                0.0
-            };
+            e2e_err[d] = if requests[d] > 0.0 { (errors[d] / requests[d]).min(1.0) } else { 0.0 };
         }
         for &d in layout.call_order.iter().rev() {
             let d = d.0 as usize;
@@ -173,17 +172,12 @@ impl Simulation {
                 ready_pods: pods[d].0,
                 starting_pods: pods[d].1,
                 pending_pods: pods[d].2,
-                cpu_utilization: if ready_cpu[d] > 0.0 {
-                    (used_cpu[d] / ready_cpu[d]) as f32
-                } else {
-                    f32::NAN
-                },
+                cpu_utilization: (ready_cpu[d] > 0.0).then(|| (used_cpu[d] / ready_cpu[d]) as f32),
                 cpu_allocated_millicores: cpu_alloc,
             };
             let dom = &layout.domains[d];
-            self.state.domain_degradation[d] = (e2e_p99[d] / dom.slo_p99_latency_ms - 1.0)
-                .max(e2e_err[d] / dom.error_budget_ratio - 1.0)
-                .max(0.0);
+            self.state.domain_degradation[d] =
+                (e2e_p99[d] / dom.slo_p99_latency_ms - 1.0).max(e2e_err[d] / dom.error_budget_ratio - 1.0).max(0.0);
         }
         if !score {
             return;
@@ -222,15 +216,13 @@ impl Simulation {
                 if cascade {
                     acc.cascade_events += 1;
                 }
-                self.state.timeline.push(TimelineEvent {
-                    t_secs: now,
-                    kind: TimelineKind::BreachStart { domain: d as u8 },
-                });
+                self.state
+                    .timeline
+                    .push(TimelineEvent { t_secs: now, kind: TimelineKind::BreachStart { domain: d as u8 } });
             } else if !breach && acc.in_breach {
-                self.state.timeline.push(TimelineEvent {
-                    t_secs: now,
-                    kind: TimelineKind::BreachEnd { domain: d as u8 },
-                });
+                self.state
+                    .timeline
+                    .push(TimelineEvent { t_secs: now, kind: TimelineKind::BreachEnd { domain: d as u8 } });
             }
             acc.in_breach = breach;
             if inverted {
@@ -244,9 +236,7 @@ impl Simulation {
             acc.requests += requests[d];
             acc.errors += requests[d] * f64::from(sample.error_ratio);
             acc.weighted_degradation_sum += dom.priority_weight * degradation;
-            acc.peak_pods = acc
-                .peak_pods
-                .max(sample.ready_pods + sample.starting_pods + sample.pending_pods);
+            acc.peak_pods = acc.peak_pods.max(sample.ready_pods + sample.starting_pods + sample.pending_pods);
             acc.allocated_cpu_sum += sample.cpu_allocated_millicores as f64;
             acc.used_cpu_sum += used_cpu[d];
         }
@@ -255,12 +245,8 @@ impl Simulation {
         let booting = self.state.provisioner.booting_nodes();
         let queued = self.state.provisioner.queued_nodes();
         let pending: u32 = self.state.domain_now.iter().map(|s| s.pending_pods).sum();
-        let live_pods: u32 = self
-            .state
-            .domain_now
-            .iter()
-            .map(|s| s.ready_pods + s.starting_pods + s.pending_pods)
-            .sum();
+        let live_pods: u32 =
+            self.state.domain_now.iter().map(|s| s.ready_pods + s.starting_pods + s.pending_pods).sum();
         let dt_hours = TICK_SECS as f64 / 3600.0;
         let cost: f64 = self
             .state
@@ -283,9 +269,7 @@ impl Simulation {
         acc.peak_pods = acc.peak_pods.max(live_pods);
         acc.peak_pending = acc.peak_pending.max(pending);
         acc.peak_queue_nodes = acc.peak_queue_nodes.max(queued + booting);
-        acc.peak_queue_requests = acc
-            .peak_queue_requests
-            .max(self.state.provisioner.queued_requests() as u32);
+        acc.peak_queue_requests = acc.peak_queue_requests.max(self.state.provisioner.queued_requests() as u32);
         let domain_now = &self.state.domain_now;
         let degradation = &self.state.domain_degradation;
         for t in acc.timers.iter_mut().filter(|t| t.done_secs.is_none()) {
@@ -297,14 +281,15 @@ impl Simulation {
 
     pub(super) fn record_telemetry(&mut self) {
         let tick = self.state.now_secs / TICK_SECS;
-        self.state
-            .history
-            .write(tick, &self.state.app_now, &self.state.domain_now);
+        self.state.history.write(tick, &self.state.app_now, &self.state.domain_now);
     }
 }
 
 fn scaled_out(t: &ScaleOutTimer, now: u64, sample: &DomainSample, degradation: f64) -> bool {
-    now >= t.ramp_end_secs && degradation <= 0.0 && sample.pending_pods == 0 && sample.cpu_utilization <= 0.9
+    now >= t.ramp_end_secs
+        && degradation <= 0.0
+        && sample.pending_pods == 0
+        && sample.cpu_utilization.is_some_and(|u| u <= 0.9)
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@ pub struct AppSample {
     pub ready_pods: u32,
     pub starting_pods: u32,
     pub pending_pods: u32,
-    /// CPU usage over CPU requests of ready pods (0–1); NaN when no pod is ready.
-    pub cpu_utilization: f32,
+    /// CPU usage over CPU requests of ready pods (0–1); `None` when no pod is ready.
+    pub cpu_utilization: Option<f32>,
     pub rps: f32,
     pub p99_latency_ms: f32,
     pub error_ratio: f32,
@@ -36,8 +36,8 @@ pub struct DomainSample {
     pub ready_pods: u32,
     pub starting_pods: u32,
     pub pending_pods: u32,
-    /// Domain CPU usage over the CPU requests of its ready pods.
-    pub cpu_utilization: f32,
+    /// Domain CPU usage over the CPU requests of its ready pods; `None` when no pod is ready.
+    pub cpu_utilization: Option<f32>,
     /// CPU requests of the domain's scheduled pods, millicores.
     pub cpu_allocated_millicores: u64,
 }
@@ -52,15 +52,24 @@ pub struct History {
     domains: Vec<DomainSample>,
     /// Tick index of the newest row.
     newest: u64,
+    /// The lags read back, seconds, and the row each one reads now (refreshed on every write).
+    lags_secs: [u32; LAGS],
+    lag_rows: [usize; LAGS],
 }
+
+/// Which signal's lag to read through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lag {
+    Pods = 0,
+    Cpu = 1,
+    Latency = 2,
+    Rps = 3,
+}
+const LAGS: usize = 4;
 
 impl History {
     pub fn new(spec: &TelemetrySpec, n_apps: usize, n_domains: usize) -> Self {
-        let max_lag = spec
-            .pods_lag_secs
-            .max(spec.cpu_lag_secs)
-            .max(spec.latency_lag_secs)
-            .max(spec.rps_lag_secs);
+        let max_lag = spec.pods_lag_secs.max(spec.cpu_lag_secs).max(spec.latency_lag_secs).max(spec.rps_lag_secs);
         let rows = (u64::from(max_lag) / TICK_SECS) as usize + 1;
         Self {
             rows,
@@ -69,6 +78,8 @@ impl History {
             apps: vec![AppSample::default(); rows * n_apps],
             domains: vec![DomainSample::default(); rows * n_domains],
             newest: 0,
+            lags_secs: [spec.pods_lag_secs, spec.cpu_lag_secs, spec.latency_lag_secs, spec.rps_lag_secs],
+            lag_rows: [0; LAGS],
         }
     }
 
@@ -76,31 +87,27 @@ impl History {
     pub fn write(&mut self, tick: u64, apps: &[AppSample], domains: &[DomainSample]) {
         let fill_all = tick == 0;
         self.newest = tick;
-        let slots: Vec<usize> = if fill_all {
-            (0..self.rows).collect()
-        } else {
-            vec![(tick % self.rows as u64) as usize]
-        };
+        let slots: Vec<usize> =
+            if fill_all { (0..self.rows).collect() } else { vec![(tick % self.rows as u64) as usize] };
         for slot in slots {
             let a = slot * self.apps_per_row;
             self.apps[a..a + self.apps_per_row].copy_from_slice(apps);
             let d = slot * self.domains_per_row;
             self.domains[d..d + self.domains_per_row].copy_from_slice(domains);
         }
+        for k in 0..LAGS {
+            let lag_ticks = (u64::from(self.lags_secs[k]) / TICK_SECS).min(self.rows as u64 - 1);
+            let tick = self.newest.saturating_sub(lag_ticks);
+            self.lag_rows[k] = (tick % self.rows as u64) as usize;
+        }
     }
 
-    fn slot(&self, lag_secs: u32) -> usize {
-        let lag_ticks = (u64::from(lag_secs) / TICK_SECS).min(self.rows as u64 - 1);
-        let tick = self.newest.saturating_sub(lag_ticks);
-        (tick % self.rows as u64) as usize
+    pub fn app(&self, app: usize, lag: Lag) -> &AppSample {
+        &self.apps[self.lag_rows[lag as usize] * self.apps_per_row + app]
     }
 
-    pub fn app(&self, app: usize, lag_secs: u32) -> &AppSample {
-        &self.apps[self.slot(lag_secs) * self.apps_per_row + app]
-    }
-
-    pub fn domain(&self, domain: usize, lag_secs: u32) -> &DomainSample {
-        &self.domains[self.slot(lag_secs) * self.domains_per_row + domain]
+    pub fn domain(&self, domain: usize, lag: Lag) -> &DomainSample {
+        &self.domains[self.lag_rows[lag as usize] * self.domains_per_row + domain]
     }
 }
 
@@ -112,8 +119,8 @@ pub struct AppView {
     pub ready_pods: u32,
     pub starting_pods: u32,
     pub pending_pods: u32,
-    /// Lagged by `cpu_lag_secs`; NaN when no pod was ready.
-    pub cpu_utilization: f32,
+    /// Lagged by `cpu_lag_secs`; `None` when no pod was ready.
+    pub cpu_utilization: Option<f32>,
     pub rps: f32,
     pub p99_latency_ms: f32,
     pub error_ratio: f32,
@@ -196,14 +203,18 @@ impl<'a> Observation<'a> {
         self.now_secs().saturating_sub(u64::from(self.sim.telemetry_spec.cpu_lag_secs))
     }
 
+    /// `spec.replicas` of an app (API state, current).
+    pub fn app_desired_replicas(&self, app: AppId) -> u32 {
+        self.sim.state.groups[app.0 as usize].desired
+    }
+
     pub fn app(&self, app: AppId) -> AppView {
         let i = app.0 as usize;
-        let t = &self.sim.telemetry_spec;
         let h = &self.sim.state.history;
-        let pods = h.app(i, t.pods_lag_secs);
-        let cpu = h.app(i, t.cpu_lag_secs);
-        let lat = h.app(i, t.latency_lag_secs);
-        let rps = h.app(i, t.rps_lag_secs);
+        let pods = h.app(i, Lag::Pods);
+        let cpu = h.app(i, Lag::Cpu);
+        let lat = h.app(i, Lag::Latency);
+        let rps = h.app(i, Lag::Rps);
         AppView {
             desired_replicas: self.sim.state.groups[i].desired,
             ready_pods: pods.ready_pods,
@@ -239,12 +250,7 @@ impl<'a> Observation<'a> {
         }));
         let pending = g.pending + g.starting_total;
         if pending > 0 {
-            out.push(CohortView {
-                phase: CohortPhase::Pending,
-                count: pending,
-                start_secs: None,
-                ready_secs: None,
-            });
+            out.push(CohortView { phase: CohortPhase::Pending, count: pending, start_secs: None, ready_secs: None });
         }
         if g.terminating_total > 0 {
             out.push(CohortView {
@@ -258,12 +264,11 @@ impl<'a> Observation<'a> {
 
     pub fn domain(&self, domain: DomainId) -> DomainSample {
         let i = domain.0 as usize;
-        let t = &self.sim.telemetry_spec;
         let h = &self.sim.state.history;
-        let pods = h.domain(i, t.pods_lag_secs);
-        let cpu = h.domain(i, t.cpu_lag_secs);
-        let lat = h.domain(i, t.latency_lag_secs);
-        let rps = h.domain(i, t.rps_lag_secs);
+        let pods = h.domain(i, Lag::Pods);
+        let cpu = h.domain(i, Lag::Cpu);
+        let lat = h.domain(i, Lag::Latency);
+        let rps = h.domain(i, Lag::Rps);
         DomainSample {
             rps: rps.rps,
             p99_latency_ms: lat.p99_latency_ms,

@@ -122,7 +122,8 @@ impl Traffic {
                 if step_noise {
                     self.app_noise[i] = phi * self.app_noise[i] + innovation * self.rng.fast_normal();
                 }
-                self.app_rps[i] = total * layout.apps[i].share_of_domain * f64::from((1.0 + self.app_noise[i]).max(0.0));
+                self.app_rps[i] =
+                    total * layout.apps[i].share_of_domain * f64::from((1.0 + self.app_noise[i]).max(0.0));
             }
         }
     }
@@ -139,13 +140,7 @@ mod tests {
 
     #[test]
     fn event_shape_ramps_holds_and_returns() {
-        let e = TrafficEvent {
-            domain: 0,
-            start_secs: 100,
-            ramp_secs: 50,
-            duration_secs: 300,
-            multiplier: 3.0,
-        };
+        let e = TrafficEvent { domain: 0, start_secs: 100, ramp_secs: 50, duration_secs: 300, multiplier: 3.0 };
         assert_eq!(e.factor_at(99), 1.0);
         assert_eq!(e.factor_at(100), 1.0);
         assert!((e.factor_at(125) - 2.0).abs() < 1e-9);

@@ -1,0 +1,100 @@
+//! The command line, as a user runs it.
+
+use std::process::Command;
+
+use crate::common::{root, scenario_path};
+
+fn hirl() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hirl-scale"))
+}
+
+#[test]
+fn run_prints_a_table_and_writes_the_documented_json() {
+    let json = std::env::temp_dir().join(format!("hirl-scale-run-{}.json", std::process::id()));
+    let out = hirl()
+        .args(["run", "--policy", "hpa", "--seed", "5", "--json"])
+        .arg(&json)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("payment") && table.contains("breach"), "{table}");
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let _ = std::fs::remove_file(&json);
+    assert_eq!(card["format"], "hirl-scale-scorecard/1");
+    assert_eq!(card["seed"], 5);
+    assert_eq!(card["policy"], "hpa");
+    for field in [
+        "slo_breach_minutes",
+        "cascade_events",
+        "priority_inversion_minutes",
+        "pending_pod_minutes",
+        "peak_provisioner_queue_nodes",
+        "node_churn_nodes",
+        "max_time_to_scale_out_secs",
+        "scaling_actions_per_app_hour",
+        "cost_dollars",
+        "node_hours",
+        "over_provisioning_ratio",
+    ] {
+        assert!(card["cluster"].get(field).is_some(), "cluster.{field} missing");
+    }
+    assert_eq!(card["domains"].as_array().map(Vec::len), Some(5));
+    assert!(card["domains"][0].get("slo_breach_minutes").is_some());
+}
+
+#[test]
+fn compare_shows_policies_side_by_side() {
+    let out =
+        hirl().args(["compare", "--policies", "hpa,threshold,pid"]).arg(scenario_path("small")).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for p in ["hpa", "threshold", "pid", "Δ", "cost $"] {
+        assert!(text.contains(p), "missing {p}: {text}");
+    }
+}
+
+#[test]
+fn invalid_scenario_exits_nonzero_with_locations() {
+    let bad = std::env::temp_dir().join(format!("hirl-scale-bad-{}.ron", std::process::id()));
+    let text = std::fs::read_to_string(scenario_path("small")).expect("read");
+    std::fs::write(&bad, text.replacen("maxReplicas: 3000", "maxReplicas: 1", 1)).expect("write");
+    for args in [vec!["validate"], vec!["run", "--policy", "hpa"]] {
+        let out = hirl().args(&args).arg(&bad).output().expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(".ron:21:"), "{err}");
+        assert!(err.contains("maxReplicas"), "{err}");
+    }
+    let _ = std::fs::remove_file(&bad);
+}
+
+#[test]
+fn unknown_policy_and_missing_file_fail_cleanly() {
+    let out = hirl().args(["run", "--policy", "magic"]).arg(scenario_path("small")).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy \"magic\""));
+    let out = hirl().args(["validate", "/nonexistent.ron"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read scenario file"));
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    for entry in std::fs::read_dir(root().join("scenarios")).expect("scenarios dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            let out = hirl().arg("validate").arg(&path).output().expect("runs");
+            assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+#[test]
+fn no_arguments_prints_help() {
+    let out = hirl().output().expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("compare") && text.contains("bench"), "{text}");
+}

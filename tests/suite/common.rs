@@ -1,0 +1,61 @@
+//! Shared helpers: paths, loading, running a policy over a scenario, golden files.
+
+use std::path::{Path, PathBuf};
+
+use hirl_scale::policy;
+use hirl_scale::scenario::{self, Scenario};
+use hirl_scale::sim::{Scorecard, Simulation};
+
+pub const SHIPPED: &[&str] =
+    &["reference-day", "flash-sale-early", "fraud-cascade", "provisioner-stampede", "priority-inversion", "small"];
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn scenario_path(name: &str) -> PathBuf {
+    root().join("scenarios").join(format!("{name}.ron"))
+}
+
+pub fn load(name: &str) -> Scenario {
+    match scenario::load_file(&scenario_path(name)) {
+        Ok(s) => s,
+        Err(e) => panic!("shipped scenario {name} does not load: {e}"),
+    }
+}
+
+/// Runs `policy_name` over the whole scenario with its own seed.
+pub fn run(s: &Scenario, policy_name: &str) -> Scorecard {
+    run_for(s, policy_name, s.seed, s.duration_secs)
+}
+
+pub fn run_for(s: &Scenario, policy_name: &str, seed: u64, secs: u64) -> Scorecard {
+    let mut sim = Simulation::new(s, seed);
+    let mut p = policy::baseline(policy_name, sim.layout()).expect("known policy");
+    policy::run_until(&mut sim, p.as_mut(), secs, |_| {});
+    sim.scorecard(policy_name)
+}
+
+/// Compares a scorecard with its golden file; `UPDATE_GOLDEN=1` rewrites the file instead.
+pub fn check_golden(card: &Scorecard, file: &Path) {
+    let text = serde_json::to_string_pretty(card).expect("scorecards serialise") + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(file, &text).expect("write golden file");
+        return;
+    }
+    let golden = std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("missing golden file {} ({e}); run with UPDATE_GOLDEN=1", file.display()));
+    if golden != text {
+        let first_diff = golden
+            .lines()
+            .zip(text.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .map(|(i, (a, b))| format!("line {}: golden `{}` vs now `{}`", i + 1, a.trim(), b.trim()))
+            .unwrap_or_else(|| "length differs".to_string());
+        panic!(
+            "scorecard differs from {} — {first_diff}. If the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff.",
+            file.display()
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! Property tests: whatever controllers ask, the books balance and capacity is never exceeded.
+
+use proptest::prelude::*;
+
+use hirl_scale::scenario::EventSpec;
+use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation};
+
+use crate::common::load;
+
+#[derive(Clone, Debug)]
+enum Move {
+    Replicas(u32, u32),
+    Nodes(u8, u32),
+    Remove(u8, u32),
+    Reserve(u8, u64),
+    Quota(u8, Option<u64>),
+    Priority(bool),
+    Spike(u8, u32),
+    Loss(u8, u32),
+    Steps(u8),
+}
+
+fn moves() -> impl Strategy<Value = Move> {
+    prop_oneof![
+        4 => (0u32..49, 0u32..400).prop_map(|(a, r)| Move::Replicas(a, r)),
+        1 => (0u8..3, 0u32..30).prop_map(|(p, n)| Move::Nodes(p, n)),
+        1 => (0u8..3, 0u32..30).prop_map(|(p, n)| Move::Remove(p, n)),
+        1 => (0u8..3, 0u64..200_000).prop_map(|(p, m)| Move::Reserve(p, m)),
+        1 => (0u8..5, proptest::option::of(0u64..400_000)).prop_map(|(d, q)| Move::Quota(d, q)),
+        1 => any::<bool>().prop_map(Move::Priority),
+        1 => (0u8..5, 2u32..6).prop_map(|(d, m)| Move::Spike(d, m)),
+        1 => (0u8..3, 0u32..10).prop_map(|(p, n)| Move::Loss(p, n)),
+        4 => (1u8..30).prop_map(Move::Steps),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn books_balance_under_any_actions(script in proptest::collection::vec(moves(), 1..40)) {
+        let s = load("small");
+        let mut sim = Simulation::new(&s, 1);
+        let ids: Vec<String> = sim.layout().domains.iter().map(|d| d.id.clone()).collect();
+        let pools: Vec<String> = sim.layout().pools.iter().map(|p| p.name.clone()).collect();
+        for m in script {
+            let mut a = Actions::default();
+            match m {
+                Move::Replicas(app, r) => a.replicas.push((AppId(app), r)),
+                Move::Nodes(p, n) => a.node_requests.push((PoolId(p), n)),
+                Move::Remove(p, n) => a.node_removals.push((PoolId(p), n)),
+                Move::Reserve(p, m) => a.reserves.push((PoolId(p), m)),
+                Move::Quota(d, q) => a.domain_quotas.push((DomainId(d), q)),
+                Move::Priority(on) => a.priority_classes = Some(on),
+                Move::Spike(d, m) => sim.inject(EventSpec::Spike {
+                    domain: ids[d as usize].clone(),
+                    start_secs: sim.now_secs(),
+                    ramp_secs: 10,
+                    multiplier: f64::from(m),
+                    duration_secs: 600,
+                }),
+                Move::Loss(p, n) => sim.inject(EventSpec::NodePoolLoss {
+                    pool: pools[p as usize].clone(),
+                    at_secs: sim.now_secs(),
+                    nodes: n,
+                }),
+                Move::Steps(n) => for _ in 0..n { sim.step(); },
+            }
+            sim.apply(&a);
+            prop_assert!(sim.check_invariants().is_ok(), "{:?}", sim.check_invariants());
+            sim.step();
+            prop_assert!(sim.check_invariants().is_ok(), "{:?}", sim.check_invariants());
+            for d in sim.domain_truth() {
+                prop_assert!(d.p99_latency_ms.is_finite() && d.p99_latency_ms >= 0.0);
+                prop_assert!((0.0..=1.0).contains(&d.error_ratio));
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The integration suite: one test binary (DESIGN §8). Modules by subject.
+
+mod cli;
+mod common;
+mod determinism;
+mod invariants;
+mod scenario_files;
+mod shipped;

@@ -1,0 +1,114 @@
+//! Every shipped scenario: loads, round-trips, matches its golden scorecards under HPA and the tuned heuristic, runs
+//! identically twice, and shows the failure it is named after.
+
+use hirl_scale::scenario;
+use hirl_scale::sim::Scorecard;
+
+use crate::common::{SHIPPED, check_golden, load, root, run};
+
+fn domain<'a>(card: &'a Scorecard, id: &str) -> &'a hirl_scale::sim::scorecard::DomainScore {
+    card.domains.iter().find(|d| d.domain == id).expect("domain present")
+}
+
+/// Runs HPA twice and the heuristic once; checks both against golden files and the two HPA runs against each other.
+fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
+    let s = load(name);
+    let hpa = run(&s, "hpa");
+    let again = run(&s, "hpa");
+    assert_eq!(hpa, again, "{name}: two runs with the same seed differ");
+    let heuristic = run(&s, "heuristic");
+    let dir = root().join("tests/golden");
+    check_golden(&hpa, &dir.join(format!("{name}.hpa.json")));
+    check_golden(&heuristic, &dir.join(format!("{name}.heuristic.json")));
+    (hpa, heuristic)
+}
+
+#[test]
+fn every_shipped_scenario_round_trips_exactly() {
+    for name in SHIPPED {
+        let s = load(name);
+        let text = scenario::to_ron_string(&s).expect("serialises");
+        let back = scenario::load_str(&text, name).unwrap_or_else(|e| panic!("{name}: re-load failed: {e}"));
+        assert_eq!(s, back, "{name}: save → load changed the scenario");
+    }
+}
+
+#[test]
+fn reference_day_is_full_scale_and_calm() {
+    let (hpa, _) = golden_and_deterministic("reference-day");
+    let s = load("reference-day");
+    let apps: u32 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
+    assert!((1500..=1600).contains(&apps), "{apps} apps");
+    assert_eq!(s.domains.len(), 5);
+    assert!(hpa.cluster.peak_pods >= 100_000, "peak pods {}", hpa.cluster.peak_pods);
+    assert!(
+        hpa.cluster.p0_p1_slo_breach_minutes <= 5.0,
+        "an ordinary day should not breach P0/P1 SLOs: {}",
+        hpa.cluster.p0_p1_slo_breach_minutes
+    );
+}
+
+#[test]
+fn flash_sale_early_tells_the_postmortem() {
+    let (hpa, heuristic) = golden_and_deterministic("flash-sale-early");
+    assert!(domain(&hpa, "payment").slo_breach_minutes > 5.0, "payment breaches");
+    assert!(domain(&hpa, "fraud").slo_breach_minutes > 5.0, "fraud breaches");
+    assert!(hpa.cluster.peak_pending_pods > 5_000, "pending pods pile up: {}", hpa.cluster.peak_pending_pods);
+    assert!(
+        hpa.cluster.peak_provisioner_queue_nodes > 300,
+        "the provisioner queue peaks: {}",
+        hpa.cluster.peak_provisioner_queue_nodes
+    );
+    let late = hpa.cluster.max_node_provision_secs.unwrap_or(0.0);
+    assert!(late >= 240.0, "capacity lands minutes late: {late} s");
+    assert!(
+        heuristic.cluster.p0_p1_slo_breach_minutes < 0.9 * hpa.cluster.p0_p1_slo_breach_minutes,
+        "the tuned heuristic does measurably better on P0/P1: {} vs {}",
+        heuristic.cluster.p0_p1_slo_breach_minutes,
+        hpa.cluster.p0_p1_slo_breach_minutes
+    );
+}
+
+#[test]
+fn fraud_cascade_spreads_from_payment_to_fraud() {
+    let (hpa, _) = golden_and_deterministic("fraud-cascade");
+    let fraud = domain(&hpa, "fraud");
+    assert_eq!(fraud.slo_p99_latency_ms, 500.0);
+    assert!(fraud.slo_breach_minutes > 5.0, "fraud breaches: {}", fraud.slo_breach_minutes);
+    assert!(fraud.cascade_events >= 1, "fraud's breach begins while payment is already in breach");
+    assert!(fraud.peak_p99_latency_ms > 500.0);
+}
+
+#[test]
+fn provisioner_stampede_backs_up_the_provisioner() {
+    let (hpa, heuristic) = golden_and_deterministic("provisioner-stampede");
+    assert!(hpa.cluster.peak_provisioner_queue_requests >= 300, "API calls queue up");
+    assert!(hpa.cluster.peak_provisioner_queue_nodes >= 500);
+    let worst = hpa.cluster.max_node_provision_secs.unwrap_or(0.0);
+    assert!(worst >= 900.0, "scale-ups take over 15 minutes: {worst} s");
+    assert!(heuristic.cluster.max_node_provision_secs.unwrap_or(0.0) < worst, "batching shortens the wait");
+}
+
+#[test]
+fn priority_inversion_starves_p0_without_priority_classes() {
+    let (hpa, heuristic) = golden_and_deterministic("priority-inversion");
+    assert!(
+        hpa.cluster.p0_priority_inversion_minutes >= 10.0,
+        "P0 pods wait while P3 pods hold capacity: {}",
+        hpa.cluster.p0_priority_inversion_minutes
+    );
+    assert!(
+        heuristic.cluster.p0_priority_inversion_minutes <= 0.1 * hpa.cluster.p0_priority_inversion_minutes,
+        "PriorityClasses end it: {}",
+        heuristic.cluster.p0_priority_inversion_minutes
+    );
+}
+
+#[test]
+fn small_is_small_and_spiky() {
+    let (hpa, _) = golden_and_deterministic("small");
+    let s = load("small");
+    let apps: u32 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
+    assert!((40..=60).contains(&apps), "{apps} apps");
+    assert!(domain(&hpa, "payment").scale_out_events == 1);
+}
