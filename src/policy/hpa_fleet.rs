@@ -15,14 +15,25 @@ use crate::sim::{Actions, AppId, CohortPhase, CohortView, Layout, Observation};
 
 use super::Autoscaler;
 use super::hpa::{
-    HpaController, HpaControllerConfig, MetricInput, MetricOutcome, MetricSample, MetricTarget, PodCohort, PodPhase,
-    SyncOutcome,
+    GroupedPods, HpaController, HpaControllerConfig, MetricInput, MetricOutcome, MetricSample, MetricTarget, PodCohort,
+    PodPhase, SyncOutcome,
 };
 
 /// Offset between simulation time and HPA time, seconds.
 const HPA_EPOCH_SECS: u64 = 3600;
 /// metrics-server's collection window.
 const METRIC_WINDOW_SECS: u64 = 30;
+
+/// The grouping of `n` pods that have all been ready for longer than the CPU initialisation period, each with a
+/// sample: every one counts as ready with its sample (what `group_cohorts` gives for such a cohort; tested below).
+fn settled_grouping(n: u32, value_per_pod: f64, request_per_pod: f64) -> GroupedPods {
+    GroupedPods {
+        ready_count: n,
+        ready_usage_sum: f64::from(n) * value_per_pod,
+        ready_request_sum: f64::from(n) * request_per_pod,
+        ..GroupedPods::default()
+    }
+}
 
 /// `minReplicas`/`maxReplicas` of every app's HPA, in app order.
 pub(super) fn replica_bounds(layout: &Layout) -> Vec<(u32, u32)> {
@@ -75,7 +86,11 @@ impl HpaFleet {
         let i = app.0 as usize;
         let info = obs.layout().app(app);
         let view = obs.app(app);
-        obs.pod_cohorts(app, &mut self.views);
+        // Most apps, most of the time, have only long-ready pods: then the grouping is known without building cohorts.
+        let settled = obs.settled_ready_pods(app);
+        if settled.is_none() {
+            obs.pod_cohorts(app, &mut self.views);
+        }
         let now = obs.now_secs() + HPA_EPOCH_SECS;
         let sample_ts = obs.cpu_sample_secs() + HPA_EPOCH_SECS;
         let ready_now = view.ready_pods.max(1) as f32;
@@ -93,6 +108,11 @@ impl HpaFleet {
                 ),
                 MetricTarget::PodsAverageValue { .. } => (f64::from(view.rps / ready_now), 0.0),
             };
+            let request = if target.uses_requests() { request } else { 0.0 };
+            if let Some(n) = settled {
+                self.inputs.push(MetricInput::new(settled_grouping(n, value_per_pod, request)));
+                continue;
+            }
             self.cohorts.clear();
             for v in &self.views {
                 let start = v.start_secs.map_or(0, |s| s + HPA_EPOCH_SECS);
@@ -151,5 +171,33 @@ impl Autoscaler for HpaFleet {
 
     fn clone_box(&self) -> Box<dyn Autoscaler> {
         Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::hpa::group_cohorts;
+
+    #[test]
+    fn settled_grouping_matches_the_general_grouping() {
+        let cfg = HpaControllerConfig::default();
+        let now = HPA_EPOCH_SECS + 7_200;
+        for (n, value, request, cpu) in [(1, 350.0, 500.0, true), (40, 1.5, 2.0, true), (7, 12.0, 0.0, false)] {
+            let cohort = PodCohort {
+                count: n,
+                phase: PodPhase::Running,
+                deleting: false,
+                ready: true,
+                start_secs: Some(0),
+                ready_transition_secs: Some(0),
+                metric: Some(MetricSample {
+                    value_per_pod: value,
+                    timestamp_secs: now - 60,
+                    window_secs: METRIC_WINDOW_SECS,
+                }),
+            };
+            assert_eq!(group_cohorts(&[cohort], request, now, cpu, &cfg), settled_grouping(n, value, request));
+        }
     }
 }

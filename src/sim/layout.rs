@@ -78,6 +78,18 @@ pub struct AppInfo {
     pub cold_start_secs: u32,
 }
 
+/// What serving reads of an app every tick, packed for the hot loop (copied from [`AppInfo`] and its domain).
+#[derive(Clone, Copy, Debug)]
+pub struct AppHot {
+    pub worker_rps: f64,
+    pub pod_rps: f64,
+    pub base_p99_latency_ms: f64,
+    pub timeout_ms: f64,
+    pub concurrency_per_pod: u32,
+    pub cpu_request_millicores: u32,
+    pub domain: u8,
+}
+
 /// The whole static layout.
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -85,6 +97,8 @@ pub struct Layout {
     pub pools: Vec<PoolInfo>,
     pub tiers: Vec<TierInfo>,
     pub apps: Vec<AppInfo>,
+    /// `apps`, packed for the serving loop.
+    pub hot: Vec<AppHot>,
     /// Domains ordered so that every caller comes before its callees.
     pub call_order: Vec<DomainId>,
     /// `linked[a][b]`: a and b share a pool or an inline call (either way); used to tell cascades from coincidences.
@@ -181,7 +195,19 @@ impl Layout {
                 }
             }
         }
-        Layout { domains, pools, tiers, apps, call_order, linked }
+        let hot = apps
+            .iter()
+            .map(|a| AppHot {
+                worker_rps: a.worker_rps,
+                pod_rps: a.pod_rps,
+                base_p99_latency_ms: a.base_p99_latency_ms,
+                timeout_ms: domains[a.domain.0 as usize].timeout_ms,
+                concurrency_per_pod: a.concurrency_per_pod,
+                cpu_request_millicores: a.cpu_request_millicores,
+                domain: a.domain.0,
+            })
+            .collect();
+        Layout { domains, pools, tiers, apps, hot, call_order, linked }
     }
 
     pub fn domain(&self, id: DomainId) -> &DomainInfo {

@@ -61,12 +61,11 @@ impl Simulation {
         let mut ready_cpu = vec![0.0f64; n_domains];
         let mut pods = vec![(0u32, 0u32, 0u32); n_domains];
 
-        for (i, info) in layout.apps.iter().enumerate() {
-            let d = info.domain.0 as usize;
-            let dom = &layout.domains[d];
+        for (i, info) in layout.hot.iter().enumerate() {
+            let d = info.domain as usize;
             let g = &self.state.groups[i];
             let lambda = self.state.traffic.app_rps[i];
-            let timeout_ms = dom.timeout_ms;
+            let timeout_ms = info.timeout_ms;
             let ready = g.ready_total;
             let mut app_errors = 0.0;
             let p99_ms;

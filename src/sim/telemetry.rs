@@ -227,6 +227,18 @@ impl<'a> Observation<'a> {
         }
     }
 
+    /// `Some(ready pods)` when every pod of the app has been Ready for longer than the HPA's CPU initialisation
+    /// period and none is pending, starting or terminating — the common case, which needs no cohort list.
+    pub fn settled_ready_pods(&self, app: AppId) -> Option<u32> {
+        let g: &PodGroup = &self.sim.state.groups[app.0 as usize];
+        (g.recent_ready.is_empty()
+            && g.pending == 0
+            && g.starting_total == 0
+            && g.terminating_total == 0
+            && g.ready_total > 0)
+            .then_some(g.ready_total)
+    }
+
     /// The app's pods grouped as the API server reports them now, oldest first.
     pub fn pod_cohorts(&self, app: AppId, out: &mut Vec<CohortView>) {
         out.clear();
