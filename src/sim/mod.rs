@@ -546,23 +546,13 @@ impl Simulation {
     fn remove_nodes(&mut self, pool: usize, count: u32) {
         let now = self.state.now_secs;
         let removable = self.pool_view(pool).removable_nodes;
-        let mut left = count.min(removable);
-        let removed = left;
         let churn_window = u64::from(self.cluster_spec.churn_window_secs);
-        let p = &mut self.state.pools[pool];
-        while left > 0 {
-            let Some(c) = p.cohorts.back_mut() else { break };
-            let k = left.min(c.count);
-            c.count -= k;
-            left -= k;
-            if c.arrived_secs.is_some_and(|a| now - a < churn_window) {
-                self.state.cluster_acc.churn_nodes += k;
+        let acc = &mut self.state.cluster_acc;
+        let removed = self.state.pools[pool].remove_newest(count.min(removable), |arrived, k| {
+            if arrived.is_some_and(|a| now - a < churn_window) {
+                acc.churn_nodes += k;
             }
-            if c.count == 0 {
-                p.cohorts.pop_back();
-            }
-        }
-        p.nodes -= removed;
+        });
         self.state.cluster_acc.nodes_removed += removed;
         if removed > 0 {
             self.state.timeline.push(TimelineEvent {
@@ -576,21 +566,7 @@ impl Simulation {
     /// workloads in proportion to what they held (largest first, deterministic order).
     fn lose_nodes(&mut self, pool: usize, count: u32) {
         let now = self.state.now_secs;
-        let lost = count.min(self.state.pools[pool].nodes);
-        {
-            let p = &mut self.state.pools[pool];
-            p.nodes -= lost;
-            let mut left = lost;
-            while left > 0 {
-                let Some(c) = p.cohorts.back_mut() else { break };
-                let k = left.min(c.count);
-                c.count -= k;
-                left -= k;
-                if c.count == 0 {
-                    p.cohorts.pop_back();
-                }
-            }
-        }
+        self.state.pools[pool].remove_newest(count, |_, _| {});
         let info = &self.layout.pools[pool];
         let cap_cpu = u64::from(self.state.pools[pool].nodes) * info.node_alloc_cpu_millicores;
         let cap_mem = u64::from(self.state.pools[pool].nodes) * info.node_alloc_memory_mib;

@@ -56,6 +56,26 @@ impl PoolState {
     }
 }
 
+impl PoolState {
+    /// Removes up to `n` nodes, newest first, and reports each cohort taken from (arrival time, count).
+    pub fn remove_newest(&mut self, n: u32, mut each: impl FnMut(Option<u64>, u32)) -> u32 {
+        let mut left = n.min(self.nodes);
+        let removed = left;
+        while left > 0 {
+            let Some(c) = self.cohorts.back_mut() else { break };
+            let k = left.min(c.count);
+            c.count -= k;
+            left -= k;
+            each(c.arrived_secs, k);
+            if c.count == 0 {
+                self.cohorts.pop_back();
+            }
+        }
+        self.nodes -= removed;
+        removed
+    }
+}
+
 /// Memory held by a reserve placeholder of `cpu` millicores: the node type's memory-to-CPU ratio.
 pub fn reserve_memory_mib(cpu_millicores: u64, node_cpu: u64, node_memory_mib: u64) -> u64 {
     cpu_millicores * node_memory_mib / node_cpu.max(1)

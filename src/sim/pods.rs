@@ -72,6 +72,12 @@ impl PodGroup {
         self.ready_by_pool[pool] + starting + terminating
     }
 
+    /// Pods running or starting in `pool`: what eviction can take from it.
+    pub fn running_in(&self, pool: usize) -> u32 {
+        self.ready_by_pool[pool]
+            + self.starting.iter().filter(|c| c.pool as usize == pool).map(|c| c.count).sum::<u32>()
+    }
+
     /// Creates `n` pods in Pending.
     pub fn create(&mut self, n: u32, now: u64) {
         if n == 0 {

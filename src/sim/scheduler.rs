@@ -131,12 +131,6 @@ impl Simulation {
         evicted
     }
 
-    /// Pods of workload `j` holding resources in `pool` that could be evicted (starting or ready).
-    fn held_in(&self, j: usize, pool: usize) -> u32 {
-        let g = &self.state.groups[j];
-        g.ready_by_pool[pool] + g.starting.iter().filter(|c| c.pool as usize == pool).map(|c| c.count).sum::<u32>()
-    }
-
     /// Evicts lower-priority pods from `pool` until workload `i`'s pending pods fit (or no victim is left).
     fn preempt_for(&mut self, i: usize, pool: usize, now: u64) {
         let rank_of = |s: &Self, j: usize| s.layout.domains[s.state.workloads[j].domain as usize].priority.rank();
@@ -171,7 +165,7 @@ impl Simulation {
             }
             let members: Vec<(usize, u32)> = (0..self.state.groups.len())
                 .filter(|&j| rank_of(self, j) == rank)
-                .map(|j| (j, self.held_in(j, pool)))
+                .map(|j| (j, self.state.groups[j].running_in(pool)))
                 .filter(|&(_, held)| held > 0)
                 .collect();
             let held_cpu: u64 = members
