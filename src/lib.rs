@@ -8,7 +8,10 @@
 //!
 //! `sim` and `scenario` know nothing of any UI or neural-network crate.
 
+pub mod app;
 pub mod cli;
+pub mod forecast;
 pub mod policy;
+pub mod runner;
 pub mod scenario;
 pub mod sim;

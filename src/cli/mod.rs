@@ -1,4 +1,4 @@
-//! The headless command line: run, compare, validate, bench.
+//! The command line: the window (default), and headless run, compare, validate, bench.
 //!
 //! Exit codes: 0 success; 1 the scenario file is invalid (every problem printed with `file:line:col`); 2 any other
 //! error (unreadable file, unknown policy, I/O).
@@ -31,6 +31,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Open the window on a scenario (the default without arguments: scenarios/reference-day.ron).
+    Gui {
+        scenario: Option<PathBuf>,
+        #[arg(long, default_value = "hpa")]
+        policy: String,
+    },
     /// Run one policy on a scenario and print its scorecard.
     Run {
         scenario: PathBuf,
@@ -82,13 +88,16 @@ pub enum Command {
 /// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
 pub fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        println!();
-        return Ok(ExitCode::SUCCESS);
-    };
+    let command = cli.command.unwrap_or(Command::Gui { scenario: None, policy: "hpa".to_string() });
     match command {
+        Command::Gui { scenario, policy } => {
+            let path = scenario.unwrap_or_else(default_scenario);
+            let Some(s) = load_or_report(&path)? else {
+                return Ok(ExitCode::from(1));
+            };
+            policy::baseline(&policy, &crate::sim::Layout::build(&s, s.seed))?;
+            crate::app::run_window(s, path.display().to_string(), policy)?;
+        }
         Command::Run { scenario, policy, seed, json, trace } => {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
@@ -150,6 +159,12 @@ pub fn main() -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `scenarios/reference-day.ron` from the working directory, or from the source tree when run elsewhere.
+fn default_scenario() -> PathBuf {
+    let local = PathBuf::from("scenarios/reference-day.ron");
+    if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-day.ron") }
 }
 
 /// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.

@@ -69,6 +69,30 @@ pub struct Workload {
     pub batch_end_secs: Option<u64>,
 }
 
+/// An event injected during a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InjectedEvent {
+    /// Simulated time of the injection.
+    pub injected_at_secs: u64,
+    /// The event as it fires: its start is no earlier than the next tick and falls on a tick boundary, so appending
+    /// it to the scenario's events replays the run exactly.
+    pub event: EventSpec,
+}
+
+/// The event with its start moved to `at_or_after` or later, rounded up to a tick boundary.
+fn schedule_from(event: &EventSpec, at_or_after: u64) -> EventSpec {
+    let start = event.start_secs().max(at_or_after).div_ceil(TICK_SECS) * TICK_SECS;
+    let mut e = event.clone();
+    match &mut e {
+        EventSpec::FlashSale { start_secs, .. }
+        | EventSpec::Spike { start_secs, .. }
+        | EventSpec::BatchJob { start_secs, .. }
+        | EventSpec::ProvisionerSlowdown { start_secs, .. } => *start_secs = start,
+        EventSpec::NodePoolLoss { at_secs, .. } => *at_secs = start,
+    }
+    e
+}
+
 /// Something that happened, for timelines and logs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEvent {
@@ -113,8 +137,10 @@ pub struct SimState {
     backlog: Vec<f64>,
     /// Index of the next scripted event to fire (events sorted by start).
     next_event: usize,
-    /// Events injected live, with the time they were injected, in order.
-    injected: Vec<(u64, EventSpec)>,
+    /// Events injected live, in order: when, and the event as it will fire (start moved to a tick boundary).
+    injected: Vec<InjectedEvent>,
+    /// How many of `injected` have fired.
+    next_injected: usize,
     priority_classes: bool,
     domain_quota_millicores: Vec<Option<u64>>,
     /// Results of the last tick.
@@ -216,6 +242,7 @@ impl Simulation {
             backlog: vec![0.0; n_apps],
             next_event: 0,
             injected: Vec::new(),
+            next_injected: 0,
             priority_classes: scenario.cluster.priority_classes,
             domain_quota_millicores: vec![None; n_domains],
             app_now: vec![AppSample::default(); n_apps],
@@ -288,13 +315,42 @@ impl Simulation {
         &self.state.app_now
     }
 
+    /// A domain's CPU quota (budget), millicores, if a controller set one.
+    pub fn domain_quota_millicores(&self, domain: DomainId) -> Option<u64> {
+        self.state.domain_quota_millicores.get(domain.0 as usize).copied().flatten()
+    }
+
+    /// CPU requested in `pool` by pods of `domain`, millicores (for displays).
+    pub fn pool_domain_cpu_millicores(&self, pool: usize, domain: usize) -> u64 {
+        self.state.pools.get(pool).and_then(|p| p.cpu_by_domain_millicores.get(domain)).copied().unwrap_or(0)
+    }
+
+    /// Node requests (cloud-API calls) waiting at the provisioner.
+    pub fn provisioner_queued_requests(&self) -> u32 {
+        self.state.provisioner.queued_requests() as u32
+    }
+
+    /// Whether PriorityClasses are in effect now.
+    pub fn priority_classes(&self) -> bool {
+        self.state.priority_classes
+    }
+
     pub fn timeline(&self) -> &[TimelineEvent] {
         &self.state.timeline
     }
 
-    /// Events injected so far, with the time each was injected.
-    pub fn injected_events(&self) -> &[(u64, EventSpec)] {
+    /// Events injected so far, in order.
+    pub fn injected_events(&self) -> &[InjectedEvent] {
         &self.state.injected
+    }
+
+    /// The scenario this run replays from: the given one, its seed set to this run's, and every injected event
+    /// appended as scripted. Loading it and running the same policy gives the same run, bit for bit.
+    pub fn export_scenario(&self, scenario: &Scenario) -> Scenario {
+        let mut out = scenario.clone();
+        out.seed = self.seed;
+        out.events.extend(self.state.injected.iter().map(|i| i.event.clone()));
+        out
     }
 
     pub fn save_state(&self) -> SimState {
@@ -330,20 +386,34 @@ impl Simulation {
         }
     }
 
-    /// Injects an event now (or at its own start time, if later). Recorded for export and replay.
-    pub fn inject(&mut self, event: EventSpec) {
-        self.state.injected.push((self.state.now_secs, event.clone()));
-        self.activate_event(&event, true);
+    /// Injects an event. It fires at the next tick (or at its own start, if later, rounded up to a tick), after
+    /// any scripted event due at the same tick — exactly where it sorts when appended to the scenario's events, which
+    /// is what makes [`Self::export_scenario`] replay the run. Returns the event as it will fire.
+    pub fn inject(&mut self, event: EventSpec) -> EventSpec {
+        let now = self.state.now_secs;
+        let scheduled = schedule_from(&event, now + TICK_SECS);
+        let at = self.state.injected.partition_point(|i| i.event.start_secs() <= scheduled.start_secs());
+        self.state.injected.insert(at, InjectedEvent { injected_at_secs: now, event: scheduled.clone() });
+        scheduled
     }
 
     fn fire_scripted_events(&mut self) {
+        let now = self.state.now_secs;
         let scripted = Arc::clone(&self.scripted);
         while let Some(e) = scripted.get(self.state.next_event) {
-            if e.start_secs() > self.state.now_secs {
+            if e.start_secs() > now {
                 break;
             }
             self.state.next_event += 1;
             self.activate_event(e, false);
+        }
+        while let Some(i) = self.state.injected.get(self.state.next_injected) {
+            if i.event.start_secs() > now {
+                break;
+            }
+            let e = i.event.clone();
+            self.state.next_injected += 1;
+            self.activate_event(&e, true);
         }
     }
 

@@ -173,6 +173,7 @@ impl Simulation {
                 pending_pods: pods[d].2,
                 cpu_utilization: (ready_cpu[d] > 0.0).then(|| (used_cpu[d] / ready_cpu[d]) as f32),
                 cpu_allocated_millicores: cpu_alloc,
+                cpu_used_millicores: used_cpu[d] as f32,
             };
             let dom = &layout.domains[d];
             self.state.domain_degradation[d] =

@@ -40,6 +40,8 @@ pub struct DomainSample {
     pub cpu_utilization: Option<f32>,
     /// CPU requests of the domain's scheduled pods, millicores.
     pub cpu_allocated_millicores: u64,
+    /// CPU the domain's ready pods actually use, millicores.
+    pub cpu_used_millicores: f32,
 }
 
 /// Fixed-length history of samples, one row per tick.
@@ -290,6 +292,7 @@ impl<'a> Observation<'a> {
             pending_pods: pods.pending_pods,
             cpu_utilization: cpu.cpu_utilization,
             cpu_allocated_millicores: pods.cpu_allocated_millicores,
+            cpu_used_millicores: cpu.cpu_used_millicores,
         }
     }
 

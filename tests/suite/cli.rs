@@ -92,9 +92,11 @@ fn validate_accepts_every_shipped_scenario() {
 }
 
 #[test]
-fn no_arguments_prints_help() {
-    let out = hirl().output().expect("runs");
+fn help_lists_every_command() {
+    let out = hirl().arg("--help").output().expect("runs");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("compare") && text.contains("bench"), "{text}");
+    for c in ["gui", "run", "compare", "validate", "bench"] {
+        assert!(text.contains(c), "{c} missing: {text}");
+    }
 }

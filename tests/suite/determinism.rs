@@ -46,29 +46,47 @@ fn different_seeds_give_different_runs() {
 }
 
 #[test]
-fn injected_events_are_recorded_and_replay_identically() {
+fn injected_events_replay_exactly_from_the_exported_scenario() {
     let s = load("small");
     let flash = EventSpec::FlashSale {
         domain: "payment".to_string(),
         announced_start_secs: None,
-        start_secs: 1_800,
+        start_secs: 0,
         ramp_secs: 30,
         multiplier: 2.5,
         duration_secs: 1_200,
     };
-    let run = |inject_at: u64| {
-        let mut sim = Simulation::new(&s, 9);
-        let mut pol = policy::baseline("hpa", sim.layout()).expect("hpa");
-        policy::run_until(&mut sim, pol.as_mut(), inject_at, |_| {});
-        sim.inject(flash.clone());
-        policy::run_until(&mut sim, pol.as_mut(), 5_400, |_| {});
-        (sim.scorecard("hpa"), sim.injected_events().to_vec())
+    let batch = EventSpec::BatchJob {
+        domain: "internal".to_string(),
+        start_secs: 0,
+        duration_secs: 900,
+        pods: 40,
+        cpu_request_millicores: 1_000,
+        memory_request_mib: 2_048,
     };
-    let (a, recorded) = run(1_800);
-    let (b, _) = run(1_800);
-    assert_eq!(a, b);
-    assert_eq!(recorded, vec![(1_800, flash)]);
-    let payment = &a.domains[0];
+    // Live: inject mid-run, at times that are not tick-aligned for the event's own start.
+    let mut live = Simulation::new(&s, 9);
+    let mut pol = policy::baseline("hpa", live.layout()).expect("hpa");
+    policy::run_until(&mut live, pol.as_mut(), 1_800, |_| {});
+    let fired = live.inject(flash.clone());
+    assert_eq!(fired.start_secs(), 1_805, "fires at the next tick");
+    policy::run_until(&mut live, pol.as_mut(), 2_400, |_| {});
+    live.inject(batch);
+    policy::run_until(&mut live, pol.as_mut(), 5_400, |_| {});
+    let recorded = live.injected_events();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].injected_at_secs, 1_800);
+
+    // Replay: the exported scenario, with no injection at all.
+    let exported = live.export_scenario(&s);
+    let text = hirl_scale::scenario::to_ron_string(&exported).expect("serialises");
+    let reloaded = hirl_scale::scenario::load_str(&text, "exported.ron").expect("exported scenario is valid");
+    let mut replay = Simulation::new(&reloaded, reloaded.seed);
+    let mut pol2 = policy::baseline("hpa", replay.layout()).expect("hpa");
+    policy::run_until(&mut replay, pol2.as_mut(), 5_400, |_| {});
+
+    assert_eq!(live.scorecard("hpa"), replay.scorecard("hpa"));
+    let payment = &live.scorecard("hpa").domains[0];
     assert_eq!(payment.scale_out_events, 1, "the injected sale is timed");
 }
 

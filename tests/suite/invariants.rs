@@ -52,18 +52,18 @@ proptest! {
                 Move::Reserve(p, m) => a.reserves.push((PoolId(p), m)),
                 Move::Quota(d, q) => a.domain_quotas.push((DomainId(d), q)),
                 Move::Priority(on) => a.priority_classes = Some(on),
-                Move::Spike(d, m) => sim.inject(EventSpec::Spike {
+                Move::Spike(d, m) => drop(sim.inject(EventSpec::Spike {
                     domain: ids[d as usize].clone(),
                     start_secs: sim.now_secs(),
                     ramp_secs: 10,
                     multiplier: f64::from(m),
                     duration_secs: 600,
-                }),
-                Move::Loss(p, n) => sim.inject(EventSpec::NodePoolLoss {
+                })),
+                Move::Loss(p, n) => drop(sim.inject(EventSpec::NodePoolLoss {
                     pool: pools[p as usize].clone(),
                     at_secs: sim.now_secs(),
                     nodes: n,
-                }),
+                })),
                 Move::Steps(n) => for _ in 0..n { sim.step(); },
             }
             sim.apply(&a);

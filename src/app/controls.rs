@@ -1,0 +1,195 @@
+//! The toolbar and keyboard shortcuts: play/pause/step, speed, policy, side by side, flash sale, files, theme.
+//!
+//! Shortcuts: Space play/pause · → step a tick · Shift+→ next Soldier decision (10 s) · Ctrl+→ next Commander
+//! decision (60 s) · F flash sale · 1–5 speed · O open · S save scenario · E export session · B side by side ·
+//! R restart.
+
+use crate::policy::BASELINES;
+use crate::runner::{Command, Speed, StepKind};
+use crate::scenario;
+
+use super::{HirlApp, Notice};
+
+pub struct Controls {
+    /// The policy chosen in the toolbar (the run's, or the challenger's in side-by-side mode).
+    policy: String,
+    side_by_side: bool,
+}
+
+impl Controls {
+    pub fn new(policy: &str) -> Self {
+        Self { policy: policy.to_string(), side_by_side: false }
+    }
+
+    pub fn shortcuts_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
+        use egui::{Key, Modifiers};
+        // Text fields (the flash-sale dialog) keep their keys.
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let pressed = |key: Key, mods: Modifiers| ui.input_mut(|i| i.consume_key(mods, key));
+        if pressed(Key::Space, Modifiers::NONE) {
+            app.send(Command::TogglePlay);
+        }
+        if pressed(Key::ArrowRight, Modifiers::COMMAND) {
+            app.send(Command::Step(StepKind::CommanderTick));
+        }
+        if pressed(Key::ArrowRight, Modifiers::SHIFT) {
+            app.send(Command::Step(StepKind::SoldierTick));
+        }
+        if pressed(Key::ArrowRight, Modifiers::NONE) {
+            app.send(Command::Step(StepKind::Tick));
+        }
+        for (key, speed) in [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5].into_iter().zip(Speed::ALL) {
+            if pressed(key, Modifiers::NONE) {
+                app.send(Command::SetSpeed(speed));
+            }
+        }
+        if pressed(Key::F, Modifiers::NONE) {
+            app.flash_sale.open = true;
+        }
+        if pressed(Key::O, Modifiers::NONE) {
+            Self::open_scenario(app);
+        }
+        if pressed(Key::S, Modifiers::NONE) {
+            Self::save_scenario(app);
+        }
+        if pressed(Key::E, Modifiers::NONE) {
+            Self::export_session(app);
+        }
+        if pressed(Key::B, Modifiers::NONE) {
+            Self::toggle_side_by_side(app);
+        }
+        if pressed(Key::R, Modifiers::NONE) {
+            app.send(Command::Restart);
+        }
+    }
+
+    pub fn toolbar_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let playing = app.store.playing;
+            if ui
+                .button(if playing { "⏸ Pause" } else { "▶ Play" })
+                .on_hover_text("Run or pause the simulation (Space)")
+                .clicked()
+            {
+                app.send(Command::TogglePlay);
+            }
+            if ui.button("⏭ Tick").on_hover_text("Advance one 5 s tick (→)").clicked() {
+                app.send(Command::Step(StepKind::Tick));
+            }
+            if ui.button("⏭ Soldier").on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+→)").clicked() {
+                app.send(Command::Step(StepKind::SoldierTick));
+            }
+            if ui
+                .button("⏭ Commander")
+                .on_hover_text("Advance to the next Commander decision, every 60 s (Ctrl+→)")
+                .clicked()
+            {
+                app.send(Command::Step(StepKind::CommanderTick));
+            }
+            ui.separator();
+            ui.label("Speed").on_hover_text("Simulated seconds per wall second (keys 1–5)");
+            for speed in Speed::ALL {
+                if ui.selectable_label(app.store.speed == speed, speed.label()).clicked() {
+                    app.send(Command::SetSpeed(speed));
+                }
+            }
+            ui.separator();
+            let before = app.controls.policy.clone();
+            egui::ComboBox::from_id_salt("policy")
+                .selected_text(format!("policy: {}", app.controls.policy))
+                .show_ui(ui, |ui| {
+                    for (name, about) in BASELINES {
+                        ui.selectable_value(&mut app.controls.policy, name.to_string(), *name).on_hover_text(*about);
+                    }
+                })
+                .response
+                .on_hover_text("The autoscaler under test (restarts the run; in side-by-side mode, the right-hand run)");
+            if app.controls.policy != before {
+                let p = app.controls.policy.clone();
+                if app.controls.side_by_side {
+                    app.send(Command::SideBySide(Some(p)));
+                } else {
+                    app.send(Command::SetPolicy(p));
+                }
+            }
+            let label = if app.controls.side_by_side { "◫ Single run" } else { "◫ Side by side" };
+            if ui
+                .button(label)
+                .on_hover_text("Compare HPA (left) with the chosen policy (right) on identical traffic and events (B)")
+                .clicked()
+            {
+                Self::toggle_side_by_side(app);
+            }
+            ui.separator();
+            if ui.button("⚡ Flash sale…").on_hover_text("Inject a flash sale into the running simulation (F)").clicked() {
+                app.flash_sale.open = true;
+            }
+            ui.separator();
+            if ui.button("📂 Open…").on_hover_text("Open a scenario file (O)").clicked() {
+                Self::open_scenario(app);
+            }
+            if ui.button("💾 Save…").on_hover_text("Save the loaded scenario (S)").clicked() {
+                Self::save_scenario(app);
+            }
+            if ui
+                .button("📤 Export session…")
+                .on_hover_text("Save the scenario plus every event injected so far: loading it replays this run (E)")
+                .clicked()
+            {
+                Self::export_session(app);
+            }
+            if ui.button("⟲ Restart").on_hover_text("Start the scenario again from t = 0 (R)").clicked() {
+                app.send(Command::Restart);
+            }
+            ui.separator();
+            egui::widgets::global_theme_preference_buttons(ui);
+        });
+    }
+
+    fn toggle_side_by_side(app: &mut HirlApp) {
+        app.controls.side_by_side = !app.controls.side_by_side;
+        let other = app.controls.side_by_side.then(|| app.controls.policy.clone());
+        app.send(Command::SideBySide(other));
+    }
+
+    /// Opens a scenario through the native dialog; a broken file is reported and the current run goes on.
+    pub fn open_scenario(app: &mut HirlApp) {
+        let Some(path) = rfd::FileDialog::new().add_filter("scenario", &["ron"]).pick_file() else { return };
+        Self::load_path(app, &path);
+    }
+
+    /// Loads a scenario file into the worker, or shows why it cannot.
+    pub fn load_path(app: &mut HirlApp, path: &std::path::Path) {
+        match scenario::load_file(path) {
+            Ok(s) => {
+                app.origin = path.display().to_string();
+                app.send(Command::Load { scenario: Box::new(s), origin: app.origin.clone() });
+                app.notice = Some(Notice { text: format!("loaded {}", path.display()), is_error: false });
+            }
+            Err(e) => {
+                app.notice = Some(Notice { text: e.to_string().trim_end().replace('\n', " · "), is_error: true });
+            }
+        }
+    }
+
+    fn save_scenario(app: &mut HirlApp) {
+        let Some(path) = rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("scenario.ron").save_file()
+        else {
+            return;
+        };
+        app.notice = Some(match scenario::save_file(&app.store.scenario, &path) {
+            Ok(()) => Notice { text: format!("saved {}", path.display()), is_error: false },
+            Err(e) => Notice { text: format!("cannot save {}: {e}", path.display()), is_error: true },
+        });
+    }
+
+    fn export_session(app: &mut HirlApp) {
+        let Some(path) = rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("session.ron").save_file()
+        else {
+            return;
+        };
+        app.send(Command::Export(path));
+    }
+}

@@ -1,0 +1,192 @@
+//! The desktop window (eframe/egui). Thin: it owns a [`WorkerHandle`], drains frames into a [`Store`] within a small
+//! time budget each frame, and draws panels from the store. It never waits on the simulation.
+
+mod controls;
+mod flash_sale;
+pub mod panels;
+pub mod store;
+pub mod theme;
+
+use std::time::Duration;
+
+use crate::runner::{Command, Update, WorkerConfig, WorkerHandle};
+use crate::scenario::Scenario;
+
+use panels::{
+    BudgetsPanel, ForecastPanel, LatencyPanel, PanelCtx, PendingPanel, PoolsPanel, ScorecardPanel, TimelinePanel,
+};
+use store::Store;
+
+/// How long one frame may spend taking worker updates.
+const DRAIN_BUDGET: Duration = Duration::from_millis(2);
+
+/// A message shown in the status bar, with its severity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+pub struct HirlApp {
+    worker: WorkerHandle,
+    pub store: Store,
+    /// The scenario file the run came from, for titles and dialogs.
+    pub origin: String,
+    pub notice: Option<Notice>,
+    controls: controls::Controls,
+    flash_sale: flash_sale::FlashSaleDialog,
+    budgets: BudgetsPanel,
+    pools: PoolsPanel,
+    pending: PendingPanel,
+    latency: LatencyPanel,
+    forecast: ForecastPanel,
+    scorecard: ScorecardPanel,
+    timeline: TimelinePanel,
+}
+
+impl HirlApp {
+    /// Starts the worker on `scenario` and builds the window state. `waker` repaints the window.
+    pub fn new(
+        scenario: Scenario,
+        origin: impl Into<String>,
+        policy: &str,
+        ctx: &egui::Context,
+    ) -> std::io::Result<HirlApp> {
+        let origin = origin.into();
+        let store = Store::new(std::sync::Arc::new(scenario.clone()));
+        let repaint = ctx.clone();
+        let worker = WorkerHandle::spawn(WorkerConfig::new(scenario, origin.clone(), policy), move || repaint.request_repaint())?;
+        Ok(HirlApp {
+            worker,
+            store,
+            origin,
+            notice: None,
+            controls: controls::Controls::new(policy),
+            flash_sale: flash_sale::FlashSaleDialog::default(),
+            budgets: BudgetsPanel::default(),
+            pools: PoolsPanel::default(),
+            pending: PendingPanel::default(),
+            latency: LatencyPanel::default(),
+            forecast: ForecastPanel::default(),
+            scorecard: ScorecardPanel::default(),
+            timeline: TimelinePanel::default(),
+        })
+    }
+
+    /// Sends a command; a full queue becomes a notice, not a wait.
+    pub fn send(&mut self, command: Command) {
+        if let Err(e) = self.worker.send(command) {
+            self.notice = Some(Notice { text: e.to_string(), is_error: true });
+        }
+    }
+
+    /// Takes what the worker has sent, within the frame's budget.
+    pub fn drain_updates(&mut self) {
+        for update in self.worker.drain(DRAIN_BUDGET) {
+            match update {
+                Update::Frame(frame) => self.store.apply(*frame),
+                Update::Error(text) => self.notice = Some(Notice { text, is_error: true }),
+                Update::Exported(path) => {
+                    self.notice = Some(Notice { text: format!("session exported to {path}"), is_error: false })
+                }
+            }
+        }
+    }
+
+    /// The whole window, inside any `Ui` (eframe's root, or a test harness).
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        self.drain_updates();
+        controls::Controls::shortcuts_ui(self, ui);
+        egui::Panel::top("toolbar").show(ui, |ui| controls::Controls::toolbar_ui(self, ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        flash_sale::FlashSaleDialog::dialog_ui(self, ui);
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| self.panels_ui(ui));
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let s = &self.store;
+            ui.label(format!("{} — {}", s.scenario.name, self.origin));
+            ui.separator();
+            ui.label(format!("t = {} ({})", format_duration(s.now_secs), s.clock_label(s.now_secs)))
+                .on_hover_text("Simulated time since the scenario's start, and the scenario's wall clock");
+            if let Some(n) = &self.notice {
+                ui.separator();
+                let colour = if n.is_error { theme::SLO } else { ui.visuals().text_color() };
+                ui.colored_label(colour, &n.text);
+                if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                    self.notice = None;
+                }
+            }
+        });
+    }
+
+    fn panels_ui(&mut self, ui: &mut egui::Ui) {
+        let runs = self.store.runs.len().max(1);
+        let plot_height = 150.0;
+        if runs == 1 {
+            self.run_column_ui(ui, 0, plot_height);
+        } else {
+            ui.columns(runs, |cols| {
+                for (run, col) in cols.iter_mut().enumerate() {
+                    self.run_column_ui(col, run, plot_height);
+                }
+            });
+        }
+    }
+
+    fn run_column_ui(&mut self, ui: &mut egui::Ui, run: usize, plot_height: f32) {
+        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points: 1500 };
+        if let Some(series) = ctx.series() {
+            ui.heading(format!("policy: {}", series.policy));
+        }
+        egui::CollapsingHeader::new("Scorecard").id_salt(("scorecard", run)).default_open(true).show(ui, |ui| {
+            self.scorecard.scorecard_ui(ui, &ctx)
+        });
+        egui::CollapsingHeader::new("Domain budgets and reserve").id_salt(("budgets", run)).default_open(true).show(ui, |ui| {
+            self.budgets.budgets_ui(ui, &ctx)
+        });
+        egui::CollapsingHeader::new("Latency p99 vs SLO, and traffic").id_salt(("latency", run)).default_open(true).show(ui, |ui| {
+            self.latency.latency_ui(ui, &ctx)
+        });
+        egui::CollapsingHeader::new("Pending pods").id_salt(("pending", run)).default_open(true).show(ui, |ui| {
+            self.pending.pending_ui(ui, &ctx)
+        });
+        egui::CollapsingHeader::new("Node pools and provisioner").id_salt(("pools", run)).default_open(true).show(ui, |ui| {
+            self.pools.pools_ui(ui, &ctx)
+        });
+        egui::CollapsingHeader::new("Forecast intervals").id_salt(("forecast", run)).default_open(true).show(ui, |ui| {
+            self.forecast.forecast_ui(ui, &ctx)
+        });
+        egui::CollapsingHeader::new("Event timeline").id_salt(("timeline", run)).default_open(false).show(ui, |ui| {
+            self.timeline.timeline_ui(ui, &ctx)
+        });
+    }
+}
+
+impl eframe::App for HirlApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+}
+
+/// "2h 05m 10s".
+pub fn format_duration(secs: u64) -> String {
+    format!("{}h {:02}m {:02}s", secs / 3600, (secs % 3600) / 60, secs % 60)
+}
+
+/// Opens the window (blocks until it is closed).
+pub fn run_window(scenario: Scenario, origin: String, policy: String) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size([1500.0, 950.0]).with_title("HiRL-Scale"),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "HiRL-Scale",
+        options,
+        Box::new(move |cc| Ok(Box::new(HirlApp::new(scenario, origin, &policy, &cc.egui_ctx)?))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

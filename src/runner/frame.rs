@@ -1,0 +1,133 @@
+//! What the worker sends the window: owned, immutable data. Nothing here borrows the simulation.
+
+use std::sync::Arc;
+
+use crate::scenario::Scenario;
+use crate::sim::{Scorecard, TimelineEvent};
+
+/// Simulated seconds per wall second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Speed {
+    X1,
+    X10,
+    #[default]
+    X60,
+    X600,
+    /// As fast as the machine goes.
+    Max,
+}
+
+impl Speed {
+    pub const ALL: [Speed; 5] = [Speed::X1, Speed::X10, Speed::X60, Speed::X600, Speed::Max];
+
+    /// Simulated seconds per wall second; `None` for [`Speed::Max`].
+    pub fn factor(self) -> Option<f64> {
+        match self {
+            Speed::X1 => Some(1.0),
+            Speed::X10 => Some(10.0),
+            Speed::X60 => Some(60.0),
+            Speed::X600 => Some(600.0),
+            Speed::Max => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Speed::X1 => "1×",
+            Speed::X10 => "10×",
+            Speed::X60 => "60×",
+            Speed::X600 => "600×",
+            Speed::Max => "max",
+        }
+    }
+}
+
+/// One domain at one instant (ground truth: the window shows what really happens).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DomainPoint {
+    /// Total request rate, requests per second.
+    pub rps: f32,
+    /// End-to-end p99 latency, milliseconds.
+    pub p99_latency_ms: f32,
+    pub error_ratio: f32,
+    pub ready_pods: u32,
+    pub starting_pods: u32,
+    pub pending_pods: u32,
+    /// CPU requested by the domain's scheduled pods, as a share of the cluster's allocatable CPU (0–1).
+    pub allotted_share: f32,
+    /// CPU the domain actually uses, as a share of the cluster's allocatable CPU (0–1).
+    pub used_share: f32,
+    /// The domain's CPU budget (quota) as a share of allocatable CPU, when one is set (HiRL); `None` under HPA.
+    pub budget_share: Option<f32>,
+}
+
+/// One node pool at one instant.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolPoint {
+    pub nodes: u32,
+    pub booting_nodes: u32,
+    pub queued_nodes: u32,
+    pub cpu_capacity_cores: f32,
+    /// CPU requested per domain, cores.
+    pub cpu_by_domain_cores: Vec<f32>,
+    pub reserve_cores: f32,
+}
+
+/// Everything plotted, at one tick.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeriesPoint {
+    pub t_secs: u64,
+    pub domains: Vec<DomainPoint>,
+    pub pools: Vec<PoolPoint>,
+    /// Reserve placeholders as a share of allocatable CPU.
+    pub reserve_share: f32,
+    pub provisioner_queued_requests: u32,
+}
+
+/// A traffic forecast for one domain, made at `made_at_secs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forecast {
+    pub made_at_secs: u64,
+    /// Horizons in seconds (300, 900, 1800), each with p10, p50, p80, p90 in requests per second.
+    pub horizons: Vec<(u64, [f32; 4])>,
+    /// Where it came from, for the label ("exponential smoothing (fallback)").
+    pub source: &'static str,
+}
+
+/// One simulation's state for the window.
+#[derive(Clone, Debug)]
+pub struct RunFrame {
+    pub policy: String,
+    /// Points recorded since the previous frame, oldest first.
+    pub new_points: Vec<SeriesPoint>,
+    /// Timeline entries since the previous frame.
+    pub new_events: Vec<TimelineEvent>,
+    /// Scorecard of the run so far.
+    pub scorecard: Scorecard,
+    /// Latest forecast per domain.
+    pub forecasts: Vec<Forecast>,
+}
+
+/// A worker update.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub now_secs: u64,
+    pub duration_secs: u64,
+    pub playing: bool,
+    pub speed: Speed,
+    /// Bumped whenever a new scenario or policy restarts the run: the window drops its stored series then.
+    pub generation: u64,
+    pub scenario: Arc<Scenario>,
+    /// One run, or two in side-by-side mode (the first is the reference, HPA by default).
+    pub runs: Vec<RunFrame>,
+}
+
+/// What the worker may tell the window.
+#[derive(Clone, Debug)]
+pub enum Update {
+    Frame(Box<Frame>),
+    /// A command failed; the run goes on as before.
+    Error(String),
+    /// A scenario exported to a file.
+    Exported(String),
+}

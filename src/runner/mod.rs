@@ -1,0 +1,173 @@
+//! The worker protocol: the simulation lives on a named background thread; the window talks to it only through
+//! typed [`Command`]s (bounded channel in) and owned [`Update`]s (bounded channel out).
+//!
+//! Contract:
+//! - The UI never blocks: [`WorkerHandle::send`] fails fast when the command queue is full, and
+//!   [`WorkerHandle::drain`] takes what has arrived within a time budget and returns.
+//! - The worker owns every simulation; frames carry copies. After each frame it calls the waker (the window's
+//!   `request_repaint`).
+//! - Errors travel as [`Update::Error`]; a failed command leaves the current run as it was.
+//! - Pacing lives here, not in the simulator: at a speed factor `f` the worker advances `f` simulated seconds per
+//!   wall second (in 5 s ticks); at [`Speed::Max`] it runs flat out in ~15 ms slices.
+//! - Side by side: two runs of the same scenario and seed stepped in lockstep; every injected event goes to both.
+//! - Dropping the handle sends `Quit` and joins the thread.
+
+mod frame;
+mod worker;
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+
+pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
+
+use crate::scenario::{EventSpec, Scenario};
+
+/// What to step to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// One 5 s tick.
+    Tick,
+    /// To the next Soldier decision time (multiple of 10 s).
+    SoldierTick,
+    /// To the next Commander decision time (multiple of 60 s).
+    CommanderTick,
+}
+
+impl StepKind {
+    pub fn period_secs(self) -> u64 {
+        match self {
+            StepKind::Tick => crate::sim::TICK_SECS,
+            StepKind::SoldierTick => 10,
+            StepKind::CommanderTick => 60,
+        }
+    }
+}
+
+/// A request to the worker.
+#[derive(Clone, Debug)]
+pub enum Command {
+    Play,
+    Pause,
+    TogglePlay,
+    Step(StepKind),
+    SetSpeed(Speed),
+    /// Inject an event into every run (it fires at the next tick, or at its own start if later).
+    Inject(EventSpec),
+    /// Replace the scenario and restart from t = 0. `origin` names it in messages.
+    Load { scenario: Box<Scenario>, origin: String },
+    /// Restart with another policy (the first run's, in side-by-side mode).
+    SetPolicy(String),
+    /// `Some(policy)`: restart as two runs, HPA against `policy`, on identical traffic (the injected events so far
+    /// replay in both). `None`: back to one run.
+    SideBySide(Option<String>),
+    /// Restart the current scenario from t = 0.
+    Restart,
+    /// Write the session as a scenario: the scenario plus every event injected so far.
+    Export(PathBuf),
+    Quit,
+}
+
+/// How the worker starts.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub scenario: Scenario,
+    pub origin: String,
+    pub policy: String,
+    /// Run seed; defaults to the scenario's.
+    pub seed: Option<u64>,
+    pub speed: Speed,
+    pub start_playing: bool,
+    /// Commands the window may queue before `send` fails. Default 64.
+    pub command_capacity: usize,
+    /// Frames that may wait for the window. Default 8.
+    pub frame_capacity: usize,
+}
+
+impl WorkerConfig {
+    pub fn new(scenario: Scenario, origin: impl Into<String>, policy: impl Into<String>) -> Self {
+        Self {
+            scenario,
+            origin: origin.into(),
+            policy: policy.into(),
+            seed: None,
+            speed: Speed::default(),
+            start_playing: false,
+            command_capacity: 64,
+            frame_capacity: 8,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the simulation is busy; try again")]
+    Busy,
+    #[error("the simulation thread has stopped")]
+    Stopped,
+}
+
+/// The window's side of the protocol.
+pub struct WorkerHandle {
+    commands: Sender<Command>,
+    updates: Receiver<Update>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Starts the worker thread. `waker` is called after every update (e.g. `ctx.request_repaint()`).
+    pub fn spawn(config: WorkerConfig, waker: impl Fn() + Send + 'static) -> std::io::Result<WorkerHandle> {
+        let (cmd_tx, cmd_rx) = bounded(config.command_capacity.max(1));
+        let (upd_tx, upd_rx) = bounded(config.frame_capacity.max(1));
+        let thread = std::thread::Builder::new()
+            .name("hirl-sim".to_string())
+            .spawn(move || worker::run(config, cmd_rx, upd_tx, Box::new(waker)))?;
+        Ok(WorkerHandle { commands: cmd_tx, updates: upd_rx, thread: Some(thread) })
+    }
+
+    /// Queues a command without blocking.
+    pub fn send(&self, command: Command) -> Result<(), SendError> {
+        self.commands.try_send(command).map_err(|e| match e {
+            TrySendError::Full(_) => SendError::Busy,
+            TrySendError::Disconnected(_) => SendError::Stopped,
+        })
+    }
+
+    /// Takes the updates that have arrived, spending at most `budget` (never waits for one).
+    pub fn drain(&self, budget: Duration) -> Vec<Update> {
+        let start = Instant::now();
+        let mut out = Vec::new();
+        while let Ok(u) = self.updates.try_recv() {
+            out.push(u);
+            if start.elapsed() >= budget {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Waits up to `timeout` for the next update (for tests and headless tools; the window never calls this).
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Update> {
+        self.updates.recv_timeout(timeout).ok()
+    }
+
+    /// Whether the worker thread is still alive.
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        // A full queue must not stop the quit: make room by draining updates until the worker sees it.
+        let _ = self.commands.send_timeout(Command::Quit, Duration::from_millis(200));
+        if let Some(t) = self.thread.take() {
+            while !t.is_finished() {
+                let _ = self.updates.recv_timeout(Duration::from_millis(5));
+            }
+            let _ = t.join();
+        }
+    }
+}
