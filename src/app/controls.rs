@@ -69,20 +69,20 @@ impl Controls {
         ui.horizontal_wrapped(|ui| {
             let playing = app.store.playing;
             if ui
-                .button(if playing { "⏸ Pause" } else { "▶ Play" })
+                .button(if playing { "Pause" } else { "Play" })
                 .on_hover_text("Run or pause the simulation (Space)")
                 .clicked()
             {
                 app.send(Command::TogglePlay);
             }
-            if ui.button("⏭ Tick").on_hover_text("Advance one 5 s tick (→)").clicked() {
+            if ui.button("Step: tick").on_hover_text("Advance one 5 s tick (→)").clicked() {
                 app.send(Command::Step(StepKind::Tick));
             }
-            if ui.button("⏭ Soldier").on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+→)").clicked() {
+            if ui.button("Step: Soldier").on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+→)").clicked() {
                 app.send(Command::Step(StepKind::SoldierTick));
             }
             if ui
-                .button("⏭ Commander")
+                .button("Step: Commander")
                 .on_hover_text("Advance to the next Commander decision, every 60 s (Ctrl+→)")
                 .clicked()
             {
@@ -114,7 +114,7 @@ impl Controls {
                     app.send(Command::SetPolicy(p));
                 }
             }
-            let label = if app.controls.side_by_side { "◫ Single run" } else { "◫ Side by side" };
+            let label = if app.controls.side_by_side { "Single run" } else { "Side by side" };
             if ui
                 .button(label)
                 .on_hover_text("Compare HPA (left) with the chosen policy (right) on identical traffic and events (B)")
@@ -123,33 +123,49 @@ impl Controls {
                 Self::toggle_side_by_side(app);
             }
             ui.separator();
-            if ui.button("⚡ Flash sale…").on_hover_text("Inject a flash sale into the running simulation (F)").clicked() {
+            if ui.button("Flash sale…").on_hover_text("Inject a flash sale into the running simulation (F)").clicked() {
                 app.flash_sale.open = true;
             }
             ui.separator();
-            if ui.button("📂 Open…").on_hover_text("Open a scenario file (O)").clicked() {
+            if ui.button("Open…").on_hover_text("Open a scenario file (O)").clicked() {
                 Self::open_scenario(app);
             }
-            if ui.button("💾 Save…").on_hover_text("Save the loaded scenario (S)").clicked() {
+            if ui.button("Save…").on_hover_text("Save the loaded scenario (S)").clicked() {
                 Self::save_scenario(app);
             }
             if ui
-                .button("📤 Export session…")
+                .button("Export session…")
                 .on_hover_text("Save the scenario plus every event injected so far: loading it replays this run (E)")
                 .clicked()
             {
                 Self::export_session(app);
             }
-            if ui.button("⟲ Restart").on_hover_text("Start the scenario again from t = 0 (R)").clicked() {
+            if ui.button("Restart").on_hover_text("Start the scenario again from t = 0 (R)").clicked() {
                 app.send(Command::Restart);
             }
             ui.separator();
-            egui::widgets::global_theme_preference_buttons(ui);
+            // Text labels: egui's own theme buttons use emoji the bundled fonts lack.
+            let mut theme = ui.options(|o| o.theme_preference);
+            ui.label("Theme");
+            for (pref, label) in [
+                (egui::ThemePreference::System, "system"),
+                (egui::ThemePreference::Dark, "dark"),
+                (egui::ThemePreference::Light, "light"),
+            ] {
+                if ui.selectable_label(theme == pref, label).clicked() {
+                    theme = pref;
+                    ui.ctx().set_theme(theme);
+                }
+            }
         });
     }
 
     fn toggle_side_by_side(app: &mut HirlApp) {
         app.controls.side_by_side = !app.controls.side_by_side;
+        if app.controls.side_by_side && app.controls.policy == "hpa" {
+            // HPA against itself shows nothing: the tuned heuristic is the natural first challenger.
+            app.controls.policy = "heuristic".to_string();
+        }
         let other = app.controls.side_by_side.then(|| app.controls.policy.clone());
         app.send(Command::SideBySide(other));
     }

@@ -84,7 +84,7 @@ impl FlashSaleDialog {
                 ui.end_row();
             });
             ui.separator();
-            if ui.button("⚡ Inject").clicked()
+            if ui.button("Inject").clicked()
                 && let Some((id, _)) = domains.get(d.domain)
             {
                 inject = Some(d.event(id, now));

@@ -12,6 +12,9 @@ use std::time::Duration;
 use crate::runner::{Command, Update, WorkerConfig, WorkerHandle};
 use crate::scenario::Scenario;
 
+pub use controls::Controls;
+pub use flash_sale::FlashSaleDialog;
+
 use panels::{
     BudgetsPanel, ForecastPanel, LatencyPanel, PanelCtx, PendingPanel, PoolsPanel, ScorecardPanel, TimelinePanel,
 };
@@ -45,23 +48,19 @@ pub struct HirlApp {
 }
 
 impl HirlApp {
-    /// Starts the worker on `scenario` and builds the window state. `waker` repaints the window.
-    pub fn new(
-        scenario: Scenario,
-        origin: impl Into<String>,
-        policy: &str,
-        ctx: &egui::Context,
-    ) -> std::io::Result<HirlApp> {
-        let origin = origin.into();
-        let store = Store::new(std::sync::Arc::new(scenario.clone()));
-        let repaint = ctx.clone();
-        let worker = WorkerHandle::spawn(WorkerConfig::new(scenario, origin.clone(), policy), move || repaint.request_repaint())?;
+    /// Starts the worker and builds the window state. `waker` is called by the worker after each update
+    /// (`egui::Context::request_repaint` in the window).
+    pub fn new(config: WorkerConfig, waker: impl Fn() + Send + 'static) -> std::io::Result<HirlApp> {
+        let origin = config.origin.clone();
+        let policy = config.policy.clone();
+        let store = Store::new(std::sync::Arc::new(config.scenario.clone()));
+        let worker = WorkerHandle::spawn(config, waker)?;
         Ok(HirlApp {
             worker,
             store,
             origin,
             notice: None,
-            controls: controls::Controls::new(policy),
+            controls: controls::Controls::new(&policy),
             flash_sale: flash_sale::FlashSaleDialog::default(),
             budgets: BudgetsPanel::default(),
             pools: PoolsPanel::default(),
@@ -116,7 +115,7 @@ impl HirlApp {
                 ui.separator();
                 let colour = if n.is_error { theme::SLO } else { ui.visuals().text_color() };
                 ui.colored_label(colour, &n.text);
-                if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                     self.notice = None;
                 }
             }
@@ -186,7 +185,11 @@ pub fn run_window(scenario: Scenario, origin: String, policy: String) -> anyhow:
     eframe::run_native(
         "HiRL-Scale",
         options,
-        Box::new(move |cc| Ok(Box::new(HirlApp::new(scenario, origin, &policy, &cc.egui_ctx)?))),
+        Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let app = HirlApp::new(WorkerConfig::new(scenario, origin, policy), move || ctx.request_repaint())?;
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

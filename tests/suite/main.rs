@@ -4,5 +4,7 @@ mod cli;
 mod common;
 mod determinism;
 mod invariants;
+mod runner;
 mod scenario_files;
 mod shipped;
+mod window;

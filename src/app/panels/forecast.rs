@@ -1,13 +1,208 @@
-//! Placeholder until the panel is written.
+//! Forecast intervals for one domain, in requests per second: the actual traffic, and each past forecast's p10–p90
+//! band and p80 line drawn at the time it predicted (made at m for horizon h → placed at m + h), so the band sits over
+//! the traffic it was about. The latest forecast's fan over every horizon reaches beyond "now". The forecaster's
+//! source is named in the heading and legend.
 
-use super::PanelCtx;
+use egui::RichText;
+use egui_plot::{FilledArea, Line, LineStyle, PlotPoints};
 
-#[derive(Default)]
-pub struct ForecastPanel {}
+use super::latency::format_rps;
+use super::{PanelCtx, annotations, time_plot};
+use crate::app::store::RunSeries;
+use crate::app::theme;
+use crate::runner::Forecast;
+
+const HORIZONS_SECS: [u64; 3] = [300, 900, 1800];
+
+pub struct ForecastPanel {
+    /// Scenario index of the domain shown.
+    domain: usize,
+    horizon_secs: u64,
+}
+
+impl Default for ForecastPanel {
+    fn default() -> Self {
+        Self { domain: 0, horizon_secs: 900 }
+    }
+}
 
 impl ForecastPanel {
     pub fn forecast_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
-        let _ = ctx;
-        ui.label("forecast");
+        let domains = &ctx.store.scenario.domains;
+        if self.domain >= domains.len() {
+            self.domain = 0;
+        }
+        let d = self.domain;
+        let Some(spec) = domains.get(d) else {
+            ui.weak("the scenario has no domains");
+            return;
+        };
+        let colour = theme::domain_colour(d);
+        let series = ctx.series().filter(|s| !s.points.is_empty());
+        let of_domain = |set: &'_ Vec<Forecast>| set.get(d).cloned();
+        let latest = series.and_then(|s| s.forecasts.last()).and_then(of_domain);
+        let source = latest.as_ref().map_or("no forecast yet", |f| f.source);
+
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::new(("forecast-domain", ctx.run), "domain")
+                .selected_text(RichText::new(&spec.id).color(colour))
+                .show_ui(ui, |ui| {
+                    for (i, dom) in domains.iter().enumerate() {
+                        let text = RichText::new(&dom.id).color(theme::domain_colour(i));
+                        ui.selectable_value(&mut self.domain, i, text).on_hover_text(&dom.name);
+                    }
+                });
+            ui.separator();
+            ui.label("horizon:");
+            for h in HORIZONS_SECS {
+                ui.selectable_value(&mut self.horizon_secs, h, format!("{} min", h / 60))
+                    .on_hover_text("How far ahead the plotted band was forecast");
+            }
+            ui.separator();
+            ui.strong(format!("source: {source}"))
+                .on_hover_text("The forecaster that produced these intervals (fallback: no learned model loaded)");
+        });
+
+        let Some(series) = series else {
+            ui.weak("waiting for data");
+            return;
+        };
+        let h = self.horizon_secs;
+        let (mut xs, mut lo, mut p80, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Sample forecast sets like points: a week has ~10k of them, one per simulated minute.
+        let n = series.forecasts.len();
+        let stride = n.div_ceil(ctx.max_points.max(1)).max(1);
+        for (_, set) in series.forecasts.iter().enumerate().filter(|(i, _)| i % stride == 0 || i + 1 == n) {
+            let Some(q) = set.get(d).and_then(|f| quantiles_at(f, h).map(|q| (f.made_at_secs, q))) else { continue };
+            xs.push((q.0 + h) as f64);
+            lo.push(q.1[0]);
+            p80.push([(q.0 + h) as f64, q.1[2]]);
+            hi.push(q.1[3]);
+        }
+        if n > 0 && xs.is_empty() {
+            ui.weak(format!("these forecasts have no {} min horizon", h / 60));
+        }
+
+        let actual: PlotPoints<'_> = series
+            .sampled(ctx.max_points)
+            .filter_map(|p| p.domains.get(d).map(|x| [p.t_secs as f64, f64::from(x.rps)]))
+            .collect();
+        let now_rps = series.latest().and_then(|p| p.domains.get(d)).map(|x| x.rps);
+        let fan = latest.as_ref().map(|f| fan_of(f, rps_at(series, d, f.made_at_secs))).filter(|f| f.0.len() >= 2);
+
+        time_plot("forecast", ctx, "req/s").show(ui, |plot_ui| {
+            let now = now_rps.map_or_else(|| "—".to_owned(), |v| format!("{} req/s", format_rps(v)));
+            plot_ui.line(Line::new(format!("{} actual {now}", spec.id), actual).color(colour).id("actual").width(1.5));
+            if xs.len() >= 2 {
+                let name = format!("p10–p90, {} min ahead ({source})", h / 60);
+                plot_ui.add(FilledArea::new(name, &xs, &lo, &hi).fill_color(colour.gamma_multiply(0.25)).id("band"));
+                let line = Line::new(format!("p80, {} min ahead", h / 60), p80);
+                plot_ui.line(line.color(colour.gamma_multiply(0.8)).style(LineStyle::dashed_dense()).id("p80"));
+            }
+            if let Some((xs, lo, hi)) = &fan {
+                let name = format!("latest forecast p10–p90 ({source})");
+                plot_ui.add(FilledArea::new(name, xs, lo, hi).fill_color(theme::NOW.gamma_multiply(0.25)).id("fan"));
+            }
+            annotations(plot_ui, ctx);
+        });
+    }
+}
+
+/// p10, p50, p80, p90 for `horizon`, when the forecast has that horizon and its numbers are usable.
+fn quantiles_at(f: &Forecast, horizon: u64) -> Option<[f64; 4]> {
+    let (_, q) = f.horizons.iter().find(|(h, _)| *h == horizon)?;
+    let q = q.map(f64::from);
+    // A band drawn upside down or to infinity would hide the actual traffic.
+    q.iter().all(|v| v.is_finite()).then(|| [q[0].min(q[3]), q[1], q[2], q[0].max(q[3])])
+}
+
+/// The domain's actual rate at the first tick at or after `t_secs` (points are in time order).
+fn rps_at(series: &RunSeries, domain: usize, t_secs: u64) -> Option<f32> {
+    let i = series.points.partition_point(|p| p.t_secs < t_secs);
+    series.points.get(i).or_else(|| series.points.last()).and_then(|p| p.domains.get(domain)).map(|x| x.rps)
+}
+
+/// The latest forecast over all its horizons, anchored at the traffic when it was made.
+fn fan_of(f: &Forecast, anchor_rps: Option<f32>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut horizons: Vec<u64> = f.horizons.iter().map(|(h, _)| *h).collect();
+    horizons.sort_unstable();
+    horizons.dedup();
+    let (mut xs, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(a) = anchor_rps.map(f64::from).filter(|a| a.is_finite()) {
+        xs.push(f.made_at_secs as f64);
+        lo.push(a);
+        hi.push(a);
+    }
+    for h in horizons {
+        if let Some(q) = quantiles_at(f, h) {
+            xs.push((f.made_at_secs + h) as f64);
+            lo.push(q[0]);
+            hi.push(q[3]);
+        }
+    }
+    (xs, lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    use super::*;
+    use crate::app::store::Store;
+    use crate::runner::{DomainPoint, SeriesPoint};
+
+    const SOURCE: &str = "exponential smoothing (fallback)";
+
+    fn store() -> Store {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small scenario loads");
+        Store::new(Arc::new(s))
+    }
+
+    fn forecast(made_at_secs: u64, horizons: &[u64]) -> Forecast {
+        let horizons = horizons.iter().map(|&h| (h, [900.0, 1000.0, 1080.0, 1150.0])).collect();
+        Forecast { made_at_secs, horizons, source: SOURCE }
+    }
+
+    fn render(store: &Store) -> Harness<'_> {
+        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };
+        let mut panel = ForecastPanel::default();
+        let mut harness = Harness::new_ui(move |ui| panel.forecast_ui(ui, &ctx));
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn shows_source_and_band() {
+        let mut store = store();
+        let n = store.scenario.domains.len();
+        let points = (0..120u64)
+            .map(|k| SeriesPoint {
+                t_secs: k * 5,
+                domains: vec![DomainPoint { rps: 1000.0, ..Default::default() }; n],
+                ..Default::default()
+            })
+            .collect();
+        // The last set has fewer horizons, as a forecaster still warming up would give.
+        let forecasts = vec![
+            vec![forecast(60, &[300, 900, 1800]); n],
+            vec![forecast(120, &[300, 900, 1800]); n],
+            vec![forecast(180, &[300]); n],
+        ];
+        store.runs.push(RunSeries { policy: "hpa".into(), points, forecasts, ..Default::default() });
+        store.now_secs = 595;
+        let harness = render(&store);
+        assert!(harness.query_by_label_contains(&format!("source: {SOURCE}")).is_some());
+        assert!(harness.query_by_label_contains("p10–p90, 15 min ahead").is_some());
+    }
+
+    #[test]
+    fn empty_store_renders() {
+        let store = store();
+        let harness = render(&store);
+        assert!(harness.query_by_label_contains("waiting for data").is_some());
     }
 }

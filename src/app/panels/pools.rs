@@ -1,13 +1,155 @@
-//! Placeholder until the panel is written.
+//! Node pools and the node provisioner. For the latest tick, one row per pool: nodes ready, booting (created, not
+//! Ready yet) and queued (waiting for the provisioner's cloud API), the ready nodes' CPU capacity in cores, and that
+//! capacity's occupancy in cores requested per domain and held by the reserve. Then, over time in nodes: nodes per
+//! pool, total booting and queued nodes, and the provisioner's queued API calls (a count of requests).
 
-use super::PanelCtx;
+use egui::{Sense, Vec2};
+use egui_plot::{Line, LineStyle};
+
+use super::budgets::stacked_bar;
+use super::pending::thousands;
+use super::{PanelCtx, annotations, time_plot};
+use crate::app::theme;
+use crate::runner::{PoolPoint, SeriesPoint};
+
+const BAR_WIDTH: f32 = 260.0;
 
 #[derive(Default)]
 pub struct PoolsPanel {}
 
 impl PoolsPanel {
     pub fn pools_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
-        let _ = ctx;
-        ui.label("pools");
+        let Some(series) = ctx.series() else {
+            ui.weak("waiting for data");
+            return;
+        };
+        let points: Vec<&SeriesPoint> = series.sampled(ctx.max_points).collect();
+        let Some(now) = points.last() else {
+            ui.weak("waiting for data");
+            return;
+        };
+        pools_table(ui, ctx, now);
+        ui.label(format!("Provisioner: {} API calls queued", thousands(now.provisioner_queued_requests.into())))
+            .on_hover_text("Node-creation calls waiting for the cloud API's rate limit");
+
+        let line = |value: &dyn Fn(&SeriesPoint) -> u32| -> Vec<[f64; 2]> {
+            points.iter().map(|p| [p.t_secs as f64, f64::from(value(p))]).collect()
+        };
+        let total = |now: &SeriesPoint, f: fn(&PoolPoint) -> u32| now.pools.iter().map(f).sum::<u32>();
+        let mut lines = Vec::with_capacity(now.pools.len() + 3);
+        for (p, pool) in now.pools.iter().enumerate() {
+            let name = format!("{} {} nodes", pool_name(ctx, p), thousands(pool.nodes.into()));
+            let nodes = line(&|s| s.pools.get(p).map_or(0, |q| q.nodes));
+            lines.push(Line::new(name, nodes).id(("pools-pool", p)).width(2.0));
+        }
+        let booting = format!("booting {} nodes (all pools)", thousands(total(now, |q| q.booting_nodes).into()));
+        let queued = format!("queued {} nodes (all pools)", thousands(total(now, |q| q.queued_nodes).into()));
+        let calls = format!("API calls queued {}", thousands(now.provisioner_queued_requests.into()));
+        lines.push(
+            Line::new(booting, line(&|s| total(s, |q| q.booting_nodes)))
+                .id("pools-booting")
+                .style(LineStyle::dashed_dense()),
+        );
+        lines.push(
+            Line::new(queued, line(&|s| total(s, |q| q.queued_nodes)))
+                .id("pools-queued")
+                .style(LineStyle::dotted_dense()),
+        );
+        lines.push(
+            Line::new(calls, line(&|s| s.provisioner_queued_requests))
+                .id("pools-calls")
+                .width(1.0)
+                .color(theme::RESERVE),
+        );
+        time_plot("pools", ctx, "nodes").show(ui, |plot_ui| {
+            for l in lines {
+                plot_ui.line(l);
+            }
+            annotations(plot_ui, ctx);
+        });
+    }
+}
+
+fn pool_name<'a>(ctx: &PanelCtx<'a>, p: usize) -> &'a str {
+    ctx.store.scenario.pools.get(p).map_or("?", |s| s.name.as_str())
+}
+
+fn pools_table(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
+    egui::Grid::new(("pools-table", ctx.run)).striped(true).num_columns(6).show(ui, |ui| {
+        ui.strong("pool");
+        ui.strong("ready").on_hover_text("Nodes Ready to run pods");
+        ui.strong("booting").on_hover_text("Nodes created at the cloud API and booting, not Ready yet");
+        ui.strong("queued").on_hover_text("Nodes the provisioner wants, still waiting for the cloud API");
+        ui.strong("capacity").on_hover_text("Allocatable CPU of the ready nodes");
+        ui.strong("occupancy")
+            .on_hover_text("Capacity requested per domain (domain colours) and held by the reserve (grey)");
+        ui.end_row();
+        for (p, pool) in now.pools.iter().enumerate() {
+            ui.label(pool_name(ctx, p));
+            ui.label(thousands(pool.nodes.into()));
+            ui.label(thousands(pool.booting_nodes.into()));
+            ui.label(thousands(pool.queued_nodes.into()));
+            ui.label(format!("{} cores", thousands(pool.cpu_capacity_cores.max(0.0).round() as u64)));
+            occupancy_bar(ui, ctx, pool);
+            ui.end_row();
+        }
+    });
+}
+
+fn occupancy_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, pool: &PoolPoint) {
+    // A pool with no ready nodes has no capacity: draw an empty bar rather than dividing by zero.
+    let share = |cores: f32| if pool.cpu_capacity_cores > 0.0 { cores / pool.cpu_capacity_cores } else { 0.0 };
+    let mut segments: Vec<_> =
+        pool.cpu_by_domain_cores.iter().enumerate().map(|(d, c)| (share(*c), theme::domain_colour(d))).collect();
+    segments.push((share(pool.reserve_cores), theme::RESERVE));
+    let (id, bar, _) = stacked_bar(ui, Vec2::new(BAR_WIDTH, 14.0), &segments);
+    ui.interact(bar, id, Sense::hover()).on_hover_ui(|ui| {
+        let used = pool.cpu_by_domain_cores.iter().sum::<f32>() + pool.reserve_cores;
+        ui.label(format!("CPU requested, of {:.0} cores allocatable:", pool.cpu_capacity_cores));
+        for (d, cores) in pool.cpu_by_domain_cores.iter().enumerate().filter(|(_, c)| **c > 0.0) {
+            let name = ctx.store.scenario.domains.get(d).map_or("?", |s| s.id.as_str());
+            ui.colored_label(theme::domain_colour(d), format!("{name}: {cores:.1} cores"));
+        }
+        ui.colored_label(theme::RESERVE, format!("reserve: {:.1} cores", pool.reserve_cores));
+        ui.label(format!("free: {:.1} cores", (pool.cpu_capacity_cores - used).max(0.0)));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::super::budgets::fixture;
+    use super::*;
+    use crate::app::store::{RunSeries, Store};
+
+    fn harness(store: &Store) -> Harness<'_> {
+        let mut panel = PoolsPanel::default();
+        let mut harness = Harness::builder().with_size(egui::vec2(1200.0, 600.0)).build_ui(move |ui| {
+            let ctx = PanelCtx { store, run: 0, plot_height: 150.0, max_points: 1500 };
+            panel.pools_ui(ui, &ctx);
+        });
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn rows_and_legend_show_the_latest_pools() {
+        let store = fixture::store();
+        let harness = harness(&store);
+        harness.get_by_label("shared-general");
+        harness.get_by_label("1,280 cores");
+        harness.get_by_label("Provisioner: 7 API calls queued");
+        harness.get_by_label("shared-general 40 nodes");
+        harness.get_by_label("queued 6 nodes (all pools)");
+    }
+
+    #[test]
+    fn empty_store_waits_for_data() {
+        let mut store = fixture::empty_store();
+        harness(&store).get_by_label("waiting for data");
+        store.runs.push(RunSeries::default());
+        harness(&store).get_by_label("waiting for data");
     }
 }

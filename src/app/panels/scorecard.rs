@@ -1,13 +1,222 @@
-//! Placeholder until the panel is written.
+//! The run's scorecard so far: one row per domain (SLO-breach minutes, cascades, priority-inversion minutes, pending
+//! pod-minutes, peak p99 against SLO in ms, error %, slowest scale-out in s, scaling actions per app-hour) and a
+//! cluster line (P0+P1 breach minutes, peak provisioner queue in nodes, slowest node wait in s, churn, node-hours,
+//! cost in $, over-provisioning ×). Side by side, the second run shows its change against the first.
+
+use egui::{Color32, RichText};
 
 use super::PanelCtx;
+use crate::app::{format_duration, theme};
+use crate::sim::Scorecard;
+
+/// Lower is better for every compared metric: green when it fell, red when it rose.
+const BETTER: Color32 = Color32::from_rgb(0, 158, 115);
+
+const COLUMNS: [(&str, &str); 10] = [
+    ("domain", "Business domain (scenario id); colour as in every plot"),
+    ("prio", "PriorityClass tier of the domain's pods; P0 is the most important"),
+    ("breach min", "Minutes in which end-to-end p99 exceeded the SLO or the error ratio exceeded the error budget"),
+    ("cascades", "Breach episodes that began while a linked domain (shared node pool or inline call) was in breach"),
+    ("inversion min", "Minutes with unschedulable pods while a lower-priority domain held capacity in a usable pool"),
+    ("pending pod·min", "Sum over time of unschedulable pods × minutes"),
+    ("peak p99 / SLO ms", "Highest end-to-end p99 latency seen, against the domain's p99 objective, milliseconds"),
+    ("errors %", "Failed requests (errors and timeouts) as a share of all requests"),
+    (
+        "max scale-out s",
+        "Slowest flash sale or spike: seconds from its start until out of breach, no unschedulable pods and ≤ 90% CPU, \
+         after the ramp; — when none happened",
+    ),
+    ("actions / app·h", "Changes of spec.replicas per app per simulated hour (high values mean oscillation)"),
+];
 
 #[derive(Default)]
 pub struct ScorecardPanel {}
 
 impl ScorecardPanel {
     pub fn scorecard_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
-        let _ = ctx;
-        ui.label("scorecard");
+        let Some(card) = ctx.series().and_then(|s| s.scorecard.as_ref()) else {
+            ui.weak("waiting for data");
+            return;
+        };
+        // The first run is the reference in side-by-side mode; only the second shows deltas.
+        let base = (ctx.store.runs.len() == 2 && ctx.run == 1)
+            .then(|| ctx.store.runs.first())
+            .flatten()
+            .and_then(|r| r.scorecard.as_ref().map(|c| (r.policy.as_str(), c)));
+        let domains = &ctx.store.scenario.domains;
+
+        ui.weak(format!("after {} simulated", format_duration(card.simulated_secs)));
+        egui::Grid::new(("scorecard", ctx.run)).striped(true).show(ui, |ui| {
+            for (i, (title, tip)) in COLUMNS.iter().enumerate() {
+                ui.strong(*title).on_hover_text(*tip);
+                if let (2, Some((policy, _))) = (i, base) {
+                    ui.strong(format!("Δ vs {policy}"))
+                        .on_hover_text(format!("Change in breach minutes against {policy}"));
+                }
+            }
+            ui.end_row();
+            for (i, ds) in card.domains.iter().enumerate() {
+                let index = domains.iter().position(|d| d.id == ds.domain).unwrap_or(i);
+                let name = domains.get(index).map_or(ds.domain.as_str(), |d| d.name.as_str());
+                ui.label(RichText::new(&ds.domain).color(theme::domain_colour(index))).on_hover_text(name);
+                ui.label(&ds.priority);
+                ui.label(format!("{:.1}", ds.slo_breach_minutes));
+                if let Some((_, b)) = base {
+                    let before = b.domains.iter().find(|x| x.domain == ds.domain).map(|x| x.slo_breach_minutes);
+                    delta_label(ui, ds.slo_breach_minutes, before, "min");
+                }
+                ui.label(ds.cascade_events.to_string());
+                ui.label(format!("{:.1}", ds.priority_inversion_minutes));
+                ui.label(format!("{:.1}", ds.pending_pod_minutes));
+                let peak = RichText::new(format!("{:.0} / {:.0}", ds.peak_p99_latency_ms, ds.slo_p99_latency_ms));
+                ui.label(if ds.peak_p99_latency_ms > ds.slo_p99_latency_ms { peak.color(theme::SLO) } else { peak });
+                ui.label(format!("{:.3}", ds.error_ratio * 100.0));
+                ui.label(ds.max_time_to_scale_out_secs.map_or_else(|| "—".to_owned(), |s| format!("{s:.0}")));
+                ui.label(format!("{:.2}", ds.scaling_actions_per_app_hour));
+                ui.end_row();
+            }
+        });
+        cluster_ui(ui, card, base);
+    }
+}
+
+fn cluster_ui(ui: &mut egui::Ui, card: &Scorecard, base: Option<(&str, &Scorecard)>) {
+    let c = &card.cluster;
+    let b = base.map(|(_, b)| &b.cluster);
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("cluster:");
+        ui.label(format!("P0+P1 breach {:.1} min", c.p0_p1_slo_breach_minutes))
+            .on_hover_text("SLO-breach minutes of P0 and P1 domains only, summed over domains");
+        if let Some(b) = b {
+            delta_label(ui, c.p0_p1_slo_breach_minutes, Some(b.p0_p1_slo_breach_minutes), "min");
+        }
+        ui.separator();
+        ui.label(format!("peak queue {} nodes", c.peak_provisioner_queue_nodes)).on_hover_text(
+            "Most nodes requested and not yet running (queued at the cloud API or booting) at any moment",
+        );
+        if let Some(b) = b {
+            let (now, before) = (f64::from(c.peak_provisioner_queue_nodes), f64::from(b.peak_provisioner_queue_nodes));
+            delta_label(ui, now, Some(before), "nodes");
+        }
+        ui.separator();
+        let wait = c.max_node_provision_secs.map_or_else(|| "—".to_owned(), |s| format!("{s:.0} s"));
+        ui.label(format!("max node wait {wait}")).on_hover_text("Longest wait from requesting a node to it running");
+        ui.separator();
+        ui.label(format!("churn {} nodes", c.node_churn_nodes))
+            .on_hover_text("Nodes removed within the churn window of arriving (paid for, barely used)");
+        ui.separator();
+        ui.label(format!("{:.1} node-hours", c.node_hours)).on_hover_text("Node-hours billed, booting nodes included");
+        ui.separator();
+        ui.label(format!("cost {}", dollars(c.cost_dollars)))
+            .on_hover_text("Node-hours × price per node-hour; clouds bill from launch, so booting nodes count");
+        if let Some(b) = b {
+            delta_label(ui, c.cost_dollars, Some(b.cost_dollars), "$");
+        }
+        ui.separator();
+        ui.label(format!("over-provisioning {:.2}×", c.over_provisioning_ratio))
+            .on_hover_text("Mean CPU requested by scheduled pods over mean CPU actually used (1× = no waste)");
+    });
+}
+
+/// "−35%" in green, "+12%" in red; an absolute change when the reference was zero.
+fn delta_label(ui: &mut egui::Ui, now: f64, before: Option<f64>, unit: &str) {
+    let Some(before) = before else {
+        ui.weak("—");
+        return;
+    };
+    let diff = now - before;
+    let sign = if diff < 0.0 { "−" } else { "+" };
+    let text = if before.abs() > f64::EPSILON {
+        let pct = diff / before * 100.0;
+        if pct.abs() < 0.5 { "±0%".to_owned() } else { format!("{sign}{:.0}%", pct.abs()) }
+    } else if diff.abs() < 1e-9 {
+        "±0%".to_owned()
+    } else {
+        format!("{sign}{:.1} {unit}", diff.abs())
+    };
+    let colour = if diff < -1e-9 {
+        BETTER
+    } else if diff > 1e-9 {
+        theme::SLO
+    } else {
+        ui.visuals().weak_text_color()
+    };
+    ui.label(RichText::new(text).color(colour)).on_hover_text(format!("{before:.2} before, {now:.2} now"));
+}
+
+/// "$12,345.67".
+fn dollars(v: f64) -> String {
+    let cents = format!("{:.2}", v.abs());
+    let (int, frac) = cents.split_once('.').unwrap_or((cents.as_str(), "00"));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{}${grouped}.{frac}", if v < 0.0 { "−" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    use super::*;
+    use crate::app::store::{RunSeries, Store};
+
+    fn store(runs: usize) -> Store {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small scenario loads");
+        let mut store = Store::new(Arc::new(s.clone()));
+        if runs > 0 {
+            let mut sim = crate::sim::Simulation::new(&s, 1);
+            for _ in 0..24 {
+                sim.step();
+            }
+            for policy in ["hpa", "hirl"].into_iter().take(runs) {
+                let scorecard = Some(sim.scorecard(policy));
+                store.runs.push(RunSeries { policy: policy.into(), scorecard, ..Default::default() });
+            }
+        }
+        store
+    }
+
+    fn render(store: &Store, run: usize) -> Harness<'_> {
+        let ctx = PanelCtx { store, run, plot_height: 120.0, max_points: 100 };
+        let mut panel = ScorecardPanel::default();
+        let mut harness = Harness::new_ui(move |ui| panel.scorecard_ui(ui, &ctx));
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn one_row_per_domain_and_cluster_line() {
+        let store = store(1);
+        let harness = render(&store, 0);
+        harness.get_by_label("payment");
+        harness.get_by_label("breach min");
+        assert!(harness.query_by_label_contains("node-hours").is_some());
+        assert!(harness.query_by_label_contains("Δ vs").is_none());
+    }
+
+    #[test]
+    fn side_by_side_shows_deltas_against_first_run() {
+        let store = store(2);
+        let harness = render(&store, 1);
+        harness.get_by_label("Δ vs hpa");
+        // Both runs share one scorecard here, so every delta is zero.
+        assert_eq!(harness.query_all_by_label("±0%").count(), 4 + store.scenario.domains.len() - 1);
+        assert_eq!(dollars(12_345.678), "$12,345.68");
+        assert_eq!(dollars(5.0), "$5.00");
+    }
+
+    #[test]
+    fn empty_store_renders() {
+        let store = store(0);
+        render(&store, 0).get_by_label("waiting for data");
     }
 }

@@ -1,13 +1,169 @@
-//! Placeholder until the panel is written.
+//! The run's event timeline, newest first: scripted and injected events, SLO breaches starting and ending (per
+//! domain), and nodes arriving (with their wait in seconds) or being removed, each stamped with the scenario's clock.
+//! A filter row picks which kinds are listed.
+
+use egui::{Color32, RichText};
 
 use super::PanelCtx;
+use crate::app::store::Store;
+use crate::app::{format_duration, theme};
+use crate::sim::{TimelineEvent, TimelineKind};
 
-#[derive(Default)]
-pub struct TimelinePanel {}
+/// Same orange as the event annotations on the plots.
+const EVENT: Color32 = Color32::from_rgb(255, 140, 0);
+const RECOVERED: Color32 = Color32::from_rgb(0, 158, 115);
+
+pub struct TimelinePanel {
+    show_events: bool,
+    show_breaches: bool,
+    show_nodes: bool,
+}
+
+impl Default for TimelinePanel {
+    fn default() -> Self {
+        Self { show_events: true, show_breaches: true, show_nodes: true }
+    }
+}
 
 impl TimelinePanel {
     pub fn timeline_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
-        let _ = ctx;
-        ui.label("timeline");
+        let Some(series) = ctx.series() else {
+            ui.weak("waiting for data");
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label("show:");
+            ui.checkbox(&mut self.show_events, "events").on_hover_text("Scripted and injected events");
+            ui.checkbox(&mut self.show_breaches, "breaches").on_hover_text("SLO breaches starting and ending");
+            ui.checkbox(&mut self.show_nodes, "nodes").on_hover_text("Nodes arriving from the provisioner or removed");
+        });
+        if series.events.is_empty() {
+            ui.weak("no events yet");
+            return;
+        }
+
+        let rows: Vec<&TimelineEvent> = series.events.iter().rev().filter(|e| self.shows(&e.kind)).collect();
+        ui.weak(format!("{} of {} entries", rows.len(), series.events.len()));
+        let row_height = ui.text_style_height(&egui::TextStyle::Body);
+        // Only the rows in view are laid out: a week-long run has thousands of node arrivals.
+        egui::ScrollArea::vertical()
+            .id_salt(("timeline", ctx.run))
+            .max_height(200.0)
+            .auto_shrink([false, true])
+            .show_rows(ui, row_height, rows.len(), |ui, range| {
+                for e in rows.get(range).into_iter().flatten() {
+                    row_ui(ui, e, ctx.store);
+                }
+            });
+    }
+
+    fn shows(&self, kind: &TimelineKind) -> bool {
+        match kind {
+            TimelineKind::Event { .. } => self.show_events,
+            TimelineKind::BreachStart { .. } | TimelineKind::BreachEnd { .. } => self.show_breaches,
+            TimelineKind::NodesArrived { .. } | TimelineKind::NodesRemoved { .. } => self.show_nodes,
+        }
+    }
+}
+
+fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store) {
+    let (tag, colour, text, tip) = describe(e, store);
+    ui.horizontal(|ui| {
+        ui.monospace(store.clock_label(e.t_secs))
+            .on_hover_text(format!("{} after the scenario's start", format_duration(e.t_secs)));
+        ui.label(RichText::new(tag).color(colour).strong()).on_hover_text(tip);
+        ui.label(text);
+    });
+}
+
+/// Tag, colour, text and tooltip of one entry.
+fn describe(e: &TimelineEvent, store: &Store) -> (&'static str, Color32, String, &'static str) {
+    let domain = |d: u8| store.scenario.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
+    let pool = |p: u8| store.scenario.pools.get(usize::from(p)).map_or("?", |x| x.name.as_str());
+    match &e.kind {
+        TimelineKind::Event { label, injected: true } => {
+            ("injected", EVENT, label.clone(), "An event injected from the window during the run")
+        }
+        TimelineKind::Event { label, injected: false } => {
+            ("event", EVENT, label.clone(), "An event scripted in the scenario file")
+        }
+        TimelineKind::BreachStart { domain: d } => (
+            "breach",
+            theme::SLO,
+            format!("{} over SLO", domain(*d)),
+            "End-to-end p99 went above the SLO, or errors above the error budget",
+        ),
+        TimelineKind::BreachEnd { domain: d } => (
+            "recovered",
+            RECOVERED,
+            format!("{} back within SLO", domain(*d)),
+            "p99 latency and errors are back within the SLO",
+        ),
+        TimelineKind::NodesArrived { pool: p, count, wait_secs } => (
+            "nodes",
+            theme::NOW,
+            format!("{count} {} ready in {} after {wait_secs} s", nodes(*count), pool(*p)),
+            "Nodes that became ready this tick, and how long they waited since being requested",
+        ),
+        TimelineKind::NodesRemoved { pool: p, count } => (
+            "nodes",
+            theme::RESERVE,
+            format!("{count} {} removed from {}", nodes(*count), pool(*p)),
+            "Nodes removed by scale-down or lost",
+        ),
+    }
+}
+
+fn nodes(count: u32) -> &'static str {
+    if count == 1 { "node" } else { "nodes" }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    use super::*;
+    use crate::app::store::RunSeries;
+
+    fn store() -> Store {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small scenario loads");
+        Store::new(Arc::new(s))
+    }
+
+    fn render(store: &Store) -> Harness<'_> {
+        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };
+        let mut panel = TimelinePanel::default();
+        let mut harness = Harness::new_ui(move |ui| panel.timeline_ui(ui, &ctx));
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn lists_injected_event_breach_and_nodes() {
+        let mut store = store();
+        let at = |t_secs, kind| TimelineEvent { t_secs, kind };
+        let events = vec![
+            at(600, TimelineKind::Event { label: "flash sale on payment".into(), injected: true }),
+            at(900, TimelineKind::BreachStart { domain: 0 }),
+            at(915, TimelineKind::NodesArrived { pool: 0, count: 12, wait_secs: 315 }),
+            at(1200, TimelineKind::BreachEnd { domain: 0 }),
+        ];
+        store.runs.push(RunSeries { policy: "hpa".into(), events, ..Default::default() });
+        let harness = render(&store);
+        harness.get_by_label("injected");
+        harness.get_by_label("flash sale on payment");
+        harness.get_by_label("payment over SLO");
+        assert!(harness.query_by_label_contains("12 nodes ready in").is_some());
+        harness.get_by_label("4 of 4 entries");
+    }
+
+    #[test]
+    fn empty_store_renders() {
+        let store = store();
+        render(&store).get_by_label("waiting for data");
     }
 }

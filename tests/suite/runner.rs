@@ -1,0 +1,146 @@
+//! The worker protocol, without a window: commands in, frames out, never blocking the caller.
+
+use std::time::{Duration, Instant};
+
+use hirl_scale::runner::{Command, Frame, Speed, StepKind, Update, WorkerConfig, WorkerHandle};
+use hirl_scale::scenario::EventSpec;
+
+use crate::common::load;
+
+fn worker(speed: Speed) -> WorkerHandle {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.speed = speed;
+    WorkerHandle::spawn(cfg, || {}).expect("worker starts")
+}
+
+/// Waits for frames until `done` holds for one, or fails after `secs`.
+fn frame_where(w: &WorkerHandle, secs: u64, mut done: impl FnMut(&Frame) -> bool) -> Frame {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        match w.recv_timeout(Duration::from_millis(200)) {
+            Some(Update::Frame(f)) if done(&f) => return *f,
+            Some(Update::Error(e)) => panic!("worker error: {e}"),
+            _ => {}
+        }
+    }
+    panic!("no matching frame within {secs} s");
+}
+
+#[test]
+fn starts_paused_and_steps_exactly() {
+    let w = worker(Speed::X60);
+    let first = frame_where(&w, 10, |_| true);
+    assert_eq!((first.now_secs, first.playing), (0, false));
+    assert_eq!(first.runs.len(), 1);
+    assert_eq!(first.runs[0].new_points.len(), 1, "the t = 0 state");
+    w.send(Command::Step(StepKind::Tick)).expect("queued");
+    assert_eq!(frame_where(&w, 10, |f| f.now_secs > 0).now_secs, 5);
+    w.send(Command::Step(StepKind::SoldierTick)).expect("queued");
+    assert_eq!(frame_where(&w, 10, |f| f.now_secs > 5).now_secs, 10);
+    w.send(Command::Step(StepKind::CommanderTick)).expect("queued");
+    assert_eq!(frame_where(&w, 10, |f| f.now_secs > 10).now_secs, 60);
+}
+
+#[test]
+fn plays_fast_and_delivers_every_tick_once() {
+    let w = worker(Speed::Max);
+    w.send(Command::Play).expect("queued");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(Update::Frame(f)) = w.recv_timeout(Duration::from_millis(100)) {
+            seen.extend(f.runs[0].new_points.iter().map(|p| p.t_secs));
+            if f.now_secs >= 1800 {
+                break;
+            }
+        }
+    }
+    assert!(seen.len() > 300, "ran: {} points", seen.len());
+    // No point lost or repeated, even when the receiver fell behind.
+    assert!(seen.windows(2).all(|w| w[1] == w[0] + 5), "points are consecutive ticks");
+}
+
+#[test]
+fn injection_and_side_by_side_reach_both_runs() {
+    let w = worker(Speed::Max);
+    w.send(Command::SideBySide(Some("heuristic".to_string()))).expect("queued");
+    let f = frame_where(&w, 10, |f| f.runs.len() == 2);
+    assert_eq!(f.runs[0].policy, "hpa");
+    assert_eq!(f.runs[1].policy, "heuristic");
+    w.send(Command::Inject(EventSpec::FlashSale {
+        domain: "payment".to_string(),
+        announced_start_secs: None,
+        start_secs: 0,
+        ramp_secs: 30,
+        multiplier: 3.0,
+        duration_secs: 1800,
+    }))
+    .expect("queued");
+    w.send(Command::Play).expect("queued");
+    let f = frame_where(&w, 60, |f| f.now_secs >= 600);
+    for run in &f.runs {
+        assert_eq!(run.scorecard.domains[0].scale_out_events, 1, "{}: the sale reached this run", run.policy);
+        assert_eq!(run.scorecard.simulated_secs, f.now_secs, "both runs advance together");
+    }
+}
+
+#[test]
+fn a_bad_injection_is_an_error_message_and_the_run_goes_on() {
+    let w = worker(Speed::X60);
+    let _ = frame_where(&w, 10, |_| true);
+    w.send(Command::Inject(EventSpec::Spike {
+        domain: "nope".to_string(),
+        start_secs: 0,
+        ramp_secs: 10,
+        multiplier: 2.0,
+        duration_secs: 100,
+    }))
+    .expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut message = None;
+    while Instant::now() < deadline && message.is_none() {
+        if let Some(Update::Error(e)) = w.recv_timeout(Duration::from_millis(100)) {
+            message = Some(e);
+        }
+    }
+    let message = message.expect("an error comes back");
+    assert!(message.contains("unknown domain \"nope\""), "{message}");
+    w.send(Command::Step(StepKind::Tick)).expect("queued");
+    assert_eq!(frame_where(&w, 10, |f| f.now_secs > 0).now_secs, 5);
+}
+
+#[test]
+fn export_writes_a_scenario_that_replays_the_session() {
+    let path = std::env::temp_dir().join(format!("hirl-export-{}.ron", std::process::id()));
+    let w = worker(Speed::Max);
+    w.send(Command::Step(StepKind::CommanderTick)).expect("queued");
+    w.send(Command::Inject(EventSpec::Spike {
+        domain: "fraud".to_string(),
+        start_secs: 0,
+        ramp_secs: 20,
+        multiplier: 2.0,
+        duration_secs: 600,
+    }))
+    .expect("queued");
+    w.send(Command::Export(path.clone())).expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut exported = false;
+    while Instant::now() < deadline && !exported {
+        exported = matches!(w.recv_timeout(Duration::from_millis(100)), Some(Update::Exported(_)));
+    }
+    assert!(exported, "export confirmed");
+    let s = hirl_scale::scenario::load_file(&path).expect("exported file loads");
+    let _ = std::fs::remove_file(&path);
+    let spike = s.events.last().expect("the injected spike is in the file");
+    assert_eq!(spike.start_secs(), 65, "it fires at the next tick after t = 60");
+}
+
+#[test]
+fn dropping_the_handle_stops_the_thread() {
+    let w = worker(Speed::Max);
+    w.send(Command::Play).expect("queued");
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    drop(w);
+    assert!(start.elapsed() < Duration::from_secs(5), "joined promptly");
+}

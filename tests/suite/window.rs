@@ -1,0 +1,118 @@
+//! The real window, driven headless with egui_kittest. The worker runs live on its thread, so these tests step the
+//! harness (never `Harness::run`, which waits for repaints to stop) until a condition holds.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use hirl_scale::app::{Controls, HirlApp};
+use hirl_scale::runner::{Speed, WorkerConfig};
+
+use crate::common::{load, scenario_path};
+
+fn window(scenario: &str, speed: Speed) -> Harness<'static, HirlApp> {
+    let mut cfg = WorkerConfig::new(load(scenario), format!("{scenario}.ron"), "hpa");
+    cfg.speed = speed;
+    let app = HirlApp::new(cfg, || {}).expect("worker starts");
+    Harness::builder().with_size([1500.0, 1000.0]).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
+}
+
+/// Steps frames until `done` holds, failing after `secs` of wall time.
+fn step_until(h: &mut Harness<'_, HirlApp>, secs: u64, what: &str, done: impl Fn(&HirlApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("timed out waiting for: {what} (t = {} s)", h.state().store.now_secs);
+}
+
+/// Largest value of `f` over the first run's points in `[from, to)`.
+fn peak(app: &HirlApp, from: u64, to: u64, f: impl Fn(&hirl_scale::runner::DomainPoint) -> f32) -> f32 {
+    app.store.runs[0]
+        .points
+        .iter()
+        .filter(|p| (from..to).contains(&p.t_secs))
+        .filter_map(|p| p.domains.first().map(&f))
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "30 simulated minutes", |a| a.store.now_secs >= 1_800);
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 20, "paused", |a| !a.store.playing);
+    let injected_at = h.state().store.now_secs;
+
+    h.get_by_label("Flash sale…").click();
+    h.run_steps(3); // a new egui window is sized on its first frames before it is shown
+    h.get_by_label("Inject").click();
+    h.run_steps(2);
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "20 minutes into the sale", |a| a.store.now_secs >= injected_at + 1_200);
+
+    let app = h.state();
+    let pending_before = peak(app, 0, injected_at, |d| d.pending_pods as f32);
+    let pending_after = peak(app, injected_at, injected_at + 1_200, |d| d.pending_pods as f32);
+    let p99_before = peak(app, injected_at - 600, injected_at, |d| d.p99_latency_ms);
+    let p99_after = peak(app, injected_at, injected_at + 1_200, |d| d.p99_latency_ms);
+    assert!(pending_after > pending_before, "payment pending pods respond: {pending_before} → {pending_after}");
+    assert!(p99_after > p99_before, "payment p99 responds: {p99_before} → {p99_after} ms");
+    let events = &app.store.runs[0].events;
+    assert!(
+        events.iter().any(|e| matches!(&e.kind, hirl_scale::sim::TimelineKind::Event { injected: true, .. })),
+        "the injection is on the timeline"
+    );
+}
+
+#[test]
+fn side_by_side_runs_advance_together() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "ten simulated minutes", |a| a.store.now_secs >= 600);
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 20, "paused", |a| !a.store.playing);
+    h.step();
+    let app = h.state();
+    let (a, b) = (&app.store.runs[0], &app.store.runs[1]);
+    assert_eq!((a.policy.as_str(), b.policy.as_str()), ("hpa", "heuristic"));
+    assert_eq!(a.points.len(), b.points.len(), "same number of ticks on both sides");
+    assert_eq!(a.points.last().map(|p| p.t_secs), b.points.last().map(|p| p.t_secs));
+    // Identical traffic on both sides (different autoscalers, same requests).
+    let rps = |r: &hirl_scale::app::store::RunSeries| r.points.iter().map(|p| p.domains[2].rps).collect::<Vec<_>>();
+    assert_eq!(rps(a), rps(b));
+    assert!(h.query_all_by_label("policy: heuristic").count() >= 1, "the right-hand run is labelled");
+}
+
+#[test]
+fn a_broken_scenario_from_the_dialog_is_reported_and_the_run_goes_on() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "running", |a| a.store.now_secs >= 300);
+
+    let bad = std::env::temp_dir().join(format!("hirl-window-bad-{}.ron", std::process::id()));
+    let text = std::fs::read_to_string(scenario_path("small")).expect("read");
+    std::fs::write(&bad, text.replacen("maxReplicas: 3000", "maxReplicas: 1", 1)).expect("write");
+    // What the Open dialog does with the file it was given.
+    Controls::load_path(h.state_mut(), &bad);
+    let _ = std::fs::remove_file(&bad);
+    let notice = h.state().notice.clone().expect("a notice");
+    assert!(notice.is_error);
+    assert!(notice.text.contains(":21:") && notice.text.contains("maxReplicas"), "{}", notice.text);
+    h.step();
+    assert!(h.query_by_label_contains("maxReplicas").is_some(), "the error is shown in the window");
+
+    let t = h.state().store.now_secs;
+    step_until(&mut h, 60, "the current run goes on", |a| a.store.now_secs > t + 300);
+    assert_eq!(h.state().store.scenario.name, "small");
+}
