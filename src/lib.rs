@@ -2,7 +2,9 @@
 //! baselines, and (in later layers) the hierarchical RL autoscaler that competes with them.
 //!
 //! Layers, each depending only on those below it (DESIGN §3):
-//! - [`cli`]: the headless command line.
+//! - [`app`]: the egui/eframe window. [`cli`]: the command line (opens the window by default).
+//! - [`runner`]: the simulation worker thread — typed commands in, owned frames out.
+//! - [`forecast`]: traffic forecasts (for now the exponential-smoothing fallback).
 //! - [`policy`]: the `Autoscaler` trait and the baselines (HPA v2, cluster autoscaler, threshold, PID, tuned heuristic).
 //! - [`sim`]: the deterministic cluster core. [`scenario`]: RON scenario files, validation, save/load.
 //!

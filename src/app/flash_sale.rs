@@ -84,12 +84,16 @@ impl FlashSaleDialog {
                 ui.end_row();
             });
             ui.separator();
-            if ui.button("Inject").clicked()
+            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Inject").on_hover_text("Inject it now (Enter); Esc closes").clicked() || enter)
                 && let Some((id, _)) = domains.get(d.domain)
             {
                 inject = Some(d.event(id, now));
             }
         });
+        if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            open = false;
+        }
         if let Some(event) = inject {
             app.send(Command::Inject(event));
             open = false;

@@ -36,6 +36,8 @@ pub struct HirlApp {
     /// The scenario file the run came from, for titles and dialogs.
     pub origin: String,
     pub notice: Option<Notice>,
+    /// Longest time one frame has spent taking worker updates (the UI's only contact with the simulation).
+    pub longest_drain: Duration,
     controls: controls::Controls,
     flash_sale: flash_sale::FlashSaleDialog,
     budgets: BudgetsPanel,
@@ -60,6 +62,7 @@ impl HirlApp {
             store,
             origin,
             notice: None,
+            longest_drain: Duration::ZERO,
             controls: controls::Controls::new(&policy),
             flash_sale: flash_sale::FlashSaleDialog::default(),
             budgets: BudgetsPanel::default(),
@@ -81,7 +84,9 @@ impl HirlApp {
 
     /// Takes what the worker has sent, within the frame's budget.
     pub fn drain_updates(&mut self) {
-        for update in self.worker.drain(DRAIN_BUDGET) {
+        let start = std::time::Instant::now();
+        let updates = self.worker.drain(DRAIN_BUDGET);
+        for update in updates {
             match update {
                 Update::Frame(frame) => self.store.apply(*frame),
                 Update::Error(text) => self.notice = Some(Notice { text, is_error: true }),
@@ -90,6 +95,7 @@ impl HirlApp {
                 }
             }
         }
+        self.longest_drain = self.longest_drain.max(start.elapsed());
     }
 
     /// The whole window, inside any `Ui` (eframe's root, or a test harness).
@@ -130,14 +136,18 @@ impl HirlApp {
         } else {
             ui.columns(runs, |cols| {
                 for (run, col) in cols.iter_mut().enumerate() {
-                    self.run_column_ui(col, run, plot_height);
+                    // Tables wider than half the window scroll inside their column instead of spilling over.
+                    egui::ScrollArea::horizontal()
+                        .id_salt(("run-column", run))
+                        .show(col, |ui| self.run_column_ui(ui, run, plot_height));
                 }
             });
         }
     }
 
     fn run_column_ui(&mut self, ui: &mut egui::Ui, run: usize, plot_height: f32) {
-        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points: 1500 };
+        // ~600 points per line: at 1,500 px per plot that is a point every 2–3 px, and keeps frames cheap.
+        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points: 600 };
         if let Some(series) = ctx.series() {
             ui.heading(format!("policy: {}", series.policy));
         }

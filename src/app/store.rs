@@ -24,11 +24,14 @@ impl RunSeries {
         self.points.last()
     }
 
-    /// Every `stride`-th point (and the last), so a plot of a long run stays cheap to draw.
+    /// Every `stride`-th point (and the last), so a plot of a long run stays cheap to draw: O(`max_points`), whatever
+    /// the run's length.
     pub fn sampled(&self, max_points: usize) -> impl Iterator<Item = &SeriesPoint> {
         let n = self.points.len();
         let stride = n.div_ceil(max_points.max(1)).max(1);
-        self.points.iter().enumerate().filter(move |(i, _)| i % stride == 0 || *i + 1 == n).map(|(_, p)| p)
+        // The last point is always included so "now" is drawn; skip it in the strided part if it falls there.
+        let last = n.checked_sub(1).filter(|l| l % stride != 0);
+        self.points.iter().step_by(stride).chain(last.and_then(|l| self.points.get(l)))
     }
 }
 
@@ -95,4 +98,38 @@ pub fn clock_label(scenario: &Scenario, t_secs: u64) -> String {
     let start = u64::from(scenario.start.weekday) * 86_400 + u64::from(scenario.start.hour) * 3600;
     let t = (start + t_secs) % (7 * 86_400);
     format!("{} {:02}:{:02}", DAYS[(t / 86_400) as usize], (t % 86_400) / 3600, (t % 3600) / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(n: u64) -> RunSeries {
+        RunSeries {
+            points: (0..n).map(|i| SeriesPoint { t_secs: i * 5, ..SeriesPoint::default() }).collect(),
+            ..RunSeries::default()
+        }
+    }
+
+    #[test]
+    fn sampling_is_bounded_evenly_spaced_and_keeps_the_last_point() {
+        for (n, max) in [(0, 10), (1, 10), (10, 10), (11, 10), (17_280, 600), (1_000, 1)] {
+            let s = series(n);
+            let ts: Vec<u64> = s.sampled(max).map(|p| p.t_secs).collect();
+            assert!(ts.len() <= max + 1, "n={n} max={max}: {} points", ts.len());
+            assert_eq!(ts.last().copied(), s.points.last().map(|p| p.t_secs), "n={n}: last point kept");
+            assert!(ts.windows(2).all(|w| w[0] < w[1]), "n={n}: in order, no repeats");
+            if n > 0 {
+                assert_eq!(ts[0], 0);
+            }
+        }
+    }
+
+    #[test]
+    fn clock_labels_follow_the_scenario_start() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash-sale-early.ron");
+        let s = crate::scenario::load_file(&path).expect("shipped scenario");
+        assert_eq!(clock_label(&s, 0), "Tue 11:00");
+        assert_eq!(clock_label(&s, 6_000), "Tue 12:40");
+    }
 }

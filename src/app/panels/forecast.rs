@@ -39,9 +39,8 @@ impl ForecastPanel {
         };
         let colour = theme::domain_colour(d);
         let series = ctx.series().filter(|s| !s.points.is_empty());
-        let of_domain = |set: &'_ Vec<Forecast>| set.get(d).cloned();
-        let latest = series.and_then(|s| s.forecasts.last()).and_then(of_domain);
-        let source = latest.as_ref().map_or("no forecast yet", |f| f.source);
+        let latest = series.and_then(|s| s.forecasts.last()).and_then(|set| set.get(d));
+        let source = latest.map_or("no forecast yet", |f| f.source);
 
         ui.horizontal_wrapped(|ui| {
             egui::ComboBox::new(("forecast-domain", ctx.run), "domain")
@@ -73,11 +72,14 @@ impl ForecastPanel {
         let n = series.forecasts.len();
         let stride = n.div_ceil(ctx.max_points.max(1)).max(1);
         for (_, set) in series.forecasts.iter().enumerate().filter(|(i, _)| i % stride == 0 || i + 1 == n) {
-            let Some(q) = set.get(d).and_then(|f| quantiles_at(f, h).map(|q| (f.made_at_secs, q))) else { continue };
-            xs.push((q.0 + h) as f64);
-            lo.push(q.1[0]);
-            p80.push([(q.0 + h) as f64, q.1[2]]);
-            hi.push(q.1[3]);
+            let Some((made_at, q)) = set.get(d).and_then(|f| Some((f.made_at_secs, quantiles_at(f, h)?))) else {
+                continue;
+            };
+            let x = (made_at + h) as f64;
+            xs.push(x);
+            lo.push(q[0]);
+            p80.push([x, q[2]]);
+            hi.push(q[3]);
         }
         if n > 0 && xs.is_empty() {
             ui.weak(format!("these forecasts have no {} min horizon", h / 60));
@@ -88,7 +90,7 @@ impl ForecastPanel {
             .filter_map(|p| p.domains.get(d).map(|x| [p.t_secs as f64, f64::from(x.rps)]))
             .collect();
         let now_rps = series.latest().and_then(|p| p.domains.get(d)).map(|x| x.rps);
-        let fan = latest.as_ref().map(|f| fan_of(f, rps_at(series, d, f.made_at_secs))).filter(|f| f.0.len() >= 2);
+        let fan = latest.map(|f| fan_of(f, rps_at(series, d, f.made_at_secs))).filter(|f| f.0.len() >= 2);
 
         time_plot("forecast", ctx, "req/s").show(ui, |plot_ui| {
             let now = now_rps.map_or_else(|| "—".to_owned(), |v| format!("{} req/s", format_rps(v)));
