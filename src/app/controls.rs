@@ -78,7 +78,11 @@ impl Controls {
             if ui.button("Step: tick").on_hover_text("Advance one 5 s tick (→)").clicked() {
                 app.send(Command::Step(StepKind::Tick));
             }
-            if ui.button("Step: Soldier").on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+→)").clicked() {
+            if ui
+                .button("Step: Soldier")
+                .on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+→)")
+                .clicked()
+            {
                 app.send(Command::Step(StepKind::SoldierTick));
             }
             if ui
@@ -105,7 +109,9 @@ impl Controls {
                     }
                 })
                 .response
-                .on_hover_text("The autoscaler under test (restarts the run; in side-by-side mode, the right-hand run)");
+                .on_hover_text(
+                    "The autoscaler under test (restarts the run; in side-by-side mode, the right-hand run)",
+                );
             if app.controls.policy != before {
                 let p = app.controls.policy.clone();
                 if app.controls.side_by_side {
@@ -123,7 +129,8 @@ impl Controls {
                 Self::toggle_side_by_side(app);
             }
             ui.separator();
-            if ui.button("Flash sale…").on_hover_text("Inject a flash sale into the running simulation (F)").clicked() {
+            if ui.button("Flash sale…").on_hover_text("Inject a flash sale into the running simulation (F)").clicked()
+            {
                 app.flash_sale.open = true;
             }
             ui.separator();
@@ -191,7 +198,8 @@ impl Controls {
     }
 
     fn save_scenario(app: &mut HirlApp) {
-        let Some(path) = rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("scenario.ron").save_file()
+        let Some(path) =
+            rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("scenario.ron").save_file()
         else {
             return;
         };
@@ -202,7 +210,8 @@ impl Controls {
     }
 
     fn export_session(app: &mut HirlApp) {
-        let Some(path) = rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("session.ron").save_file()
+        let Some(path) =
+            rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("session.ron").save_file()
         else {
             return;
         };

@@ -54,43 +54,48 @@ impl FlashSaleDialog {
         let domains: Vec<(String, String)> =
             app.store.scenario.domains.iter().map(|d| (d.id.clone(), d.name.clone())).collect();
         let now = app.store.now_secs;
-        egui::Window::new("Inject a flash sale").open(&mut open).collapsible(false).resizable(false).show(ui.ctx(), |ui| {
-            let d = &mut app.flash_sale;
-            egui::Grid::new("flash-sale-grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-                ui.label("Domain");
-                egui::ComboBox::from_id_salt("flash-domain")
-                    .selected_text(domains.get(d.domain).map_or("—", |x| x.1.as_str()))
-                    .show_ui(ui, |ui| {
-                        for (i, (_, name)) in domains.iter().enumerate() {
-                            ui.selectable_value(&mut d.domain, i, name);
-                        }
-                    });
-                ui.end_row();
-                ui.label("Multiplier").on_hover_text("Traffic at the peak, as a multiple of what it would have been");
-                ui.add(egui::Slider::new(&mut d.multiplier, 1.1..=6.0).suffix("×"));
-                ui.end_row();
-                ui.label("Ramp").on_hover_text("Seconds from normal to the peak (and back at the end)");
-                ui.add(egui::Slider::new(&mut d.ramp_secs, 5..=1800).suffix(" s"));
-                ui.end_row();
-                ui.label("Duration");
-                ui.add(egui::Slider::new(&mut d.duration_mins, 5..=480).suffix(" min"));
-                ui.end_row();
-                ui.label("Starts in").on_hover_text("Minutes of simulated time from now (0 = at the next tick)");
-                ui.add(egui::Slider::new(&mut d.starts_in_mins, 0..=240).suffix(" min"));
-                ui.end_row();
-                ui.label("Announced for")
-                    .on_hover_text("How much later the calendar said it would start (0 = unannounced); forecasters may know it");
-                ui.add(egui::Slider::new(&mut d.announced_lead_mins, 0..=120).prefix("+").suffix(" min"));
-                ui.end_row();
-            });
-            ui.separator();
-            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Inject").on_hover_text("Inject it now (Enter); Esc closes").clicked() || enter)
-                && let Some((id, _)) = domains.get(d.domain)
-            {
-                inject = Some(d.event(id, now));
-            }
-        });
+        egui::Window::new("Inject a flash sale").open(&mut open).collapsible(false).resizable(false).show(
+            ui.ctx(),
+            |ui| {
+                let d = &mut app.flash_sale;
+                egui::Grid::new("flash-sale-grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                    ui.label("Domain");
+                    egui::ComboBox::from_id_salt("flash-domain")
+                        .selected_text(domains.get(d.domain).map_or("—", |x| x.1.as_str()))
+                        .show_ui(ui, |ui| {
+                            for (i, (_, name)) in domains.iter().enumerate() {
+                                ui.selectable_value(&mut d.domain, i, name);
+                            }
+                        });
+                    ui.end_row();
+                    ui.label("Multiplier")
+                        .on_hover_text("Traffic at the peak, as a multiple of what it would have been");
+                    ui.add(egui::Slider::new(&mut d.multiplier, 1.1..=6.0).suffix("×"));
+                    ui.end_row();
+                    ui.label("Ramp").on_hover_text("Seconds from normal to the peak (and back at the end)");
+                    ui.add(egui::Slider::new(&mut d.ramp_secs, 5..=1800).suffix(" s"));
+                    ui.end_row();
+                    ui.label("Duration");
+                    ui.add(egui::Slider::new(&mut d.duration_mins, 5..=480).suffix(" min"));
+                    ui.end_row();
+                    ui.label("Starts in").on_hover_text("Minutes of simulated time from now (0 = at the next tick)");
+                    ui.add(egui::Slider::new(&mut d.starts_in_mins, 0..=240).suffix(" min"));
+                    ui.end_row();
+                    ui.label("Announced for").on_hover_text(
+                        "How much later the calendar said it would start (0 = unannounced); forecasters may know it",
+                    );
+                    ui.add(egui::Slider::new(&mut d.announced_lead_mins, 0..=120).prefix("+").suffix(" min"));
+                    ui.end_row();
+                });
+                ui.separator();
+                let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (ui.button("Inject").on_hover_text("Inject it now (Enter); Esc closes").clicked() || enter)
+                    && let Some((id, _)) = domains.get(d.domain)
+                {
+                    inject = Some(d.event(id, now));
+                }
+            },
+        );
         if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
             open = false;
         }

@@ -151,27 +151,34 @@ impl HirlApp {
         if let Some(series) = ctx.series() {
             ui.heading(format!("policy: {}", series.policy));
         }
-        egui::CollapsingHeader::new("Scorecard").id_salt(("scorecard", run)).default_open(true).show(ui, |ui| {
-            self.scorecard.scorecard_ui(ui, &ctx)
-        });
-        egui::CollapsingHeader::new("Domain budgets and reserve").id_salt(("budgets", run)).default_open(true).show(ui, |ui| {
-            self.budgets.budgets_ui(ui, &ctx)
-        });
-        egui::CollapsingHeader::new("Latency p99 vs SLO, and traffic").id_salt(("latency", run)).default_open(true).show(ui, |ui| {
-            self.latency.latency_ui(ui, &ctx)
-        });
-        egui::CollapsingHeader::new("Pending pods").id_salt(("pending", run)).default_open(true).show(ui, |ui| {
-            self.pending.pending_ui(ui, &ctx)
-        });
-        egui::CollapsingHeader::new("Node pools and provisioner").id_salt(("pools", run)).default_open(true).show(ui, |ui| {
-            self.pools.pools_ui(ui, &ctx)
-        });
-        egui::CollapsingHeader::new("Forecast intervals").id_salt(("forecast", run)).default_open(true).show(ui, |ui| {
-            self.forecast.forecast_ui(ui, &ctx)
-        });
-        egui::CollapsingHeader::new("Event timeline").id_salt(("timeline", run)).default_open(false).show(ui, |ui| {
-            self.timeline.timeline_ui(ui, &ctx)
-        });
+        egui::CollapsingHeader::new("Scorecard")
+            .id_salt(("scorecard", run))
+            .default_open(true)
+            .show(ui, |ui| self.scorecard.scorecard_ui(ui, &ctx));
+        egui::CollapsingHeader::new("Domain budgets and reserve")
+            .id_salt(("budgets", run))
+            .default_open(true)
+            .show(ui, |ui| self.budgets.budgets_ui(ui, &ctx));
+        egui::CollapsingHeader::new("Latency p99 vs SLO, and traffic")
+            .id_salt(("latency", run))
+            .default_open(true)
+            .show(ui, |ui| self.latency.latency_ui(ui, &ctx));
+        egui::CollapsingHeader::new("Pending pods")
+            .id_salt(("pending", run))
+            .default_open(true)
+            .show(ui, |ui| self.pending.pending_ui(ui, &ctx));
+        egui::CollapsingHeader::new("Node pools and provisioner")
+            .id_salt(("pools", run))
+            .default_open(true)
+            .show(ui, |ui| self.pools.pools_ui(ui, &ctx));
+        egui::CollapsingHeader::new("Forecast intervals")
+            .id_salt(("forecast", run))
+            .default_open(true)
+            .show(ui, |ui| self.forecast.forecast_ui(ui, &ctx));
+        egui::CollapsingHeader::new("Event timeline")
+            .id_salt(("timeline", run))
+            .default_open(false)
+            .show(ui, |ui| self.timeline.timeline_ui(ui, &ctx));
     }
 }
 

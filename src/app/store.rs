@@ -64,7 +64,8 @@ impl Store {
     pub fn apply(&mut self, frame: Frame) {
         if frame.generation != self.generation || frame.runs.len() != self.runs.len() {
             self.generation = frame.generation;
-            self.runs = frame.runs.iter().map(|r| RunSeries { policy: r.policy.clone(), ..RunSeries::default() }).collect();
+            self.runs =
+                frame.runs.iter().map(|r| RunSeries { policy: r.policy.clone(), ..RunSeries::default() }).collect();
         }
         self.now_secs = frame.now_secs;
         self.duration_secs = frame.duration_secs;

@@ -57,7 +57,10 @@ pub enum Command {
     /// Inject an event into every run (it fires at the next tick, or at its own start if later).
     Inject(EventSpec),
     /// Replace the scenario and restart from t = 0. `origin` names it in messages.
-    Load { scenario: Box<Scenario>, origin: String },
+    Load {
+        scenario: Box<Scenario>,
+        origin: String,
+    },
     /// Restart with another policy (the first run's, in side-by-side mode).
     SetPolicy(String),
     /// `Some(policy)`: restart as two runs, HPA against `policy`, on identical traffic (the injected events so far

@@ -93,7 +93,9 @@ impl Run {
                     booting_nodes: v.booting_nodes,
                     queued_nodes: v.queued_nodes,
                     cpu_capacity_cores: v.cpu_capacity_millicores as f32 / 1000.0,
-                    cpu_by_domain_cores: (0..n_domains).map(|d| sim.pool_domain_cpu_millicores(p, d) as f32 / 1000.0).collect(),
+                    cpu_by_domain_cores: (0..n_domains)
+                        .map(|d| sim.pool_domain_cpu_millicores(p, d) as f32 / 1000.0)
+                        .collect(),
                     reserve_cores: v.reserve_placed_millicores as f32 / 1000.0,
                 })
                 .collect(),
@@ -159,7 +161,12 @@ struct Worker {
     dirty: bool,
 }
 
-pub(super) fn run(config: WorkerConfig, commands: Receiver<Command>, updates: Sender<Update>, waker: Box<dyn Fn() + Send>) {
+pub(super) fn run(
+    config: WorkerConfig,
+    commands: Receiver<Command>,
+    updates: Sender<Update>,
+    waker: Box<dyn Fn() + Send>,
+) {
     let seed = config.seed.unwrap_or(config.scenario.seed);
     let first = match Run::new(&config.scenario, seed, &config.policy) {
         Ok(r) => r,
@@ -300,7 +307,9 @@ impl Worker {
                 let mut probe = (*self.scenario).clone();
                 probe.events.push(event.clone());
                 let problems = scenario::validate(&probe);
-                if let Some(p) = problems.iter().find(|p| p.path.starts_with(&format!("events[{}]", probe.events.len() - 1))) {
+                if let Some(p) =
+                    problems.iter().find(|p| p.path.starts_with(&format!("events[{}]", probe.events.len() - 1)))
+                {
                     return self.error(format!("cannot inject {}: {}: {}", event.label(), p.path, p.message));
                 }
                 for r in &mut self.runs {

@@ -116,3 +116,23 @@ fn a_broken_scenario_from_the_dialog_is_reported_and_the_run_goes_on() {
     step_until(&mut h, 60, "the current run goes on", |a| a.store.now_secs > t + 300);
     assert_eq!(h.state().store.scenario.name, "small");
 }
+
+#[test]
+fn keyboard_shortcuts_play_step_and_open_the_flash_sale_dialog() {
+    let mut h = window("small", Speed::X600);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, 20, "one tick", |a| a.store.now_secs == 5);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::ArrowRight);
+    step_until(&mut h, 20, "the next Commander time", |a| a.store.now_secs == 60);
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, 20, "playing", |a| a.store.playing);
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, 20, "paused", |a| !a.store.playing);
+    h.key_press(egui::Key::F);
+    h.run_steps(3);
+    assert!(h.query_by_label("Inject").is_some(), "F opens the flash-sale dialog");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.query_by_label("Inject").is_none(), "Esc closes it");
+}

@@ -82,16 +82,12 @@ pub fn annotations(plot_ui: &mut PlotUi<'_>, ctx: &PanelCtx<'_>) {
     plot_ui.vline(VLine::new("now", ctx.store.now_secs as f64).color(theme::NOW).width(1.5));
 }
 
-/// The label and colour of a timeline entry worth drawing on plots (node arrivals are too many to draw singly).
-pub fn annotation(e: &TimelineEvent, store: &Store) -> Option<(String, egui::Color32)> {
+/// The legend group and colour of a timeline entry worth drawing on plots. Lines share one legend entry per kind
+/// (a legend of every breach would bury the data); the event timeline panel names each one.
+pub fn annotation(e: &TimelineEvent, _store: &Store) -> Option<(String, egui::Color32)> {
     match &e.kind {
-        TimelineKind::Event { label, injected } => {
-            Some((format!("{}{label}", if *injected { "injected: " } else { "" }), egui::Color32::from_rgb(255, 140, 0)))
-        }
-        TimelineKind::BreachStart { domain } => {
-            let name = store.scenario.domains.get(*domain as usize).map_or("?", |d| d.id.as_str());
-            Some((format!("SLO breach: {name}"), theme::SLO))
-        }
+        TimelineKind::Event { .. } => Some(("events (see timeline)".to_string(), egui::Color32::from_rgb(255, 140, 0))),
+        TimelineKind::BreachStart { .. } => Some(("SLO breach starts".to_string(), theme::SLO)),
         _ => None,
     }
 }
