@@ -158,17 +158,11 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
 
 #[cfg(test)]
 pub(super) mod fixture {
-    use std::path::Path;
-    use std::sync::Arc;
 
     use crate::app::store::{RunSeries, Store};
     use crate::runner::{DomainPoint, PoolPoint, SeriesPoint};
 
-    /// `scenarios/small.ron` (5 domains, 3 pools) with no run yet.
-    pub fn empty_store() -> Store {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        Store::new(Arc::new(crate::scenario::load_file(&path).expect("small.ron loads")))
-    }
+    pub use super::super::test_support::empty_store;
 
     /// Three ticks of one run; the last one's values are what the tests look for.
     pub fn store() -> Store {
@@ -229,12 +223,7 @@ mod tests {
 
     fn harness(store: &Store) -> Harness<'_> {
         let mut panel = BudgetsPanel::default();
-        let mut harness = Harness::builder().with_size(Vec2::new(1200.0, 800.0)).build_ui(move |ui| {
-            let ctx = PanelCtx { store, run: 0, plot_height: 150.0, max_points: 1500 };
-            panel.budgets_ui(ui, &ctx);
-        });
-        harness.run();
-        harness
+        super::super::test_support::harness(store, Vec2::new(1200.0, 800.0), move |ui, ctx| panel.budgets_ui(ui, ctx))
     }
 
     #[test]

@@ -147,7 +147,6 @@ fn fan_of(f: &Forecast, anchor_rps: Option<f32>) -> (Vec<f64>, Vec<f64>, Vec<f64
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
@@ -158,11 +157,7 @@ mod tests {
 
     const SOURCE: &str = "exponential smoothing (fallback)";
 
-    fn store() -> Store {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        let s = crate::scenario::load_file(&path).expect("small scenario loads");
-        Store::new(Arc::new(s))
-    }
+    use super::super::test_support::empty_store as store;
 
     fn forecast(made_at_secs: u64, horizons: &[u64]) -> Forecast {
         let horizons = horizons.iter().map(|&h| (h, [900.0, 1000.0, 1080.0, 1150.0])).collect();

@@ -93,7 +93,6 @@ pub(super) fn format_rps(rps: f32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
@@ -102,11 +101,7 @@ mod tests {
     use crate::app::store::{RunSeries, Store};
     use crate::runner::SeriesPoint;
 
-    fn store() -> Store {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        let s = crate::scenario::load_file(&path).expect("small scenario loads");
-        Store::new(Arc::new(s))
-    }
+    use super::super::test_support::empty_store as store;
 
     fn render(store: &Store, panel: &mut LatencyPanel) -> bool {
         let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };

@@ -7,6 +7,8 @@ mod latency;
 mod pending;
 mod pools;
 mod scorecard;
+#[cfg(test)]
+mod test_support;
 mod timeline;
 
 pub use budgets::BudgetsPanel;

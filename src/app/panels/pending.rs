@@ -105,12 +105,7 @@ mod tests {
 
     fn harness(store: &Store) -> Harness<'_> {
         let mut panel = PendingPanel::default();
-        let mut harness = Harness::builder().with_size(egui::vec2(1200.0, 600.0)).build_ui(move |ui| {
-            let ctx = PanelCtx { store, run: 0, plot_height: 150.0, max_points: 1500 };
-            panel.pending_ui(ui, &ctx);
-        });
-        harness.run();
-        harness
+        super::super::test_support::harness(store, egui::vec2(1200.0, 600.0), move |ui, ctx| panel.pending_ui(ui, ctx))
     }
 
     #[test]

@@ -120,7 +120,6 @@ fn nodes(count: u32) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
@@ -128,11 +127,7 @@ mod tests {
     use super::*;
     use crate::app::store::RunSeries;
 
-    fn store() -> Store {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        let s = crate::scenario::load_file(&path).expect("small scenario loads");
-        Store::new(Arc::new(s))
-    }
+    use super::super::test_support::empty_store as store;
 
     fn render(store: &Store) -> Harness<'_> {
         let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };
