@@ -151,34 +151,13 @@ impl HirlApp {
         if let Some(series) = ctx.series() {
             ui.heading(format!("policy: {}", series.policy));
         }
-        egui::CollapsingHeader::new("Scorecard")
-            .id_salt(("scorecard", run))
-            .default_open(true)
-            .show(ui, |ui| self.scorecard.scorecard_ui(ui, &ctx));
-        egui::CollapsingHeader::new("Domain budgets and reserve")
-            .id_salt(("budgets", run))
-            .default_open(true)
-            .show(ui, |ui| self.budgets.budgets_ui(ui, &ctx));
-        egui::CollapsingHeader::new("Latency p99 vs SLO, and traffic")
-            .id_salt(("latency", run))
-            .default_open(true)
-            .show(ui, |ui| self.latency.latency_ui(ui, &ctx));
-        egui::CollapsingHeader::new("Pending pods")
-            .id_salt(("pending", run))
-            .default_open(true)
-            .show(ui, |ui| self.pending.pending_ui(ui, &ctx));
-        egui::CollapsingHeader::new("Node pools and provisioner")
-            .id_salt(("pools", run))
-            .default_open(true)
-            .show(ui, |ui| self.pools.pools_ui(ui, &ctx));
-        egui::CollapsingHeader::new("Forecast intervals")
-            .id_salt(("forecast", run))
-            .default_open(true)
-            .show(ui, |ui| self.forecast.forecast_ui(ui, &ctx));
-        egui::CollapsingHeader::new("Event timeline")
-            .id_salt(("timeline", run))
-            .default_open(false)
-            .show(ui, |ui| self.timeline.timeline_ui(ui, &ctx));
+        section(ui, "Scorecard", run, true, |ui| self.scorecard.scorecard_ui(ui, &ctx));
+        section(ui, "Domain budgets and reserve", run, true, |ui| self.budgets.budgets_ui(ui, &ctx));
+        section(ui, "Latency p99 vs SLO, and traffic", run, true, |ui| self.latency.latency_ui(ui, &ctx));
+        section(ui, "Pending pods", run, true, |ui| self.pending.pending_ui(ui, &ctx));
+        section(ui, "Node pools and provisioner", run, true, |ui| self.pools.pools_ui(ui, &ctx));
+        section(ui, "Forecast intervals", run, true, |ui| self.forecast.forecast_ui(ui, &ctx));
+        section(ui, "Event timeline", run, false, |ui| self.timeline.timeline_ui(ui, &ctx));
     }
 }
 
@@ -186,6 +165,11 @@ impl eframe::App for HirlApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
     }
+}
+
+/// A collapsible panel section, kept apart per run so each column folds on its own.
+fn section(ui: &mut egui::Ui, title: &str, run: usize, open: bool, add: impl FnOnce(&mut egui::Ui)) {
+    egui::CollapsingHeader::new(title).id_salt((title, run)).default_open(open).show(ui, add);
 }
 
 /// "2h 05m 10s".
