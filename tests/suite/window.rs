@@ -58,7 +58,8 @@ fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
     step_until(&mut h, 60, "20 minutes into the sale", |a| a.store.now_secs >= injected_at + 1_200);
 
     let app = h.state();
-    let pending_before = peak(app, 0, injected_at, |d| d.pending_pods as f32);
+    // Baseline: the ten minutes before the injection (the start-up transient at t = 0 is not "before the sale").
+    let pending_before = peak(app, injected_at - 600, injected_at, |d| d.pending_pods as f32);
     let pending_after = peak(app, injected_at, injected_at + 1_200, |d| d.pending_pods as f32);
     let p99_before = peak(app, injected_at - 600, injected_at, |d| d.p99_latency_ms);
     let p99_after = peak(app, injected_at, injected_at + 1_200, |d| d.p99_latency_ms);
