@@ -4,15 +4,15 @@
 //! Layers, each depending only on those below it (DESIGN §3):
 //! - [`app`]: the egui/eframe window. [`cli`]: the command line (opens the window by default).
 //! - [`runner`]: the simulation worker thread — typed commands in, owned frames out.
-//! - [`forecast`]: traffic forecasts (for now the exponential-smoothing fallback).
+//! - [`agents`]: the learned components (candle): the traffic forecaster with its exponential-smoothing fallback.
 //! - [`policy`]: the `Autoscaler` trait and the baselines (HPA v2, cluster autoscaler, threshold, PID, tuned heuristic).
 //! - [`sim`]: the deterministic cluster core. [`scenario`]: RON scenario files, validation, save/load.
 //!
 //! `sim` and `scenario` know nothing of any UI or neural-network crate.
 
+pub mod agents;
 pub mod app;
 pub mod cli;
-pub mod forecast;
 pub mod policy;
 pub mod runner;
 pub mod scenario;

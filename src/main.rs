@@ -3,6 +3,12 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // candle reads RAYON_NUM_THREADS on every matrix product. One thread is faster for our small networks on two
+    // cores and makes training bit-for-bit repeatable; set it before any thread exists (hence here, first).
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // SAFETY: no other thread has been started yet, so nothing can read the environment concurrently.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    }
     match hirl_scale::cli::main() {
         Ok(code) => code,
         Err(e) => {

@@ -10,7 +10,6 @@ pub mod theme;
 use std::time::Duration;
 
 use crate::runner::{Command, Update, WorkerConfig, WorkerHandle};
-use crate::scenario::Scenario;
 
 pub use controls::Controls;
 pub use flash_sale::FlashSaleDialog;
@@ -178,7 +177,7 @@ pub fn format_duration(secs: u64) -> String {
 }
 
 /// Opens the window (blocks until it is closed).
-pub fn run_window(scenario: Scenario, origin: String, policy: String) -> anyhow::Result<()> {
+pub fn run_window(config: WorkerConfig) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([1500.0, 950.0]).with_title("HiRL-Scale"),
         ..Default::default()
@@ -188,7 +187,7 @@ pub fn run_window(scenario: Scenario, origin: String, policy: String) -> anyhow:
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            let app = HirlApp::new(WorkerConfig::new(scenario, origin, policy), move || ctx.request_repaint())?;
+            let app = HirlApp::new(config, move || ctx.request_repaint())?;
             Ok(Box::new(app))
         }),
     )

@@ -1,9 +1,10 @@
-//! The command line: the window (default), and headless run, compare, validate, bench.
+//! The command line: the window (default), and headless run, compare, validate, bench, train, eval.
 //!
 //! Exit codes: 0 success; 1 the scenario file is invalid (every problem printed with `file:line:col`); 2 any other
 //! error (unreadable file, unknown policy, I/O).
 
 mod bench;
+mod forecaster;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,10 @@ pub enum Command {
         scenario: Option<PathBuf>,
         #[arg(long, default_value = "hpa")]
         policy: String,
+        /// Forecaster weights (default: models/forecaster.safetensors); without a usable file the window shows
+        /// exponential-smoothing forecasts, labelled as the fallback.
+        #[arg(long)]
+        forecaster: Option<PathBuf>,
     },
     /// Run one policy on a scenario and print its scorecard.
     Run {
@@ -65,6 +70,16 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Train a learned component.
+    Train {
+        #[command(subcommand)]
+        what: TrainCommand,
+    },
+    /// Evaluate a learned component on held-out data.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
     /// Check a scenario file and report every problem with its location.
     Validate { scenario: PathBuf },
     /// Measure wall seconds per simulated day and peak memory at several cluster sizes.
@@ -85,18 +100,44 @@ pub enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum TrainCommand {
+    /// The traffic forecaster: simulated months → quantile network → conformal calibration → models/.
+    Forecaster(forecaster::TrainArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// The forecaster against seasonal naive and exponential smoothing on held-out months.
+    Forecaster(forecaster::EvalArgs),
+}
+
 /// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
 pub fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Gui { scenario: None, policy: "hpa".to_string() });
+    let command = cli.command.unwrap_or(Command::Gui { scenario: None, policy: "hpa".to_string(), forecaster: None });
     match command {
-        Command::Gui { scenario, policy } => {
+        Command::Gui { scenario, policy, forecaster: model } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
             };
             policy::baseline(&policy, &crate::sim::Layout::build(&s, s.seed))?;
-            crate::app::run_window(s, path.display().to_string(), policy)?;
+            let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
+            config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
+            crate::app::run_window(config)?;
+        }
+        Command::Train { what: TrainCommand::Forecaster(args) } => {
+            let Some(s) = load_or_report(&args.scenario)? else {
+                return Ok(ExitCode::from(1));
+            };
+            forecaster::train_command(args, &s)?;
+        }
+        Command::Eval { what: EvalCommand::Forecaster(args) } => {
+            let Some(s) = load_or_report(&args.scenario)? else {
+                return Ok(ExitCode::from(1));
+            };
+            forecaster::eval_command(args, &s)?;
         }
         Command::Run { scenario, policy, seed, json, trace } => {
             let Some(s) = load_or_report(&scenario)? else {

@@ -84,15 +84,7 @@ pub struct SeriesPoint {
     pub provisioner_queued_requests: u32,
 }
 
-/// A traffic forecast for one domain, made at `made_at_secs`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Forecast {
-    pub made_at_secs: u64,
-    /// Horizons in seconds (300, 900, 1800), each with p10, p50, p80, p90 in requests per second.
-    pub horizons: Vec<(u64, [f32; 4])>,
-    /// Where it came from, for the label ("exponential smoothing (fallback)").
-    pub source: &'static str,
-}
+pub use crate::agents::forecast::Forecast;
 
 /// One simulation's state for the window.
 #[derive(Clone, Debug)]

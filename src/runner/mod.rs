@@ -23,6 +23,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
 
+use crate::agents::forecast::ForecasterModel;
 use crate::scenario::{EventSpec, Scenario};
 
 /// What to step to.
@@ -87,6 +88,9 @@ pub struct WorkerConfig {
     pub command_capacity: usize,
     /// Frames that may wait for the window. Default 8.
     pub frame_capacity: usize,
+    /// The traffic forecaster every run uses. Default: the exponential-smoothing fallback ("no model loaded"); the
+    /// window loads `models/forecaster.safetensors`.
+    pub forecaster: ForecasterModel,
 }
 
 impl WorkerConfig {
@@ -100,6 +104,7 @@ impl WorkerConfig {
             start_playing: false,
             command_capacity: 64,
             frame_capacity: 8,
+            forecaster: ForecasterModel::fallback("no model loaded"),
         }
     }
 }

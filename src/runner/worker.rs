@@ -7,7 +7,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use super::frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
 use super::{Command, WorkerConfig};
-use crate::forecast::{FALLBACK_SOURCE, FallbackConfig, HORIZONS_SECS, HoltForecaster};
+use crate::agents::forecast::{ForecasterModel, LiveForecaster};
 use crate::policy::{self, Autoscaler};
 use crate::scenario::{self, Scenario};
 use crate::sim::{Actions, DomainId, PoolId, Simulation, TICK_SECS};
@@ -26,15 +26,15 @@ struct Run {
     unsent_points: Vec<SeriesPoint>,
     /// Timeline entries before this index have been sent.
     events_sent: usize,
-    forecasters: Vec<HoltForecaster>,
+    forecaster: LiveForecaster,
     forecasts: Vec<Forecast>,
 }
 
 impl Run {
-    fn new(scenario: &Scenario, seed: u64, policy_name: &str) -> Result<Run, String> {
+    fn new(scenario: &Scenario, seed: u64, policy_name: &str, forecaster: &ForecasterModel) -> Result<Run, String> {
         let sim = Simulation::new(scenario, seed);
         let policy = policy::baseline(policy_name, sim.layout()).map_err(|e| e.to_string())?;
-        let n_domains = sim.layout().domains.len();
+        let forecaster = LiveForecaster::new(scenario, sim.layout(), seed, forecaster.clone());
         let mut run = Run {
             sim,
             policy,
@@ -42,7 +42,7 @@ impl Run {
             actions: Actions::default(),
             unsent_points: Vec::new(),
             events_sent: 0,
-            forecasters: vec![HoltForecaster::new(FallbackConfig::default()); n_domains],
+            forecaster,
             forecasts: Vec::new(),
         };
         run.record();
@@ -104,22 +104,11 @@ impl Run {
         };
         self.unsent_points.push(point);
 
-        // The fallback forecaster sees what a controller would: the lagged domain rate, once a minute.
-        if sim.now_secs().is_multiple_of(60) {
-            self.forecasts.clear();
-            for d in 0..n_domains {
-                let observed = f64::from(obs.domain(DomainId(d as u8)).rps);
-                let f = &mut self.forecasters[d];
-                f.observe(observed);
-                self.forecasts.push(Forecast {
-                    made_at_secs: sim.now_secs(),
-                    horizons: HORIZONS_SECS
-                        .iter()
-                        .filter_map(|&h| f.quantiles(h).map(|q| (h, q.map(|x| x as f32))))
-                        .collect(),
-                    source: FALLBACK_SOURCE,
-                });
-            }
+        // The forecaster sees what a controller would: the lagged domain rate, every tick; it forecasts each minute.
+        let now = sim.now_secs();
+        self.forecaster.observe(now, (0..n_domains).map(|d| obs.domain(DomainId(d as u8)).rps));
+        if now.is_multiple_of(60) {
+            self.forecasts = self.forecaster.forecast(now);
         }
     }
 
@@ -147,6 +136,7 @@ impl Run {
 
 struct Worker {
     scenario: Arc<Scenario>,
+    forecaster: ForecasterModel,
     origin: String,
     seed: u64,
     runs: Vec<Run>,
@@ -168,7 +158,7 @@ pub(super) fn run(
     waker: Box<dyn Fn() + Send>,
 ) {
     let seed = config.seed.unwrap_or(config.scenario.seed);
-    let first = match Run::new(&config.scenario, seed, &config.policy) {
+    let first = match Run::new(&config.scenario, seed, &config.policy, &config.forecaster) {
         Ok(r) => r,
         Err(e) => {
             let _ = updates.try_send(Update::Error(e));
@@ -178,6 +168,7 @@ pub(super) fn run(
     };
     let mut w = Worker {
         scenario: Arc::new(config.scenario),
+        forecaster: config.forecaster,
         origin: config.origin,
         seed,
         runs: vec![first],
@@ -270,7 +261,7 @@ impl Worker {
     fn restart(&mut self, scenario: Arc<Scenario>, policies: Vec<String>) {
         let mut runs = Vec::new();
         for p in &policies {
-            match Run::new(&scenario, self.seed, p) {
+            match Run::new(&scenario, self.seed, p, &self.forecaster) {
                 Ok(r) => runs.push(r),
                 Err(e) => return self.error(e),
             }
@@ -313,7 +304,9 @@ impl Worker {
                     return self.error(format!("cannot inject {}: {}: {}", event.label(), p.path, p.message));
                 }
                 for r in &mut self.runs {
-                    r.sim.inject(event.clone());
+                    let now = r.sim.now_secs();
+                    let scheduled = r.sim.inject(event.clone());
+                    r.forecaster.announce(&scheduled, r.sim.layout(), now);
                 }
                 self.dirty = true;
             }

@@ -34,12 +34,59 @@ pub struct Scenario {
     pub events: Vec<EventSpec>,
 }
 
-/// Day of week (0 = Monday) and hour (0–23) at t = 0.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Day of week (0 = Monday), hour (0–23) and day of the month (1–30) at t = 0.
+///
+/// The simulated calendar has 30-day months; paydays are the 1st and the 15th (see [`StartTime::is_payday`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartTime {
     pub weekday: u8,
     pub hour: u8,
+    /// Default 2 (the day after a payday), so scenarios written before paydays existed are unchanged.
+    #[serde(default = "default_day_of_month")]
+    pub day_of_month: u8,
+}
+
+fn default_day_of_month() -> u8 {
+    2
+}
+
+impl Default for StartTime {
+    fn default() -> Self {
+        Self { weekday: 0, hour: 0, day_of_month: default_day_of_month() }
+    }
+}
+
+/// Days in a simulated month.
+pub const DAYS_PER_MONTH: u64 = 30;
+
+impl StartTime {
+    /// Hours into the week at t = 0.
+    pub fn hour_of_week(&self) -> u64 {
+        u64::from(self.weekday) * 24 + u64::from(self.hour)
+    }
+
+    /// Day of the month (1–30) at `t_secs` after the start.
+    pub fn day_of_month_at(&self, t_secs: u64) -> u64 {
+        let days = (u64::from(self.hour) * 3600 + t_secs) / 86_400;
+        (u64::from(self.day_of_month.max(1)) - 1 + days) % DAYS_PER_MONTH + 1
+    }
+
+    /// The same wall-clock hour `days` days earlier.
+    pub fn days_earlier(&self, days: u64) -> StartTime {
+        StartTime {
+            weekday: ((u64::from(self.weekday) + 7 - days % 7) % 7) as u8,
+            hour: self.hour,
+            day_of_month: ((u64::from(self.day_of_month.max(1)) - 1 + DAYS_PER_MONTH - days % DAYS_PER_MONTH)
+                % DAYS_PER_MONTH
+                + 1) as u8,
+        }
+    }
+
+    /// Whether `t_secs` after the start falls on a payday (the 1st or the 15th).
+    pub fn is_payday(&self, t_secs: u64) -> bool {
+        matches!(self.day_of_month_at(t_secs), 1 | 15)
+    }
 }
 
 /// Kubernetes PriorityClass tier of a domain's pods; P0 is the most important.
@@ -110,6 +157,13 @@ pub struct TrafficSpec {
     /// Spread of the heavy-tailed split of tier traffic across apps: log-normal σ of app weights.
     #[serde(default = "default_app_share_sigma")]
     pub app_share_sigma: f64,
+    /// Multiplier on paydays (the 1st and 15th of the month). Default 1 (no payday effect).
+    #[serde(default = "default_payday_factor")]
+    pub payday_factor: f64,
+}
+
+fn default_payday_factor() -> f64 {
+    1.0
 }
 
 fn default_app_noise_sigma() -> f64 {

@@ -61,6 +61,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     if s.start.hour > 23 {
         c.fail("start.hour", "hour must be 0 to 23");
     }
+    if !(1..=30).contains(&s.start.day_of_month) {
+        c.fail("start.day_of_month", "day of the month must be 1 to 30 (simulated months have 30 days)");
+    }
 
     let domain_ids: Vec<&str> = s.domains.iter().map(|d| d.id.as_str()).collect();
     let pool_names: Vec<&str> = s.pools.iter().map(|p| p.name.as_str()).collect();
@@ -163,6 +166,7 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
     c.finite_in(format!("{path}.traffic.peak_hour"), t.peak_hour, 0.0, 24.0, "peak hour");
     c.finite_in(format!("{path}.traffic.weekend_factor"), t.weekend_factor, 0.0, 10.0, "weekend factor");
     c.finite_in(format!("{path}.traffic.noise_sigma"), t.noise_sigma, 0.0, 0.5, "noise σ");
+    c.finite_in(format!("{path}.traffic.payday_factor"), t.payday_factor, 0.1, 10.0, "payday factor");
     c.finite_in(format!("{path}.traffic.app_noise_sigma"), t.app_noise_sigma, 0.0, 0.5, "app noise σ");
     c.finite_in(format!("{path}.traffic.app_share_sigma"), t.app_share_sigma, 0.0, 3.0, "app share σ");
     c.positive(format!("{path}.traffic.noise_corr_secs"), t.noise_corr_secs, "noise correlation time");

@@ -372,7 +372,7 @@ impl Simulation {
         self.advance_pods();
         self.state.traffic.advance(&self.layout, now);
         if now.is_multiple_of(3600) {
-            self.state.traffic.prune_events(now);
+            self.state.traffic.domains.prune_events(now);
         }
         self.schedule();
         self.serve_and_score(true);
@@ -427,7 +427,7 @@ impl Simulation {
             | EventSpec::Spike { domain, start_secs, ramp_secs, multiplier, duration_secs } => {
                 let Some(d) = domain_of(domain) else { return };
                 let start = (*start_secs).max(now);
-                self.state.traffic.events.push(TrafficEvent {
+                self.state.traffic.domains.events.push(TrafficEvent {
                     domain: d,
                     start_secs: start,
                     ramp_secs: *ramp_secs,

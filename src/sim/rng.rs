@@ -11,6 +11,8 @@ pub mod stream {
     pub const TRAFFIC: u64 = 2;
     pub const PROVISIONER: u64 = 3;
     pub const PODS: u64 = 4;
+    /// The day of traffic history a forecaster is given before t = 0 (agents::forecast::live).
+    pub const FORECAST_HISTORY: u64 = 5;
 }
 
 /// A small, fast, serialisable generator.

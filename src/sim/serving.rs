@@ -165,7 +165,7 @@ impl Simulation {
         for d in 0..n_domains {
             let cpu_alloc: u64 = self.state.pools.iter().map(|p| p.cpu_by_domain_millicores[d]).sum();
             self.state.domain_now[d] = DomainSample {
-                rps: self.state.traffic.total_rps[d] as f32,
+                rps: self.state.traffic.domains.total_rps[d] as f32,
                 p99_latency_ms: e2e_p99[d] as f32,
                 error_ratio: e2e_err[d] as f32,
                 ready_pods: pods[d].0,

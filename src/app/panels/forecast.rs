@@ -1,14 +1,15 @@
 //! Forecast intervals for one domain, in requests per second: the actual traffic, and each past forecast's p10–p90
 //! band and p80 line drawn at the time it predicted (made at m for horizon h → placed at m + h), so the band sits over
 //! the traffic it was about. The latest forecast's fan over every horizon reaches beyond "now". The forecaster's
-//! source is named in the heading and legend.
+//! source is named in the heading (in the warning colour when it is the fallback) and the legend; announced promotion
+//! starts of the domain are dotted lines.
 
 use egui::RichText;
 use egui_plot::{FilledArea, Line, LineStyle, PlotPoints};
 
 use super::latency::format_rps;
 use super::{PanelCtx, annotations, time_plot};
-use crate::app::store::RunSeries;
+use crate::app::store::{RunSeries, clock_label};
 use crate::app::theme;
 use crate::runner::Forecast;
 
@@ -40,7 +41,9 @@ impl ForecastPanel {
         let colour = theme::domain_colour(d);
         let series = ctx.series().filter(|s| !s.points.is_empty());
         let latest = series.and_then(|s| s.forecasts.last()).and_then(|set| set.get(d));
-        let source = latest.map_or("no forecast yet", |f| f.source);
+        let source: &str = latest.map_or("no forecast yet", |f| &f.source);
+        let fallback = source.starts_with("exponential smoothing");
+        let short_source = if fallback { "fallback" } else { "learned" };
 
         ui.horizontal_wrapped(|ui| {
             egui::ComboBox::new(("forecast-domain", ctx.run), "domain")
@@ -58,8 +61,12 @@ impl ForecastPanel {
                     .on_hover_text("How far ahead the plotted band was forecast");
             }
             ui.separator();
-            ui.strong(format!("source: {source}"))
-                .on_hover_text("The forecaster that produced these intervals (fallback: no learned model loaded)");
+            let text = RichText::new(format!("source: {source}")).strong();
+            ui.label(if fallback { text.color(ui.visuals().warn_fg_color) } else { text }).on_hover_text(
+                "The forecaster that produced these intervals. The learned model reads the last 24 h, the calendar and \
+                 announced promotions; the exponential-smoothing fallback is used when the model is missing, refused \
+                 or gives a non-finite output, and says why.",
+            );
         });
 
         let Some(series) = series else {
@@ -96,18 +103,41 @@ impl ForecastPanel {
             let now = now_rps.map_or_else(|| "—".to_owned(), |v| format!("{} req/s", format_rps(v)));
             plot_ui.line(Line::new(format!("{} actual {now}", spec.id), actual).color(colour).id("actual").width(1.5));
             if xs.len() >= 2 {
-                let name = format!("p10–p90, {} min ahead ({source})", h / 60);
+                let name = format!("p10–p90, {} min ahead ({short_source})", h / 60);
                 plot_ui.add(FilledArea::new(name, &xs, &lo, &hi).fill_color(colour.gamma_multiply(0.25)).id("band"));
                 let line = Line::new(format!("p80, {} min ahead", h / 60), p80);
                 plot_ui.line(line.color(colour.gamma_multiply(0.8)).style(LineStyle::dashed_dense()).id("p80"));
             }
             if let Some((xs, lo, hi)) = &fan {
-                let name = format!("latest forecast p10–p90 ({source})");
+                let name = format!("latest forecast p10–p90 ({short_source})");
                 plot_ui.add(FilledArea::new(name, xs, lo, hi).fill_color(theme::NOW.gamma_multiply(0.25)).id("fan"));
+            }
+            for at in announced_starts(&ctx.store.scenario, &spec.id) {
+                let line = egui_plot::VLine::new(
+                    format!("announced start {}", clock_label(&ctx.store.scenario, at)),
+                    at as f64,
+                );
+                plot_ui.vline(line.color(colour).style(LineStyle::dotted_loose()).id(("announced", at)));
             }
             annotations(plot_ui, ctx);
         });
     }
+}
+
+/// When the calendar says this domain's promotions start (what the learned forecaster is told in advance).
+fn announced_starts(scenario: &crate::scenario::Scenario, domain_id: &str) -> Vec<u64> {
+    scenario
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            crate::scenario::EventSpec::FlashSale { domain, announced_start_secs: Some(a), .. }
+                if domain == domain_id =>
+            {
+                Some(*a)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// p10, p50, p80, p90 for `horizon`, when the forecast has that horizon and its numbers are usable.
@@ -161,7 +191,7 @@ mod tests {
 
     fn forecast(made_at_secs: u64, horizons: &[u64]) -> Forecast {
         let horizons = horizons.iter().map(|&h| (h, [900.0, 1000.0, 1080.0, 1150.0])).collect();
-        Forecast { made_at_secs, horizons, source: SOURCE }
+        Forecast { made_at_secs, horizons, source: SOURCE.into() }
     }
 
     fn render(store: &Store) -> Harness<'_> {

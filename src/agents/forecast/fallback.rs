@@ -1,16 +1,10 @@
-//! Traffic forecasts. Until the learned forecaster ships (issue "Traffic forecaster"), every forecast comes from this
-//! exponential-smoothing fallback, and says so.
+//! The exponential-smoothing fallback: what forecasts come from when the learned model is missing or refused, and
+//! one of the two baselines the learned model is measured against.
 //!
 //! Holt's linear method on one-minute means of a domain's *observed* (lagged) request rate: level and trend smoothed
 //! with α and β; the spread comes from an exponentially weighted variance of the one-step errors, widened with the
 //! horizon as √h. Quantiles assume normal errors (z = −1.28, 0, 0.84, 1.28 for p10, p50, p80, p90). Strictly causal:
 //! each update uses only what was observed up to then.
-
-/// The label shown wherever these forecasts appear.
-pub const FALLBACK_SOURCE: &str = "exponential smoothing (fallback)";
-
-/// Forecast horizons, seconds.
-pub const HORIZONS_SECS: [u64; 3] = [300, 900, 1800];
 
 /// z-scores of p10, p50, p80, p90.
 const Z: [f64; 4] = [-1.2816, 0.0, 0.8416, 1.2816];

@@ -1,0 +1,400 @@
+//! The shipped forecaster: network weights (safetensors) plus a metadata file (JSON) beside them, loaded with every
+//! check a user-supplied file deserves.
+//!
+//! `models/forecaster.safetensors` holds `net.l{i}.weight`/`bias` and the input standardisation `norm.mean`,
+//! `norm.std`; `models/forecaster.json` holds the schema (feature names, horizons, quantiles, layer sizes), how it
+//! was trained, the per-domain conformal offsets and the held-out metrics. Any mismatch is refused with a message
+//! naming the file and the place; callers then fall back to exponential smoothing.
+//!
+//! Network output for one input: per horizon, four raw numbers `(a, m, b, c)` give the quantiles of
+//! `ln(future / level)` as `m − softplus(a)`, `m`, `m + softplus(b)`, `m + softplus(b) + softplus(c)`, so they never
+//! cross. Conformal offsets are then added per domain, time-of-day bucket, horizon and quantile, and the four values
+//! are sorted (a monotone rearrangement, which keeps each one's coverage).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::features::feature_names;
+use super::features::{HORIZONS_MINUTES, N_BUCKETS, N_FEATURES, N_HORIZONS, N_OUTPUTS, N_QUANTILES, QUANTILES};
+use crate::agents::nn::{Mlp, ShapeError, read};
+
+/// Version of the model files; bump when the input vector or the output meaning changes.
+pub const SCHEMA: &str = "hirl-scale-forecaster/1";
+/// Where the window and the CLI look for the shipped model.
+pub const DEFAULT_MODEL_PATH: &str = "models/forecaster.safetensors";
+
+/// Why a model file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: no such file")]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a valid safetensors file: {message}")]
+    Tensors { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Metadata { path: PathBuf, message: String },
+    #[error("{path}: schema `{found}`, but this build reads `{expected}`")]
+    Schema { path: PathBuf, found: String, expected: &'static str },
+    #[error("{path}: {source}")]
+    Shape { path: PathBuf, source: ShapeError },
+    #[error("{path}: cannot write: {message}")]
+    Write { path: PathBuf, message: String },
+}
+
+/// How the model was trained (recorded so the weights can be reproduced).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// The command that produced the files.
+    pub command: String,
+    pub seed: u64,
+    pub base_scenario: String,
+    pub train_months: usize,
+    pub days_per_month: u64,
+    pub train_samples: usize,
+    pub epochs: usize,
+    pub best_epoch: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub wall_secs: f64,
+    /// Validation pinball loss (log space) after each epoch.
+    pub validation_pinball: Vec<f64>,
+}
+
+/// Conformal offsets: `[bucket][horizon][quantile]`, flattened, in log space.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DomainOffsets {
+    pub domain: String,
+    pub offsets: Vec<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub bucket_hours: u64,
+    pub domains: Vec<DomainOffsets>,
+    /// For domains the calibration did not see (pooled over all domains).
+    pub pooled: Vec<f32>,
+}
+
+/// Everything in the metadata file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub schema: String,
+    pub feature_names: Vec<String>,
+    pub horizons_minutes: Vec<usize>,
+    pub quantiles: Vec<f32>,
+    /// Layer sizes, input to output.
+    pub layer_sizes: Vec<usize>,
+    pub training: TrainingInfo,
+    pub calibration: Calibration,
+    /// Held-out metrics (`hirl-scale eval forecaster`), when measured.
+    #[serde(default)]
+    pub metrics: Option<serde_json::Value>,
+}
+
+/// A loaded forecaster.
+#[derive(Clone, Debug)]
+pub struct ForecastModel {
+    pub mlp: Mlp,
+    pub norm_mean: Vec<f32>,
+    pub norm_std: Vec<f32>,
+    pub meta: Metadata,
+}
+
+/// The metadata file beside a weights file.
+pub fn metadata_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+/// Reusable buffers for [`ForecastModel::predict`].
+#[derive(Default)]
+pub struct Scratch {
+    input: Vec<f32>,
+    layers: [Vec<f32>; 2],
+    out: Vec<f32>,
+}
+
+fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+impl ForecastModel {
+    /// Loads `weights` and its metadata file, checking schema, shapes and values.
+    pub fn load(weights: &Path) -> Result<ForecastModel, ModelError> {
+        let meta_path = metadata_path(weights);
+        let read_file = |p: &Path| {
+            std::fs::read(p).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => ModelError::Missing { path: p.to_path_buf() },
+                _ => ModelError::Io { path: p.to_path_buf(), source: e },
+            })
+        };
+        let meta_text = read_file(&meta_path)?;
+        let meta: Metadata = serde_json::from_slice(&meta_text)
+            .map_err(|e| ModelError::Metadata { path: meta_path.clone(), message: e.to_string() })?;
+        if meta.schema != SCHEMA {
+            return Err(ModelError::Schema { path: meta_path, found: meta.schema, expected: SCHEMA });
+        }
+        let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
+        if meta.feature_names != feature_names() {
+            return Err(bad(format!(
+                "feature_names: the model reads {} inputs that differ from this build's {N_FEATURES} (first difference: {})",
+                meta.feature_names.len(),
+                meta.feature_names
+                    .iter()
+                    .zip(feature_names())
+                    .position(|(a, b)| *a != b)
+                    .map_or("length".to_string(), |i| format!("index {i}"))
+            )));
+        }
+        if meta.horizons_minutes != HORIZONS_MINUTES || meta.quantiles != QUANTILES {
+            return Err(bad(format!(
+                "horizons_minutes {:?} / quantiles {:?}: this build forecasts {HORIZONS_MINUTES:?} / {QUANTILES:?}",
+                meta.horizons_minutes, meta.quantiles
+            )));
+        }
+        let sizes = &meta.layer_sizes;
+        if sizes.len() < 2
+            || sizes[0] != N_FEATURES
+            || sizes[sizes.len() - 1] != N_OUTPUTS
+            || sizes.iter().any(|&s| s == 0 || s > 4096)
+        {
+            return Err(bad(format!(
+                "layer_sizes {sizes:?}: must run {N_FEATURES} → … → {N_OUTPUTS}, each layer 1–4096 wide"
+            )));
+        }
+        let cells = N_BUCKETS * N_HORIZONS * N_QUANTILES;
+        for (i, d) in meta.calibration.domains.iter().enumerate() {
+            check_offsets(&d.offsets, cells).map_err(|m| bad(format!("calibration.domains[{i}].offsets: {m}")))?;
+        }
+        check_offsets(&meta.calibration.pooled, cells).map_err(|m| bad(format!("calibration.pooled: {m}")))?;
+
+        let bytes = read_file(weights)?;
+        let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+            .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
+            .into_iter()
+            .collect();
+        let shape = |source| ModelError::Shape { path: weights.to_path_buf(), source };
+        let mlp = Mlp::from_tensors(&tensors, "net", sizes).map_err(shape)?;
+        let norm_mean = read(&tensors, "norm.mean", &[N_FEATURES]).map_err(shape)?;
+        let norm_std = read(&tensors, "norm.std", &[N_FEATURES]).map_err(shape)?;
+        if let Some(i) = norm_std.iter().position(|&s| s <= 0.0) {
+            return Err(shape(ShapeError::Read {
+                name: "norm.std".into(),
+                message: format!("entry {i} is not positive"),
+            }));
+        }
+        Ok(ForecastModel { mlp, norm_mean, norm_std, meta })
+    }
+
+    /// Writes the weights and the metadata file, each atomically (temporary file, then rename).
+    pub fn save(&self, weights: &Path) -> Result<(), ModelError> {
+        let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
+        let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
+        let dev = &Device::Cpu;
+        for (i, l) in self.mlp.layers.iter().enumerate() {
+            let w = Tensor::from_vec(l.weight.clone(), (l.out_dim, l.in_dim), dev);
+            let b = Tensor::from_vec(l.bias.clone(), l.out_dim, dev);
+            tensors.insert(format!("net.l{i}.weight"), w.map_err(|e| write_err(weights, e.to_string()))?);
+            tensors.insert(format!("net.l{i}.bias"), b.map_err(|e| write_err(weights, e.to_string()))?);
+        }
+        for (name, v) in [("norm.mean", &self.norm_mean), ("norm.std", &self.norm_std)] {
+            let t = Tensor::from_vec(v.clone(), v.len(), dev).map_err(|e| write_err(weights, e.to_string()))?;
+            tensors.insert(name.to_string(), t);
+        }
+        if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
+        }
+        let tmp = weights.with_extension("safetensors.tmp");
+        let map: std::collections::HashMap<String, Tensor> = tensors.into_iter().collect();
+        candle_core::safetensors::save(&map, &tmp).map_err(|e| write_err(&tmp, e.to_string()))?;
+        std::fs::rename(&tmp, weights).map_err(|e| write_err(weights, e.to_string()))?;
+        let meta_path = metadata_path(weights);
+        let json = serde_json::to_string_pretty(&self.meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
+        crate::scenario::write_atomic(&meta_path, format!("{json}\n").as_bytes())
+            .map_err(|e| write_err(&meta_path, e.to_string()))
+    }
+
+    /// The calibration row of a domain id (`None`: pooled offsets).
+    pub fn calibration_index(&self, domain_id: &str) -> Option<usize> {
+        self.meta.calibration.domains.iter().position(|d| d.domain == domain_id)
+    }
+
+    /// Raw quantiles of `ln(future / level)`, `[horizon][quantile]`, before calibration.
+    pub fn raw_quantiles(&self, features: &[f32], scratch: &mut Scratch) -> [[f32; N_QUANTILES]; N_HORIZONS] {
+        scratch.input.clear();
+        scratch
+            .input
+            .extend(features.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s));
+        self.mlp.forward_into(&scratch.input, &mut scratch.layers, &mut scratch.out);
+        let mut q = [[0.0; N_QUANTILES]; N_HORIZONS];
+        for (h, row) in q.iter_mut().enumerate() {
+            let o = &scratch.out[h * N_QUANTILES..(h + 1) * N_QUANTILES];
+            let (mid, upper) = (o[1], o[1] + softplus(o[2]));
+            *row = [mid - softplus(o[0]), mid, upper, upper + softplus(o[3])];
+        }
+        q
+    }
+
+    /// Calibrated quantiles of `ln(future / level)`, `[horizon][quantile]`, ordered.
+    pub fn quantiles(
+        &self,
+        features: &[f32],
+        calibration_row: Option<usize>,
+        bucket: usize,
+        scratch: &mut Scratch,
+    ) -> [[f32; N_QUANTILES]; N_HORIZONS] {
+        let mut q = self.raw_quantiles(features, scratch);
+        let cal = &self.meta.calibration;
+        let offsets = calibration_row.and_then(|r| cal.domains.get(r)).map_or(&cal.pooled, |d| &d.offsets);
+        for (h, row) in q.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += offsets[(bucket.min(N_BUCKETS - 1) * N_HORIZONS + h) * N_QUANTILES + j];
+            }
+            row.sort_by(f32::total_cmp);
+        }
+        q
+    }
+}
+
+fn check_offsets(offsets: &[f32], cells: usize) -> Result<(), String> {
+    if offsets.len() != cells {
+        return Err(format!("{} values, expected {cells} (buckets × horizons × quantiles)", offsets.len()));
+    }
+    if let Some(i) = offsets.iter().position(|v| !v.is_finite() || v.abs() > 5.0) {
+        return Err(format!("value {i} ({}) is not a finite offset within ±5", offsets[i]));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::agents::nn::TrainableMlp;
+    use crate::sim::rng::SimRng;
+
+    /// An untrained but well-formed model.
+    pub(crate) fn tiny_model() -> ForecastModel {
+        let sizes = vec![N_FEATURES, 8, N_OUTPUTS];
+        let net = TrainableMlp::new("net", &sizes, &mut SimRng::new(1, 1), 0.1).expect("builds");
+        let cells = N_BUCKETS * N_HORIZONS * N_QUANTILES;
+        ForecastModel {
+            mlp: net.to_mlp().expect("valid"),
+            norm_mean: vec![0.0; N_FEATURES],
+            norm_std: vec![1.0; N_FEATURES],
+            meta: Metadata {
+                schema: SCHEMA.into(),
+                feature_names: feature_names(),
+                horizons_minutes: HORIZONS_MINUTES.to_vec(),
+                quantiles: QUANTILES.to_vec(),
+                layer_sizes: sizes,
+                training: TrainingInfo {
+                    command: "test".into(),
+                    seed: 1,
+                    base_scenario: "none".into(),
+                    train_months: 0,
+                    days_per_month: 0,
+                    train_samples: 0,
+                    epochs: 0,
+                    best_epoch: 0,
+                    batch_size: 0,
+                    learning_rate: 0.0,
+                    wall_secs: 0.0,
+                    validation_pinball: vec![],
+                },
+                calibration: Calibration {
+                    bucket_hours: 4,
+                    domains: vec![DomainOffsets { domain: "payment".into(), offsets: vec![0.01; cells] }],
+                    pooled: vec![0.0; cells],
+                },
+                metrics: None,
+            },
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hirl-forecast-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn save_then_load_round_trips_exactly() {
+        let dir = temp_dir("roundtrip");
+        let path = dir.join("f.safetensors");
+        let m = tiny_model();
+        m.save(&path).expect("saves");
+        let back = ForecastModel::load(&path).expect("loads");
+        assert_eq!(back.mlp, m.mlp);
+        assert_eq!(back.meta, m.meta);
+        let x = vec![0.3; N_FEATURES];
+        let mut s = Scratch::default();
+        assert_eq!(back.quantiles(&x, Some(0), 2, &mut s), m.quantiles(&x, Some(0), 2, &mut s));
+    }
+
+    #[test]
+    fn quantiles_are_ordered_and_calibrated_per_domain() {
+        let m = tiny_model();
+        let mut s = Scratch::default();
+        let x: Vec<f32> = (0..N_FEATURES).map(|i| (i as f32 * 0.37).sin()).collect();
+        let raw = m.raw_quantiles(&x, &mut s);
+        let cal = m.quantiles(&x, m.calibration_index("payment"), 0, &mut s);
+        let pooled = m.quantiles(&x, m.calibration_index("nobody"), 0, &mut s);
+        for h in 0..N_HORIZONS {
+            assert!(raw[h].windows(2).all(|w| w[0] <= w[1]));
+            assert!((cal[h][1] - raw[h][1] - 0.01).abs() < 1e-6);
+            assert_eq!(pooled[h], raw[h]);
+        }
+    }
+
+    #[test]
+    fn damaged_files_are_refused_with_the_place() {
+        let dir = temp_dir("damaged");
+        let path = dir.join("f.safetensors");
+        let err = ForecastModel::load(&path).expect_err("missing").to_string();
+        assert!(err.contains("f.json: no such file"), "{err}");
+
+        let m = tiny_model();
+        m.save(&path).expect("saves");
+        // Truncated weights.
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("write");
+        let err = ForecastModel::load(&path).expect_err("truncated").to_string();
+        assert!(err.contains("f.safetensors: not a valid safetensors file"), "{err}");
+
+        // Garbage metadata: the JSON error has a line and column.
+        m.save(&path).expect("saves");
+        std::fs::write(metadata_path(&path), "{\"schema\": \"hirl-scale-forecaster/1\",").expect("write");
+        let err = ForecastModel::load(&path).expect_err("bad json").to_string();
+        assert!(err.contains("f.json") && err.contains("line"), "{err}");
+
+        // Another schema.
+        let mut other = m.clone();
+        other.meta.schema = "hirl-scale-forecaster/0".into();
+        other.save(&path).expect("saves");
+        let err = ForecastModel::load(&path).expect_err("schema").to_string();
+        assert!(err.contains("schema `hirl-scale-forecaster/0`"), "{err}");
+
+        // Layer sizes that disagree with the weights.
+        let mut other = m.clone();
+        other.save(&path).expect("saves");
+        other.meta.layer_sizes = vec![N_FEATURES, 9, N_OUTPUTS];
+        crate::scenario::write_atomic(
+            &metadata_path(&path),
+            serde_json::to_string(&other.meta).expect("json").as_bytes(),
+        )
+        .expect("write");
+        let err = ForecastModel::load(&path).expect_err("shape").to_string();
+        assert!(err.contains("net.l0.weight") && err.contains("[9, "), "{err}");
+
+        // A calibration table of the wrong size.
+        let mut other = m.clone();
+        other.meta.calibration.pooled.pop();
+        other.save(&path).expect("saves");
+        let err = ForecastModel::load(&path).expect_err("offsets").to_string();
+        assert!(err.contains("calibration.pooled"), "{err}");
+    }
+}
