@@ -21,9 +21,12 @@ pub struct TrainArgs {
     /// Seeds months, initial weights and batch order.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Training months (plus one validation and one calibration month).
+    /// Training months (plus one validation month and the calibration months).
     #[arg(long, default_value_t = 6)]
     pub months: usize,
+    /// Months for the conformal recalibration.
+    #[arg(long, default_value_t = 3)]
+    pub calibration_months: usize,
     #[arg(long, default_value_t = 30)]
     pub days: u64,
     #[arg(long, default_value_t = 12)]
@@ -68,20 +71,22 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     let cfg = TrainConfig {
         seed: args.seed,
         train_months: args.months,
+        calibration_months: args.calibration_months,
         month: MonthConfig { days: args.days, ..MonthConfig::default() },
         epochs: args.epochs,
         checkpoint: Some(checkpoint.clone()),
         ..TrainConfig::default()
     };
     let command = format!(
-        "hirl-scale train forecaster --scenario {} --seed {} --months {} --days {} --epochs {}",
+        "hirl-scale train forecaster --scenario {} --seed {} --months {} --calibration-months {} --days {} --epochs {}",
         args.scenario.display(),
         args.seed,
         args.months,
+        args.calibration_months,
         args.days,
         args.epochs
     );
-    let data_bar = bar((args.months + 2) as u64, "months");
+    let data_bar = bar((args.months + 1 + args.calibration_months.max(1)) as u64, "months");
     let mut step_bar: Option<ProgressBar> = None;
     let started = Instant::now();
     let mut model = train::train(base, &args.scenario.display().to_string(), &command, &cfg, &mut |p| match p {

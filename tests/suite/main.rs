@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod determinism;
+mod forecaster;
 mod invariants;
 mod runner;
 mod scenario_files;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel, LEARNED_SOURCE};
 use hirl_scale::app::{Controls, HirlApp};
 use hirl_scale::runner::{Speed, WorkerConfig};
 
@@ -13,6 +14,10 @@ use crate::common::{load, scenario_path};
 fn window(scenario: &str, speed: Speed) -> Harness<'static, HirlApp> {
     let mut cfg = WorkerConfig::new(load(scenario), format!("{scenario}.ron"), "hpa");
     cfg.speed = speed;
+    window_with(cfg)
+}
+
+fn window_with(cfg: WorkerConfig) -> Harness<'static, HirlApp> {
     let app = HirlApp::new(cfg, || {}).expect("worker starts");
     Harness::builder().with_size([1500.0, 1000.0]).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
 }
@@ -136,4 +141,20 @@ fn keyboard_shortcuts_play_step_and_open_the_flash_sale_dialog() {
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
     assert!(h.query_by_label("Inject").is_none(), "Esc closes it");
+}
+
+#[test]
+fn the_forecast_panel_names_its_source_learned_or_fallback() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "a forecast", |a| a.store.runs.first().is_some_and(|r| !r.forecasts.is_empty()));
+    h.step();
+    assert!(h.query_by_label_contains("source: exponential smoothing (fallback: no model loaded)").is_some());
+
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.forecaster = ForecasterModel::load(&crate::common::root().join(DEFAULT_MODEL_PATH));
+    assert!(cfg.forecaster.is_learned(), "the shipped model loads");
+    let mut h = window_with(cfg);
+    step_until(&mut h, 20, "a forecast", |a| a.store.runs.first().is_some_and(|r| !r.forecasts.is_empty()));
+    h.step();
+    assert!(h.query_by_label_contains(&format!("source: {LEARNED_SOURCE}")).is_some());
 }

@@ -53,6 +53,8 @@ pub struct TrainingInfo {
     pub seed: u64,
     pub base_scenario: String,
     pub train_months: usize,
+    #[serde(default)]
+    pub calibration_months: usize,
     pub days_per_month: u64,
     pub train_samples: usize,
     pub epochs: usize,
@@ -295,6 +297,7 @@ pub(crate) mod tests {
                     seed: 1,
                     base_scenario: "none".into(),
                     train_months: 0,
+                    calibration_months: 0,
                     days_per_month: 0,
                     train_samples: 0,
                     epochs: 0,

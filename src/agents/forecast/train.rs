@@ -30,6 +30,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Simulated training months. [6]
     pub train_months: usize,
+    /// Months for the conformal offsets. Several, because each month draws its own noise level and events, and
+    /// offsets fitted to one month's luck under-cover the next. [3]
+    pub calibration_months: usize,
     pub month: MonthConfig,
     /// Hidden layer widths. [128, 128]
     pub hidden: Vec<usize>,
@@ -50,6 +53,7 @@ impl Default for TrainConfig {
         Self {
             seed: 7,
             train_months: 6,
+            calibration_months: 3,
             month: MonthConfig::default(),
             hidden: vec![128, 128],
             epochs: 12,
@@ -231,7 +235,7 @@ pub fn train(
     let started = Instant::now();
     let mut seeds: Vec<u64> = (0..cfg.train_months).map(|i| month_seed(cfg.seed, MonthRole::Train(i))).collect();
     seeds.push(month_seed(cfg.seed, MonthRole::Validation));
-    seeds.push(month_seed(cfg.seed, MonthRole::Calibration));
+    seeds.extend((0..cfg.calibration_months.max(1)).map(|i| month_seed(cfg.seed, MonthRole::Calibration(i))));
     let total_months = seeds.len();
     let mut done = 0;
     on(Progress::Data { done, total: total_months });
@@ -245,7 +249,10 @@ pub fn train(
         train_set.extend(dataset::samples(m, stride));
     }
     let val_set = dataset::samples(&all[cfg.train_months], stride);
-    let cal_set = dataset::samples(&all[cfg.train_months + 1], stride);
+    let mut cal_set = Samples::default();
+    for m in &all[cfg.train_months + 1..] {
+        cal_set.extend(dataset::samples(m, stride));
+    }
     if train_set.is_empty() || val_set.is_empty() || cal_set.is_empty() {
         return Err(TrainError::NoSamples);
     }
@@ -374,6 +381,7 @@ fn assemble(
                 seed: cfg.seed,
                 base_scenario: base_name.to_string(),
                 train_months: cfg.train_months,
+                calibration_months: cfg.calibration_months,
                 days_per_month: cfg.month.days,
                 train_samples,
                 epochs: cfg.epochs,
@@ -402,6 +410,7 @@ mod tests {
         TrainConfig {
             seed,
             train_months: 1,
+            calibration_months: 1,
             month: MonthConfig { days: 2, stride_minutes: 30, ..MonthConfig::default() },
             hidden: vec![16],
             epochs: 2,
