@@ -31,6 +31,9 @@ pub struct TrainArgs {
     pub days: u64,
     #[arg(long, default_value_t = 12)]
     pub epochs: usize,
+    /// Hidden layer widths, comma-separated ("" for a linear quantile model).
+    #[arg(long, value_delimiter = ',', default_value = "128,128")]
+    pub hidden: Vec<String>,
     /// Held-out evaluation months measured after training (0: skip).
     #[arg(long, default_value_t = 2)]
     pub eval_months: usize,
@@ -68,23 +71,33 @@ fn bar(len: u64, prefix: &str) -> ProgressBar {
 
 pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
+    let hidden = args
+        .hidden
+        .iter()
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| h.trim().parse::<usize>().ok().filter(|&w| (1..=4096).contains(&w)))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| anyhow::anyhow!("--hidden: widths must be whole numbers from 1 to 4096, e.g. 128,128"))?;
     let cfg = TrainConfig {
         seed: args.seed,
         train_months: args.months,
         calibration_months: args.calibration_months,
         month: MonthConfig { days: args.days, ..MonthConfig::default() },
         epochs: args.epochs,
+        hidden: hidden.clone(),
         checkpoint: Some(checkpoint.clone()),
         ..TrainConfig::default()
     };
     let command = format!(
-        "hirl-scale train forecaster --scenario {} --seed {} --months {} --calibration-months {} --days {} --epochs {}",
+        "hirl-scale train forecaster --scenario {} --seed {} --months {} --calibration-months {} --days {} --epochs {} \
+         --hidden {}",
         args.scenario.display(),
         args.seed,
         args.months,
         args.calibration_months,
         args.days,
-        args.epochs
+        args.epochs,
+        hidden.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
     );
     let data_bar = bar((args.months + 1 + args.calibration_months.max(1)) as u64, "months");
     let mut step_bar: Option<ProgressBar> = None;

@@ -47,7 +47,9 @@ fn peak(app: &HirlApp, from: u64, to: u64, f: impl Fn(&hirl_scale::runner::Domai
 
 #[test]
 fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
-    let mut h = window("small", Speed::Max);
+    // 600×, not flat out: a slow frame (unoptimised egui in test builds) must not let the run overshoot to its end
+    // before the Pause click lands.
+    let mut h = window("small", Speed::X600);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
     h.get_by_label("Play").click();
     step_until(&mut h, 60, "30 simulated minutes", |a| a.store.now_secs >= 1_800);
@@ -101,7 +103,8 @@ fn side_by_side_runs_advance_together() {
 
 #[test]
 fn a_broken_scenario_from_the_dialog_is_reported_and_the_run_goes_on() {
-    let mut h = window("small", Speed::Max);
+    // 600×: flat out, the six-hour run could end during one slow frame, and then it would not "go on".
+    let mut h = window("small", Speed::X600);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
     h.get_by_label("Play").click();
     step_until(&mut h, 60, "running", |a| a.store.now_secs >= 300);
