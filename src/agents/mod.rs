@@ -4,4 +4,5 @@
 //! [`crate::sim::rng::SimRng`] streams, never from candle's unseedable CPU RNG.
 
 pub mod forecast;
+pub mod hirl;
 pub mod nn;

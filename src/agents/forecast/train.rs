@@ -276,6 +276,10 @@ pub fn train(
     // (validation loss, epoch, weights) of the best epoch so far.
     let mut best: Option<(f64, usize, Vec<(String, Tensor)>)> = None;
     let mut validation_curve = Vec::new();
+    let train_samples = train_set.len();
+    let model_now = |epoch: usize, curve: &[f64], wall_secs: f64| {
+        assemble(&net, &mean, &std, &sizes, base_name, command, cfg, train_samples, epoch, curve, wall_secs)
+    };
     for epoch in 1..=cfg.epochs {
         // Fisher–Yates with our own RNG.
         for i in (1..order.len()).rev() {
@@ -309,19 +313,7 @@ pub fn train(
             best = Some((validation, epoch, snapshot));
         }
         if let Some(path) = &cfg.checkpoint {
-            let draft = assemble(
-                &net,
-                &mean,
-                &std,
-                &sizes,
-                base_name,
-                command,
-                cfg,
-                train_set.len(),
-                epoch,
-                &validation_curve,
-                0.0,
-            )?;
+            let draft = model_now(epoch, &validation_curve, 0.0)?;
             draft.save(path)?;
         }
     }
@@ -333,19 +325,7 @@ pub fn train(
         None => 0,
     };
     let wall = started.elapsed().as_secs_f64();
-    let mut model = assemble(
-        &net,
-        &mean,
-        &std,
-        &sizes,
-        base_name,
-        command,
-        cfg,
-        train_set.len(),
-        best_epoch,
-        &validation_curve,
-        wall,
-    )?;
+    let mut model = model_now(best_epoch, &validation_curve, wall)?;
     model.meta.calibration = calibrate(&model, &cal_set);
     Ok(model)
 }
