@@ -46,19 +46,19 @@ pub fn month_seed(training_seed: u64, role: MonthRole) -> u64 {
     (rng.uniform() * (1u64 << 53) as f64) as u64
 }
 
-/// How months are made. Defaults in brackets.
+/// How months are made.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MonthConfig {
-    /// Days of forecasts per month, after one day of history. [30]
+    /// Days of forecasts per month, after one day of history. Default: 30.
     pub days: u64,
-    /// Expected flash sales per domain per month. [8: busier than a real calendar, so that the rare minutes before an
-    /// announced start are not drowned by ordinary ones]
+    /// Expected flash sales per domain per month. Default: 8, busier than a real calendar, so that the rare minutes
+    /// before an announced start are not drowned by ordinary ones.
     pub flash_sales_per_domain: f64,
-    /// Expected unannounced spikes per domain per month. [3]
+    /// Expected unannounced spikes per domain per month. Default: 3.
     pub spikes_per_domain: f64,
-    /// Share of flash sales that are announced. [0.7]
+    /// Share of flash sales that are announced. Default: 0.7.
     pub announced_share: f64,
-    /// Minutes between forecast origins. [5]
+    /// Minutes between forecast origins. Default: 5.
     pub stride_minutes: usize,
 }
 

@@ -22,10 +22,10 @@ use super::train::months;
 use crate::scenario::Scenario;
 use crate::sim::{Layout, TICK_SECS};
 
-/// Evaluation settings. Defaults in brackets.
+/// Evaluation settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalConfig {
-    /// Held-out months. [2]
+    /// Held-out months. Default: 2.
     pub months: usize,
     pub month: MonthConfig,
 }

@@ -111,7 +111,7 @@ pub fn metadata_path(weights: &Path) -> PathBuf {
     weights.with_extension("json")
 }
 
-/// Reusable buffers for [`ForecastModel::predict`].
+/// Reusable buffers for [`ForecastModel::quantiles`].
 #[derive(Default)]
 pub struct Scratch {
     input: Vec<f32>,

@@ -23,26 +23,26 @@ use crate::agents::nn::{ShapeError, TrainableMlp};
 use crate::scenario::Scenario;
 use crate::sim::rng::SimRng;
 
-/// Training settings. Defaults in brackets are what the shipped model used.
+/// Training settings. Defaults are what the shipped model used.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// Seeds the months, the initial weights and the batch order. [7]
+    /// Seeds the months, the initial weights and the batch order. Default: 7.
     pub seed: u64,
-    /// Simulated training months. [6]
+    /// Simulated training months. Default: 6.
     pub train_months: usize,
     /// Months for the conformal offsets. Several, because each month draws its own noise level and events, and
-    /// offsets fitted to one month's luck under-cover the next. [3]
+    /// offsets fitted to one month's luck under-cover the next. Default: 3.
     pub calibration_months: usize,
     pub month: MonthConfig,
-    /// Hidden layer widths. [128, 128]
+    /// Hidden layer widths. Default: 128, 128.
     pub hidden: Vec<usize>,
-    /// Passes over the training samples. [12]
+    /// Passes over the training samples. Default: 12.
     pub epochs: usize,
-    /// [512]
+    /// Samples per optimiser step. Default: 512.
     pub batch_size: usize,
-    /// Peak learning rate, decayed to 5% by a cosine schedule. [2e-3]
+    /// Peak learning rate, decayed to 5% by a cosine schedule. Default: 2e-3.
     pub learning_rate: f64,
-    /// AdamW weight decay. [1e-4]
+    /// AdamW weight decay. Default: 1e-4.
     pub weight_decay: f64,
     /// Where to write the weights after every epoch (uncalibrated), if anywhere.
     pub checkpoint: Option<PathBuf>,

@@ -7,12 +7,12 @@
 //!
 //! Layout: `shares[0..n_domains]` are the domains in scenario order, `shares[n_domains]` the reserve.
 
-/// Floors and dead zone. Defaults in brackets.
+/// Floors and dead zone.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DirectiveConfig {
-    /// Minimum share of every domain. [0.05]
+    /// Minimum share of every domain. Default: 0.05.
     pub floor_share: f64,
-    /// A share that changed by less than this fraction of its previous value keeps the previous value. [0.02]
+    /// A share that changed by less than this fraction of its previous value keeps the previous value. Default: 0.02.
     pub dead_zone_rel: f64,
 }
 

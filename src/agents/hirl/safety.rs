@@ -36,11 +36,11 @@ pub struct Thresholds {
 /// choice: their SLOs are looser promises, and handing them to HPA costs the cluster plan more than it saves).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SafetyConfig {
-    /// Indexed by priority (P0 first). [P0 1.2/15 s/1.5/2, P1 1.3/30 s/1.75/2.5, P2 1.5/60 s/2/3, P3 2/60 s/3/4]
+    /// Indexed by priority (P0 first). Default: P0 1.2/15 s/1.5/2, P1 1.3/30 s/1.75/2.5, P2 1.5/60 s/2/3, P3 2/60 s/3/4.
     pub by_priority: [Thresholds; 4],
-    /// Telemetry older than this hands the domain to HPA. [300 s]
+    /// Telemetry older than this hands the domain to HPA. Default: 300 s.
     pub stale_after_secs: u64,
-    /// p99 under the SLO this long returns the domain to Normal. [120 s]
+    /// p99 under the SLO this long returns the domain to Normal. Default: 120 s.
     pub recover_secs: u64,
 }
 
