@@ -204,8 +204,7 @@ pub fn table(m: &ForecastMetrics) -> String {
 
 /// The shipped model path from the working directory, or from the source tree when run elsewhere.
 pub fn default_model_path() -> PathBuf {
-    let local = PathBuf::from(DEFAULT_MODEL_PATH);
-    if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_MODEL_PATH) }
+    super::shipped_file(DEFAULT_MODEL_PATH)
 }
 
 /// Loads a model for display, saying on stderr why the fallback is used when it cannot.

@@ -204,8 +204,14 @@ pub fn main() -> Result<ExitCode> {
 
 /// `scenarios/reference-day.ron` from the working directory, or from the source tree when run elsewhere.
 fn default_scenario() -> PathBuf {
-    let local = PathBuf::from("scenarios/reference-day.ron");
-    if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-day.ron") }
+    shipped_file("scenarios/reference-day.ron")
+}
+
+/// A file shipped with the project (`relative` to the repository root): from the working directory, or from the
+/// source tree when run elsewhere.
+fn shipped_file(relative: &str) -> PathBuf {
+    let local = PathBuf::from(relative);
+    if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(relative) }
 }
 
 /// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.

@@ -1,12 +1,6 @@
 //! The command line, as a user runs it.
 
-use std::process::Command;
-
-use crate::common::{root, scenario_path};
-
-fn hirl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hirl-scale"))
-}
+use crate::common::{hirl, root, scenario_path};
 
 #[test]
 fn run_prints_a_table_and_writes_the_documented_json() {

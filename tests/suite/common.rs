@@ -9,6 +9,11 @@ use hirl_scale::sim::{Scorecard, Simulation};
 pub const SHIPPED: &[&str] =
     &["reference-day", "flash-sale-early", "fraud-cascade", "provisioner-stampede", "priority-inversion", "small"];
 
+/// The command-line binary built for this test run.
+pub fn hirl() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hirl-scale"))
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

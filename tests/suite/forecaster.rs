@@ -1,6 +1,5 @@
 //! The shipped forecaster, as the simulation uses it, and its command line.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, Forecast, ForecastModel, ForecasterModel, LiveForecaster};
@@ -8,7 +7,7 @@ use hirl_scale::policy;
 use hirl_scale::scenario::{EventSpec, Scenario};
 use hirl_scale::sim::{DomainId, Simulation};
 
-use crate::common::{load, root, scenario_path};
+use crate::common::{hirl, load, root, scenario_path};
 
 fn shipped_model() -> ForecasterModel {
     match ForecastModel::load(&root().join(DEFAULT_MODEL_PATH)) {
@@ -101,10 +100,6 @@ fn the_learned_forecaster_is_causal_on_a_real_run() {
     let (a, b) = (forecasts_at(&quiet, &model, &times), forecasts_at(&spiky, &model, &times));
     assert_eq!(a[..60], b[..60], "forecasts up to the spike");
     assert_ne!(a[60..], b[60..], "forecasts after it see it");
-}
-
-fn hirl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hirl-scale"))
 }
 
 #[test]

@@ -284,19 +284,19 @@ pub fn samples(month: &Month, stride_minutes: usize) -> Samples {
     let mut out = Samples { domain_ids: month.domain_ids.clone(), ..Samples::default() };
     let origins: Vec<usize> = (month.first_origin..=month.last_origin).step_by(stride_minutes.max(1)).collect();
     let mut feats = [0f32; N_FEATURES];
+    // The calendar answers for every domain at once.
+    let lifts: Vec<_> = origins.iter().map(|&k| month.calendar.lifts(60 * k as u64)).collect();
     for d in 0..n_domains {
         let observed = &month.observed[d];
         // Exponential smoothing runs over every observed minute; its forecasts are read at the origins.
         let mut holt = HoltForecaster::new(FallbackConfig::default());
-        let mut next_origin = origins.iter().peekable();
+        let mut next_origin = origins.iter().zip(&lifts).peekable();
         for (k, &value) in observed.iter().enumerate().take(month.last_origin + 1).skip(1) {
             holt.observe(f64::from(value));
-            if next_origin.peek() != Some(&&k) {
+            let Some((_, lifts)) = next_origin.next_if(|(origin, _)| **origin == k) else {
                 continue;
-            }
-            next_origin.next();
+            };
             let t_secs = 60 * k as u64;
-            let lifts = month.calendar.lifts(t_secs);
             let ctx = Context { start: month.start, t_secs, statics: month.statics[d], announced_lift: lifts[d] };
             let level = features::build(&observed[..=k], &ctx, &mut feats);
             out.features.extend_from_slice(&feats);

@@ -18,7 +18,7 @@ use super::dataset::{self, MonthConfig, MonthRole, Samples, month_seed};
 use super::features::{HORIZONS_MINUTES, N_HORIZONS, N_OUTPUTS, N_QUANTILES, QUANTILES};
 use super::live::{ForecasterModel, LiveForecaster};
 use super::model::{ForecastModel, Scratch};
-use super::train::months;
+use super::train::{empirical_quantile, months};
 use crate::scenario::Scenario;
 use crate::sim::{Layout, TICK_SECS};
 
@@ -106,10 +106,8 @@ fn naive_error_quantiles(s: &Samples) -> [[f32; N_QUANTILES]; N_HORIZONS] {
     for (h, row) in out.iter_mut().enumerate() {
         let mut errors: Vec<f32> =
             (0..s.len()).map(|i| s.targets[i * N_HORIZONS + h] - s.naive[i * N_HORIZONS + h]).collect();
-        errors.sort_by(f32::total_cmp);
-        for (j, v) in row.iter_mut().enumerate() {
-            let rank = ((QUANTILES[j] * errors.len() as f32).ceil() as usize).clamp(1, errors.len().max(1));
-            *v = errors.get(rank - 1).copied().unwrap_or(0.0);
+        for (v, tau) in row.iter_mut().zip(QUANTILES) {
+            *v = empirical_quantile(&mut errors, tau);
         }
     }
     out

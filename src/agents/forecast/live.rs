@@ -30,6 +30,8 @@ pub struct Forecast {
     pub horizons: Vec<(u64, [f32; 4])>,
     /// Where it came from, for labels ("learned …" or "exponential smoothing (fallback: …)").
     pub source: Arc<str>,
+    /// Whether the learned model made it (false: the exponential-smoothing fallback).
+    pub learned: bool,
 }
 
 /// The forecaster a run uses: the learned model, or the fallback and why.
@@ -196,7 +198,9 @@ impl LiveForecaster {
                     ForecasterModel::Fallback { .. } => None,
                 };
                 match learned {
-                    Some(horizons) => Forecast { made_at_secs: t_secs, horizons, source: self.source.clone() },
+                    Some(horizons) => {
+                        Forecast { made_at_secs: t_secs, horizons, source: self.source.clone(), learned: true }
+                    }
                     None => {
                         let source: Arc<str> = if self.model.is_learned() {
                             "exponential smoothing (fallback: the network gave a non-finite forecast)".into()
@@ -210,7 +214,7 @@ impl LiveForecaster {
                                 self.holt[d].quantiles(secs).map(|q| (secs, q.map(|v| v as f32)))
                             })
                             .collect();
-                        Forecast { made_at_secs: t_secs, horizons, source }
+                        Forecast { made_at_secs: t_secs, horizons, source, learned: false }
                     }
                 }
             })
@@ -268,9 +272,11 @@ mod tests {
         let b = run(ForecasterModel::Learned(Arc::new(tiny_model())), wave, 1800);
         assert_eq!(a, b);
         assert_eq!(&*a[0][0].source, LEARNED_SOURCE);
+        assert!(a[0][0].learned);
         assert_eq!(a[0][0].horizons.len(), 3);
         let fb = run(ForecasterModel::fallback("no model"), wave, 120);
         assert_eq!(&*fb[0][0].source, "exponential smoothing (fallback: no model)");
+        assert!(!fb[0][0].learned);
         assert_eq!(fb[0][0].horizons.len(), 3, "the history day warms the fallback up");
     }
 
@@ -296,6 +302,7 @@ mod tests {
         m.mlp.layers[0].bias[0] = f32::INFINITY;
         let f = run(ForecasterModel::Learned(Arc::new(m)), wave, 60);
         assert!(f[0][0].source.contains("non-finite"), "{}", f[0][0].source);
+        assert!(!f[0][0].learned);
         assert!(f[0][0].horizons.iter().all(|(_, q)| q.iter().all(|v| v.is_finite())));
     }
 }

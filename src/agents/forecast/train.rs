@@ -174,8 +174,8 @@ fn evaluate_loss(net: &TrainableMlp, s: &Samples, mean: &[f32], std: &[f32]) -> 
     Ok(total / s.len().max(1) as f64)
 }
 
-/// The `tau`-quantile of `values` (nearest rank; 0 when empty).
-fn empirical_quantile(values: &mut [f32], tau: f32) -> f32 {
+/// The `tau`-quantile of `values` (nearest rank; 0 when empty). Sorts `values`.
+pub(super) fn empirical_quantile(values: &mut [f32], tau: f32) -> f32 {
     if values.is_empty() {
         return 0.0;
     }

@@ -42,7 +42,7 @@ impl ForecastPanel {
         let series = ctx.series().filter(|s| !s.points.is_empty());
         let latest = series.and_then(|s| s.forecasts.last()).and_then(|set| set.get(d));
         let source: &str = latest.map_or("no forecast yet", |f| &f.source);
-        let fallback = source.starts_with("exponential smoothing");
+        let fallback = latest.is_some_and(|f| !f.learned);
         let short_source = if fallback { "fallback" } else { "learned" };
 
         ui.horizontal_wrapped(|ui| {
@@ -191,7 +191,7 @@ mod tests {
 
     fn forecast(made_at_secs: u64, horizons: &[u64]) -> Forecast {
         let horizons = horizons.iter().map(|&h| (h, [900.0, 1000.0, 1080.0, 1150.0])).collect();
-        Forecast { made_at_secs, horizons, source: SOURCE.into() }
+        Forecast { made_at_secs, horizons, source: SOURCE.into(), learned: false }
     }
 
     fn render(store: &Store) -> Harness<'_> {
