@@ -33,29 +33,6 @@ pub struct BenchResult {
     pub peak_rss_mib: Option<f64>,
 }
 
-/// Multiplies app counts and traffic by `factor` (app counts rounded, at least 1 per tier).
-pub fn scale_scenario(s: &Scenario, factor: f64) -> Scenario {
-    let mut out = s.clone();
-    for d in &mut out.domains {
-        let before: u32 = d.tiers.iter().map(|t| t.apps).sum();
-        for t in &mut d.tiers {
-            t.apps = ((f64::from(t.apps) * factor).round() as u32).max(1);
-        }
-        let after: u32 = d.tiers.iter().map(|t| t.apps).sum();
-        d.traffic.base_rps *= f64::from(after) / f64::from(before.max(1));
-    }
-    for p in &mut out.pools {
-        p.max_nodes = ((f64::from(p.max_nodes) * factor).ceil() as u32).max(p.min_nodes.max(1));
-        p.initial_nodes = None;
-    }
-    for e in &mut out.events {
-        if let crate::scenario::EventSpec::BatchJob { pods, .. } = e {
-            *pods = ((f64::from(*pods) * factor).round() as u32).max(1);
-        }
-    }
-    out
-}
-
 /// Peak resident set of this process, MiB (Linux `VmHWM`).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -63,6 +40,8 @@ fn peak_rss_mib() -> Option<f64> {
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
+
+pub use crate::scenario::scale_scenario;
 
 /// Measures one size in this process.
 pub fn measure(s: &Scenario, scale: f64, cfg: &BenchConfig) -> Result<BenchResult> {

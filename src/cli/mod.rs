@@ -5,6 +5,7 @@
 
 mod bench;
 mod forecaster;
+mod hirl;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use crate::agents::policies::{self, PolicyAssets};
 use crate::policy;
 use crate::scenario::{self, LoadError, Scenario};
 use crate::sim::{Scorecard, Simulation};
@@ -41,13 +43,19 @@ pub enum Command {
         /// exponential-smoothing forecasts, labelled as the fallback.
         #[arg(long)]
         forecaster: Option<PathBuf>,
+        /// HiRL agents (default: models/hirl.safetensors); without a usable file `hirl` is run by HPA.
+        #[arg(long)]
+        agents: Option<PathBuf>,
     },
     /// Run one policy on a scenario and print its scorecard.
     Run {
         scenario: PathBuf,
-        /// hpa, threshold, pid or heuristic.
+        /// hpa, threshold, pid, heuristic, hirl or hirl-teacher.
         #[arg(long, default_value = "hpa")]
         policy: String,
+        /// HiRL agents (default: models/hirl.safetensors).
+        #[arg(long)]
+        agents: Option<PathBuf>,
         /// Run seed; defaults to the scenario's own.
         #[arg(long)]
         seed: Option<u64>,
@@ -66,6 +74,9 @@ pub enum Command {
         policies: Vec<String>,
         #[arg(long)]
         seed: Option<u64>,
+        /// HiRL agents (default: models/hirl.safetensors).
+        #[arg(long)]
+        agents: Option<PathBuf>,
         /// Write all scorecards as a JSON array to this file.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -75,10 +86,14 @@ pub enum Command {
         #[command(subcommand)]
         what: TrainCommand,
     },
-    /// Evaluate a learned component on held-out data.
+    /// The scorecard of every policy on a scenario suite (default: the shipped scenarios, held-out seeds), with the
+    /// HiRL targets; or `eval forecaster`.
+    #[command(args_conflicts_with_subcommands = true)]
     Eval {
         #[command(subcommand)]
-        what: EvalCommand,
+        what: Option<EvalCommand>,
+        #[command(flatten)]
+        suite: hirl::EvalArgs,
     },
     /// Check a scenario file and report every problem with its location.
     Validate { scenario: PathBuf },
@@ -104,6 +119,8 @@ pub enum Command {
 pub enum TrainCommand {
     /// The traffic forecaster: simulated months → quantile network → conformal calibration → models/.
     Forecaster(forecaster::TrainArgs),
+    /// The Commander and Soldiers: behaviour cloning, then PPO through the curriculum → models/hirl.*.
+    Hirl(hirl::TrainArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,16 +132,24 @@ pub enum EvalCommand {
 /// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
 pub fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Gui { scenario: None, policy: "hpa".to_string(), forecaster: None });
+    let command = cli.command.unwrap_or(Command::Gui {
+        scenario: None,
+        policy: "hpa".to_string(),
+        forecaster: None,
+        agents: None,
+    });
     match command {
-        Command::Gui { scenario, policy, forecaster: model } => {
+        Command::Gui { scenario, policy, forecaster: model, agents } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
             };
-            policy::baseline(&policy, &crate::sim::Layout::build(&s, s.seed))?;
+            if !policies::all_names().contains(&policy.as_str()) {
+                return Err(crate::policy::UnknownPolicy(policy).into());
+            }
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
+            config.agents = load_agents(agents.as_deref());
             crate::app::run_window(config)?;
         }
         Command::Train { what: TrainCommand::Forecaster(args) } => {
@@ -133,37 +158,41 @@ pub fn main() -> Result<ExitCode> {
             };
             forecaster::train_command(args, &s)?;
         }
-        Command::Eval { what: EvalCommand::Forecaster(args) } => {
+        Command::Train { what: TrainCommand::Hirl(args) } => hirl::train_command(args)?,
+        Command::Eval { what: None, suite } => hirl::eval_command(suite)?,
+        Command::Eval { what: Some(EvalCommand::Forecaster(args)), .. } => {
             let Some(s) = load_or_report(&args.scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             forecaster::eval_command(args, &s)?;
         }
-        Command::Run { scenario, policy, seed, json, trace } => {
+        Command::Run { scenario, policy, seed, json, trace, agents } => {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             let seed = seed.unwrap_or(s.seed);
+            let assets = assets_for(std::slice::from_ref(&policy), agents.as_deref());
             let card = match trace {
                 Some(path) => {
-                    let (card, csv) = run_traced(&s, &policy, seed)?;
+                    let (card, csv) = run_traced(&s, &policy, seed, &assets)?;
                     scenario::write_atomic(&path, csv.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     card
                 }
-                None => run_policy(&s, &policy, seed, true)?,
+                None => run_policy(&s, &policy, seed, &assets, true)?,
             };
             print!("{}", report::scorecard_table(&card));
             if let Some(path) = json {
                 write_json(&path, &card)?;
             }
         }
-        Command::Compare { scenario, policies, seed, json } => {
+        Command::Compare { scenario, policies, seed, json, agents } => {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             let seed = seed.unwrap_or(s.seed);
-            let cards = policies.iter().map(|p| run_policy(&s, p, seed, true)).collect::<Result<Vec<_>>>()?;
+            let assets = assets_for(&policies, agents.as_deref());
+            let cards = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
             print!("{}", report::comparison_table(&cards));
             if let Some(path) = json {
                 write_json(&path, &cards)?;
@@ -228,9 +257,16 @@ pub fn load_or_report(path: &Path) -> Result<Option<Scenario>> {
 
 /// Runs one baseline policy over the whole scenario and returns its scorecard. Shows a progress bar on a terminal
 /// for runs longer than a simulated hour.
-pub fn run_policy(s: &Scenario, policy_name: &str, seed: u64, show_progress: bool) -> Result<Scorecard> {
+pub fn run_policy(
+    s: &Scenario,
+    policy_name: &str,
+    seed: u64,
+    assets: &PolicyAssets,
+    show_progress: bool,
+) -> Result<Scorecard> {
     let mut sim = Simulation::new(s, seed);
-    let mut policy = policy::baseline(policy_name, sim.layout())?;
+    let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
+    let policy_name = policy.name().to_string();
     let bar = (show_progress && s.duration_secs > 3600).then(|| {
         let bar = indicatif::ProgressBar::new(s.duration_secs / 3600);
         bar.set_style(
@@ -249,15 +285,38 @@ pub fn run_policy(s: &Scenario, policy_name: &str, seed: u64, show_progress: boo
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(sim.scorecard(policy_name))
+    Ok(sim.scorecard(&policy_name))
+}
+
+/// The models the named policies need: none for the baselines (so they print no warnings); the forecaster and the
+/// agents for `hirl*`, with a warning on stderr when the agents cannot be used.
+pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
+    if !policies.iter().any(|p| p.starts_with("hirl")) {
+        return PolicyAssets::none();
+    }
+    PolicyAssets {
+        forecaster: forecaster::load_for_run(&forecaster::default_model_path()),
+        agents: if policies.iter().any(|p| p == "hirl") { load_agents(agents) } else { Err("not needed".into()) },
+    }
+}
+
+/// Loads the HiRL agents (default: the shipped file), saying on stderr why HPA takes over when they cannot be used.
+pub fn load_agents(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
+    let path = path.map_or_else(|| shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf);
+    let agents = PolicyAssets::load_agents(&path);
+    if let Err(reason) = &agents {
+        eprintln!("hirl agents: {reason}; `hirl` is run by HPA");
+    }
+    agents
 }
 
 /// Runs a policy and records one CSV row per simulated minute: per domain rps, p99, error ratio, ready, starting and
 /// pending pods, CPU utilisation; then cluster nodes, booting and queued nodes.
-pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64) -> Result<(Scorecard, String)> {
+pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64, assets: &PolicyAssets) -> Result<(Scorecard, String)> {
     use std::fmt::Write;
     let mut sim = Simulation::new(s, seed);
-    let mut policy = policy::baseline(policy_name, sim.layout())?;
+    let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
+    let policy_name = policy.name().to_string();
     let mut csv = String::from("t_secs");
     for d in &sim.layout().domains {
         for col in ["rps", "p99_ms", "error_ratio", "ready", "starting", "pending", "cpu_util"] {
@@ -293,7 +352,7 @@ pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64) -> Result<(Scoreca
             pools.iter().map(|p| p.queued_nodes).sum::<u32>()
         );
     }
-    Ok((sim.scorecard(policy_name), csv))
+    Ok((sim.scorecard(&policy_name), csv))
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {

@@ -30,6 +30,12 @@ pub trait Autoscaler: Send {
     fn decide(&mut self, obs: &Observation<'_>, out: &mut Actions);
     /// A deep copy, state included (checkpoints, side-by-side runs).
     fn clone_box(&self) -> Box<dyn Autoscaler>;
+    /// An event injected live at `now_secs` (an announced promotion reaches the policy's calendar). Default: ignored.
+    fn announce(&mut self, _event: &crate::scenario::EventSpec, _layout: &Layout, _now_secs: u64) {}
+    /// The concrete policy, for inspection (decision records); `None` for policies that keep none.
+    fn inspect(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Autoscaler> {
@@ -63,6 +69,11 @@ impl Autoscaler for Stack {
     fn clone_box(&self) -> Box<dyn Autoscaler> {
         Box::new(self.clone())
     }
+    fn announce(&mut self, event: &crate::scenario::EventSpec, layout: &Layout, now_secs: u64) {
+        for p in &mut self.parts {
+            p.announce(event, layout, now_secs);
+        }
+    }
 }
 
 /// Sets PriorityClasses once, at the first tick (cluster configuration, not a control loop).
@@ -95,7 +106,7 @@ pub const BASELINES: &[(&str, &str)] = &[
 ];
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown policy \"{0}\" (known: {known})", known = BASELINES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))]
+#[error("unknown policy \"{0}\" (known: {known}, hirl, hirl-teacher)", known = BASELINES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))]
 pub struct UnknownPolicy(pub String);
 
 /// Builds a baseline policy for a cluster layout.

@@ -16,6 +16,7 @@ mod frame;
 mod worker;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
 
 use crate::agents::forecast::ForecasterModel;
+use crate::agents::hirl::HirlNets;
 use crate::scenario::{EventSpec, Scenario};
 
 /// What to step to.
@@ -91,6 +93,8 @@ pub struct WorkerConfig {
     /// The traffic forecaster every run uses. Default: the exponential-smoothing fallback ("no model loaded"); the
     /// window loads `models/forecaster.safetensors`.
     pub forecaster: ForecasterModel,
+    /// The HiRL agents, or why `hirl` is run by HPA. Default: none loaded; the window loads `models/hirl.safetensors`.
+    pub agents: Result<Arc<HirlNets>, String>,
 }
 
 impl WorkerConfig {
@@ -105,6 +109,7 @@ impl WorkerConfig {
             command_capacity: 64,
             frame_capacity: 8,
             forecaster: ForecasterModel::fallback("no model loaded"),
+            agents: Err("no agents loaded".into()),
         }
     }
 }

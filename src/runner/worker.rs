@@ -7,8 +7,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use super::frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
 use super::{Command, WorkerConfig};
-use crate::agents::forecast::{ForecasterModel, LiveForecaster};
-use crate::policy::{self, Autoscaler};
+use crate::agents::forecast::LiveForecaster;
+use crate::agents::policies::{self, PolicyAssets};
+use crate::policy::Autoscaler;
 use crate::scenario::{self, Scenario};
 use crate::sim::{Actions, DomainId, PoolId, Simulation, TICK_SECS};
 
@@ -31,10 +32,10 @@ struct Run {
 }
 
 impl Run {
-    fn new(scenario: &Scenario, seed: u64, policy_name: &str, forecaster: &ForecasterModel) -> Result<Run, String> {
+    fn new(scenario: &Scenario, seed: u64, policy_name: &str, assets: &PolicyAssets) -> Result<Run, String> {
         let sim = Simulation::new(scenario, seed);
-        let policy = policy::baseline(policy_name, sim.layout()).map_err(|e| e.to_string())?;
-        let forecaster = LiveForecaster::new(scenario, sim.layout(), seed, forecaster.clone());
+        let policy = policies::build(policy_name, scenario, sim.layout(), seed, assets).map_err(|e| e.to_string())?;
+        let forecaster = LiveForecaster::new(scenario, sim.layout(), seed, assets.forecaster.clone());
         let mut run = Run {
             sim,
             policy,
@@ -136,7 +137,7 @@ impl Run {
 
 struct Worker {
     scenario: Arc<Scenario>,
-    forecaster: ForecasterModel,
+    assets: PolicyAssets,
     origin: String,
     seed: u64,
     runs: Vec<Run>,
@@ -158,7 +159,8 @@ pub(super) fn run(
     waker: Box<dyn Fn() + Send>,
 ) {
     let seed = config.seed.unwrap_or(config.scenario.seed);
-    let first = match Run::new(&config.scenario, seed, &config.policy, &config.forecaster) {
+    let assets = PolicyAssets { forecaster: config.forecaster, agents: config.agents };
+    let first = match Run::new(&config.scenario, seed, &config.policy, &assets) {
         Ok(r) => r,
         Err(e) => {
             let _ = updates.try_send(Update::Error(e));
@@ -168,7 +170,7 @@ pub(super) fn run(
     };
     let mut w = Worker {
         scenario: Arc::new(config.scenario),
-        forecaster: config.forecaster,
+        assets,
         origin: config.origin,
         seed,
         runs: vec![first],
@@ -261,7 +263,7 @@ impl Worker {
     fn restart(&mut self, scenario: Arc<Scenario>, policies: Vec<String>) {
         let mut runs = Vec::new();
         for p in &policies {
-            match Run::new(&scenario, self.seed, p, &self.forecaster) {
+            match Run::new(&scenario, self.seed, p, &self.assets) {
                 Ok(r) => runs.push(r),
                 Err(e) => return self.error(e),
             }
@@ -307,6 +309,7 @@ impl Worker {
                     let now = r.sim.now_secs();
                     let scheduled = r.sim.inject(event.clone());
                     r.forecaster.announce(&scheduled, r.sim.layout(), now);
+                    r.policy.announce(&scheduled, r.sim.layout(), now);
                 }
                 self.dirty = true;
             }

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod determinism;
 mod forecaster;
+mod hirl;
 mod invariants;
 mod runner;
 mod scenario_files;

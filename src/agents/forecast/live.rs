@@ -71,6 +71,7 @@ impl ForecasterModel {
 pub const LEARNED_SOURCE: &str = "learned quantile network, conformally calibrated";
 
 /// Forecasts for every domain of one run.
+#[derive(Clone)]
 pub struct LiveForecaster {
     model: ForecasterModel,
     source: Arc<str>,

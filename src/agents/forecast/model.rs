@@ -112,7 +112,7 @@ pub fn metadata_path(weights: &Path) -> PathBuf {
 }
 
 /// Reusable buffers for [`ForecastModel::quantiles`].
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Scratch {
     input: Vec<f32>,
     layers: [Vec<f32>; 2],

@@ -1,12 +1,23 @@
-//! HiRL-Scale's Commander and Soldiers (issue 5, in progress). What is here so far is the arithmetic between a
-//! network's output and an executable action, with its invariants property-tested:
-//! - [`directive`]: the Commander's shares (floors, dead zone, exact sum);
-//! - [`projection`]: the Soldier's 110%-of-budget cap on scale-ups (scale-downs never capped);
-//! - [`safety`]: the graduated, priority-aware triggers that alert, freeze or hand a domain back to HPA, recorded.
+//! HiRL-Scale's Commander and Soldiers (DESIGN §6).
 //!
-//! Not yet here: observations, networks, PPO, decision records, the executor that applies the safety levels,
-//! `--policy hirl`.
+//! - [`features`]: the observations, fixed-shape and named;
+//! - [`brain`]: what turns an observation into an action distribution — the trained networks ([`nets`]) or the
+//!   teacher rule they were warm-started from;
+//! - [`policy`]: the [`HirlPolicy`] autoscaler — the executor that turns decisions into cluster actions, with the
+//!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`] and the [`safety`] layer;
+//! - [`record`]: a record of every decision, for the window's inspector;
+//! - [`train`]: behaviour cloning and PPO, with the staged curriculum.
 
+pub mod brain;
 pub mod directive;
+pub mod features;
+pub mod nets;
+pub mod policy;
 pub mod projection;
+pub mod record;
 pub mod safety;
+pub mod train;
+
+pub use brain::Brain;
+pub use nets::{DEFAULT_AGENTS_PATH, HirlNets};
+pub use policy::{HirlConfig, HirlPolicy};

@@ -1,0 +1,213 @@
+//! The Commander's and the Soldiers' networks as shipped: `models/hirl.safetensors` (weights, log standard
+//! deviations, observation standardisation) and `models/hirl.json` (schema with feature names, layer sizes, how they
+//! were trained, held-out results).
+//!
+//! Each level is an actor (observation → action mean) and a critic (observation → value), both MLPs with ReLU, on
+//! standardised inputs; the Soldiers' network is one, shared by all five domains (the domain is an input). A file
+//! whose schema, feature names or shapes differ from this build's is refused with a message naming the file and the
+//! place; the policy then hands every domain to HPA (see [`super::policy`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::brain::ActionDist;
+use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
+use crate::agents::forecast::model::{ModelError, metadata_path};
+use crate::agents::nn::{Mlp, ShapeError, read};
+
+/// Version of the agent files; bump when an observation or an action changes meaning.
+pub const SCHEMA: &str = "hirl-scale-agents/1";
+/// Where the window and the CLI look for the shipped agents.
+pub const DEFAULT_AGENTS_PATH: &str = "models/hirl.safetensors";
+
+/// One level's networks and input standardisation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LevelNets {
+    pub actor: Mlp,
+    pub critic: Mlp,
+    pub log_std: Vec<f32>,
+    pub norm_mean: Vec<f32>,
+    pub norm_std: Vec<f32>,
+    /// The critic predicts returns divided by this (the training return scale); values are reported unscaled.
+    pub value_scale: f32,
+}
+
+impl LevelNets {
+    fn act(&self, obs: &[f32], out: &mut ActionDist) {
+        let x: Vec<f32> =
+            obs.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s).collect();
+        let mut scratch = [Vec::new(), Vec::new()];
+        self.actor.forward_into(&x, &mut scratch, &mut out.mean);
+        let mut v = Vec::with_capacity(1);
+        self.critic.forward_into(&x, &mut scratch, &mut v);
+        out.value = v.first().map(|v| v * self.value_scale);
+        out.log_std.clear();
+        out.log_std.extend_from_slice(&self.log_std);
+    }
+}
+
+/// How the agents were trained.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentsTraining {
+    pub command: String,
+    pub seed: u64,
+    /// The training configuration, as written by `hirl-scale train hirl`.
+    pub config: serde_json::Value,
+    /// Per curriculum stage: name, iterations, wall seconds, best held-out score.
+    pub stages: Vec<serde_json::Value>,
+    pub wall_secs: f64,
+    /// Where the training curves were written.
+    pub curves_csv: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentsMetadata {
+    pub schema: String,
+    pub commander_features: Vec<String>,
+    pub soldier_features: Vec<String>,
+    pub commander_actor_sizes: Vec<usize>,
+    pub commander_critic_sizes: Vec<usize>,
+    pub soldier_actor_sizes: Vec<usize>,
+    pub soldier_critic_sizes: Vec<usize>,
+    pub training: AgentsTraining,
+    /// Held-out evaluation (`hirl-scale eval`), when measured.
+    #[serde(default)]
+    pub eval: Option<serde_json::Value>,
+}
+
+/// The loaded agents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HirlNets {
+    pub commander: LevelNets,
+    pub soldier: LevelNets,
+    pub meta: AgentsMetadata,
+}
+
+fn check_sizes(name: &str, sizes: &[usize], input: usize, output: usize) -> Result<(), String> {
+    if sizes.len() < 2
+        || sizes[0] != input
+        || sizes[sizes.len() - 1] != output
+        || sizes.iter().any(|&s| s == 0 || s > 4096)
+    {
+        return Err(format!("{name} {sizes:?}: must run {input} → … → {output}, each layer 1–4096 wide"));
+    }
+    Ok(())
+}
+
+fn names_differ(found: &[String], expected: &[String]) -> Option<String> {
+    (found != expected).then(|| {
+        found.iter().zip(expected).position(|(a, b)| a != b).map_or_else(
+            || format!("{} names where this build has {}", found.len(), expected.len()),
+            |i| format!("first difference at index {i}: `{}` where this build has `{}`", found[i], expected[i]),
+        )
+    })
+}
+
+impl HirlNets {
+    pub fn commander(&self, obs: &[f32], out: &mut ActionDist) {
+        self.commander.act(obs, out);
+    }
+
+    pub fn soldier(&self, obs: &[f32], out: &mut ActionDist) {
+        self.soldier.act(obs, out);
+    }
+
+    /// Loads `weights` and its metadata file, checking schema, names, shapes and values.
+    pub fn load(weights: &Path) -> Result<HirlNets, ModelError> {
+        let meta_path = metadata_path(weights);
+        let read_file = |p: &Path| {
+            std::fs::read(p).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => ModelError::Missing { path: p.to_path_buf() },
+                _ => ModelError::Io { path: p.to_path_buf(), source: e },
+            })
+        };
+        let meta_text = read_file(&meta_path)?;
+        let meta: AgentsMetadata = serde_json::from_slice(&meta_text)
+            .map_err(|e| ModelError::Metadata { path: meta_path.clone(), message: e.to_string() })?;
+        if meta.schema != SCHEMA {
+            return Err(ModelError::Schema { path: meta_path, found: meta.schema, expected: SCHEMA });
+        }
+        let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
+        if let Some(m) = names_differ(&meta.commander_features, &commander_names()) {
+            return Err(bad(format!("commander_features: {m}")));
+        }
+        if let Some(m) = names_differ(&meta.soldier_features, &soldier_names()) {
+            return Err(bad(format!("soldier_features: {m}")));
+        }
+        check_sizes("commander_actor_sizes", &meta.commander_actor_sizes, COMMANDER_OBS, COMMANDER_ACT).map_err(bad)?;
+        check_sizes("commander_critic_sizes", &meta.commander_critic_sizes, COMMANDER_OBS, 1).map_err(bad)?;
+        check_sizes("soldier_actor_sizes", &meta.soldier_actor_sizes, SOLDIER_OBS, SOLDIER_ACT).map_err(bad)?;
+        check_sizes("soldier_critic_sizes", &meta.soldier_critic_sizes, SOLDIER_OBS, 1).map_err(bad)?;
+
+        let bytes = read_file(weights)?;
+        let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+            .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
+            .into_iter()
+            .collect();
+        let shape = |source| ModelError::Shape { path: weights.to_path_buf(), source };
+        let level = |prefix: &str, obs: usize, act: usize, actor: &[usize], critic: &[usize]| {
+            let norm_std = read(&tensors, &format!("{prefix}.norm.std"), &[obs]).map_err(shape)?;
+            if let Some(i) = norm_std.iter().position(|&s| s <= 0.0) {
+                return Err(shape(ShapeError::Read {
+                    name: format!("{prefix}.norm.std"),
+                    message: format!("entry {i} is not positive"),
+                }));
+            }
+            Ok(LevelNets {
+                actor: Mlp::from_tensors(&tensors, &format!("{prefix}.actor"), actor).map_err(shape)?,
+                critic: Mlp::from_tensors(&tensors, &format!("{prefix}.critic"), critic).map_err(shape)?,
+                log_std: read(&tensors, &format!("{prefix}.log_std"), &[act]).map_err(shape)?,
+                norm_mean: read(&tensors, &format!("{prefix}.norm.mean"), &[obs]).map_err(shape)?,
+                norm_std,
+                value_scale: read(&tensors, &format!("{prefix}.value_scale"), &[1]).map_err(shape)?[0],
+            })
+        };
+        let commander = level(
+            "commander",
+            COMMANDER_OBS,
+            COMMANDER_ACT,
+            &meta.commander_actor_sizes,
+            &meta.commander_critic_sizes,
+        )?;
+        let soldier =
+            level("soldier", SOLDIER_OBS, SOLDIER_ACT, &meta.soldier_actor_sizes, &meta.soldier_critic_sizes)?;
+        Ok(HirlNets { commander, soldier, meta })
+    }
+
+    /// Writes the weights and the metadata file, each atomically.
+    pub fn save(&self, weights: &Path) -> Result<(), ModelError> {
+        let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
+        let dev = &Device::Cpu;
+        let mut map: std::collections::HashMap<String, Tensor> = std::collections::HashMap::new();
+        let mut put = |name: String, values: &[f32], shape: &[usize]| -> Result<(), ModelError> {
+            let t = Tensor::from_vec(values.to_vec(), shape, dev).map_err(|e| write_err(weights, e.to_string()))?;
+            map.insert(name, t);
+            Ok(())
+        };
+        for (prefix, l) in [("commander", &self.commander), ("soldier", &self.soldier)] {
+            for (part, mlp) in [("actor", &l.actor), ("critic", &l.critic)] {
+                for (i, layer) in mlp.layers.iter().enumerate() {
+                    put(format!("{prefix}.{part}.l{i}.weight"), &layer.weight, &[layer.out_dim, layer.in_dim])?;
+                    put(format!("{prefix}.{part}.l{i}.bias"), &layer.bias, &[layer.out_dim])?;
+                }
+            }
+            put(format!("{prefix}.log_std"), &l.log_std, &[l.log_std.len()])?;
+            put(format!("{prefix}.norm.mean"), &l.norm_mean, &[l.norm_mean.len()])?;
+            put(format!("{prefix}.norm.std"), &l.norm_std, &[l.norm_std.len()])?;
+            put(format!("{prefix}.value_scale"), &[l.value_scale], &[1])?;
+        }
+        if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
+        }
+        let tmp = weights.with_extension("safetensors.tmp");
+        candle_core::safetensors::save(&map, &tmp).map_err(|e| write_err(&tmp, e.to_string()))?;
+        std::fs::rename(&tmp, weights).map_err(|e| write_err(weights, e.to_string()))?;
+        let meta_path = metadata_path(weights);
+        let json = serde_json::to_string_pretty(&self.meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
+        crate::scenario::write_atomic(&meta_path, format!("{json}\n").as_bytes())
+            .map_err(|e| write_err(&meta_path, e.to_string()))
+    }
+}

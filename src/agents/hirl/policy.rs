@@ -1,0 +1,665 @@
+//! HiRL-Scale as an [`Autoscaler`]: the Commander every 60 s, five Soldiers every 10 s, the forecaster, the
+//! executor that turns their decisions into cluster actions, and the safety layer over it all.
+//!
+//! **How actions reach the cluster.** Soldiers set `spec.replicas` directly, within each app's HPA
+//! `minReplicas`/`maxReplicas`; the stock HPA controllers stay installed but idle, and take a domain back whenever
+//! the safety layer hands it to them (its bounds are the app's own). We chose replicas over patching HPA min/max (the
+//! series' route) because a Soldier's decision then lands at its own 10 s cadence instead of waiting for the next
+//! 15 s HPA sync and its rate limits, and the decision record shows exactly the replica change that followed.
+//! Per app, the Soldier's target is `ceil(rps / (pod_rps × cpu_target) × level × group × app)`: the load the app's
+//! HPA would size for, times the domain level, its group's factor and (for the top-20 at-risk apps) the app's own
+//! factor. Scale-downs keep the highest target of the last `scale_down_window_secs` (as HPA's stabilisation does),
+//! and changes smaller than `tolerance` are skipped, so the fleet does not flap.
+//!
+//! **Budgets.** The Commander divides the larger of the cluster (nodes ready, booting and queued) and 120% of the
+//! current demand into five domain budgets and a reserve. A Soldier's scale-ups are capped at 110% of its budget by
+//! the projection; scale-downs never are. Part of the reserve is kept warm as lowest-priority placeholder pods
+//! (`0.25 + 0.75 × max urgency` of it), which real pods preempt at once; a domain's headroom becomes nodes requested
+//! ahead of the forecast (one call per pool). Pending pods are served by the batched cluster autoscaler, and
+//! PriorityClasses are on.
+//!
+//! **Safety.** Every 10 s each domain's lagged p99 is checked by the [`SafetyLayer`]; a frozen domain is not scaled
+//! down, a domain at HPA level (or whose network output was not finite) is run by its stock HPAs until it recovers.
+//!
+//! Determinism: no clocks; exploration noise (training only) comes from the run's own seeded stream.
+
+use std::sync::Arc;
+
+use super::brain::{ActionDist, Brain};
+use super::directive::{self, DirectiveConfig};
+use super::features::{
+    self, AppScratch, COMMANDER_OBS, ClusterContext, Directive, N_DOMAINS, N_GROUPS, SOLDIER_OBS, TOP_APPS, Tracker,
+};
+use super::projection;
+use super::record::{CommanderRecord, DecisionLog, SoldierRecord};
+use super::safety::{DomainSignal, SafetyConfig, SafetyLayer, SafetyLevel};
+use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
+use crate::policy::{Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HpaFleet, ScaleUpMode};
+use crate::scenario::{EventSpec, Scenario};
+use crate::sim::rng::SimRng;
+use crate::sim::{Actions, AppId, DomainId, Layout, Observation, PoolId};
+
+/// Executor settings, with their defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HirlConfig {
+    /// Default 60 s.
+    pub commander_period_secs: u64,
+    /// Default 10 s.
+    pub soldier_period_secs: u64,
+    /// Shares: 5% floors, 2% dead zone.
+    pub directive: DirectiveConfig,
+    pub safety: SafetyConfig,
+    /// Scale-ups are capped at this multiple of the budget. Default 1.1.
+    pub budget_cap_ratio: f64,
+    /// A scale-down keeps the highest target seen over this window. Default 300 s.
+    pub scale_down_window_secs: u64,
+    /// Relative replica changes below this are skipped. Default 0.1 (HPA's tolerance).
+    pub tolerance: f64,
+    /// Nodes booting or queued are kept within this multiple of the provisioner's boot concurrency. Default 1.25.
+    pub inflight_factor: f64,
+    /// Part of the reserve share held warm by placeholder pods. Default 0.5.
+    pub warm_reserve_fraction: f64,
+    /// The warm reserve never exceeds this share of the cluster. Default 0.02.
+    pub max_warm_reserve_share: f64,
+    /// A warm reserve shrinks only to the largest target of this many past Commander decisions. Default 20.
+    pub reserve_hold_minutes: usize,
+    /// Forecast growth (ln of p80 over now) below which the Commander requests no nodes ahead. Default 0.3 (+35%):
+    /// smaller rises are left to the Soldiers and the cluster autoscaler, since nodes bought for them idle and churn.
+    pub early_nodes_min_growth: f32,
+    /// Keep a decision record of every decision. Default true.
+    pub keep_records: bool,
+}
+
+impl Default for HirlConfig {
+    fn default() -> Self {
+        Self {
+            commander_period_secs: 60,
+            soldier_period_secs: 10,
+            directive: DirectiveConfig::default(),
+            safety: SafetyConfig::default(),
+            budget_cap_ratio: 1.1,
+            scale_down_window_secs: 300,
+            tolerance: 0.1,
+            warm_reserve_fraction: 0.5,
+            max_warm_reserve_share: 0.02,
+            early_nodes_min_growth: 0.3,
+            reserve_hold_minutes: 20,
+            inflight_factor: 1.25,
+            keep_records: true,
+        }
+    }
+}
+
+/// Training-time exploration: actions are sampled around the brain's mean from a seeded stream, and every decision
+/// is kept as a [`Transition`].
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    pub rng: SimRng,
+    /// Sample the Commander's / the Soldiers' actions (else take the mean).
+    pub commander: bool,
+    pub soldiers: bool,
+    /// σ of multiplicative log-normal noise on every forecast (the last curriculum stage).
+    pub forecast_noise_sigma: f32,
+    pub transitions: Vec<Transition>,
+}
+
+/// Which level made a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Commander,
+    Soldier(usize),
+}
+
+/// One sampled decision, for PPO.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    pub level: Level,
+    pub t_secs: u64,
+    pub obs: Vec<f32>,
+    pub action: Vec<f32>,
+    pub log_prob: f32,
+    pub value: f32,
+    /// What the teacher would have done (behaviour cloning).
+    pub teacher: Vec<f32>,
+}
+
+/// Log-density of `x` under a diagonal Gaussian.
+pub fn gaussian_log_prob(x: &[f32], mean: &[f32], log_std: &[f32]) -> f32 {
+    let half_ln_2pi = 0.5 * (2.0 * std::f32::consts::PI).ln();
+    x.iter()
+        .zip(mean)
+        .zip(log_std)
+        .map(|((x, m), ls)| {
+            let z = (x - m) / ls.exp();
+            -0.5 * z * z - ls - half_ln_2pi
+        })
+        .sum()
+}
+
+#[derive(Clone)]
+pub struct HirlPolicy {
+    cfg: HirlConfig,
+    /// The Commander's and the Soldiers' decision makers (the curriculum freezes one while the other learns).
+    commander_brain: Brain,
+    soldier_brain: Brain,
+    name: String,
+    forecaster: LiveForecaster,
+    forecasts: Vec<Forecast>,
+    tracker: Tracker,
+    directive: Directive,
+    safety: SafetyLayer,
+    hpa: HpaFleet,
+    ca: ClusterAutoscaler,
+    started: bool,
+    /// Hour of week at t = 0 (0 = Monday 00:00).
+    start_hour_of_week: f64,
+    /// Per app: CPU target of its HPA, min/max replicas, one replica's CPU request.
+    targets: Vec<f32>,
+    bounds: Vec<(u32, u32)>,
+    /// Per app: the targets of the last scale-down window, a ring of `window` entries.
+    recent_targets: Vec<u32>,
+    window: usize,
+    /// Announced promotion starts (seconds).
+    announced: Vec<u64>,
+    last_finite: Vec<bool>,
+    scratch: AppScratch,
+    /// Per pool: the warm-reserve targets of the last minutes.
+    reserve_history: Vec<Vec<u64>>,
+    /// Nodes that may be booting or queued at once (the provisioner's concurrency × `inflight_factor`).
+    max_inflight_nodes: u32,
+    ca_pending: Vec<crate::sim::UnschedulableView>,
+    obs_buf: Vec<f32>,
+    dist: ActionDist,
+    pub explore: Option<Box<Exploration>>,
+    log: Option<Arc<DecisionLog>>,
+}
+
+fn sigmoid(x: f32) -> f64 {
+    1.0 / (1.0 + f64::from(-x).exp())
+}
+
+impl HirlPolicy {
+    pub fn new(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, forecaster: ForecasterModel) -> Self {
+        Self::with_config(scenario, layout, seed, brain, forecaster, HirlConfig::default())
+    }
+
+    pub fn with_config(
+        scenario: &Scenario,
+        layout: &Layout,
+        seed: u64,
+        brain: Brain,
+        forecaster: ForecasterModel,
+        cfg: HirlConfig,
+    ) -> Self {
+        let n_apps = layout.apps.len();
+        let window = (cfg.scale_down_window_secs / cfg.soldier_period_secs).max(1) as usize;
+        let priorities = layout.domains.iter().map(|d| d.priority).collect();
+        let name = match &brain {
+            Brain::Teacher => "hirl-teacher".to_string(),
+            Brain::Learned(_) => "hirl".to_string(),
+        };
+        Self {
+            forecaster: LiveForecaster::new(scenario, layout, seed, forecaster),
+            forecasts: Vec::new(),
+            tracker: Tracker::new(layout.domains.len()),
+            directive: Directive {
+                shares: vec![0.0; layout.domains.len() + 1],
+                urgency: vec![0.0; layout.domains.len()],
+                headroom: vec![0.0; layout.domains.len()],
+                budget_millicores: vec![0.0; layout.domains.len()],
+            },
+            safety: SafetyLayer::new(cfg.safety, priorities),
+            hpa: HpaFleet::new(layout),
+            ca: ClusterAutoscaler::new(
+                layout,
+                ClusterAutoscalerConfig { mode: ScaleUpMode::Batched { headroom: 0.1 }, ..Default::default() },
+            ),
+            started: false,
+            start_hour_of_week: scenario.start.hour_of_week() as f64,
+            targets: (0..n_apps).map(|i| features::cpu_target(layout, i)).collect(),
+            bounds: layout
+                .apps
+                .iter()
+                .map(|a| {
+                    let h = &layout.tiers[a.tier as usize].hpa;
+                    (h.min_replicas, h.max_replicas.max(h.min_replicas))
+                })
+                .collect(),
+            recent_targets: vec![0; n_apps * window],
+            window,
+            announced: scenario
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    EventSpec::FlashSale { announced_start_secs: Some(a), .. } => Some(*a),
+                    _ => None,
+                })
+                .collect(),
+            last_finite: vec![true; layout.domains.len()],
+            scratch: AppScratch::default(),
+            reserve_history: vec![Vec::new(); layout.pools.len()],
+            max_inflight_nodes: (f64::from(scenario.provisioner.max_concurrent_nodes) * cfg.inflight_factor).ceil()
+                as u32,
+            ca_pending: Vec::new(),
+            obs_buf: Vec::with_capacity(SOLDIER_OBS.max(COMMANDER_OBS)),
+            dist: ActionDist::default(),
+            explore: None,
+            log: cfg.keep_records.then(|| Arc::new(DecisionLog::default())),
+            name,
+            cfg,
+            commander_brain: brain.clone(),
+            soldier_brain: brain,
+        }
+    }
+
+    /// Replaces the Commander's decision maker (training: a fixed teacher Commander over learning Soldiers).
+    pub fn set_commander_brain(&mut self, brain: Brain) {
+        self.commander_brain = brain;
+    }
+
+    /// Every decision so far (when records are kept).
+    pub fn decisions(&self) -> Option<&DecisionLog> {
+        self.log.as_deref()
+    }
+
+    pub fn safety(&self) -> &SafetyLayer {
+        &self.safety
+    }
+
+    pub fn directive(&self) -> &Directive {
+        &self.directive
+    }
+
+    fn log_mut(&mut self) -> Option<&mut DecisionLog> {
+        self.log.as_mut().map(Arc::make_mut)
+    }
+
+    /// Samples (when exploring) or takes the mean; records the transition. Returns the action.
+    fn choose(&mut self, level: Level, t_secs: u64, teacher: Option<Vec<f32>>) -> Vec<f32> {
+        let explore_this = self.explore.as_ref().is_some_and(|e| match level {
+            Level::Commander => e.commander,
+            Level::Soldier(_) => e.soldiers,
+        });
+        let mean = &self.dist.mean;
+        let Some(ex) = self.explore.as_mut() else { return mean.clone() };
+        let action: Vec<f32> = if explore_this {
+            mean.iter().zip(&self.dist.log_std).map(|(m, ls)| m + ls.exp() * ex.rng.fast_normal()).collect()
+        } else {
+            mean.clone()
+        };
+        if explore_this {
+            ex.transitions.push(Transition {
+                level,
+                t_secs,
+                obs: self.obs_buf.clone(),
+                log_prob: gaussian_log_prob(&action, mean, &self.dist.log_std),
+                value: self.dist.value.unwrap_or(0.0),
+                teacher: teacher.unwrap_or_default(),
+                action: action.clone(),
+            });
+        }
+        action
+    }
+
+    fn commander_step(&mut self, obs: &Observation<'_>, out: &mut Actions) {
+        let t = obs.now_secs();
+        let layout = obs.layout();
+        let n = layout.domains.len();
+        let ctx = ClusterContext {
+            hour_of_week: self.start_hour_of_week + t as f64 / 3600.0,
+            announced_event_ahead: self.announced.iter().any(|&a| a >= t && a < t + 3600),
+        };
+        features::commander_obs(obs, &self.tracker, &self.directive, &self.forecasts, &ctx, &mut self.obs_buf);
+        self.commander_brain.commander(&self.obs_buf, &mut self.dist);
+        let teacher = self.explore.is_some().then(|| super::brain::teacher_commander(&self.obs_buf).to_vec());
+        let action = self.choose(Level::Commander, t, teacher);
+        let finite = action.iter().all(|v| v.is_finite());
+        if !finite {
+            // Keep the standing directive; the safety layer hands every domain to HPA at the next Soldier tick.
+            self.last_finite.iter_mut().for_each(|f| *f = false);
+            return;
+        }
+        let previous = self.directive.shares.iter().sum::<f64>() > 0.0;
+        let raw = directive::with_floors(&directive::softmax(&action[..n + 1]), n, self.cfg.directive.floor_share);
+        let shares =
+            directive::shares(&action[..n + 1], previous.then_some(&self.directive.shares[..]), n, &self.cfg.directive);
+        let urgency: Vec<f64> = (0..n).map(|d| sigmoid(action[n + 1 + d])).collect();
+        let headroom: Vec<f64> = (0..n).map(|d| 0.5 * sigmoid(action[2 * n + 1 + d])).collect();
+        // What each domain needs now (millicores, at its HPA targets) and what it holds.
+        let need: Vec<f64> = (0..n).map(|d| self.domain_need_millicores(obs, d)).collect();
+        let capacity = features::cluster_capacity_millicores(obs).max(1.2 * need.iter().sum::<f64>());
+        let budget_millicores: Vec<f64> = shares[..n].iter().map(|s| s * capacity).collect();
+
+        // Warm reserve, split over pools by capacity.
+        let warm =
+            (shares[n] * capacity * self.cfg.warm_reserve_fraction).min(self.cfg.max_warm_reserve_share * capacity);
+        let pool_caps: Vec<f64> = (0..layout.pools.len())
+            .map(|p| {
+                let v = obs.pool(PoolId(p as u8));
+                (u64::from(v.nodes + v.booting_nodes + v.queued_nodes) * v.node_cpu_millicores) as f64
+            })
+            .collect();
+        let cap_total: f64 = pool_caps.iter().sum::<f64>().max(1.0);
+        let mut reserves = Vec::new();
+        self.ca_pending.clear();
+        obs.unschedulable(&mut self.ca_pending);
+        for (p, c) in pool_caps.iter().enumerate() {
+            let v = obs.pool(PoolId(p as u8));
+            let mut mc = (warm * c / cap_total) as u64;
+            // While real pods wait for this pool, the reserve is not refilled: new nodes go to them first.
+            let starved =
+                self.ca_pending.iter().any(|u| layout.domains[u.domain.0 as usize].pools.contains(&PoolId(p as u8)));
+            if starved {
+                mc = mc.min(v.reserve_placed_millicores);
+            }
+            // A reserve shrinks only to the largest target of the last `reserve_hold_minutes`, so nodes bought for
+            // it are not removed within the churn window of arriving.
+            let ring = &mut self.reserve_history[p];
+            ring.push(mc);
+            if ring.len() > self.cfg.reserve_hold_minutes {
+                ring.remove(0);
+            }
+            let held = if starved { mc } else { ring.iter().copied().max().unwrap_or(mc) };
+            reserves.push((PoolId(p as u8), held));
+        }
+        out.reserves.extend(reserves.iter().copied());
+
+        // Headroom: nodes ahead of the forecast, one call per pool.
+        let mut shortfall = vec![0.0f64; layout.pools.len()];
+        for d in 0..n {
+            let s = obs.domain(DomainId(d as u8));
+            let fc = features::forecast_summary(self.forecasts.get(d), s.rps);
+            let growth = if urgency[d] > 0.5 { fc[1].max(fc[2]) } else { fc[1] };
+            // Only a forecast rise beyond the band the Soldiers ignore is bought ahead (else the nodes idle and go).
+            if growth <= self.cfg.early_nodes_min_growth {
+                continue;
+            }
+            let expected = need[d] * f64::from(growth.min(1.5)).exp() * (1.0 + headroom[d]);
+            let missing = (expected - s.cpu_allocated_millicores as f64).max(0.0) * (2.0 * urgency[d]).min(1.0);
+            if let Some(&p) = layout.domains[d].pools.first() {
+                shortfall[p.0 as usize] += missing;
+            }
+        }
+        let mut node_requests = Vec::new();
+        for (p, short) in shortfall.iter().enumerate() {
+            let v = obs.pool(PoolId(p as u8));
+            let free = pool_caps[p] - v.cpu_requested_millicores as f64 - reserves[p].1 as f64;
+            // Nodes the cluster autoscaler asked for in this same tick are not asked for twice.
+            let asked: u32 = out.node_requests.iter().filter(|(q, _)| q.0 as usize == p).map(|(_, k)| k).sum();
+            let want = short - free.max(0.0) - f64::from(asked) * v.node_cpu_millicores as f64;
+            let room = v.max_nodes.saturating_sub(v.nodes + v.booting_nodes + v.queued_nodes);
+            if want > 0.0 && v.node_cpu_millicores > 0 {
+                let nodes = ((want / v.node_cpu_millicores as f64).ceil() as u32).min(room);
+                if nodes > 0 {
+                    node_requests.push((PoolId(p as u8), nodes));
+                }
+            }
+        }
+        out.node_requests.extend(node_requests.iter().copied());
+        let snapped = shares.iter().zip(&raw).filter(|(a, b)| (*a - *b).abs() > 1e-12).count();
+        let record = self.log.is_some().then(|| CommanderRecord {
+            t_secs: t,
+            obs: self.obs_buf.clone(),
+            mean: self.dist.mean.clone(),
+            log_std: self.dist.log_std.clone(),
+            action: action.clone(),
+            value: self.dist.value,
+            raw_shares: raw.clone(),
+            shares: shares.clone(),
+            dead_zone_kept: snapped,
+            urgency: urgency.clone(),
+            headroom: headroom.clone(),
+            budget_millicores: budget_millicores.clone(),
+            reserve_millicores: reserves.iter().map(|r| r.1).collect(),
+            node_requests: node_requests.iter().map(|&(p, k)| (p.0, k)).collect(),
+        });
+        self.directive = Directive { shares, urgency, headroom, budget_millicores };
+        if let (Some(r), Some(log)) = (record, self.log_mut()) {
+            log.commander.push(r);
+        }
+    }
+
+    /// Keeps the nodes booting or queued at the cloud API within `max_inflight_nodes`: boot latency grows with the
+    /// queue, so a huge batch lands later than the same nodes asked for as earlier ones arrive (the stampede).
+    fn pace_node_requests(&self, obs: &Observation<'_>, out: &mut Actions) {
+        let layout = obs.layout();
+        let mut inflight: u32 = (0..layout.pools.len())
+            .map(|p| {
+                let v = obs.pool(PoolId(p as u8));
+                v.booting_nodes + v.queued_nodes
+            })
+            .sum();
+        for (_, k) in &mut out.node_requests {
+            let room = self.max_inflight_nodes.saturating_sub(inflight);
+            *k = (*k).min(room);
+            inflight += *k;
+        }
+        out.node_requests.retain(|(_, k)| *k > 0);
+    }
+
+    /// CPU the domain's apps need at their HPA targets for the observed load, millicores.
+    fn domain_need_millicores(&self, obs: &Observation<'_>, d: usize) -> f64 {
+        let layout = obs.layout();
+        layout.domains[d]
+            .apps
+            .clone()
+            .map(|a| {
+                let info = &layout.apps[a as usize];
+                let rps = f64::from(obs.app(AppId(a)).rps);
+                rps / (info.pod_rps * f64::from(self.targets[a as usize])).max(1e-9)
+                    * f64::from(info.cpu_request_millicores)
+            })
+            .sum()
+    }
+
+    fn soldier_step(&mut self, obs: &Observation<'_>, d: usize, level: SafetyLevel, out: &mut Actions) {
+        let t = obs.now_secs();
+        let layout = obs.layout();
+        features::soldier_obs(
+            obs,
+            &self.tracker,
+            &self.directive,
+            &self.forecasts,
+            d,
+            &self.targets,
+            &mut self.scratch,
+            &mut self.obs_buf,
+        );
+        self.soldier_brain.soldier(&self.obs_buf, &mut self.dist);
+        let teacher = self.explore.is_some().then(|| super::brain::teacher_soldier(&self.obs_buf).to_vec());
+        let action = self.choose(Level::Soldier(d), t, teacher);
+        if !action.iter().all(|v| v.is_finite()) {
+            self.last_finite[d] = false;
+            return;
+        }
+        self.last_finite[d] = true;
+        let level_mult = f64::from(action[N_GROUPS + TOP_APPS].clamp(-1.0, 1.2)).exp();
+        // Group factors: the softmax over the groups present, relative to an even split, within ×0.5–×2.
+        let apps = layout.domains[d].apps.clone();
+        let mut present = [false; N_GROUPS];
+        for a in apps.clone() {
+            present[features::group_of(layout, a as usize)] = true;
+        }
+        let n_present = present.iter().filter(|p| **p).count().max(1) as f64;
+        let logits: Vec<f32> = (0..N_GROUPS).map(|k| if present[k] { action[k] } else { f32::NEG_INFINITY }).collect();
+        let p = directive::softmax(&logits);
+        let group_factor: Vec<f64> = p.iter().map(|&x| (x * n_present).clamp(0.5, 2.0)).collect();
+        let mut app_factor = vec![1.0f64; apps.len()];
+        let first = apps.start as usize;
+        let mut top_factors = Vec::new();
+        for (k, &i) in self.scratch.top.iter().enumerate() {
+            let f = f64::from(0.5 * action[N_GROUPS + k].clamp(-1.0, 1.0)).exp();
+            app_factor[i - first] = f;
+            top_factors.push((i as u32, f));
+        }
+        // Targets before projection.
+        let mut current = Vec::with_capacity(apps.len());
+        let mut wanted = Vec::with_capacity(apps.len());
+        for a in apps.clone() {
+            let i = a as usize;
+            let info = &layout.apps[i];
+            let v = obs.app(AppId(a));
+            let need = f64::from(v.rps) / (info.pod_rps * f64::from(self.targets[i])).max(1e-9);
+            let factor = level_mult * group_factor[features::group_of(layout, i)] * app_factor[i - first];
+            let (lo, hi) = self.bounds[i];
+            let target = ((need * factor).ceil() as u32).clamp(lo, hi);
+            current.push(v.desired_replicas);
+            wanted.push(target);
+        }
+        // Projection: scale-ups within 110% of the budget.
+        let deltas: Vec<f64> = wanted.iter().zip(&current).map(|(&w, &c)| f64::from(w) - f64::from(c)).collect();
+        let cost: Vec<f64> = apps.clone().map(|a| f64::from(layout.apps[a as usize].cpu_request_millicores)).collect();
+        let current_mc: f64 = current.iter().zip(&cost).map(|(&c, &k)| f64::from(c) * k).sum();
+        let budget = self.directive.budget_millicores.get(d).copied().unwrap_or(current_mc);
+        let proj = projection::project(&deltas, &cost, current_mc, budget.max(1.0), self.cfg.budget_cap_ratio);
+        // Hysteresis and the scale-down window, then the actions.
+        let slot = ((t / self.cfg.soldier_period_secs) as usize) % self.window;
+        let mut changes = Vec::new();
+        let (mut ups, mut downs) = (0i64, 0i64);
+        for (k, a) in apps.clone().enumerate() {
+            let i = a as usize;
+            let cur = current[k];
+            let projected = (f64::from(cur) + proj.deltas[k]).round().max(0.0) as u32;
+            let (lo, hi) = self.bounds[i];
+            let projected = projected.clamp(lo, hi);
+            let ring = &mut self.recent_targets[i * self.window..(i + 1) * self.window];
+            ring[slot] = projected;
+            let stabilised = ring.iter().copied().max().unwrap_or(projected).max(projected);
+            let next = if projected > cur {
+                projected
+            } else if level == SafetyLevel::Freeze {
+                cur
+            } else {
+                stabilised.min(cur)
+            };
+            let rel = (f64::from(next) - f64::from(cur)).abs() / f64::from(cur.max(1));
+            if next != cur && (rel > self.cfg.tolerance || next < lo.max(1) || cur < lo) {
+                out.replicas.push((AppId(a), next));
+                changes.push((a, cur, next));
+                if next > cur {
+                    ups += i64::from(next - cur);
+                } else {
+                    downs += i64::from(cur - next);
+                }
+            }
+        }
+        let direction = (ups - downs).signum() as i8;
+        self.tracker.record_direction(d, t, direction);
+        if self.log.is_some() {
+            let record = SoldierRecord {
+                t_secs: t,
+                domain: d,
+                obs: self.obs_buf.clone(),
+                mean: self.dist.mean.clone(),
+                log_std: self.dist.log_std.clone(),
+                action,
+                value: self.dist.value,
+                level_multiplier: level_mult,
+                group_factors: group_factor,
+                top_apps: top_factors,
+                up_scale: proj.up_scale,
+                clipped_millicores: proj.clipped_millicores,
+                safety: level,
+                replica_changes: changes,
+            };
+            if let Some(log) = self.log_mut() {
+                log.soldiers.push(record);
+            }
+        }
+    }
+}
+
+impl Autoscaler for HirlPolicy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn decide(&mut self, obs: &Observation<'_>, out: &mut Actions) {
+        let t = obs.now_secs();
+        let layout = obs.layout();
+        let n = layout.domains.len();
+        if !self.started {
+            self.started = true;
+            out.priority_classes = Some(true);
+            self.directive = Directive::initial(obs);
+        }
+        let rps: Vec<f32> = (0..n).map(|d| obs.domain(DomainId(d as u8)).rps).collect();
+        self.forecaster.observe(t, rps.iter().copied());
+        if t.is_multiple_of(60) {
+            self.tracker.observe_minute(&rps);
+            self.forecasts = self.forecaster.forecast(t);
+            if let Some(ex) = self.explore.as_mut().filter(|e| e.forecast_noise_sigma > 0.0) {
+                for f in &mut self.forecasts {
+                    let k = (ex.forecast_noise_sigma * ex.rng.fast_normal()).exp();
+                    f.horizons.iter_mut().for_each(|(_, q)| q.iter_mut().for_each(|v| *v *= k));
+                }
+            }
+        }
+        if n != N_DOMAINS {
+            // The networks are built for five domains: anything else is run by HPA (recorded once).
+            self.hpa.decide(obs, out);
+            self.ca.decide(obs, out);
+            return;
+        }
+        // The cluster autoscaler first, so the Commander's early node requests can count what it just asked for.
+        self.ca.decide(obs, out);
+        if t.is_multiple_of(self.cfg.commander_period_secs) {
+            self.commander_step(obs, out);
+        }
+        let mut levels = [SafetyLevel::Normal; N_DOMAINS];
+        if t.is_multiple_of(self.cfg.soldier_period_secs) {
+            let age = u64::from(obs.telemetry_spec().latency_lag_secs);
+            for (d, level) in levels.iter_mut().enumerate() {
+                let s = obs.domain(DomainId(d as u8));
+                let slo = layout.domains[d].slo_p99_latency_ms as f32;
+                *level = self.safety.update(
+                    t,
+                    d,
+                    DomainSignal {
+                        p99_ratio: Some(s.p99_latency_ms / slo.max(1.0)),
+                        telemetry_age_secs: age,
+                        output_finite: self.last_finite[d],
+                    },
+                );
+                if *level != SafetyLevel::HpaFallback {
+                    self.soldier_step(obs, d, *level, out);
+                }
+            }
+        } else {
+            for (d, level) in levels.iter_mut().enumerate() {
+                *level = self.safety.level(d);
+            }
+        }
+        self.pace_node_requests(obs, out);
+        // Domains handed back run on their stock HPAs (every 15 s).
+        if t.is_multiple_of(15) {
+            for (d, level) in levels.iter().enumerate() {
+                if *level == SafetyLevel::HpaFallback {
+                    for a in layout.domains[d].apps.clone() {
+                        let app = AppId(a);
+                        let current = obs.app_desired_replicas(app);
+                        let desired = self.hpa.sync_app(obs, app).desired_replicas;
+                        if desired != current {
+                            out.replicas.push((app, desired));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn clone_box(&self) -> Box<dyn Autoscaler> {
+        Box::new(self.clone())
+    }
+
+    fn announce(&mut self, event: &EventSpec, layout: &Layout, now_secs: u64) {
+        self.forecaster.announce(event, layout, now_secs);
+        if let EventSpec::FlashSale { announced_start_secs: Some(a), .. } = event {
+            self.announced.push(*a);
+        }
+    }
+
+    fn inspect(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,66 @@
+//! Decision records (DESIGN §6, "Explainability"): every Commander and Soldier decision with its observation, the
+//! action distribution, the action taken, the critic's value estimate, and what the dead zone, the projection and
+//! the safety layer changed. The window's decision inspector reads these; feature names come from
+//! [`super::features::commander_names`] and [`super::features::soldier_names`], in the same order as `obs`.
+//!
+//! Records are appended in time order (Soldiers of one tick in domain order), so a time range is a binary search.
+
+use super::safety::SafetyLevel;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommanderRecord {
+    pub t_secs: u64,
+    pub obs: Vec<f32>,
+    /// The Gaussian over the pre-activation action.
+    pub mean: Vec<f32>,
+    pub log_std: Vec<f32>,
+    /// The action taken (the mean unless exploring during training).
+    pub action: Vec<f32>,
+    /// Critic's estimate; `None` for the teacher rule.
+    pub value: Option<f32>,
+    /// Shares after softmax and floors (five domains, then the reserve) …
+    pub raw_shares: Vec<f64>,
+    /// … and after the dead zone (what was executed).
+    pub shares: Vec<f64>,
+    /// How many shares the dead zone (and the sum it restores) changed.
+    pub dead_zone_kept: usize,
+    pub urgency: Vec<f64>,
+    /// Fraction of extra capacity requested ahead of the forecast, per domain.
+    pub headroom: Vec<f64>,
+    pub budget_millicores: Vec<f64>,
+    /// Warm reserve per pool, millicores.
+    pub reserve_millicores: Vec<u64>,
+    /// Nodes requested ahead of demand: (pool, nodes).
+    pub node_requests: Vec<(u8, u32)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SoldierRecord {
+    pub t_secs: u64,
+    pub domain: usize,
+    pub obs: Vec<f32>,
+    pub mean: Vec<f32>,
+    pub log_std: Vec<f32>,
+    pub action: Vec<f32>,
+    pub value: Option<f32>,
+    /// The domain level (× the load-based target).
+    pub level_multiplier: f64,
+    /// Per tier group (×0.5–×2).
+    pub group_factors: Vec<f64>,
+    /// The top at-risk apps and their own factor.
+    pub top_apps: Vec<(u32, f64)>,
+    /// Factor the projection applied to every scale-up (1 = nothing clipped) and the CPU it removed.
+    pub up_scale: f64,
+    pub clipped_millicores: f64,
+    /// The safety level the domain was at (Freeze: no scale-downs).
+    pub safety: SafetyLevel,
+    /// (app, replicas before, replicas after).
+    pub replica_changes: Vec<(u32, u32, u32)>,
+}
+
+/// Every decision of a run, in time order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DecisionLog {
+    pub commander: Vec<CommanderRecord>,
+    pub soldiers: Vec<SoldierRecord>,
+}

@@ -1,0 +1,1122 @@
+//! Training the Commander and the Soldiers (DESIGN §6): behaviour cloning of the teacher rule, then PPO at both
+//! levels through a staged curriculum, on the shipped scenarios at a reduced app count (same observation shapes).
+//!
+//! - **Episodes** are the training scenarios scaled to `scale` × their apps, each with its events jittered (start
+//!   ±10 min, multiplier ×0.8–1.25) and its own run seed, all drawn from the training seed; at most
+//!   `episode_secs` long. Episodes of one iteration run on two threads; results are combined in episode order, so
+//!   the outcome does not depend on scheduling.
+//! - **Rewards** are computed from ground truth after each tick and summed over each decision's period. Every term
+//!   is logged separately ([`RewardTerms`]).
+//! - **PPO**: clipped surrogate, GAE (λ = 0.95; γ = 0.995 for the Commander, 0.99 for the Soldiers), an entropy
+//!   bonus and a KL penalty to the pre-update policy, with the Commander's coefficient 3× the Soldiers'.
+//! - **Selection**: after every iteration both levels are scored on fixed validation episodes (their own seed
+//!   stream, never the evaluation seeds of `hirl-scale eval`); the best is kept, not the last.
+//!
+//! Determinism: weights are initialised and actions sampled from [`SimRng`] streams of the training seed; candle runs
+//! one thread. Same config ⇒ same weights.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use candle_core::{D, DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use serde::{Deserialize, Serialize};
+
+use super::brain::Brain;
+use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
+use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, LevelNets, SCHEMA};
+use super::policy::{Exploration, HirlConfig, HirlPolicy, Level, Transition};
+use crate::agents::forecast::ForecasterModel;
+use crate::agents::nn::TrainableMlp;
+use crate::policy::Autoscaler;
+use crate::scenario::{EventSpec, Scenario, scale_scenario};
+use crate::sim::rng::SimRng;
+use crate::sim::{Actions, PoolId, Simulation, TICK_SECS};
+
+/// RNG streams of the training seed.
+mod stream {
+    pub const INIT: u64 = 101;
+    pub const EPISODES: u64 = 102;
+    pub const VALIDATION: u64 = 103;
+    pub const SHUFFLE: u64 = 104;
+}
+
+/// One curriculum stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    /// Which training scenarios (by name) its episodes come from.
+    pub scenarios: Vec<String>,
+    pub train_commander: bool,
+    pub train_soldiers: bool,
+    /// The teacher rule commands while only the Soldiers learn.
+    pub teacher_commander: bool,
+    pub forecast_noise_sigma: f32,
+    pub iterations: usize,
+}
+
+/// Training settings, with their defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Default 11.
+    pub seed: u64,
+    /// App-count factor of the training episodes. Default 0.1 (155 apps for the reference cluster).
+    pub scale: f64,
+    /// Longest episode, simulated seconds. Default 14,400 (4 h).
+    pub episode_secs: u64,
+    /// Episodes per PPO iteration. Default 4.
+    pub episodes_per_iteration: usize,
+    /// Teacher episodes for behaviour cloning. Default 8.
+    pub bc_episodes: usize,
+    /// Behaviour-cloning epochs. Default 30.
+    pub bc_epochs: usize,
+    /// Validation episodes scored after every iteration. Default 3.
+    pub validation_episodes: usize,
+    /// Hidden layers of every network. Default [128, 128].
+    pub hidden: Vec<usize>,
+    /// Default 3e-4 (PPO), 1e-3 (behaviour cloning).
+    pub learning_rate: f64,
+    pub bc_learning_rate: f64,
+    /// Default 0.2.
+    pub clip: f32,
+    /// Default 4 passes over each iteration's data.
+    pub ppo_epochs: usize,
+    /// Default 512.
+    pub minibatch: usize,
+    /// Soldier decisions kept per iteration (a uniform subsample). Default 8,192.
+    pub max_soldier_samples: usize,
+    /// Default 1e-3.
+    pub entropy_coef: f32,
+    /// KL penalty to the pre-update policy: Soldiers 0.02, the Commander 3× that.
+    pub kl_soldier: f32,
+    pub kl_commander: f32,
+    /// Initial log standard deviation of the PPO policies. Default −2.0.
+    pub initial_log_std: f32,
+    pub stages: Vec<Stage>,
+}
+
+fn stage(name: &str, scenarios: &[&str], commander: bool, soldiers: bool, noise: f32, iterations: usize) -> Stage {
+    Stage {
+        name: name.to_string(),
+        scenarios: scenarios.iter().map(|s| s.to_string()).collect(),
+        train_commander: commander,
+        train_soldiers: soldiers,
+        teacher_commander: !commander,
+        forecast_noise_sigma: noise,
+        iterations,
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            seed: 11,
+            scale: 0.1,
+            episode_secs: 14_400,
+            episodes_per_iteration: 4,
+            bc_episodes: 8,
+            bc_epochs: 30,
+            validation_episodes: 3,
+            hidden: vec![128, 128],
+            learning_rate: 3e-4,
+            bc_learning_rate: 1e-3,
+            clip: 0.2,
+            ppo_epochs: 4,
+            minibatch: 512,
+            max_soldier_samples: 8_192,
+            entropy_coef: 1e-3,
+            kl_soldier: 0.02,
+            kl_commander: 0.06,
+            initial_log_std: -2.0,
+            stages: vec![
+                // Soldiers under the fixed teacher Commander: steady → diurnal → correlated spikes → pool pressure.
+                stage("soldiers: steady and diurnal", &["reference-day"], false, true, 0.0, 2),
+                stage("soldiers: correlated spikes", &["flash-sale-early", "fraud-cascade"], false, true, 0.0, 2),
+                stage("soldiers: pool pressure", &["priority-inversion", "provisioner-stampede"], false, true, 0.0, 2),
+                // The Commander over frozen Soldiers: shared pool → correlated spikes → adversarial mix.
+                stage("commander: shared pool", &["priority-inversion", "fraud-cascade"], true, false, 0.0, 2),
+                stage(
+                    "commander: spikes and stampedes",
+                    &["flash-sale-early", "provisioner-stampede", "reference-day"],
+                    true,
+                    false,
+                    0.0,
+                    2,
+                ),
+                // Joint fine-tuning with noisy forecasts.
+                stage(
+                    "joint, forecast noise",
+                    &["flash-sale-early", "fraud-cascade", "provisioner-stampede", "priority-inversion"],
+                    true,
+                    true,
+                    0.1,
+                    2,
+                ),
+            ],
+        }
+    }
+}
+
+/// Reward terms of one level, summed over an iteration's decisions and divided by their count (logged per term).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RewardTerms {
+    pub slo_adherence: f64,
+    pub worst_domain: f64,
+    pub cost: f64,
+    pub proactivity: f64,
+    pub thrash: f64,
+    pub floor_proximity: f64,
+    pub budget_deviation: f64,
+    pub alignment: f64,
+    pub oscillation: f64,
+    pub cold_starts: f64,
+}
+
+impl RewardTerms {
+    fn add(&mut self, o: &RewardTerms) {
+        self.slo_adherence += o.slo_adherence;
+        self.worst_domain += o.worst_domain;
+        self.cost += o.cost;
+        self.proactivity += o.proactivity;
+        self.thrash += o.thrash;
+        self.floor_proximity += o.floor_proximity;
+        self.budget_deviation += o.budget_deviation;
+        self.alignment += o.alignment;
+        self.oscillation += o.oscillation;
+        self.cold_starts += o.cold_starts;
+    }
+
+    fn scaled(&self, k: f64) -> RewardTerms {
+        RewardTerms {
+            slo_adherence: self.slo_adherence * k,
+            worst_domain: self.worst_domain * k,
+            cost: self.cost * k,
+            proactivity: self.proactivity * k,
+            thrash: self.thrash * k,
+            floor_proximity: self.floor_proximity * k,
+            budget_deviation: self.budget_deviation * k,
+            alignment: self.alignment * k,
+            oscillation: self.oscillation * k,
+            cold_starts: self.cold_starts * k,
+        }
+    }
+
+    /// The weighted reward (weights: SLO > degradation ≫ cost > the rest).
+    fn total(&self) -> f64 {
+        self.slo_adherence + 0.5 * self.worst_domain + 0.05 * self.cost + 0.1 * self.proactivity
+            - 0.05 * self.thrash
+            - self.floor_proximity
+            - 0.2 * self.budget_deviation
+            - 0.02 * self.alignment
+            - 0.05 * self.oscillation
+            - 0.1 * self.cold_starts
+    }
+}
+
+/// Per-tick ground truth the rewards are computed from.
+#[derive(Clone, Debug, Default)]
+struct TickTruth {
+    t_secs: u64,
+    /// Per domain: priority-weighted degradation, pending fraction, allocated CPU (millicores), pods started.
+    weighted_deg: Vec<f64>,
+    pending_frac: Vec<f64>,
+    alloc_millicores: Vec<f64>,
+    started_pods: Vec<f64>,
+    pods: Vec<f64>,
+    /// Cluster cost rate relative to the first tick's.
+    cost_rel: f64,
+}
+
+/// One finished episode.
+struct Episode {
+    transitions: Vec<Transition>,
+    truth: Vec<TickTruth>,
+    /// Per Commander decision: shares (for thrash and floors); per Soldier decision: budget.
+    shares_at: Vec<(u64, Vec<f64>)>,
+    budgets_at: Vec<(u64, Vec<f64>)>,
+    /// Validation score (higher is better): mean weighted reward per minute.
+    score: f64,
+    /// Fraction of ticks with a P0/P1 domain degraded.
+    breach_rate: f64,
+}
+
+/// What an episode runs.
+#[derive(Clone)]
+struct EpisodeSpec {
+    scenario: Scenario,
+    seed: u64,
+    explore_commander: bool,
+    explore_soldiers: bool,
+    commander: Brain,
+    soldiers: Brain,
+    forecast_noise_sigma: f32,
+    explore_seed: u64,
+    secs: u64,
+}
+
+fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
+    let s = &spec.scenario;
+    let mut sim = Simulation::new(s, spec.seed);
+    let cfg = HirlConfig { keep_records: true, ..HirlConfig::default() };
+    let mut policy =
+        HirlPolicy::with_config(s, sim.layout(), spec.seed, spec.soldiers.clone(), forecaster.clone(), cfg);
+    policy.set_commander_brain(spec.commander.clone());
+    policy.explore = Some(Box::new(Exploration {
+        rng: SimRng::new(spec.explore_seed, 7),
+        commander: spec.explore_commander,
+        soldiers: spec.explore_soldiers,
+        forecast_noise_sigma: spec.forecast_noise_sigma,
+        transitions: Vec::new(),
+    }));
+    let layout = sim.shared_layout();
+    let n = layout.domains.len();
+    let mut actions = Actions::default();
+    let mut truth = Vec::new();
+    let mut base_cost = 0.0;
+    let mut prev_ready: Vec<f64> = vec![0.0; n];
+    let end = spec.secs.min(s.duration_secs);
+    while sim.now_secs() < end {
+        actions.clear();
+        policy.decide(&sim.observe(), &mut actions);
+        sim.apply(&actions);
+        sim.step();
+        let obs = sim.observe();
+        let mut cost = 0.0;
+        for p in 0..layout.pools.len() {
+            let v = obs.pool(PoolId(p as u8));
+            cost += f64::from(v.nodes + v.booting_nodes) * layout.pools[p].price_per_node_hour;
+        }
+        if base_cost == 0.0 {
+            base_cost = cost.max(1e-9);
+        }
+        let mut tick = TickTruth { t_secs: sim.now_secs(), cost_rel: cost / base_cost, ..Default::default() };
+        for (d, sample) in sim.domain_truth().iter().enumerate() {
+            let info = &layout.domains[d];
+            let deg = (f64::from(sample.p99_latency_ms) / info.slo_p99_latency_ms - 1.0)
+                .max(f64::from(sample.error_ratio) / info.error_budget_ratio.max(1e-9) - 1.0)
+                .clamp(0.0, 10.0);
+            let pods = f64::from(sample.ready_pods + sample.starting_pods + sample.pending_pods);
+            tick.weighted_deg.push(info.priority_weight * deg);
+            tick.pending_frac.push(f64::from(sample.pending_pods) / pods.max(1.0));
+            tick.alloc_millicores.push(sample.cpu_allocated_millicores as f64);
+            let ready = f64::from(sample.ready_pods);
+            tick.started_pods.push((ready - prev_ready[d]).max(0.0));
+            prev_ready[d] = ready;
+            tick.pods.push(pods);
+        }
+        truth.push(tick);
+    }
+    let log = policy.decisions().cloned().unwrap_or_default();
+    let shares_at = log.commander.iter().map(|r| (r.t_secs, r.shares.clone())).collect();
+    let budgets_at = log.commander.iter().map(|r| (r.t_secs, r.budget_millicores.clone())).collect();
+    let transitions = policy.explore.take().map(|e| e.transitions).unwrap_or_default();
+    let p01: Vec<bool> = layout.domains.iter().map(|d| (d.priority as usize) <= 1).collect();
+    let breach_ticks = truth.iter().filter(|t| t.weighted_deg.iter().zip(&p01).any(|(g, p)| *p && *g > 0.0)).count();
+    let mut ep = Episode {
+        transitions,
+        truth,
+        shares_at,
+        budgets_at,
+        score: 0.0,
+        breach_rate: 0.0,
+    };
+    let ticks = ep.truth.len().max(1) as f64;
+    ep.breach_rate = breach_ticks as f64 / ticks;
+    // Score: the Commander's weighted reward per minute, over the whole episode.
+    let mut total = RewardTerms::default();
+    for t in &ep.truth {
+        total.add(&tick_commander_terms(t));
+    }
+    ep.score = total.total() / (ticks * TICK_SECS as f64 / 60.0);
+    ep
+}
+
+/// Per-tick Commander terms, per minute of simulated time.
+fn tick_commander_terms(t: &TickTruth) -> RewardTerms {
+    let k = TICK_SECS as f64 / 60.0;
+    RewardTerms {
+        slo_adherence: -t.weighted_deg.iter().sum::<f64>() * k,
+        worst_domain: -t.weighted_deg.iter().copied().fold(0.0, f64::max) * k,
+        cost: -t.cost_rel * k,
+        proactivity: -t.pending_frac.iter().sum::<f64>() * k,
+        ..Default::default()
+    }
+}
+
+fn tick_soldier_terms(t: &TickTruth, d: usize, budget: Option<f64>) -> RewardTerms {
+    let k = TICK_SECS as f64 / 60.0;
+    let alloc = t.alloc_millicores[d].max(1.0);
+    let budget = budget.unwrap_or(alloc).max(1.0);
+    RewardTerms {
+        slo_adherence: -t.weighted_deg[d] * k,
+        cost: -(alloc / t.alloc_millicores.iter().sum::<f64>().max(1.0)) * t.cost_rel * k,
+        budget_deviation: (alloc / budget - 1.1).max(0.0) * k,
+        alignment: (alloc / budget).ln().abs() * k,
+        cold_starts: t.started_pods[d] / t.pods[d].max(1.0) * 10.0 * k,
+        ..Default::default()
+    }
+}
+
+/// A level's training batch: per decision, its reward terms (attached after the episode).
+struct Sample<'a> {
+    tr: &'a Transition,
+    terms: RewardTerms,
+}
+
+/// Attaches reward terms to every transition of an episode.
+fn attach_rewards(ep: &Episode) -> Vec<Sample<'_>> {
+    let mut out = Vec::with_capacity(ep.transitions.len());
+    for tr in &ep.transitions {
+        let period = match tr.level {
+            Level::Commander => 60,
+            Level::Soldier(_) => 10,
+        };
+        let (lo, hi) = (tr.t_secs, tr.t_secs + period);
+        let mut terms = RewardTerms::default();
+        let first = ep.truth.partition_point(|t| t.t_secs <= lo);
+        for t in ep.truth[first..].iter().take_while(|t| t.t_secs <= hi) {
+            match tr.level {
+                Level::Commander => terms.add(&tick_commander_terms(t)),
+                Level::Soldier(d) => {
+                    let budget = ep
+                        .budgets_at
+                        .iter()
+                        .rev()
+                        .find(|(bt, _)| *bt <= tr.t_secs)
+                        .and_then(|(_, b)| b.get(d).copied());
+                    terms.add(&tick_soldier_terms(t, d, budget));
+                }
+            }
+        }
+        if tr.level == Level::Commander {
+            // Thrash and floors from the executed shares.
+            let i = ep.shares_at.partition_point(|(t, _)| *t < tr.t_secs);
+            if let Some((_, now)) = ep.shares_at.get(i) {
+                if i > 0 {
+                    let prev = &ep.shares_at[i - 1].1;
+                    terms.thrash = now.iter().zip(prev).map(|(a, b)| (a - b).abs()).sum();
+                }
+                let n = now.len().saturating_sub(1);
+                terms.floor_proximity = now[..n].iter().map(|s| (0.07 - s).max(0.0) * 10.0).sum();
+            }
+        }
+        out.push(Sample { tr, terms });
+    }
+    out
+}
+
+/// A level's networks while training.
+struct TrainLevel {
+    actor: TrainableMlp,
+    critic: TrainableMlp,
+    log_std: Var,
+    norm_mean: Vec<f32>,
+    norm_std: Vec<f32>,
+    value_scale: f32,
+    gamma: f64,
+    kl_coef: f32,
+}
+
+impl TrainLevel {
+    fn new(
+        prefix: &str,
+        obs: usize,
+        act: usize,
+        hidden: &[usize],
+        rng: &mut SimRng,
+        log_std: f32,
+    ) -> candle_core::Result<Self> {
+        let dims = |out: usize| [&[obs][..], hidden, &[out]].concat();
+        Ok(Self {
+            actor: TrainableMlp::new(&format!("{prefix}.actor"), &dims(act), rng, 0.1)?,
+            critic: TrainableMlp::new(&format!("{prefix}.critic"), &dims(1), rng, 0.1)?,
+            log_std: Var::from_tensor(&Tensor::full(log_std, act, &Device::Cpu)?)?,
+            norm_mean: vec![0.0; obs],
+            norm_std: vec![1.0; obs],
+            value_scale: 1.0,
+            gamma: 0.99,
+            kl_coef: 0.02,
+        })
+    }
+
+    fn frozen(&self) -> Result<LevelNets, String> {
+        Ok(LevelNets {
+            actor: self.actor.to_mlp().map_err(|e| e.to_string())?,
+            critic: self.critic.to_mlp().map_err(|e| e.to_string())?,
+            log_std: self.log_std.as_tensor().to_vec1().map_err(|e| e.to_string())?,
+            norm_mean: self.norm_mean.clone(),
+            norm_std: self.norm_std.clone(),
+            value_scale: self.value_scale,
+        })
+    }
+
+    fn load(&mut self, nets: &LevelNets) -> candle_core::Result<()> {
+        let mut map = std::collections::BTreeMap::new();
+        for (part, mlp, trainable) in [("actor", &nets.actor, &self.actor), ("critic", &nets.critic, &self.critic)] {
+            let _ = part;
+            for (name, _) in trainable.named_tensors() {
+                let i: usize =
+                    name.rsplit('.').nth(1).and_then(|l| l.trim_start_matches('l').parse().ok()).unwrap_or(0);
+                let layer = &mlp.layers[i];
+                let t = if name.ends_with("weight") {
+                    Tensor::from_vec(layer.weight.clone(), (layer.out_dim, layer.in_dim), &Device::Cpu)?
+                } else {
+                    Tensor::from_vec(layer.bias.clone(), layer.out_dim, &Device::Cpu)?
+                };
+                map.insert(name, t);
+            }
+        }
+        self.actor.load(&map).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        self.critic.load(&map).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        self.log_std.set(&Tensor::from_vec(nets.log_std.clone(), nets.log_std.len(), &Device::Cpu)?)?;
+        self.norm_mean = nets.norm_mean.clone();
+        self.norm_std = nets.norm_std.clone();
+        self.value_scale = nets.value_scale;
+        Ok(())
+    }
+
+    fn normalise(&self, rows: &[&[f32]]) -> candle_core::Result<Tensor> {
+        let d = self.norm_mean.len();
+        let mut flat = Vec::with_capacity(rows.len() * d);
+        for r in rows {
+            flat.extend(r.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s));
+        }
+        Tensor::from_vec(flat, (rows.len(), d), &Device::Cpu)
+    }
+}
+
+fn log_prob(a: &Tensor, mean: &Tensor, log_std: &Tensor) -> candle_core::Result<Tensor> {
+    let half_ln_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let z = a.sub(mean)?.broadcast_div(&log_std.exp()?)?;
+    let per = (z.sqr()? * -0.5)?.broadcast_sub(log_std)?;
+    (per - half_ln_2pi)?.sum(D::Minus1)
+}
+
+/// Mean and std of each input over the rows (std floored at 1e-2; constant inputs get 1).
+fn standardisation(rows: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = rows.len().max(1) as f64;
+    let mut mean = vec![0.0f64; dim];
+    for r in rows {
+        for (m, &x) in mean.iter_mut().zip(r.iter()) {
+            *m += f64::from(x) / n;
+        }
+    }
+    let mut var = vec![0.0f64; dim];
+    for r in rows {
+        for ((v, &x), m) in var.iter_mut().zip(r.iter()).zip(&mean) {
+            *v += (f64::from(x) - m).powi(2) / n;
+        }
+    }
+    let std = var.iter().map(|v| if v.sqrt() < 1e-6 { 1.0 } else { v.sqrt().max(1e-2) as f32 }).collect();
+    (mean.into_iter().map(|m| m as f32).collect(), std)
+}
+
+/// Discounted returns and GAE advantages of one decision stream (time-ordered).
+fn gae(rewards: &[f64], values: &[f64], gamma: f64, lambda: f64) -> (Vec<f64>, Vec<f64>) {
+    let n = rewards.len();
+    let mut adv = vec![0.0; n];
+    let mut last = 0.0;
+    for i in (0..n).rev() {
+        let next_v = if i + 1 < n { values[i + 1] } else { values[i] };
+        let delta = rewards[i] + gamma * next_v - values[i];
+        last = delta + gamma * lambda * last;
+        adv[i] = last;
+    }
+    let ret = adv.iter().zip(values).map(|(a, v)| a + v).collect();
+    (adv, ret)
+}
+
+/// One row of the training curves.
+#[derive(Clone, Debug, Serialize)]
+pub struct CurveRow {
+    pub stage: String,
+    pub iteration: usize,
+    pub commander_reward: f64,
+    pub soldier_reward: f64,
+    pub commander_terms: RewardTerms,
+    pub soldier_terms: RewardTerms,
+    pub commander_kl: f64,
+    pub soldier_kl: f64,
+    pub commander_value_loss: f64,
+    pub soldier_value_loss: f64,
+    pub breach_rate: f64,
+    pub validation_score: f64,
+    pub wall_secs: f64,
+}
+
+impl CurveRow {
+    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs";
+
+    pub fn csv(&self) -> String {
+        let c = &self.commander_terms;
+        let s = &self.soldier_terms;
+        format!(
+            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1}",
+            self.stage.replace(',', ";"),
+            self.iteration,
+            self.commander_reward,
+            self.soldier_reward,
+            c.slo_adherence,
+            c.worst_domain,
+            c.cost,
+            c.proactivity,
+            c.thrash,
+            c.floor_proximity,
+            s.slo_adherence,
+            s.cost,
+            s.budget_deviation,
+            s.alignment,
+            s.cold_starts,
+            self.commander_kl,
+            self.soldier_kl,
+            self.commander_value_loss,
+            self.soldier_value_loss,
+            self.breach_rate,
+            self.validation_score,
+            self.wall_secs
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("{0}")]
+    Other(String),
+    #[error("no training scenario named {0:?}")]
+    UnknownScenario(String),
+}
+
+/// Progress callbacks for the CLI.
+pub trait Progress {
+    fn phase(&mut self, name: &str, steps: usize);
+    fn step(&mut self);
+    fn row(&mut self, row: &CurveRow);
+}
+
+/// The trainer's state.
+pub struct Trainer {
+    pub cfg: TrainConfig,
+    scenarios: Vec<Scenario>,
+    forecaster: ForecasterModel,
+    commander: TrainLevel,
+    soldier: TrainLevel,
+    episodes_rng: SimRng,
+    shuffle_rng: SimRng,
+    started: Instant,
+    pub curves: Vec<CurveRow>,
+    best: Option<(f64, HirlNets)>,
+}
+
+impl Trainer {
+    /// `scenarios` are the training scenarios at full scale (they are scaled to `cfg.scale` here).
+    pub fn new(cfg: TrainConfig, scenarios: &[Scenario], forecaster: ForecasterModel) -> Result<Self, TrainError> {
+        let mut init = SimRng::new(cfg.seed, stream::INIT);
+        let mut commander =
+            TrainLevel::new("commander", COMMANDER_OBS, COMMANDER_ACT, &cfg.hidden, &mut init, cfg.initial_log_std)?;
+        commander.gamma = 0.995;
+        commander.kl_coef = cfg.kl_commander;
+        let mut soldier =
+            TrainLevel::new("soldier", SOLDIER_OBS, SOLDIER_ACT, &cfg.hidden, &mut init, cfg.initial_log_std)?;
+        soldier.gamma = 0.99;
+        soldier.kl_coef = cfg.kl_soldier;
+        Ok(Self {
+            scenarios: scenarios.iter().map(|s| scale_scenario(s, cfg.scale)).collect(),
+            forecaster,
+            commander,
+            soldier,
+            episodes_rng: SimRng::new(cfg.seed, stream::EPISODES),
+            shuffle_rng: SimRng::new(cfg.seed, stream::SHUFFLE),
+            started: Instant::now(),
+            curves: Vec::new(),
+            best: None,
+            cfg,
+        })
+    }
+
+    fn scenario(&self, name: &str) -> Result<&Scenario, TrainError> {
+        self.scenarios.iter().find(|s| s.name == name).ok_or_else(|| TrainError::UnknownScenario(name.into()))
+    }
+
+    /// A jittered copy of a training scenario: event starts ±10 min, multipliers ×0.8–1.25.
+    fn jittered(base: &Scenario, rng: &mut SimRng) -> Scenario {
+        let mut s = base.clone();
+        for e in &mut s.events {
+            let shift = (rng.uniform() * 1200.0) as i64 - 600;
+            let move_t = |t: &mut u64| *t = (*t as i64 + shift).max(600) as u64;
+            match e {
+                EventSpec::FlashSale { start_secs, announced_start_secs, multiplier, .. } => {
+                    move_t(start_secs);
+                    if let Some(a) = announced_start_secs {
+                        move_t(a);
+                    }
+                    *multiplier = 1.0 + (*multiplier - 1.0) * (0.8 + 0.45 * rng.uniform());
+                }
+                EventSpec::Spike { start_secs, multiplier, .. } => {
+                    move_t(start_secs);
+                    *multiplier = 1.0 + (*multiplier - 1.0) * (0.8 + 0.45 * rng.uniform());
+                }
+                EventSpec::BatchJob { start_secs, .. } | EventSpec::ProvisionerSlowdown { start_secs, .. } => {
+                    move_t(start_secs)
+                }
+                EventSpec::NodePoolLoss { at_secs, .. } => move_t(at_secs),
+            }
+        }
+        s
+    }
+
+    fn brains(&self) -> Result<Brain, TrainError> {
+        Ok(Brain::Learned(std::sync::Arc::new(self.nets(serde_json::Value::Null)?)))
+    }
+
+    /// The current networks as shippable agents.
+    pub fn nets(&self, eval: serde_json::Value) -> Result<HirlNets, TrainError> {
+        let sizes = |obs: usize, out: usize| [&[obs][..], &self.cfg.hidden, &[out]].concat();
+        Ok(HirlNets {
+            commander: self.commander.frozen().map_err(TrainError::Other)?,
+            soldier: self.soldier.frozen().map_err(TrainError::Other)?,
+            meta: AgentsMetadata {
+                schema: SCHEMA.to_string(),
+                commander_features: commander_names(),
+                soldier_features: soldier_names(),
+                commander_actor_sizes: sizes(COMMANDER_OBS, COMMANDER_ACT),
+                commander_critic_sizes: sizes(COMMANDER_OBS, 1),
+                soldier_actor_sizes: sizes(SOLDIER_OBS, SOLDIER_ACT),
+                soldier_critic_sizes: sizes(SOLDIER_OBS, 1),
+                training: AgentsTraining {
+                    command: String::new(),
+                    seed: self.cfg.seed,
+                    config: serde_json::to_value(&self.cfg).unwrap_or_default(),
+                    stages: Vec::new(),
+                    wall_secs: self.started.elapsed().as_secs_f64(),
+                    curves_csv: String::new(),
+                },
+                eval: (!eval.is_null()).then_some(eval),
+            },
+        })
+    }
+
+    /// Restores a checkpoint's weights.
+    pub fn load(&mut self, nets: &HirlNets) -> Result<(), TrainError> {
+        self.commander.load(&nets.commander)?;
+        self.soldier.load(&nets.soldier)?;
+        Ok(())
+    }
+
+    fn run_many(&self, specs: Vec<EpisodeSpec>, progress: &mut dyn Progress) -> Vec<Episode> {
+        let forecaster = &self.forecaster;
+        let mut out: Vec<Option<Episode>> = (0..specs.len()).map(|_| None).collect();
+        for pair in specs.chunks(2).zip(out.chunks_mut(2)) {
+            let (specs, slots) = pair;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    specs.iter().map(|spec| scope.spawn(move || run_episode(spec, forecaster))).collect();
+                for (slot, h) in slots.iter_mut().zip(handles) {
+                    *slot = h.join().ok();
+                }
+            });
+            for _ in specs {
+                progress.step();
+            }
+        }
+        out.into_iter().flatten().collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn episode_specs(
+        &mut self,
+        names: &[String],
+        count: usize,
+        commander: Brain,
+        soldiers: Brain,
+        explore: (bool, bool),
+        noise: f32,
+        validation: bool,
+    ) -> Result<Vec<EpisodeSpec>, TrainError> {
+        let mut rng =
+            if validation { SimRng::new(self.cfg.seed, stream::VALIDATION) } else { self.episodes_rng.clone() };
+        let mut specs = Vec::new();
+        for i in 0..count {
+            let base = self.scenario(&names[i % names.len()])?.clone();
+            let scenario = Self::jittered(&base, &mut rng);
+            // Training and validation run seeds are ≥ 10⁶; `hirl-scale eval` uses seeds below that, so they never meet.
+            let seed = u64::from(rng.range_u32(1_000_000, u32::MAX - 1));
+            let explore_seed = u64::from(rng.range_u32(1, u32::MAX - 1));
+            specs.push(EpisodeSpec {
+                scenario,
+                seed,
+                explore_commander: explore.0,
+                explore_soldiers: explore.1,
+                commander: commander.clone(),
+                soldiers: soldiers.clone(),
+                forecast_noise_sigma: noise,
+                explore_seed,
+                secs: self.cfg.episode_secs,
+            });
+        }
+        if !validation {
+            self.episodes_rng = rng;
+        }
+        Ok(specs)
+    }
+
+    /// Behaviour cloning of the teacher at both levels, with critics fitted to the teacher's returns.
+    pub fn behaviour_cloning(&mut self, progress: &mut dyn Progress) -> Result<(), TrainError> {
+        let names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
+        progress.phase("behaviour cloning: teacher episodes", self.cfg.bc_episodes);
+        let specs =
+            self.episode_specs(&names, self.cfg.bc_episodes, Brain::Teacher, Brain::Teacher, (true, true), 0.0, false)?;
+        let episodes = self.run_many(specs, progress);
+        let mut c_rows = Vec::new();
+        let mut s_rows = Vec::new();
+        for ep in &episodes {
+            let samples = attach_rewards(ep);
+            let (c, s): (Vec<_>, Vec<_>) = samples.into_iter().partition(|x| x.tr.level == Level::Commander);
+            c_rows.push(c);
+            s_rows.push(s);
+        }
+        let epochs = self.cfg.bc_epochs;
+        progress.phase("behaviour cloning: fitting", 2 * epochs);
+        let lr = self.cfg.bc_learning_rate;
+        let minibatch = self.cfg.minibatch;
+        for (level, rows, gamma) in [(&mut self.commander, &c_rows, 0.995), (&mut self.soldier, &s_rows, 0.99)] {
+            let mut obs: Vec<&[f32]> = Vec::new();
+            let mut targets: Vec<&[f32]> = Vec::new();
+            let mut returns: Vec<f64> = Vec::new();
+            for ep_rows in rows.iter() {
+                // Monte-Carlo returns per stream (Commander, or one Soldier domain), time-ordered.
+                let mut streams: std::collections::BTreeMap<usize, Vec<&Sample>> = Default::default();
+                for s in ep_rows {
+                    let key = match s.tr.level {
+                        Level::Commander => usize::MAX,
+                        Level::Soldier(d) => d,
+                    };
+                    streams.entry(key).or_default().push(s);
+                }
+                for stream in streams.values() {
+                    let mut g = 0.0;
+                    let mut rets = vec![0.0; stream.len()];
+                    for i in (0..stream.len()).rev() {
+                        g = stream[i].terms.total() + gamma * g;
+                        rets[i] = g;
+                    }
+                    for (s, r) in stream.iter().zip(rets) {
+                        obs.push(&s.tr.obs);
+                        targets.push(&s.tr.teacher);
+                        returns.push(r);
+                    }
+                }
+            }
+            if obs.is_empty() {
+                continue;
+            }
+            let (mean, std) = standardisation(&obs, level.norm_mean.len());
+            level.norm_mean = mean;
+            level.norm_std = std;
+            let scale = (returns.iter().map(|r| r * r).sum::<f64>() / returns.len() as f64).sqrt().max(1e-3);
+            level.value_scale = scale as f32;
+            let mut vars = level.actor.vars();
+            vars.extend(level.critic.vars());
+            let mut opt = AdamW::new(vars, ParamsAdamW { lr, weight_decay: 1e-4, ..ParamsAdamW::default() })?;
+            let mut order: Vec<usize> = (0..obs.len()).collect();
+            for _ in 0..epochs {
+                shuffle(&mut order, &mut self.shuffle_rng);
+                for chunk in order.chunks(minibatch) {
+                    let x = level.normalise(&chunk.iter().map(|&i| obs[i]).collect::<Vec<_>>())?;
+                    let act_dim = targets[chunk[0]].len();
+                    let y: Vec<f32> = chunk.iter().flat_map(|&i| targets[i].iter().copied()).collect();
+                    let y = Tensor::from_vec(y, (chunk.len(), act_dim), &Device::Cpu)?;
+                    let r: Vec<f32> = chunk.iter().map(|&i| (returns[i] / scale) as f32).collect();
+                    let r = Tensor::from_vec(r, chunk.len(), &Device::Cpu)?;
+                    let actor_loss = level.actor.forward(&x)?.sub(&y)?.sqr()?.mean_all()?;
+                    let v = level.critic.forward(&x)?.squeeze(1)?;
+                    let value_loss = v.sub(&r)?.sqr()?.mean_all()?;
+                    let loss = (actor_loss + (value_loss * 0.5)?)?;
+                    opt.backward_step(&loss)?;
+                }
+                progress.step();
+            }
+        }
+        self.best = None;
+        Ok(())
+    }
+
+    /// Scores the current networks on the validation episodes (mean score).
+    fn validate(&mut self, progress: &mut dyn Progress) -> Result<(f64, f64), TrainError> {
+        let names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
+        let brain = self.brains()?;
+        let specs =
+            self.episode_specs(&names, self.cfg.validation_episodes, brain.clone(), brain, (false, false), 0.0, true)?;
+        let eps = self.run_many(specs, progress);
+        let n = eps.len().max(1) as f64;
+        Ok((eps.iter().map(|e| e.score).sum::<f64>() / n, eps.iter().map(|e| e.breach_rate).sum::<f64>() / n))
+    }
+
+    /// Keeps the networks if they score best so far on the validation episodes.
+    pub fn select(&mut self, progress: &mut dyn Progress) -> Result<f64, TrainError> {
+        let (score, _) = self.validate(progress)?;
+        if self.best.as_ref().is_none_or(|(b, _)| score > *b) {
+            self.best = Some((score, self.nets(serde_json::Value::Null)?));
+        }
+        Ok(score)
+    }
+
+    /// The best networks seen by [`Self::select`] (the current ones if none).
+    pub fn best(&self) -> Result<HirlNets, TrainError> {
+        match &self.best {
+            Some((_, n)) => Ok(n.clone()),
+            None => self.nets(serde_json::Value::Null),
+        }
+    }
+
+    /// One PPO iteration of a stage.
+    pub fn iteration(
+        &mut self,
+        stage: &Stage,
+        iteration: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<CurveRow, TrainError> {
+        let learned = self.brains()?;
+        let commander = if stage.teacher_commander { Brain::Teacher } else { learned.clone() };
+        progress.phase(
+            &format!("{} · iteration {}", stage.name, iteration + 1),
+            self.cfg.episodes_per_iteration + self.cfg.validation_episodes,
+        );
+        let specs = self.episode_specs(
+            &stage.scenarios,
+            self.cfg.episodes_per_iteration,
+            commander,
+            learned,
+            (stage.train_commander, stage.train_soldiers),
+            stage.forecast_noise_sigma,
+            false,
+        )?;
+        let episodes = self.run_many(specs, progress);
+        let mut row = CurveRow {
+            stage: stage.name.clone(),
+            iteration,
+            commander_reward: 0.0,
+            soldier_reward: 0.0,
+            commander_terms: RewardTerms::default(),
+            soldier_terms: RewardTerms::default(),
+            commander_kl: 0.0,
+            soldier_kl: 0.0,
+            commander_value_loss: 0.0,
+            soldier_value_loss: 0.0,
+            breach_rate: episodes.iter().map(|e| e.breach_rate).sum::<f64>() / episodes.len().max(1) as f64,
+            validation_score: 0.0,
+            wall_secs: 0.0,
+        };
+        // Per level: samples with advantages and returns.
+        let mut batches: [(Vec<&Transition>, Vec<f64>, Vec<f64>); 2] = Default::default();
+        let mut terms = [RewardTerms::default(), RewardTerms::default()];
+        let mut counts = [0usize; 2];
+        let attached: Vec<Vec<Sample>> = episodes.iter().map(attach_rewards).collect();
+        for samples in &attached {
+            let mut streams: std::collections::BTreeMap<usize, Vec<&Sample>> = Default::default();
+            for s in samples {
+                let key = match s.tr.level {
+                    Level::Commander => usize::MAX,
+                    Level::Soldier(d) => d,
+                };
+                streams.entry(key).or_default().push(s);
+            }
+            for (key, stream) in streams {
+                let (li, level) = if key == usize::MAX { (0, &self.commander) } else { (1, &self.soldier) };
+                let rewards: Vec<f64> = stream.iter().map(|s| s.terms.total()).collect();
+                let values: Vec<f64> = stream.iter().map(|s| f64::from(s.tr.value)).collect();
+                let (adv, ret) = gae(&rewards, &values, level.gamma, 0.95);
+                for ((s, a), r) in stream.iter().zip(adv).zip(ret) {
+                    terms[li].add(&s.terms);
+                    counts[li] += 1;
+                    batches[li].0.push(s.tr);
+                    batches[li].1.push(a);
+                    batches[li].2.push(r);
+                }
+            }
+        }
+        row.commander_terms = terms[0].scaled(1.0 / counts[0].max(1) as f64);
+        row.soldier_terms = terms[1].scaled(1.0 / counts[1].max(1) as f64);
+        row.commander_reward = row.commander_terms.total();
+        row.soldier_reward = row.soldier_terms.total();
+        let train = [stage.train_commander, stage.train_soldiers];
+        for li in 0..2 {
+            if !train[li] || batches[li].0.is_empty() {
+                continue;
+            }
+            let (trs, adv, ret) = std::mem::take(&mut batches[li]);
+            let mut idx: Vec<usize> = (0..trs.len()).collect();
+            if li == 1 && idx.len() > self.cfg.max_soldier_samples {
+                shuffle(&mut idx, &mut self.shuffle_rng);
+                idx.truncate(self.cfg.max_soldier_samples);
+                idx.sort_unstable();
+            }
+            let (kl, vloss) = self.ppo_update(li, &trs, &adv, &ret, &idx)?;
+            if li == 0 {
+                row.commander_kl = kl;
+                row.commander_value_loss = vloss;
+            } else {
+                row.soldier_kl = kl;
+                row.soldier_value_loss = vloss;
+            }
+        }
+        row.validation_score = self.select(progress)?;
+        row.wall_secs = self.started.elapsed().as_secs_f64();
+        self.curves.push(row.clone());
+        progress.row(&row);
+        Ok(row)
+    }
+
+    fn ppo_update(
+        &mut self,
+        li: usize,
+        trs: &[&Transition],
+        adv: &[f64],
+        ret: &[f64],
+        idx: &[usize],
+    ) -> Result<(f64, f64), TrainError> {
+        let cfg = self.cfg.clone();
+        let level = if li == 0 { &mut self.commander } else { &mut self.soldier };
+        // Advantages normalised over the batch.
+        let sel_adv: Vec<f64> = idx.iter().map(|&i| adv[i]).collect();
+        let m = sel_adv.iter().sum::<f64>() / sel_adv.len().max(1) as f64;
+        let sd = (sel_adv.iter().map(|a| (a - m).powi(2)).sum::<f64>() / sel_adv.len().max(1) as f64).sqrt().max(1e-8);
+        let mut vars = level.actor.vars();
+        vars.push(level.log_std.clone());
+        vars.extend(level.critic.vars());
+        let mut opt =
+            AdamW::new(vars, ParamsAdamW { lr: cfg.learning_rate, weight_decay: 0.0, ..ParamsAdamW::default() })?;
+        let old_log_std = level.log_std.as_tensor().detach();
+        // The pre-update means, for the KL penalty.
+        let all_obs: Vec<&[f32]> = idx.iter().map(|&i| trs[i].obs.as_slice()).collect();
+        let old_mean = level.actor.forward(&level.normalise(&all_obs)?)?.detach();
+        let mut order: Vec<usize> = (0..idx.len()).collect();
+        let (mut kl_sum, mut v_sum, mut n_batches) = (0.0, 0.0, 0usize);
+        for _ in 0..cfg.ppo_epochs {
+            shuffle(&mut order, &mut self.shuffle_rng);
+            for chunk in order.chunks(cfg.minibatch) {
+                let rows: Vec<&[f32]> = chunk.iter().map(|&k| trs[idx[k]].obs.as_slice()).collect();
+                let x = level.normalise(&rows)?;
+                let act_dim = trs[idx[chunk[0]]].action.len();
+                let a: Vec<f32> = chunk.iter().flat_map(|&k| trs[idx[k]].action.iter().copied()).collect();
+                let a = Tensor::from_vec(a, (chunk.len(), act_dim), &Device::Cpu)?;
+                let old_lp: Vec<f32> = chunk.iter().map(|&k| trs[idx[k]].log_prob).collect();
+                let old_lp = Tensor::from_vec(old_lp, chunk.len(), &Device::Cpu)?;
+                let ad: Vec<f32> = chunk.iter().map(|&k| ((adv[idx[k]] - m) / sd) as f32).collect();
+                let ad = Tensor::from_vec(ad, chunk.len(), &Device::Cpu)?;
+                let r: Vec<f32> = chunk.iter().map(|&k| (ret[idx[k]] / f64::from(level.value_scale)) as f32).collect();
+                let r = Tensor::from_vec(r, chunk.len(), &Device::Cpu)?;
+                let chunk_idx: Vec<u32> = chunk.iter().map(|&k| k as u32).collect();
+                let om = old_mean.index_select(&Tensor::from_vec(chunk_idx, chunk.len(), &Device::Cpu)?, 0)?;
+
+                let mean = level.actor.forward(&x)?;
+                let ls = level.log_std.as_tensor();
+                let lp = log_prob(&a, &mean, ls)?;
+                let ratio = lp.sub(&old_lp)?.exp()?;
+                let s1 = ratio.mul(&ad)?;
+                let s2 = ratio.clamp(1.0 - cfg.clip, 1.0 + cfg.clip)?.mul(&ad)?;
+                let policy_loss = s1.minimum(&s2)?.mean_all()?.neg()?;
+                // KL(old ‖ new) of diagonal Gaussians.
+                let var_new = (ls * 2.0)?.exp()?;
+                let var_old = (&old_log_std * 2.0)?.exp()?;
+                let kl = ls
+                    .sub(&old_log_std)?
+                    .broadcast_add(&om.sub(&mean)?.sqr()?.broadcast_add(&var_old)?.broadcast_div(&(var_new * 2.0)?)?)?
+                    .affine(1.0, -0.5)?
+                    .sum(D::Minus1)?
+                    .mean_all()?;
+                let entropy = ls.sum_all()?;
+                let v = level.critic.forward(&x)?.squeeze(1)?;
+                let value_loss = v.sub(&r)?.sqr()?.mean_all()?;
+                let loss = (policy_loss + (&kl * f64::from(level.kl_coef))?)?;
+                let loss = (loss + (&value_loss * 0.5)?)?;
+                let loss = (loss - (entropy * f64::from(cfg.entropy_coef))?)?;
+                opt.backward_step(&loss)?;
+                kl_sum += f64::from(kl.to_dtype(DType::F32)?.to_scalar::<f32>()?);
+                v_sum += f64::from(value_loss.to_scalar::<f32>()?);
+                n_batches += 1;
+            }
+        }
+        // Keep exploration bounded.
+        let clamped = level.log_std.as_tensor().clamp(-4.0f32, -0.5f32)?;
+        level.log_std.set(&clamped)?;
+        let n = n_batches.max(1) as f64;
+        Ok((kl_sum / n, v_sum / n))
+    }
+
+    pub fn wall_secs(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}
+
+fn shuffle(v: &mut [usize], rng: &mut SimRng) {
+    for i in (1..v.len()).rev() {
+        let j = rng.range_u32(0, i as u32) as usize;
+        v.swap(i, j);
+    }
+}
+
+/// The curves file beside the weights.
+pub fn curves_path(weights: &std::path::Path) -> PathBuf {
+    weights.with_extension("curves.csv")
+}
+
+/// Runs a whole training (behaviour cloning, then every stage) and returns the best networks.
+pub fn train(
+    cfg: TrainConfig,
+    scenarios: &[Scenario],
+    forecaster: ForecasterModel,
+    progress: &mut dyn Progress,
+    on_iteration: &mut dyn FnMut(&Trainer) -> Result<(), TrainError>,
+) -> Result<(HirlNets, Trainer), TrainError> {
+    let mut t = Trainer::new(cfg, scenarios, forecaster)?;
+    t.behaviour_cloning(progress)?;
+    progress.phase("behaviour cloning: validation", t.cfg.validation_episodes);
+    let bc_score = t.select(progress)?;
+    t.curves.push(CurveRow {
+        stage: "behaviour cloning".into(),
+        iteration: 0,
+        commander_reward: 0.0,
+        soldier_reward: 0.0,
+        commander_terms: RewardTerms::default(),
+        soldier_terms: RewardTerms::default(),
+        commander_kl: 0.0,
+        soldier_kl: 0.0,
+        commander_value_loss: 0.0,
+        soldier_value_loss: 0.0,
+        breach_rate: 0.0,
+        validation_score: bc_score,
+        wall_secs: t.wall_secs(),
+    });
+    on_iteration(&t)?;
+    for stage in t.cfg.stages.clone() {
+        for i in 0..stage.iterations {
+            t.iteration(&stage, i, progress)?;
+            on_iteration(&t)?;
+        }
+    }
+    Ok((t.best()?, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gae_matches_discounted_returns_with_lambda_one_and_zero_values() {
+        let (adv, ret) = gae(&[1.0, 1.0, 1.0], &[0.0, 0.0, 0.0], 0.5, 1.0);
+        assert_eq!(ret, vec![1.75, 1.5, 1.0]);
+        assert_eq!(adv, ret);
+    }
+
+    #[test]
+    fn gaussian_log_prob_agrees_with_the_policy_side() {
+        let a = Tensor::from_vec(vec![0.3f32, -1.0], (1, 2), &Device::Cpu).expect("t");
+        let m = Tensor::from_vec(vec![0.0f32, 0.5], (1, 2), &Device::Cpu).expect("t");
+        let ls = Tensor::from_vec(vec![-1.0f32, 0.2], 2, &Device::Cpu).expect("t");
+        let lp: Vec<f32> = log_prob(&a, &m, &ls).and_then(|t| t.to_vec1()).expect("lp");
+        let expected = super::super::policy::gaussian_log_prob(&[0.3, -1.0], &[0.0, 0.5], &[-1.0, 0.2]);
+        assert!((lp[0] - expected).abs() < 1e-5);
+    }
+}

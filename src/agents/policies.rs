@@ -1,0 +1,74 @@
+//! Every policy by command-line name: the baselines of [`crate::policy`] and HiRL-Scale.
+//!
+//! `hirl` runs the trained Commander and Soldiers; `hirl-teacher` runs the same executor with the hand-written rule
+//! the networks were warm-started from (for comparison). When the agents file is missing or refused, `hirl` is run by
+//! stock HPA and the run is named `hirl (HPA fallback)`; the reason is in [`PolicyAssets::agents`] for the caller to
+//! show.
+
+use std::sync::Arc;
+
+use super::forecast::ForecasterModel;
+use super::hirl::{Brain, HirlNets, HirlPolicy};
+use crate::policy::{self, Autoscaler, BASELINES, UnknownPolicy};
+use crate::scenario::Scenario;
+use crate::sim::Layout;
+
+/// The learned policies, by command-line name.
+pub const LEARNED: &[(&str, &str)] = &[
+    ("hirl", "HiRL-Scale: trained Commander (60 s) over five Soldiers (10 s), forecaster-guided, with safety layer"),
+    ("hirl-teacher", "the HiRL executor driven by the hand-written rule the networks were warm-started from"),
+];
+
+/// Every policy name, baselines first.
+pub fn all_names() -> Vec<&'static str> {
+    BASELINES.iter().chain(LEARNED).map(|(n, _)| *n).collect()
+}
+
+/// The models a run's policies may need.
+#[derive(Clone, Debug)]
+pub struct PolicyAssets {
+    pub forecaster: ForecasterModel,
+    /// The trained agents, or why they could not be used.
+    pub agents: Result<Arc<HirlNets>, String>,
+}
+
+impl PolicyAssets {
+    /// No models: forecasts from the fallback, `hirl` handed to HPA.
+    pub fn none() -> Self {
+        Self { forecaster: ForecasterModel::fallback("no model loaded"), agents: Err("no agents loaded".into()) }
+    }
+
+    /// Loads the agents file; a problem is kept as the reason `hirl` falls back.
+    pub fn load_agents(path: &std::path::Path) -> Result<Arc<HirlNets>, String> {
+        HirlNets::load(path).map(Arc::new).map_err(|e| e.to_string())
+    }
+}
+
+/// Name a run under `hirl` carries when the agents could not be used.
+pub const HIRL_FALLBACK_NAME: &str = "hirl (HPA fallback)";
+
+/// Builds a policy by name for a scenario.
+pub fn build(
+    name: &str,
+    scenario: &Scenario,
+    layout: &Layout,
+    seed: u64,
+    assets: &PolicyAssets,
+) -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
+    match name {
+        "hirl" => Ok(match &assets.agents {
+            Ok(nets) => Box::new(HirlPolicy::new(
+                scenario,
+                layout,
+                seed,
+                Brain::Learned(nets.clone()),
+                assets.forecaster.clone(),
+            )),
+            Err(_) => Box::new(policy::Stack::new(HIRL_FALLBACK_NAME, vec![policy::baseline("hpa", layout)?])),
+        }),
+        "hirl-teacher" => {
+            Ok(Box::new(HirlPolicy::new(scenario, layout, seed, Brain::Teacher, assets.forecaster.clone())))
+        }
+        other => policy::baseline(other, layout).map_err(|_| UnknownPolicy(other.to_string())),
+    }
+}

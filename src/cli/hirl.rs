@@ -1,0 +1,413 @@
+//! `hirl-scale train hirl` and `hirl-scale eval` (the scorecard of every policy on a scenario suite).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::agents::hirl::DEFAULT_AGENTS_PATH;
+use crate::agents::hirl::nets::HirlNets;
+use crate::agents::hirl::train::{self, CurveRow, Progress, TrainConfig, Trainer};
+use crate::agents::policies::PolicyAssets;
+use crate::scenario::{self, Scenario};
+use crate::sim::Scorecard;
+
+/// The shipped scenarios the agents train on (scaled down) and are evaluated on (full scale).
+pub const SUITE: &[&str] = &[
+    "scenarios/reference-day.ron",
+    "scenarios/flash-sale-early.ron",
+    "scenarios/fraud-cascade.ron",
+    "scenarios/provisioner-stampede.ron",
+    "scenarios/priority-inversion.ron",
+];
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Seeds initial weights, episodes and exploration.
+    #[arg(long, default_value_t = 11)]
+    pub seed: u64,
+    /// App-count factor of the training episodes.
+    #[arg(long, default_value_t = 0.1)]
+    pub scale: f64,
+    /// PPO iterations per curriculum stage (6 stages).
+    #[arg(long, default_value_t = 2)]
+    pub iterations: usize,
+    /// Episodes per PPO iteration.
+    #[arg(long, default_value_t = 4)]
+    pub episodes: usize,
+    /// Output weights; metadata beside it as .json, curves as .curves.csv, the checkpoint as .checkpoint.safetensors.
+    #[arg(long, default_value = DEFAULT_AGENTS_PATH)]
+    pub out: PathBuf,
+    /// Continue from the checkpoint beside `--out` (its weights; completed iterations are skipped).
+    #[arg(long)]
+    pub resume: bool,
+    /// Training scenarios (default: the shipped suite).
+    #[arg(long, value_delimiter = ',')]
+    pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Scenarios (default: the shipped suite).
+    #[arg(long, value_delimiter = ',')]
+    pub scenarios: Vec<PathBuf>,
+    #[arg(long, value_delimiter = ',', default_value = "hpa,heuristic,threshold,pid,hirl")]
+    pub policies: Vec<String>,
+    /// Run seeds (below 10⁶: never used in training).
+    #[arg(long, value_delimiter = ',', default_value = "1001,1002")]
+    pub seeds: Vec<u64>,
+    /// HiRL agents (default: models/hirl.safetensors).
+    #[arg(long)]
+    pub agents: Option<PathBuf>,
+    /// Also write every scorecard and the target table as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
+    let paths: Vec<PathBuf> =
+        if paths.is_empty() { SUITE.iter().map(|p| super::shipped_file(p)).collect() } else { paths.to_vec() };
+    paths
+        .iter()
+        .map(|p| match super::load_or_report(p)? {
+            Some(s) => Ok(s),
+            None => anyhow::bail!("{}: invalid scenario (problems above)", p.display()),
+        })
+        .collect()
+}
+
+struct Bars {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress for Bars {
+    fn phase(&mut self, name: &str, steps: usize) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        let bar = ProgressBar::new(steps as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:<48} [{bar:30}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(name.to_string());
+        self.bar = Some(bar);
+    }
+    fn step(&mut self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+    fn row(&mut self, r: &CurveRow) {
+        let line = format!(
+            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4}  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4}  ({:.0} s)",
+            r.stage,
+            r.iteration + 1,
+            r.commander_reward,
+            r.soldier_reward,
+            r.commander_kl,
+            r.soldier_kl,
+            r.commander_value_loss,
+            r.soldier_value_loss,
+            r.breach_rate,
+            r.validation_score,
+            r.wall_secs
+        );
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => println!("{line}"),
+        }
+    }
+}
+
+fn write_curves(path: &Path, rows: &[CurveRow]) -> Result<()> {
+    let mut text = String::from(CurveRow::HEADER);
+    text.push('\n');
+    for r in rows {
+        text.push_str(&r.csv());
+        text.push('\n');
+    }
+    scenario::write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn train_command(args: TrainArgs) -> Result<()> {
+    let scenarios = load_all(&args.scenarios)?;
+    let mut cfg = TrainConfig {
+        seed: args.seed,
+        scale: args.scale,
+        episodes_per_iteration: args.episodes,
+        ..TrainConfig::default()
+    };
+    for s in &mut cfg.stages {
+        s.iterations = args.iterations;
+    }
+    let forecaster = super::forecaster::load_for_run(&super::forecaster::default_model_path());
+    let checkpoint = args.out.with_extension("checkpoint.safetensors");
+    let curves = train::curves_path(&args.out);
+    let command = format!(
+        "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {}",
+        args.seed, args.scale, args.iterations, args.episodes
+    );
+    let mut bars = Bars { bar: None };
+    let started = std::time::Instant::now();
+    let resume = if args.resume {
+        Some(HirlNets::load(&checkpoint).with_context(|| format!("--resume: {}", checkpoint.display()))?)
+    } else {
+        None
+    };
+    let (best, trainer) = match resume {
+        Some(nets) => {
+            let done = nets.meta.training.stages.len();
+            let mut t = Trainer::new(cfg.clone(), &scenarios, forecaster)?;
+            t.load(&nets)?;
+            let mut k = 0;
+            for stage in cfg.stages.clone() {
+                for i in 0..stage.iterations {
+                    k += 1;
+                    if k <= done {
+                        continue;
+                    }
+                    t.iteration(&stage, i, &mut bars)?;
+                    save_checkpoint(&t, &checkpoint, &command)?;
+                }
+            }
+            (t.best()?, t)
+        }
+        None => train::train(cfg, &scenarios, forecaster, &mut bars, &mut |t| {
+            save_checkpoint(t, &checkpoint, &command).map_err(|e| train::TrainError::Other(e.to_string()))
+        })?,
+    };
+    if let Some(b) = bars.bar.take() {
+        b.finish_and_clear();
+    }
+    write_curves(&curves, &trainer.curves)?;
+    let mut nets = best;
+    nets.meta.training.command = command;
+    nets.meta.training.wall_secs = started.elapsed().as_secs_f64();
+    nets.meta.training.curves_csv = curves.display().to_string();
+    nets.meta.training.stages = stage_summaries(&trainer.curves);
+    nets.save(&args.out)?;
+    println!(
+        "wrote {} (+ .json, curves {}) in {:.0} s; evaluate with `hirl-scale eval`",
+        args.out.display(),
+        curves.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn stage_summaries(rows: &[CurveRow]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            serde_json::json!({
+                "stage": r.stage, "iteration": r.iteration, "validation_score": r.validation_score,
+                "breach_rate": r.breach_rate, "wall_secs": r.wall_secs,
+            })
+        })
+        .collect()
+}
+
+fn save_checkpoint(t: &Trainer, path: &Path, command: &str) -> Result<()> {
+    let mut nets = t.nets(serde_json::Value::Null)?;
+    nets.meta.training.command = command.to_string();
+    // Every curve row after behaviour cloning is one completed iteration.
+    nets.meta.training.stages = stage_summaries(&t.curves[1.min(t.curves.len())..]);
+    nets.save(path)?;
+    write_curves(&train::curves_path(path), &t.curves)
+}
+
+/// Totals of one policy over the suite.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SuiteTotals {
+    pub policy: String,
+    pub p0_p1_breach_minutes: f64,
+    pub breach_minutes: f64,
+    pub cascade_events: u32,
+    pub node_churn: u32,
+    pub p0_priority_inversion_minutes: f64,
+    pub node_hours: f64,
+    pub cost_dollars: f64,
+    /// Mean over runs.
+    pub scaling_actions_per_app_hour: f64,
+    pub runs: usize,
+}
+
+fn totals(policy: &str, cards: &[&Scorecard]) -> SuiteTotals {
+    let mut t = SuiteTotals { policy: policy.to_string(), runs: cards.len(), ..Default::default() };
+    for c in cards {
+        t.p0_p1_breach_minutes += c.cluster.p0_p1_slo_breach_minutes;
+        t.breach_minutes += c.cluster.slo_breach_minutes;
+        t.cascade_events += c.domains.iter().map(|d| d.cascade_events).sum::<u32>();
+        t.node_churn += c.cluster.node_churn_nodes;
+        t.p0_priority_inversion_minutes += c.cluster.p0_priority_inversion_minutes;
+        t.node_hours += c.cluster.node_hours;
+        t.cost_dollars += c.cluster.cost_dollars;
+        t.scaling_actions_per_app_hour += c.cluster.scaling_actions_per_app_hour / cards.len().max(1) as f64;
+    }
+    t
+}
+
+/// One "Done when" target and whether it was met.
+#[derive(Clone, Debug, Serialize)]
+pub struct Target {
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+fn change(new: f64, old: f64) -> f64 {
+    if old == 0.0 { if new == 0.0 { 0.0 } else { f64::INFINITY } } else { (new - old) / old }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_infinite() { "+∞ (from 0)".to_string() } else { format!("{:+.0}%", x * 100.0) }
+}
+
+/// The targets for `hirl` against `hpa` and `heuristic`.
+pub fn targets(all: &[SuiteTotals]) -> Vec<Target> {
+    let find = |n: &str| all.iter().find(|t| t.policy == n);
+    let (Some(h), Some(hpa)) = (find("hirl"), find("hpa")) else { return Vec::new() };
+    let mut out = Vec::new();
+    let add = |out: &mut Vec<Target>, target: &str, value: f64, limit: f64| {
+        out.push(Target { target: target.to_string(), measured: pct(value), met: value <= limit });
+    };
+    add(
+        &mut out,
+        "P0+P1 SLO-breach minutes vs HPA ≤ −75%",
+        change(h.p0_p1_breach_minutes, hpa.p0_p1_breach_minutes),
+        -0.75,
+    );
+    add(
+        &mut out,
+        "cascade events vs HPA ≤ −90%",
+        change(f64::from(h.cascade_events), f64::from(hpa.cascade_events)),
+        -0.90,
+    );
+    add(&mut out, "provisioner churn vs HPA ≤ −60%", change(f64::from(h.node_churn), f64::from(hpa.node_churn)), -0.60);
+    add(&mut out, "cost (node-hours) vs HPA no higher", change(h.node_hours, hpa.node_hours), 0.0);
+    add(
+        &mut out,
+        "scaling actions per app-hour vs HPA no higher",
+        change(h.scaling_actions_per_app_hour, hpa.scaling_actions_per_app_hour),
+        0.0,
+    );
+    out.push(Target {
+        target: "P0 priority-inversion minutes = 0".into(),
+        measured: format!("{:.1} min", h.p0_priority_inversion_minutes),
+        met: h.p0_priority_inversion_minutes == 0.0,
+    });
+    if let Some(heu) = find("heuristic") {
+        add(&mut out, "SLO-breach minutes vs heuristic ≤ −30%", change(h.breach_minutes, heu.breach_minutes), -0.30);
+        add(&mut out, "… at no higher cost than the heuristic", change(h.node_hours, heu.node_hours), 0.0);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct EvalJson<'a> {
+    format: &'static str,
+    seeds: &'a [u64],
+    scenarios: Vec<String>,
+    totals: &'a [SuiteTotals],
+    targets: &'a [Target],
+    scorecards: &'a [Scorecard],
+}
+
+pub fn eval_command(args: EvalArgs) -> Result<()> {
+    let scenarios = load_all(&args.scenarios)?;
+    let assets: PolicyAssets = super::assets_for(&args.policies, args.agents.as_deref());
+    let mut cards = Vec::new();
+    for s in &scenarios {
+        for &seed in &args.seeds {
+            for p in &args.policies {
+                cards.push(super::run_policy(s, p, seed, &assets, false)?);
+            }
+        }
+    }
+    let names: Vec<String> = args.policies.clone();
+    let all: Vec<SuiteTotals> = names
+        .iter()
+        .zip(args.policies.iter().map(|p| cards.iter().filter(|c| policy_matches(&c.policy, p)).collect::<Vec<_>>()))
+        .map(|(n, cs)| totals(n, &cs))
+        .collect();
+    let tg = targets(&all);
+    print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
+    if let Some(path) = &args.json {
+        let json = EvalJson {
+            format: "hirl-scale-eval/1",
+            seeds: &args.seeds,
+            scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
+            totals: &all,
+            targets: &tg,
+            scorecards: &cards,
+        };
+        super::write_json(path, &json)?;
+    }
+    Ok(())
+}
+
+/// A scorecard's policy name for a requested name (`hirl` may have run as its HPA fallback).
+fn policy_matches(card_policy: &str, requested: &str) -> bool {
+    card_policy == requested || (requested == "hirl" && card_policy.starts_with("hirl ("))
+}
+
+pub fn eval_table(
+    scenarios: &[Scenario],
+    policies: &[String],
+    cards: &[Scorecard],
+    all: &[SuiteTotals],
+    targets: &[Target],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<22} {:<10} {:>9} {:>9} {:>8} {:>7} {:>8} {:>9} {:>10}",
+        "scenario", "policy", "P0+P1 bm", "all bm", "cascade", "churn", "P0 inv", "act/apph", "node-h"
+    );
+    for sc in scenarios {
+        for p in policies {
+            let cs: Vec<&Scorecard> =
+                cards.iter().filter(|c| c.scenario == sc.name && policy_matches(&c.policy, p)).collect();
+            let t = totals(p, &cs);
+            let _ = writeln!(
+                s,
+                "{:<22} {:<10} {:>9.1} {:>9.1} {:>8} {:>7} {:>8.1} {:>9.2} {:>10.0}",
+                sc.name,
+                p,
+                t.p0_p1_breach_minutes,
+                t.breach_minutes,
+                t.cascade_events,
+                t.node_churn,
+                t.p0_priority_inversion_minutes,
+                t.scaling_actions_per_app_hour,
+                t.node_hours
+            );
+        }
+    }
+    let _ = writeln!(s, "suite totals ({} runs per policy):", all.first().map_or(0, |t| t.runs));
+    for t in all {
+        let _ = writeln!(
+            s,
+            "  {:<10} P0+P1 breach {:>7.1} min, all {:>7.1} min, cascades {:>3}, churn {:>4}, P0 inversion {:>6.1} min, act/app-h {:.2}, node-hours {:.0}",
+            t.policy,
+            t.p0_p1_breach_minutes,
+            t.breach_minutes,
+            t.cascade_events,
+            t.node_churn,
+            t.p0_priority_inversion_minutes,
+            t.scaling_actions_per_app_hour,
+            t.node_hours
+        );
+    }
+    if !targets.is_empty() {
+        let _ = writeln!(s, "targets (hirl):");
+        for t in targets {
+            let _ = writeln!(s, "  {:<48} {:>14}  {}", t.target, t.measured, if t.met { "met" } else { "MISSED" });
+        }
+    }
+    s
+}

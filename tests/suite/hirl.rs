@@ -1,0 +1,164 @@
+//! HiRL-Scale agents: determinism, NaN fallback, the model file contract, and a short training run on `small.ron`.
+
+use std::sync::Arc;
+
+use hirl_scale::agents::forecast::ForecasterModel;
+use hirl_scale::agents::hirl::features::SOLDIER_OBS;
+use hirl_scale::agents::hirl::nets::HirlNets;
+use hirl_scale::agents::hirl::policy::HirlPolicy;
+use hirl_scale::agents::hirl::safety::SafetyLevel;
+use hirl_scale::agents::hirl::train::{self, CurveRow, Progress, Stage, TrainConfig};
+use hirl_scale::agents::hirl::{Brain, record::DecisionLog};
+use hirl_scale::policy::{self, Autoscaler};
+use hirl_scale::sim::Simulation;
+
+use crate::common::{hirl, load};
+
+struct Quiet;
+impl Progress for Quiet {
+    fn phase(&mut self, _: &str, _: usize) {}
+    fn step(&mut self) {}
+    fn row(&mut self, _: &CurveRow) {}
+}
+
+/// A tiny training configuration on `small.ron` (a few PPO iterations).
+fn tiny(seed: u64) -> TrainConfig {
+    let stage = |name: &str, c: bool, s: bool, iterations| Stage {
+        name: name.into(),
+        scenarios: vec!["small".into()],
+        train_commander: c,
+        train_soldiers: s,
+        teacher_commander: !c,
+        forecast_noise_sigma: if c && s { 0.1 } else { 0.0 },
+        iterations,
+    };
+    TrainConfig {
+        seed,
+        scale: 1.0,
+        episode_secs: 1800,
+        episodes_per_iteration: 2,
+        bc_episodes: 2,
+        bc_epochs: 2,
+        validation_episodes: 1,
+        hidden: vec![16],
+        minibatch: 256,
+        max_soldier_samples: 512,
+        stages: vec![
+            stage("soldiers", false, true, 1),
+            stage("commander", true, false, 1),
+            stage("joint", true, true, 1),
+        ],
+        ..TrainConfig::default()
+    }
+}
+
+fn tiny_nets(seed: u64) -> (HirlNets, Vec<CurveRow>) {
+    let s = load("small");
+    let fallback = ForecasterModel::fallback("test");
+    let (nets, trainer) = train::train(tiny(seed), &[s], fallback, &mut Quiet, &mut |_| Ok(())).expect("trains");
+    (nets, trainer.curves)
+}
+
+fn run_hirl(brain: Brain, secs: u64) -> (DecisionLog, hirl_scale::sim::Scorecard, Vec<SafetyLevel>) {
+    let s = load("small");
+    let mut sim = Simulation::new(&s, s.seed);
+    let mut p = HirlPolicy::new(&s, sim.layout(), s.seed, brain, ForecasterModel::fallback("test"));
+    policy::run_until(&mut sim, &mut p, secs, |_| {});
+    let levels = (0..5).map(|d| p.safety().level(d)).collect();
+    (p.decisions().cloned().unwrap_or_default(), sim.scorecard(p.name()), levels)
+}
+
+#[test]
+fn a_short_training_run_on_small_trains_saves_and_reloads() {
+    let (nets, curves) = tiny_nets(3);
+    // Behaviour cloning + one row per PPO iteration, every number finite.
+    assert_eq!(curves.len(), 4);
+    for r in &curves[1..] {
+        assert!(r.commander_kl.is_finite() && r.soldier_kl.is_finite() && r.validation_score.is_finite(), "{r:?}");
+    }
+    assert!(curves[1].soldier_value_loss > 0.0, "the Soldiers trained in the first stage");
+    let dir = std::env::temp_dir().join(format!("hirl-agents-{}", std::process::id()));
+    let path = dir.join("hirl.safetensors");
+    nets.save(&path).expect("saves");
+    let back = HirlNets::load(&path).expect("reloads");
+    assert_eq!(back, nets);
+
+    // The learned networks drive a run, with a value estimate on every decision.
+    let (log, _, _) = run_hirl(Brain::Learned(Arc::new(back)), 1200);
+    assert_eq!(log.commander.len(), 20);
+    assert!(log.commander.iter().all(|r| r.value.is_some_and(f32::is_finite)));
+    assert!(log.soldiers.iter().all(|r| r.value.is_some() && r.obs.len() == SOLDIER_OBS));
+
+    // Another schema is refused with the file and the field named; `run --policy hirl` then runs HPA.
+    let meta = path.with_extension("json");
+    let text = std::fs::read_to_string(&meta).expect("metadata");
+    std::fs::write(&meta, text.replace("hirl-scale-agents/1", "hirl-scale-agents/0")).expect("write");
+    let err = HirlNets::load(&path).expect_err("refused").to_string();
+    assert!(err.contains("hirl.json") && err.contains("hirl-scale-agents/0"), "{err}");
+    let out = hirl()
+        .args(["run", "scenarios/small.ron", "--policy", "hirl", "--agents"])
+        .arg(&path)
+        .current_dir(crate::common::root())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("hirl-scale-agents/0") && stderr.contains("run by HPA"), "{stderr}");
+    assert!(stdout.contains("hirl (HPA fallback)"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn same_seed_same_training_and_same_decisions() {
+    let (a, _) = tiny_nets(5);
+    let (b, _) = tiny_nets(5);
+    assert_eq!(a.commander, b.commander);
+    assert_eq!(a.soldier, b.soldier);
+    let run = |n: &HirlNets| run_hirl(Brain::Learned(Arc::new(n.clone())), 1800);
+    let (la, ca, _) = run(&a);
+    let (lb, cb, _) = run(&b);
+    assert_eq!(la, lb);
+    assert_eq!(ca, cb);
+    let (lt1, _, _) = run_hirl(Brain::Teacher, 1800);
+    let (lt2, _, _) = run_hirl(Brain::Teacher, 1800);
+    assert_eq!(lt1, lt2);
+}
+
+#[test]
+fn a_non_finite_network_output_hands_every_domain_to_hpa() {
+    let (mut nets, _) = tiny_nets(7);
+    for b in &mut nets.soldier.actor.layers.last_mut().expect("layers").bias {
+        *b = f32::NAN;
+    }
+    let (log, card, levels) = run_hirl(Brain::Learned(Arc::new(nets)), 600);
+    assert!(levels.iter().all(|l| *l == SafetyLevel::HpaFallback), "{levels:?}");
+    // Soldiers stop deciding once their domain is handed back; HPA keeps the cluster running.
+    let first_tick: Vec<_> = log.soldiers.iter().filter(|r| r.t_secs == 0).collect();
+    assert!(log.soldiers.len() <= first_tick.len() + 5, "{} soldier decisions", log.soldiers.len());
+    assert!(card.cluster.p0_p1_slo_breach_minutes < 1.0);
+}
+
+#[test]
+fn hirl_teacher_runs_from_the_command_line_and_beats_hpa_on_small() {
+    let s = load("small");
+    let mut sim = Simulation::new(&s, s.seed);
+    let mut hpa = policy::baseline("hpa", sim.layout()).expect("hpa");
+    policy::run_until(&mut sim, hpa.as_mut(), s.duration_secs, |_| {});
+    let hpa_card = sim.scorecard("hpa");
+    let (log, card, _) = run_hirl(Brain::Teacher, s.duration_secs);
+    assert_eq!(log.commander.len() as u64, s.duration_secs / 60);
+    assert!(
+        card.cluster.p0_priority_inversion_minutes <= hpa_card.cluster.p0_priority_inversion_minutes,
+        "{} vs {}",
+        card.cluster.p0_priority_inversion_minutes,
+        hpa_card.cluster.p0_priority_inversion_minutes
+    );
+    let out = hirl()
+        .args(["run", "scenarios/small.ron", "--policy", "hirl-teacher"])
+        .current_dir(crate::common::root())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hirl-teacher"));
+}
