@@ -4,6 +4,7 @@
 //! decision (60 s) · F flash sale · 1–5 speed · O open · S save scenario · E export session · B side by side ·
 //! R restart.
 
+use crate::agents::policies::LEARNED;
 use crate::policy::BASELINES;
 use crate::runner::{Command, Speed, StepKind};
 use crate::scenario;
@@ -104,7 +105,7 @@ impl Controls {
             egui::ComboBox::from_id_salt("policy")
                 .selected_text(format!("policy: {}", app.controls.policy))
                 .show_ui(ui, |ui| {
-                    for (name, about) in BASELINES {
+                    for (name, about) in BASELINES.iter().chain(LEARNED) {
                         ui.selectable_value(&mut app.controls.policy, name.to_string(), *name).on_hover_text(*about);
                     }
                 })

@@ -48,7 +48,8 @@ pub fn measure(s: &Scenario, scale: f64, cfg: &BenchConfig) -> Result<BenchResul
     let scaled = scale_scenario(s, scale);
     let t0 = Instant::now();
     let mut sim = Simulation::new(&scaled, scaled.seed);
-    let mut pol = policy::baseline(&cfg.policy, sim.layout())?;
+    let assets = super::assets_for(std::slice::from_ref(&cfg.policy), None);
+    let mut pol = crate::agents::policies::build(&cfg.policy, &scaled, sim.layout(), scaled.seed, &assets)?;
     let build_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     policy::run_until(&mut sim, pol.as_mut(), cfg.secs, |_| {});

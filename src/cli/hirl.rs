@@ -33,10 +33,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.1)]
     pub scale: f64,
     /// PPO iterations per curriculum stage (6 stages).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 5)]
     pub iterations: usize,
     /// Episodes per PPO iteration.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 6)]
     pub episodes: usize,
     /// Output weights; metadata beside it as .json, curves as .curves.csv, the checkpoint as .checkpoint.safetensors.
     #[arg(long, default_value = DEFAULT_AGENTS_PATH)]
@@ -65,6 +65,9 @@ pub struct EvalArgs {
     /// Also write every scorecard and the target table as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Store the suite totals and targets in the agents' metadata file (`eval` field).
+    #[arg(long)]
+    pub record_in_model: bool,
 }
 
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
@@ -346,6 +349,19 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             scorecards: &cards,
         };
         super::write_json(path, &json)?;
+    }
+    if args.record_in_model {
+        let path = args.agents.clone().unwrap_or_else(|| super::shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH));
+        let mut nets = HirlNets::load(&path)?;
+        nets.meta.eval = Some(serde_json::json!({
+            "command": format!("hirl-scale eval --seeds {} --record-in-model", args.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
+            "seeds": args.seeds,
+            "scenarios": scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            "totals": all,
+            "targets": tg,
+        }));
+        nets.save(&path)?;
+        println!("recorded the evaluation in {}", crate::agents::forecast::model::metadata_path(&path).display());
     }
     Ok(())
 }

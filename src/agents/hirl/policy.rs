@@ -61,6 +61,11 @@ pub struct HirlConfig {
     pub warm_reserve_fraction: f64,
     /// The warm reserve never exceeds this share of the cluster. Default 0.02.
     pub max_warm_reserve_share: f64,
+    /// While real pods wait for a pool, its reserve is not refilled. Default false: measured, pausing made nodes
+    /// arrive for the refill after the surge and go again (churn) without fewer breaches.
+    pub pause_reserve_when_starved: bool,
+    /// Lowest domain level a Soldier may set, ln of the multiplier on the HPA-sized need. Default −0.1 (×0.905).
+    pub min_level_ln: f32,
     /// A warm reserve shrinks only to the largest target of this many past Commander decisions. Default 20.
     pub reserve_hold_minutes: usize,
     /// Forecast growth (ln of p80 over now) below which the Commander requests no nodes ahead. Default 0.3 (+35%):
@@ -84,6 +89,8 @@ impl Default for HirlConfig {
             max_warm_reserve_share: 0.02,
             early_nodes_min_growth: 0.3,
             reserve_hold_minutes: 20,
+            min_level_ln: -0.1,
+            pause_reserve_when_starved: false,
             inflight_factor: 1.25,
             keep_records: true,
         }
@@ -212,7 +219,7 @@ impl HirlPolicy {
             hpa: HpaFleet::new(layout),
             ca: ClusterAutoscaler::new(
                 layout,
-                ClusterAutoscalerConfig { mode: ScaleUpMode::Batched { headroom: 0.1 }, ..Default::default() },
+                ClusterAutoscalerConfig { mode: ScaleUpMode::Batched { headroom: 0.0 }, ..Default::default() },
             ),
             started: false,
             start_hour_of_week: scenario.start.hour_of_week() as f64,
@@ -349,7 +356,7 @@ impl HirlPolicy {
             // While real pods wait for this pool, the reserve is not refilled: new nodes go to them first.
             let starved =
                 self.ca_pending.iter().any(|u| layout.domains[u.domain.0 as usize].pools.contains(&PoolId(p as u8)));
-            if starved {
+            if starved && self.cfg.pause_reserve_when_starved {
                 mc = mc.min(v.reserve_placed_millicores);
             }
             // A reserve shrinks only to the largest target of the last `reserve_hold_minutes`, so nodes bought for
@@ -359,7 +366,11 @@ impl HirlPolicy {
             if ring.len() > self.cfg.reserve_hold_minutes {
                 ring.remove(0);
             }
-            let held = if starved { mc } else { ring.iter().copied().max().unwrap_or(mc) };
+            let held = if starved && self.cfg.pause_reserve_when_starved {
+                mc
+            } else {
+                ring.iter().copied().max().unwrap_or(mc)
+            };
             reserves.push((PoolId(p as u8), held));
         }
         out.reserves.extend(reserves.iter().copied());
@@ -473,7 +484,9 @@ impl HirlPolicy {
             return;
         }
         self.last_finite[d] = true;
-        let level_mult = f64::from(action[N_GROUPS + TOP_APPS].clamp(-1.0, 1.2)).exp();
+        // The domain level: ×0.9 (run a little hotter than HPA's target) to ×3.3 (a forecast surge). The lower bound
+        // is a guard rail: a Soldier never sizes a domain below 90% of what its HPAs would.
+        let level_mult = f64::from(action[N_GROUPS + TOP_APPS].clamp(self.cfg.min_level_ln, 1.2)).exp();
         // Group factors: the softmax over the groups present, relative to an even split, within ×0.5–×2.
         let apps = layout.domains[d].apps.clone();
         let mut present = [false; N_GROUPS];
@@ -483,12 +496,15 @@ impl HirlPolicy {
         let n_present = present.iter().filter(|p| **p).count().max(1) as f64;
         let logits: Vec<f32> = (0..N_GROUPS).map(|k| if present[k] { action[k] } else { f32::NEG_INFINITY }).collect();
         let p = directive::softmax(&logits);
-        let group_factor: Vec<f64> = p.iter().map(|&x| (x * n_present).clamp(0.5, 2.0)).collect();
+        // Groups and single apps can only be boosted (×1–×2 and ×1–×1.65): measured, letting small output errors
+        // shrink a group by a few percent saturated it and lifted the domain's p99, while the domain level already
+        // carries the cost lever.
+        let group_factor: Vec<f64> = p.iter().map(|&x| (x * n_present).clamp(1.0, 2.0)).collect();
         let mut app_factor = vec![1.0f64; apps.len()];
         let first = apps.start as usize;
         let mut top_factors = Vec::new();
         for (k, &i) in self.scratch.top.iter().enumerate() {
-            let f = f64::from(0.5 * action[N_GROUPS + k].clamp(-1.0, 1.0)).exp();
+            let f = f64::from(0.5 * action[N_GROUPS + k].clamp(0.0, 1.0)).exp();
             app_factor[i - first] = f;
             top_factors.push((i as u32, f));
         }

@@ -66,11 +66,11 @@ pub struct TrainConfig {
     pub episode_secs: u64,
     /// Episodes per PPO iteration. Default 4.
     pub episodes_per_iteration: usize,
-    /// Teacher episodes for behaviour cloning. Default 8.
+    /// Teacher episodes for behaviour cloning. Default 12.
     pub bc_episodes: usize,
-    /// Behaviour-cloning epochs. Default 30.
+    /// Behaviour-cloning epochs. Default 60.
     pub bc_epochs: usize,
-    /// Validation episodes scored after every iteration. Default 3.
+    /// Validation episodes scored after every iteration. Default 4.
     pub validation_episodes: usize,
     /// Hidden layers of every network. Default [128, 128].
     pub hidden: Vec<usize>,
@@ -114,9 +114,9 @@ impl Default for TrainConfig {
             scale: 0.1,
             episode_secs: 14_400,
             episodes_per_iteration: 4,
-            bc_episodes: 8,
-            bc_epochs: 30,
-            validation_episodes: 3,
+            bc_episodes: 12,
+            bc_epochs: 60,
+            validation_episodes: 4,
             hidden: vec![128, 128],
             learning_rate: 3e-4,
             bc_learning_rate: 1e-3,
@@ -312,14 +312,7 @@ fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
     let transitions = policy.explore.take().map(|e| e.transitions).unwrap_or_default();
     let p01: Vec<bool> = layout.domains.iter().map(|d| (d.priority as usize) <= 1).collect();
     let breach_ticks = truth.iter().filter(|t| t.weighted_deg.iter().zip(&p01).any(|(g, p)| *p && *g > 0.0)).count();
-    let mut ep = Episode {
-        transitions,
-        truth,
-        shares_at,
-        budgets_at,
-        score: 0.0,
-        breach_rate: 0.0,
-    };
+    let mut ep = Episode { transitions, truth, shares_at, budgets_at, score: 0.0, breach_rate: 0.0 };
     let ticks = ep.truth.len().max(1) as f64;
     ep.breach_rate = breach_ticks as f64 / ticks;
     // Score: the Commander's weighted reward per minute, over the whole episode.
@@ -542,16 +535,19 @@ pub struct CurveRow {
     pub breach_rate: f64,
     pub validation_score: f64,
     pub wall_secs: f64,
+    /// Behaviour-cloning error (mean squared, pre-activation action); 0 on PPO rows.
+    pub commander_bc_mse: f64,
+    pub soldier_bc_mse: f64,
 }
 
 impl CurveRow {
-    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs";
+    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse";
 
     pub fn csv(&self) -> String {
         let c = &self.commander_terms;
         let s = &self.soldier_terms;
         format!(
-            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1}",
+            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5}",
             self.stage.replace(',', ";"),
             self.iteration,
             self.commander_reward,
@@ -573,7 +569,9 @@ impl CurveRow {
             self.soldier_value_loss,
             self.breach_rate,
             self.validation_score,
-            self.wall_secs
+            self.wall_secs,
+            self.commander_bc_mse,
+            self.soldier_bc_mse
         )
     }
 }
@@ -607,6 +605,8 @@ pub struct Trainer {
     started: Instant,
     pub curves: Vec<CurveRow>,
     best: Option<(f64, HirlNets)>,
+    /// Final behaviour-cloning error (mean squared, pre-activation action) of the Commander and the Soldiers.
+    pub bc_mse: [f64; 2],
 }
 
 impl Trainer {
@@ -631,6 +631,7 @@ impl Trainer {
             started: Instant::now(),
             curves: Vec::new(),
             best: None,
+            bc_mse: [0.0; 2],
             cfg,
         })
     }
@@ -640,8 +641,13 @@ impl Trainer {
     }
 
     /// A jittered copy of a training scenario: event starts ±10 min, multipliers ×0.8–1.25.
-    fn jittered(base: &Scenario, rng: &mut SimRng) -> Scenario {
+    fn jittered(base: &Scenario, rng: &mut SimRng, episode_secs: u64) -> Scenario {
         let mut s = base.clone();
+        // A long scenario without events (the reference day) starts at a random hour, so 4-hour episodes see the
+        // whole day — not only the first four hours after midnight.
+        if s.events.is_empty() && s.duration_secs > episode_secs {
+            s.start.hour = rng.range_u32(0, 23) as u8;
+        }
         for e in &mut s.events {
             let shift = (rng.uniform() * 1200.0) as i64 - 600;
             let move_t = |t: &mut u64| *t = (*t as i64 + shift).max(600) as u64;
@@ -739,7 +745,7 @@ impl Trainer {
         let mut specs = Vec::new();
         for i in 0..count {
             let base = self.scenario(&names[i % names.len()])?.clone();
-            let scenario = Self::jittered(&base, &mut rng);
+            let scenario = Self::jittered(&base, &mut rng, self.cfg.episode_secs);
             // Training and validation run seeds are ≥ 10⁶; `hirl-scale eval` uses seeds below that, so they never meet.
             let seed = u64::from(rng.range_u32(1_000_000, u32::MAX - 1));
             let explore_seed = u64::from(rng.range_u32(1, u32::MAX - 1));
@@ -778,9 +784,16 @@ impl Trainer {
         }
         let epochs = self.cfg.bc_epochs;
         progress.phase("behaviour cloning: fitting", 2 * epochs);
+        let epochs = epochs.max(1);
         let lr = self.cfg.bc_learning_rate;
         let minibatch = self.cfg.minibatch;
-        for (level, rows, gamma) in [(&mut self.commander, &c_rows, 0.995), (&mut self.soldier, &s_rows, 0.99)] {
+        let mut mse = [0.0f64; 2];
+        // The Commander decides 6× less often than a Soldier, so it gets 6× the epochs over its smaller data set.
+        for (li, (level, rows, gamma, epochs)) in
+            [(&mut self.commander, &c_rows, 0.995, epochs * 6), (&mut self.soldier, &s_rows, 0.99, epochs)]
+                .into_iter()
+                .enumerate()
+        {
             let mut obs: Vec<&[f32]> = Vec::new();
             let mut targets: Vec<&[f32]> = Vec::new();
             let mut returns: Vec<f64> = Vec::new();
@@ -820,7 +833,8 @@ impl Trainer {
             vars.extend(level.critic.vars());
             let mut opt = AdamW::new(vars, ParamsAdamW { lr, weight_decay: 1e-4, ..ParamsAdamW::default() })?;
             let mut order: Vec<usize> = (0..obs.len()).collect();
-            for _ in 0..epochs {
+            for epoch in 0..epochs {
+                let (mut sum, mut batches) = (0.0, 0usize);
                 shuffle(&mut order, &mut self.shuffle_rng);
                 for chunk in order.chunks(minibatch) {
                     let x = level.normalise(&chunk.iter().map(|&i| obs[i]).collect::<Vec<_>>())?;
@@ -832,13 +846,19 @@ impl Trainer {
                     let actor_loss = level.actor.forward(&x)?.sub(&y)?.sqr()?.mean_all()?;
                     let v = level.critic.forward(&x)?.squeeze(1)?;
                     let value_loss = v.sub(&r)?.sqr()?.mean_all()?;
+                    sum += f64::from(actor_loss.to_scalar::<f32>()?);
+                    batches += 1;
                     let loss = (actor_loss + (value_loss * 0.5)?)?;
                     opt.backward_step(&loss)?;
                 }
-                progress.step();
+                mse[li] = sum / batches.max(1) as f64;
+                if li == 1 || epoch % 6 == 5 {
+                    progress.step();
+                }
             }
         }
         self.best = None;
+        self.bc_mse = mse;
         Ok(())
     }
 
@@ -907,6 +927,8 @@ impl Trainer {
             breach_rate: episodes.iter().map(|e| e.breach_rate).sum::<f64>() / episodes.len().max(1) as f64,
             validation_score: 0.0,
             wall_secs: 0.0,
+            commander_bc_mse: 0.0,
+            soldier_bc_mse: 0.0,
         };
         // Per level: samples with advantages and returns.
         let mut batches: [(Vec<&Transition>, Vec<f64>, Vec<f64>); 2] = Default::default();
@@ -1085,6 +1107,8 @@ pub fn train(
         soldier_kl: 0.0,
         commander_value_loss: 0.0,
         soldier_value_loss: 0.0,
+        commander_bc_mse: t.bc_mse[0],
+        soldier_bc_mse: t.bc_mse[1],
         breach_rate: 0.0,
         validation_score: bc_score,
         wall_secs: t.wall_secs(),
