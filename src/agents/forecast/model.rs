@@ -106,6 +106,14 @@ pub struct ForecastModel {
     pub meta: Metadata,
 }
 
+/// Reads a model or metadata file; a missing file and an unreadable one are told apart.
+pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ModelError::Missing { path: path.to_path_buf() },
+        _ => ModelError::Io { path: path.to_path_buf(), source: e },
+    })
+}
+
 /// The metadata file beside a weights file.
 pub fn metadata_path(weights: &Path) -> PathBuf {
     weights.with_extension("json")
@@ -127,13 +135,7 @@ impl ForecastModel {
     /// Loads `weights` and its metadata file, checking schema, shapes and values.
     pub fn load(weights: &Path) -> Result<ForecastModel, ModelError> {
         let meta_path = metadata_path(weights);
-        let read_file = |p: &Path| {
-            std::fs::read(p).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => ModelError::Missing { path: p.to_path_buf() },
-                _ => ModelError::Io { path: p.to_path_buf(), source: e },
-            })
-        };
-        let meta_text = read_file(&meta_path)?;
+        let meta_text = read_model_file(&meta_path)?;
         let meta: Metadata = serde_json::from_slice(&meta_text)
             .map_err(|e| ModelError::Metadata { path: meta_path.clone(), message: e.to_string() })?;
         if meta.schema != SCHEMA {
@@ -173,7 +175,7 @@ impl ForecastModel {
         }
         check_offsets(&meta.calibration.pooled, cells).map_err(|m| bad(format!("calibration.pooled: {m}")))?;
 
-        let bytes = read_file(weights)?;
+        let bytes = read_model_file(weights)?;
         let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
             .into_iter()

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::brain::ActionDist;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
-use crate::agents::forecast::model::{ModelError, metadata_path};
+use crate::agents::forecast::model::{ModelError, metadata_path, read_model_file};
 use crate::agents::nn::{Mlp, ShapeError, read};
 
 /// Version of the agent files; bump when an observation or an action changes meaning.
@@ -118,13 +118,7 @@ impl HirlNets {
     /// Loads `weights` and its metadata file, checking schema, names, shapes and values.
     pub fn load(weights: &Path) -> Result<HirlNets, ModelError> {
         let meta_path = metadata_path(weights);
-        let read_file = |p: &Path| {
-            std::fs::read(p).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => ModelError::Missing { path: p.to_path_buf() },
-                _ => ModelError::Io { path: p.to_path_buf(), source: e },
-            })
-        };
-        let meta_text = read_file(&meta_path)?;
+        let meta_text = read_model_file(&meta_path)?;
         let meta: AgentsMetadata = serde_json::from_slice(&meta_text)
             .map_err(|e| ModelError::Metadata { path: meta_path.clone(), message: e.to_string() })?;
         if meta.schema != SCHEMA {
@@ -142,7 +136,7 @@ impl HirlNets {
         check_sizes("soldier_actor_sizes", &meta.soldier_actor_sizes, SOLDIER_OBS, SOLDIER_ACT).map_err(bad)?;
         check_sizes("soldier_critic_sizes", &meta.soldier_critic_sizes, SOLDIER_OBS, 1).map_err(bad)?;
 
-        let bytes = read_file(weights)?;
+        let bytes = read_model_file(weights)?;
         let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
             .into_iter()

@@ -398,6 +398,20 @@ fn attach_rewards(ep: &Episode) -> Vec<Sample<'_>> {
     out
 }
 
+/// Decisions grouped into time-ordered streams: one per Soldier domain (keyed by domain), the Commander's last
+/// (keyed `usize::MAX`).
+fn streams<'a, 'b>(samples: &'b [Sample<'a>]) -> std::collections::BTreeMap<usize, Vec<&'b Sample<'a>>> {
+    let mut out: std::collections::BTreeMap<usize, Vec<&Sample>> = Default::default();
+    for s in samples {
+        let key = match s.tr.level {
+            Level::Commander => usize::MAX,
+            Level::Soldier(d) => d,
+        };
+        out.entry(key).or_default().push(s);
+    }
+    out
+}
+
 /// A level's networks while training.
 struct TrainLevel {
     actor: TrainableMlp,
@@ -445,8 +459,7 @@ impl TrainLevel {
 
     fn load(&mut self, nets: &LevelNets) -> candle_core::Result<()> {
         let mut map = std::collections::BTreeMap::new();
-        for (part, mlp, trainable) in [("actor", &nets.actor, &self.actor), ("critic", &nets.critic, &self.critic)] {
-            let _ = part;
+        for (mlp, trainable) in [(&nets.actor, &self.actor), (&nets.critic, &self.critic)] {
             for (name, _) in trainable.named_tensors() {
                 let i: usize =
                     name.rsplit('.').nth(1).and_then(|l| l.trim_start_matches('l').parse().ok()).unwrap_or(0);
@@ -520,7 +533,7 @@ fn gae(rewards: &[f64], values: &[f64], gamma: f64, lambda: f64) -> (Vec<f64>, V
 }
 
 /// One row of the training curves.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct CurveRow {
     pub stage: String,
     pub iteration: usize,
@@ -799,14 +812,7 @@ impl Trainer {
             let mut returns: Vec<f64> = Vec::new();
             for ep_rows in rows.iter() {
                 // Monte-Carlo returns per stream (Commander, or one Soldier domain), time-ordered.
-                let mut streams: std::collections::BTreeMap<usize, Vec<&Sample>> = Default::default();
-                for s in ep_rows {
-                    let key = match s.tr.level {
-                        Level::Commander => usize::MAX,
-                        Level::Soldier(d) => d,
-                    };
-                    streams.entry(key).or_default().push(s);
-                }
+                let streams = streams(ep_rows);
                 for stream in streams.values() {
                     let mut g = 0.0;
                     let mut rets = vec![0.0; stream.len()];
@@ -916,19 +922,8 @@ impl Trainer {
         let mut row = CurveRow {
             stage: stage.name.clone(),
             iteration,
-            commander_reward: 0.0,
-            soldier_reward: 0.0,
-            commander_terms: RewardTerms::default(),
-            soldier_terms: RewardTerms::default(),
-            commander_kl: 0.0,
-            soldier_kl: 0.0,
-            commander_value_loss: 0.0,
-            soldier_value_loss: 0.0,
             breach_rate: episodes.iter().map(|e| e.breach_rate).sum::<f64>() / episodes.len().max(1) as f64,
-            validation_score: 0.0,
-            wall_secs: 0.0,
-            commander_bc_mse: 0.0,
-            soldier_bc_mse: 0.0,
+            ..CurveRow::default()
         };
         // Per level: samples with advantages and returns.
         let mut batches: [(Vec<&Transition>, Vec<f64>, Vec<f64>); 2] = Default::default();
@@ -936,15 +931,7 @@ impl Trainer {
         let mut counts = [0usize; 2];
         let attached: Vec<Vec<Sample>> = episodes.iter().map(attach_rewards).collect();
         for samples in &attached {
-            let mut streams: std::collections::BTreeMap<usize, Vec<&Sample>> = Default::default();
-            for s in samples {
-                let key = match s.tr.level {
-                    Level::Commander => usize::MAX,
-                    Level::Soldier(d) => d,
-                };
-                streams.entry(key).or_default().push(s);
-            }
-            for (key, stream) in streams {
+            for (key, stream) in streams(samples) {
                 let (li, level) = if key == usize::MAX { (0, &self.commander) } else { (1, &self.soldier) };
                 let rewards: Vec<f64> = stream.iter().map(|s| s.terms.total()).collect();
                 let values: Vec<f64> = stream.iter().map(|s| f64::from(s.tr.value)).collect();
@@ -1098,20 +1085,11 @@ pub fn train(
     let bc_score = t.select(progress)?;
     t.curves.push(CurveRow {
         stage: "behaviour cloning".into(),
-        iteration: 0,
-        commander_reward: 0.0,
-        soldier_reward: 0.0,
-        commander_terms: RewardTerms::default(),
-        soldier_terms: RewardTerms::default(),
-        commander_kl: 0.0,
-        soldier_kl: 0.0,
-        commander_value_loss: 0.0,
-        soldier_value_loss: 0.0,
         commander_bc_mse: t.bc_mse[0],
         soldier_bc_mse: t.bc_mse[1],
-        breach_rate: 0.0,
         validation_score: bc_score,
         wall_secs: t.wall_secs(),
+        ..CurveRow::default()
     });
     on_iteration(&t)?;
     for stage in t.cfg.stages.clone() {
