@@ -13,7 +13,9 @@
 pub mod agents;
 pub mod app;
 pub mod cli;
+pub mod digest;
 pub mod policy;
+pub mod replay;
 pub mod runner;
 pub mod scenario;
 pub mod sim;

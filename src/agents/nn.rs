@@ -55,6 +55,14 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// Feeds every weight and bias, layer by layer, into a digest.
+    pub fn digest_into(&self, d: &mut crate::digest::Digest) {
+        for l in &self.layers {
+            d.bytes(&(l.in_dim as u64).to_le_bytes()).bytes(&(l.out_dim as u64).to_le_bytes());
+            d.f32s(&l.weight).f32s(&l.bias);
+        }
+    }
+
     pub fn in_dim(&self) -> usize {
         self.layers.first().map_or(0, |l| l.in_dim)
     }

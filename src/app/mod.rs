@@ -92,6 +92,9 @@ impl HirlApp {
                 Update::Exported(path) => {
                     self.notice = Some(Notice { text: format!("session exported to {path}"), is_error: false })
                 }
+                Update::RecordingSaved(path) => {
+                    self.notice = Some(Notice { text: format!("recording saved to {path}"), is_error: false })
+                }
             }
         }
         self.longest_drain = self.longest_drain.max(start.elapsed());

@@ -1,22 +1,83 @@
-//! What the window keeps of a run: every frame's points appended, so plots can show the whole run and the cursor can
-//! move back through it. Owned by the UI thread; filled only from worker frames.
+//! What the window keeps of a run: every frame's points, events, forecasts, decision records and ground truth
+//! appended, so plots can show the whole run and the inspector can step through every decision. Owned by the UI
+//! thread; filled only from worker frames.
+//!
+//! Time travel: the store holds the run up to the furthest point recorded. What lies after the current time (after a
+//! seek back) waits in [`RunSeries::future`], newest first, and moves back as time moves forward again, so panels only
+//! ever see the run up to "now": points, truth and events at or before it, forecasts made at or before it, decisions
+//! made before it (a decision at `t` is taken in the tick that leaves `t`).
 
 use std::sync::Arc;
 
+use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
+use crate::agents::hirl::reward::TickTruth;
 use crate::runner::{Forecast, Frame, SeriesPoint, Speed};
 use crate::scenario::Scenario;
 use crate::sim::{Scorecard, TimelineEvent};
 
-/// One run's history as the window knows it.
+/// The time-ordered items of a run, up to some time (or, for the future, after it).
 #[derive(Clone, Debug, Default)]
-pub struct RunSeries {
-    pub policy: String,
+pub struct Items {
     /// One point per simulated tick, oldest first.
     pub points: Vec<SeriesPoint>,
     pub events: Vec<TimelineEvent>,
-    pub scorecard: Option<Scorecard>,
     /// Forecasts in the order they were made (one set per simulated minute): per domain.
     pub forecasts: Vec<Vec<Forecast>>,
+    /// HiRL decision records (empty for other policies).
+    pub commander: Vec<Arc<CommanderRecord>>,
+    pub soldiers: Vec<Arc<SoldierRecord>>,
+    /// Per-tick ground truth behind the rewards.
+    pub truth: Vec<TickTruth>,
+}
+
+/// Moves items between the past (oldest first) and the future (newest first) so the past holds exactly those that
+/// `in_past` accepts.
+fn rebalance<T>(past: &mut Vec<T>, future: &mut Vec<T>, in_past: impl Fn(&T) -> bool) {
+    while past.last().is_some_and(|x| !in_past(x)) {
+        future.extend(past.pop());
+    }
+    while future.last().is_some_and(&in_past) {
+        past.extend(future.pop());
+    }
+}
+
+impl Items {
+    fn rebalance(&mut self, future: &mut Items, now: u64) {
+        rebalance(&mut self.points, &mut future.points, |p| p.t_secs <= now);
+        rebalance(&mut self.events, &mut future.events, |e| e.t_secs <= now);
+        rebalance(&mut self.forecasts, &mut future.forecasts, |f| f.first().is_none_or(|x| x.made_at_secs <= now));
+        rebalance(&mut self.commander, &mut future.commander, |r| r.t_secs < now);
+        rebalance(&mut self.soldiers, &mut future.soldiers, |r| r.t_secs < now);
+        rebalance(&mut self.truth, &mut future.truth, |x| x.t_secs <= now);
+    }
+
+    /// Drops what lies after `t` (a branch).
+    fn cut(&mut self, t: u64) {
+        self.points.retain(|p| p.t_secs <= t);
+        self.events.retain(|e| e.t_secs <= t);
+        self.forecasts.retain(|f| f.first().is_none_or(|x| x.made_at_secs <= t));
+        self.commander.retain(|r| r.t_secs < t);
+        self.soldiers.retain(|r| r.t_secs < t);
+        self.truth.retain(|x| x.t_secs <= t);
+    }
+}
+
+/// One run's history as the window knows it. Derefs to the items up to now.
+#[derive(Clone, Debug, Default)]
+pub struct RunSeries {
+    pub policy: String,
+    pub past: Items,
+    /// What was recorded after now, newest first (after a seek back).
+    pub future: Items,
+    /// The scorecard at now.
+    pub scorecard: Option<Scorecard>,
+}
+
+impl std::ops::Deref for RunSeries {
+    type Target = Items;
+    fn deref(&self) -> &Items {
+        &self.past
+    }
 }
 
 impl RunSeries {
@@ -45,6 +106,10 @@ pub struct Store {
     pub speed: Speed,
     pub scenario: Arc<Scenario>,
     pub runs: Vec<RunSeries>,
+    /// How far the run is known (the timeline's range).
+    pub recorded_until_secs: u64,
+    /// The scenario file or recording the run came from.
+    pub origin: String,
 }
 
 impl Store {
@@ -57,6 +122,8 @@ impl Store {
             speed: Speed::default(),
             scenario,
             runs: Vec::new(),
+            recorded_until_secs: 0,
+            origin: String::new(),
         }
     }
 
@@ -72,18 +139,36 @@ impl Store {
         self.playing = frame.playing;
         self.speed = frame.speed;
         self.scenario = frame.scenario;
+        self.recorded_until_secs = frame.recorded_until_secs;
+        self.origin = frame.origin;
+        let now = self.now_secs;
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
-            series.points.extend(run.new_points);
-            series.events.extend(run.new_events);
-            series.scorecard = Some(run.scorecard);
-            let is_new = |f: &Vec<Forecast>| {
-                series.forecasts.last().and_then(|l| l.first()).map(|x| x.made_at_secs)
-                    != f.first().map(|x| x.made_at_secs)
-            };
-            if !run.forecasts.is_empty() && is_new(&run.forecasts) {
-                series.forecasts.push(run.forecasts);
+            if let Some(t) = run.branch_from_secs {
+                series.past.cut(t);
+                series.future = Items::default();
             }
+            // New items come after everything held: append to the past, then let time sort past from future.
+            let p = &mut series.past;
+            if series.future.points.is_empty() {
+                p.points.extend(run.new_points);
+                p.events.extend(run.new_events);
+                p.forecasts.extend(run.new_forecasts);
+                p.commander.extend(run.new_commander);
+                p.soldiers.extend(run.new_soldiers);
+                p.truth.extend(run.new_truth);
+            } else {
+                // The future is held newest first: new (later) items go in front of it.
+                let f = &mut series.future;
+                prepend_reversed(&mut f.points, run.new_points);
+                prepend_reversed(&mut f.events, run.new_events);
+                prepend_reversed(&mut f.forecasts, run.new_forecasts);
+                prepend_reversed(&mut f.commander, run.new_commander);
+                prepend_reversed(&mut f.soldiers, run.new_soldiers);
+                prepend_reversed(&mut f.truth, run.new_truth);
+            }
+            series.past.rebalance(&mut series.future, now);
+            series.scorecard = Some(run.scorecard);
         }
     }
 
@@ -91,6 +176,13 @@ impl Store {
     pub fn clock_label(&self, t_secs: u64) -> String {
         clock_label(&self.scenario, t_secs)
     }
+}
+
+/// Puts `items` (oldest first) in front of a newest-first list.
+fn prepend_reversed<T>(newest_first: &mut Vec<T>, items: Vec<T>) {
+    let mut head: Vec<T> = items.into_iter().rev().collect();
+    head.append(newest_first);
+    *newest_first = head;
 }
 
 /// "Tue 12:40" for `t_secs` after the scenario's start.
@@ -107,7 +199,10 @@ mod tests {
 
     fn series(n: u64) -> RunSeries {
         RunSeries {
-            points: (0..n).map(|i| SeriesPoint { t_secs: i * 5, ..SeriesPoint::default() }).collect(),
+            past: Items {
+                points: (0..n).map(|i| SeriesPoint { t_secs: i * 5, ..SeriesPoint::default() }).collect(),
+                ..Items::default()
+            },
             ..RunSeries::default()
         }
     }

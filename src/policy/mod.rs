@@ -36,6 +36,10 @@ pub trait Autoscaler: Send {
     fn inspect(&self) -> Option<&dyn std::any::Any> {
         None
     }
+    /// The concrete policy, mutably (the worker drains decision records); `None` for policies that keep none.
+    fn inspect_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Autoscaler> {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
+use crate::agents::hirl::reward::TickTruth;
 use crate::scenario::Scenario;
 use crate::sim::{Scorecard, TimelineEvent};
 
@@ -86,7 +88,8 @@ pub struct SeriesPoint {
 
 pub use crate::agents::forecast::Forecast;
 
-/// One simulation's state for the window.
+/// One simulation's state for the window. Items are published once per tick of the recorded run: after a seek the
+/// window already holds them, and re-simulating publishes nothing new.
 #[derive(Clone, Debug)]
 pub struct RunFrame {
     pub policy: String,
@@ -96,8 +99,16 @@ pub struct RunFrame {
     pub new_events: Vec<TimelineEvent>,
     /// Scorecard of the run so far.
     pub scorecard: Scorecard,
-    /// Latest forecast per domain.
-    pub forecasts: Vec<Forecast>,
+    /// Forecast sets made since the previous frame (one per simulated minute), each per domain.
+    pub new_forecasts: Vec<Vec<Forecast>>,
+    /// HiRL decision records since the previous frame (empty for other policies), in time order.
+    pub new_commander: Vec<Arc<CommanderRecord>>,
+    pub new_soldiers: Vec<Arc<SoldierRecord>>,
+    /// Per-tick ground truth the rewards are computed from (decision outcomes), since the previous frame.
+    pub new_truth: Vec<TickTruth>,
+    /// The run branched here (an injection after seeking back): the window drops what it holds after this time
+    /// before taking this frame's contents.
+    pub branch_from_secs: Option<u64>,
 }
 
 /// A worker update.
@@ -109,6 +120,10 @@ pub struct Frame {
     pub speed: Speed,
     /// Bumped whenever a new scenario or policy restarts the run: the window drops its stored series then.
     pub generation: u64,
+    /// How far the run is known (the timeline's range): simulated so far, or the recording's length.
+    pub recorded_until_secs: u64,
+    /// Where the current run came from: a scenario file, or a recording being replayed.
+    pub origin: String,
     pub scenario: Arc<Scenario>,
     /// One run, or two in side-by-side mode (the first is the reference, HPA by default).
     pub runs: Vec<RunFrame>,
@@ -122,4 +137,6 @@ pub enum Update {
     Error(String),
     /// A scenario exported to a file.
     Exported(String),
+    /// A recording written to a file.
+    RecordingSaved(String),
 }

@@ -13,6 +13,8 @@
 //! - Dropping the handle sends `Quit` and joins the thread.
 
 mod frame;
+mod replay;
+mod session;
 mod worker;
 
 use std::path::PathBuf;
@@ -23,6 +25,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
+pub use replay::{ReplayReport, check_recording, model_stamps, open_recording, verify};
+pub use session::{Session, SessionConfig};
 
 use crate::agents::forecast::ForecasterModel;
 use crate::agents::hirl::HirlNets;
@@ -73,6 +77,16 @@ pub enum Command {
     Restart,
     /// Write the session as a scenario: the scenario plus every event injected so far.
     Export(PathBuf),
+    /// Move every run to exactly this simulated time (pauses): back from a snapshot, or forward.
+    Seek(u64),
+    /// Write the session as a recording (scenario, seed, policies, injections, models, checkpoints).
+    SaveRecording(PathBuf),
+    /// Replace the session by the replay of a recording (checked against the loaded models first; a refused one
+    /// leaves the current run as it was). `origin` names it in messages.
+    OpenRecording {
+        recording: Box<crate::replay::Recording>,
+        origin: String,
+    },
     Quit,
 }
 
@@ -95,6 +109,10 @@ pub struct WorkerConfig {
     pub forecaster: ForecasterModel,
     /// The HiRL agents, or why `hirl` is run by HPA. Default: none loaded; the window loads `models/hirl.safetensors`.
     pub agents: Result<Arc<HirlNets>, String>,
+    /// Snapshots for seeking. Default: every 10 simulated minutes.
+    pub session: SessionConfig,
+    /// Replay this recording instead of starting the scenario (checked first; refused ⇒ the scenario starts).
+    pub recording: Option<Box<crate::replay::Recording>>,
 }
 
 impl WorkerConfig {
@@ -110,6 +128,8 @@ impl WorkerConfig {
             frame_capacity: 8,
             forecaster: ForecasterModel::fallback("no model loaded"),
             agents: Err("no agents loaded".into()),
+            session: SessionConfig::default(),
+            recording: None,
         }
     }
 }

@@ -1,146 +1,28 @@
-//! The worker loop: owns the runs, paces them, answers commands, emits frames.
+//! The worker loop: owns the [`Session`], paces it, answers commands, emits frames.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use super::frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
+use super::frame::{Frame, Speed, Update};
+use super::replay::{model_stamps, open_recording};
+use super::session::{Session, SessionConfig};
 use super::{Command, WorkerConfig};
-use crate::agents::forecast::LiveForecaster;
-use crate::agents::policies::{self, PolicyAssets};
-use crate::policy::Autoscaler;
-use crate::scenario::{self, Scenario};
-use crate::sim::{Actions, DomainId, PoolId, Simulation, TICK_SECS};
+use crate::agents::policies::PolicyAssets;
+use crate::scenario::Scenario;
+use crate::sim::TICK_SECS;
 
 /// Longest stretch of simulation between two looks at the command queue and two frames.
 const SLICE: Duration = Duration::from_millis(15);
 /// Wait for commands while paused (also the keep-alive of the loop).
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 
-/// One simulation with its controller and what the window has not seen yet.
-struct Run {
-    sim: Simulation,
-    policy: Box<dyn Autoscaler>,
-    policy_name: String,
-    actions: Actions,
-    unsent_points: Vec<SeriesPoint>,
-    /// Timeline entries before this index have been sent.
-    events_sent: usize,
-    forecaster: LiveForecaster,
-    forecasts: Vec<Forecast>,
-}
-
-impl Run {
-    fn new(scenario: &Scenario, seed: u64, policy_name: &str, assets: &PolicyAssets) -> Result<Run, String> {
-        let sim = Simulation::new(scenario, seed);
-        let policy = policies::build(policy_name, scenario, sim.layout(), seed, assets).map_err(|e| e.to_string())?;
-        let forecaster = LiveForecaster::new(scenario, sim.layout(), seed, assets.forecaster.clone());
-        let mut run = Run {
-            sim,
-            policy,
-            policy_name: policy_name.to_string(),
-            actions: Actions::default(),
-            unsent_points: Vec::new(),
-            events_sent: 0,
-            forecaster,
-            forecasts: Vec::new(),
-        };
-        run.record();
-        Ok(run)
-    }
-
-    /// One tick: the controller decides on what it observes, the actions apply, the cluster advances.
-    fn step(&mut self) {
-        self.actions.clear();
-        self.policy.decide(&self.sim.observe(), &mut self.actions);
-        self.sim.apply(&self.actions);
-        self.sim.step();
-        self.record();
-    }
-
-    fn record(&mut self) {
-        let sim = &self.sim;
-        let layout = sim.layout();
-        let obs = sim.observe();
-        let pools: Vec<_> = (0..layout.pools.len()).map(|p| obs.pool(PoolId(p as u8))).collect();
-        let allocatable: f64 = pools.iter().map(|p| p.cpu_capacity_millicores as f64).sum::<f64>().max(1.0);
-        let share = |m: f64| (m / allocatable) as f32;
-        let domains = sim
-            .domain_truth()
-            .iter()
-            .enumerate()
-            .map(|(d, s)| DomainPoint {
-                rps: s.rps,
-                p99_latency_ms: s.p99_latency_ms,
-                error_ratio: s.error_ratio,
-                ready_pods: s.ready_pods,
-                starting_pods: s.starting_pods,
-                pending_pods: s.pending_pods,
-                allotted_share: share(s.cpu_allocated_millicores as f64),
-                used_share: share(f64::from(s.cpu_used_millicores)),
-                budget_share: sim.domain_quota_millicores(DomainId(d as u8)).map(|q| share(q as f64)),
-            })
-            .collect();
-        let n_domains = layout.domains.len();
-        let point = SeriesPoint {
-            t_secs: sim.now_secs(),
-            domains,
-            pools: pools
-                .iter()
-                .enumerate()
-                .map(|(p, v)| PoolPoint {
-                    nodes: v.nodes,
-                    booting_nodes: v.booting_nodes,
-                    queued_nodes: v.queued_nodes,
-                    cpu_capacity_cores: v.cpu_capacity_millicores as f32 / 1000.0,
-                    cpu_by_domain_cores: (0..n_domains)
-                        .map(|d| sim.pool_domain_cpu_millicores(p, d) as f32 / 1000.0)
-                        .collect(),
-                    reserve_cores: v.reserve_placed_millicores as f32 / 1000.0,
-                })
-                .collect(),
-            reserve_share: share(pools.iter().map(|p| p.reserve_placed_millicores as f64).sum()),
-            provisioner_queued_requests: sim.provisioner_queued_requests(),
-        };
-        self.unsent_points.push(point);
-
-        // The forecaster sees what a controller would: the lagged domain rate, every tick; it forecasts each minute.
-        let now = sim.now_secs();
-        self.forecaster.observe(now, (0..n_domains).map(|d| obs.domain(DomainId(d as u8)).rps));
-        if now.is_multiple_of(60) {
-            self.forecasts = self.forecaster.forecast(now);
-        }
-    }
-
-    fn take_frame(&mut self) -> RunFrame {
-        let timeline = self.sim.timeline();
-        let new_events = timeline[self.events_sent.min(timeline.len())..].to_vec();
-        self.events_sent = timeline.len();
-        RunFrame {
-            policy: self.policy_name.clone(),
-            new_points: std::mem::take(&mut self.unsent_points),
-            new_events,
-            scorecard: self.sim.scorecard(&self.policy_name),
-            forecasts: self.forecasts.clone(),
-        }
-    }
-
-    /// Puts a frame's points and events back when the window could not take it (they go out with the next one).
-    fn untake(&mut self, frame: RunFrame) {
-        let mut points = frame.new_points;
-        points.append(&mut self.unsent_points);
-        self.unsent_points = points;
-        self.events_sent -= frame.new_events.len();
-    }
-}
-
 struct Worker {
-    scenario: Arc<Scenario>,
+    session: Session,
     assets: PolicyAssets,
+    session_cfg: SessionConfig,
     origin: String,
-    seed: u64,
-    runs: Vec<Run>,
     playing: bool,
     speed: Speed,
     generation: u64,
@@ -160,8 +42,24 @@ pub(super) fn run(
 ) {
     let seed = config.seed.unwrap_or(config.scenario.seed);
     let assets = PolicyAssets { forecaster: config.forecaster, agents: config.agents };
-    let first = match Run::new(&config.scenario, seed, &config.policy, &assets) {
-        Ok(r) => r,
+    let mut origin = config.origin;
+    let replay = config.recording.map(|rec| {
+        let o = rec.origin.clone();
+        (open_recording(&rec, &o, &assets, config.session), o)
+    });
+    let session = match replay {
+        Some((Ok(s), o)) => {
+            origin = o;
+            Ok(s)
+        }
+        Some((Err(e), _)) => {
+            let _ = updates.try_send(Update::Error(e));
+            Session::new(Arc::new(config.scenario), seed, &[config.policy], &assets, config.session)
+        }
+        None => Session::new(Arc::new(config.scenario), seed, &[config.policy], &assets, config.session),
+    };
+    let session = match session {
+        Ok(s) => s,
         Err(e) => {
             let _ = updates.try_send(Update::Error(e));
             waker();
@@ -169,11 +67,10 @@ pub(super) fn run(
         }
     };
     let mut w = Worker {
-        scenario: Arc::new(config.scenario),
+        session,
         assets,
-        origin: config.origin,
-        seed,
-        runs: vec![first],
+        session_cfg: config.session,
+        origin,
         playing: config.start_playing,
         speed: config.speed,
         generation: 0,
@@ -215,18 +112,8 @@ pub(super) fn run(
 }
 
 impl Worker {
-    fn now(&self) -> u64 {
-        self.runs[0].sim.now_secs()
-    }
-
-    fn finished(&self) -> bool {
-        self.now() >= self.scenario.duration_secs
-    }
-
-    fn step_all(&mut self) {
-        for r in &mut self.runs {
-            r.step();
-        }
+    fn step(&mut self) {
+        self.session.step();
         self.dirty = true;
     }
 
@@ -238,18 +125,18 @@ impl Worker {
                 self.last_pace = Instant::now();
                 // Do not bank more than a second of lag (a slow machine runs slower, it does not lurch).
                 self.debt_secs = (self.debt_secs + elapsed * f).min(f + TICK_SECS as f64);
-                while self.debt_secs >= TICK_SECS as f64 && !self.finished() && start.elapsed() < SLICE {
-                    self.step_all();
+                while self.debt_secs >= TICK_SECS as f64 && !self.session.finished() && start.elapsed() < SLICE {
+                    self.step();
                     self.debt_secs -= TICK_SECS as f64;
                 }
             }
             None => {
-                while !self.finished() && start.elapsed() < SLICE {
-                    self.step_all();
+                while !self.session.finished() && start.elapsed() < SLICE {
+                    self.step();
                 }
             }
         }
-        if self.finished() {
+        if self.session.finished() {
             self.playing = false;
             self.dirty = true;
         }
@@ -260,23 +147,30 @@ impl Worker {
         (self.waker)();
     }
 
-    fn restart(&mut self, scenario: Arc<Scenario>, policies: Vec<String>) {
-        let mut runs = Vec::new();
-        for p in &policies {
-            match Run::new(&scenario, self.seed, p, &self.assets) {
-                Ok(r) => runs.push(r),
-                Err(e) => return self.error(e),
-            }
-        }
-        self.scenario = scenario;
-        self.runs = runs;
-        self.generation += 1;
-        self.debt_secs = 0.0;
-        self.dirty = true;
+    fn notify(&self, update: Update) {
+        let _ = self.updates.try_send(update);
+        (self.waker)();
     }
 
-    fn policies(&self) -> Vec<String> {
-        self.runs.iter().map(|r| r.policy_name.clone()).collect()
+    /// Replaces the session (a failed start keeps the current one and says why).
+    fn replace(&mut self, session: Result<Session, String>, origin: Option<String>) {
+        match session {
+            Ok(s) => {
+                self.session = s;
+                if let Some(o) = origin {
+                    self.origin = o;
+                }
+                self.generation += 1;
+                self.debt_secs = 0.0;
+                self.dirty = true;
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn restart(&mut self, scenario: Arc<Scenario>, seed: u64, policies: Vec<String>, origin: Option<String>) {
+        let session = Session::new(scenario, seed, &policies, &self.assets, self.session_cfg);
+        self.replace(session, origin);
     }
 
     fn handle(&mut self, cmd: Command) {
@@ -291,69 +185,70 @@ impl Worker {
             Command::Step(kind) => {
                 self.set_playing(false);
                 let period = kind.period_secs();
-                let target = (self.now() / period + 1) * period;
-                while self.now() < target && !self.finished() {
-                    self.step_all();
+                let target = (self.session.now_secs() / period + 1) * period;
+                while self.session.now_secs() < target && !self.session.finished() {
+                    self.step();
                 }
             }
-            Command::Inject(event) => {
-                let mut probe = (*self.scenario).clone();
-                probe.events.push(event.clone());
-                let problems = scenario::validate(&probe);
-                if let Some(p) =
-                    problems.iter().find(|p| p.path.starts_with(&format!("events[{}]", probe.events.len() - 1)))
-                {
-                    return self.error(format!("cannot inject {}: {}: {}", event.label(), p.path, p.message));
-                }
-                for r in &mut self.runs {
-                    let now = r.sim.now_secs();
-                    let scheduled = r.sim.inject(event.clone());
-                    r.forecaster.announce(&scheduled, r.sim.layout(), now);
-                    r.policy.announce(&scheduled, r.sim.layout(), now);
-                }
-                self.dirty = true;
-            }
+            Command::Inject(event) => match self.session.inject(event) {
+                Ok(_) => self.dirty = true,
+                Err(e) => self.error(e),
+            },
             Command::Load { scenario, origin } => {
-                let policies = self.policies();
-                self.seed = scenario.seed;
-                self.origin = origin;
-                self.restart(Arc::new(*scenario), policies);
+                let seed = scenario.seed;
+                self.restart(Arc::new(*scenario), seed, self.session.policies(), Some(origin));
             }
             Command::SetPolicy(name) => {
-                let mut policies = self.policies();
+                let mut policies = self.session.policies();
                 policies[0] = name;
-                let scenario = Arc::new(self.runs[0].sim.export_scenario(&self.scenario));
-                self.restart(scenario, policies);
+                let scenario = Arc::new(self.session.export_scenario());
+                self.restart(scenario, self.session.seed(), policies, None);
             }
             Command::SideBySide(other) => {
-                let scenario = Arc::new(self.runs[0].sim.export_scenario(&self.scenario));
+                let scenario = Arc::new(self.session.export_scenario());
                 let policies = match other {
                     Some(p) => vec!["hpa".to_string(), p],
-                    None => vec![self.runs[0].policy_name.clone()],
+                    None => vec![self.session.policies()[0].clone()],
                 };
-                self.restart(scenario, policies);
+                self.restart(scenario, self.session.seed(), policies, None);
             }
             Command::Restart => {
-                let policies = self.policies();
-                let scenario = Arc::clone(&self.scenario);
-                self.restart(scenario, policies);
+                let scenario = Arc::clone(self.session.scenario());
+                self.restart(scenario, self.session.seed(), self.session.policies(), None);
             }
             Command::Export(path) => {
-                let exported = self.runs[0].sim.export_scenario(&self.scenario);
-                match scenario::save_file(&exported, &path) {
-                    Ok(()) => {
-                        let _ = self.updates.try_send(Update::Exported(path.display().to_string()));
-                        (self.waker)();
-                    }
+                let exported = self.session.export_scenario();
+                match crate::scenario::save_file(&exported, &path) {
+                    Ok(()) => self.notify(Update::Exported(path.display().to_string())),
                     Err(e) => self.error(format!("cannot export to {}: {e}", path.display())),
                 }
+            }
+            Command::Seek(t) => {
+                self.set_playing(false);
+                self.session.seek(t);
+                self.dirty = true;
+            }
+            Command::SaveRecording(path) => {
+                let models = model_stamps(&self.session.policies(), &self.assets);
+                let rec = self.session.recording(&self.origin, models);
+                match rec.save_file(&path) {
+                    Ok(()) => self.notify(Update::RecordingSaved(path.display().to_string())),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            Command::OpenRecording { recording, origin } => {
+                let session = open_recording(&recording, &origin, &self.assets, self.session_cfg);
+                if session.is_ok() {
+                    self.playing = false;
+                }
+                self.replace(session, Some(origin));
             }
             Command::Quit => {}
         }
     }
 
     fn set_playing(&mut self, on: bool) {
-        let on = on && !self.finished();
+        let on = on && !self.session.finished();
         if on && !self.playing {
             self.last_pace = Instant::now();
             self.debt_secs = 0.0;
@@ -367,15 +262,16 @@ impl Worker {
         if !self.dirty {
             return;
         }
-        let runs: Vec<RunFrame> = self.runs.iter_mut().map(Run::take_frame).collect();
         let frame = Frame {
-            now_secs: self.now(),
-            duration_secs: self.scenario.duration_secs,
+            now_secs: self.session.now_secs(),
+            duration_secs: self.session.duration_secs(),
             playing: self.playing,
             speed: self.speed,
             generation: self.generation,
-            scenario: Arc::clone(&self.scenario),
-            runs,
+            recorded_until_secs: self.session.recorded_until_secs(),
+            origin: self.origin.clone(),
+            scenario: Arc::clone(self.session.scenario()),
+            runs: self.session.take_frames(),
         };
         match self.updates.try_send(Update::Frame(Box::new(frame))) {
             Ok(()) => {
@@ -383,9 +279,7 @@ impl Worker {
                 (self.waker)();
             }
             Err(TrySendError::Full(Update::Frame(frame))) | Err(TrySendError::Disconnected(Update::Frame(frame))) => {
-                for (run, rf) in self.runs.iter_mut().zip(frame.runs) {
-                    run.untake(rf);
-                }
+                self.session.untake_frames(frame.runs);
             }
             Err(_) => {}
         }

@@ -52,6 +52,10 @@ use traffic::{Traffic, TrafficEvent};
 /// The base tick, seconds.
 pub const TICK_SECS: u64 = 5;
 
+/// Version of the simulator's dynamics. Bump it whenever a change alters runs (the golden scorecards move): a
+/// recording made with another version is refused rather than replayed into a different incident.
+pub const SIM_VERSION: u32 = 1;
+
 /// Day of week (0 = Monday) and fractional hour at `t` seconds after a start `start_hour_of_week` hours into the week.
 pub fn calendar(start_hour_of_week: u64, t: u64) -> (u64, f64) {
     let secs_of_week = (start_hour_of_week * 3600 + t) % (7 * 86_400);
@@ -351,6 +355,11 @@ impl Simulation {
         out.seed = self.seed;
         out.events.extend(self.state.injected.iter().map(|i| i.event.clone()));
         out
+    }
+
+    /// Digest of the whole mutable state (see [`crate::digest`]): equal digests ⇒ the same run from here on.
+    pub fn state_digest(&self) -> String {
+        crate::digest::Digest::of_json(&self.state)
     }
 
     pub fn save_state(&self) -> SimState {

@@ -42,6 +42,14 @@ pub enum ForecasterModel {
 }
 
 impl ForecasterModel {
+    /// Digest of the model (see [`ForecastModel::digest`]); the fallback has a fixed one.
+    pub fn digest(&self) -> String {
+        match self {
+            ForecasterModel::Learned(m) => m.digest(),
+            ForecasterModel::Fallback { .. } => "exponential-smoothing".to_string(),
+        }
+    }
+
     /// Loads a model file; any problem becomes the fallback with the loader's message.
     pub fn load(path: &std::path::Path) -> ForecasterModel {
         match ForecastModel::load(path) {

@@ -132,6 +132,15 @@ fn softplus(x: f32) -> f32 {
 }
 
 impl ForecastModel {
+    /// Digest of what shapes a forecast: weights, standardisation and calibration.
+    pub fn digest(&self) -> String {
+        let mut d = crate::digest::Digest::new();
+        self.mlp.digest_into(&mut d);
+        d.f32s(&self.norm_mean).f32s(&self.norm_std);
+        let _ = serde_json::to_writer(&mut d, &self.meta.calibration);
+        d.hex()
+    }
+
     /// Loads `weights` and its metadata file, checking schema, shapes and values.
     pub fn load(weights: &Path) -> Result<ForecastModel, ModelError> {
         let meta_path = metadata_path(weights);

@@ -15,6 +15,7 @@ pub mod nets;
 pub mod policy;
 pub mod projection;
 pub mod record;
+pub mod reward;
 pub mod safety;
 pub mod train;
 

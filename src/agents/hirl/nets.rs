@@ -36,6 +36,12 @@ pub struct LevelNets {
 }
 
 impl LevelNets {
+    fn digest_into(&self, d: &mut crate::digest::Digest) {
+        self.actor.digest_into(d);
+        self.critic.digest_into(d);
+        d.f32s(&self.log_std).f32s(&self.norm_mean).f32s(&self.norm_std).f32s(&[self.value_scale]);
+    }
+
     fn act(&self, obs: &[f32], out: &mut ActionDist) {
         let x: Vec<f32> =
             obs.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s).collect();
@@ -107,6 +113,16 @@ fn names_differ(found: &[String], expected: &[String]) -> Option<String> {
 }
 
 impl HirlNets {
+    /// Digest of everything that shapes a decision (weights, spreads, standardisation), not of how the file was
+    /// written: recordings name the agents they were made with by it.
+    pub fn digest(&self) -> String {
+        let mut d = crate::digest::Digest::new();
+        d.bytes(SCHEMA.as_bytes());
+        self.commander.digest_into(&mut d);
+        self.soldier.digest_into(&mut d);
+        d.hex()
+    }
+
     pub fn commander(&self, obs: &[f32], out: &mut ActionDist) {
         self.commander.act(obs, out);
     }

@@ -269,6 +269,12 @@ impl HirlPolicy {
         self.log.as_deref()
     }
 
+    /// Takes the decisions recorded since the last call, leaving the log empty. The window's worker streams records
+    /// out after every tick, so copies of the policy (replay snapshots) stay small.
+    pub fn take_decisions(&mut self) -> DecisionLog {
+        self.log_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     pub fn safety(&self) -> &SafetyLayer {
         &self.safety
     }
@@ -676,6 +682,10 @@ impl Autoscaler for HirlPolicy {
     }
 
     fn inspect(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
+    fn inspect_mut(&mut self) -> Option<&mut dyn std::any::Any> {
         Some(self)
     }
 }

@@ -26,12 +26,13 @@ use super::brain::Brain;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
 use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, LevelNets, SCHEMA};
 use super::policy::{Exploration, HirlConfig, HirlPolicy, Level, Transition};
+use super::reward::{self, RewardTerms, TickTruth, TruthRecorder, tick_commander_terms};
 use crate::agents::forecast::ForecasterModel;
 use crate::agents::nn::TrainableMlp;
 use crate::policy::Autoscaler;
 use crate::scenario::{EventSpec, Scenario, scale_scenario};
 use crate::sim::rng::SimRng;
-use crate::sim::{Actions, PoolId, Simulation, TICK_SECS};
+use crate::sim::{Actions, Simulation, TICK_SECS};
 
 /// RNG streams of the training seed.
 mod stream {
@@ -157,76 +158,6 @@ impl Default for TrainConfig {
     }
 }
 
-/// Reward terms of one level, summed over an iteration's decisions and divided by their count (logged per term).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct RewardTerms {
-    pub slo_adherence: f64,
-    pub worst_domain: f64,
-    pub cost: f64,
-    pub proactivity: f64,
-    pub thrash: f64,
-    pub floor_proximity: f64,
-    pub budget_deviation: f64,
-    pub alignment: f64,
-    pub oscillation: f64,
-    pub cold_starts: f64,
-}
-
-impl RewardTerms {
-    fn add(&mut self, o: &RewardTerms) {
-        self.slo_adherence += o.slo_adherence;
-        self.worst_domain += o.worst_domain;
-        self.cost += o.cost;
-        self.proactivity += o.proactivity;
-        self.thrash += o.thrash;
-        self.floor_proximity += o.floor_proximity;
-        self.budget_deviation += o.budget_deviation;
-        self.alignment += o.alignment;
-        self.oscillation += o.oscillation;
-        self.cold_starts += o.cold_starts;
-    }
-
-    fn scaled(&self, k: f64) -> RewardTerms {
-        RewardTerms {
-            slo_adherence: self.slo_adherence * k,
-            worst_domain: self.worst_domain * k,
-            cost: self.cost * k,
-            proactivity: self.proactivity * k,
-            thrash: self.thrash * k,
-            floor_proximity: self.floor_proximity * k,
-            budget_deviation: self.budget_deviation * k,
-            alignment: self.alignment * k,
-            oscillation: self.oscillation * k,
-            cold_starts: self.cold_starts * k,
-        }
-    }
-
-    /// The weighted reward (weights: SLO > degradation ≫ cost > the rest).
-    fn total(&self) -> f64 {
-        self.slo_adherence + 0.5 * self.worst_domain + 0.05 * self.cost + 0.1 * self.proactivity
-            - 0.05 * self.thrash
-            - self.floor_proximity
-            - 0.2 * self.budget_deviation
-            - 0.02 * self.alignment
-            - 0.05 * self.oscillation
-            - 0.1 * self.cold_starts
-    }
-}
-
-/// Per-tick ground truth the rewards are computed from.
-#[derive(Clone, Debug, Default)]
-struct TickTruth {
-    t_secs: u64,
-    /// Per domain: priority-weighted degradation, pending fraction, allocated CPU (millicores), pods started.
-    weighted_deg: Vec<f64>,
-    pending_frac: Vec<f64>,
-    alloc_millicores: Vec<f64>,
-    started_pods: Vec<f64>,
-    pods: Vec<f64>,
-    /// Cluster cost rate relative to the first tick's.
-    cost_rel: f64,
-}
-
 /// One finished episode.
 struct Episode {
     transitions: Vec<Transition>,
@@ -269,41 +200,16 @@ fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
         transitions: Vec::new(),
     }));
     let layout = sim.shared_layout();
-    let n = layout.domains.len();
     let mut actions = Actions::default();
     let mut truth = Vec::new();
-    let mut base_cost = 0.0;
-    let mut prev_ready: Vec<f64> = vec![0.0; n];
+    let mut recorder = TruthRecorder::default();
     let end = spec.secs.min(s.duration_secs);
     while sim.now_secs() < end {
         actions.clear();
         policy.decide(&sim.observe(), &mut actions);
         sim.apply(&actions);
         sim.step();
-        let obs = sim.observe();
-        let mut cost = 0.0;
-        for p in 0..layout.pools.len() {
-            let v = obs.pool(PoolId(p as u8));
-            cost += f64::from(v.nodes + v.booting_nodes) * layout.pools[p].price_per_node_hour;
-        }
-        if base_cost == 0.0 {
-            base_cost = cost.max(1e-9);
-        }
-        let mut tick = TickTruth { t_secs: sim.now_secs(), cost_rel: cost / base_cost, ..Default::default() };
-        for (d, sample) in sim.domain_truth().iter().enumerate() {
-            let info = &layout.domains[d];
-            let deg = (f64::from(sample.p99_latency_ms) / info.slo_p99_latency_ms - 1.0)
-                .max(f64::from(sample.error_ratio) / info.error_budget_ratio.max(1e-9) - 1.0)
-                .clamp(0.0, 10.0);
-            let pods = f64::from(sample.ready_pods + sample.starting_pods + sample.pending_pods);
-            tick.weighted_deg.push(info.priority_weight * deg);
-            tick.pending_frac.push(f64::from(sample.pending_pods) / pods.max(1.0));
-            tick.alloc_millicores.push(sample.cpu_allocated_millicores as f64);
-            let ready = f64::from(sample.ready_pods);
-            tick.started_pods.push((ready - prev_ready[d]).max(0.0));
-            prev_ready[d] = ready;
-            tick.pods.push(pods);
-        }
+        let tick = recorder.record(&sim);
         truth.push(tick);
     }
     let log = policy.decisions().cloned().unwrap_or_default();
@@ -324,32 +230,6 @@ fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
     ep
 }
 
-/// Per-tick Commander terms, per minute of simulated time.
-fn tick_commander_terms(t: &TickTruth) -> RewardTerms {
-    let k = TICK_SECS as f64 / 60.0;
-    RewardTerms {
-        slo_adherence: -t.weighted_deg.iter().sum::<f64>() * k,
-        worst_domain: -t.weighted_deg.iter().copied().fold(0.0, f64::max) * k,
-        cost: -t.cost_rel * k,
-        proactivity: -t.pending_frac.iter().sum::<f64>() * k,
-        ..Default::default()
-    }
-}
-
-fn tick_soldier_terms(t: &TickTruth, d: usize, budget: Option<f64>) -> RewardTerms {
-    let k = TICK_SECS as f64 / 60.0;
-    let alloc = t.alloc_millicores[d].max(1.0);
-    let budget = budget.unwrap_or(alloc).max(1.0);
-    RewardTerms {
-        slo_adherence: -t.weighted_deg[d] * k,
-        cost: -(alloc / t.alloc_millicores.iter().sum::<f64>().max(1.0)) * t.cost_rel * k,
-        budget_deviation: (alloc / budget - 1.1).max(0.0) * k,
-        alignment: (alloc / budget).ln().abs() * k,
-        cold_starts: t.started_pods[d] / t.pods[d].max(1.0) * 10.0 * k,
-        ..Default::default()
-    }
-}
-
 /// A level's training batch: per decision, its reward terms (attached after the episode).
 struct Sample<'a> {
     tr: &'a Transition,
@@ -360,39 +240,20 @@ struct Sample<'a> {
 fn attach_rewards(ep: &Episode) -> Vec<Sample<'_>> {
     let mut out = Vec::with_capacity(ep.transitions.len());
     for tr in &ep.transitions {
-        let period = match tr.level {
-            Level::Commander => 60,
-            Level::Soldier(_) => 10,
+        let terms = match tr.level {
+            Level::Commander => {
+                // Thrash and floors from the executed shares.
+                let i = ep.shares_at.partition_point(|(t, _)| *t < tr.t_secs);
+                let now = ep.shares_at.get(i).map(|(_, s)| &s[..]);
+                let prev = now.and(i.checked_sub(1)).map(|j| &ep.shares_at[j].1[..]);
+                reward::commander_decision_terms(&ep.truth, tr.t_secs, now, prev)
+            }
+            Level::Soldier(d) => {
+                let budget =
+                    ep.budgets_at.iter().rev().find(|(bt, _)| *bt <= tr.t_secs).and_then(|(_, b)| b.get(d).copied());
+                reward::soldier_decision_terms(&ep.truth, tr.t_secs, d, budget)
+            }
         };
-        let (lo, hi) = (tr.t_secs, tr.t_secs + period);
-        let mut terms = RewardTerms::default();
-        let first = ep.truth.partition_point(|t| t.t_secs <= lo);
-        for t in ep.truth[first..].iter().take_while(|t| t.t_secs <= hi) {
-            match tr.level {
-                Level::Commander => terms.add(&tick_commander_terms(t)),
-                Level::Soldier(d) => {
-                    let budget = ep
-                        .budgets_at
-                        .iter()
-                        .rev()
-                        .find(|(bt, _)| *bt <= tr.t_secs)
-                        .and_then(|(_, b)| b.get(d).copied());
-                    terms.add(&tick_soldier_terms(t, d, budget));
-                }
-            }
-        }
-        if tr.level == Level::Commander {
-            // Thrash and floors from the executed shares.
-            let i = ep.shares_at.partition_point(|(t, _)| *t < tr.t_secs);
-            if let Some((_, now)) = ep.shares_at.get(i) {
-                if i > 0 {
-                    let prev = &ep.shares_at[i - 1].1;
-                    terms.thrash = now.iter().zip(prev).map(|(a, b)| (a - b).abs()).sum();
-                }
-                let n = now.len().saturating_sub(1);
-                terms.floor_proximity = now[..n].iter().map(|s| (0.07 - s).max(0.0) * 10.0).sum();
-            }
-        }
         out.push(Sample { tr, terms });
     }
     out

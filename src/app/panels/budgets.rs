@@ -159,7 +159,7 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
 #[cfg(test)]
 pub(super) mod fixture {
 
-    use crate::app::store::{RunSeries, Store};
+    use crate::app::store::{Items, RunSeries, Store};
     use crate::runner::{DomainPoint, PoolPoint, SeriesPoint};
 
     pub use super::super::test_support::empty_store;
@@ -207,7 +207,11 @@ pub(super) mod fixture {
                 }
             })
             .collect();
-        store.runs.push(RunSeries { policy: "hpa".into(), points, ..RunSeries::default() });
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { points, ..Items::default() },
+            ..RunSeries::default()
+        });
         store.now_secs = 20;
         store
     }

@@ -182,7 +182,7 @@ mod tests {
     use egui_kittest::kittest::Queryable as _;
 
     use super::*;
-    use crate::app::store::Store;
+    use crate::app::store::{Items, Store};
     use crate::runner::{DomainPoint, SeriesPoint};
 
     const SOURCE: &str = "exponential smoothing (fallback)";
@@ -219,7 +219,11 @@ mod tests {
             vec![forecast(120, &[300, 900, 1800]); n],
             vec![forecast(180, &[300]); n],
         ];
-        store.runs.push(RunSeries { policy: "hpa".into(), points, forecasts, ..Default::default() });
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { points, forecasts, ..Items::default() },
+            ..Default::default()
+        });
         store.now_secs = 595;
         let harness = render(&store);
         assert!(harness.query_by_label_contains(&format!("source: {SOURCE}")).is_some());

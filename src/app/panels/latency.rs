@@ -98,7 +98,7 @@ mod tests {
     use egui_kittest::kittest::Queryable as _;
 
     use super::*;
-    use crate::app::store::{RunSeries, Store};
+    use crate::app::store::{Items, RunSeries, Store};
     use crate::runner::SeriesPoint;
 
     use super::super::test_support::empty_store as store;
@@ -123,7 +123,11 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        store.runs.push(RunSeries { policy: "hpa".into(), points, ..Default::default() });
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { points, ..Items::default() },
+            ..Default::default()
+        });
         store.now_secs = 245;
         assert!(render(&store, &mut LatencyPanel::default()));
         assert_eq!(format_rps(30_400.0), "30.4k");

@@ -125,7 +125,7 @@ mod tests {
     use egui_kittest::kittest::Queryable as _;
 
     use super::*;
-    use crate::app::store::RunSeries;
+    use crate::app::store::{Items, RunSeries};
 
     use super::super::test_support::empty_store as store;
 
@@ -147,7 +147,11 @@ mod tests {
             at(915, TimelineKind::NodesArrived { pool: 0, count: 12, wait_secs: 315 }),
             at(1200, TimelineKind::BreachEnd { domain: 0 }),
         ];
-        store.runs.push(RunSeries { policy: "hpa".into(), events, ..Default::default() });
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { events, ..Items::default() },
+            ..Default::default()
+        });
         let harness = render(&store);
         harness.get_by_label("injected");
         harness.get_by_label("flash sale on payment");

@@ -1,0 +1,280 @@
+//! The rewards of DESIGN §6, from ground truth: what training optimises and what the decision inspector shows as a
+//! decision's outcome.
+//!
+//! - A [`TruthRecorder`] turns the simulation after each tick into a [`TickTruth`] (per domain: priority-weighted
+//!   degradation, pending fraction, allocated CPU in millicores, pods that became ready; the cluster's cost rate
+//!   relative to the first tick's).
+//! - A decision's reward sums the per-tick terms over its period, `(t, t + period]`: 60 s for the Commander, 10 s
+//!   for a Soldier. Terms are per minute of simulated time, so both levels share one scale.
+//! - [`DecisionOutcome`] is the one-step return the critic is trained towards, `r + γ·V(next)`: next to the value
+//!   estimate it shows the surprise (the TD error).
+//!
+//! Pure functions of their inputs: same truth ⇒ same rewards, bit for bit.
+
+use serde::Serialize;
+
+use crate::sim::{PoolId, Simulation, TICK_SECS};
+
+/// Reward terms of one level, summed over an iteration's decisions and divided by their count (logged per term).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RewardTerms {
+    pub slo_adherence: f64,
+    pub worst_domain: f64,
+    pub cost: f64,
+    pub proactivity: f64,
+    pub thrash: f64,
+    pub floor_proximity: f64,
+    pub budget_deviation: f64,
+    pub alignment: f64,
+    pub oscillation: f64,
+    pub cold_starts: f64,
+}
+
+impl RewardTerms {
+    pub fn add(&mut self, o: &RewardTerms) {
+        self.slo_adherence += o.slo_adherence;
+        self.worst_domain += o.worst_domain;
+        self.cost += o.cost;
+        self.proactivity += o.proactivity;
+        self.thrash += o.thrash;
+        self.floor_proximity += o.floor_proximity;
+        self.budget_deviation += o.budget_deviation;
+        self.alignment += o.alignment;
+        self.oscillation += o.oscillation;
+        self.cold_starts += o.cold_starts;
+    }
+
+    pub fn scaled(&self, k: f64) -> RewardTerms {
+        RewardTerms {
+            slo_adherence: self.slo_adherence * k,
+            worst_domain: self.worst_domain * k,
+            cost: self.cost * k,
+            proactivity: self.proactivity * k,
+            thrash: self.thrash * k,
+            floor_proximity: self.floor_proximity * k,
+            budget_deviation: self.budget_deviation * k,
+            alignment: self.alignment * k,
+            oscillation: self.oscillation * k,
+            cold_starts: self.cold_starts * k,
+        }
+    }
+
+    /// The weighted reward (weights: SLO > degradation ≫ cost > the rest).
+    pub fn total(&self) -> f64 {
+        self.slo_adherence + 0.5 * self.worst_domain + 0.05 * self.cost + 0.1 * self.proactivity
+            - 0.05 * self.thrash
+            - self.floor_proximity
+            - 0.2 * self.budget_deviation
+            - 0.02 * self.alignment
+            - 0.05 * self.oscillation
+            - 0.1 * self.cold_starts
+    }
+
+    /// (name, weighted contribution to [`RewardTerms::total`]) of every term, in declaration order.
+    pub fn weighted(&self) -> [(&'static str, f64); 10] {
+        [
+            ("SLO adherence", self.slo_adherence),
+            ("worst domain", 0.5 * self.worst_domain),
+            ("cost", 0.05 * self.cost),
+            ("proactivity", 0.1 * self.proactivity),
+            ("thrash", -0.05 * self.thrash),
+            ("floor proximity", -self.floor_proximity),
+            ("budget deviation", -0.2 * self.budget_deviation),
+            ("alignment", -0.02 * self.alignment),
+            ("oscillation", -0.05 * self.oscillation),
+            ("cold starts", -0.1 * self.cold_starts),
+        ]
+    }
+}
+
+/// Per-tick ground truth the rewards are computed from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TickTruth {
+    pub t_secs: u64,
+    /// Per domain: priority-weighted degradation, pending fraction, allocated CPU (millicores), pods started, pods.
+    pub weighted_deg: Vec<f64>,
+    pub pending_frac: Vec<f64>,
+    pub alloc_millicores: Vec<f64>,
+    pub started_pods: Vec<f64>,
+    pub pods: Vec<f64>,
+    /// Cluster cost rate relative to the first tick's.
+    pub cost_rel: f64,
+}
+
+/// Builds a [`TickTruth`] after each tick (it remembers the first tick's cost and the previous ready pods).
+#[derive(Clone, Debug, Default)]
+pub struct TruthRecorder {
+    base_cost: f64,
+    prev_ready: Vec<f64>,
+}
+
+impl TruthRecorder {
+    pub fn record(&mut self, sim: &Simulation) -> TickTruth {
+        let layout = sim.layout();
+        let obs = sim.observe();
+        let mut cost = 0.0;
+        for p in 0..layout.pools.len() {
+            let v = obs.pool(PoolId(p as u8));
+            cost += f64::from(v.nodes + v.booting_nodes) * layout.pools[p].price_per_node_hour;
+        }
+        if self.base_cost == 0.0 {
+            self.base_cost = cost.max(1e-9);
+        }
+        self.prev_ready.resize(layout.domains.len(), 0.0);
+        let mut tick = TickTruth { t_secs: sim.now_secs(), cost_rel: cost / self.base_cost, ..Default::default() };
+        for (d, sample) in sim.domain_truth().iter().enumerate() {
+            let info = &layout.domains[d];
+            let deg = (f64::from(sample.p99_latency_ms) / info.slo_p99_latency_ms - 1.0)
+                .max(f64::from(sample.error_ratio) / info.error_budget_ratio.max(1e-9) - 1.0)
+                .clamp(0.0, 10.0);
+            let pods = f64::from(sample.ready_pods + sample.starting_pods + sample.pending_pods);
+            tick.weighted_deg.push(info.priority_weight * deg);
+            tick.pending_frac.push(f64::from(sample.pending_pods) / pods.max(1.0));
+            tick.alloc_millicores.push(sample.cpu_allocated_millicores as f64);
+            let ready = f64::from(sample.ready_pods);
+            tick.started_pods.push((ready - self.prev_ready[d]).max(0.0));
+            self.prev_ready[d] = ready;
+            tick.pods.push(pods);
+        }
+        tick
+    }
+}
+
+/// Per-tick Commander terms, per minute of simulated time.
+pub fn tick_commander_terms(t: &TickTruth) -> RewardTerms {
+    let k = TICK_SECS as f64 / 60.0;
+    RewardTerms {
+        slo_adherence: -t.weighted_deg.iter().sum::<f64>() * k,
+        worst_domain: -t.weighted_deg.iter().copied().fold(0.0, f64::max) * k,
+        cost: -t.cost_rel * k,
+        proactivity: -t.pending_frac.iter().sum::<f64>() * k,
+        ..Default::default()
+    }
+}
+
+/// Per-tick terms of domain `d`'s Soldier under a budget (millicores; `None`: no budget set yet).
+pub fn tick_soldier_terms(t: &TickTruth, d: usize, budget: Option<f64>) -> RewardTerms {
+    let k = TICK_SECS as f64 / 60.0;
+    let alloc = t.alloc_millicores[d].max(1.0);
+    let budget = budget.unwrap_or(alloc).max(1.0);
+    RewardTerms {
+        slo_adherence: -t.weighted_deg[d] * k,
+        cost: -(alloc / t.alloc_millicores.iter().sum::<f64>().max(1.0)) * t.cost_rel * k,
+        budget_deviation: (alloc / budget - 1.1).max(0.0) * k,
+        alignment: (alloc / budget).ln().abs() * k,
+        cold_starts: t.started_pods[d] / t.pods[d].max(1.0) * 10.0 * k,
+        ..Default::default()
+    }
+}
+
+/// The ticks of a decision's period `(t_secs, t_secs + period_secs]`, from a time-ordered truth.
+fn period(truth: &[TickTruth], t_secs: u64, period_secs: u64) -> impl Iterator<Item = &TickTruth> {
+    let first = truth.partition_point(|t| t.t_secs <= t_secs);
+    truth[first..].iter().take_while(move |t| t.t_secs <= t_secs + period_secs)
+}
+
+/// A Commander decision's terms: the per-tick terms over its minute, plus thrash (L1 change from the previous
+/// executed shares) and floor proximity (domain shares under 7%).
+pub fn commander_decision_terms(
+    truth: &[TickTruth],
+    t_secs: u64,
+    shares: Option<&[f64]>,
+    previous_shares: Option<&[f64]>,
+) -> RewardTerms {
+    let mut terms = RewardTerms::default();
+    for t in period(truth, t_secs, 60) {
+        terms.add(&tick_commander_terms(t));
+    }
+    if let Some(now) = shares {
+        if let Some(prev) = previous_shares {
+            terms.thrash = now.iter().zip(prev).map(|(a, b)| (a - b).abs()).sum();
+        }
+        let n = now.len().saturating_sub(1);
+        terms.floor_proximity = now[..n].iter().map(|s| (0.07 - s).max(0.0) * 10.0).sum();
+    }
+    terms
+}
+
+/// A Soldier decision's terms over its 10 s under the domain's budget (millicores).
+pub fn soldier_decision_terms(truth: &[TickTruth], t_secs: u64, domain: usize, budget: Option<f64>) -> RewardTerms {
+    let mut terms = RewardTerms::default();
+    for t in period(truth, t_secs, 10) {
+        terms.add(&tick_soldier_terms(t, domain, budget));
+    }
+    terms
+}
+
+/// Discount per decision: the Commander's and the Soldiers' (as in training).
+pub const COMMANDER_GAMMA: f64 = 0.995;
+pub const SOLDIER_GAMMA: f64 = 0.99;
+
+/// What followed a decision, against what its critic expected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionOutcome {
+    pub terms: RewardTerms,
+    /// Weighted reward over the decision's period.
+    pub reward: f64,
+    /// The next decision's value estimate (same level and domain), when it has been made.
+    pub next_value: Option<f64>,
+    /// `reward + γ·next_value`: the value after the outcome.
+    pub value_after: Option<f64>,
+    /// `value_after − value`: positive when things went better than the critic expected.
+    pub surprise: Option<f64>,
+    /// Whether the whole period has been simulated (else the reward is partial).
+    pub complete: bool,
+}
+
+impl DecisionOutcome {
+    pub fn new(terms: RewardTerms, value: Option<f32>, next_value: Option<f32>, gamma: f64, complete: bool) -> Self {
+        let reward = terms.total();
+        let next_value = next_value.map(f64::from);
+        let value_after = next_value.filter(|_| complete).map(|v| reward + gamma * v);
+        let surprise = value_after.zip(value).map(|(a, v)| a - f64::from(v));
+        DecisionOutcome { terms, reward, next_value, value_after, surprise, complete }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tick(t: u64, deg: f64) -> TickTruth {
+        TickTruth {
+            t_secs: t,
+            weighted_deg: vec![deg, 0.0],
+            pending_frac: vec![0.0, 0.0],
+            alloc_millicores: vec![1000.0, 1000.0],
+            started_pods: vec![0.0, 0.0],
+            pods: vec![10.0, 10.0],
+            cost_rel: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_decision_sums_the_ticks_of_its_own_period_only() {
+        let truth: Vec<TickTruth> = (0..40).map(|i| tick(i * 5, if i * 5 > 60 { 1.0 } else { 0.0 })).collect();
+        let calm = commander_decision_terms(&truth, 0, None, None);
+        assert_eq!(calm.slo_adherence, 0.0, "ticks after t = 60 are not this decision's");
+        let hot = commander_decision_terms(&truth, 60, None, None);
+        assert!((hot.slo_adherence + 1.0).abs() < 1e-12, "12 degraded ticks × 5/60 min: {}", hot.slo_adherence);
+        assert!(hot.total() < calm.total());
+    }
+
+    #[test]
+    fn thrash_and_floors_come_from_the_shares() {
+        let shares = [0.05, 0.45, 0.5];
+        let terms = commander_decision_terms(&[], 0, Some(&shares), Some(&[0.1, 0.4, 0.5]));
+        assert!((terms.thrash - 0.1).abs() < 1e-12);
+        assert!((terms.floor_proximity - 0.2).abs() < 1e-12, "one domain 2 points under the 7% line");
+    }
+
+    #[test]
+    fn the_surprise_is_the_td_error_and_waits_for_the_period() {
+        let terms = RewardTerms { slo_adherence: -1.0, ..Default::default() };
+        let o = DecisionOutcome::new(terms.clone(), Some(-3.0), Some(-2.0), 0.5, true);
+        assert_eq!(o.value_after, Some(-2.0));
+        assert_eq!(o.surprise, Some(1.0));
+        let partial = DecisionOutcome::new(terms, Some(-3.0), Some(-2.0), 0.5, false);
+        assert_eq!(partial.surprise, None, "no surprise before the period is over");
+    }
+}

@@ -1,0 +1,250 @@
+//! The recording file (RON) and its checks.
+//!
+//! Contract:
+//! - [`Recording::load_file`] refuses, with a message naming the file and the place (`file:line:col` for syntax,
+//!   the field path otherwise): another format or simulator version, a scenario that fails validation or does not
+//!   match its digest (edited, damaged, or another version of the scenario), injections out of order or outside the
+//!   run, and checkpoints or scorecards that do not fit the policies. It reports every problem it finds.
+//! - [`Recording::save_file`] writes atomically (a temporary file renamed over the target).
+//! - `save → load` gives back an equal recording (floats round-trip exactly).
+//! - Times are integer seconds of simulated time, on tick boundaries.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+use crate::scenario::locate::{Location, SourceMap};
+use crate::scenario::{self, Scenario};
+use crate::sim::{InjectedEvent, SIM_VERSION, Scorecard, TICK_SECS};
+
+/// The format this build reads and writes.
+pub const FORMAT: &str = "hirl-scale-recording/1";
+
+/// A model a recorded policy used, by role (`agents`, `forecaster`) and digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelStamp {
+    pub role: String,
+    /// See `HirlNets::digest` and `ForecasterModel::digest`.
+    pub digest: String,
+    /// Where the model was loaded from, for messages.
+    pub source: String,
+}
+
+/// Digests of every run's simulation state at one time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub t_secs: u64,
+    /// One per run, in the order of `policies`.
+    pub state_digests: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recording {
+    pub format: String,
+    /// The simulator's [`SIM_VERSION`] when recorded.
+    pub sim_version: u32,
+    /// The scenario file the run started from (for titles and messages).
+    pub origin: String,
+    /// Digest of `scenario` (its JSON form): a recording whose scenario was changed is refused.
+    pub scenario_digest: String,
+    pub scenario: Scenario,
+    pub seed: u64,
+    /// One run, or two side by side (HPA first).
+    pub policies: Vec<String>,
+    /// The models the policies used; a replay needs the same ones.
+    pub models: Vec<ModelStamp>,
+    /// Events injected live, in injection order.
+    pub injections: Vec<InjectedEvent>,
+    /// How far the run was recorded.
+    pub end_secs: u64,
+    /// State digests along the run (every hour and at the end), to check a replay and to say where one diverged.
+    pub checkpoints: Vec<Checkpoint>,
+    /// The scorecard of every run at `end_secs`.
+    pub scorecards: Vec<Scorecard>,
+}
+
+/// Why a recording file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("cannot read recording {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(InvalidRecording),
+    #[error("cannot write recording {path}: {message}")]
+    Write { path: String, message: String },
+}
+
+/// Every problem found in a recording, each with its place.
+#[derive(Debug)]
+pub struct InvalidRecording {
+    pub origin: String,
+    /// (where: `line:col`, path) and message.
+    pub problems: Vec<(Option<Location>, String, String)>,
+}
+
+impl fmt::Display for InvalidRecording {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "{}: {n} problem{} in recording", self.origin, if n == 1 { "" } else { "s" })?;
+        for (loc, path, message) in &self.problems {
+            write!(f, "\n{}", self.origin)?;
+            if let Some(l) = loc {
+                write!(f, ":{l}")?;
+            }
+            if path.is_empty() {
+                write!(f, ": {message}")?;
+            } else {
+                write!(f, ": {path}: {message}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Recording {
+    /// Digest of a scenario as recordings name it.
+    pub fn scenario_digest_of(scenario: &Scenario) -> String {
+        Digest::of_json(scenario)
+    }
+
+    /// Parses and checks recording text; `origin` names the source in messages.
+    pub fn load_str(text: &str, origin: &str) -> Result<Recording, RecordingError> {
+        let invalid = |problems| RecordingError::Invalid(InvalidRecording { origin: origin.to_string(), problems });
+        let rec: Recording = match ron::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                let location = Location {
+                    line: u32::try_from(e.span.start.line).unwrap_or(u32::MAX).max(1),
+                    col: u32::try_from(e.span.start.col).unwrap_or(u32::MAX).max(1),
+                };
+                return Err(invalid(vec![(Some(location), String::new(), e.code.to_string())]));
+            }
+        };
+        let problems = rec.problems();
+        if problems.is_empty() {
+            return Ok(rec);
+        }
+        let map = SourceMap::parse(text);
+        Err(invalid(
+            problems.into_iter().map(|(path, message)| (Some(map.locate_nearest(&path)), path, message)).collect(),
+        ))
+    }
+
+    pub fn load_file(path: &Path) -> Result<Recording, RecordingError> {
+        let origin = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| RecordingError::Io { path: origin.clone(), source })?;
+        Recording::load_str(&text, &origin)
+    }
+
+    pub fn to_ron_string(&self) -> Result<String, ron::Error> {
+        let config = ron::ser::PrettyConfig::new().depth_limit(4).struct_names(true);
+        ron::ser::to_string_pretty(self, config)
+    }
+
+    /// Writes the recording atomically.
+    pub fn save_file(&self, path: &Path) -> Result<(), RecordingError> {
+        let write = |message: String| RecordingError::Write { path: path.display().to_string(), message };
+        let text = self.to_ron_string().map_err(|e| write(e.to_string()))?;
+        scenario::write_atomic(path, text.as_bytes()).map_err(|e| write(e.to_string()))
+    }
+
+    /// Everything wrong with a parsed recording: (field path, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut fail = |path: String, message: String| out.push((path, message));
+        if self.format != FORMAT {
+            fail("format".into(), format!("expected \"{FORMAT}\", found \"{}\"", self.format));
+            return out; // another format: nothing else is comparable
+        }
+        if self.sim_version != SIM_VERSION {
+            fail(
+                "sim_version".into(),
+                format!(
+                    "recorded with simulator version {}, this build is version {SIM_VERSION}: the run would not replay \
+                     as it happened",
+                    self.sim_version
+                ),
+            );
+        }
+        let scenario_problems = scenario::validate(&self.scenario);
+        for p in &scenario_problems {
+            fail(format!("scenario.{}", p.path), p.message.clone());
+        }
+        if scenario_problems.is_empty() && Recording::scenario_digest_of(&self.scenario) != self.scenario_digest {
+            fail(
+                "scenario".into(),
+                format!(
+                    "does not match scenario_digest {} (digest of this scenario: {}): the scenario was changed after \
+                     recording, or the recording is damaged",
+                    self.scenario_digest,
+                    Recording::scenario_digest_of(&self.scenario)
+                ),
+            );
+        }
+        if self.policies.is_empty() || self.policies.len() > 2 {
+            fail("policies".into(), format!("expected one or two policies, found {}", self.policies.len()));
+        }
+        let duration = self.scenario.duration_secs;
+        if self.end_secs > duration || !self.end_secs.is_multiple_of(TICK_SECS) {
+            fail(
+                "end_secs".into(),
+                format!(
+                    "{} is not a tick (multiple of {TICK_SECS} s) within the scenario's {duration} s",
+                    self.end_secs
+                ),
+            );
+        }
+        let mut last = 0;
+        for (i, inj) in self.injections.iter().enumerate() {
+            if inj.injected_at_secs < last || inj.injected_at_secs > self.end_secs {
+                fail(
+                    format!("injections[{i}].injected_at_secs"),
+                    format!(
+                        "{} s is out of order or after the end of the recording ({} s)",
+                        inj.injected_at_secs, self.end_secs
+                    ),
+                );
+            }
+            last = inj.injected_at_secs;
+            if scenario_problems.is_empty() {
+                let mut probe = self.scenario.clone();
+                probe.events.push(inj.event.clone());
+                let prefix = format!("events[{}]", probe.events.len() - 1);
+                for p in scenario::validate(&probe).into_iter().filter(|p| p.path.starts_with(&prefix)) {
+                    fail(format!("injections[{i}].event{}", &p.path[prefix.len()..]), p.message);
+                }
+            }
+        }
+        let runs = self.policies.len();
+        let mut last_t = None;
+        for (i, c) in self.checkpoints.iter().enumerate() {
+            if c.state_digests.len() != runs {
+                fail(
+                    format!("checkpoints[{i}].state_digests"),
+                    format!("{} digests for {runs} run(s)", c.state_digests.len()),
+                );
+            }
+            if c.t_secs > self.end_secs || last_t.is_some_and(|l| c.t_secs <= l) {
+                fail(format!("checkpoints[{i}].t_secs"), format!("{} s is out of order or after the end", c.t_secs));
+            }
+            last_t = Some(c.t_secs);
+        }
+        if self.scorecards.len() != runs {
+            fail("scorecards".into(), format!("{} scorecards for {runs} run(s)", self.scorecards.len()));
+        }
+        for (i, m) in self.models.iter().enumerate() {
+            if !matches!(m.role.as_str(), "agents" | "forecaster") {
+                fail(format!("models[{i}].role"), format!("unknown model role \"{}\" (agents, forecaster)", m.role));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,580 @@
+//! A session: one scenario and seed, one run (or two side by side) stepped in lockstep, and what it takes to move
+//! back and forth in time. The worker thread drives one; benchmarks and tests drive one directly.
+//!
+//! Contract:
+//! - **Deterministic.** Same scenario + seed + policies + injections (each at its recorded time) ⇒ bit-identical
+//!   runs, whichever way the session got there (played, stepped, sought, replayed from a recording).
+//! - **Snapshots.** Every `snapshot_every_secs` of simulated time the session keeps a deep copy of every run
+//!   (simulation, policy, forecaster), taken right after the tick that lands there and before any injection made at
+//!   that time.
+//! - **Seeking** to `t` restores the latest snapshot at or before `t` (or keeps going from now, when that is
+//!   closer) and re-simulates, re-applying each injection just before the tick that follows its injection time. It
+//!   lands exactly on `t`.
+//! - **Branching.** Injecting at a time before the furthest point recorded starts a new branch: the snapshots after
+//!   now and the injections not yet re-applied are dropped, and the outbox tells the window to drop its future too.
+//! - **Publishing.** Points, timeline entries, decision records, forecasts and ground truth are published once per
+//!   tick of the recorded run: re-simulating a stretch the window already has publishes nothing (it would be the
+//!   same, bit for bit), so seeking costs no frame traffic.
+
+use std::sync::Arc;
+
+use super::frame::{DomainPoint, Forecast, PoolPoint, RunFrame, SeriesPoint};
+use crate::agents::forecast::LiveForecaster;
+use crate::agents::hirl::HirlPolicy;
+use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
+use crate::agents::hirl::reward::{TickTruth, TruthRecorder};
+use crate::agents::policies::{self, PolicyAssets};
+use crate::policy::Autoscaler;
+use crate::replay::{Checkpoint, FORMAT, ModelStamp, Recording};
+use crate::scenario::{self, EventSpec, Scenario};
+use crate::sim::{Actions, DomainId, InjectedEvent, PoolId, SIM_VERSION, Scorecard, Simulation};
+
+/// How a session keeps its past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Simulated seconds between snapshots. Default 600 (10 min): a full-scale day keeps 144, and a seek
+    /// re-simulates at most 120 ticks.
+    pub snapshot_every_secs: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { snapshot_every_secs: 600 }
+    }
+}
+
+/// What a run is at one instant: everything a snapshot copies.
+#[derive(Clone)]
+struct RunState {
+    sim: Simulation,
+    policy: Box<dyn Autoscaler>,
+    forecaster: LiveForecaster,
+    forecasts: Vec<Forecast>,
+    truth: TruthRecorder,
+}
+
+/// What a run has produced that the window has not taken yet. Not part of snapshots.
+#[derive(Default)]
+struct Outbox {
+    /// Everything up to this time has been published (points and truth ≤ it, decisions before it).
+    published_until_secs: Option<u64>,
+    points: Vec<SeriesPoint>,
+    events: Vec<crate::sim::TimelineEvent>,
+    forecasts: Vec<Vec<Forecast>>,
+    commander: Vec<Arc<CommanderRecord>>,
+    soldiers: Vec<Arc<SoldierRecord>>,
+    truth: Vec<TickTruth>,
+    /// Timeline entries before this index have been looked at.
+    events_seen: usize,
+    /// Tells the window to drop what it holds after this time (a branch).
+    branch_from_secs: Option<u64>,
+}
+
+struct Run {
+    /// The policy as asked for (`hirl`), and as it runs and is shown (`hirl (HPA fallback)` without agents).
+    policy: String,
+    name: String,
+    state: RunState,
+    actions: Actions,
+    out: Outbox,
+}
+
+impl RunState {
+    fn new(scenario: &Scenario, seed: u64, policy_name: &str, assets: &PolicyAssets) -> Result<RunState, String> {
+        let sim = Simulation::new(scenario, seed);
+        let policy = policies::build(policy_name, scenario, sim.layout(), seed, assets).map_err(|e| e.to_string())?;
+        let forecaster = LiveForecaster::new(scenario, sim.layout(), seed, assets.forecaster.clone());
+        Ok(RunState { sim, policy, forecaster, forecasts: Vec::new(), truth: TruthRecorder::default() })
+    }
+}
+
+impl RunState {
+    /// One tick: the controller decides on what it observes, the actions apply, the cluster advances.
+    fn step(&mut self, actions: &mut Actions) {
+        actions.clear();
+        self.policy.decide(&self.sim.observe(), actions);
+        self.sim.apply(actions);
+        self.sim.step();
+    }
+
+    /// Injects now; returns the event as it will fire. The forecaster and the policy hear of it as it happens.
+    fn inject(&mut self, event: &EventSpec) -> EventSpec {
+        let now = self.sim.now_secs();
+        let fired = self.sim.inject(event.clone());
+        self.forecaster.announce(&fired, self.sim.layout(), now);
+        self.policy.announce(&fired, self.sim.layout(), now);
+        fired
+    }
+}
+
+/// Steps `states` to `target`, applying each of `injections[*next..]` just before the tick after its injection time.
+fn advance(
+    states: &mut [&mut RunState],
+    injections: &[InjectedEvent],
+    next: &mut usize,
+    target: u64,
+    actions: &mut Actions,
+) {
+    while states.first().is_some_and(|s| s.sim.now_secs() < target) {
+        let now = states[0].sim.now_secs();
+        while let Some(i) = injections.get(*next).filter(|i| i.injected_at_secs <= now) {
+            for s in states.iter_mut() {
+                s.inject(&i.event);
+            }
+            *next += 1;
+        }
+        for s in states.iter_mut() {
+            s.step(actions);
+        }
+    }
+}
+
+impl Run {
+    fn new(scenario: &Scenario, seed: u64, policy_name: &str, assets: &PolicyAssets) -> Result<Run, String> {
+        let state = RunState::new(scenario, seed, policy_name, assets)?;
+        let name = state.policy.name().to_string();
+        let mut run =
+            Run { policy: policy_name.to_string(), name, state, actions: Actions::default(), out: Outbox::default() };
+        run.after_tick();
+        Ok(run)
+    }
+
+    fn step(&mut self) {
+        self.state.step(&mut self.actions);
+        self.after_tick();
+    }
+
+    /// Forecasts, truth and publishing, after every tick (and once at t = 0).
+    fn after_tick(&mut self) {
+        let s = &mut self.state;
+        let now = s.sim.now_secs();
+        let n_domains = s.sim.layout().domains.len();
+        // The forecaster sees what a controller would: the lagged domain rate, every tick; it forecasts each minute.
+        {
+            let obs = s.sim.observe();
+            s.forecaster.observe(now, (0..n_domains).map(|d| obs.domain(DomainId(d as u8)).rps));
+        }
+        let new_forecasts = now.is_multiple_of(60);
+        if new_forecasts {
+            s.forecasts = s.forecaster.forecast(now);
+        }
+        let truth = s.truth.record(&s.sim);
+        let decisions = s
+            .policy
+            .inspect_mut()
+            .and_then(|p| p.downcast_mut::<HirlPolicy>())
+            .map(HirlPolicy::take_decisions)
+            .unwrap_or_default();
+
+        let fresh = self.out.published_until_secs.is_none_or(|p| now > p);
+        let timeline = self.state.sim.timeline();
+        let seen = self.out.events_seen.min(timeline.len());
+        if fresh {
+            self.out.events.extend_from_slice(&timeline[seen..]);
+            self.out.points.push(series_point(&self.state.sim));
+            if new_forecasts && !self.state.forecasts.is_empty() {
+                self.out.forecasts.push(self.state.forecasts.clone());
+            }
+            self.out.commander.extend(decisions.commander.into_iter().map(Arc::new));
+            self.out.soldiers.extend(decisions.soldiers.into_iter().map(Arc::new));
+            self.out.truth.push(truth);
+            self.out.published_until_secs = Some(now);
+        }
+        self.out.events_seen = timeline.len();
+    }
+
+    fn take_frame(&mut self) -> RunFrame {
+        let o = &mut self.out;
+        RunFrame {
+            policy: self.name.clone(),
+            new_points: std::mem::take(&mut o.points),
+            new_events: std::mem::take(&mut o.events),
+            scorecard: self.state.sim.scorecard(&self.name),
+            new_forecasts: std::mem::take(&mut o.forecasts),
+            new_commander: std::mem::take(&mut o.commander),
+            new_soldiers: std::mem::take(&mut o.soldiers),
+            new_truth: std::mem::take(&mut o.truth),
+            branch_from_secs: o.branch_from_secs.take(),
+        }
+    }
+
+    /// Puts a frame's contents back when the window could not take it (they go out with the next one).
+    fn untake(&mut self, frame: RunFrame) {
+        fn prepend<T>(mut first: Vec<T>, rest: &mut Vec<T>) {
+            first.append(rest);
+            *rest = first;
+        }
+        let o = &mut self.out;
+        prepend(frame.new_points, &mut o.points);
+        prepend(frame.new_events, &mut o.events);
+        prepend(frame.new_forecasts, &mut o.forecasts);
+        prepend(frame.new_commander, &mut o.commander);
+        prepend(frame.new_soldiers, &mut o.soldiers);
+        prepend(frame.new_truth, &mut o.truth);
+        // A branch still pending keeps the earliest cut.
+        o.branch_from_secs = match (frame.branch_from_secs, o.branch_from_secs) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Back (or forward) to a snapshot; what was published stays published.
+    fn restore(&mut self, state: &RunState) {
+        self.state = state.clone();
+        self.out.events_seen = self.state.sim.timeline().len();
+    }
+
+    /// Forget what was published after `t`: the run is branching there.
+    fn branch(&mut self, t: u64) {
+        if self.out.published_until_secs.is_some_and(|p| p > t) {
+            let o = &mut self.out;
+            o.published_until_secs = Some(t);
+            o.points.retain(|p| p.t_secs <= t);
+            o.events.retain(|e| e.t_secs <= t);
+            o.forecasts.retain(|f| f.first().is_none_or(|x| x.made_at_secs <= t));
+            o.commander.retain(|r| r.t_secs < t);
+            o.soldiers.retain(|r| r.t_secs < t);
+            o.truth.retain(|x| x.t_secs <= t);
+            o.branch_from_secs = Some(o.branch_from_secs.map_or(t, |b| b.min(t)));
+        }
+    }
+}
+
+/// The plotted state of a simulation at its current tick (ground truth: the window shows what really happens).
+fn series_point(sim: &Simulation) -> SeriesPoint {
+    let layout = sim.layout();
+    let obs = sim.observe();
+    let pools: Vec<_> = (0..layout.pools.len()).map(|p| obs.pool(PoolId(p as u8))).collect();
+    let allocatable: f64 = pools.iter().map(|p| p.cpu_capacity_millicores as f64).sum::<f64>().max(1.0);
+    let share = |m: f64| (m / allocatable) as f32;
+    let domains = sim
+        .domain_truth()
+        .iter()
+        .enumerate()
+        .map(|(d, s)| DomainPoint {
+            rps: s.rps,
+            p99_latency_ms: s.p99_latency_ms,
+            error_ratio: s.error_ratio,
+            ready_pods: s.ready_pods,
+            starting_pods: s.starting_pods,
+            pending_pods: s.pending_pods,
+            allotted_share: share(s.cpu_allocated_millicores as f64),
+            used_share: share(f64::from(s.cpu_used_millicores)),
+            budget_share: sim.domain_quota_millicores(DomainId(d as u8)).map(|q| share(q as f64)),
+        })
+        .collect();
+    let n_domains = layout.domains.len();
+    SeriesPoint {
+        t_secs: sim.now_secs(),
+        domains,
+        pools: pools
+            .iter()
+            .enumerate()
+            .map(|(p, v)| PoolPoint {
+                nodes: v.nodes,
+                booting_nodes: v.booting_nodes,
+                queued_nodes: v.queued_nodes,
+                cpu_capacity_cores: v.cpu_capacity_millicores as f32 / 1000.0,
+                cpu_by_domain_cores: (0..n_domains)
+                    .map(|d| sim.pool_domain_cpu_millicores(p, d) as f32 / 1000.0)
+                    .collect(),
+                reserve_cores: v.reserve_placed_millicores as f32 / 1000.0,
+            })
+            .collect(),
+        reserve_share: share(pools.iter().map(|p| p.reserve_placed_millicores as f64).sum()),
+        provisioner_queued_requests: sim.provisioner_queued_requests(),
+    }
+}
+
+struct Snapshot {
+    t_secs: u64,
+    runs: Vec<RunState>,
+}
+
+/// The runs of one scenario and seed, with their past.
+pub struct Session {
+    scenario: Arc<Scenario>,
+    seed: u64,
+    cfg: SessionConfig,
+    runs: Vec<Run>,
+    /// Every event injected in this branch, in injection order (the recorded future included, after a seek back).
+    injections: Vec<InjectedEvent>,
+    /// `injections[..next_injection]` have been applied to the runs.
+    next_injection: usize,
+    /// Time-ordered.
+    snapshots: Vec<Snapshot>,
+    /// How far this branch's run is known: simulated so far, or the length of the recording it replays.
+    recorded_until_secs: u64,
+}
+
+impl Session {
+    /// Starts `policies` (one, or two side by side) on a scenario at t = 0.
+    pub fn new(
+        scenario: Arc<Scenario>,
+        seed: u64,
+        policies: &[String],
+        assets: &PolicyAssets,
+        cfg: SessionConfig,
+    ) -> Result<Session, String> {
+        let runs = policies.iter().map(|p| Run::new(&scenario, seed, p, assets)).collect::<Result<Vec<_>, _>>()?;
+        if runs.is_empty() {
+            return Err("a session needs at least one policy".into());
+        }
+        let mut session = Session {
+            scenario,
+            seed,
+            cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS) },
+            runs,
+            injections: Vec::new(),
+            next_injection: 0,
+            snapshots: Vec::new(),
+            recorded_until_secs: 0,
+        };
+        session.snapshot();
+        Ok(session)
+    }
+
+    /// A session that will replay `injections` (each at its `injected_at_secs`), known to run until
+    /// `recorded_until_secs`.
+    pub fn replaying(
+        scenario: Arc<Scenario>,
+        seed: u64,
+        policies: &[String],
+        injections: Vec<InjectedEvent>,
+        recorded_until_secs: u64,
+        assets: &PolicyAssets,
+        cfg: SessionConfig,
+    ) -> Result<Session, String> {
+        let mut s = Session::new(scenario, seed, policies, assets, cfg)?;
+        s.injections = injections;
+        s.recorded_until_secs = recorded_until_secs.min(s.scenario.duration_secs);
+        Ok(s)
+    }
+
+    pub fn scenario(&self) -> &Arc<Scenario> {
+        &self.scenario
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn now_secs(&self) -> u64 {
+        self.runs[0].state.sim.now_secs()
+    }
+
+    pub fn duration_secs(&self) -> u64 {
+        self.scenario.duration_secs
+    }
+
+    pub fn finished(&self) -> bool {
+        self.now_secs() >= self.duration_secs()
+    }
+
+    /// How far the run is known (the timeline's scrubbable range): the furthest tick simulated in this branch, or the
+    /// end of the recording being replayed.
+    pub fn recorded_until_secs(&self) -> u64 {
+        self.recorded_until_secs.max(self.now_secs())
+    }
+
+    /// Policy names as given (one per run).
+    pub fn policies(&self) -> Vec<String> {
+        self.runs.iter().map(|r| r.policy.clone()).collect()
+    }
+
+    /// Run names as shown (a policy that fell back names itself so).
+    pub fn run_names(&self) -> Vec<String> {
+        self.runs.iter().map(|r| r.name.clone()).collect()
+    }
+
+    /// Every event injected in this branch, in injection order.
+    pub fn injections(&self) -> &[InjectedEvent] {
+        &self.injections
+    }
+
+    pub fn simulation(&self, run: usize) -> Option<&Simulation> {
+        self.runs.get(run).map(|r| &r.state.sim)
+    }
+
+    pub fn policy(&self, run: usize) -> Option<&dyn Autoscaler> {
+        self.runs.get(run).map(|r| r.state.policy.as_ref())
+    }
+
+    /// Times of the snapshots kept.
+    pub fn snapshot_times(&self) -> Vec<u64> {
+        self.snapshots.iter().map(|s| s.t_secs).collect()
+    }
+
+    /// One tick of every run (injections due now first). Nothing happens once the scenario is over.
+    pub fn step(&mut self) {
+        if self.finished() {
+            return;
+        }
+        let now = self.now_secs();
+        while let Some(i) = self.injections.get(self.next_injection).filter(|i| i.injected_at_secs <= now) {
+            let event = i.event.clone();
+            let _ = self.apply_injection(event);
+            self.next_injection += 1;
+        }
+        for r in &mut self.runs {
+            r.step();
+        }
+        self.recorded_until_secs = self.recorded_until_secs.max(self.now_secs());
+        if self.now_secs().is_multiple_of(self.cfg.snapshot_every_secs) {
+            self.snapshot();
+        }
+    }
+
+    fn snapshot(&mut self) {
+        let t = self.now_secs();
+        if self.snapshots.last().is_some_and(|s| s.t_secs >= t) {
+            return;
+        }
+        self.snapshots.push(Snapshot { t_secs: t, runs: self.runs.iter().map(|r| r.state.clone()).collect() });
+    }
+
+    /// Injects into every run; returns the event as it will fire (the same in every run: they share a clock).
+    fn apply_injection(&mut self, event: EventSpec) -> EventSpec {
+        let mut fired = event.clone();
+        for r in &mut self.runs {
+            fired = r.state.inject(&event);
+        }
+        fired
+    }
+
+    /// Injects an event into every run now (it fires at the next tick, or at its own start if later). Before the
+    /// furthest point recorded this starts a new branch. Returns the event as it will fire.
+    pub fn inject(&mut self, event: EventSpec) -> Result<EventSpec, String> {
+        let mut probe = (*self.scenario).clone();
+        probe.events.push(event.clone());
+        let problems = scenario::validate(&probe);
+        let prefix = format!("events[{}]", probe.events.len() - 1);
+        if let Some(p) = problems.iter().find(|p| p.path.starts_with(&prefix)) {
+            return Err(format!("cannot inject {}: {}: {}", event.label(), p.path, p.message));
+        }
+        let now = self.now_secs();
+        if self.recorded_until_secs() > now || self.next_injection < self.injections.len() {
+            self.branch();
+        }
+        let scheduled = self.apply_injection(event);
+        let recorded = InjectedEvent { injected_at_secs: now, event: scheduled };
+        self.injections.push(recorded.clone());
+        self.next_injection = self.injections.len();
+        Ok(recorded.event)
+    }
+
+    /// Drops everything after now: the later snapshots, the injections not yet applied, and the window's future.
+    fn branch(&mut self) {
+        let now = self.now_secs();
+        self.snapshots.retain(|s| s.t_secs <= now);
+        self.injections.truncate(self.next_injection);
+        self.recorded_until_secs = now;
+        for r in &mut self.runs {
+            r.branch(now);
+        }
+    }
+
+    /// Moves every run to exactly `t_secs` (clamped to the scenario), from the nearest snapshot or from now.
+    pub fn seek(&mut self, t_secs: u64) {
+        let target = (t_secs.min(self.duration_secs()) / crate::sim::TICK_SECS) * crate::sim::TICK_SECS;
+        let now = self.now_secs();
+        if target == now {
+            return;
+        }
+        let i = self.snapshots.partition_point(|s| s.t_secs <= target);
+        let from = i.checked_sub(1).map(|i| &self.snapshots[i]);
+        // Going forward, a snapshot between now and the target saves ticks; going back, one is needed.
+        if let Some(snap) = from.filter(|s| target < now || s.t_secs > now) {
+            for (run, state) in self.runs.iter_mut().zip(&snap.runs) {
+                run.restore(state);
+            }
+            let t = snap.t_secs;
+            self.next_injection = self.injections.partition_point(|i| i.injected_at_secs < t);
+        }
+        while self.now_secs() < target {
+            self.step();
+        }
+    }
+
+    /// Takes one frame per run of what was produced since the last call.
+    pub fn take_frames(&mut self) -> Vec<RunFrame> {
+        self.runs.iter_mut().map(Run::take_frame).collect()
+    }
+
+    /// Puts frames back that could not be delivered.
+    pub fn untake_frames(&mut self, frames: Vec<RunFrame>) {
+        for (run, frame) in self.runs.iter_mut().zip(frames) {
+            run.untake(frame);
+        }
+    }
+
+    /// The scenario with every injection of this branch appended as scripted (what `Export` writes).
+    pub fn export_scenario(&self) -> Scenario {
+        let mut out = (*self.scenario).clone();
+        out.seed = self.seed;
+        let mut events: Vec<&InjectedEvent> = self.injections.iter().collect();
+        events.sort_by_key(|i| i.event.start_secs());
+        out.events.extend(events.into_iter().map(|i| i.event.clone()));
+        out
+    }
+
+    /// Copies of every run at `t_secs` (within this branch), from the nearest snapshot or from now, leaving the
+    /// session as it is. For recordings: the state at the end, and checkpoints.
+    fn probe(&self, t_secs: u64) -> Vec<RunState> {
+        let now = self.now_secs();
+        let i = self.snapshots.partition_point(|s| s.t_secs <= t_secs);
+        let snap = i.checked_sub(1).map(|i| &self.snapshots[i]).filter(|s| t_secs < now || s.t_secs > now);
+        let (mut states, mut next) = match snap {
+            Some(s) => (s.runs.clone(), self.injections.partition_point(|i| i.injected_at_secs < s.t_secs)),
+            None => (self.runs.iter().map(|r| r.state.clone()).collect(), self.next_injection),
+        };
+        let mut refs: Vec<&mut RunState> = states.iter_mut().collect();
+        advance(&mut refs, &self.injections, &mut next, t_secs, &mut Actions::default());
+        states
+    }
+
+    /// This branch as a recording, from t = 0 to the furthest point recorded, with state digests every hour and at
+    /// the end. `models` are the models the policies used (see `runner::model_stamps`).
+    pub fn recording(&self, origin: &str, models: Vec<ModelStamp>) -> Recording {
+        let end = self.recorded_until_secs();
+        let mut checkpoints: Vec<Checkpoint> = (1..=end / 3600)
+            .map(|h| h * 3600)
+            .chain(std::iter::once(end))
+            .map(|t| Checkpoint {
+                t_secs: t,
+                state_digests: self.probe(t).iter().map(|s| s.sim.state_digest()).collect(),
+            })
+            .collect();
+        checkpoints.dedup_by_key(|c| c.t_secs);
+        let names = self.run_names();
+        let last = self.probe(end);
+        Recording {
+            format: FORMAT.to_string(),
+            sim_version: SIM_VERSION,
+            origin: origin.to_string(),
+            scenario_digest: Recording::scenario_digest_of(&self.scenario),
+            scenario: (*self.scenario).clone(),
+            seed: self.seed,
+            policies: self.policies(),
+            models,
+            injections: self.injections.clone(),
+            end_secs: end,
+            checkpoints,
+            scorecards: last.iter().zip(&names).map(|(s, n)| s.sim.scorecard(n)).collect(),
+        }
+    }
+
+    /// The state digests of every run now (compare with a recording's checkpoints).
+    pub fn state_digests(&self) -> Vec<String> {
+        self.runs.iter().map(|r| r.state.sim.state_digest()).collect()
+    }
+
+    /// The scorecards of every run now.
+    pub fn scorecards(&self) -> Vec<Scorecard> {
+        self.runs.iter().map(|r| r.state.sim.scorecard(&r.name)).collect()
+    }
+
+    pub fn snapshot_count(&self) -> usize {
+        self.snapshots.len()
+    }
+}
