@@ -22,6 +22,14 @@ impl Controls {
         Self { policy: policy.to_string(), side_by_side: false }
     }
 
+    /// The toolbar follows a recording being opened: its policy, and side by side when it has two runs.
+    pub fn follow_recording(&mut self, policies: &[String]) {
+        if let Some(p) = policies.last() {
+            self.policy = p.clone();
+        }
+        self.side_by_side = policies.len() > 1;
+    }
+
     pub fn shortcuts_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         use egui::{Key, Modifiers};
         // Text fields (the flash-sale dialog) keep their keys.
@@ -148,6 +156,23 @@ impl Controls {
             {
                 Self::export_session(app);
             }
+            if ui
+                .button("Open recording…")
+                .on_hover_text("Replay an incident recording exactly (it is checked against the loaded models first)")
+                .clicked()
+            {
+                Self::open_recording(app);
+            }
+            if ui
+                .button("Save recording…")
+                .on_hover_text(
+                    "Save this run as an incident recording: scenario, seed, policies, every injected event and when, \
+                     the models used, and state checkpoints to check a replay against",
+                )
+                .clicked()
+            {
+                Self::save_recording(app);
+            }
             if ui.button("Restart").on_hover_text("Start the scenario again from t = 0 (R)").clicked() {
                 app.send(Command::Restart);
             }
@@ -208,6 +233,20 @@ impl Controls {
             Ok(()) => Notice { text: format!("saved {}", path.display()), is_error: false },
             Err(e) => Notice { text: format!("cannot save {}: {e}", path.display()), is_error: true },
         });
+    }
+
+    fn open_recording(app: &mut HirlApp) {
+        let Some(path) = rfd::FileDialog::new().add_filter("recording", &["ron"]).pick_file() else { return };
+        app.open_recording_path(&path);
+    }
+
+    fn save_recording(app: &mut HirlApp) {
+        let Some(path) =
+            rfd::FileDialog::new().add_filter("recording", &["ron"]).set_file_name("incident.rec.ron").save_file()
+        else {
+            return;
+        };
+        app.save_recording_path(&path);
     }
 
     fn export_session(app: &mut HirlApp) {

@@ -6,6 +6,7 @@ mod flash_sale;
 pub mod panels;
 pub mod store;
 pub mod theme;
+pub mod timeline_bar;
 
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub struct HirlApp {
     forecast: ForecastPanel,
     scorecard: ScorecardPanel,
     timeline: TimelinePanel,
+    timeline_bar: timeline_bar::TimelineBar,
 }
 
 impl HirlApp {
@@ -71,6 +73,7 @@ impl HirlApp {
             forecast: ForecastPanel::default(),
             scorecard: ScorecardPanel::default(),
             timeline: TimelinePanel::default(),
+            timeline_bar: timeline_bar::TimelineBar::default(),
         })
     }
 
@@ -81,13 +84,40 @@ impl HirlApp {
         }
     }
 
+    /// Moves the run to exactly `t_secs` (pauses it): back from a snapshot, or forward.
+    pub fn seek(&mut self, t_secs: u64) {
+        self.send(Command::Seek(t_secs));
+    }
+
+    /// Opens a recording file and asks the worker to replay it. A damaged file, or one made with other models or
+    /// another scenario version, is refused with the reason and the current run goes on.
+    pub fn open_recording_path(&mut self, path: &std::path::Path) {
+        match crate::replay::Recording::load_file(path) {
+            Ok(rec) => {
+                self.controls.follow_recording(&rec.policies);
+                self.send(Command::OpenRecording { recording: Box::new(rec), origin: path.display().to_string() });
+            }
+            Err(e) => self.notice = Some(Notice { text: e.to_string().replace('\n', " · "), is_error: true }),
+        }
+    }
+
+    /// Asks the worker to write the session as a recording.
+    pub fn save_recording_path(&mut self, path: &std::path::Path) {
+        self.send(Command::SaveRecording(path.to_path_buf()));
+    }
+
     /// Takes what the worker has sent, within the frame's budget.
     pub fn drain_updates(&mut self) {
         let start = std::time::Instant::now();
         let updates = self.worker.drain(DRAIN_BUDGET);
         for update in updates {
             match update {
-                Update::Frame(frame) => self.store.apply(*frame),
+                Update::Frame(frame) => {
+                    self.store.apply(*frame);
+                    if self.origin != self.store.origin && !self.store.origin.is_empty() {
+                        self.origin = self.store.origin.clone();
+                    }
+                }
                 Update::Error(text) => self.notice = Some(Notice { text, is_error: true }),
                 Update::Exported(path) => {
                     self.notice = Some(Notice { text: format!("session exported to {path}"), is_error: false })
@@ -105,6 +135,7 @@ impl HirlApp {
         self.drain_updates();
         controls::Controls::shortcuts_ui(self, ui);
         egui::Panel::top("toolbar").show(ui, |ui| controls::Controls::toolbar_ui(self, ui));
+        egui::Panel::top("timeline-bar").show(ui, |ui| timeline_bar::TimelineBar::timeline_bar_ui(self, ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         flash_sale::FlashSaleDialog::dialog_ui(self, ui);
         egui::CentralPanel::default().show(ui, |ui| {

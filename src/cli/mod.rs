@@ -6,6 +6,7 @@
 mod bench;
 mod forecaster;
 mod hirl;
+mod recording;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -46,7 +47,14 @@ pub enum Command {
         /// HiRL agents (default: models/hirl.safetensors); without a usable file `hirl` is run by HPA.
         #[arg(long)]
         agents: Option<PathBuf>,
+        /// Open a recording and replay it (instead of starting the scenario).
+        #[arg(long)]
+        recording: Option<PathBuf>,
     },
+    /// Run a scenario headless with events injected live at given times and write an incident recording.
+    Record(recording::RecordArgs),
+    /// Replay a recording and check it bit for bit (exit 3 when it differs); `--rerecord` writes it again.
+    Replay(recording::ReplayArgs),
     /// Run one policy on a scenario and print its scorecard.
     Run {
         scenario: PathBuf,
@@ -137,9 +145,10 @@ pub fn main() -> Result<ExitCode> {
         policy: "hpa".to_string(),
         forecaster: None,
         agents: None,
+        recording: None,
     });
     match command {
-        Command::Gui { scenario, policy, forecaster: model, agents } => {
+        Command::Gui { scenario, policy, forecaster: model, agents, recording } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
@@ -150,8 +159,15 @@ pub fn main() -> Result<ExitCode> {
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
             config.agents = load_agents(agents.as_deref());
+            if let Some(r) = recording {
+                // A refused recording is an error here: the user asked for exactly this replay.
+                let rec = crate::replay::Recording::load_file(&r)?;
+                config.recording = Some((Box::new(rec), r.display().to_string()));
+            }
             crate::app::run_window(config)?;
         }
+        Command::Record(args) => recording::record_command(args)?,
+        Command::Replay(args) => return recording::replay_command(args),
         Command::Train { what: TrainCommand::Forecaster(args) } => {
             let Some(s) = load_or_report(&args.scenario)? else {
                 return Ok(ExitCode::from(1));

@@ -111,8 +111,9 @@ pub struct WorkerConfig {
     pub agents: Result<Arc<HirlNets>, String>,
     /// Snapshots for seeking. Default: every 10 simulated minutes.
     pub session: SessionConfig,
-    /// Replay this recording instead of starting the scenario (checked first; refused ⇒ the scenario starts).
-    pub recording: Option<Box<crate::replay::Recording>>,
+    /// Replay this recording (and the file it came from, for messages) instead of starting the scenario; checked
+    /// first, and a refused one leaves the scenario to start, with the reason as an error update.
+    pub recording: Option<(Box<crate::replay::Recording>, String)>,
 }
 
 impl WorkerConfig {

@@ -43,10 +43,7 @@ pub(super) fn run(
     let seed = config.seed.unwrap_or(config.scenario.seed);
     let assets = PolicyAssets { forecaster: config.forecaster, agents: config.agents };
     let mut origin = config.origin;
-    let replay = config.recording.map(|rec| {
-        let o = rec.origin.clone();
-        (open_recording(&rec, &o, &assets, config.session), o)
-    });
+    let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file));
     let session = match replay {
         Some((Ok(s), o)) => {
             origin = o;

@@ -6,6 +6,7 @@ mod determinism;
 mod forecaster;
 mod hirl;
 mod invariants;
+mod replay;
 mod runner;
 mod scenario_files;
 mod shipped;

@@ -161,3 +161,77 @@ fn the_forecast_panel_names_its_source_learned_or_fallback() {
     h.step();
     assert!(h.query_by_label_contains(&format!("source: {LEARNED_SOURCE}")).is_some());
 }
+
+/// The window on `small.ron` under HiRL with the shipped models.
+fn hirl_window() -> Harness<'static, HirlApp> {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hirl");
+    cfg.forecaster = ForecasterModel::load(&crate::common::root().join(DEFAULT_MODEL_PATH));
+    cfg.agents = hirl_scale::agents::policies::PolicyAssets::load_agents(
+        &crate::common::root().join(hirl_scale::agents::hirl::DEFAULT_AGENTS_PATH),
+    );
+    window_with(cfg)
+}
+
+/// What the window shows of a run at the current time (for "identical state" comparisons).
+fn shown(app: &HirlApp) -> (u64, String) {
+    let r = &app.store.runs[0];
+    let state = format!(
+        "{:?}|{:?}|{}|{}|{}|{}|{:?}",
+        r.points.last(),
+        r.scorecard,
+        r.points.len(),
+        r.events.len(),
+        r.commander.len(),
+        r.soldiers.len(),
+        r.commander.last()
+    );
+    (app.store.now_secs, state)
+}
+
+#[test]
+fn the_timeline_scrubs_back_ten_minutes_and_forward_to_the_identical_state() {
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    for want in [600, 1_200, 1_800] {
+        h.get_by_label("+10 min").click();
+        step_until(&mut h, 60, "ten minutes on", |a| a.store.now_secs == want);
+    }
+    h.step();
+    let before = shown(h.state());
+    assert!(h.state().store.runs[0].commander.len() >= 30, "HiRL decisions are in the store");
+
+    h.get_by_label("−10 min").click();
+    step_until(&mut h, 60, "ten minutes back", |a| a.store.now_secs == 1_200);
+    h.step();
+    let back = shown(h.state());
+    assert_eq!(h.state().store.runs[0].points.last().map(|p| p.t_secs), Some(1_200), "the plots end at now");
+    assert_eq!(h.state().store.recorded_until_secs, 1_800, "the timeline still spans the recorded run");
+    assert_ne!(back, before);
+
+    h.get_by_label("+10 min").click();
+    step_until(&mut h, 60, "forward again", |a| a.store.now_secs == 1_800);
+    h.step();
+    assert_eq!(shown(h.state()), before, "scrubbing back and forward again gives the identical state");
+}
+
+#[test]
+fn an_opened_recording_replays_to_its_scorecards() {
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    let path = crate::common::root().join("scenarios/recordings/small.rec.ron");
+    let rec = hirl_scale::replay::Recording::load_file(&path).expect("shipped recording");
+    h.state_mut().open_recording_path(&path);
+    step_until(&mut h, 20, "the replay", |a| a.store.runs.len() == 2 && a.store.origin.ends_with("small.rec.ron"));
+    assert_eq!(h.state().store.recorded_until_secs, rec.end_secs, "the timeline spans the recording");
+    h.get_by_label("max").click();
+    h.get_by_label("Play").click();
+    step_until(&mut h, 120, "the end of the recording", |a| a.store.now_secs == rec.end_secs && !a.store.playing);
+    h.step();
+    let cards: Vec<_> = h.state().store.runs.iter().map(|r| r.scorecard.clone().expect("scorecard")).collect();
+    assert_eq!(cards, rec.scorecards, "the replay ends on the recorded scorecards, bit for bit");
+    let injected = h.state().store.runs[1]
+        .events
+        .iter()
+        .any(|e| matches!(&e.kind, hirl_scale::sim::TimelineKind::Event { injected: true, .. }));
+    assert!(injected, "the recorded injection fired in the replay");
+}

@@ -1,0 +1,264 @@
+//! The replay timeline: the whole recorded run as a track under the toolbar, with "now" as a handle. Drag or click
+//! to seek to any tick (back or forward; the worker restores the nearest snapshot and re-simulates, so it lands
+//! exactly), jump ±10 minutes, or click a marker to jump to it.
+//!
+//! Markers (both runs in side-by-side mode): events firing (injected or scripted), SLO breaches starting, HiRL
+//! domains handed to HPA by the safety layer, and Commander decisions (a fine comb along the bottom). They come from
+//! everything the window holds, after "now" too, so a replay shows what is coming.
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
+
+use super::store::Store;
+use super::{HirlApp, format_duration, theme};
+use crate::agents::hirl::safety::SafetyLevel;
+use crate::sim::{TICK_SECS, TimelineKind};
+
+/// What a marker stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkerKind {
+    Event,
+    Breach,
+    Fallback,
+    Decision,
+}
+
+impl MarkerKind {
+    fn colour(self) -> Color32 {
+        match self {
+            MarkerKind::Event => Color32::from_rgb(255, 140, 0),
+            MarkerKind::Breach => theme::SLO,
+            MarkerKind::Fallback => Color32::from_rgb(170, 80, 220),
+            MarkerKind::Decision => Color32::from_gray(140),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub t_secs: u64,
+    pub kind: MarkerKind,
+    pub label: String,
+}
+
+/// Every marker of the runs the store holds (past and future), time-ordered; Commander decisions last.
+pub fn markers(store: &Store) -> Vec<Marker> {
+    let mut out = Vec::new();
+    let side_by_side = store.runs.len() > 1;
+    for series in &store.runs {
+        let who = if side_by_side { format!("{}: ", series.policy) } else { String::new() };
+        let domain_name =
+            |d: usize| store.scenario.domains.get(d).map_or_else(|| format!("domain {d}"), |x| x.id.clone());
+        for e in series.past.events.iter().chain(series.future.events.iter().rev()) {
+            match &e.kind {
+                TimelineKind::Event { label, injected } => out.push(Marker {
+                    t_secs: e.t_secs,
+                    kind: MarkerKind::Event,
+                    label: format!("{who}{label}{}", if *injected { " (injected)" } else { "" }),
+                }),
+                TimelineKind::BreachStart { domain } => out.push(Marker {
+                    t_secs: e.t_secs,
+                    kind: MarkerKind::Breach,
+                    label: format!("{who}SLO breach starts: {}", domain_name(*domain as usize)),
+                }),
+                _ => {}
+            }
+        }
+        // A fallback marker where a domain's Soldier decisions enter the HPA fallback.
+        let mut in_fallback = vec![false; store.scenario.domains.len()];
+        for r in series.past.soldiers.iter().chain(series.future.soldiers.iter().rev()) {
+            let now_fallback = r.safety == SafetyLevel::HpaFallback;
+            if let Some(was) = in_fallback.get_mut(r.domain) {
+                if now_fallback && !*was {
+                    out.push(Marker {
+                        t_secs: r.t_secs,
+                        kind: MarkerKind::Fallback,
+                        label: format!("{who}safety: {} handed to HPA", domain_name(r.domain)),
+                    });
+                }
+                *was = now_fallback;
+            }
+        }
+        if !side_by_side || series.past.commander.len() + series.future.commander.len() > 0 {
+            for r in series.past.commander.iter().chain(series.future.commander.iter().rev()) {
+                let reserve = r.shares.last().copied().unwrap_or(0.0);
+                out.push(Marker {
+                    t_secs: r.t_secs,
+                    kind: MarkerKind::Decision,
+                    label: format!("{who}Commander decision (reserve {:.1}%)", 100.0 * reserve),
+                });
+            }
+        }
+    }
+    out.sort_by_key(|m| (m.kind == MarkerKind::Decision, m.t_secs, m.kind));
+    out
+}
+
+/// The bar's state: cached markers (rebuilt when the store grows or changes generation).
+#[derive(Default)]
+pub struct TimelineBar {
+    cache_key: (u64, usize),
+    cache: Vec<Marker>,
+    /// The time being dragged to (sent on release, so a drag is one seek).
+    dragging_to: Option<u64>,
+}
+
+fn store_size(store: &Store) -> usize {
+    store
+        .runs
+        .iter()
+        .map(|r| {
+            r.past.events.len()
+                + r.future.events.len()
+                + r.past.soldiers.len()
+                + r.future.soldiers.len()
+                + r.past.commander.len()
+                + r.future.commander.len()
+        })
+        .sum()
+}
+
+impl TimelineBar {
+    pub fn markers(&mut self, store: &Store) -> &[Marker] {
+        let key = (store.generation, store_size(store));
+        if key != self.cache_key {
+            self.cache = markers(store);
+            self.cache_key = key;
+        }
+        &self.cache
+    }
+
+    pub fn timeline_bar_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
+        let store = &app.store;
+        let now = store.now_secs;
+        let end = store.recorded_until_secs.max(now).max(TICK_SECS);
+        let mut seek: Option<u64> = None;
+        ui.horizontal(|ui| {
+            ui.label("Timeline").on_hover_text(
+                "The recorded run: click or drag to go to any moment (exact to the tick), click a marker to jump to it",
+            );
+            if ui
+                .button("−10 min")
+                .on_hover_text("Go back ten simulated minutes (exact state, from a snapshot)")
+                .clicked()
+            {
+                seek = Some(now.saturating_sub(600));
+            }
+            if ui.button("+10 min").on_hover_text("Go forward ten simulated minutes").clicked() {
+                seek = Some((now + 600).min(store.duration_secs));
+            }
+            let previous = app
+                .timeline_bar
+                .markers(&app.store)
+                .iter()
+                .rev()
+                .filter(|m| m.kind != MarkerKind::Decision)
+                .find(|m| m.t_secs < now)
+                .map(|m| m.t_secs);
+            let next = app
+                .timeline_bar
+                .markers(&app.store)
+                .iter()
+                .filter(|m| m.kind != MarkerKind::Decision)
+                .find(|m| m.t_secs > now)
+                .map(|m| m.t_secs);
+            if ui
+                .add_enabled(previous.is_some(), egui::Button::new("previous marker"))
+                .on_hover_text("Jump to the previous event, breach or fallback")
+                .clicked()
+            {
+                seek = previous;
+            }
+            if ui
+                .add_enabled(next.is_some(), egui::Button::new("next marker"))
+                .on_hover_text("Jump to the next event, breach or fallback")
+                .clicked()
+            {
+                seek = next;
+            }
+            let store = &app.store;
+            ui.monospace(format!(
+                "{} / {} recorded ({})",
+                format_duration(now),
+                format_duration(store.recorded_until_secs.max(now)),
+                store.clock_label(now)
+            ));
+            if store.recorded_until_secs > now {
+                ui.weak("replaying: the run continues as recorded");
+            }
+        });
+
+        let width = ui.available_width().max(100.0);
+        let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 34.0), Sense::click_and_drag());
+        let to_x = |t: u64| rect.left() + rect.width() * (t as f32 / end as f32).clamp(0.0, 1.0);
+        let to_t = |x: f32| {
+            let f = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+            ((f64::from(f) * end as f64) as u64 / TICK_SECS) * TICK_SECS
+        };
+        let painter = ui.painter_at(rect);
+        let visuals = ui.visuals();
+        painter.rect_filled(rect, 3.0, visuals.extreme_bg_color);
+        // Simulated so far vs. known from the recording.
+        painter.rect_filled(
+            Rect::from_min_max(rect.min, Pos2::new(to_x(now), rect.max.y)),
+            3.0,
+            visuals.selection.bg_fill.gamma_multiply(0.35),
+        );
+        let markers = app.timeline_bar.markers(&app.store).to_vec();
+        let lane = |kind: MarkerKind| match kind {
+            MarkerKind::Event => (rect.top() + 2.0, rect.top() + 14.0),
+            MarkerKind::Breach | MarkerKind::Fallback => (rect.top() + 14.0, rect.top() + 26.0),
+            MarkerKind::Decision => (rect.bottom() - 6.0, rect.bottom() - 1.0),
+        };
+        for m in &markers {
+            let (y0, y1) = lane(m.kind);
+            let x = to_x(m.t_secs);
+            let w = if m.kind == MarkerKind::Decision { 1.0 } else { 2.0 };
+            painter.line_segment([Pos2::new(x, y0), Pos2::new(x, y1)], Stroke::new(w, m.kind.colour()));
+        }
+        let x_now = to_x(app.timeline_bar.dragging_to.unwrap_or(now));
+        painter.line_segment(
+            [Pos2::new(x_now, rect.top()), Pos2::new(x_now, rect.bottom())],
+            Stroke::new(2.5, theme::NOW),
+        );
+        painter.rect_stroke(
+            rect,
+            3.0,
+            Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color),
+            StrokeKind::Inside,
+        );
+
+        // The marker under the pointer (within 4 px), for the tooltip and for clicks.
+        let hovered = response.hover_pos().and_then(|p| {
+            markers
+                .iter()
+                .filter(|m| {
+                    let (y0, y1) = lane(m.kind);
+                    p.y >= y0 - 2.0 && p.y <= y1 + 2.0
+                })
+                .min_by(|a, b| (to_x(a.t_secs) - p.x).abs().total_cmp(&(to_x(b.t_secs) - p.x).abs()))
+                .filter(|m| (to_x(m.t_secs) - p.x).abs() <= 4.0)
+                .cloned()
+        });
+        let response = match (&hovered, response.hover_pos()) {
+            (Some(m), _) => response.on_hover_text(format!("{} — {}", app.store.clock_label(m.t_secs), m.label)),
+            (None, Some(p)) => response.on_hover_text(format!("go to {}", app.store.clock_label(to_t(p.x)))),
+            _ => response,
+        };
+        if response.dragged()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            app.timeline_bar.dragging_to = Some(to_t(p.x));
+        }
+        if response.drag_stopped() {
+            seek = app.timeline_bar.dragging_to.take();
+        } else if response.clicked() {
+            seek = match hovered {
+                Some(m) => Some(m.t_secs),
+                None => response.interact_pointer_pos().map(|p| to_t(p.x)),
+            };
+        }
+        if let Some(t) = seek {
+            app.seek(t);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `record` and `replay`: incident recordings from the command line.
+//!
+//! `record` runs a scenario headless (one policy, or two side by side), injecting events live at given times, and
+//! writes a recording. `replay` re-runs a recording and checks it bit for bit against its checkpoints and
+//! scorecards; `--rerecord` writes it again with the models loaded now (after a retrain).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+
+use super::{assets_for, report};
+use crate::replay::Recording;
+use crate::runner::{Session, SessionConfig, model_stamps, verify};
+use crate::scenario::EventSpec;
+
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    pub scenario: PathBuf,
+    /// One policy, or two comma-separated to record side by side (e.g. `hpa,hirl`).
+    #[arg(long, value_delimiter = ',', default_value = "hirl")]
+    pub policies: Vec<String>,
+    /// Run seed; defaults to the scenario's own.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// HiRL agents (default: models/hirl.safetensors).
+    #[arg(long)]
+    pub agents: Option<PathBuf>,
+    /// An event injected live: `SECS=EVENT`, EVENT in the scenario file's RON form, e.g.
+    /// `3600=Spike(domain: "payment", start_secs: 0, ramp_secs: 60, multiplier: 2.0, duration_secs: 1800)` (a start
+    /// before the injection time means "at the next tick"). Repeatable.
+    #[arg(long = "inject")]
+    pub injections: Vec<String>,
+    /// Record until this simulated second (default: the scenario's end).
+    #[arg(long)]
+    pub until: Option<u64>,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    pub recording: PathBuf,
+    /// HiRL agents (default: models/hirl.safetensors).
+    #[arg(long)]
+    pub agents: Option<PathBuf>,
+    /// Re-run with the models loaded now and write the recording again (after a retrain or a simulator change).
+    #[arg(long)]
+    pub rerecord: bool,
+}
+
+/// `SECS=EVENT` → (seconds, event).
+fn parse_injection(text: &str) -> Result<(u64, EventSpec)> {
+    let (secs, event) =
+        text.split_once('=').ok_or_else(|| anyhow!("--inject {text:?}: expected SECS=EVENT, e.g. 3600=Spike(…)"))?;
+    let secs: u64 = secs.trim().parse().with_context(|| format!("--inject {text:?}: {secs:?} is not whole seconds"))?;
+    let event: EventSpec = ron::from_str(event.trim()).map_err(|e| anyhow!("--inject {text:?}: {e}"))?;
+    Ok((secs, event))
+}
+
+pub fn record_command(args: RecordArgs) -> Result<()> {
+    let Some(s) = super::load_or_report(&args.scenario)? else {
+        bail!("{}: invalid scenario (problems above)", args.scenario.display());
+    };
+    let mut injections = args.injections.iter().map(|t| parse_injection(t)).collect::<Result<Vec<_>>>()?;
+    injections.sort_by_key(|(t, _)| *t);
+    let seed = args.seed.unwrap_or(s.seed);
+    let assets = assets_for(&args.policies, args.agents.as_deref());
+    let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
+    // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
+    let cfg = SessionConfig { snapshot_every_secs: 3600 };
+    let mut session = Session::new(Arc::new(s), seed, &args.policies, &assets, cfg).map_err(|e| anyhow!(e))?;
+    for (t, event) in injections {
+        if t > until {
+            bail!("--inject at {t} s is after the end of the recording ({until} s)");
+        }
+        session.seek(t);
+        let fired = session.inject(event).map_err(|e| anyhow!(e))?;
+        println!("injected at {t} s: {} (fires at {} s)", fired.label(), fired.start_secs());
+    }
+    session.seek(until);
+    let origin = args.scenario.display().to_string();
+    let rec = session.recording(&origin, model_stamps(&session.policies(), &assets));
+    rec.save_file(&args.out)?;
+    print!("{}", report::comparison_table(&rec.scorecards));
+    println!(
+        "recorded {} s of {} ({}), seed {}, {} injection(s), {} checkpoint(s) → {}",
+        rec.end_secs,
+        rec.scenario.name,
+        rec.policies.join(" vs "),
+        rec.seed,
+        rec.injections.len(),
+        rec.checkpoints.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Exit code 0: identical; 3: the replay differs from the recording.
+pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
+    let rec = Recording::load_file(&args.recording)?;
+    let origin = args.recording.display().to_string();
+    let assets = assets_for(&rec.policies, args.agents.as_deref());
+    if args.rerecord {
+        return rerecord(&rec, &args.recording, &assets);
+    }
+    let report = verify(&rec, &origin, &assets).map_err(|e| anyhow!(e))?;
+    print!("{}", report::comparison_table(&report.scorecards));
+    let checks = rec.checkpoints.len();
+    match report.first_divergence {
+        None if report.scorecards_match => {
+            println!(
+                "{origin}: replay is bit-identical ({checks} state checkpoints, {} scorecard(s))",
+                rec.policies.len()
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        None => {
+            println!("{origin}: every state checkpoint matched, but the final scorecards differ");
+            Ok(std::process::ExitCode::from(3))
+        }
+        Some((t, run)) => {
+            println!(
+                "{origin}: DIVERGED — run {} ({}) differs at the checkpoint at {t} s ({} of {checks} matched before)",
+                run,
+                rec.policies.get(run).map_or("?", String::as_str),
+                report.checkpoints_matched
+            );
+            Ok(std::process::ExitCode::from(3))
+        }
+    }
+}
+
+fn rerecord(
+    rec: &Recording,
+    path: &Path,
+    assets: &crate::agents::policies::PolicyAssets,
+) -> Result<std::process::ExitCode> {
+    let cfg = SessionConfig { snapshot_every_secs: 3600 };
+    let mut session = Session::replaying(
+        Arc::new(rec.scenario.clone()),
+        rec.seed,
+        &rec.policies,
+        rec.injections.clone(),
+        rec.end_secs,
+        assets,
+        cfg,
+    )
+    .map_err(|e| anyhow!(e))?;
+    session.seek(rec.end_secs);
+    let again = session.recording(&rec.origin, model_stamps(&rec.policies, assets));
+    again.save_file(path)?;
+    print!("{}", report::comparison_table(&again.scorecards));
+    println!("{}: re-recorded with the models loaded now", path.display());
+    Ok(std::process::ExitCode::SUCCESS)
+}

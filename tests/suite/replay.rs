@@ -1,0 +1,212 @@
+//! Sessions, seeking and incident recordings, without a window: seeking lands on exactly the state a straight run
+//! has; injecting after a seek back branches; every shipped recording replays bit for bit; damaged recordings and
+//! recordings made with other models or another scenario version are refused, naming the place, and a running
+//! session is kept.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel};
+use hirl_scale::agents::hirl::DEFAULT_AGENTS_PATH;
+use hirl_scale::agents::policies::PolicyAssets;
+use hirl_scale::replay::Recording;
+use hirl_scale::runner::{
+    Command, Session, SessionConfig, Update, WorkerConfig, WorkerHandle, check_recording, verify,
+};
+use hirl_scale::scenario::EventSpec;
+
+use crate::common::{SHIPPED, load, root};
+
+fn assets() -> PolicyAssets {
+    PolicyAssets {
+        forecaster: ForecasterModel::load(&root().join(DEFAULT_MODEL_PATH)),
+        agents: PolicyAssets::load_agents(&root().join(DEFAULT_AGENTS_PATH)),
+    }
+}
+
+fn spike(domain: &str) -> EventSpec {
+    EventSpec::Spike { domain: domain.into(), start_secs: 0, ramp_secs: 60, multiplier: 2.0, duration_secs: 1200 }
+}
+
+fn session(policies: &[&str], every_secs: u64) -> Session {
+    let s = load("small");
+    let seed = s.seed;
+    let policies: Vec<String> = policies.iter().map(|p| p.to_string()).collect();
+    Session::new(Arc::new(s), seed, &policies, &assets(), SessionConfig { snapshot_every_secs: every_secs })
+        .expect("session starts")
+}
+
+fn recording_path(name: &str) -> std::path::PathBuf {
+    root().join("scenarios/recordings").join(format!("{name}.rec.ron"))
+}
+
+#[test]
+fn seeking_lands_exactly_on_the_state_of_a_straight_run() {
+    // Reference: one straight run, with an injection at 1,200 s; digests every 5 minutes.
+    let mut straight = session(&["hpa", "hirl"], 600);
+    let mut reference = Vec::new();
+    while straight.now_secs() < 3_600 {
+        if straight.now_secs() == 1_200 {
+            straight.inject(spike("payment")).expect("valid event");
+        }
+        straight.step();
+        if straight.now_secs().is_multiple_of(300) {
+            reference.push((straight.now_secs(), straight.state_digests()));
+        }
+    }
+    let at_end = straight.state_digests();
+    // Back ten minutes and forward again; then to arbitrary ticks in both directions, across the injection.
+    straight.seek(3_000);
+    assert_eq!(straight.now_secs(), 3_000);
+    assert_eq!(straight.state_digests(), reference.iter().find(|(t, _)| *t == 3_000).expect("3000").1);
+    straight.seek(3_600);
+    assert_eq!(straight.state_digests(), at_end, "back ten minutes and forward again");
+    for t in [900, 2_100, 300, 3_300, 1_500, 1_200, 600] {
+        straight.seek(t);
+        let want = &reference.iter().find(|(r, _)| *r == t).expect("reference point").1;
+        assert_eq!(&straight.state_digests(), want, "seek to {t} s");
+    }
+    assert_eq!(straight.injections().len(), 1, "seeking keeps the recorded injection");
+}
+
+#[test]
+fn injecting_after_seeking_back_starts_a_new_branch() {
+    let mut s = session(&["hpa"], 600);
+    s.seek(1_200);
+    s.inject(spike("payment")).expect("valid");
+    s.seek(2_400);
+    s.seek(600);
+    s.inject(spike("merchant")).expect("valid");
+    assert_eq!(s.injections().len(), 1, "the later injection belonged to the abandoned branch");
+    assert_eq!(s.recorded_until_secs(), 600, "the branch is known up to now");
+    s.seek(2_400);
+    // The same as a session that only ever had the merchant spike at 600 s.
+    let mut fresh = session(&["hpa"], 600);
+    fresh.seek(600);
+    fresh.inject(spike("merchant")).expect("valid");
+    fresh.seek(2_400);
+    assert_eq!(s.state_digests(), fresh.state_digests());
+}
+
+#[test]
+fn a_recording_saves_loads_and_replays_to_the_same_scorecards() {
+    let mut s = session(&["hpa", "hirl"], 600);
+    s.seek(1_800);
+    s.inject(spike("fraud")).expect("valid");
+    s.seek(5_400);
+    s.seek(2_000); // the recording covers the whole branch, wherever the cursor is
+    let rec = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), &assets()));
+    assert_eq!(rec.end_secs, 5_400);
+    assert!(rec.models.iter().any(|m| m.role == "agents"), "hirl depends on the agents: {:?}", rec.models);
+    let dir = std::env::temp_dir().join(format!("hirl-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("small.rec.ron");
+    rec.save_file(&path).expect("saves");
+    let back = Recording::load_file(&path).expect("loads");
+    assert_eq!(back, rec, "save → load is exact");
+    let report = verify(&back, "small.rec.ron", &assets()).expect("replays");
+    assert!(report.identical(), "{report:?}");
+    s.seek(5_400);
+    assert_eq!(report.scorecards, s.scorecards());
+}
+
+#[test]
+fn every_shipped_scenario_has_a_recording_that_replays_bit_for_bit() {
+    for name in SHIPPED {
+        let path = recording_path(name);
+        let rec = Recording::load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(rec.scenario, load(name), "{name}: the recording's scenario is the shipped one (re-record it)");
+        assert!(!rec.injections.is_empty(), "{name}: an incident with a live injection");
+        let report = verify(&rec, &path.display().to_string(), &assets()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.identical(), "{name}: {report:?}");
+        assert_eq!(report.checkpoints_matched, rec.checkpoints.len(), "{name}");
+    }
+}
+
+fn shipped_text() -> String {
+    std::fs::read_to_string(recording_path("small")).expect("shipped recording")
+}
+
+fn refusal(text: &str) -> String {
+    match Recording::load_str(text, "small.rec.ron") {
+        Ok(rec) => match check_recording(&rec, "small.rec.ron", &assets()) {
+            Ok(()) => panic!("accepted a bad recording"),
+            Err(e) => e,
+        },
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn damaged_recordings_are_refused_naming_the_place() {
+    let text = shipped_text();
+    // Cut short: a syntax error with line and column.
+    let cut = refusal(&text[..text.len() / 2]);
+    assert!(cut.starts_with("small.rec.ron: 1 problem in recording\nsmall.rec.ron:"), "{cut}");
+    // Another format.
+    let other = refusal(&text.replacen("hirl-scale-recording/1", "hirl-scale-recording/9", 1));
+    assert!(other.contains("format: expected \"hirl-scale-recording/1\""), "{other}");
+    // Another simulator version.
+    let sim = refusal(&text.replacen("sim_version: 1,", "sim_version: 7,", 1));
+    assert!(sim.contains("sim_version: recorded with simulator version 7"), "{sim}");
+    // Injections out of order.
+    let late = refusal(&text.replacen("injected_at_secs: 7200", "injected_at_secs: 99999", 1));
+    assert!(late.contains("injections[0].injected_at_secs"), "{late}");
+}
+
+#[test]
+fn recordings_of_another_scenario_version_or_model_are_refused() {
+    let text = shipped_text();
+    // The scenario edited after recording (its digest no longer matches).
+    let edited = refusal(&text.replacen("multiplier: 2.0,", "multiplier: 2.2,", 1));
+    assert!(edited.contains(": scenario: does not match scenario_digest"), "{edited}");
+    // Made with other agents.
+    let rec = Recording::load_str(&text, "small.rec.ron").expect("valid");
+    let i = rec.models.iter().position(|m| m.role == "agents").expect("agents stamped");
+    let mut other = rec.clone();
+    other.models[i].digest = "0123456789abcdef".into();
+    let e = check_recording(&other, "small.rec.ron", &assets()).expect_err("other agents");
+    assert!(e.starts_with(&format!("small.rec.ron: models[{i}]: recorded with agents 0123456789abcdef")), "{e}");
+    // Without agents at all, a hirl recording cannot replay.
+    let none = PolicyAssets { agents: Err("missing".into()), ..assets() };
+    let e = check_recording(&rec, "small.rec.ron", &none).expect_err("no agents");
+    assert!(e.contains("policies: the recording runs hirl, but no agents are loaded"), "{e}");
+}
+
+#[test]
+fn a_refused_recording_keeps_the_current_run() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.forecaster = assets().forecaster;
+    let w = WorkerHandle::spawn(cfg, || {}).expect("worker");
+    w.send(Command::Seek(600)).expect("queued");
+    let wait = |want: &dyn Fn(&Update) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(u) = w.recv_timeout(Duration::from_millis(200))
+                && want(&u)
+            {
+                return u;
+            }
+        }
+        panic!("no such update");
+    };
+    let before = match wait(&|u| matches!(u, Update::Frame(f) if f.now_secs == 600)) {
+        Update::Frame(f) => f,
+        _ => unreachable!(),
+    };
+    let mut rec = Recording::load_file(&recording_path("small")).expect("valid");
+    rec.models.iter_mut().for_each(|m| m.digest = "0000000000000000".into());
+    w.send(Command::OpenRecording { recording: Box::new(rec), origin: "bad.rec.ron".into() }).expect("queued");
+    match wait(&|u| matches!(u, Update::Error(_))) {
+        Update::Error(e) => assert!(e.starts_with("bad.rec.ron: "), "{e}"),
+        _ => unreachable!(),
+    }
+    w.send(Command::Step(hirl_scale::runner::StepKind::Tick)).expect("queued");
+    match wait(&|u| matches!(u, Update::Frame(_))) {
+        Update::Frame(f) => {
+            assert_eq!((f.generation, f.now_secs), (before.generation, 605), "the same run went on");
+            assert_eq!(f.origin, "small.ron");
+        }
+        _ => unreachable!(),
+    }
+}
