@@ -69,7 +69,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
     let assets = assets_for(&args.policies, args.agents.as_deref());
     let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
-    let cfg = SessionConfig { snapshot_every_secs: 3600 };
+    let cfg = SessionConfig::every(3600);
     let mut session = Session::new(Arc::new(s), seed, &args.policies, &assets, cfg).map_err(|e| anyhow!(e))?;
     for (t, event) in injections {
         if t > until {
@@ -137,7 +137,7 @@ fn rerecord(
     path: &Path,
     assets: &crate::agents::policies::PolicyAssets,
 ) -> Result<std::process::ExitCode> {
-    let cfg = SessionConfig { snapshot_every_secs: 3600 };
+    let cfg = SessionConfig::every(3600);
     let mut session = Session::replaying(
         Arc::new(rec.scenario.clone()),
         rec.seed,

@@ -107,7 +107,7 @@ impl ReplayReport {
 
 /// Replays a recording to its end, comparing the state at every checkpoint and the final scorecards.
 pub fn verify(rec: &Recording, origin: &str, assets: &PolicyAssets) -> Result<ReplayReport, String> {
-    let mut session = open_recording(rec, origin, assets, SessionConfig { snapshot_every_secs: u64::MAX / 2 })?;
+    let mut session = open_recording(rec, origin, assets, SessionConfig::every(u64::MAX / 2))?;
     let mut report = ReplayReport {
         checkpoints_matched: 0,
         first_divergence: None,

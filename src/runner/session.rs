@@ -29,17 +29,30 @@ use crate::replay::{Checkpoint, FORMAT, ModelStamp, Recording};
 use crate::scenario::{self, EventSpec, Scenario};
 use crate::sim::{Actions, DomainId, InjectedEvent, PoolId, SIM_VERSION, Scorecard, Simulation};
 
-/// How a session keeps its past.
+/// How a session keeps its past. A full-scale snapshot (one run: simulation ≈ 1.4 MB, HiRL policy ≈ 0.9 MB) is
+/// small, but a day of them is not: recent snapshots are dense (scrubbing around "now" is the common case) and older
+/// ones are thinned to a coarse grid, which bounds a seek anywhere to `coarse_every_secs` of re-simulation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionConfig {
-    /// Simulated seconds between snapshots. Default 600 (10 min): a full-scale day keeps 144, and a seek
-    /// re-simulates at most 120 ticks.
+    /// Simulated seconds between snapshots near the frontier. Default 600 (10 min).
     pub snapshot_every_secs: u64,
+    /// How far behind the frontier snapshots stay dense. Default 3,600 (1 h).
+    pub dense_window_secs: u64,
+    /// Older snapshots are kept only at multiples of this. Default 3,600: a full-scale day keeps 30, and a seek
+    /// re-simulates at most an hour (≈ 0.3 s per run at full scale).
+    pub coarse_every_secs: u64,
+}
+
+impl SessionConfig {
+    /// One snapshot every `secs`, none thinned (tools that only move forward, tests).
+    pub fn every(secs: u64) -> Self {
+        Self { snapshot_every_secs: secs, dense_window_secs: u64::MAX, coarse_every_secs: secs }
+    }
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { snapshot_every_secs: 600 }
+        Self { snapshot_every_secs: 600, dense_window_secs: 3_600, coarse_every_secs: 3_600 }
     }
 }
 
@@ -323,7 +336,7 @@ impl Session {
         let mut session = Session {
             scenario,
             seed,
-            cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS) },
+            cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS), ..cfg },
             runs,
             injections: Vec::new(),
             next_injection: 0,
@@ -425,12 +438,15 @@ impl Session {
         }
     }
 
+    /// Keeps a copy of every run at the frontier, and thins the older ones (see [`SessionConfig`]).
     fn snapshot(&mut self) {
         let t = self.now_secs();
         if self.snapshots.last().is_some_and(|s| s.t_secs >= t) {
             return;
         }
         self.snapshots.push(Snapshot { t_secs: t, runs: self.runs.iter().map(|r| r.state.clone()).collect() });
+        let (dense, coarse) = (self.cfg.dense_window_secs, self.cfg.coarse_every_secs.max(1));
+        self.snapshots.retain(|s| s.t_secs.saturating_add(dense) >= t || s.t_secs.is_multiple_of(coarse));
     }
 
     /// Injects into every run; returns the event as it will fire (the same in every run: they share a clock).

@@ -32,8 +32,7 @@ fn session(policies: &[&str], every_secs: u64) -> Session {
     let s = load("small");
     let seed = s.seed;
     let policies: Vec<String> = policies.iter().map(|p| p.to_string()).collect();
-    Session::new(Arc::new(s), seed, &policies, &assets(), SessionConfig { snapshot_every_secs: every_secs })
-        .expect("session starts")
+    Session::new(Arc::new(s), seed, &policies, &assets(), SessionConfig::every(every_secs)).expect("session starts")
 }
 
 fn recording_path(name: &str) -> std::path::PathBuf {
