@@ -6,9 +6,12 @@
 //! - [`policy`]: the [`HirlPolicy`] autoscaler — the executor that turns decisions into cluster actions, with the
 //!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`] and the [`safety`] layer;
 //! - [`record`]: a record of every decision, for the window's inspector;
+//! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
+//!   inspector's one decoding);
 //! - [`train`]: behaviour cloning and PPO, with the staged curriculum.
 
 pub mod brain;
+pub mod decode;
 pub mod directive;
 pub mod features;
 pub mod nets;
