@@ -418,79 +418,77 @@ fn chosen(action: &[f32], i: usize) -> String {
 }
 
 fn commander_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderRecord) {
-    let scenario = &ctx.store.scenario;
-    let n = rec.shares.len().saturating_sub(1);
     egui::CollapsingHeader::new("action: shares, urgency, headroom")
         .id_salt(("inspector-action", ctx.run))
         .default_open(true)
         .show(ui, |ui| {
             share_bars_ui(ui, rec);
-            egui::Grid::new(("inspector-commander-action", ctx.run)).striped(true).num_columns(6).show(ui, |ui| {
-                for h in ["component", "mean ± std", "chosen", "decoded", "executed", "budget"] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                for i in 0..=n {
-                    let name = if i == n { "reserve".to_string() } else { explain::domain_name(scenario, i) };
-                    ui.label(RichText::new(format!("share: {name}")).color(share_colour(i, n)));
-                    ui.label(mean_std(&rec.mean, &rec.log_std, i));
-                    ui.label(chosen(&rec.action, i));
-                    let (raw, done) =
-                        (rec.raw_shares.get(i).copied().unwrap_or(0.0), rec.shares.get(i).copied().unwrap_or(0.0));
-                    ui.label(pct(raw)).on_hover_text("Softmax with the domain floors, before the dead zone");
-                    let changed = (raw - done).abs() > 1e-9;
-                    let text = if changed { RichText::new(pct(done)).strong() } else { RichText::new(pct(done)) };
-                    ui.label(text)
-                        .on_hover_text("As executed, after the 2% dead zone (bold: the dead zone changed it)");
-                    let budget =
-                        rec.budget_millicores.get(i).map_or_else(String::new, |b| format!("{:.1} cores", b / 1000.0));
-                    ui.label(budget);
-                    ui.end_row();
-                }
-                for (what, offset, values, fmt) in [
-                    ("urgency", n + 1, &rec.urgency, (|v: f64| format!("{v:.2}")) as fn(f64) -> String),
-                    ("headroom", 2 * n + 1, &rec.headroom, |v: f64| format!("+{}", pct(v))),
-                ] {
-                    for d in 0..n {
-                        ui.label(format!("{what}: {}", explain::domain_name(scenario, d)));
-                        ui.label(mean_std(&rec.mean, &rec.log_std, offset + d));
-                        ui.label(chosen(&rec.action, offset + d));
-                        ui.label(values.get(d).map_or_else(String::new, |v| fmt(*v)));
-                        ui.label("");
-                        ui.end_row();
-                    }
-                }
-            });
-            if rec.dead_zone_kept > 0 {
-                ui.label(format!(
-                    "dead zone: {} shares changed by it (moves under 2% relative snap back)",
-                    rec.dead_zone_kept
-                ));
-            } else {
-                ui.label("dead zone: nothing snapped back");
-            }
-            let nodes: Vec<String> = rec
-                .node_requests
-                .iter()
-                .map(|&(p, k)| format!("{} +{k}", scenario.pools.get(usize::from(p)).map_or("?", |x| x.name.as_str())))
-                .collect();
-            ui.label(if nodes.is_empty() {
-                "node requests ahead of demand: none".to_string()
-            } else {
-                format!("node requests ahead of demand: {}", nodes.join(", "))
-            });
-            let reserve: Vec<String> = rec
-                .reserve_millicores
-                .iter()
-                .enumerate()
-                .map(|(p, mc)| {
-                    let pool = scenario.pools.get(p).map_or("?", |x| x.name.as_str());
-                    format!("{pool} {:.1} cores", *mc as f64 / 1000.0)
-                })
-                .collect();
-            ui.label(format!("warm reserve: {}", reserve.join(", ")))
-                .on_hover_text("Placeholder pods holding capacity warm, per pool (preempted at once by real pods)");
+            commander_action_table_ui(ui, ctx, rec);
+            cluster_changes_ui(ui, ctx, rec);
         });
+}
+
+/// Per action component: mean ± std, the value taken, and what it decoded to (shares before and after the dead zone
+/// with the budgets they gave, urgencies, headrooms).
+fn commander_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderRecord) {
+    let scenario = &ctx.store.scenario;
+    let n = rec.shares.len().saturating_sub(1);
+    egui::Grid::new(("inspector-commander-action", ctx.run)).striped(true).num_columns(6).show(ui, |ui| {
+        for h in ["component", "mean ± std", "chosen", "decoded", "executed", "budget"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for i in 0..=n {
+            let name = if i == n { "reserve".to_string() } else { explain::domain_name(scenario, i) };
+            ui.label(RichText::new(format!("share: {name}")).color(share_colour(i, n)));
+            ui.label(mean_std(&rec.mean, &rec.log_std, i));
+            ui.label(chosen(&rec.action, i));
+            let (raw, done) =
+                (rec.raw_shares.get(i).copied().unwrap_or(0.0), rec.shares.get(i).copied().unwrap_or(0.0));
+            ui.label(pct(raw)).on_hover_text("Softmax with the domain floors, before the dead zone");
+            let changed = (raw - done).abs() > 1e-9;
+            let text = if changed { RichText::new(pct(done)).strong() } else { RichText::new(pct(done)) };
+            ui.label(text).on_hover_text("As executed, after the 2% dead zone (bold: the dead zone changed it)");
+            ui.label(rec.budget_millicores.get(i).map_or_else(String::new, |b| format!("{:.1} cores", b / 1000.0)));
+            ui.end_row();
+        }
+        for (what, offset, values, fmt) in [
+            ("urgency", n + 1, &rec.urgency, (|v: f64| format!("{v:.2}")) as fn(f64) -> String),
+            ("headroom", 2 * n + 1, &rec.headroom, |v: f64| format!("+{}", pct(v))),
+        ] {
+            for d in 0..n {
+                ui.label(format!("{what}: {}", explain::domain_name(scenario, d)));
+                ui.label(mean_std(&rec.mean, &rec.log_std, offset + d));
+                ui.label(chosen(&rec.action, offset + d));
+                ui.label(values.get(d).map_or_else(String::new, |v| fmt(*v)));
+                ui.end_row();
+            }
+        }
+    });
+}
+
+/// What the decision changed beyond the shares: the dead zone, nodes requested ahead, the warm reserve per pool.
+fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderRecord) {
+    let pool = |p: usize| ctx.store.scenario.pools.get(p).map_or("?", |x| x.name.as_str());
+    if rec.dead_zone_kept > 0 {
+        ui.label(format!("dead zone: {} shares changed by it (moves under 2% relative snap back)", rec.dead_zone_kept));
+    } else {
+        ui.label("dead zone: nothing snapped back");
+    }
+    let nodes: Vec<String> = rec.node_requests.iter().map(|&(p, k)| format!("{} +{k}", pool(usize::from(p)))).collect();
+    ui.label(if nodes.is_empty() {
+        "node requests ahead of demand: none".to_string()
+    } else {
+        format!("node requests ahead of demand: {}", nodes.join(", "))
+    });
+    let reserve: Vec<String> = rec
+        .reserve_millicores
+        .iter()
+        .enumerate()
+        .map(|(p, mc)| format!("{} {:.1} cores", pool(p), *mc as f64 / 1000.0))
+        .collect();
+    ui.label(format!("warm reserve: {}", reserve.join(", ")))
+        .on_hover_text("Placeholder pods holding capacity warm, per pool (preempted at once by real pods)");
 }
 
 fn share_colour(i: usize, n: usize) -> Color32 {
@@ -512,45 +510,11 @@ fn share_bars_ui(ui: &mut egui::Ui, rec: &CommanderRecord) {
 }
 
 fn soldier_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord) {
-    let scenario = &ctx.store.scenario;
-    let d = rec.domain;
     egui::CollapsingHeader::new("action: level, groups, at-risk apps")
         .id_salt(("inspector-action", ctx.run))
         .default_open(true)
         .show(ui, |ui| {
-            let (present, _) = attribution::soldier_present(&rec.obs);
-            // A domain always has a group; the guard keeps a malformed record from showing NaN.
-            let split = if rec.action.len() > decode::LEVEL_INDEX && present.contains(&true) {
-                decode::group_softmax(&rec.action, &present)
-            } else {
-                Vec::new()
-            };
-            egui::Grid::new(("inspector-soldier-action", ctx.run)).striped(true).num_columns(4).show(ui, |ui| {
-                for h in ["component", "mean ± std", "chosen", "decoded"] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                ui.label("level");
-                ui.label(mean_std(&rec.mean, &rec.log_std, decode::LEVEL_INDEX));
-                ui.label(chosen(&rec.action, decode::LEVEL_INDEX));
-                ui.label(format!("×{:.3}", rec.level_multiplier));
-                ui.end_row();
-                for g in (0..N_GROUPS).filter(|&g| present[g]) {
-                    ui.label(format!("group: {}", explain::group_name(scenario, d, g)));
-                    ui.label(mean_std(&rec.mean, &rec.log_std, g));
-                    ui.label(chosen(&rec.action, g));
-                    let p = split.get(g).map_or_else(String::new, |p| format!("{} of the split, ", pct(*p)));
-                    ui.label(format!("{p}×{:.2}", rec.group_factors.get(g).copied().unwrap_or(1.0)));
-                    ui.end_row();
-                }
-                for (k, (app, factor)) in rec.top_apps.iter().enumerate() {
-                    ui.label(format!("app: {}", explain::app_name(scenario, *app)));
-                    ui.label(mean_std(&rec.mean, &rec.log_std, N_GROUPS + k));
-                    ui.label(chosen(&rec.action, N_GROUPS + k));
-                    ui.label(format!("×{factor:.2}"));
-                    ui.end_row();
-                }
-            });
+            soldier_action_table_ui(ui, ctx, rec);
             if rec.up_scale < 1.0 {
                 ui.label(format!(
                     "projection: scale-ups × {:.2}, {:.1} cores clipped (over 110% of the budget)",
@@ -563,6 +527,45 @@ fn soldier_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
             ui.label(format!("safety: {}", explain::safety_phrase(rec.safety)));
             replica_changes_ui(ui, ctx, rec);
         });
+}
+
+/// Per action component: mean ± std, the value taken, and what it decoded to (level, group split and factors, top
+/// apps' factors).
+fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord) {
+    let scenario = &ctx.store.scenario;
+    let (present, _) = attribution::soldier_present(&rec.obs);
+    // A domain always has a group; the guard keeps a malformed record from showing NaN.
+    let split = if rec.action.len() > decode::LEVEL_INDEX && present.contains(&true) {
+        decode::group_softmax(&rec.action, &present)
+    } else {
+        Vec::new()
+    };
+    egui::Grid::new(("inspector-soldier-action", ctx.run)).striped(true).num_columns(4).show(ui, |ui| {
+        for h in ["component", "mean ± std", "chosen", "decoded"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        ui.label("level");
+        ui.label(mean_std(&rec.mean, &rec.log_std, decode::LEVEL_INDEX));
+        ui.label(chosen(&rec.action, decode::LEVEL_INDEX));
+        ui.label(format!("×{:.3}", rec.level_multiplier));
+        ui.end_row();
+        for g in (0..N_GROUPS).filter(|&g| present[g]) {
+            ui.label(format!("group: {}", explain::group_name(scenario, rec.domain, g)));
+            ui.label(mean_std(&rec.mean, &rec.log_std, g));
+            ui.label(chosen(&rec.action, g));
+            let p = split.get(g).map_or_else(String::new, |p| format!("{} of the split, ", pct(*p)));
+            ui.label(format!("{p}×{:.2}", rec.group_factors.get(g).copied().unwrap_or(1.0)));
+            ui.end_row();
+        }
+        for (k, (app, factor)) in rec.top_apps.iter().enumerate() {
+            ui.label(format!("app: {}", explain::app_name(scenario, *app)));
+            ui.label(mean_std(&rec.mean, &rec.log_std, N_GROUPS + k));
+            ui.label(chosen(&rec.action, N_GROUPS + k));
+            ui.label(format!("×{factor:.2}"));
+            ui.end_row();
+        }
+    });
 }
 
 fn replica_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord) {
@@ -598,53 +601,43 @@ fn replica_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
 
 fn observation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState) {
     let Some(analysis) = state.analysis.as_ref() else { return };
-    egui::CollapsingHeader::new("observation").id_salt(("inspector-observation", ctx.run)).default_open(true).show(
-        ui,
-        |ui| {
-            ui.horizontal(|ui| {
-                ui.label("filter:");
-                ui.add(
-                    egui::TextEdit::singleline(&mut state.filter)
-                        .hint_text("feature name, e.g. forecast")
-                        .desired_width(180.0),
-                );
-                ui.weak(format!("typical: median of {} decisions of this stream so far", analysis.typical_count));
-            });
-            let filter = state.filter.to_lowercase();
-            egui::ScrollArea::vertical().id_salt(("inspector-observation-rows", ctx.run)).max_height(240.0).show(
-                ui,
-                |ui| {
-                    egui::Grid::new(("inspector-observation-grid", ctx.run)).striped(true).num_columns(5).show(
-                        ui,
-                        |ui| {
-                            ui.strong("feature");
-                            ui.strong("unit");
-                            ui.strong("value");
-                            ui.strong("typical");
-                            ui.strong("deviation").on_hover_text(DEVIATION_HELP);
-                            ui.end_row();
-                            for row in analysis
-                                .rows
-                                .iter()
-                                .filter(|r| filter.is_empty() || r.name.to_lowercase().contains(&filter))
-                            {
-                                ui.label(&row.name);
-                                ui.weak(row.unit);
-                                ui.label(signed(f64::from(row.value), 3));
-                                ui.label(row.typical.map_or_else(|| "—".to_string(), |t| signed(f64::from(t), 3)));
-                                let dev =
-                                    row.deviation.map_or_else(|| "—".to_string(), |d| format!("{}σ", signed(d, 1)));
-                                let unusual = row.deviation.is_some_and(|d| d.abs() >= 2.0);
-                                ui.label(if unusual { RichText::new(dev).strong() } else { RichText::new(dev) })
-                                    .on_hover_text(DEVIATION_HELP);
-                                ui.end_row();
-                            }
-                        },
-                    );
-                },
-            );
-        },
-    );
+    let header = egui::CollapsingHeader::new("observation").id_salt(("inspector-observation", ctx.run));
+    header.default_open(true).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label("filter:");
+            let field = egui::TextEdit::singleline(&mut state.filter).hint_text("feature name, e.g. forecast");
+            ui.add(field.desired_width(180.0));
+            ui.weak(format!("typical: median of {} decisions of this stream so far", analysis.typical_count));
+        });
+        let filter = state.filter.to_lowercase();
+        let rows = analysis.rows.iter().filter(|r| filter.is_empty() || r.name.to_lowercase().contains(&filter));
+        egui::ScrollArea::vertical()
+            .id_salt(("inspector-observation-rows", ctx.run))
+            .max_height(240.0)
+            .show(ui, |ui| observation_rows_ui(ui, ctx, rows));
+    });
+}
+
+/// The observation table: feature, unit, value, typical value, deviation.
+fn observation_rows_ui<'a>(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rows: impl Iterator<Item = &'a ObsRow>) {
+    egui::Grid::new(("inspector-observation-grid", ctx.run)).striped(true).num_columns(5).show(ui, |ui| {
+        for h in ["feature", "unit", "value", "typical"] {
+            ui.strong(h);
+        }
+        ui.strong("deviation").on_hover_text(DEVIATION_HELP);
+        ui.end_row();
+        for row in rows {
+            ui.label(&row.name);
+            ui.weak(row.unit);
+            ui.label(signed(f64::from(row.value), 3));
+            ui.label(row.typical.map_or_else(|| "—".to_string(), |t| signed(f64::from(t), 3)));
+            let dev = row.deviation.map_or_else(|| "—".to_string(), |d| format!("{}σ", signed(d, 1)));
+            let unusual = row.deviation.is_some_and(|d| d.abs() >= 2.0);
+            ui.label(if unusual { RichText::new(dev).strong() } else { RichText::new(dev) })
+                .on_hover_text(DEVIATION_HELP);
+            ui.end_row();
+        }
+    });
 }
 
 fn attribution_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, analysis: &Analysis, decision: Decision<'_>) {
@@ -833,6 +826,23 @@ mod tests {
         let biggest = explain::app_name(&store.scenario, 13);
         h.get_by_label(&biggest);
         h.get_by_label("+14");
+    }
+
+    #[test]
+    fn the_observation_filter_narrows_the_table() {
+        let store = store("hirl-teacher");
+        let mut panel = InspectorPanel::default();
+        let brain = Brain::Teacher;
+        let mut h = harness(&store, Vec2::new(900.0, 2400.0), move |ui, ctx| panel.inspector_ui(ui, ctx, Some(&brain)));
+        assert!(h.query_by_label("d0.ln_rps").is_some());
+        let field = h.get_by_role(egui::accesskit::Role::TextInput);
+        field.focus();
+        field.type_text("forecast_p80_15m");
+        h.run();
+        assert!(h.query_by_label("d0.ln_rps").is_none(), "filtered out");
+        for d in 0..5 {
+            h.get_by_label(&format!("d{d}.forecast_p80_15m_ln_ratio"));
+        }
     }
 
     #[test]
