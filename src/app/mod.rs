@@ -48,6 +48,9 @@ pub struct HirlApp {
     scorecard: ScorecardPanel,
     timeline: TimelinePanel,
     timeline_bar: timeline_bar::TimelineBar,
+    /// The agents the runs were started with: the decision inspector re-runs them for its attribution.
+    agents: Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String>,
+    inspector: panels::InspectorPanel,
 }
 
 impl HirlApp {
@@ -57,6 +60,7 @@ impl HirlApp {
         let origin = config.origin.clone();
         let policy = config.policy.clone();
         let store = Store::new(std::sync::Arc::new(config.scenario.clone()));
+        let agents = config.agents.clone();
         let worker = WorkerHandle::spawn(config, waker)?;
         Ok(HirlApp {
             worker,
@@ -74,6 +78,8 @@ impl HirlApp {
             scorecard: ScorecardPanel::default(),
             timeline: TimelinePanel::default(),
             timeline_bar: timeline_bar::TimelineBar::default(),
+            agents,
+            inspector: panels::InspectorPanel::default(),
         })
     }
 
@@ -191,6 +197,12 @@ impl HirlApp {
         section(ui, "Node pools and provisioner", run, true, |ui| self.pools.pools_ui(ui, &ctx));
         section(ui, "Forecast intervals", run, true, |ui| self.forecast.forecast_ui(ui, &ctx));
         section(ui, "Event timeline", run, false, |ui| self.timeline.timeline_ui(ui, &ctx));
+        // Shown once the run exists, so "open when the run keeps records" is decided on its real policy.
+        if let Some(policy) = ctx.series().map(|s| s.policy.as_str()) {
+            let brain = panels::inspector::brain_for(policy, &self.agents);
+            let open = panels::inspector::keeps_records(policy);
+            section(ui, "Decision inspector", run, open, |ui| self.inspector.inspector_ui(ui, &ctx, brain.as_ref()));
+        }
     }
 }
 

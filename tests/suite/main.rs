@@ -5,6 +5,7 @@ mod common;
 mod determinism;
 mod forecaster;
 mod hirl;
+mod inspector;
 mod invariants;
 mod replay;
 mod runner;

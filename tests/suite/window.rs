@@ -17,13 +17,13 @@ fn window(scenario: &str, speed: Speed) -> Harness<'static, HirlApp> {
     window_with(cfg)
 }
 
-fn window_with(cfg: WorkerConfig) -> Harness<'static, HirlApp> {
+pub fn window_with(cfg: WorkerConfig) -> Harness<'static, HirlApp> {
     let app = HirlApp::new(cfg, || {}).expect("worker starts");
     Harness::builder().with_size([1500.0, 1000.0]).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
 }
 
 /// Steps frames until `done` holds, failing after `secs` of wall time.
-fn step_until(h: &mut Harness<'_, HirlApp>, secs: u64, what: &str, done: impl Fn(&HirlApp) -> bool) {
+pub fn step_until(h: &mut Harness<'_, HirlApp>, secs: u64, what: &str, done: impl Fn(&HirlApp) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
         h.step();

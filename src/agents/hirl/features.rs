@@ -105,6 +105,54 @@ pub fn soldier_names() -> Vec<String> {
     out
 }
 
+/// The unit (or, for unitless numbers, what they measure) of a feature named by [`commander_names`] or
+/// [`soldier_names`], for tables: `d2.ln_rps` → "ln(1 + req/s)". Empty for a name this build does not know.
+pub fn feature_unit(name: &str) -> &'static str {
+    if name.starts_with("calls.") {
+        return "calls per request";
+    }
+    if name.starts_with("embedding.") {
+        return "flag: this domain";
+    }
+    let last = name.rsplit('.').next().unwrap_or(name);
+    match last {
+        "ln_rps" => "ln(1 + req/s)",
+        "rps_p95_15m_over_now" => "× now",
+        "rps_change_1m_rel" => "change per min, × now",
+        "rps_accel_1m_rel" => "change of change per min, × now",
+        "ln_pods" => "ln(1 + pods)",
+        "pending_pods_frac" | "starting_pods_frac" => "fraction of pods",
+        "cpu_util" => "fraction of CPU request",
+        "cpu_saturation_over_85pct" => "10 × (util − 0.85), ≥ 0",
+        "p99_over_slo" => "× SLO",
+        "slo_headroom" => "1 − p99/SLO",
+        "errors_over_budget" => "× error budget",
+        "latency_exposure" => "Σ call share × SLO excess",
+        "alloc_cpu_share_of_cluster" | "free_cpu_frac" => "fraction of cluster CPU",
+        "forecast_p80_5m_ln_ratio" | "forecast_p80_15m_ln_ratio" | "forecast_p80_30m_ln_ratio" => "ln(p80 / now)",
+        "forecast_width_15m_rel" => "(p90 − p10) / p50",
+        "previous_share" | "previous_reserve_share" | "share" => "fraction of cluster",
+        "budget_use" => "× budget",
+        "recent_thrash" => "reversals in 10 min ÷ 10",
+        "priority_rank" => "0 = P0 … 1 = P3",
+        "ln_nodes" => "ln(1 + nodes)",
+        "incoming_nodes_frac" => "× nodes running",
+        "cost_per_min_rel" => "ln(cost / minimum cost)",
+        "reserve_placed_frac" => "fraction of reserve target",
+        "hour_sin" | "hour_cos" | "weekday_sin" | "weekday_cos" => "cyclic, −1…1",
+        "weekend" | "announced_event_ahead" | "present" => "flag (0/1)",
+        "ln_budget_over_alloc" => "ln(budget / allocated)",
+        "urgency" => "0…1",
+        "headroom" => "fraction, 0…0.5",
+        "traffic_share" => "fraction of domain req/s",
+        "pending_frac" => "pending / desired pods",
+        "max_at_risk" => "× (max of CPU/target, p99/SLO, pending/desired)",
+        "ln_at_risk" => "ln(× at risk)",
+        "ln_replicas" => "ln(1 + replicas)",
+        _ => "",
+    }
+}
+
 /// The CPU utilisation target of an app's HPA (fraction), 0.7 when it has no CPU metric.
 pub fn cpu_target(layout: &Layout, app: usize) -> f32 {
     let tier = &layout.tiers[layout.apps[app].tier as usize];
@@ -482,5 +530,15 @@ mod tests {
             sorted.dedup();
             assert_eq!(sorted.len(), names.len());
         }
+    }
+
+    #[test]
+    fn every_feature_has_a_unit() {
+        for name in commander_names().into_iter().chain(soldier_names()) {
+            assert!(!feature_unit(&name).is_empty(), "{name} has no unit");
+        }
+        assert_eq!(feature_unit("d3.ln_rps"), "ln(1 + req/s)");
+        assert_eq!(feature_unit("top4.p99_over_slo"), "× SLO");
+        assert_eq!(feature_unit("no.such_feature"), "");
     }
 }

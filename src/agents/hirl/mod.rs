@@ -5,11 +5,17 @@
 //!   teacher rule they were warm-started from;
 //! - [`policy`]: the [`HirlPolicy`] autoscaler — the executor that turns decisions into cluster actions, with the
 //!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`] and the [`safety`] layer;
-//! - [`record`]: a record of every decision, for the window's inspector;
+//! - [`record`]: a record of every decision, for the window's inspector, which explains it with [`explain`] (plain
+//!   language, the outcome against the critic) and [`attribution`] (what moved the action and the value);
+//! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
+//!   inspector's one decoding);
 //! - [`train`]: behaviour cloning and PPO, with the staged curriculum.
 
+pub mod attribution;
 pub mod brain;
+pub mod decode;
 pub mod directive;
+pub mod explain;
 pub mod features;
 pub mod nets;
 pub mod policy;

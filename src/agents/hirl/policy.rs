@@ -26,9 +26,10 @@
 use std::sync::Arc;
 
 use super::brain::{ActionDist, Brain};
+use super::decode;
 use super::directive::{self, DirectiveConfig};
 use super::features::{
-    self, AppScratch, COMMANDER_OBS, ClusterContext, Directive, N_DOMAINS, N_GROUPS, SOLDIER_OBS, TOP_APPS, Tracker,
+    self, AppScratch, COMMANDER_OBS, ClusterContext, Directive, N_DOMAINS, N_GROUPS, SOLDIER_OBS, Tracker,
 };
 use super::projection;
 use super::record::{CommanderRecord, DecisionLog, SoldierRecord};
@@ -181,10 +182,6 @@ pub struct HirlPolicy {
     log: Option<Arc<DecisionLog>>,
 }
 
-fn sigmoid(x: f32) -> f64 {
-    1.0 / (1.0 + f64::from(-x).exp())
-}
-
 impl HirlPolicy {
     pub fn new(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, forecaster: ForecasterModel) -> Self {
         Self::with_config(scenario, layout, seed, brain, forecaster, HirlConfig::default())
@@ -333,11 +330,10 @@ impl HirlPolicy {
             return;
         }
         let previous = self.directive.shares.iter().sum::<f64>() > 0.0;
-        let raw = directive::with_floors(&directive::softmax(&action[..n + 1]), n, self.cfg.directive.floor_share);
+        let decode::CommanderDecoded { raw_shares: raw, urgency, headroom } =
+            decode::commander(&action, n, self.cfg.directive.floor_share);
         let shares =
             directive::shares(&action[..n + 1], previous.then_some(&self.directive.shares[..]), n, &self.cfg.directive);
-        let urgency: Vec<f64> = (0..n).map(|d| sigmoid(action[n + 1 + d])).collect();
-        let headroom: Vec<f64> = (0..n).map(|d| 0.5 * sigmoid(action[2 * n + 1 + d])).collect();
         // What each domain needs now (millicores, at its HPA targets) and what it holds.
         let need: Vec<f64> = (0..n).map(|d| self.domain_need_millicores(obs, d)).collect();
         let capacity = features::cluster_capacity_millicores(obs).max(1.2 * need.iter().sum::<f64>());
@@ -492,25 +488,22 @@ impl HirlPolicy {
         self.last_finite[d] = true;
         // The domain level: ×0.9 (run a little hotter than HPA's target) to ×3.3 (a forecast surge). The lower bound
         // is a guard rail: a Soldier never sizes a domain below 90% of what its HPAs would.
-        let level_mult = f64::from(action[N_GROUPS + TOP_APPS].clamp(self.cfg.min_level_ln, 1.2)).exp();
-        // Group factors: the softmax over the groups present, relative to an even split, within ×0.5–×2.
+        let level_mult = decode::level_multiplier(&action, self.cfg.min_level_ln);
+        // Group factors: the softmax over the groups present, relative to an even split.
         let apps = layout.domains[d].apps.clone();
         let mut present = [false; N_GROUPS];
         for a in apps.clone() {
             present[features::group_of(layout, a as usize)] = true;
         }
-        let n_present = present.iter().filter(|p| **p).count().max(1) as f64;
-        let logits: Vec<f32> = (0..N_GROUPS).map(|k| if present[k] { action[k] } else { f32::NEG_INFINITY }).collect();
-        let p = directive::softmax(&logits);
         // Groups and single apps can only be boosted (×1–×2 and ×1–×1.65): measured, letting small output errors
         // shrink a group by a few percent saturated it and lifted the domain's p99, while the domain level already
         // carries the cost lever.
-        let group_factor: Vec<f64> = p.iter().map(|&x| (x * n_present).clamp(1.0, 2.0)).collect();
+        let group_factor = decode::group_factors(&decode::group_softmax(&action, &present), &present);
         let mut app_factor = vec![1.0f64; apps.len()];
         let first = apps.start as usize;
         let mut top_factors = Vec::new();
         for (k, &i) in self.scratch.top.iter().enumerate() {
-            let f = f64::from(0.5 * action[N_GROUPS + k].clamp(0.0, 1.0)).exp();
+            let f = decode::app_factor(&action, k);
             app_factor[i - first] = f;
             top_factors.push((i as u32, f));
         }

@@ -3,6 +3,7 @@
 
 mod budgets;
 mod forecast;
+pub mod inspector;
 mod latency;
 mod pending;
 mod pools;
@@ -13,6 +14,7 @@ mod timeline;
 
 pub use budgets::BudgetsPanel;
 pub use forecast::ForecastPanel;
+pub use inspector::InspectorPanel;
 pub use latency::LatencyPanel;
 pub use pending::PendingPanel;
 pub use pools::PoolsPanel;
