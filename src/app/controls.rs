@@ -1,8 +1,8 @@
 //! The toolbar and keyboard shortcuts: play/pause/step, speed, policy, side by side, flash sale, files, theme.
 //!
 //! Shortcuts: Space play/pause · → step a tick · Shift+→ next Soldier decision (10 s) · Ctrl+→ next Commander
-//! decision (60 s) · F flash sale · 1–5 speed · O open · S save scenario · E export session · B side by side ·
-//! R restart.
+//! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · F flash sale ·
+//! 1–5 speed · O open · S save scenario · E export session · B side by side · R restart.
 
 use crate::agents::policies::LEARNED;
 use crate::policy::BASELINES;
@@ -48,6 +48,18 @@ impl Controls {
         }
         if pressed(Key::ArrowRight, Modifiers::NONE) {
             app.send(Command::Step(StepKind::Tick));
+        }
+        for (mods, kind) in [
+            (Modifiers::COMMAND, StepKind::CommanderTick),
+            (Modifiers::SHIFT, StepKind::SoldierTick),
+            (Modifiers::NONE, StepKind::Tick),
+        ] {
+            if pressed(Key::ArrowLeft, mods) {
+                // Back to the previous decision time of that kind (strictly before now).
+                let period = kind.period_secs();
+                let now = app.store.now_secs;
+                app.seek(now.saturating_sub(1) / period * period);
+            }
         }
         for (key, speed) in [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5].into_iter().zip(Speed::ALL) {
             if pressed(key, Modifiers::NONE) {

@@ -221,6 +221,66 @@ mod tests {
         }
     }
 
+    fn small() -> Arc<Scenario> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        Arc::new(crate::scenario::load_file(&path).expect("shipped scenario"))
+    }
+
+    fn frame(now: u64, points: std::ops::Range<u64>, branch: Option<u64>) -> Frame {
+        let scenario = small();
+        let scorecard = crate::sim::Simulation::new(&scenario, 1).scorecard("hpa");
+        Frame {
+            now_secs: now,
+            duration_secs: 21_600,
+            playing: false,
+            speed: Speed::Max,
+            generation: 0,
+            recorded_until_secs: now,
+            origin: String::new(),
+            scenario,
+            runs: vec![crate::runner::RunFrame {
+                policy: "hpa".into(),
+                new_points: points.step_by(5).map(|t| SeriesPoint { t_secs: t, ..SeriesPoint::default() }).collect(),
+                new_events: Vec::new(),
+                scorecard,
+                new_forecasts: Vec::new(),
+                new_commander: Vec::new(),
+                new_soldiers: Vec::new(),
+                new_truth: Vec::new(),
+                branch_from_secs: branch,
+            }],
+        }
+    }
+
+    fn times(items: &[SeriesPoint]) -> Vec<u64> {
+        items.iter().map(|p| p.t_secs).collect()
+    }
+
+    #[test]
+    fn seeking_back_hides_the_future_and_moving_forward_restores_it_in_order() {
+        let mut store = Store::new(small());
+        store.apply(frame(50, 0..55, None));
+        assert_eq!(store.runs[0].points.len(), 11);
+        store.apply(frame(20, 0..0, None)); // a seek back: nothing new, time moved
+        assert_eq!(times(&store.runs[0].points), vec![0, 5, 10, 15, 20]);
+        assert_eq!(store.runs[0].future.points.len(), 6);
+        store.apply(frame(35, 0..0, None));
+        assert_eq!(times(&store.runs[0].points), (0..40).step_by(5).collect::<Vec<_>>());
+        store.apply(frame(60, 55..65, None)); // past the recorded end: new points join in order
+        assert_eq!(times(&store.runs[0].points), (0..65).step_by(5).collect::<Vec<_>>());
+        assert!(store.runs[0].future.points.is_empty());
+    }
+
+    #[test]
+    fn a_branch_drops_the_recorded_future() {
+        let mut store = Store::new(small());
+        store.apply(frame(50, 0..55, None));
+        store.apply(frame(20, 0..0, None));
+        store.apply(frame(25, 25..30, Some(20))); // injected at 20 s: the old 25…50 are gone
+        assert_eq!(times(&store.runs[0].points), vec![0, 5, 10, 15, 20, 25]);
+        assert!(store.runs[0].future.points.is_empty());
+    }
+
     #[test]
     fn clock_labels_follow_the_scenario_start() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash-sale-early.ron");

@@ -28,7 +28,7 @@ impl MarkerKind {
             MarkerKind::Event => Color32::from_rgb(255, 140, 0),
             MarkerKind::Breach => theme::SLO,
             MarkerKind::Fallback => Color32::from_rgb(170, 80, 220),
-            MarkerKind::Decision => Color32::from_gray(140),
+            MarkerKind::Decision => Color32::from_gray(150),
         }
     }
 }
@@ -188,7 +188,7 @@ impl TimelineBar {
         });
 
         let width = ui.available_width().max(100.0);
-        let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 34.0), Sense::click_and_drag());
+        let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 40.0), Sense::click_and_drag());
         let to_x = |t: u64| rect.left() + rect.width() * (t as f32 / end as f32).clamp(0.0, 1.0);
         let to_t = |x: f32| {
             let f = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
@@ -197,17 +197,36 @@ impl TimelineBar {
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
         painter.rect_filled(rect, 3.0, visuals.extreme_bg_color);
-        // Simulated so far vs. known from the recording.
+        // Up to now (the lanes of events and breaches; the decision comb stays on the plain background).
+        let comb_top = rect.bottom() - 8.0;
         painter.rect_filled(
-            Rect::from_min_max(rect.min, Pos2::new(to_x(now), rect.max.y)),
+            Rect::from_min_max(rect.min, Pos2::new(to_x(now), comb_top)),
             3.0,
             visuals.selection.bg_fill.gamma_multiply(0.35),
         );
+        // Clock labels at a step that keeps them ≥ 90 px apart, on whole multiples of it.
+        const STEPS_MIN: [u64; 10] = [5, 10, 15, 30, 60, 120, 240, 360, 720, 1440];
+        let px_per_sec = rect.width() / end as f32;
+        let step = STEPS_MIN.iter().map(|m| m * 60).find(|s| *s as f32 * px_per_sec >= 90.0).unwrap_or(86_400);
+        let font = egui::FontId::monospace(10.0);
+        let text_colour = visuals.weak_text_color();
+        for k in 1..=end / step {
+            let t = k * step;
+            let x = to_x(t);
+            painter.line_segment([Pos2::new(x, comb_top - 4.0), Pos2::new(x, comb_top)], Stroke::new(1.0, text_colour));
+            painter.text(
+                Pos2::new(x + 2.0, comb_top - 1.0),
+                egui::Align2::LEFT_BOTTOM,
+                app.store.clock_label(t),
+                font.clone(),
+                text_colour,
+            );
+        }
         let markers = app.timeline_bar.markers(&app.store).to_vec();
         let lane = |kind: MarkerKind| match kind {
-            MarkerKind::Event => (rect.top() + 2.0, rect.top() + 14.0),
-            MarkerKind::Breach | MarkerKind::Fallback => (rect.top() + 14.0, rect.top() + 26.0),
-            MarkerKind::Decision => (rect.bottom() - 6.0, rect.bottom() - 1.0),
+            MarkerKind::Event => (rect.top() + 2.0, rect.top() + 13.0),
+            MarkerKind::Breach | MarkerKind::Fallback => (rect.top() + 13.0, rect.top() + 24.0),
+            MarkerKind::Decision => (comb_top + 1.0, rect.bottom() - 1.0),
         };
         for m in &markers {
             let (y0, y1) = lane(m.kind);

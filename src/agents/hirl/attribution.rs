@@ -323,10 +323,11 @@ impl Typical {
     }
 
     /// How unusual `value` is for feature `i`: (value − median) / robust σ, where σ = IQR / 1.349 (a normal's), at
-    /// least 0.001 × (1 + |median|) so constant features do not divide by zero.
+    /// least 0.05 × (1 + |median|): features that are nearly constant over the run (a thrash counter that is
+    /// usually 0) would otherwise read as hundreds of σ away for an ordinary change.
     pub fn deviation(&self, i: usize, value: f32) -> f64 {
         let (Some(&m), Some(&iqr)) = (self.median.get(i), self.iqr.get(i)) else { return 0.0 };
-        let sigma = (f64::from(iqr) / 1.349).max(1e-3 * (1.0 + f64::from(m).abs()));
+        let sigma = (f64::from(iqr) / 1.349).max(0.05 * (1.0 + f64::from(m).abs()));
         (f64::from(value) - f64::from(m)) / sigma
     }
 }
@@ -457,7 +458,8 @@ mod tests {
         assert_eq!(t.iqr, vec![2.0, 0.0, 0.0]);
         assert!((t.deviation(0, 4.0) - 1.349).abs() < 1e-9);
         assert!(t.deviation(0, 0.0) < 0.0);
-        assert!(t.deviation(1, 7.1) > 10.0, "a constant feature that moves is very unusual");
+        assert!(t.deviation(1, 9.0) > 4.0, "a constant feature that moves a lot is unusual");
+        assert!(t.deviation(1, 7.1) < 1.0, "… and one that moves a little is not hundreds of σ away");
         assert!(Typical::of(&[]).is_none());
         assert_eq!(systematic_sample(3, 10), vec![0, 1, 2]);
         let s = systematic_sample(1000, 10);

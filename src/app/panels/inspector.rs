@@ -613,6 +613,8 @@ fn observation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState) {
         let rows = analysis.rows.iter().filter(|r| filter.is_empty() || r.name.to_lowercase().contains(&filter));
         egui::ScrollArea::vertical()
             .id_salt(("inspector-observation-rows", ctx.run))
+            // Nested in the window's scroll area, the table would otherwise shrink to what is left on screen.
+            .min_scrolled_height(240.0)
             .max_height(240.0)
             .show(ui, |ui| observation_rows_ui(ui, ctx, rows));
     });
