@@ -9,26 +9,12 @@
 
 use std::sync::Arc;
 
-use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
-use crate::agents::hirl::reward::TickTruth;
-use crate::runner::{Forecast, Frame, SeriesPoint, Speed};
+use crate::runner::{Frame, SeriesPoint, Speed};
 use crate::scenario::Scenario;
-use crate::sim::{Scorecard, TimelineEvent};
+use crate::sim::Scorecard;
 
-/// The time-ordered items of a run, up to some time (or, for the future, after it).
-#[derive(Clone, Debug, Default)]
-pub struct Items {
-    /// One point per simulated tick, oldest first.
-    pub points: Vec<SeriesPoint>,
-    pub events: Vec<TimelineEvent>,
-    /// Forecasts in the order they were made (one set per simulated minute): per domain.
-    pub forecasts: Vec<Vec<Forecast>>,
-    /// HiRL decision records (empty for other policies).
-    pub commander: Vec<Arc<CommanderRecord>>,
-    pub soldiers: Vec<Arc<SoldierRecord>>,
-    /// Per-tick ground truth behind the rewards.
-    pub truth: Vec<TickTruth>,
-}
+/// A run's items up to some time (or, for the future, after it).
+pub use crate::runner::RunItems as Items;
 
 /// Moves items between the past (oldest first) and the future (newest first) so the past holds exactly those that
 /// `in_past` accepts.
@@ -41,25 +27,14 @@ fn rebalance<T>(past: &mut Vec<T>, future: &mut Vec<T>, in_past: impl Fn(&T) -> 
     }
 }
 
-impl Items {
-    fn rebalance(&mut self, future: &mut Items, now: u64) {
-        rebalance(&mut self.points, &mut future.points, |p| p.t_secs <= now);
-        rebalance(&mut self.events, &mut future.events, |e| e.t_secs <= now);
-        rebalance(&mut self.forecasts, &mut future.forecasts, |f| f.first().is_none_or(|x| x.made_at_secs <= now));
-        rebalance(&mut self.commander, &mut future.commander, |r| r.t_secs < now);
-        rebalance(&mut self.soldiers, &mut future.soldiers, |r| r.t_secs < now);
-        rebalance(&mut self.truth, &mut future.truth, |x| x.t_secs <= now);
-    }
-
-    /// Drops what lies after `t` (a branch).
-    fn cut(&mut self, t: u64) {
-        self.points.retain(|p| p.t_secs <= t);
-        self.events.retain(|e| e.t_secs <= t);
-        self.forecasts.retain(|f| f.first().is_none_or(|x| x.made_at_secs <= t));
-        self.commander.retain(|r| r.t_secs < t);
-        self.soldiers.retain(|r| r.t_secs < t);
-        self.truth.retain(|x| x.t_secs <= t);
-    }
+/// Splits a run at `now` (the time rule of [`Items`]): the past keeps what is at or before it, the future the rest.
+fn rebalance_items(past: &mut Items, future: &mut Items, now: u64) {
+    rebalance(&mut past.points, &mut future.points, |p| p.t_secs <= now);
+    rebalance(&mut past.events, &mut future.events, |e| e.t_secs <= now);
+    rebalance(&mut past.forecasts, &mut future.forecasts, |f| f.first().is_none_or(|x| x.made_at_secs <= now));
+    rebalance(&mut past.commander, &mut future.commander, |r| r.t_secs < now);
+    rebalance(&mut past.soldiers, &mut future.soldiers, |r| r.t_secs < now);
+    rebalance(&mut past.truth, &mut future.truth, |x| x.t_secs <= now);
 }
 
 /// One run's history as the window knows it. Derefs to the items up to now.
@@ -145,29 +120,17 @@ impl Store {
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
             if let Some(t) = run.branch_from_secs {
-                series.past.cut(t);
+                series.past.cut_after(t);
                 series.future = Items::default();
             }
-            // New items come after everything held: append to the past, then let time sort past from future.
-            let p = &mut series.past;
-            if series.future.points.is_empty() {
-                p.points.extend(run.new_points);
-                p.events.extend(run.new_events);
-                p.forecasts.extend(run.new_forecasts);
-                p.commander.extend(run.new_commander);
-                p.soldiers.extend(run.new_soldiers);
-                p.truth.extend(run.new_truth);
-            } else {
-                // The future is held newest first: new (later) items go in front of it.
-                let f = &mut series.future;
-                prepend_reversed(&mut f.points, run.new_points);
-                prepend_reversed(&mut f.events, run.new_events);
-                prepend_reversed(&mut f.forecasts, run.new_forecasts);
-                prepend_reversed(&mut f.commander, run.new_commander);
-                prepend_reversed(&mut f.soldiers, run.new_soldiers);
-                prepend_reversed(&mut f.truth, run.new_truth);
+            // New items come after everything held, so the future (held newest first) goes back into the past before
+            // they are appended. Items are only new beyond the furthest point recorded, where the future is empty:
+            // the merge costs nothing then, and a seek (no new items) only moves what crosses "now".
+            if !run.new.is_empty() {
+                rebalance_items(&mut series.past, &mut series.future, u64::MAX);
+                series.past.append(run.new);
             }
-            series.past.rebalance(&mut series.future, now);
+            rebalance_items(&mut series.past, &mut series.future, now);
             series.scorecard = Some(run.scorecard);
         }
     }
@@ -176,13 +139,6 @@ impl Store {
     pub fn clock_label(&self, t_secs: u64) -> String {
         clock_label(&self.scenario, t_secs)
     }
-}
-
-/// Puts `items` (oldest first) in front of a newest-first list.
-fn prepend_reversed<T>(newest_first: &mut Vec<T>, items: Vec<T>) {
-    let mut head: Vec<T> = items.into_iter().rev().collect();
-    head.append(newest_first);
-    *newest_first = head;
 }
 
 /// "Tue 12:40" for `t_secs` after the scenario's start.
@@ -240,13 +196,11 @@ mod tests {
             scenario,
             runs: vec![crate::runner::RunFrame {
                 policy: "hpa".into(),
-                new_points: points.step_by(5).map(|t| SeriesPoint { t_secs: t, ..SeriesPoint::default() }).collect(),
-                new_events: Vec::new(),
+                new: Items {
+                    points: points.step_by(5).map(|t| SeriesPoint { t_secs: t, ..SeriesPoint::default() }).collect(),
+                    ..Items::default()
+                },
                 scorecard,
-                new_forecasts: Vec::new(),
-                new_commander: Vec::new(),
-                new_soldiers: Vec::new(),
-                new_truth: Vec::new(),
                 branch_from_secs: branch,
             }],
         }

@@ -137,17 +137,7 @@ fn rerecord(
     path: &Path,
     assets: &crate::agents::policies::PolicyAssets,
 ) -> Result<std::process::ExitCode> {
-    let cfg = SessionConfig::every(3600);
-    let mut session = Session::replaying(
-        Arc::new(rec.scenario.clone()),
-        rec.seed,
-        &rec.policies,
-        rec.injections.clone(),
-        rec.end_secs,
-        assets,
-        cfg,
-    )
-    .map_err(|e| anyhow!(e))?;
+    let mut session = Session::from_recording(rec, assets, SessionConfig::every(3600)).map_err(|e| anyhow!(e))?;
     session.seek(rec.end_secs);
     let again = session.recording(&rec.origin, model_stamps(&rec.policies, assets));
     again.save_file(path)?;

@@ -88,24 +88,79 @@ pub struct SeriesPoint {
 
 pub use crate::agents::forecast::Forecast;
 
+/// The time-ordered items a run produces, one lot per tick: what frames carry and what the window keeps.
+///
+/// Time rule (used to cut and to split past from future): points, timeline entries and ground truth belong to the
+/// tick they describe, forecasts to the time they were made — all "at or before t" — while a decision taken at `t`
+/// is made in the tick that leaves `t`, so it belongs to the run after `t` ("before t" holds decisions `< t`).
+#[derive(Clone, Debug, Default)]
+pub struct RunItems {
+    /// One point per simulated tick, oldest first.
+    pub points: Vec<SeriesPoint>,
+    pub events: Vec<TimelineEvent>,
+    /// Forecast sets in the order they were made (one per simulated minute), each per domain.
+    pub forecasts: Vec<Vec<Forecast>>,
+    /// HiRL decision records (empty for other policies).
+    pub commander: Vec<Arc<CommanderRecord>>,
+    pub soldiers: Vec<Arc<SoldierRecord>>,
+    /// Per-tick ground truth the rewards are computed from (decision outcomes).
+    pub truth: Vec<TickTruth>,
+}
+
+impl RunItems {
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+            && self.events.is_empty()
+            && self.forecasts.is_empty()
+            && self.commander.is_empty()
+            && self.soldiers.is_empty()
+            && self.truth.is_empty()
+    }
+
+    /// Drops everything after `t` (see the time rule).
+    pub fn cut_after(&mut self, t: u64) {
+        self.points.retain(|p| p.t_secs <= t);
+        self.events.retain(|e| e.t_secs <= t);
+        self.forecasts.retain(|f| f.first().is_none_or(|x| x.made_at_secs <= t));
+        self.commander.retain(|r| r.t_secs < t);
+        self.soldiers.retain(|r| r.t_secs < t);
+        self.truth.retain(|x| x.t_secs <= t);
+    }
+
+    /// Puts `earlier` (all older than what is held) in front.
+    pub fn prepend(&mut self, earlier: RunItems) {
+        fn front<T>(mut first: Vec<T>, rest: &mut Vec<T>) {
+            first.append(rest);
+            *rest = first;
+        }
+        front(earlier.points, &mut self.points);
+        front(earlier.events, &mut self.events);
+        front(earlier.forecasts, &mut self.forecasts);
+        front(earlier.commander, &mut self.commander);
+        front(earlier.soldiers, &mut self.soldiers);
+        front(earlier.truth, &mut self.truth);
+    }
+
+    /// Appends `later` (all newer than what is held).
+    pub fn append(&mut self, later: RunItems) {
+        self.points.extend(later.points);
+        self.events.extend(later.events);
+        self.forecasts.extend(later.forecasts);
+        self.commander.extend(later.commander);
+        self.soldiers.extend(later.soldiers);
+        self.truth.extend(later.truth);
+    }
+}
+
 /// One simulation's state for the window. Items are published once per tick of the recorded run: after a seek the
 /// window already holds them, and re-simulating publishes nothing new.
 #[derive(Clone, Debug)]
 pub struct RunFrame {
     pub policy: String,
-    /// Points recorded since the previous frame, oldest first.
-    pub new_points: Vec<SeriesPoint>,
-    /// Timeline entries since the previous frame.
-    pub new_events: Vec<TimelineEvent>,
-    /// Scorecard of the run so far.
+    /// What the run produced since the previous frame.
+    pub new: RunItems,
+    /// Scorecard of the run at the frame's time.
     pub scorecard: Scorecard,
-    /// Forecast sets made since the previous frame (one per simulated minute), each per domain.
-    pub new_forecasts: Vec<Vec<Forecast>>,
-    /// HiRL decision records since the previous frame (empty for other policies), in time order.
-    pub new_commander: Vec<Arc<CommanderRecord>>,
-    pub new_soldiers: Vec<Arc<SoldierRecord>>,
-    /// Per-tick ground truth the rewards are computed from (decision outcomes), since the previous frame.
-    pub new_truth: Vec<TickTruth>,
     /// The run branched here (an injection after seeking back): the window drops what it holds after this time
     /// before taking this frame's contents.
     pub branch_from_secs: Option<u64>,

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
-pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, SeriesPoint, Speed, Update};
+pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, RunItems, SeriesPoint, Speed, Update};
 pub use replay::{ReplayReport, check_recording, model_stamps, open_recording, verify};
 pub use session::{Session, SessionConfig};
 

@@ -1,8 +1,6 @@
 //! Recordings meet the models this process has loaded: which models a policy depends on, refusing a recording made
 //! with other ones, and replaying a recording while checking it against its checkpoints.
 
-use std::sync::Arc;
-
 use super::session::{Session, SessionConfig};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::replay::{ModelStamp, Recording};
@@ -77,16 +75,7 @@ pub fn open_recording(
     cfg: SessionConfig,
 ) -> Result<Session, String> {
     check_recording(rec, origin, assets)?;
-    Session::replaying(
-        Arc::new(rec.scenario.clone()),
-        rec.seed,
-        &rec.policies,
-        rec.injections.clone(),
-        rec.end_secs,
-        assets,
-        cfg,
-    )
-    .map_err(|e| format!("{origin}: {e}"))
+    Session::from_recording(rec, assets, cfg).map_err(|e| format!("{origin}: {e}"))
 }
 
 /// How a replay compared with its recording.

@@ -18,11 +18,10 @@
 
 use std::sync::Arc;
 
-use super::frame::{DomainPoint, Forecast, PoolPoint, RunFrame, SeriesPoint};
+use super::frame::{DomainPoint, Forecast, PoolPoint, RunFrame, RunItems, SeriesPoint};
 use crate::agents::forecast::LiveForecaster;
 use crate::agents::hirl::HirlPolicy;
-use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
-use crate::agents::hirl::reward::{TickTruth, TruthRecorder};
+use crate::agents::hirl::reward::TruthRecorder;
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::Autoscaler;
 use crate::replay::{Checkpoint, FORMAT, ModelStamp, Recording};
@@ -71,12 +70,7 @@ struct RunState {
 struct Outbox {
     /// Everything up to this time has been published (points and truth ≤ it, decisions before it).
     published_until_secs: Option<u64>,
-    points: Vec<SeriesPoint>,
-    events: Vec<crate::sim::TimelineEvent>,
-    forecasts: Vec<Vec<Forecast>>,
-    commander: Vec<Arc<CommanderRecord>>,
-    soldiers: Vec<Arc<SoldierRecord>>,
-    truth: Vec<TickTruth>,
+    items: RunItems,
     /// Timeline entries before this index have been looked at.
     events_seen: usize,
     /// Tells the window to drop what it holds after this time (a branch).
@@ -183,14 +177,15 @@ impl Run {
         let timeline = self.state.sim.timeline();
         let seen = self.out.events_seen.min(timeline.len());
         if fresh {
-            self.out.events.extend_from_slice(&timeline[seen..]);
-            self.out.points.push(series_point(&self.state.sim));
+            let items = &mut self.out.items;
+            items.events.extend_from_slice(&timeline[seen..]);
+            items.points.push(series_point(&self.state.sim));
             if new_forecasts && !self.state.forecasts.is_empty() {
-                self.out.forecasts.push(self.state.forecasts.clone());
+                items.forecasts.push(self.state.forecasts.clone());
             }
-            self.out.commander.extend(decisions.commander.into_iter().map(Arc::new));
-            self.out.soldiers.extend(decisions.soldiers.into_iter().map(Arc::new));
-            self.out.truth.push(truth);
+            items.commander.extend(decisions.commander.into_iter().map(Arc::new));
+            items.soldiers.extend(decisions.soldiers.into_iter().map(Arc::new));
+            items.truth.push(truth);
             self.out.published_until_secs = Some(now);
         }
         self.out.events_seen = timeline.len();
@@ -200,30 +195,16 @@ impl Run {
         let o = &mut self.out;
         RunFrame {
             policy: self.name.clone(),
-            new_points: std::mem::take(&mut o.points),
-            new_events: std::mem::take(&mut o.events),
+            new: std::mem::take(&mut o.items),
             scorecard: self.state.sim.scorecard(&self.name),
-            new_forecasts: std::mem::take(&mut o.forecasts),
-            new_commander: std::mem::take(&mut o.commander),
-            new_soldiers: std::mem::take(&mut o.soldiers),
-            new_truth: std::mem::take(&mut o.truth),
             branch_from_secs: o.branch_from_secs.take(),
         }
     }
 
     /// Puts a frame's contents back when the window could not take it (they go out with the next one).
     fn untake(&mut self, frame: RunFrame) {
-        fn prepend<T>(mut first: Vec<T>, rest: &mut Vec<T>) {
-            first.append(rest);
-            *rest = first;
-        }
         let o = &mut self.out;
-        prepend(frame.new_points, &mut o.points);
-        prepend(frame.new_events, &mut o.events);
-        prepend(frame.new_forecasts, &mut o.forecasts);
-        prepend(frame.new_commander, &mut o.commander);
-        prepend(frame.new_soldiers, &mut o.soldiers);
-        prepend(frame.new_truth, &mut o.truth);
+        o.items.prepend(frame.new);
         // A branch still pending keeps the earliest cut.
         o.branch_from_secs = match (frame.branch_from_secs, o.branch_from_secs) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -242,12 +223,7 @@ impl Run {
         if self.out.published_until_secs.is_some_and(|p| p > t) {
             let o = &mut self.out;
             o.published_until_secs = Some(t);
-            o.points.retain(|p| p.t_secs <= t);
-            o.events.retain(|e| e.t_secs <= t);
-            o.forecasts.retain(|f| f.first().is_none_or(|x| x.made_at_secs <= t));
-            o.commander.retain(|r| r.t_secs < t);
-            o.soldiers.retain(|r| r.t_secs < t);
-            o.truth.retain(|x| x.t_secs <= t);
+            o.items.cut_after(t);
             o.branch_from_secs = Some(o.branch_from_secs.map_or(t, |b| b.min(t)));
         }
     }
@@ -362,6 +338,20 @@ impl Session {
         s.injections = injections;
         s.recorded_until_secs = recorded_until_secs.min(s.scenario.duration_secs);
         Ok(s)
+    }
+
+    /// A session that replays a recording from t = 0 (its policies and models are not checked here: see
+    /// `runner::check_recording`).
+    pub fn from_recording(rec: &Recording, assets: &PolicyAssets, cfg: SessionConfig) -> Result<Session, String> {
+        Session::replaying(
+            Arc::new(rec.scenario.clone()),
+            rec.seed,
+            &rec.policies,
+            rec.injections.clone(),
+            rec.end_secs,
+            assets,
+            cfg,
+        )
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {

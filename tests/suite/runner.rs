@@ -32,7 +32,7 @@ fn starts_paused_and_steps_exactly() {
     let first = frame_where(&w, 10, |_| true);
     assert_eq!((first.now_secs, first.playing), (0, false));
     assert_eq!(first.runs.len(), 1);
-    assert_eq!(first.runs[0].new_points.len(), 1, "the t = 0 state");
+    assert_eq!(first.runs[0].new.points.len(), 1, "the t = 0 state");
     w.send(Command::Step(StepKind::Tick)).expect("queued");
     assert_eq!(frame_where(&w, 10, |f| f.now_secs > 0).now_secs, 5);
     w.send(Command::Step(StepKind::SoldierTick)).expect("queued");
@@ -49,7 +49,7 @@ fn plays_fast_and_delivers_every_tick_once() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Some(Update::Frame(f)) = w.recv_timeout(Duration::from_millis(100)) {
-            seen.extend(f.runs[0].new_points.iter().map(|p| p.t_secs));
+            seen.extend(f.runs[0].new.points.iter().map(|p| p.t_secs));
             if f.now_secs >= 1800 {
                 break;
             }
