@@ -22,8 +22,9 @@ impl Controls {
         Self { policy: policy.to_string(), side_by_side: false }
     }
 
-    /// The toolbar follows a recording being opened: its policy, and side by side when it has two runs.
-    pub fn follow_recording(&mut self, policies: &[String]) {
+    /// The toolbar follows the runs that are running (a recording opened, a restart): the last run's policy, and
+    /// side by side when there are two.
+    pub fn follow_runs(&mut self, policies: &[String]) {
         if let Some(p) = policies.last() {
             self.policy = p.clone();
         }

@@ -60,6 +60,7 @@ impl HirlApp {
         let origin = config.origin.clone();
         let policy = config.policy.clone();
         let store = Store::new(std::sync::Arc::new(config.scenario.clone()));
+        let controls = controls::Controls::new(&policy);
         let agents = config.agents.clone();
         let worker = WorkerHandle::spawn(config, waker)?;
         Ok(HirlApp {
@@ -68,7 +69,7 @@ impl HirlApp {
             origin,
             notice: None,
             longest_drain: Duration::ZERO,
-            controls: controls::Controls::new(&policy),
+            controls,
             flash_sale: flash_sale::FlashSaleDialog::default(),
             budgets: BudgetsPanel::default(),
             pools: PoolsPanel::default(),
@@ -100,8 +101,7 @@ impl HirlApp {
     pub fn open_recording_path(&mut self, path: &std::path::Path) {
         match crate::replay::Recording::load_file(path) {
             Ok(rec) => {
-                self.controls.follow_recording(&rec.policies);
-                self.send(Command::OpenRecording { recording: Box::new(rec), origin: path.display().to_string() });
+                self.send(Command::OpenRecording { recording: Box::new(rec), origin: path.display().to_string() })
             }
             Err(e) => self.notice = Some(Notice { text: e.to_string().replace('\n', " · "), is_error: true }),
         }
@@ -119,7 +119,13 @@ impl HirlApp {
         for update in updates {
             match update {
                 Update::Frame(frame) => {
+                    let generation = self.store.generation;
                     self.store.apply(*frame);
+                    if self.store.generation != generation {
+                        // A new run (a recording opened, a policy switched): the toolbar shows what actually runs.
+                        let names: Vec<String> = self.store.runs.iter().map(|r| r.policy.clone()).collect();
+                        self.controls.follow_runs(&names);
+                    }
                     if self.origin != self.store.origin && !self.store.origin.is_empty() {
                         self.origin = self.store.origin.clone();
                     }

@@ -223,6 +223,8 @@ fn an_opened_recording_replays_to_its_scorecards() {
     h.state_mut().open_recording_path(&path);
     step_until(&mut h, 20, "the replay", |a| a.store.runs.len() == 2 && a.store.origin.ends_with("small.rec.ron"));
     assert_eq!(h.state().store.recorded_until_secs, rec.end_secs, "the timeline spans the recording");
+    h.step();
+    assert!(h.query_by_label("Single run").is_some(), "the toolbar follows the side-by-side recording");
     h.get_by_label("max").click();
     h.get_by_label("Play").click();
     step_until(&mut h, 120, "the end of the recording", |a| a.store.now_secs == rec.end_secs && !a.store.playing);
