@@ -11,10 +11,7 @@ use hirl_scale::sim::{Actions, Simulation};
 fn main() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let s = hirl_scale::scenario::load_file(&root.join("scenarios/reference-day.ron"))?;
-    let assets = PolicyAssets {
-        forecaster: hirl_scale::agents::forecast::ForecasterModel::load(&root.join("models/forecaster.safetensors")),
-        agents: PolicyAssets::load_agents(&root.join("models/hirl.safetensors")),
-    };
+    let assets = PolicyAssets::shipped(root);
     let name = if assets.agents.is_ok() { "hirl" } else { "hirl-teacher" };
     let mut sim = Simulation::new(&s, s.seed);
     let mut policy = policies::build(name, &s, sim.layout(), s.seed, &assets)?;

@@ -38,6 +38,15 @@ impl PolicyAssets {
         Self { forecaster: ForecasterModel::fallback("no model loaded"), agents: Err("no agents loaded".into()) }
     }
 
+    /// The shipped forecaster and agents from a checkout's `models/` (benchmarks and tests); problems are kept as the
+    /// reasons for the fallbacks.
+    pub fn shipped(root: &std::path::Path) -> Self {
+        Self {
+            forecaster: ForecasterModel::load(&root.join(super::forecast::DEFAULT_MODEL_PATH)),
+            agents: Self::load_agents(&root.join(super::hirl::DEFAULT_AGENTS_PATH)),
+        }
+    }
+
     /// Loads the agents file; a problem is kept as the reason `hirl` falls back.
     pub fn load_agents(path: &std::path::Path) -> Result<Arc<HirlNets>, String> {
         HirlNets::load(path).map(Arc::new).map_err(|e| e.to_string())

@@ -179,7 +179,16 @@ impl Run {
         if fresh {
             let items = &mut self.out.items;
             items.events.extend_from_slice(&timeline[seen..]);
-            items.points.push(series_point(&self.state.sim));
+            // HiRL's budgets are the Commander's directive (its executor enforces them; no quota is set in the
+            // cluster), so the window reads them from the policy.
+            let budgets = self
+                .state
+                .policy
+                .inspect()
+                .and_then(|p| p.downcast_ref::<HirlPolicy>())
+                .map(|p| &p.directive().budget_millicores[..])
+                .filter(|b| b.iter().any(|x| *x > 0.0));
+            items.points.push(series_point(&self.state.sim, budgets));
             if new_forecasts && !self.state.forecasts.is_empty() {
                 items.forecasts.push(self.state.forecasts.clone());
             }
@@ -230,7 +239,9 @@ impl Run {
 }
 
 /// The plotted state of a simulation at its current tick (ground truth: the window shows what really happens).
-fn series_point(sim: &Simulation) -> SeriesPoint {
+/// A domain's budget is its quota in the cluster when one is set, else the policy's own budget (millicores) if it has
+/// one.
+fn series_point(sim: &Simulation, policy_budgets_millicores: Option<&[f64]>) -> SeriesPoint {
     let layout = sim.layout();
     let obs = sim.observe();
     let pools: Vec<_> = (0..layout.pools.len()).map(|p| obs.pool(PoolId(p as u8))).collect();
@@ -249,7 +260,11 @@ fn series_point(sim: &Simulation) -> SeriesPoint {
             pending_pods: s.pending_pods,
             allotted_share: share(s.cpu_allocated_millicores as f64),
             used_share: share(f64::from(s.cpu_used_millicores)),
-            budget_share: sim.domain_quota_millicores(DomainId(d as u8)).map(|q| share(q as f64)),
+            budget_share: sim
+                .domain_quota_millicores(DomainId(d as u8))
+                .map(|q| q as f64)
+                .or_else(|| policy_budgets_millicores.and_then(|b| b.get(d).copied()))
+                .map(share),
         })
         .collect();
     let n_domains = layout.domains.len();

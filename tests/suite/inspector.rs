@@ -4,8 +4,6 @@
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel};
-use hirl_scale::agents::hirl::DEFAULT_AGENTS_PATH;
 use hirl_scale::agents::hirl::explain::signed;
 use hirl_scale::agents::policies::PolicyAssets;
 use hirl_scale::app::HirlApp;
@@ -18,8 +16,8 @@ use crate::window::{step_until, window_with};
 /// A paused window running `hirl` on flash-sale-early with the shipped models, after its first frame.
 fn flash_sale_window() -> Harness<'static, HirlApp> {
     let mut cfg = WorkerConfig::new(load("flash-sale-early"), "flash-sale-early.ron", "hirl");
-    cfg.forecaster = ForecasterModel::load(&root().join(DEFAULT_MODEL_PATH));
-    cfg.agents = PolicyAssets::load_agents(&root().join(DEFAULT_AGENTS_PATH));
+    let assets = PolicyAssets::shipped(&root());
+    (cfg.forecaster, cfg.agents) = (assets.forecaster, assets.agents);
     assert!(cfg.agents.is_ok(), "the shipped agents load: {:?}", cfg.agents.as_ref().err());
     let mut h = window_with(cfg);
     step_until(&mut h, 30, "first frame", |a| !a.store.runs.is_empty());

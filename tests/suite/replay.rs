@@ -6,8 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel};
-use hirl_scale::agents::hirl::DEFAULT_AGENTS_PATH;
 use hirl_scale::agents::policies::PolicyAssets;
 use hirl_scale::replay::Recording;
 use hirl_scale::runner::{
@@ -18,10 +16,7 @@ use hirl_scale::scenario::EventSpec;
 use crate::common::{SHIPPED, load, root};
 
 fn assets() -> PolicyAssets {
-    PolicyAssets {
-        forecaster: ForecasterModel::load(&root().join(DEFAULT_MODEL_PATH)),
-        agents: PolicyAssets::load_agents(&root().join(DEFAULT_AGENTS_PATH)),
-    }
+    PolicyAssets::shipped(&root())
 }
 
 fn spike(domain: &str) -> EventSpec {
@@ -208,4 +203,19 @@ fn a_refused_recording_keeps_the_current_run() {
         }
         _ => unreachable!(),
     }
+}
+
+#[test]
+fn the_commanders_budgets_reach_the_window_and_hpa_has_none() {
+    let mut s = session(&["hpa", "hirl"], 600);
+    s.seek(120);
+    let frames = s.take_frames();
+    let last = |run: usize| frames[run].new.points.last().expect("points").domains.clone();
+    assert!(last(0).iter().all(|d| d.budget_share.is_none()), "HPA sets no budgets");
+    let hirl = last(1);
+    assert!(hirl.iter().all(|d| d.budget_share.is_some_and(|b| b > 0.0 && b < 1.5)), "{hirl:?}");
+    let commander = frames[1].new.commander.last().expect("a Commander decision");
+    let allocatable_share = commander.budget_millicores[0] / commander.budget_millicores.iter().sum::<f64>();
+    let shown = hirl[0].budget_share.expect("set") / hirl.iter().filter_map(|d| d.budget_share).sum::<f32>();
+    assert!((f64::from(shown) - allocatable_share).abs() < 1e-4, "the budgets shown are the Commander's");
 }

@@ -165,10 +165,8 @@ fn the_forecast_panel_names_its_source_learned_or_fallback() {
 /// The window on `small.ron` under HiRL with the shipped models.
 fn hirl_window() -> Harness<'static, HirlApp> {
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hirl");
-    cfg.forecaster = ForecasterModel::load(&crate::common::root().join(DEFAULT_MODEL_PATH));
-    cfg.agents = hirl_scale::agents::policies::PolicyAssets::load_agents(
-        &crate::common::root().join(hirl_scale::agents::hirl::DEFAULT_AGENTS_PATH),
-    );
+    let assets = hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root());
+    (cfg.forecaster, cfg.agents) = (assets.forecaster, assets.agents);
     window_with(cfg)
 }
 
