@@ -497,10 +497,20 @@ impl Session {
 
     /// Moves every run to exactly `t_secs` (clamped to the scenario), from the nearest snapshot or from now.
     pub fn seek(&mut self, t_secs: u64) {
+        let target = self.begin_seek(t_secs);
+        while self.now_secs() < target {
+            self.step();
+        }
+    }
+
+    /// The first half of [`Session::seek`]: restores the snapshot to start from (if any) and returns the tick to
+    /// step to (`t_secs` clamped to the scenario, on a tick). The caller steps until `now_secs()` reaches it — the
+    /// worker does so in slices, so a long seek forward stays interruptible and shows its progress.
+    pub fn begin_seek(&mut self, t_secs: u64) -> u64 {
         let target = (t_secs.min(self.duration_secs()) / crate::sim::TICK_SECS) * crate::sim::TICK_SECS;
         let now = self.now_secs();
         if target == now {
-            return;
+            return target;
         }
         let i = self.snapshots.partition_point(|s| s.t_secs <= target);
         let from = i.checked_sub(1).map(|i| &self.snapshots[i]);
@@ -512,9 +522,7 @@ impl Session {
             let t = snap.t_secs;
             self.next_injection = self.injections.partition_point(|i| i.injected_at_secs < t);
         }
-        while self.now_secs() < target {
-            self.step();
-        }
+        target
     }
 
     /// Takes one frame per run of what was produced since the last call.

@@ -24,6 +24,8 @@ struct Worker {
     session_cfg: SessionConfig,
     origin: String,
     playing: bool,
+    /// A seek in progress: the tick being stepped to (in slices, between looks at the command queue).
+    seeking_to: Option<u64>,
     speed: Speed,
     generation: u64,
     /// Simulated seconds owed to the pacing clock.
@@ -69,6 +71,7 @@ pub(super) fn run(
         session_cfg: config.session,
         origin,
         playing: config.start_playing,
+        seeking_to: None,
         speed: config.speed,
         generation: 0,
         debt_secs: 0.0,
@@ -78,7 +81,7 @@ pub(super) fn run(
         dirty: true,
     };
     loop {
-        let next = if w.playing {
+        let next = if w.playing || w.seeking_to.is_some() {
             match commands.try_recv() {
                 Ok(c) => Some(c),
                 Err(crossbeam_channel::TryRecvError::Empty) => None,
@@ -98,7 +101,9 @@ pub(super) fn run(
             w.handle(cmd);
             continue; // take every queued command before simulating
         }
-        if w.playing {
+        if w.seeking_to.is_some() {
+            w.advance_seek();
+        } else if w.playing {
             w.advance_paced();
         }
         w.emit();
@@ -139,6 +144,21 @@ impl Worker {
         }
     }
 
+    /// Steps toward the seek target for one slice.
+    fn advance_seek(&mut self) {
+        let start = Instant::now();
+        while let Some(target) = self.seeking_to {
+            if self.session.now_secs() >= target || self.session.finished() {
+                self.seeking_to = None;
+            } else if start.elapsed() >= SLICE {
+                break;
+            } else {
+                self.step();
+            }
+        }
+        self.dirty = true;
+    }
+
     fn error(&self, message: String) {
         let _ = self.updates.try_send(Update::Error(message));
         (self.waker)();
@@ -154,6 +174,7 @@ impl Worker {
         match session {
             Ok(s) => {
                 self.session = s;
+                self.seeking_to = None;
                 if let Some(o) = origin {
                     self.origin = o;
                 }
@@ -187,10 +208,14 @@ impl Worker {
                     self.step();
                 }
             }
-            Command::Inject(event) => match self.session.inject(event) {
-                Ok(_) => self.dirty = true,
-                Err(e) => self.error(e),
-            },
+            Command::Inject(event) => {
+                // An injection lands where the run is now: a seek in progress stops there.
+                self.seeking_to = None;
+                match self.session.inject(event) {
+                    Ok(_) => self.dirty = true,
+                    Err(e) => self.error(e),
+                }
+            }
             Command::Load { scenario, origin } => {
                 let seed = scenario.seed;
                 self.restart(Arc::new(*scenario), seed, self.session.policies(), Some(origin));
@@ -222,7 +247,7 @@ impl Worker {
             }
             Command::Seek(t) => {
                 self.set_playing(false);
-                self.session.seek(t);
+                self.seeking_to = Some(self.session.begin_seek(t));
                 self.dirty = true;
             }
             Command::SaveRecording(path) => {
@@ -245,6 +270,8 @@ impl Worker {
     }
 
     fn set_playing(&mut self, on: bool) {
+        // Playing (or pausing) takes over from a seek in progress, wherever it got to.
+        self.seeking_to = None;
         let on = on && !self.session.finished();
         if on && !self.playing {
             self.last_pace = Instant::now();

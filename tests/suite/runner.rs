@@ -144,3 +144,19 @@ fn dropping_the_handle_stops_the_thread() {
     drop(w);
     assert!(start.elapsed() < Duration::from_secs(5), "joined promptly");
 }
+
+#[test]
+fn a_long_seek_forward_shows_progress_and_can_be_interrupted() {
+    let w = worker(Speed::X60);
+    frame_where(&w, 10, |_| true);
+    w.send(Command::Seek(21_000)).expect("queued");
+    // Frames come while the seek runs (it is stepped in slices), with time moving towards the target …
+    let during = frame_where(&w, 30, |f| f.now_secs > 0 && f.now_secs < 21_000);
+    assert!(!during.playing);
+    // … and a new seek takes over from wherever it got to.
+    w.send(Command::Seek(600)).expect("queued");
+    let landed = frame_where(&w, 30, |f| f.now_secs == 600);
+    assert_eq!(landed.now_secs, 600);
+    w.send(Command::Step(StepKind::Tick)).expect("queued");
+    assert_eq!(frame_where(&w, 10, |f| f.now_secs != 600).now_secs, 605, "the run is at rest on 600 s");
+}
