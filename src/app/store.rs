@@ -16,27 +16,6 @@ use crate::sim::Scorecard;
 /// A run's items up to some time (or, for the future, after it).
 pub use crate::runner::RunItems as Items;
 
-/// Moves items between the past (oldest first) and the future (newest first) so the past holds exactly those that
-/// `in_past` accepts.
-fn rebalance<T>(past: &mut Vec<T>, future: &mut Vec<T>, in_past: impl Fn(&T) -> bool) {
-    while past.last().is_some_and(|x| !in_past(x)) {
-        future.extend(past.pop());
-    }
-    while future.last().is_some_and(&in_past) {
-        past.extend(future.pop());
-    }
-}
-
-/// Splits a run at `now` (the time rule of [`Items`]): the past keeps what is at or before it, the future the rest.
-fn rebalance_items(past: &mut Items, future: &mut Items, now: u64) {
-    rebalance(&mut past.points, &mut future.points, |p| p.t_secs <= now);
-    rebalance(&mut past.events, &mut future.events, |e| e.t_secs <= now);
-    rebalance(&mut past.forecasts, &mut future.forecasts, |f| f.first().is_none_or(|x| x.made_at_secs <= now));
-    rebalance(&mut past.commander, &mut future.commander, |r| r.t_secs < now);
-    rebalance(&mut past.soldiers, &mut future.soldiers, |r| r.t_secs < now);
-    rebalance(&mut past.truth, &mut future.truth, |x| x.t_secs <= now);
-}
-
 /// One run's history as the window knows it. Derefs to the items up to now.
 #[derive(Clone, Debug, Default)]
 pub struct RunSeries {
@@ -127,10 +106,10 @@ impl Store {
             // they are appended. Items are only new beyond the furthest point recorded, where the future is empty:
             // the merge costs nothing then, and a seek (no new items) only moves what crosses "now".
             if !run.new.is_empty() {
-                rebalance_items(&mut series.past, &mut series.future, u64::MAX);
+                Items::split_at(&mut series.past, &mut series.future, u64::MAX);
                 series.past.append(run.new);
             }
-            rebalance_items(&mut series.past, &mut series.future, now);
+            Items::split_at(&mut series.past, &mut series.future, now);
             series.scorecard = Some(run.scorecard);
         }
     }

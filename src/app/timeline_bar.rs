@@ -37,14 +37,40 @@ impl MarkerKind {
 pub struct Marker {
     pub t_secs: u64,
     pub kind: MarkerKind,
+    /// Which run it belongs to (side by side: 0 or 1).
+    pub run: usize,
+    /// What the tooltip says; empty for Commander decisions (thousands a day), described on hover by
+    /// [`Marker::describe`].
     pub label: String,
+}
+
+impl Marker {
+    /// The tooltip text.
+    pub fn describe(&self, store: &Store) -> String {
+        let when = store.clock_label(self.t_secs);
+        if self.kind != MarkerKind::Decision {
+            return format!("{when} — {}", self.label);
+        }
+        let who = if store.runs.len() > 1 { store.runs.get(self.run).map_or("", |r| r.policy.as_str()) } else { "" };
+        let reserve = store.runs.get(self.run).and_then(|r| {
+            let find = |list: &[std::sync::Arc<crate::agents::hirl::record::CommanderRecord>]| {
+                list.iter().find(|c| c.t_secs == self.t_secs).and_then(|c| c.shares.last().copied())
+            };
+            find(&r.past.commander).or_else(|| find(&r.future.commander))
+        });
+        let sep = if who.is_empty() { "" } else { ": " };
+        match reserve {
+            Some(share) => format!("{when} — {who}{sep}Commander decision (reserve {:.1}%)", 100.0 * share),
+            None => format!("{when} — {who}{sep}Commander decision"),
+        }
+    }
 }
 
 /// Every marker of the runs the store holds (past and future), time-ordered; Commander decisions last.
 pub fn markers(store: &Store) -> Vec<Marker> {
     let mut out = Vec::new();
     let side_by_side = store.runs.len() > 1;
-    for series in &store.runs {
+    for (run, series) in store.runs.iter().enumerate() {
         let who = if side_by_side { format!("{}: ", series.policy) } else { String::new() };
         let domain_name =
             |d: usize| store.scenario.domains.get(d).map_or_else(|| format!("domain {d}"), |x| x.id.clone());
@@ -53,11 +79,13 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                 TimelineKind::Event { label, injected } => out.push(Marker {
                     t_secs: e.t_secs,
                     kind: MarkerKind::Event,
+                    run,
                     label: format!("{who}{label}{}", if *injected { " (injected)" } else { "" }),
                 }),
                 TimelineKind::BreachStart { domain } => out.push(Marker {
                     t_secs: e.t_secs,
                     kind: MarkerKind::Breach,
+                    run,
                     label: format!("{who}SLO breach starts: {}", domain_name(*domain as usize)),
                 }),
                 _ => {}
@@ -72,21 +100,15 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                     out.push(Marker {
                         t_secs: r.t_secs,
                         kind: MarkerKind::Fallback,
+                        run,
                         label: format!("{who}safety: {} handed to HPA", domain_name(r.domain)),
                     });
                 }
                 *was = now_fallback;
             }
         }
-        if !side_by_side || series.past.commander.len() + series.future.commander.len() > 0 {
-            for r in series.past.commander.iter().chain(series.future.commander.iter().rev()) {
-                let reserve = r.shares.last().copied().unwrap_or(0.0);
-                out.push(Marker {
-                    t_secs: r.t_secs,
-                    kind: MarkerKind::Decision,
-                    label: format!("{who}Commander decision (reserve {:.1}%)", 100.0 * reserve),
-                });
-            }
+        for r in series.past.commander.iter().chain(series.future.commander.iter().rev()) {
+            out.push(Marker { t_secs: r.t_secs, kind: MarkerKind::Decision, run, label: String::new() });
         }
     }
     out.sort_by_key(|m| (m.kind == MarkerKind::Decision, m.t_secs, m.kind));
@@ -222,19 +244,20 @@ impl TimelineBar {
                 text_colour,
             );
         }
-        let markers = app.timeline_bar.markers(&app.store).to_vec();
+        let x_now = to_x(app.timeline_bar.dragging_to.unwrap_or(now));
+        // Borrowed, not copied: this runs every frame.
+        let markers = app.timeline_bar.markers(&app.store);
         let lane = |kind: MarkerKind| match kind {
             MarkerKind::Event => (rect.top() + 2.0, rect.top() + 13.0),
             MarkerKind::Breach | MarkerKind::Fallback => (rect.top() + 13.0, rect.top() + 24.0),
             MarkerKind::Decision => (comb_top + 1.0, rect.bottom() - 1.0),
         };
-        for m in &markers {
+        for m in markers {
             let (y0, y1) = lane(m.kind);
             let x = to_x(m.t_secs);
             let w = if m.kind == MarkerKind::Decision { 1.0 } else { 2.0 };
             painter.line_segment([Pos2::new(x, y0), Pos2::new(x, y1)], Stroke::new(w, m.kind.colour()));
         }
-        let x_now = to_x(app.timeline_bar.dragging_to.unwrap_or(now));
         painter.line_segment(
             [Pos2::new(x_now, rect.top()), Pos2::new(x_now, rect.bottom())],
             Stroke::new(2.5, theme::NOW),
@@ -259,7 +282,7 @@ impl TimelineBar {
                 .cloned()
         });
         let response = match (&hovered, response.hover_pos()) {
-            (Some(m), _) => response.on_hover_text(format!("{} — {}", app.store.clock_label(m.t_secs), m.label)),
+            (Some(m), _) => response.on_hover_text(m.describe(&app.store)),
             (None, Some(p)) => response.on_hover_text(format!("go to {}", app.store.clock_label(to_t(p.x)))),
             _ => response,
         };

@@ -120,11 +120,7 @@ impl Recording {
         let rec: Recording = match ron::from_str(text) {
             Ok(r) => r,
             Err(e) => {
-                let location = Location {
-                    line: u32::try_from(e.span.start.line).unwrap_or(u32::MAX).max(1),
-                    col: u32::try_from(e.span.start.col).unwrap_or(u32::MAX).max(1),
-                };
-                return Err(invalid(vec![(Some(location), String::new(), e.code.to_string())]));
+                return Err(invalid(vec![(Some(Location::of_ron_error(&e)), String::new(), e.code.to_string())]));
             }
         };
         let problems = rec.problems();
@@ -215,11 +211,8 @@ impl Recording {
             }
             last = inj.injected_at_secs;
             if scenario_problems.is_empty() {
-                let mut probe = self.scenario.clone();
-                probe.events.push(inj.event.clone());
-                let prefix = format!("events[{}]", probe.events.len() - 1);
-                for p in scenario::validate(&probe).into_iter().filter(|p| p.path.starts_with(&prefix)) {
-                    fail(format!("injections[{i}].event{}", &p.path[prefix.len()..]), p.message);
+                for p in scenario::validate_event(&self.scenario, &inj.event) {
+                    fail(format!("injections[{i}].event{}", p.path), p.message);
                 }
             }
         }

@@ -119,12 +119,27 @@ impl RunItems {
 
     /// Drops everything after `t` (see the time rule).
     pub fn cut_after(&mut self, t: u64) {
-        self.points.retain(|p| p.t_secs <= t);
-        self.events.retain(|e| e.t_secs <= t);
-        self.forecasts.retain(|f| f.first().is_none_or(|x| x.made_at_secs <= t));
-        self.commander.retain(|r| r.t_secs < t);
-        self.soldiers.retain(|r| r.t_secs < t);
-        self.truth.retain(|x| x.t_secs <= t);
+        RunItems::split_at(self, &mut RunItems::default(), t);
+    }
+
+    /// Splits a run at `now` by the time rule: `past` (oldest first) keeps what is at or before `now`, `future`
+    /// (held newest first) the rest. Items move between the two from their ends, so moving "now" costs only what
+    /// crosses it.
+    pub fn split_at(past: &mut RunItems, future: &mut RunItems, now: u64) {
+        fn split<T>(past: &mut Vec<T>, future: &mut Vec<T>, in_past: impl Fn(&T) -> bool) {
+            while past.last().is_some_and(|x| !in_past(x)) {
+                future.extend(past.pop());
+            }
+            while future.last().is_some_and(&in_past) {
+                past.extend(future.pop());
+            }
+        }
+        split(&mut past.points, &mut future.points, |p| p.t_secs <= now);
+        split(&mut past.events, &mut future.events, |e| e.t_secs <= now);
+        split(&mut past.forecasts, &mut future.forecasts, |f| f.first().is_none_or(|x| x.made_at_secs <= now));
+        split(&mut past.commander, &mut future.commander, |r| r.t_secs < now);
+        split(&mut past.soldiers, &mut future.soldiers, |r| r.t_secs < now);
+        split(&mut past.truth, &mut future.truth, |x| x.t_secs <= now);
     }
 
     /// Puts `earlier` (all older than what is held) in front.

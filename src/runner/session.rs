@@ -114,6 +114,15 @@ impl RunState {
     }
 }
 
+/// The injections due at `now` (made at or before it and not applied yet): `injections[*next..]` up to the first
+/// later one. Advances `next` past them.
+fn due<'a>(injections: &'a [InjectedEvent], next: &mut usize, now: u64) -> &'a [InjectedEvent] {
+    let from = (*next).min(injections.len());
+    let to = from + injections[from..].partition_point(|i| i.injected_at_secs <= now);
+    *next = to;
+    &injections[from..to]
+}
+
 /// Steps `states` to `target`, applying each of `injections[*next..]` just before the tick after its injection time.
 fn advance(
     states: &mut [&mut RunState],
@@ -124,11 +133,10 @@ fn advance(
 ) {
     while states.first().is_some_and(|s| s.sim.now_secs() < target) {
         let now = states[0].sim.now_secs();
-        while let Some(i) = injections.get(*next).filter(|i| i.injected_at_secs <= now) {
+        for i in due(injections, next, now) {
             for s in states.iter_mut() {
                 s.inject(&i.event);
             }
-            *next += 1;
         }
         for s in states.iter_mut() {
             s.step(actions);
@@ -166,12 +174,16 @@ impl Run {
             s.forecasts = s.forecaster.forecast(now);
         }
         let truth = s.truth.record(&s.sim);
-        let decisions = s
-            .policy
-            .inspect_mut()
-            .and_then(|p| p.downcast_mut::<HirlPolicy>())
-            .map(HirlPolicy::take_decisions)
-            .unwrap_or_default();
+        // HiRL's decision records go out with the frames (so snapshots of the policy stay small), and its budgets
+        // are the Commander's directive: its executor enforces them and no quota is set in the cluster.
+        let hirl = s.policy.inspect_mut().and_then(|p| p.downcast_mut::<HirlPolicy>());
+        let (decisions, budgets) = match hirl {
+            Some(p) => {
+                let budgets = Some(p.directive().budget_millicores.clone()).filter(|b| b.iter().any(|x| *x > 0.0));
+                (p.take_decisions(), budgets)
+            }
+            None => Default::default(),
+        };
 
         let fresh = self.out.published_until_secs.is_none_or(|p| now > p);
         let timeline = self.state.sim.timeline();
@@ -179,16 +191,7 @@ impl Run {
         if fresh {
             let items = &mut self.out.items;
             items.events.extend_from_slice(&timeline[seen..]);
-            // HiRL's budgets are the Commander's directive (its executor enforces them; no quota is set in the
-            // cluster), so the window reads them from the policy.
-            let budgets = self
-                .state
-                .policy
-                .inspect()
-                .and_then(|p| p.downcast_ref::<HirlPolicy>())
-                .map(|p| &p.directive().budget_millicores[..])
-                .filter(|b| b.iter().any(|x| *x > 0.0));
-            items.points.push(series_point(&self.state.sim, budgets));
+            items.points.push(series_point(&self.state.sim, budgets.as_deref()));
             if new_forecasts && !self.state.forecasts.is_empty() {
                 items.forecasts.push(self.state.forecasts.clone());
             }
@@ -414,25 +417,16 @@ impl Session {
         self.runs.get(run).map(|r| &r.state.sim)
     }
 
-    pub fn policy(&self, run: usize) -> Option<&dyn Autoscaler> {
-        self.runs.get(run).map(|r| r.state.policy.as_ref())
-    }
-
-    /// Times of the snapshots kept.
-    pub fn snapshot_times(&self) -> Vec<u64> {
-        self.snapshots.iter().map(|s| s.t_secs).collect()
-    }
-
     /// One tick of every run (injections due now first). Nothing happens once the scenario is over.
     pub fn step(&mut self) {
         if self.finished() {
             return;
         }
         let now = self.now_secs();
-        while let Some(i) = self.injections.get(self.next_injection).filter(|i| i.injected_at_secs <= now) {
-            let event = i.event.clone();
-            let _ = self.apply_injection(event);
-            self.next_injection += 1;
+        for i in due(&self.injections, &mut self.next_injection, now) {
+            for r in &mut self.runs {
+                r.state.inject(&i.event);
+            }
         }
         for r in &mut self.runs {
             r.step();
@@ -466,12 +460,9 @@ impl Session {
     /// Injects an event into every run now (it fires at the next tick, or at its own start if later). Before the
     /// furthest point recorded this starts a new branch. Returns the event as it will fire.
     pub fn inject(&mut self, event: EventSpec) -> Result<EventSpec, String> {
-        let mut probe = (*self.scenario).clone();
-        probe.events.push(event.clone());
-        let problems = scenario::validate(&probe);
-        let prefix = format!("events[{}]", probe.events.len() - 1);
-        if let Some(p) = problems.iter().find(|p| p.path.starts_with(&prefix)) {
-            return Err(format!("cannot inject {}: {}: {}", event.label(), p.path, p.message));
+        let index = self.scenario.events.len();
+        if let Some(p) = scenario::validate_event(&self.scenario, &event).first() {
+            return Err(format!("cannot inject {}: events[{index}]{}: {}", event.label(), p.path, p.message));
         }
         let now = self.now_secs();
         if self.recorded_until_secs() > now || self.next_injection < self.injections.len() {

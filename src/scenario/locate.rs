@@ -36,6 +36,16 @@ pub struct Location {
     pub col: u32,
 }
 
+impl Location {
+    /// Where a RON parse error starts (lines and columns from 1).
+    pub fn of_ron_error(e: &ron::error::SpannedError) -> Location {
+        Location {
+            line: u32::try_from(e.span.start.line).unwrap_or(u32::MAX).max(1),
+            col: u32::try_from(e.span.start.col).unwrap_or(u32::MAX).max(1),
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.col)

@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use model::*;
-pub use validate::{MAX_DURATION_SECS, MAX_POOLS, Problem, validate};
+pub use validate::{MAX_DURATION_SECS, MAX_POOLS, Problem, validate, validate_event};
 
 use locate::{Location, SourceMap};
 
@@ -74,10 +74,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = match ron::from_str(text) {
         Ok(s) => s,
         Err(e) => {
-            let location = Location {
-                line: u32::try_from(e.span.start.line).unwrap_or(u32::MAX).max(1),
-                col: u32::try_from(e.span.start.col).unwrap_or(u32::MAX).max(1),
-            };
+            let location = Location::of_ron_error(&e);
             return Err(ScenarioError {
                 origin: origin.to_string(),
                 diagnostics: vec![Diagnostic { location, path: String::new(), message: e.code.to_string() }],

@@ -38,6 +38,22 @@ impl Checker {
 }
 
 /// Checks everything the type system cannot. Returns an empty list for a valid scenario.
+/// The problems of one event added to a scenario (an injection), with paths relative to the event (`.domain`,
+/// `.multiplier`, …; empty for the event as a whole).
+pub fn validate_event(s: &Scenario, event: &EventSpec) -> Vec<Problem> {
+    let mut probe = s.clone();
+    probe.events.push(event.clone());
+    let prefix = format!("events[{}]", probe.events.len() - 1);
+    validate(&probe)
+        .into_iter()
+        .filter_map(|p| {
+            // A path of the event itself, not of a sibling whose index merely starts the same way.
+            let rest = p.path.strip_prefix(&prefix).filter(|r| r.is_empty() || r.starts_with('.'))?;
+            Some(Problem { path: rest.to_string(), message: p.message.clone() })
+        })
+        .collect()
+}
+
 pub fn validate(s: &Scenario) -> Vec<Problem> {
     let mut c = Checker { problems: Vec::new() };
     if s.version != SCENARIO_VERSION {
@@ -316,5 +332,37 @@ fn check_call_cycles(c: &mut Checker, s: &Scenario) {
                 c.fail(format!("domains[{i}].calls"), format!("inline calls of \"{}\" form a cycle", d.id));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_added_event_is_checked_with_paths_relative_to_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let mut s = crate::scenario::load_file(&path).expect("shipped scenario");
+        let bad = EventSpec::Spike {
+            domain: "nowhere".into(),
+            start_secs: 0,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs: 600,
+        };
+        let problems = validate_event(&s, &bad);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].path.starts_with(".domain"), "{problems:?}");
+        // The problems of the scenario's own events are not the added event's.
+        let good = EventSpec::Spike {
+            domain: "payment".into(),
+            start_secs: 0,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs: 600,
+        };
+        s.events = vec![good.clone(); 10];
+        s.events[1] = bad.clone();
+        assert!(validate_event(&s, &good).is_empty(), "the broken events[1] is not the added one");
     }
 }
