@@ -14,6 +14,8 @@ series = [
     ("c_cost", "Commander: cost term"),
     ("s_slo_adherence", "Soldiers: SLO adherence term"),
     ("s_cold_starts", "Soldiers: cold-start term"),
+    ("s_oscillation", "Soldiers: oscillation term (replica changes per app-hour)"),
+    ("s_cost", "Soldiers: cost term"),
     ("commander_kl", "Commander KL to pre-update policy"),
     ("soldier_kl", "Soldier KL to pre-update policy"),
     ("commander_value_loss", "Commander value loss"),

@@ -38,6 +38,9 @@ pub struct TrainArgs {
     /// Episodes per PPO iteration.
     #[arg(long, default_value_t = 6)]
     pub episodes: usize,
+    /// Validation episodes that score the networks after every iteration (the best scoring are kept).
+    #[arg(long, default_value_t = 4)]
+    pub validation_episodes: usize,
     /// Output weights; metadata beside it as .json, curves as .curves.csv, the checkpoint as .checkpoint.safetensors.
     #[arg(long, default_value = DEFAULT_AGENTS_PATH)]
     pub out: PathBuf,
@@ -143,6 +146,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         seed: args.seed,
         scale: args.scale,
         episodes_per_iteration: args.episodes,
+        validation_episodes: args.validation_episodes,
         ..TrainConfig::default()
     };
     for s in &mut cfg.stages {
@@ -152,8 +156,8 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     let curves = train::curves_path(&args.out);
     let command = format!(
-        "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {}",
-        args.seed, args.scale, args.iterations, args.episodes
+        "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {} --validation-episodes {}",
+        args.seed, args.scale, args.iterations, args.episodes, args.validation_episodes
     );
     let mut bars = Bars { bar: None };
     let started = std::time::Instant::now();

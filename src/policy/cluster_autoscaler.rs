@@ -8,7 +8,9 @@
 //! - [`ScaleUpMode::Batched`]: one call per pool per scan, sized for the pool's whole shortfall plus headroom.
 //!
 //! Scale-down: a pool whose removable (empty) node count stayed above zero for `scale_down_unneeded_secs` loses the
-//! smallest count seen over that window; never while pods that could use the pool are unschedulable.
+//! smallest count seen over that window; never while pods that could use the pool are unschedulable, and never
+//! within `scale_down_delay_after_arrival_secs` of nodes last landing in the pool (removal takes the newest nodes
+//! first, so a delay as long as the churn window means no node leaves within the window of arriving).
 
 use crate::sim::{Actions, Layout, Observation, PoolId, UnschedulableView};
 
@@ -31,11 +33,19 @@ pub struct ClusterAutoscalerConfig {
     pub scale_down_unneeded_secs: u64,
     /// Default [`ScaleUpMode::PerWorkload`].
     pub mode: ScaleUpMode,
+    /// No scale-down in a pool until this long after nodes last arrived in it. Default 0 (off): the stock model
+    /// here has no `--scale-down-delay-after-add` (the real default is 10 min after a scale-up request).
+    pub scale_down_delay_after_arrival_secs: u64,
 }
 
 impl Default for ClusterAutoscalerConfig {
     fn default() -> Self {
-        Self { scan_interval_secs: 10, scale_down_unneeded_secs: 600, mode: ScaleUpMode::PerWorkload }
+        Self {
+            scan_interval_secs: 10,
+            scale_down_unneeded_secs: 600,
+            mode: ScaleUpMode::PerWorkload,
+            scale_down_delay_after_arrival_secs: 0,
+        }
     }
 }
 
@@ -44,6 +54,9 @@ pub struct ClusterAutoscaler {
     cfg: ClusterAutoscalerConfig,
     /// Per pool: since when it has had removable nodes, and the fewest seen since.
     unneeded: Vec<Option<(u64, u32)>>,
+    /// Per pool: nodes seen at the last scan, and when the count last grew.
+    seen_nodes: Vec<Option<u32>>,
+    last_arrival_secs: Vec<Option<u64>>,
     domain_pools: Vec<Vec<PoolId>>,
     scratch: Vec<UnschedulableView>,
 }
@@ -53,6 +66,8 @@ impl ClusterAutoscaler {
         Self {
             cfg,
             unneeded: vec![None; layout.pools.len()],
+            seen_nodes: vec![None; layout.pools.len()],
+            last_arrival_secs: vec![None; layout.pools.len()],
             domain_pools: layout.domains.iter().map(|d| d.pools.clone()).collect(),
             scratch: Vec::new(),
         }
@@ -149,6 +164,11 @@ impl ClusterAutoscaler {
         obs.unschedulable(&mut self.scratch);
         for p in 0..self.unneeded.len() {
             let pool = PoolId(p as u8);
+            let nodes = obs.pool(pool).nodes;
+            if self.seen_nodes[p].is_some_and(|seen| nodes > seen) {
+                self.last_arrival_secs[p] = Some(now);
+            }
+            self.seen_nodes[p] = Some(nodes);
             let wanted = self.scratch.iter().any(|u| self.domain_pools[u.domain.0 as usize].contains(&pool))
                 || obs.unplaced_reserve_millicores(pool) > 0;
             let removable = obs.pool(pool).removable_nodes;
@@ -160,7 +180,9 @@ impl ClusterAutoscaler {
                 Some((since, fewest)) => (since, fewest.min(removable)),
                 None => (now, removable),
             };
-            if now - since >= self.cfg.scale_down_unneeded_secs {
+            let settled =
+                self.last_arrival_secs[p].is_none_or(|a| now - a >= self.cfg.scale_down_delay_after_arrival_secs);
+            if now - since >= self.cfg.scale_down_unneeded_secs && settled {
                 out.node_removals.push((pool, fewest));
                 self.unneeded[p] = None;
             } else {

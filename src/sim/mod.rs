@@ -54,7 +54,8 @@ pub const TICK_SECS: u64 = 5;
 
 /// Version of the simulator's dynamics. Bump it whenever a change alters runs (the golden scorecards move): a
 /// recording made with another version is refused rather than replayed into a different incident.
-pub const SIM_VERSION: u32 = 1;
+/// History: 2 — a priority inversion needs lower-priority room a pending pod could take (scorecard and state).
+pub const SIM_VERSION: u32 = 2;
 
 /// Day of week (0 = Monday) and fractional hour at `t` seconds after a start `start_hour_of_week` hours into the week.
 pub fn calendar(start_hour_of_week: u64, t: u64) -> (u64, f64) {
@@ -312,6 +313,11 @@ impl Simulation {
     /// Ground truth of the last tick, per domain (for displays and scoring, not for controllers).
     pub fn domain_truth(&self) -> &[DomainSample] {
         &self.state.domain_now
+    }
+
+    /// Changes of `spec.replicas` in the domain's apps since the start (the scorecard's scaling actions).
+    pub fn scaling_actions(&self, domain: usize) -> u64 {
+        self.state.domain_acc[domain].scaling_actions
     }
 
     /// Ground truth of the last tick, per app.

@@ -7,7 +7,8 @@
 //! - `cascade_events`: breach episodes that *began* while another domain linked to this one (sharing a node pool, or
 //!   an inline call either way) was already in breach.
 //! - `priority_inversion_minutes`: minutes in which the domain had unschedulable pods while pods of a lower-priority
-//!   domain held capacity in a pool it may use.
+//!   domain held capacity in a pool it may use — starting or ready pods holding at least one pending pod's CPU
+//!   request there (a smaller fragment could not have seated it, and terminating pods are already leaving).
 //! - `pending_pod_minutes`: Σ over time of unschedulable pods × minutes.
 //! - `time_to_scale_out_secs`: for each flash sale or spike, seconds from its start until the domain was out of
 //!   breach, had no unschedulable pods and ran at ≤ 90% CPU, at or after the end of the ramp.

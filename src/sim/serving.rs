@@ -185,6 +185,30 @@ impl Simulation {
         self.accumulate_scores(now, &requests, &used_cpu);
     }
 
+    /// CPU that preemption could free in `pool` for a pod of priority rank `rank`: what pods of lower priority hold
+    /// there, starting or ready. Terminating pods are already on their way out and are not counted.
+    fn preemptible_cpu_millicores(&self, pool: usize, rank: u8) -> u64 {
+        self.state
+            .groups
+            .iter()
+            .zip(&self.state.workloads)
+            .filter(|(_, w)| self.layout.domains[w.domain as usize].priority.rank() > rank)
+            .map(|(g, w)| u64::from(g.running_in(pool)) * u64::from(w.cpu_request_millicores))
+            .sum()
+    }
+
+    /// The smallest CPU request among the domain's unschedulable pods (`u64::MAX` when none is pending).
+    fn smallest_pending_request(&self, domain: usize) -> u64 {
+        self.state
+            .groups
+            .iter()
+            .zip(&self.state.workloads)
+            .filter(|(g, w)| g.pending > 0 && w.domain as usize == domain)
+            .map(|(_, w)| u64::from(w.cpu_request_millicores))
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
     fn accumulate_scores(&mut self, now: u64, requests: &[f64], used_cpu: &[f64]) {
         let layout = std::sync::Arc::clone(&self.layout);
         let n_domains = layout.domains.len();
@@ -198,11 +222,14 @@ impl Simulation {
             let my_rank = dom.priority.rank();
             let inverted = sample.pending_pods > 0
                 && dom.pools.iter().any(|p| {
-                    self.state.pools[p.0 as usize]
+                    let pool = p.0 as usize;
+                    let lower_holds = self.state.pools[pool]
                         .cpu_by_domain_millicores
                         .iter()
                         .enumerate()
-                        .any(|(o, &cpu)| cpu > 0 && layout.domains[o].priority.rank() > my_rank)
+                        .any(|(o, &cpu)| cpu > 0 && layout.domains[o].priority.rank() > my_rank);
+                    // Checked in full only when the quick test says lower-priority pods are there at all.
+                    lower_holds && self.preemptible_cpu_millicores(pool, my_rank) >= self.smallest_pending_request(d)
                 });
             if inverted && my_rank == 0 {
                 any_p0_inversion = true;

@@ -162,3 +162,13 @@ fn hirl_teacher_runs_from_the_command_line_and_beats_hpa_on_small() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("hirl-teacher"));
 }
+
+#[test]
+fn hirl_removes_nodes_but_none_within_the_churn_window_of_arriving() {
+    // small.ron buys and returns nodes around its spikes; the stock cluster autoscaler churns some of them.
+    let s = load("small");
+    let (_, card, _) = run_hirl(Brain::Teacher, s.duration_secs);
+    assert!(card.cluster.nodes_removed > 0, "the run scales nodes down: {}", card.cluster.nodes_removed);
+    assert_eq!(card.cluster.node_churn_nodes, 0, "no node leaves within the churn window of arriving");
+    assert!(crate::common::run(&s, "hpa").cluster.node_churn_nodes > 0, "the stock autoscaler does churn here");
+}

@@ -141,7 +141,7 @@ fn damaged_recordings_are_refused_naming_the_place() {
     let other = refusal(&text.replacen("hirl-scale-recording/1", "hirl-scale-recording/9", 1));
     assert!(other.contains("format: expected \"hirl-scale-recording/1\""), "{other}");
     // Another simulator version.
-    let sim = refusal(&text.replacen("sim_version: 1,", "sim_version: 7,", 1));
+    let sim = refusal(&text.replacen("sim_version: 2,", "sim_version: 7,", 1));
     assert!(sim.contains("sim_version: recorded with simulator version 7"), "{sim}");
     // Injections out of order.
     let late = refusal(&text.replacen("injected_at_secs: 7200", "injected_at_secs: 99999", 1));
@@ -207,8 +207,10 @@ fn a_refused_recording_keeps_the_current_run() {
 
 #[test]
 fn the_commanders_budgets_reach_the_window_and_hpa_has_none() {
+    // Budgets are re-evaluated from the shares every Soldier tick; the point at 125 s shows those of the decision at
+    // 120 s, a Commander tick, so they are the Commander record's own.
     let mut s = session(&["hpa", "hirl"], 600);
-    s.seek(120);
+    s.seek(125);
     let frames = s.take_frames();
     let last = |run: usize| frames[run].new.points.last().expect("points").domains.clone();
     assert!(last(0).iter().all(|d| d.budget_share.is_none()), "HPA sets no budgets");

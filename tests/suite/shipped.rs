@@ -97,8 +97,10 @@ fn priority_inversion_starves_p0_without_priority_classes() {
         "P0 pods wait while P3 pods hold capacity: {}",
         hpa.cluster.p0_priority_inversion_minutes
     );
-    assert!(
-        heuristic.cluster.p0_priority_inversion_minutes <= 0.1 * hpa.cluster.p0_priority_inversion_minutes,
+    // With PriorityClasses on, preemption seats P0 at once wherever lower-priority pods hold room it could take;
+    // what is left (a fragment smaller than a P0 pod, pods already terminating) is not an inversion.
+    assert_eq!(
+        heuristic.cluster.p0_priority_inversion_minutes, 0.0,
         "PriorityClasses end it: {}",
         heuristic.cluster.p0_priority_inversion_minutes
     );

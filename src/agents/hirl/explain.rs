@@ -515,6 +515,7 @@ mod tests {
                 alloc_millicores: vec![1000.0; 5],
                 started_pods: vec![0.0; 5],
                 pods: vec![10.0; 5],
+                actions_per_app: vec![0.0; 5],
                 cost_rel: 1.0,
             })
             .collect();

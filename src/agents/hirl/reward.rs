@@ -2,8 +2,8 @@
 //! decision's outcome.
 //!
 //! - A [`TruthRecorder`] turns the simulation after each tick into a [`TickTruth`] (per domain: priority-weighted
-//!   degradation, pending fraction, allocated CPU in millicores, pods that became ready; the cluster's cost rate
-//!   relative to the first tick's).
+//!   degradation, pending fraction, allocated CPU in millicores, pods that became ready, replica changes per app;
+//!   the cluster's cost rate relative to the first tick's).
 //! - A decision's reward sums the per-tick terms over its period, `(t, t + period]`: 60 s for the Commander, 10 s
 //!   for a Soldier. Terms are per minute of simulated time, so both levels share one scale.
 //! - [`DecisionOutcome`] is the one-step return the critic is trained towards, `r + γ·V(next)`: next to the value
@@ -97,6 +97,8 @@ pub struct TickTruth {
     pub alloc_millicores: Vec<f64>,
     pub started_pods: Vec<f64>,
     pub pods: Vec<f64>,
+    /// Per domain: replica changes this tick per app of the domain.
+    pub actions_per_app: Vec<f64>,
     /// Cluster cost rate relative to the first tick's.
     pub cost_rel: f64,
 }
@@ -106,6 +108,7 @@ pub struct TickTruth {
 pub struct TruthRecorder {
     base_cost: f64,
     prev_ready: Vec<f64>,
+    prev_actions: Vec<u64>,
 }
 
 impl TruthRecorder {
@@ -121,6 +124,7 @@ impl TruthRecorder {
             self.base_cost = cost.max(1e-9);
         }
         self.prev_ready.resize(layout.domains.len(), 0.0);
+        self.prev_actions.resize(layout.domains.len(), 0);
         let mut tick = TickTruth { t_secs: sim.now_secs(), cost_rel: cost / self.base_cost, ..Default::default() };
         for (d, sample) in sim.domain_truth().iter().enumerate() {
             let info = &layout.domains[d];
@@ -135,6 +139,10 @@ impl TruthRecorder {
             tick.started_pods.push((ready - self.prev_ready[d]).max(0.0));
             self.prev_ready[d] = ready;
             tick.pods.push(pods);
+            let actions = sim.scaling_actions(d);
+            let changed = actions.saturating_sub(self.prev_actions[d]) as f64;
+            tick.actions_per_app.push(changed / (info.apps.len() as f64).max(1.0));
+            self.prev_actions[d] = actions;
         }
         tick
     }
@@ -161,8 +169,12 @@ pub fn tick_soldier_terms(t: &TickTruth, d: usize, budget: Option<f64>) -> Rewar
         slo_adherence: -t.weighted_deg[d] * k,
         cost: -(alloc / t.alloc_millicores.iter().sum::<f64>().max(1.0)) * t.cost_rel * k,
         budget_deviation: (alloc / budget - 1.1).max(0.0) * k,
-        alignment: (alloc / budget).ln().abs() * k,
+        // One-sided: a budget is a ceiling with slack by design (at least the domain's HPA-sized need, out of 120%
+        // of the demand), so a symmetric pull towards it paid Soldiers to fill it (measured: +2% node-hours).
+        alignment: (alloc / budget).ln().max(0.0) * k,
         cold_starts: t.started_pods[d] / t.pods[d].max(1.0) * 10.0 * k,
+        // As the scorecard counts it: replica changes per app-hour, at this tick's rate.
+        oscillation: t.actions_per_app.get(d).copied().unwrap_or(0.0) * (3600 / TICK_SECS) as f64 * k,
         ..Default::default()
     }
 }
@@ -246,6 +258,7 @@ mod tests {
             alloc_millicores: vec![1000.0, 1000.0],
             started_pods: vec![0.0, 0.0],
             pods: vec![10.0, 10.0],
+            actions_per_app: vec![0.0, 0.0],
             cost_rel: 1.0,
         }
     }
@@ -266,6 +279,28 @@ mod tests {
         let terms = commander_decision_terms(&[], 0, Some(&shares), Some(&[0.1, 0.4, 0.5]));
         assert!((terms.thrash - 0.1).abs() < 1e-12);
         assert!((terms.floor_proximity - 0.2).abs() < 1e-12, "one domain 2 points under the 7% line");
+    }
+
+    #[test]
+    fn a_soldier_pays_for_going_over_its_budget_not_for_leaving_it_unused() {
+        let t = tick(5, 0.0);
+        let under = tick_soldier_terms(&t, 0, Some(2000.0));
+        assert_eq!(under.alignment, 0.0, "half the budget used: no pull to fill it");
+        assert_eq!(under.budget_deviation, 0.0);
+        let over = tick_soldier_terms(&t, 0, Some(800.0));
+        assert!(over.alignment > 0.0 && over.budget_deviation > 0.0, "{over:?}");
+        assert!(over.total() < under.total());
+    }
+
+    #[test]
+    fn oscillation_is_the_scaling_action_rate_per_app_hour() {
+        let mut t = tick(5, 0.0);
+        assert_eq!(tick_soldier_terms(&t, 0, None).oscillation, 0.0);
+        // One change per app in a 5 s tick is 720 changes per app-hour, over 1/12 of a minute.
+        t.actions_per_app[0] = 1.0;
+        let terms = tick_soldier_terms(&t, 0, None);
+        assert!((terms.oscillation - 60.0).abs() < 1e-9, "{}", terms.oscillation);
+        assert!(terms.total() < tick_soldier_terms(&tick(5, 0.0), 0, None).total());
     }
 
     #[test]

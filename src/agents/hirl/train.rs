@@ -415,13 +415,13 @@ pub struct CurveRow {
 }
 
 impl CurveRow {
-    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse";
+    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,s_oscillation,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse";
 
     pub fn csv(&self) -> String {
         let c = &self.commander_terms;
         let s = &self.soldier_terms;
         format!(
-            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5}",
+            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5}",
             self.stage.replace(',', ";"),
             self.iteration,
             self.commander_reward,
@@ -437,6 +437,7 @@ impl CurveRow {
             s.budget_deviation,
             s.alignment,
             s.cold_starts,
+            s.oscillation,
             self.commander_kl,
             self.soldier_kl,
             self.commander_value_loss,
