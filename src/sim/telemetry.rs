@@ -229,6 +229,12 @@ impl<'a> Observation<'a> {
         }
     }
 
+    /// The app's lagged request rate alone (what [`Self::app`] reports as `rps`), for loops over every app that need
+    /// nothing else.
+    pub fn app_rps(&self, app: AppId) -> f32 {
+        self.sim.state.history.app(app.0 as usize, Lag::Rps).rps
+    }
+
     /// `Some(ready pods)` when every pod of the app has been Ready for longer than the HPA's CPU initialisation
     /// period and none is pending, starting or terminating — the common case, which needs no cohort list.
     pub fn settled_ready_pods(&self, app: AppId) -> Option<u32> {

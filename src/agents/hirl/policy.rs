@@ -508,7 +508,7 @@ impl HirlPolicy {
             .clone()
             .map(|a| {
                 let info = &layout.apps[a as usize];
-                let rps = f64::from(obs.app(AppId(a)).rps);
+                let rps = f64::from(obs.app_rps(AppId(a)));
                 rps / (info.pod_rps * f64::from(self.targets[a as usize])).max(1e-9)
                     * f64::from(info.cpu_request_millicores)
             })
