@@ -131,6 +131,15 @@ impl Simulation {
         evicted
     }
 
+    /// Whether pods of a priority below rank `rank` hold any CPU in `pool` (starting, ready or terminating).
+    pub(super) fn lower_priority_holds(&self, pool: usize, rank: u8) -> bool {
+        self.state.pools[pool]
+            .cpu_by_domain_millicores
+            .iter()
+            .enumerate()
+            .any(|(d, &cpu)| cpu > 0 && self.layout.domains[d].priority.rank() > rank)
+    }
+
     /// Evicts lower-priority pods from `pool` until workload `i`'s pending pods fit (or no victim is left).
     fn preempt_for(&mut self, i: usize, pool: usize, now: u64) {
         let rank_of = |s: &Self, j: usize| s.layout.domains[s.state.workloads[j].domain as usize].priority.rank();
@@ -144,12 +153,7 @@ impl Simulation {
             return;
         }
         // Quick exit: nobody of lower priority holds anything here.
-        let lower_holds = self.state.pools[pool]
-            .cpu_by_domain_millicores
-            .iter()
-            .enumerate()
-            .any(|(d, &cpu)| cpu > 0 && self.layout.domains[d].priority.rank() > my_rank);
-        if !lower_holds {
+        if !self.lower_priority_holds(pool, my_rank) {
             return;
         }
         // Victims by priority, lowest first. Within one priority the room is taken from every workload in

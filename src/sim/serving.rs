@@ -223,13 +223,9 @@ impl Simulation {
             let inverted = sample.pending_pods > 0
                 && dom.pools.iter().any(|p| {
                     let pool = p.0 as usize;
-                    let lower_holds = self.state.pools[pool]
-                        .cpu_by_domain_millicores
-                        .iter()
-                        .enumerate()
-                        .any(|(o, &cpu)| cpu > 0 && layout.domains[o].priority.rank() > my_rank);
                     // Checked in full only when the quick test says lower-priority pods are there at all.
-                    lower_holds && self.preemptible_cpu_millicores(pool, my_rank) >= self.smallest_pending_request(d)
+                    self.lower_priority_holds(pool, my_rank)
+                        && self.preemptible_cpu_millicores(pool, my_rank) >= self.smallest_pending_request(d)
                 });
             if inverted && my_rank == 0 {
                 any_p0_inversion = true;

@@ -500,6 +500,11 @@ impl HirlPolicy {
             .collect()
     }
 
+    /// Pods app `i` needs at its HPA's CPU target for `rps` (fractional).
+    fn hpa_sized_pods(&self, layout: &Layout, i: usize, rps: f32) -> f64 {
+        f64::from(rps) / (layout.apps[i].pod_rps * f64::from(self.targets[i])).max(1e-9)
+    }
+
     /// CPU the domain's apps need at their HPA targets for the observed load, millicores.
     fn domain_need_millicores(&self, obs: &Observation<'_>, d: usize) -> f64 {
         let layout = obs.layout();
@@ -507,10 +512,8 @@ impl HirlPolicy {
             .apps
             .clone()
             .map(|a| {
-                let info = &layout.apps[a as usize];
-                let rps = f64::from(obs.app_rps(AppId(a)));
-                rps / (info.pod_rps * f64::from(self.targets[a as usize])).max(1e-9)
-                    * f64::from(info.cpu_request_millicores)
+                let i = a as usize;
+                self.hpa_sized_pods(layout, i, obs.app_rps(AppId(a))) * f64::from(layout.apps[i].cpu_request_millicores)
             })
             .sum()
     }
@@ -562,9 +565,8 @@ impl HirlPolicy {
         let mut wanted = Vec::with_capacity(apps.len());
         for a in apps.clone() {
             let i = a as usize;
-            let info = &layout.apps[i];
             let v = obs.app(AppId(a));
-            let need = f64::from(v.rps) / (info.pod_rps * f64::from(self.targets[i])).max(1e-9);
+            let need = self.hpa_sized_pods(layout, i, v.rps);
             let factor = level_mult * group_factor[features::group_of(layout, i)] * app_factor[i - first];
             let (lo, hi) = self.bounds[i];
             let target = ((need * factor).ceil() as u32).clamp(lo, hi);
