@@ -12,7 +12,7 @@ use crate::agents::hirl::DEFAULT_AGENTS_PATH;
 use crate::agents::hirl::nets::HirlNets;
 use crate::agents::hirl::train::{self, CurveRow, Progress, TrainConfig, Trainer};
 use crate::agents::policies::PolicyAssets;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Scenario, WhatIf};
 use crate::sim::Scorecard;
 
 /// The shipped scenarios the agents train on (scaled down) and are evaluated on (full scale).
@@ -69,8 +69,12 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Store the suite totals and targets in the agents' metadata file (`eval` field).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "what_if")]
     pub record_in_model: bool,
+    /// Lift real-world limits in every scenario to see how much of the breach they cause: no-telemetry-lag,
+    /// unbounded-provisioner (comma-separated; scenario names get `+name`).
+    #[arg(long, value_delimiter = ',')]
+    pub what_if: Vec<WhatIf>,
 }
 
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
@@ -321,11 +325,19 @@ struct EvalJson<'a> {
     scenarios: Vec<String>,
     totals: &'a [SuiteTotals],
     targets: &'a [Target],
+    /// Limits lifted in every scenario (absent for the shipped suite as written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    what_if: Vec<String>,
     scorecards: &'a [Scorecard],
 }
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
-    let scenarios = load_all(&args.scenarios)?;
+    let mut scenarios = load_all(&args.scenarios)?;
+    for s in &mut scenarios {
+        for w in &args.what_if {
+            w.apply(s);
+        }
+    }
     let assets: PolicyAssets = super::assets_for(&args.policies, args.agents.as_deref());
     let mut cards = Vec::new();
     for s in &scenarios {
@@ -342,6 +354,14 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         .map(|(n, cs)| totals(n, &cs))
         .collect();
     let tg = targets(&all);
+    if !args.what_if.is_empty() {
+        let lifted: Vec<&str> = args.what_if.iter().map(|w| w.name()).collect();
+        println!(
+            "what-if: {} lifted in every scenario; the targets below compare policies under the same lifted limits, \
+             not on the shipped scenarios",
+            lifted.join(" and ")
+        );
+    }
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
     if let Some(path) = &args.json {
         let json = EvalJson {
@@ -350,6 +370,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
             totals: &all,
             targets: &tg,
+            what_if: args.what_if.iter().map(|w| w.name().to_string()).collect(),
             scorecards: &cards,
         };
         super::write_json(path, &json)?;

@@ -70,9 +70,15 @@ pub enum Command {
         /// Also write the scorecard as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Write a per-minute CSV of every domain (ground truth) and the cluster to this file.
+        /// Write a CSV of every domain (ground truth) and the cluster to this file, one row per trace interval.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Simulated seconds between trace rows: a multiple of the 5 s simulation tick (5 shows every tick).
+        #[arg(long, default_value_t = 60, value_parser = parse_trace_interval)]
+        trace_interval_secs: u64,
+        /// Lift real-world limits before the run (see `eval --what-if`): no-telemetry-lag, unbounded-provisioner.
+        #[arg(long, value_delimiter = ',')]
+        what_if: Vec<crate::scenario::WhatIf>,
     },
     /// Run several policies on identical traffic and print their scorecards side by side.
     Compare {
@@ -88,6 +94,9 @@ pub enum Command {
         /// Write all scorecards as a JSON array to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Lift real-world limits before the run (see `eval --what-if`): no-telemetry-lag, unbounded-provisioner.
+        #[arg(long, value_delimiter = ',')]
+        what_if: Vec<crate::scenario::WhatIf>,
     },
     /// Train a learned component.
     Train {
@@ -182,15 +191,16 @@ pub fn main() -> Result<ExitCode> {
             };
             forecaster::eval_command(args, &s)?;
         }
-        Command::Run { scenario, policy, seed, json, trace, agents } => {
-            let Some(s) = load_or_report(&scenario)? else {
+        Command::Run { scenario, policy, seed, json, trace, trace_interval_secs, what_if, agents } => {
+            let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
+            what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
             let assets = assets_for(std::slice::from_ref(&policy), agents.as_deref());
             let card = match trace {
                 Some(path) => {
-                    let (card, csv) = run_traced(&s, &policy, seed, &assets)?;
+                    let (card, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
                     scenario::write_atomic(&path, csv.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     card
@@ -202,10 +212,11 @@ pub fn main() -> Result<ExitCode> {
                 write_json(&path, &card)?;
             }
         }
-        Command::Compare { scenario, policies, seed, json, agents } => {
-            let Some(s) = load_or_report(&scenario)? else {
+        Command::Compare { scenario, policies, seed, json, what_if, agents } => {
+            let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
+            what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
             let assets = assets_for(&policies, agents.as_deref());
             let cards = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
@@ -326,9 +337,15 @@ pub fn load_agents(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::
     agents
 }
 
-/// Runs a policy and records one CSV row per simulated minute: per domain rps, p99, error ratio, ready, starting and
-/// pending pods, CPU utilisation; then cluster nodes, booting and queued nodes.
-pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64, assets: &PolicyAssets) -> Result<(Scorecard, String)> {
+/// Runs a policy and records one CSV row every `interval_secs` simulated seconds: per domain rps, p99, error ratio,
+/// ready, starting and pending pods, CPU utilisation; then cluster nodes, booting and queued nodes.
+pub fn run_traced(
+    s: &Scenario,
+    policy_name: &str,
+    seed: u64,
+    assets: &PolicyAssets,
+    interval_secs: u64,
+) -> Result<(Scorecard, String)> {
     use std::fmt::Write;
     let mut sim = Simulation::new(s, seed);
     let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
@@ -342,7 +359,7 @@ pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64, assets: &PolicyAss
     csv.push_str(",nodes,booting_nodes,queued_nodes\n");
     let n_pools = sim.layout().pools.len();
     while sim.now_secs() < s.duration_secs {
-        let next = (sim.now_secs() + 60).min(s.duration_secs);
+        let next = (sim.now_secs() + interval_secs).min(s.duration_secs);
         policy::run_until(&mut sim, policy.as_mut(), next, |_| {});
         let _ = write!(csv, "{}", sim.now_secs());
         for d in sim.domain_truth() {
@@ -369,6 +386,15 @@ pub fn run_traced(s: &Scenario, policy_name: &str, seed: u64, assets: &PolicyAss
         );
     }
     Ok((sim.scorecard(&policy_name), csv))
+}
+
+/// A trace interval is a whole number of ticks, so every row lands on a tick boundary.
+fn parse_trace_interval(text: &str) -> Result<u64, String> {
+    let secs: u64 = text.parse().map_err(|e| format!("{e}"))?;
+    if secs == 0 || !secs.is_multiple_of(crate::sim::TICK_SECS) {
+        return Err(format!("must be a positive multiple of the {} s tick", crate::sim::TICK_SECS));
+    }
+    Ok(secs)
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {

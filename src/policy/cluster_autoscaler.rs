@@ -7,12 +7,15 @@
 //!   on its own — the uncoordinated burst that hundreds of HPAs firing together turn into a provisioner stampede;
 //! - [`ScaleUpMode::Batched`]: one call per pool per scan, sized for the pool's whole shortfall plus headroom.
 //!
+//! A controller that holds pods back on purpose (HiRL seats an inline callee before its caller) declares them as
+//! deferred demand; the autoscaler buys nodes for them after the pending pods, so holding back costs no lead time.
+//!
 //! Scale-down: a pool whose removable (empty) node count stayed above zero for `scale_down_unneeded_secs` loses the
 //! smallest count seen over that window; never while pods that could use the pool are unschedulable, and never
 //! within `scale_down_delay_after_arrival_secs` of nodes last landing in the pool (removal takes the newest nodes
 //! first, so a delay as long as the churn window means no node leaves within the window of arriving).
 
-use crate::sim::{Actions, Layout, Observation, PoolId, UnschedulableView};
+use crate::sim::{Actions, DomainId, Layout, Observation, PoolId, UnschedulableView};
 
 use super::Autoscaler;
 
@@ -59,6 +62,18 @@ pub struct ClusterAutoscaler {
     last_arrival_secs: Vec<Option<u64>>,
     domain_pools: Vec<Vec<PoolId>>,
     scratch: Vec<UnschedulableView>,
+    /// Demand a controller holds back on purpose, counted as if its pods were pending (see
+    /// [`ClusterAutoscaler::set_deferred_demand`]).
+    deferred: Vec<DeferredDemand>,
+}
+
+/// Pods a controller has not created yet but will as soon as room appears: (domain, CPU millicores, memory MiB).
+/// The autoscaler buys nodes for them as for pending pods, after the pods really pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeferredDemand {
+    pub domain: DomainId,
+    pub cpu_millicores: u64,
+    pub memory_mib: u64,
 }
 
 impl ClusterAutoscaler {
@@ -70,7 +85,14 @@ impl ClusterAutoscaler {
             last_arrival_secs: vec![None; layout.pools.len()],
             domain_pools: layout.domains.iter().map(|d| d.pools.clone()).collect(),
             scratch: Vec::new(),
+            deferred: Vec::new(),
         }
+    }
+
+    /// Replaces the deferred demand; it stands until replaced (an empty list clears it).
+    pub fn set_deferred_demand(&mut self, demand: &[DeferredDemand]) {
+        self.deferred.clear();
+        self.deferred.extend_from_slice(demand);
     }
 
     fn scale_up(&mut self, obs: &Observation<'_>, out: &mut Actions) {
@@ -99,6 +121,8 @@ impl ClusterAutoscaler {
                 )
             })
             .collect();
+        // Held-back pods come after the pending ones: nodes already on their way cover those first.
+        demands.extend(self.deferred.iter().map(|d| (d.domain.0 as usize, d.cpu_millicores, d.memory_mib)));
         // Reserve placeholders that found no room are pending pods too (that is how they pull nodes in).
         for (p, v) in views.iter().enumerate() {
             let cpu = obs.unplaced_reserve_millicores(PoolId(p as u8));
@@ -170,6 +194,7 @@ impl ClusterAutoscaler {
             }
             self.seen_nodes[p] = Some(nodes);
             let wanted = self.scratch.iter().any(|u| self.domain_pools[u.domain.0 as usize].contains(&pool))
+                || self.deferred.iter().any(|d| self.domain_pools[d.domain.0 as usize].contains(&pool))
                 || obs.unplaced_reserve_millicores(pool) > 0;
             let removable = obs.pool(pool).removable_nodes;
             if removable == 0 || wanted {
@@ -207,5 +232,34 @@ impl Autoscaler for ClusterAutoscaler {
 
     fn clone_box(&self) -> Box<dyn Autoscaler> {
         Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Simulation;
+
+    #[test]
+    fn deferred_demand_buys_nodes_like_pending_pods_until_cleared() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small.ron loads");
+        let sim = Simulation::new(&s, s.seed);
+        let layout = sim.layout().clone();
+        let cfg = ClusterAutoscalerConfig { mode: ScaleUpMode::Batched { headroom: 0.0 }, ..Default::default() };
+        let mut ca = ClusterAutoscaler::new(&layout, cfg);
+        let decide = |ca: &mut ClusterAutoscaler| {
+            let mut out = Actions::default();
+            ca.decide(&sim.observe(), &mut out);
+            out.node_requests
+        };
+        assert_eq!(decide(&mut ca), vec![], "nothing pending at the start");
+        let pool = layout.domains[0].pools[0];
+        let node_cpu = sim.observe().pool(pool).node_cpu_millicores;
+        let held = DeferredDemand { domain: DomainId(0), cpu_millicores: 10 * node_cpu, memory_mib: 1024 };
+        ca.set_deferred_demand(&[held]);
+        assert_eq!(decide(&mut ca), vec![(pool, 10)], "ten nodes' CPU held back buys ten nodes in the domain's pool");
+        ca.set_deferred_demand(&[]);
+        assert_eq!(decide(&mut ca), vec![], "cleared");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
+use crate::agents::hirl::record::{CalleeHold, CommanderRecord, SoldierRecord};
 use crate::agents::hirl::reward::TickTruth;
 use crate::scenario::Scenario;
 use crate::sim::{Scorecard, TimelineEvent};
@@ -103,6 +103,8 @@ pub struct RunItems {
     /// HiRL decision records (empty for other policies).
     pub commander: Vec<Arc<CommanderRecord>>,
     pub soldiers: Vec<Arc<SoldierRecord>>,
+    /// HiRL's "callees first" holds, starts and ends.
+    pub holds: Vec<CalleeHold>,
     /// Per-tick ground truth the rewards are computed from (decision outcomes).
     pub truth: Vec<TickTruth>,
 }
@@ -114,6 +116,7 @@ impl RunItems {
             && self.forecasts.is_empty()
             && self.commander.is_empty()
             && self.soldiers.is_empty()
+            && self.holds.is_empty()
             && self.truth.is_empty()
     }
 
@@ -139,6 +142,7 @@ impl RunItems {
         split(&mut past.forecasts, &mut future.forecasts, |f| f.first().is_none_or(|x| x.made_at_secs <= now));
         split(&mut past.commander, &mut future.commander, |r| r.t_secs < now);
         split(&mut past.soldiers, &mut future.soldiers, |r| r.t_secs < now);
+        split(&mut past.holds, &mut future.holds, |h| h.t_secs < now);
         split(&mut past.truth, &mut future.truth, |x| x.t_secs <= now);
     }
 
@@ -153,6 +157,7 @@ impl RunItems {
         front(earlier.forecasts, &mut self.forecasts);
         front(earlier.commander, &mut self.commander);
         front(earlier.soldiers, &mut self.soldiers);
+        front(earlier.holds, &mut self.holds);
         front(earlier.truth, &mut self.truth);
     }
 
@@ -163,6 +168,7 @@ impl RunItems {
         self.forecasts.extend(later.forecasts);
         self.commander.extend(later.commander);
         self.soldiers.extend(later.soldiers);
+        self.holds.extend(later.holds);
         self.truth.extend(later.truth);
     }
 }

@@ -12,12 +12,14 @@ mod hpa_spec;
 pub mod locate;
 mod model;
 mod validate;
+mod what_if;
 
 use std::fmt;
 use std::path::Path;
 
 pub use model::*;
 pub use validate::{MAX_DURATION_SECS, MAX_POOLS, Problem, validate, validate_event};
+pub use what_if::WhatIf;
 
 use locate::{Location, SourceMap};
 

@@ -94,3 +94,33 @@ fn help_lists_every_command() {
         assert!(text.contains(c), "{c} missing: {text}");
     }
 }
+
+#[test]
+fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request() {
+    let dir = std::env::temp_dir();
+    let (json, trace) = (
+        dir.join(format!("hirl-scale-whatif-{}.json", std::process::id())),
+        dir.join(format!("hirl-scale-whatif-{}.csv", std::process::id())),
+    );
+    let out = hirl()
+        .args(["run", "--policy", "hpa", "--what-if", "unbounded-provisioner", "--trace-interval-secs", "5", "--json"])
+        .arg(&json)
+        .arg("--trace")
+        .arg(&trace)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let rows = std::fs::read_to_string(&trace).expect("trace written").lines().count();
+    let _ = (std::fs::remove_file(&json), std::fs::remove_file(&trace));
+    assert_eq!(card["scenario"], "small+unbounded-provisioner");
+    assert_eq!(rows, 1 + 21_600 / 5, "a header and one row per 5 s tick of the 6 h run");
+
+    let out = hirl().args(["run", "--what-if", "faster-nodes"]).arg(scenario_path("small")).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-telemetry-lag, unbounded-provisioner"), "{err}");
+    let out = hirl().args(["run", "--trace-interval-secs", "7"]).arg(scenario_path("small")).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -172,3 +172,33 @@ fn hirl_removes_nodes_but_none_within_the_churn_window_of_arriving() {
     assert_eq!(card.cluster.node_churn_nodes, 0, "no node leaves within the churn window of arriving");
     assert!(crate::common::run(&s, "hpa").cluster.node_churn_nodes > 0, "the stock autoscaler does churn here");
 }
+
+#[test]
+fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
+    // fraud-cascade: Payment triples at 14:00 and calls Fraud inline; both share a pool that can only grow as fast as
+    // the provisioner boots nodes. Payment's pods seated ahead of Fraud's would serve nothing within its SLO.
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    let s = load("fraud-cascade");
+    let run = |callees_first: bool| {
+        let mut sim = Simulation::new(&s, s.seed);
+        let cfg = HirlConfig { callees_first, ..HirlConfig::default() };
+        let fallback = ForecasterModel::fallback("test");
+        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
+        policy::run_until(&mut sim, &mut p, 5400, |_| {});
+        (p.take_decisions().holds, sim.scorecard(p.name()))
+    };
+    let (holds, with) = run(true);
+    let (none, without) = run(false);
+    assert!(none.is_empty(), "no hold when switched off: {none:?}");
+    let first = holds.first().expect("a hold during the spike");
+    assert_eq!((first.caller, first.callee, first.started), (0, 1, true), "payment waits for fraud: {holds:?}");
+    assert!(first.t_secs >= 3600, "not before the spike: {first:?}");
+    assert!(holds.iter().any(|h| h.caller == 0 && !h.started), "the hold ends once fraud is seated: {holds:?}");
+    let fraud = |c: &hirl_scale::sim::Scorecard| c.domains[1].slo_breach_minutes;
+    assert!(
+        fraud(&with) < 0.75 * fraud(&without),
+        "fraud breaches {:.1} min with callees first, {:.1} without",
+        fraud(&with),
+        fraud(&without)
+    );
+}

@@ -358,6 +358,12 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
     if record.safety != SafetyLevel::Normal {
         text += &format!(" Safety: {}.", safety_phrase(record.safety));
     }
+    if let Some(callee) = record.held_for_callee {
+        let callee = domain_name(ctx.scenario, callee);
+        text += &format!(
+            " Callees first: its scale-ups waited while {callee}, which it calls inline, had pods waiting for room."
+        );
+    }
     let (up, added, down, removed) = replica_totals(&record.replica_changes);
     text += &match (up, down) {
         (0, 0) => " No replica changes.".to_string(),
@@ -472,6 +478,7 @@ mod tests {
             up_scale: 0.6,
             clipped_millicores: 2400.0,
             safety: SafetyLevel::Freeze,
+            held_for_callee: None,
             replica_changes: vec![(40, 4, 9), (41, 3, 4), (42, 10, 8), (43, 5, 5)],
         };
         let o = outcome(Some(-0.5), Some(0.3));

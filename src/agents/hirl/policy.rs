@@ -32,9 +32,10 @@ use super::features::{
     self, AppScratch, COMMANDER_OBS, ClusterContext, Directive, N_DOMAINS, N_GROUPS, SOLDIER_OBS, Tracker,
 };
 use super::projection;
-use super::record::{CommanderRecord, DecisionLog, SoldierRecord};
+use super::record::{CalleeHold, CommanderRecord, DecisionLog, SoldierRecord};
 use super::safety::{DomainSignal, SafetyConfig, SafetyLayer, SafetyLevel};
 use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
+use crate::policy::cluster_autoscaler::DeferredDemand;
 use crate::policy::{Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HpaFleet, ScaleUpMode};
 use crate::scenario::{EventSpec, Scenario};
 use crate::sim::rng::SimRng;
@@ -59,7 +60,8 @@ pub struct HirlConfig {
     pub budget_floor_max_rank: u8,
     /// A scale-down keeps the highest target seen over this window. Default 300 s.
     pub scale_down_window_secs: u64,
-    /// Relative replica changes below this are skipped. Default 0.1 (HPA's tolerance).
+    /// Relative replica changes within this are skipped, judged before rounding (see [`beyond_tolerance`]). Default
+    /// 0.1 (HPA's tolerance).
     pub tolerance: f64,
     /// Nodes booting or queued are kept within this multiple of the provisioner's boot concurrency. Default 1.25.
     pub inflight_factor: f64,
@@ -80,6 +82,15 @@ pub struct HirlConfig {
     /// The cluster autoscaler removes no node from a pool until this long after nodes last landed there. Default
     /// 900 s, the scorecard's churn window: removal takes the newest nodes, so none leaves within it of arriving.
     pub scale_down_delay_after_arrival_secs: u64,
+    /// Callees first: while an inline callee has pods waiting for room in a pool it shares with its caller, the
+    /// caller's pending pods are withdrawn and its scale-ups wait, so arriving nodes seat the callee first (declared
+    /// to the cluster autoscaler as deferred demand, so no node is bought later for it). Default true: the caller's
+    /// end-to-end latency includes the callee's, so its own pods seated first serve nothing within its SLO.
+    pub callees_first: bool,
+    /// A hold starts when the callee's unschedulable CPU reaches this share of the CPU it holds. Default 0.05: a
+    /// surge, not the few pods waiting for the next node in ordinary growth (measured: holds at one node's worth
+    /// flapped on and off through a recovery, each time re-creating the caller's pods).
+    pub callee_hold_min_share: f64,
     /// Keep a decision record of every decision. Default true.
     pub keep_records: bool,
 }
@@ -103,9 +114,20 @@ impl Default for HirlConfig {
             pause_reserve_when_starved: false,
             inflight_factor: 1.25,
             scale_down_delay_after_arrival_secs: 900,
+            callees_first: true,
+            callee_hold_min_share: 0.05,
             keep_records: true,
         }
     }
+}
+
+/// Whether moving an app from `cur` to `next` replicas (`unrounded`: the target before rounding up) clears the
+/// tolerance: both the change and the unrounded target must differ from `cur` by more than `tolerance`. HPA applies
+/// its tolerance to the utilisation ratio, before rounding, the same way: compared after rounding, an app of a few
+/// replicas flips between n and n + 1, since one pod is more than 10% of five.
+pub fn beyond_tolerance(cur: u32, next: u32, unrounded: f64, tolerance: f64) -> bool {
+    let base = f64::from(cur.max(1));
+    (f64::from(next) - f64::from(cur)).abs() / base > tolerance && (unrounded / base - 1.0).abs() > tolerance
 }
 
 /// Training-time exploration: actions are sampled around the brain's mean from a seeded stream, and every decision
@@ -186,6 +208,8 @@ pub struct HirlPolicy {
     /// Nodes that may be booting or queued at once (the provisioner's concurrency × `inflight_factor`).
     max_inflight_nodes: u32,
     ca_pending: Vec<crate::sim::UnschedulableView>,
+    /// Per domain: the callee its pods are held back for (see [`HirlConfig::callees_first`]).
+    callee_hold: Vec<Option<usize>>,
     obs_buf: Vec<f32>,
     dist: ActionDist,
     pub explore: Option<Box<Exploration>>,
@@ -259,6 +283,7 @@ impl HirlPolicy {
             max_inflight_nodes: (f64::from(scenario.provisioner.max_concurrent_nodes) * cfg.inflight_factor).ceil()
                 as u32,
             ca_pending: Vec::new(),
+            callee_hold: vec![None; layout.domains.len()],
             obs_buf: Vec::with_capacity(SOLDIER_OBS.max(COMMANDER_OBS)),
             dist: ActionDist::default(),
             explore: None,
@@ -446,6 +471,110 @@ impl HirlPolicy {
         }
     }
 
+    /// Callees first (see [`HirlConfig::callees_first`]). A hold starts when a callee sharing a pool with its caller
+    /// has unschedulable pods worth `callee_hold_min_share` of the CPU it holds, and ends when none is left; while it lasts, each of the
+    /// caller's apps is kept at its seated pods (ready and starting), never below its minimum, and what that holds
+    /// back is declared to the cluster autoscaler.
+    fn seat_callees_first(&mut self, obs: &Observation<'_>, out: &mut Actions) {
+        let layout = obs.layout();
+        let n = layout.domains.len();
+        self.ca_pending.clear();
+        obs.unschedulable(&mut self.ca_pending);
+        let n_apps = layout.apps.len();
+        let mut waiting_cpu = vec![0u64; n];
+        for u in &self.ca_pending {
+            waiting_cpu[u.domain.0 as usize] += u64::from(u.pods) * u64::from(u.cpu_request_millicores);
+        }
+        let t = obs.now_secs();
+        let mut deferred = Vec::new();
+        for c in 0..n {
+            let caller = &layout.domains[c];
+            let holding = self.callee_hold[c];
+            let hold = caller.calls.iter().map(|&(callee, _)| callee).find(|&callee| {
+                let e = callee.0 as usize;
+                let shared = layout.domains[e].pools.iter().any(|p| caller.pools.contains(p));
+                let seen = obs.domain(callee);
+                let info = &layout.domains[e];
+                let failing = f64::from(seen.p99_latency_ms) > info.slo_p99_latency_ms
+                    || f64::from(seen.error_ratio) > info.error_budget_ratio;
+                shared
+                    && if holding == Some(e) {
+                        waiting_cpu[e] > 0
+                    } else {
+                        failing
+                            && waiting_cpu[e] as f64
+                                >= self.cfg.callee_hold_min_share * seen.cpu_allocated_millicores as f64
+                    }
+            });
+            let hold = hold.map(|callee| callee.0 as usize);
+            if hold != holding {
+                for (callee, started) in [(holding, false), (hold, true)] {
+                    if let (Some(callee), Some(log)) = (callee, self.log_mut()) {
+                        log.holds.push(CalleeHold { t_secs: t, caller: c, callee, started });
+                    }
+                }
+            }
+            self.callee_hold[c] = hold;
+            let Some(callee) = hold else {
+                continue;
+            };
+            // Each app's seated pods: spec.replicas less its unschedulable pods (current, not lagged).
+            let apps = caller.apps.clone();
+            let mut cap: Vec<u32> = apps.clone().map(|a| obs.app_desired_replicas(AppId(a))).collect();
+            for u in self.ca_pending.iter().filter(|u| (u.workload as usize) < n_apps && apps.contains(&u.workload)) {
+                let k = (u.workload - apps.start) as usize;
+                cap[k] = cap[k].saturating_sub(u.pods);
+            }
+            for (k, a) in apps.clone().enumerate() {
+                cap[k] = cap[k].max(self.bounds[a as usize].0);
+            }
+            let (mut held_cpu, mut held_mem) = (0u64, 0u64);
+            let mut decided = vec![false; apps.len()];
+            for (app, target) in out.replicas.iter_mut().filter(|(a, _)| apps.contains(&a.0)) {
+                let k = (app.0 - apps.start) as usize;
+                decided[k] = true;
+                if *target > cap[k] {
+                    let info = &layout.apps[app.0 as usize];
+                    held_cpu += u64::from(*target - cap[k]) * u64::from(info.cpu_request_millicores);
+                    held_mem += u64::from(*target - cap[k]) * u64::from(info.memory_request_mib);
+                    *target = cap[k];
+                }
+            }
+            for (k, a) in apps.clone().enumerate() {
+                let desired = obs.app_desired_replicas(AppId(a));
+                if !decided[k] && desired > cap[k] {
+                    let info = &layout.apps[a as usize];
+                    held_cpu += u64::from(desired - cap[k]) * u64::from(info.cpu_request_millicores);
+                    held_mem += u64::from(desired - cap[k]) * u64::from(info.memory_request_mib);
+                    out.replicas.push((AppId(a), cap[k]));
+                }
+            }
+            // An app already at its cap needs no action.
+            out.replicas.retain(|&(a, r)| !apps.contains(&a.0) || r != obs.app_desired_replicas(a));
+            // This tick's Soldier record (if the Soldier decided now) shows the changes actually made.
+            let made: Vec<(u32, u32, u32)> = out
+                .replicas
+                .iter()
+                .filter(|(a, _)| apps.contains(&a.0))
+                .map(|&(a, r)| (a.0, obs.app_desired_replicas(a), r))
+                .collect();
+            if let Some(rec) =
+                self.log_mut().and_then(|log| log.soldiers.last_mut()).filter(|r| r.t_secs == t && r.domain == c)
+            {
+                rec.held_for_callee = Some(callee);
+                rec.replica_changes = made;
+            }
+            if held_cpu > 0 {
+                deferred.push(DeferredDemand {
+                    domain: DomainId(c as u8),
+                    cpu_millicores: held_cpu,
+                    memory_mib: held_mem,
+                });
+            }
+        }
+        self.ca.set_deferred_demand(&deferred);
+    }
+
     /// Keeps the nodes booting or queued at the cloud API within `max_inflight_nodes`: boot latency grows with the
     /// queue, so a huge batch lands later than the same nodes asked for as earlier ones arrive (the stampede).
     fn pace_node_requests(&self, obs: &Observation<'_>, out: &mut Actions) {
@@ -563,6 +692,7 @@ impl HirlPolicy {
         // Targets before projection.
         let mut current = Vec::with_capacity(apps.len());
         let mut wanted = Vec::with_capacity(apps.len());
+        let mut unrounded = Vec::with_capacity(apps.len());
         for a in apps.clone() {
             let i = a as usize;
             let v = obs.app(AppId(a));
@@ -572,6 +702,7 @@ impl HirlPolicy {
             let target = ((need * factor).ceil() as u32).clamp(lo, hi);
             current.push(v.desired_replicas);
             wanted.push(target);
+            unrounded.push(need * factor);
         }
         // Projection: scale-ups within 110% of the budget.
         let deltas: Vec<f64> = wanted.iter().zip(&current).map(|(&w, &c)| f64::from(w) - f64::from(c)).collect();
@@ -599,8 +730,8 @@ impl HirlPolicy {
             } else {
                 stabilised.min(cur)
             };
-            let rel = (f64::from(next) - f64::from(cur)).abs() / f64::from(cur.max(1));
-            if next != cur && (rel > self.cfg.tolerance || next < lo.max(1) || cur < lo) {
+            let outside = beyond_tolerance(cur, next, unrounded[k], self.cfg.tolerance);
+            if next != cur && (outside || next < lo.max(1) || cur < lo) {
                 out.replicas.push((AppId(a), next));
                 changes.push((a, cur, next));
                 if next > cur {
@@ -627,6 +758,7 @@ impl HirlPolicy {
                 up_scale: proj.up_scale,
                 clipped_millicores: proj.clipped_millicores,
                 safety: level,
+                held_for_callee: None,
                 replica_changes: changes,
             };
             if let Some(log) = self.log_mut() {
@@ -700,7 +832,6 @@ impl Autoscaler for HirlPolicy {
                 *level = self.safety.level(d);
             }
         }
-        self.pace_node_requests(obs, out);
         // Domains handed back run on their stock HPAs (every 15 s).
         if t.is_multiple_of(15) {
             for (d, level) in levels.iter().enumerate() {
@@ -716,6 +847,10 @@ impl Autoscaler for HirlPolicy {
                 }
             }
         }
+        if self.cfg.callees_first {
+            self.seat_callees_first(obs, out);
+        }
+        self.pace_node_requests(obs, out);
     }
 
     fn clone_box(&self) -> Box<dyn Autoscaler> {
@@ -741,6 +876,16 @@ impl Autoscaler for HirlPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tolerance_applies_before_rounding_so_small_apps_do_not_flip() {
+        // Five replicas and a need of 5.2: rounding up asks for six (+20%), the need itself is +4%.
+        assert!(!beyond_tolerance(5, 6, 5.2, 0.1));
+        assert!(beyond_tolerance(5, 6, 5.6, 0.1), "a real 12% rise still scales");
+        assert!(!beyond_tolerance(100, 105, 106.0, 0.1), "5% after rounding stays put");
+        assert!(beyond_tolerance(100, 80, 79.5, 0.1), "scale-downs alike");
+        assert!(beyond_tolerance(0, 3, 2.5, 0.1), "from zero, any pod is a change");
+    }
 
     #[test]
     fn no_domain_is_budgeted_below_what_its_hpas_would_size() {

@@ -54,8 +54,20 @@ pub struct SoldierRecord {
     pub clipped_millicores: f64,
     /// The safety level the domain was at (Freeze: no scale-downs).
     pub safety: SafetyLevel,
+    /// The inline callee this domain's scale-ups waited for in this tick ("callees first"), if any; the replica
+    /// changes below are then the ones made after that hold.
+    pub held_for_callee: Option<usize>,
     /// (app, replicas before, replicas after).
     pub replica_changes: Vec<(u32, u32, u32)>,
+}
+
+/// A "callees first" hold starting or ending: `caller`'s pods wait while `callee`'s are seated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CalleeHold {
+    pub t_secs: u64,
+    pub caller: usize,
+    pub callee: usize,
+    pub started: bool,
 }
 
 /// Every decision of a run, in time order.
@@ -63,4 +75,35 @@ pub struct SoldierRecord {
 pub struct DecisionLog {
     pub commander: Vec<CommanderRecord>,
     pub soldiers: Vec<SoldierRecord>,
+    /// Every "callees first" hold's start and end.
+    pub holds: Vec<CalleeHold>,
+}
+
+/// The holds standing at `t_secs` (after every start and end at or before it): (caller, callee, since), by caller.
+pub fn holds_at(holds: &[CalleeHold], t_secs: u64) -> Vec<(usize, usize, u64)> {
+    let mut standing: Vec<(usize, usize, u64)> = Vec::new();
+    for h in holds.iter().take_while(|h| h.t_secs <= t_secs) {
+        standing.retain(|&(caller, callee, _)| !(caller == h.caller && callee == h.callee));
+        if h.started {
+            standing.push((h.caller, h.callee, h.t_secs));
+        }
+    }
+    standing.sort_unstable();
+    standing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_stands_from_its_start_until_its_end() {
+        let at = |t_secs, started| CalleeHold { t_secs, caller: 0, callee: 1, started };
+        let holds = [at(100, true), at(400, false), at(900, true)];
+        assert_eq!(holds_at(&holds, 99), vec![]);
+        assert_eq!(holds_at(&holds, 100), vec![(0, 1, 100)]);
+        assert_eq!(holds_at(&holds, 399), vec![(0, 1, 100)]);
+        assert_eq!(holds_at(&holds, 400), vec![]);
+        assert_eq!(holds_at(&holds, 1000), vec![(0, 1, 900)]);
+    }
 }

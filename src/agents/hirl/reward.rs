@@ -59,15 +59,9 @@ impl RewardTerms {
         }
     }
 
-    /// The weighted reward (weights: SLO > degradation ≫ cost > the rest).
+    /// The weighted reward (weights: SLO > degradation ≫ cost > the rest): the sum of [`RewardTerms::weighted`].
     pub fn total(&self) -> f64 {
-        self.slo_adherence + 0.5 * self.worst_domain + 0.05 * self.cost + 0.1 * self.proactivity
-            - 0.05 * self.thrash
-            - self.floor_proximity
-            - 0.2 * self.budget_deviation
-            - 0.02 * self.alignment
-            - 0.05 * self.oscillation
-            - 0.1 * self.cold_starts
+        self.weighted().iter().map(|(_, v)| v).sum()
     }
 
     /// (name, weighted contribution to [`RewardTerms::total`]) of every term, in declaration order.
@@ -81,11 +75,14 @@ impl RewardTerms {
             ("floor proximity", -self.floor_proximity),
             ("budget deviation", -0.2 * self.budget_deviation),
             ("alignment", -0.02 * self.alignment),
-            ("oscillation", -0.05 * self.oscillation),
+            ("oscillation", -OSCILLATION_WEIGHT * self.oscillation),
             ("cold starts", -0.1 * self.cold_starts),
         ]
     }
 }
+
+/// Weight of the Soldiers' oscillation term (replica changes per app-hour).
+pub const OSCILLATION_WEIGHT: f64 = 0.05;
 
 /// Per-tick ground truth the rewards are computed from.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -21,7 +21,7 @@ use crate::agents::hirl::decode;
 use crate::agents::hirl::explain::{self, SummaryContext, pct, signed};
 use crate::agents::hirl::features::{N_GROUPS, commander_names, feature_unit, soldier_names};
 use crate::agents::hirl::policy::Level;
-use crate::agents::hirl::record::{CommanderRecord, SoldierRecord};
+use crate::agents::hirl::record::{self, CommanderRecord, SoldierRecord};
 use crate::agents::hirl::reward::DecisionOutcome;
 use crate::agents::hirl::{Brain, HirlNets};
 use crate::app::store::{RunSeries, Store, clock_label};
@@ -489,6 +489,23 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
         .collect();
     ui.label(format!("warm reserve: {}", reserve.join(", ")))
         .on_hover_text("Placeholder pods holding capacity warm, per pool (preempted at once by real pods)");
+    let holds = ctx.series().map(|s| record::holds_at(&s.holds, rec.t_secs)).unwrap_or_default();
+    let holds: Vec<String> = holds
+        .iter()
+        .map(|&(caller, callee, since)| {
+            let name = |d| explain::domain_name(&ctx.store.scenario, d);
+            format!("{} waits for {} (since {})", name(caller), name(callee), ctx.store.clock_label(since))
+        })
+        .collect();
+    ui.label(if holds.is_empty() {
+        "callees first: no hold".to_string()
+    } else {
+        format!("callees first: {}", holds.join("; "))
+    })
+    .on_hover_text(
+        "A caller's pending pods are withdrawn and its scale-ups wait while an inline callee sharing its pool is in \
+         breach with pods waiting for room: the caller's latency includes the callee's",
+    );
 }
 
 fn share_colour(i: usize, n: usize) -> Color32 {
@@ -525,6 +542,10 @@ fn soldier_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
                 ui.label("projection: nothing clipped");
             }
             ui.label(format!("safety: {}", explain::safety_phrase(rec.safety)));
+            if let Some(callee) = rec.held_for_callee {
+                let callee = explain::domain_name(&ctx.store.scenario, callee);
+                ui.label(format!("callees first: scale-ups held while {callee}'s pods wait for room"));
+            }
             replica_changes_ui(ui, ctx, rec);
         });
 }
@@ -761,6 +782,7 @@ mod tests {
             up_scale: 1.0,
             clipped_millicores: 0.0,
             safety: SafetyLevel::Normal,
+            held_for_callee: None,
             replica_changes: (0..14).map(|a| (a, 2, 3 + a)).collect(),
         })
     }

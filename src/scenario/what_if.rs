@@ -1,0 +1,121 @@
+//! What-if variants of a scenario: the same cluster, traffic and events with one real-world limit lifted, so a run
+//! can measure how much of a policy's breach that limit causes ("would a faster provisioner have saved us?").
+//!
+//! Contract:
+//! - A what-if is a pure edit of the scenario's plain data; the simulator needs no special case for it.
+//! - Applying one appends `+name` to the scenario's name, so scorecards and tables never pass a what-if run off as a
+//!   run of the shipped scenario. Applying the same what-if twice changes nothing more.
+//! - Nothing that shapes traffic, pools or events is touched: node boot times and pod cold starts stay as written.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::Scenario;
+
+/// Calls per minute and concurrent boots that no scenario at this scale reaches: a provisioner without limits.
+const UNBOUNDED: u32 = 1_000_000;
+
+/// One limit to lift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhatIf {
+    /// Every telemetry signal arrives at once (pod counts, CPU, latency, request rate: 0 s lag).
+    NoTelemetryLag,
+    /// The cloud API and boot concurrency never limit the provisioner and queued nodes add no boot latency; each node
+    /// still takes its drawn boot time.
+    UnboundedProvisioner,
+}
+
+impl WhatIf {
+    pub const ALL: [WhatIf; 2] = [WhatIf::NoTelemetryLag, WhatIf::UnboundedProvisioner];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WhatIf::NoTelemetryLag => "no-telemetry-lag",
+            WhatIf::UnboundedProvisioner => "unbounded-provisioner",
+        }
+    }
+
+    /// The scenario with this limit lifted.
+    pub fn apply(self, s: &mut Scenario) {
+        let suffix = format!("+{}", self.name());
+        if s.name.ends_with(&suffix) || s.name.contains(&format!("{suffix}+")) {
+            return;
+        }
+        match self {
+            WhatIf::NoTelemetryLag => {
+                let t = &mut s.telemetry;
+                t.pods_lag_secs = 0;
+                t.cpu_lag_secs = 0;
+                t.latency_lag_secs = 0;
+                t.rps_lag_secs = 0;
+            }
+            WhatIf::UnboundedProvisioner => {
+                let p = &mut s.provisioner;
+                p.api_calls_per_min = UNBOUNDED;
+                p.max_concurrent_nodes = UNBOUNDED;
+                p.backlog_latency_ms_per_node = 0;
+            }
+        }
+        s.name.push_str(&suffix);
+    }
+}
+
+impl fmt::Display for WhatIf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WhatIf {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        WhatIf::ALL.into_iter().find(|w| w.name() == text).ok_or_else(|| {
+            let known: Vec<&str> = WhatIf::ALL.iter().map(|w| w.name()).collect();
+            format!("unknown what-if \"{text}\" (known: {})", known.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> Scenario {
+        let path = format!("{}/scenarios/{name}.ron", env!("CARGO_MANIFEST_DIR"));
+        crate::scenario::load_file(std::path::Path::new(&path)).expect("shipped scenario loads")
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_known_ones() {
+        for w in WhatIf::ALL {
+            assert_eq!(w.name().parse::<WhatIf>(), Ok(w));
+        }
+        let err = "faster-nodes".parse::<WhatIf>().unwrap_err();
+        assert!(err.contains("no-telemetry-lag") && err.contains("unbounded-provisioner"), "{err}");
+    }
+
+    #[test]
+    fn a_what_if_lifts_only_its_limit_renames_the_scenario_and_still_validates() {
+        let original = shipped("small");
+        for w in WhatIf::ALL {
+            let mut s = original.clone();
+            w.apply(&mut s);
+            assert_eq!(s.name, format!("{}+{}", original.name, w.name()));
+            assert!(crate::scenario::validate(&s).is_empty(), "{w}: {:?}", crate::scenario::validate(&s));
+            assert_eq!((&s.domains, &s.pools, &s.events), (&original.domains, &original.pools, &original.events));
+            assert_eq!(s.provisioner.node_boot_secs, original.provisioner.node_boot_secs, "boot times stay");
+            let once = s.clone();
+            w.apply(&mut s);
+            assert_eq!(s, once, "{w} applied twice");
+        }
+        let mut s = original.clone();
+        WhatIf::NoTelemetryLag.apply(&mut s);
+        assert_eq!(s.provisioner, original.provisioner);
+        assert_eq!(s.telemetry.latency_lag_secs, 0);
+        let mut s = original.clone();
+        WhatIf::UnboundedProvisioner.apply(&mut s);
+        assert_eq!(s.telemetry, original.telemetry);
+        assert_eq!(s.provisioner.backlog_latency_ms_per_node, 0);
+    }
+}
