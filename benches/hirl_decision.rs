@@ -1,7 +1,8 @@
 //! `cargo bench --bench hirl_decision`: HiRL decision latency at full scale — one Commander decision plus the five
 //! Soldier decisions of the same tick (observations, networks, executor), measured as the policy's `decide` at every
 //! minute boundary of two simulated hours of `reference-day.ron`, on the shipped agents (the teacher rule if the
-//! agents file is missing). Then a full simulated day under `hirl`.
+//! agents file is missing), with decision records kept (as the window runs it: the critic runs too). Then a full
+//! simulated day under `hirl`, headless (no records, as `hirl-scale run` and `eval` run it) and with records.
 
 use std::time::Instant;
 
@@ -37,10 +38,14 @@ fn main() -> anyhow::Result<()> {
         q(0.99),
         q(1.0)
     );
-    let mut day = Simulation::new(&s, s.seed);
-    let mut policy = policies::build(name, &s, day.layout(), s.seed, &assets)?;
-    let t0 = Instant::now();
-    hirl_scale::policy::run_until(&mut day, policy.as_mut(), 86_400, |_| {});
-    println!("{name}: one full-scale simulated day in {:.2} s", t0.elapsed().as_secs_f64());
+    for keep_decision_records in [false, true] {
+        let assets = PolicyAssets { keep_decision_records, ..PolicyAssets::shipped(root) };
+        let mut day = Simulation::new(&s, s.seed);
+        let mut policy = policies::build(name, &s, day.layout(), s.seed, &assets)?;
+        let t0 = Instant::now();
+        hirl_scale::policy::run_until(&mut day, policy.as_mut(), 86_400, |_| {});
+        let how = if keep_decision_records { "with decision records (the window)" } else { "headless (the CLI)" };
+        println!("{name}: one full-scale simulated day, {how}, in {:.2} s", t0.elapsed().as_secs_f64());
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::forecast::ForecasterModel;
+use super::hirl::policy::HirlConfig;
 use super::hirl::{Brain, HirlNets, HirlPolicy};
 use crate::policy::{self, Autoscaler, BASELINES, UnknownPolicy};
 use crate::scenario::Scenario;
@@ -30,12 +31,20 @@ pub struct PolicyAssets {
     pub forecaster: ForecasterModel,
     /// The trained agents, or why they could not be used.
     pub agents: Result<Arc<HirlNets>, String>,
+    /// Whether HiRL keeps a record of every decision (the window's inspector reads them). Headless runs that print
+    /// only scorecards switch this off: no memory for the records, and no critic pass, whose value only the records
+    /// show (decisions are the same either way).
+    pub keep_decision_records: bool,
 }
 
 impl PolicyAssets {
     /// No models: forecasts from the fallback, `hirl` handed to HPA.
     pub fn none() -> Self {
-        Self { forecaster: ForecasterModel::fallback("no model loaded"), agents: Err("no agents loaded".into()) }
+        Self {
+            forecaster: ForecasterModel::fallback("no model loaded"),
+            agents: Err("no agents loaded".into()),
+            keep_decision_records: true,
+        }
     }
 
     /// The shipped forecaster and agents from a checkout's `models/` (benchmarks and tests); problems are kept as the
@@ -44,6 +53,7 @@ impl PolicyAssets {
         Self {
             forecaster: ForecasterModel::load(&root.join(super::forecast::DEFAULT_MODEL_PATH)),
             agents: Self::load_agents(&root.join(super::hirl::DEFAULT_AGENTS_PATH)),
+            keep_decision_records: true,
         }
     }
 
@@ -66,18 +76,15 @@ pub fn build(
 ) -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
     match name {
         "hirl" => Ok(match &assets.agents {
-            Ok(nets) => Box::new(HirlPolicy::new(
-                scenario,
-                layout,
-                seed,
-                Brain::Learned(nets.clone()),
-                assets.forecaster.clone(),
-            )),
+            Ok(nets) => Box::new(hirl_policy(scenario, layout, seed, Brain::Learned(nets.clone()), assets)),
             Err(_) => Box::new(policy::Stack::new(HIRL_FALLBACK_NAME, vec![policy::baseline("hpa", layout)?])),
         }),
-        "hirl-teacher" => {
-            Ok(Box::new(HirlPolicy::new(scenario, layout, seed, Brain::Teacher, assets.forecaster.clone())))
-        }
+        "hirl-teacher" => Ok(Box::new(hirl_policy(scenario, layout, seed, Brain::Teacher, assets))),
         other => policy::baseline(other, layout).map_err(|_| UnknownPolicy(other.to_string())),
     }
+}
+
+fn hirl_policy(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, assets: &PolicyAssets) -> HirlPolicy {
+    let cfg = HirlConfig { keep_records: assets.keep_decision_records, ..HirlConfig::default() };
+    HirlPolicy::with_config(scenario, layout, seed, brain, assets.forecaster.clone(), cfg)
 }

@@ -324,6 +324,8 @@ pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
     PolicyAssets {
         forecaster: forecaster::load_for_run(&forecaster::default_model_path()),
         agents: if policies.iter().any(|p| p == "hirl") { load_agents(agents) } else { Err("not needed".into()) },
+        // Headless commands print scorecards, never decision records.
+        keep_decision_records: false,
     }
 }
 

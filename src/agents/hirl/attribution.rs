@@ -255,8 +255,8 @@ pub fn attribute(
         return Err(AttributionError::ObservationLength { level: name, found: obs.len(), expected: names.len() });
     }
     let (occlusions, forward_passes) = occlude(level, obs, reference, decoding, |x, out| match level {
-        Level::Commander => brain.commander(x, out),
-        Level::Soldier(_) => brain.soldier(x, out),
+        Level::Commander => brain.commander(x, true, out),
+        Level::Soldier(_) => brain.soldier(x, true, out),
     })?;
     let has_critic = occlusions.first().is_some_and(|o| o.value_contribution.is_some());
     Ok(Attribution {
@@ -350,7 +350,7 @@ mod tests {
         let names = commander_names();
         let (obs, reference) = (commander_obs(0.0), commander_obs(1.0));
         let (occ, passes) = occlude(Level::Commander, &obs, &reference, &Decoding::default(), |x, out| {
-            Brain::Teacher.commander(x, out)
+            Brain::Teacher.commander(x, true, out)
         })
         .expect("shapes match");
         assert_eq!(occ.len(), COMMANDER_OBS);
@@ -414,7 +414,7 @@ mod tests {
         let mut reference = obs.clone();
         reference.iter_mut().for_each(|v| *v *= 0.5);
         let (occ, _) =
-            occlude(Level::Soldier(1), &obs, &reference, &Decoding::default(), |x, out| brain.soldier(x, out))
+            occlude(Level::Soldier(1), &obs, &reference, &Decoding::default(), |x, out| brain.soldier(x, true, out))
                 .expect("runs");
         assert_eq!(occ[blind].action_change, 0.0);
         assert_eq!(occ[blind].value_contribution, Some(0.0));

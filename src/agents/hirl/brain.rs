@@ -42,7 +42,8 @@ impl Brain {
         }
     }
 
-    pub fn commander(&self, obs: &[f32], out: &mut ActionDist) {
+    /// The Commander's action distribution; `with_value` also runs the critic (networks only).
+    pub fn commander(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
         match self {
             Brain::Teacher => {
                 out.mean.clear();
@@ -51,11 +52,12 @@ impl Brain {
                 out.log_std.resize(COMMANDER_ACT, TEACHER_LOG_STD);
                 out.value = None;
             }
-            Brain::Learned(n) => n.commander(obs, out),
+            Brain::Learned(n) => n.commander(obs, with_value, out),
         }
     }
 
-    pub fn soldier(&self, obs: &[f32], out: &mut ActionDist) {
+    /// A Soldier's action distribution; `with_value` also runs the critic (networks only).
+    pub fn soldier(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
         match self {
             Brain::Teacher => {
                 out.mean.clear();
@@ -64,7 +66,7 @@ impl Brain {
                 out.log_std.resize(SOLDIER_ACT, TEACHER_LOG_STD);
                 out.value = None;
             }
-            Brain::Learned(n) => n.soldier(obs, out),
+            Brain::Learned(n) => n.soldier(obs, with_value, out),
         }
     }
 }

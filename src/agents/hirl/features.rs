@@ -493,8 +493,13 @@ pub fn soldier_obs(
     scratch.top.extend(apps.clone().map(|a| a as usize));
     let first = apps.start as usize;
     let risks = &scratch.at_risk;
-    scratch.top.sort_by(|&a, &b| risks[b - first].total_cmp(&risks[a - first]).then(a.cmp(&b)));
-    scratch.top.truncate(TOP_APPS);
+    let order = |a: &usize, b: &usize| risks[*b - first].total_cmp(&risks[*a - first]).then(a.cmp(b));
+    // A total order, so selecting the first TOP_APPS and sorting them equals sorting all (at a fraction of the cost).
+    if scratch.top.len() > TOP_APPS {
+        scratch.top.select_nth_unstable_by(TOP_APPS - 1, order);
+        scratch.top.truncate(TOP_APPS);
+    }
+    scratch.top.sort_by(order);
     for k in 0..TOP_APPS {
         match scratch.top.get(k) {
             Some(&i) => {

@@ -42,14 +42,18 @@ impl LevelNets {
         d.f32s(&self.log_std).f32s(&self.norm_mean).f32s(&self.norm_std).f32s(&[self.value_scale]);
     }
 
-    fn act(&self, obs: &[f32], out: &mut ActionDist) {
+    /// The action distribution; the critic's value too when `with_value` (it does not change the action).
+    fn act(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
         let x: Vec<f32> =
             obs.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s).collect();
         let mut scratch = [Vec::new(), Vec::new()];
         self.actor.forward_into(&x, &mut scratch, &mut out.mean);
-        let mut v = Vec::with_capacity(1);
-        self.critic.forward_into(&x, &mut scratch, &mut v);
-        out.value = v.first().map(|v| v * self.value_scale);
+        out.value = None;
+        if with_value {
+            let mut v = Vec::with_capacity(1);
+            self.critic.forward_into(&x, &mut scratch, &mut v);
+            out.value = v.first().map(|v| v * self.value_scale);
+        }
         out.log_std.clear();
         out.log_std.extend_from_slice(&self.log_std);
     }
@@ -123,12 +127,12 @@ impl HirlNets {
         d.hex()
     }
 
-    pub fn commander(&self, obs: &[f32], out: &mut ActionDist) {
-        self.commander.act(obs, out);
+    pub fn commander(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
+        self.commander.act(obs, with_value, out);
     }
 
-    pub fn soldier(&self, obs: &[f32], out: &mut ActionDist) {
-        self.soldier.act(obs, out);
+    pub fn soldier(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
+        self.soldier.act(obs, with_value, out);
     }
 
     /// Loads `weights` and its metadata file, checking schema, names, shapes and values.

@@ -359,7 +359,8 @@ impl HirlPolicy {
             announced_event_ahead: self.announced.iter().any(|&a| a >= t && a < t + 3600),
         };
         features::commander_obs(obs, &self.tracker, &self.directive, &self.forecasts, &ctx, &mut self.obs_buf);
-        self.commander_brain.commander(&self.obs_buf, &mut self.dist);
+        let with_value = self.log.is_some() || self.explore.is_some();
+        self.commander_brain.commander(&self.obs_buf, with_value, &mut self.dist);
         let teacher = self.explore.is_some().then(|| super::brain::teacher_commander(&self.obs_buf).to_vec());
         let action = self.choose(Level::Commander, t, teacher);
         let finite = action.iter().all(|v| v.is_finite());
@@ -660,7 +661,8 @@ impl HirlPolicy {
             &mut self.scratch,
             &mut self.obs_buf,
         );
-        self.soldier_brain.soldier(&self.obs_buf, &mut self.dist);
+        let with_value = self.log.is_some() || self.explore.is_some();
+        self.soldier_brain.soldier(&self.obs_buf, with_value, &mut self.dist);
         let teacher = self.explore.is_some().then(|| super::brain::teacher_soldier(&self.obs_buf).to_vec());
         let action = self.choose(Level::Soldier(d), t, teacher);
         if !action.iter().all(|v| v.is_finite()) {
@@ -722,13 +724,14 @@ impl HirlPolicy {
             let projected = projected.clamp(lo, hi);
             let ring = &mut self.recent_targets[i * self.window..(i + 1) * self.window];
             ring[slot] = projected;
-            let stabilised = ring.iter().copied().max().unwrap_or(projected).max(projected);
+            // A scale-down goes only as low as the highest target of the window (never above `cur`); the scan stops
+            // at the first target that keeps `cur` (this runs for every app at every Soldier tick).
             let next = if projected > cur {
                 projected
-            } else if level == SafetyLevel::Freeze {
+            } else if level == SafetyLevel::Freeze || ring.iter().any(|&v| v >= cur) {
                 cur
             } else {
-                stabilised.min(cur)
+                ring.iter().copied().max().unwrap_or(projected).max(projected)
             };
             let outside = beyond_tolerance(cur, next, unrounded[k], self.cfg.tolerance);
             if next != cur && (outside || next < lo.max(1) || cur < lo) {
