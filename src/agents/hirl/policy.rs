@@ -82,10 +82,12 @@ pub struct HirlConfig {
     /// The cluster autoscaler removes no node from a pool until this long after nodes last landed there. Default
     /// 900 s, the scorecard's churn window: removal takes the newest nodes, so none leaves within it of arriving.
     pub scale_down_delay_after_arrival_secs: u64,
-    /// Callees first: while an inline callee has pods waiting for room in a pool it shares with its caller, the
-    /// caller's pending pods are withdrawn and its scale-ups wait, so arriving nodes seat the callee first (declared
-    /// to the cluster autoscaler as deferred demand, so no node is bought later for it). Default true: the caller's
-    /// end-to-end latency includes the callee's, so its own pods seated first serve nothing within its SLO.
+    /// Callees first: while an inline callee is in breach with pods waiting for room in a pool it shares with its
+    /// caller, the caller's pending pods are withdrawn and its scale-ups wait, so arriving nodes seat the callee first
+    /// (declared to the cluster autoscaler as deferred demand, so no node is bought later for it). Default true: the
+    /// caller's end-to-end latency includes the callee's, so its own pods seated first serve nothing within its SLO.
+    /// Measured: holding whenever the callee waited, in breach or not, held Payment back through an announced sale's
+    /// ramp (flash-sale-early P0+P1 breach 59 → 78 minutes); gated on the breach, 62.
     pub callees_first: bool,
     /// A hold starts when the callee's unschedulable CPU reaches this share of the CPU it holds. Default 0.05: a
     /// surge, not the few pods waiting for the next node in ordinary growth (measured: holds at one node's worth
@@ -473,9 +475,10 @@ impl HirlPolicy {
     }
 
     /// Callees first (see [`HirlConfig::callees_first`]). A hold starts when a callee sharing a pool with its caller
-    /// has unschedulable pods worth `callee_hold_min_share` of the CPU it holds, and ends when none is left; while it lasts, each of the
-    /// caller's apps is kept at its seated pods (ready and starting), never below its minimum, and what that holds
-    /// back is declared to the cluster autoscaler.
+    /// is seen in breach (lagged p99 or errors) with unschedulable pods worth `callee_hold_min_share` of the CPU it
+    /// holds, and ends when none of its pods is left waiting. While it lasts, each of the caller's apps is kept at its
+    /// seated pods (ready and starting), never below its minimum, and what that holds back is declared to the cluster
+    /// autoscaler. Runs after every other replica decision of the tick, so nothing overrides it.
     fn seat_callees_first(&mut self, obs: &Observation<'_>, out: &mut Actions) {
         let layout = obs.layout();
         let n = layout.domains.len();
