@@ -179,16 +179,16 @@ fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
     // the provisioner boots nodes. Payment's pods seated ahead of Fraud's would serve nothing within its SLO.
     use hirl_scale::agents::hirl::policy::HirlConfig;
     let s = load("fraud-cascade");
-    let run = |callees_first: bool| {
+    let run = |cfg: HirlConfig| {
         let mut sim = Simulation::new(&s, s.seed);
-        let cfg = HirlConfig { callees_first, ..HirlConfig::default() };
         let fallback = ForecasterModel::fallback("test");
         let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
         policy::run_until(&mut sim, &mut p, 5400, |_| {});
-        (p.take_decisions().holds, sim.scorecard(p.name()))
+        (p.take_decisions(), sim.scorecard(p.name()))
     };
-    let (holds, with) = run(true);
-    let (none, without) = run(false);
+    let (log, with) = run(HirlConfig::default());
+    let (off, without) = run(HirlConfig { callees_first: false, ..HirlConfig::default() });
+    let (holds, none) = (log.holds, off.holds);
     assert!(none.is_empty(), "no hold when switched off: {none:?}");
     let first = holds.first().expect("a hold during the spike");
     assert_eq!((first.caller, first.callee, first.started), (0, 1, true), "payment waits for fraud: {holds:?}");
@@ -201,4 +201,17 @@ fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
         fraud(&with),
         fraud(&without)
     );
+
+    // Payment spends the worst of the spike on its HPAs (safety fallback at 2× SLO), so it makes no Soldier
+    // decisions then. With the fallback off, its Soldier keeps deciding through the hold: each decision made in a
+    // hold says so, and its recorded changes are those made after the hold, which never adds a Payment pod.
+    let mut safety = hirl_scale::agents::hirl::safety::SafetyConfig::default();
+    safety.by_priority[0].fallback_ratio = f32::INFINITY;
+    let (log, _) = run(HirlConfig { safety, ..HirlConfig::default() });
+    let held: Vec<_> = log.soldiers.iter().filter(|r| r.held_for_callee.is_some()).collect();
+    assert!(!held.is_empty(), "Payment's Soldier decided during a hold: {:?}", log.holds);
+    for r in held {
+        assert_eq!((r.domain, r.held_for_callee), (0, Some(1)), "at {} s", r.t_secs);
+        assert!(r.replica_changes.iter().all(|&(_, before, after)| after <= before), "at {} s", r.t_secs);
+    }
 }

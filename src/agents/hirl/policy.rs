@@ -321,6 +321,11 @@ impl HirlPolicy {
         &self.directive
     }
 
+    /// Whether anything reads the critic's value: the decision records or training's transitions.
+    fn wants_value(&self) -> bool {
+        self.log.is_some() || self.explore.is_some()
+    }
+
     fn log_mut(&mut self) -> Option<&mut DecisionLog> {
         self.log.as_mut().map(Arc::make_mut)
     }
@@ -361,7 +366,7 @@ impl HirlPolicy {
             announced_event_ahead: self.announced.iter().any(|&a| a >= t && a < t + 3600),
         };
         features::commander_obs(obs, &self.tracker, &self.directive, &self.forecasts, &ctx, &mut self.obs_buf);
-        let with_value = self.log.is_some() || self.explore.is_some();
+        let with_value = self.wants_value();
         self.commander_brain.commander(&self.obs_buf, with_value, &mut self.dist);
         let teacher = self.explore.is_some().then(|| super::brain::teacher_commander(&self.obs_buf).to_vec());
         let action = self.choose(Level::Commander, t, teacher);
@@ -532,39 +537,34 @@ impl HirlPolicy {
             for (k, a) in apps.clone().enumerate() {
                 cap[k] = cap[k].max(self.bounds[a as usize].0);
             }
+            // This tick's decision for each app (a Soldier's or a fallback HPA's), else its current count; each is
+            // kept within the cap, and what the cap takes off is held back.
+            let mut target: Vec<u32> = apps.clone().map(|a| obs.app_desired_replicas(AppId(a))).collect();
+            let current = target.clone();
+            out.replicas.retain(|&(a, r)| {
+                let mine = apps.contains(&a.0);
+                if mine {
+                    target[(a.0 - apps.start) as usize] = r;
+                }
+                !mine
+            });
             let (mut held_cpu, mut held_mem) = (0u64, 0u64);
-            let mut decided = vec![false; apps.len()];
-            for (app, target) in out.replicas.iter_mut().filter(|(a, _)| apps.contains(&a.0)) {
-                let k = (app.0 - apps.start) as usize;
-                decided[k] = true;
-                if *target > cap[k] {
-                    let info = &layout.apps[app.0 as usize];
-                    held_cpu += u64::from(*target - cap[k]) * u64::from(info.cpu_request_millicores);
-                    held_mem += u64::from(*target - cap[k]) * u64::from(info.memory_request_mib);
-                    *target = cap[k];
-                }
-            }
+            let mut made = Vec::new();
             for (k, a) in apps.clone().enumerate() {
-                let desired = obs.app_desired_replicas(AppId(a));
-                if !decided[k] && desired > cap[k] {
-                    let info = &layout.apps[a as usize];
-                    held_cpu += u64::from(desired - cap[k]) * u64::from(info.cpu_request_millicores);
-                    held_mem += u64::from(desired - cap[k]) * u64::from(info.memory_request_mib);
-                    out.replicas.push((AppId(a), cap[k]));
+                let kept = target[k].min(cap[k]);
+                let info = &layout.apps[a as usize];
+                held_cpu += u64::from(target[k] - kept) * u64::from(info.cpu_request_millicores);
+                held_mem += u64::from(target[k] - kept) * u64::from(info.memory_request_mib);
+                if kept != current[k] {
+                    out.replicas.push((AppId(a), kept));
+                    made.push((a, current[k], kept));
                 }
             }
-            // An app already at its cap needs no action.
-            out.replicas.retain(|&(a, r)| !apps.contains(&a.0) || r != obs.app_desired_replicas(a));
-            // This tick's Soldier record (if the Soldier decided now) shows the changes actually made.
-            let made: Vec<(u32, u32, u32)> = out
-                .replicas
-                .iter()
-                .filter(|(a, _)| apps.contains(&a.0))
-                .map(|&(a, r)| (a.0, obs.app_desired_replicas(a), r))
-                .collect();
-            if let Some(rec) =
-                self.log_mut().and_then(|log| log.soldiers.last_mut()).filter(|r| r.t_secs == t && r.domain == c)
-            {
+            // The Soldier record of this tick, if the Soldier decided now, shows the changes actually made.
+            let decided_now = self
+                .log_mut()
+                .and_then(|log| log.soldiers.iter_mut().rev().take_while(|r| r.t_secs == t).find(|r| r.domain == c));
+            if let Some(rec) = decided_now {
                 rec.held_for_callee = Some(callee);
                 rec.replica_changes = made;
             }
@@ -664,7 +664,7 @@ impl HirlPolicy {
             &mut self.scratch,
             &mut self.obs_buf,
         );
-        let with_value = self.log.is_some() || self.explore.is_some();
+        let with_value = self.wants_value();
         self.soldier_brain.soldier(&self.obs_buf, with_value, &mut self.dist);
         let teacher = self.explore.is_some().then(|| super::brain::teacher_soldier(&self.obs_buf).to_vec());
         let action = self.choose(Level::Soldier(d), t, teacher);
