@@ -91,20 +91,15 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                 _ => {}
             }
         }
-        // A fallback marker where a domain's Soldier decisions enter the HPA fallback.
-        let mut in_fallback = vec![false; store.scenario.domains.len()];
-        for r in series.past.soldiers.iter().chain(series.future.soldiers.iter().rev()) {
-            let now_fallback = r.safety == SafetyLevel::HpaFallback;
-            if let Some(was) = in_fallback.get_mut(r.domain) {
-                if now_fallback && !*was {
-                    out.push(Marker {
-                        t_secs: r.t_secs,
-                        kind: MarkerKind::Fallback,
-                        run,
-                        label: format!("{who}safety: {} handed to HPA", domain_name(r.domain)),
-                    });
-                }
-                *was = now_fallback;
+        // A fallback marker where the safety layer hands a domain to HPA (its Soldier makes no decisions then).
+        for i in series.past.interventions.iter().chain(series.future.interventions.iter().rev()) {
+            if i.to == SafetyLevel::HpaFallback && i.from != SafetyLevel::HpaFallback {
+                out.push(Marker {
+                    t_secs: i.t_secs,
+                    kind: MarkerKind::Fallback,
+                    run,
+                    label: format!("{who}safety: {} handed to HPA ({})", domain_name(i.domain), i.reason),
+                });
             }
         }
         for r in series.past.commander.iter().chain(series.future.commander.iter().rev()) {
@@ -302,5 +297,45 @@ impl TimelineBar {
         if let Some(t) = seek {
             app.seek(t);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::hirl::safety::Intervention;
+    use crate::app::panels::test_support::empty_store;
+    use crate::app::store::{Items, RunSeries};
+
+    #[test]
+    fn a_domain_handed_to_hpa_gets_one_fallback_marker_with_the_reason() {
+        let mut store = empty_store();
+        let change =
+            |t_secs, from, to| Intervention { t_secs, domain: 0, from, to, reason: "p99 at 2.10× SLO".into() };
+        use SafetyLevel::*;
+        let past = Items {
+            interventions: vec![
+                change(100, Normal, Freeze),
+                change(110, Freeze, HpaFallback),
+                change(900, HpaFallback, Normal),
+            ],
+            ..Items::default()
+        };
+        // One more fallback after "now", held newest first.
+        let future = Items { interventions: vec![change(2000, Normal, HpaFallback)], ..Items::default() };
+        store.runs.push(RunSeries { policy: "hirl".into(), past, future, ..RunSeries::default() });
+        let fallbacks: Vec<(u64, String)> = markers(&store)
+            .into_iter()
+            .filter(|m| m.kind == MarkerKind::Fallback)
+            .map(|m| (m.t_secs, m.label))
+            .collect();
+        let name = &store.scenario.domains[0].id;
+        assert_eq!(
+            fallbacks,
+            vec![
+                (110, format!("safety: {name} handed to HPA (p99 at 2.10× SLO)")),
+                (2000, format!("safety: {name} handed to HPA (p99 at 2.10× SLO)")),
+            ]
+        );
     }
 }

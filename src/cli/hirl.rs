@@ -343,7 +343,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     for s in &scenarios {
         for &seed in &args.seeds {
             for p in &args.policies {
-                cards.push(super::run_policy(s, p, seed, &assets, false)?);
+                cards.push(super::run_policy(s, p, seed, &assets, false)?.scorecard);
             }
         }
     }

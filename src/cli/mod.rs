@@ -198,18 +198,21 @@ pub fn main() -> Result<ExitCode> {
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
             let assets = assets_for(std::slice::from_ref(&policy), agents.as_deref());
-            let card = match trace {
+            let run = match trace {
                 Some(path) => {
-                    let (card, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
+                    let (run, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
                     scenario::write_atomic(&path, csv.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
-                    card
+                    run
                 }
                 None => run_policy(&s, &policy, seed, &assets, true)?,
             };
-            print!("{}", report::scorecard_table(&card));
+            print!("{}", report::scorecard_table(&run.scorecard));
+            if let Some(safety) = &run.safety {
+                println!("{safety}");
+            }
             if let Some(path) = json {
-                write_json(&path, &card)?;
+                write_json(&path, &run.scorecard)?;
             }
         }
         Command::Compare { scenario, policies, seed, json, what_if, agents } => {
@@ -219,7 +222,10 @@ pub fn main() -> Result<ExitCode> {
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
             let assets = assets_for(&policies, agents.as_deref());
-            let cards = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
+            let cards = policies
+                .iter()
+                .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
+                .collect::<Result<Vec<_>>>()?;
             print!("{}", report::comparison_table(&cards));
             if let Some(path) = json {
                 write_json(&path, &cards)?;
@@ -290,7 +296,7 @@ pub fn run_policy(
     seed: u64,
     assets: &PolicyAssets,
     show_progress: bool,
-) -> Result<Scorecard> {
+) -> Result<PolicyRun> {
     let mut sim = Simulation::new(s, seed);
     let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
     let policy_name = policy.name().to_string();
@@ -312,7 +318,38 @@ pub fn run_policy(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(sim.scorecard(&policy_name))
+    Ok(PolicyRun { scorecard: sim.scorecard(&policy_name), safety: safety_summary(policy.as_ref(), &sim) })
+}
+
+/// A headless run's scorecard, and for HiRL what its safety layer did (see [`safety_summary`]).
+pub struct PolicyRun {
+    pub scorecard: Scorecard,
+    pub safety: Option<String>,
+}
+
+/// For a HiRL policy: how long each domain was run by its stock HPAs (the safety fallback) and how often it was
+/// handed over — a domain on the fallback makes no Soldier decisions, so this is how much of the run the networks
+/// did not steer. `None` for other policies.
+pub fn safety_summary(policy: &dyn crate::policy::Autoscaler, sim: &Simulation) -> Option<String> {
+    use crate::agents::hirl::HirlPolicy;
+    use crate::agents::hirl::safety::fallback_time;
+    let hirl = policy.inspect()?.downcast_ref::<HirlPolicy>()?;
+    let domains = &sim.layout().domains;
+    let times = fallback_time(hirl.safety().interventions(), domains.len(), sim.now_secs());
+    let on: Vec<String> = domains
+        .iter()
+        .zip(&times)
+        .filter(|(_, t)| t.handovers > 0)
+        .map(|(d, t)| {
+            let times = if t.handovers == 1 { "once".to_string() } else { format!("{} times", t.handovers) };
+            format!("{} {:.1} min ({times})", d.id, t.secs as f64 / 60.0)
+        })
+        .collect();
+    Some(if on.is_empty() {
+        "safety: no domain was handed to its HPAs".to_string()
+    } else {
+        format!("safety: on the HPA fallback (no Soldier decisions): {}", on.join(", "))
+    })
 }
 
 /// The models the named policies need: none for the baselines (so they print no warnings); the forecaster and the
@@ -347,7 +384,7 @@ pub fn run_traced(
     seed: u64,
     assets: &PolicyAssets,
     interval_secs: u64,
-) -> Result<(Scorecard, String)> {
+) -> Result<(PolicyRun, String)> {
     use std::fmt::Write;
     let mut sim = Simulation::new(s, seed);
     let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
@@ -387,7 +424,7 @@ pub fn run_traced(
             pools.iter().map(|p| p.queued_nodes).sum::<u32>()
         );
     }
-    Ok((sim.scorecard(&policy_name), csv))
+    Ok((PolicyRun { scorecard: sim.scorecard(&policy_name), safety: safety_summary(policy.as_ref(), &sim) }, csv))
 }
 
 /// A trace interval is a whole number of ticks, so every row lands on a tick boundary.

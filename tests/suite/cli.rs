@@ -14,6 +14,7 @@ fn run_prints_a_table_and_writes_the_documented_json() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("payment") && table.contains("breach"), "{table}");
+    assert!(!table.contains("safety:"), "only HiRL has a safety layer: {table}");
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
     assert_eq!(card["format"], "hirl-scale-scorecard/1");
@@ -123,4 +124,16 @@ fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request(
     assert!(err.contains("no-telemetry-lag, unbounded-provisioner"), "{err}");
     let out = hirl().args(["run", "--trace-interval-secs", "7"]).arg(scenario_path("small")).output().expect("runs");
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
+    let out = hirl().args(["run", "--policy", "hirl-teacher"]).arg(scenario_path("small")).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("safety: ")).unwrap_or_else(|| panic!("no safety line: {text}"));
+    assert!(
+        line == "safety: no domain was handed to its HPAs" || line.contains(" min (once)") || line.contains(" times)"),
+        "{line}"
+    );
 }

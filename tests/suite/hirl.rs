@@ -8,7 +8,10 @@ use hirl_scale::agents::hirl::nets::HirlNets;
 use hirl_scale::agents::hirl::policy::HirlPolicy;
 use hirl_scale::agents::hirl::safety::SafetyLevel;
 use hirl_scale::agents::hirl::train::{self, CurveRow, Progress, Stage, TrainConfig};
-use hirl_scale::agents::hirl::{Brain, record::DecisionLog};
+use hirl_scale::agents::hirl::{
+    Brain,
+    record::{self, DecisionLog},
+};
 use hirl_scale::policy::{self, Autoscaler};
 use hirl_scale::sim::Simulation;
 
@@ -184,9 +187,22 @@ fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
         let fallback = ForecasterModel::fallback("test");
         let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
         policy::run_until(&mut sim, &mut p, 5400, |_| {});
-        (p.take_decisions(), sim.scorecard(p.name()))
+        let interventions = p.safety().interventions().to_vec();
+        let log = p.take_decisions();
+        assert_eq!(log.interventions, interventions, "every safety change reaches the decision log");
+        (log, sim.scorecard(p.name()))
     };
     let (log, with) = run(HirlConfig::default());
+    // Payment is handed to HPA during the spike: no Soldier decision of it while it is, and the inspector finds
+    // the hand-over one Soldier period after Payment's last decision.
+    let (start, end) = record::next_fallback(&log.interventions, 0, 3600).expect("payment handed to HPA in the spike");
+    let payment: Vec<u64> = log.soldiers.iter().filter(|r| r.domain == 0).map(|r| r.t_secs).collect();
+    assert!(!payment.iter().any(|&t| t >= start && end.is_none_or(|e| t < e)), "fallback {start}–{end:?}");
+    let last = payment.iter().copied().filter(|&t| t < start).max().expect("decisions before the spike");
+    assert_eq!(start, last + HirlConfig::default().soldier_period_secs);
+    if let Some(end) = end {
+        assert!(payment.contains(&end), "its Soldier decides again at {end}");
+    }
     let (off, without) = run(HirlConfig { callees_first: false, ..HirlConfig::default() });
     let (holds, none) = (log.holds, off.holds);
     assert!(none.is_empty(), "no hold when switched off: {none:?}");

@@ -212,6 +212,8 @@ pub struct HirlPolicy {
     ca_pending: Vec<crate::sim::UnschedulableView>,
     /// Per domain: the callee its pods are held back for (see [`HirlConfig::callees_first`]).
     callee_hold: Vec<Option<usize>>,
+    /// How many of the safety layer's interventions are already in the decision log.
+    interventions_logged: usize,
     obs_buf: Vec<f32>,
     dist: ActionDist,
     pub explore: Option<Box<Exploration>>,
@@ -286,6 +288,7 @@ impl HirlPolicy {
                 as u32,
             ca_pending: Vec::new(),
             callee_hold: vec![None; layout.domains.len()],
+            interventions_logged: 0,
             obs_buf: Vec::with_capacity(SOLDIER_OBS.max(COMMANDER_OBS)),
             dist: ActionDist::default(),
             explore: None,
@@ -324,6 +327,18 @@ impl HirlPolicy {
     /// Whether anything reads the critic's value: the decision records or training's transitions.
     fn wants_value(&self) -> bool {
         self.log.is_some() || self.explore.is_some()
+    }
+
+    /// Copies the safety layer's new interventions into the decision log.
+    fn log_interventions(&mut self) {
+        let fresh = &self.safety.interventions()[self.interventions_logged..];
+        if fresh.is_empty() {
+            return;
+        }
+        self.interventions_logged += fresh.len();
+        if let Some(log) = self.log.as_mut() {
+            Arc::make_mut(log).interventions.extend_from_slice(fresh);
+        }
     }
 
     fn log_mut(&mut self) -> Option<&mut DecisionLog> {
@@ -833,6 +848,7 @@ impl Autoscaler for HirlPolicy {
                     self.soldier_step(obs, d, *level, out);
                 }
             }
+            self.log_interventions();
         } else {
             for (d, level) in levels.iter_mut().enumerate() {
                 *level = self.safety.level(d);

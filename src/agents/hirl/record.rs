@@ -5,7 +5,7 @@
 //!
 //! Records are appended in time order (Soldiers of one tick in domain order), so a time range is a binary search.
 
-use super::safety::SafetyLevel;
+use super::safety::{Intervention, SafetyLevel};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CommanderRecord {
@@ -77,6 +77,45 @@ pub struct DecisionLog {
     pub soldiers: Vec<SoldierRecord>,
     /// Every "callees first" hold's start and end.
     pub holds: Vec<CalleeHold>,
+    /// Every change of a domain's safety level (while a domain is on the HPA fallback its Soldier makes no
+    /// decisions, so these are the only record of that time).
+    pub interventions: Vec<Intervention>,
+}
+
+/// A domain's safety level standing at some time, other than Normal: since when and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandingLevel {
+    pub domain: usize,
+    pub level: SafetyLevel,
+    pub since_secs: u64,
+    pub reason: String,
+}
+
+/// The safety levels standing at `t_secs` (after every change at or before it), other than Normal, by domain.
+pub fn safety_at(interventions: &[Intervention], t_secs: u64) -> Vec<StandingLevel> {
+    let mut standing: Vec<StandingLevel> = Vec::new();
+    for i in interventions.iter().take_while(|i| i.t_secs <= t_secs) {
+        standing.retain(|s| s.domain != i.domain);
+        if i.to != SafetyLevel::Normal {
+            standing.push(StandingLevel {
+                domain: i.domain,
+                level: i.to,
+                since_secs: i.t_secs,
+                reason: i.reason.clone(),
+            });
+        }
+    }
+    standing.sort_unstable_by_key(|s| s.domain);
+    standing
+}
+
+/// The first time `domain` is handed to the HPA fallback after `t_secs`, and when it next leaves it (`None`: not
+/// within the interventions given).
+pub fn next_fallback(interventions: &[Intervention], domain: usize, t_secs: u64) -> Option<(u64, Option<u64>)> {
+    let mut mine = interventions.iter().filter(|i| i.domain == domain && i.t_secs > t_secs);
+    let start = mine.find(|i| i.to == SafetyLevel::HpaFallback)?.t_secs;
+    let end = mine.find(|i| i.to != SafetyLevel::HpaFallback).map(|i| i.t_secs);
+    Some((start, end))
 }
 
 /// The holds standing at `t_secs` (after every start and end at or before it): (caller, callee, since), by caller.
@@ -105,5 +144,30 @@ mod tests {
         assert_eq!(holds_at(&holds, 399), vec![(0, 1, 100)]);
         assert_eq!(holds_at(&holds, 400), vec![]);
         assert_eq!(holds_at(&holds, 1000), vec![(0, 1, 900)]);
+    }
+
+    #[test]
+    fn a_safety_level_stands_until_the_domain_changes_level_again() {
+        let change = |t_secs, domain, from, to| Intervention { t_secs, domain, from, to, reason: format!("r{t_secs}") };
+        use SafetyLevel::*;
+        let log = [
+            change(100, 0, Normal, Alert),
+            change(110, 0, Alert, HpaFallback),
+            change(200, 1, Normal, Freeze),
+            change(700, 0, HpaFallback, Normal),
+        ];
+        assert_eq!(safety_at(&log, 99), vec![]);
+        let at_300 = safety_at(&log, 300);
+        assert_eq!(
+            at_300.iter().map(|s| (s.domain, s.level, s.since_secs)).collect::<Vec<_>>(),
+            vec![(0, HpaFallback, 110), (1, Freeze, 200)]
+        );
+        assert_eq!(at_300[0].reason, "r110");
+        assert_eq!(safety_at(&log, 700).iter().map(|s| s.domain).collect::<Vec<_>>(), vec![1]);
+        // The fallback after a decision at 105 runs 110–700; none follows one at 110 or later.
+        assert_eq!(next_fallback(&log, 0, 105), Some((110, Some(700))));
+        assert_eq!(next_fallback(&log, 0, 110), None);
+        assert_eq!(next_fallback(&log[..3], 0, 0), Some((110, None)));
+        assert_eq!(next_fallback(&log, 1, 0), None, "a freeze is not a fallback");
     }
 }

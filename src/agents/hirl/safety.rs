@@ -70,6 +70,39 @@ pub struct Intervention {
     pub reason: String,
 }
 
+/// How long a domain was run by its stock HPAs (the fallback) over a run, and how many times it was handed over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FallbackTime {
+    pub secs: u64,
+    pub handovers: u32,
+}
+
+/// Per domain, the time on the HPA fallback from t = 0 to `end_secs`, from the interventions in time order.
+pub fn fallback_time(interventions: &[Intervention], n_domains: usize, end_secs: u64) -> Vec<FallbackTime> {
+    let mut out = vec![FallbackTime::default(); n_domains];
+    let mut since: Vec<Option<u64>> = vec![None; n_domains];
+    for i in interventions.iter().filter(|i| i.domain < n_domains && i.t_secs <= end_secs) {
+        let on = i.to == SafetyLevel::HpaFallback;
+        match (since[i.domain], on) {
+            (None, true) => {
+                since[i.domain] = Some(i.t_secs);
+                out[i.domain].handovers += 1;
+            }
+            (Some(start), false) => {
+                out[i.domain].secs += i.t_secs - start;
+                since[i.domain] = None;
+            }
+            _ => {}
+        }
+    }
+    for (d, start) in since.iter().enumerate() {
+        if let Some(start) = start {
+            out[d].secs += end_secs - start;
+        }
+    }
+    out
+}
+
 /// What the layer is told about a domain at a decision time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DomainSignal {
@@ -204,6 +237,23 @@ mod tests {
             ]
         );
         assert!(s.interventions()[2].reason.contains("2.10× SLO"), "{}", s.interventions()[2].reason);
+    }
+
+    #[test]
+    fn fallback_time_adds_each_stretch_on_hpa_and_counts_hand_overs() {
+        use SafetyLevel::*;
+        let change = |t_secs, domain, from, to| Intervention { t_secs, domain, from, to, reason: String::new() };
+        let log = [
+            change(100, 0, Normal, Freeze),
+            change(110, 0, Freeze, HpaFallback),
+            change(400, 0, HpaFallback, Normal),
+            change(500, 1, Normal, HpaFallback),
+            change(900, 0, Normal, HpaFallback),
+        ];
+        let t = fallback_time(&log, 3, 1000);
+        assert_eq!(t[0], FallbackTime { secs: 290 + 100, handovers: 2 });
+        assert_eq!(t[1], FallbackTime { secs: 500, handovers: 1 }, "still on HPA at the end");
+        assert_eq!(t[2], FallbackTime::default());
     }
 
     #[test]

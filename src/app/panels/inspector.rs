@@ -20,9 +20,10 @@ use crate::agents::hirl::attribution::{
 use crate::agents::hirl::decode;
 use crate::agents::hirl::explain::{self, SummaryContext, pct, signed};
 use crate::agents::hirl::features::{N_GROUPS, commander_names, feature_unit, soldier_names};
-use crate::agents::hirl::policy::Level;
+use crate::agents::hirl::policy::{HirlConfig, Level};
 use crate::agents::hirl::record::{self, CommanderRecord, SoldierRecord};
 use crate::agents::hirl::reward::DecisionOutcome;
+use crate::agents::hirl::safety::Intervention;
 use crate::agents::hirl::{Brain, HirlNets};
 use crate::app::store::{RunSeries, Store, clock_label};
 use crate::app::theme;
@@ -259,8 +260,13 @@ fn decision_time(store: &Store, decision: Decision<'_>) -> String {
     let t = decision.t_secs();
     match decision {
         Decision::Commander(_) => clock_label(&store.scenario, t),
-        Decision::Soldier(_) => format!("{}:{:02}", clock_label(&store.scenario, t), t % 60),
+        Decision::Soldier(_) => seconds_label(store, t),
     }
+}
+
+/// "Tue 13:02:10".
+fn seconds_label(store: &Store, t_secs: u64) -> String {
+    format!("{}:{:02}", clock_label(&store.scenario, t_secs), t_secs % 60)
 }
 
 fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, state: &mut RunState) {
@@ -506,6 +512,51 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
         "A caller's pending pods are withdrawn and its scale-ups wait while an inline callee sharing its pool is in \
          breach with pods waiting for room: the caller's latency includes the callee's",
     );
+    let standing = ctx.series().map(|s| record::safety_at(&s.interventions, rec.t_secs)).unwrap_or_default();
+    let standing: Vec<String> = standing
+        .iter()
+        .map(|s| {
+            let name = explain::domain_name(&ctx.store.scenario, s.domain);
+            let since = ctx.store.clock_label(s.since_secs);
+            format!("{name} {} since {since} ({})", explain::safety_phrase(s.level), s.reason)
+        })
+        .collect();
+    ui.label(if standing.is_empty() {
+        "safety: every domain normal".to_string()
+    } else {
+        format!("safety: {}", standing.join("; "))
+    })
+    .on_hover_text(
+        "The safety layer's level per domain (P0: alert at 1.2× SLO for 15 s, frozen at 1.5×, handed to HPA at 2×); \
+         a domain handed to HPA has no Soldier decisions until it recovers",
+    );
+}
+
+/// "then handed to HPA at …" when the safety layer takes the domain from its Soldier at the next Soldier tick:
+/// there is no Soldier decision to step to until it comes back.
+fn fallback_after_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord) {
+    let Some(series) = ctx.series() else { return };
+    let mine: Vec<Intervention> = series
+        .past
+        .interventions
+        .iter()
+        .chain(series.future.interventions.iter().rev())
+        .filter(|i| i.domain == rec.domain)
+        .cloned()
+        .collect();
+    let Some((start, end)) = record::next_fallback(&mine, rec.domain, rec.t_secs) else { return };
+    if start != rec.t_secs + HirlConfig::default().soldier_period_secs {
+        return;
+    }
+    let reason = mine.iter().find(|i| i.t_secs == start).map_or("", |i| i.reason.as_str());
+    let back = end.map_or_else(
+        || "it has not come back yet".to_string(),
+        |t| format!("its Soldier decides again from {}", seconds_label(ctx.store, t)),
+    );
+    ui.label(
+        RichText::new(format!("then: handed to HPA at {} ({reason}); {back}", seconds_label(ctx.store, start)))
+            .color(ui.visuals().warn_fg_color),
+    );
 }
 
 fn share_colour(i: usize, n: usize) -> Color32 {
@@ -542,6 +593,7 @@ fn soldier_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
                 ui.label("projection: nothing clipped");
             }
             ui.label(format!("safety: {}", explain::safety_phrase(rec.safety)));
+            fallback_after_ui(ui, ctx, rec);
             if let Some(callee) = rec.held_for_callee {
                 let callee = explain::domain_name(&ctx.store.scenario, callee);
                 ui.label(format!("callees first: scale-ups held while {callee}'s pods wait for room"));
@@ -850,6 +902,41 @@ mod tests {
         let biggest = explain::app_name(&store.scenario, 13);
         h.get_by_label(&biggest);
         h.get_by_label("+14");
+    }
+
+    #[test]
+    fn safety_changes_show_in_the_commander_view_and_where_a_soldier_stream_breaks_off() {
+        let mut store = store("hirl-teacher");
+        let change =
+            |t_secs, from, to, reason: &str| Intervention { t_secs, domain: 1, from, to, reason: reason.into() };
+        store.runs[0].past.interventions = vec![
+            change(50, SafetyLevel::Normal, SafetyLevel::Alert, "p99 at 1.25× SLO (≥ 1.20× for 15 s)"),
+            change(120, SafetyLevel::Alert, SafetyLevel::HpaFallback, "p99 at 2.10× SLO (≥ 2.00×)"),
+        ];
+        let mut panel = InspectorPanel::default();
+        let brain = Brain::Teacher;
+        let mut h = harness(&store, Vec2::new(900.0, 2400.0), move |ui, ctx| panel.inspector_ui(ui, ctx, Some(&brain)));
+        // The Commander at 120 s: Fraud has just been handed to HPA.
+        h.get_by_label_contains("safety: fraud handed back to HPA since");
+        h.get_by_label_contains("(p99 at 2.10× SLO (≥ 2.00×))");
+        h.get_by_label("« previous decision").click();
+        h.run();
+        h.get_by_label_contains("safety: fraud alert (p99 high; recorded, the Soldier still acts) since");
+        h.get_by_label("« previous decision").click();
+        h.run();
+        h.get_by_label("safety: every domain normal");
+        // Fraud's last Soldier decision (110 s) is followed by the fallback at 120 s; the one before it is not.
+        h.get_by_label("fraud").click();
+        h.run();
+        h.get_by_label("latest").click();
+        h.run();
+        h.get_by_label("decision 12 of 12");
+        h.get_by_label_contains("then: handed to HPA at");
+        h.get_by_label_contains("(p99 at 2.10× SLO (≥ 2.00×)); it has not come back yet");
+        h.get_by_label("« previous decision").click();
+        h.run();
+        h.get_by_label("decision 11 of 12");
+        assert!(h.query_by_label_contains("then: handed to HPA").is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod pending;
 mod pools;
 mod scorecard;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod timeline;
 
 pub use budgets::BudgetsPanel;
