@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::agents::hirl::DEFAULT_AGENTS_PATH;
 use crate::agents::hirl::nets::HirlNets;
+use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, TrainConfig, Trainer};
 use crate::agents::policies::PolicyAssets;
 use crate::scenario::{self, Scenario, WhatIf};
@@ -328,7 +329,75 @@ struct EvalJson<'a> {
     /// Limits lifted in every scenario (absent for the shipped suite as written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     what_if: Vec<String>,
+    /// HiRL runs: each domain's time on the safety layer's HPA fallback.
+    #[serde(skip_serializing_if = "<[FallbackRun]>::is_empty")]
+    fallback: &'a [FallbackRun],
     scorecards: &'a [Scorecard],
+}
+
+/// One HiRL run's time on the HPA fallback, per domain (in scenario order).
+#[derive(Clone, Debug, Serialize)]
+pub struct FallbackRun {
+    pub scenario: String,
+    pub seed: u64,
+    pub policy: String,
+    pub domains: Vec<DomainFallback>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DomainFallback {
+    pub domain: String,
+    /// P0 = 0.
+    pub priority_rank: u8,
+    pub minutes: f64,
+    pub handovers: u32,
+}
+
+impl FallbackRun {
+    fn new(s: &Scenario, seed: u64, policy: &str, times: &[FallbackTime]) -> Self {
+        let domains = s
+            .domains
+            .iter()
+            .zip(times)
+            .map(|(d, t)| DomainFallback {
+                domain: d.id.clone(),
+                priority_rank: d.priority.rank(),
+                minutes: t.secs as f64 / 60.0,
+                handovers: t.handovers,
+            })
+            .collect();
+        Self { scenario: s.name.clone(), seed, policy: policy.to_string(), domains }
+    }
+
+    /// Domain-minutes on the fallback of the domains of priority rank up to `max_rank`.
+    fn minutes_up_to(&self, max_rank: u8) -> f64 {
+        self.domains.iter().filter(|d| d.priority_rank <= max_rank).map(|d| d.minutes).sum()
+    }
+}
+
+/// Per policy with a safety layer: domain-minutes on the HPA fallback, P0+P1 per scenario and in total (the
+/// networks make no Soldier decisions for a domain then). Empty when no run had a safety layer.
+pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[FallbackRun]) -> String {
+    let mut s = String::new();
+    for p in policies {
+        let mine: Vec<&FallbackRun> = runs.iter().filter(|r| &r.policy == p).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let sum = |rank: u8, scenario: Option<&str>| -> f64 {
+            mine.iter().filter(|r| scenario.is_none_or(|n| r.scenario == n)).map(|r| r.minutes_up_to(rank)).sum()
+        };
+        let per: Vec<String> =
+            scenarios.iter().map(|sc| format!("{} {:.1}", sc.name, sum(1, Some(&sc.name)))).collect();
+        let _ = writeln!(
+            s,
+            "{p} on the HPA fallback (domain-minutes, no Soldier decisions): P0+P1 {:.1}, all {:.1}; P0+P1 by scenario: {}",
+            sum(1, None),
+            sum(u8::MAX, None),
+            per.join(", ")
+        );
+    }
+    s
 }
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
@@ -340,10 +409,15 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     }
     let assets: PolicyAssets = super::assets_for(&args.policies, args.agents.as_deref());
     let mut cards = Vec::new();
+    let mut fallback = Vec::new();
     for s in &scenarios {
         for &seed in &args.seeds {
             for p in &args.policies {
-                cards.push(super::run_policy(s, p, seed, &assets, false)?.scorecard);
+                let run = super::run_policy(s, p, seed, &assets, false)?;
+                if let Some(times) = &run.fallback {
+                    fallback.push(FallbackRun::new(s, seed, p, times));
+                }
+                cards.push(run.scorecard);
             }
         }
     }
@@ -363,6 +437,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         );
     }
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
+    print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
         let json = EvalJson {
             format: "hirl-scale-eval/1",
@@ -371,6 +446,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             totals: &all,
             targets: &tg,
             what_if: args.what_if.iter().map(|w| w.name().to_string()).collect(),
+            fallback: &fallback,
             scorecards: &cards,
         };
         super::write_json(path, &json)?;

@@ -15,9 +15,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy;
-use crate::scenario::{self, LoadError, Scenario};
+use crate::scenario::{self, DomainSpec, LoadError, Scenario};
 use crate::sim::{Scorecard, Simulation};
 
 pub use bench::{BenchConfig, BenchResult, measure as bench_measure, scale_scenario};
@@ -208,8 +209,8 @@ pub fn main() -> Result<ExitCode> {
                 None => run_policy(&s, &policy, seed, &assets, true)?,
             };
             print!("{}", report::scorecard_table(&run.scorecard));
-            if let Some(safety) = &run.safety {
-                println!("{safety}");
+            if let Some(times) = &run.fallback {
+                println!("{}", fallback_line(&s.domains, times));
             }
             if let Some(path) = json {
                 write_json(&path, &run.scorecard)?;
@@ -318,38 +319,45 @@ pub fn run_policy(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(PolicyRun { scorecard: sim.scorecard(&policy_name), safety: safety_summary(policy.as_ref(), &sim) })
+    Ok(PolicyRun::new(policy.as_ref(), &sim, &policy_name))
 }
 
-/// A headless run's scorecard, and for HiRL what its safety layer did (see [`safety_summary`]).
+/// A headless run's scorecard, and for HiRL how long each domain was on its safety layer's HPA fallback.
 pub struct PolicyRun {
     pub scorecard: Scorecard,
-    pub safety: Option<String>,
+    /// Per domain (`None` for policies without a safety layer).
+    pub fallback: Option<Vec<FallbackTime>>,
 }
 
-/// For a HiRL policy: how long each domain was run by its stock HPAs (the safety fallback) and how often it was
-/// handed over — a domain on the fallback makes no Soldier decisions, so this is how much of the run the networks
-/// did not steer. `None` for other policies.
-pub fn safety_summary(policy: &dyn crate::policy::Autoscaler, sim: &Simulation) -> Option<String> {
-    use crate::agents::hirl::HirlPolicy;
-    use crate::agents::hirl::safety::fallback_time;
-    let hirl = policy.inspect()?.downcast_ref::<HirlPolicy>()?;
-    let domains = &sim.layout().domains;
-    let times = fallback_time(hirl.safety().interventions(), domains.len(), sim.now_secs());
+impl PolicyRun {
+    fn new(policy: &dyn crate::policy::Autoscaler, sim: &Simulation, policy_name: &str) -> Self {
+        use crate::agents::hirl::HirlPolicy;
+        let fallback = policy
+            .inspect()
+            .and_then(|p| p.downcast_ref::<HirlPolicy>())
+            .map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
+        Self { scorecard: sim.scorecard(policy_name), fallback }
+    }
+}
+
+/// "safety: on the HPA fallback (no Soldier decisions): payment 34.8 min (once), …": how much of the run each domain
+/// was run by its stock HPAs — a domain on the fallback makes no Soldier decisions, so this is how much of the run
+/// the networks did not steer.
+pub fn fallback_line(domains: &[DomainSpec], times: &[FallbackTime]) -> String {
     let on: Vec<String> = domains
         .iter()
-        .zip(&times)
+        .zip(times)
         .filter(|(_, t)| t.handovers > 0)
         .map(|(d, t)| {
             let times = if t.handovers == 1 { "once".to_string() } else { format!("{} times", t.handovers) };
             format!("{} {:.1} min ({times})", d.id, t.secs as f64 / 60.0)
         })
         .collect();
-    Some(if on.is_empty() {
+    if on.is_empty() {
         "safety: no domain was handed to its HPAs".to_string()
     } else {
         format!("safety: on the HPA fallback (no Soldier decisions): {}", on.join(", "))
-    })
+    }
 }
 
 /// The models the named policies need: none for the baselines (so they print no warnings); the forecaster and the
@@ -424,7 +432,7 @@ pub fn run_traced(
             pools.iter().map(|p| p.queued_nodes).sum::<u32>()
         );
     }
-    Ok((PolicyRun { scorecard: sim.scorecard(&policy_name), safety: safety_summary(policy.as_ref(), &sim) }, csv))
+    Ok((PolicyRun::new(policy.as_ref(), &sim, &policy_name), csv))
 }
 
 /// A trace interval is a whole number of ticks, so every row lands on a tick boundary.

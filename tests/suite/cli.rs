@@ -137,3 +137,32 @@ fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
         "{line}"
     );
 }
+
+#[test]
+fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
+    let json = std::env::temp_dir().join(format!("hirl-scale-eval-{}.json", std::process::id()));
+    let out = hirl()
+        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", "1001", "--json"])
+        .arg(&json)
+        .arg("--scenarios")
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let eval: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let _ = std::fs::remove_file(&json);
+    let runs = eval["fallback"].as_array().expect("a fallback array");
+    assert_eq!(runs.len(), 1, "only the HiRL run has a safety layer: {runs:?}");
+    assert_eq!(runs[0]["policy"], "hirl-teacher");
+    let domains = runs[0]["domains"].as_array().expect("domains");
+    assert_eq!(domains.len(), 5);
+    let p0_p1: f64 = domains
+        .iter()
+        .filter(|d| d["priority_rank"].as_u64().is_some_and(|r| r <= 1))
+        .map(|d| d["minutes"].as_f64().unwrap_or(f64::NAN))
+        .sum();
+    let line = text.lines().find(|l| l.starts_with("hirl-teacher on the HPA fallback")).expect("a fallback line");
+    assert!(line.contains(&format!("P0+P1 {p0_p1:.1}, all ")), "{line} vs {p0_p1}");
+    assert!(!text.lines().any(|l| l.starts_with("hpa on the HPA fallback")), "{text}");
+}
