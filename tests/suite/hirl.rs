@@ -177,6 +177,28 @@ fn hirl_removes_nodes_but_none_within_the_churn_window_of_arriving() {
 }
 
 #[test]
+fn an_announced_sale_is_held_warm_ahead_so_an_early_start_finds_room() {
+    // flash-sale-early: announced for 13:00, Payment doubles at 12:40. From 45 minutes before the announced start the
+    // executor holds the announced lift warm in Payment's pool; without that lead the nodes come after the start.
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    use hirl_scale::sim::PoolId;
+    let s = load("flash-sale-early");
+    let run = |cfg: HirlConfig| {
+        let mut sim = Simulation::new(&s, s.seed);
+        let fallback = ForecasterModel::fallback("test");
+        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
+        policy::run_until(&mut sim, &mut p, 5990, |_| {});
+        let warm_before_start = sim.observe().pool(PoolId(0)).reserve_placed_millicores;
+        policy::run_until(&mut sim, &mut p, 7800, |_| {});
+        (warm_before_start, sim.scorecard(p.name()).domains[0].slo_breach_minutes)
+    };
+    let (warm, with) = run(HirlConfig::default());
+    let (cold, without) = run(HirlConfig { announced_lead_secs: 0, ..HirlConfig::default() });
+    assert!(warm > 10 * cold, "held warm before the start: {warm} m against {cold} m without the lead");
+    assert!(with < 0.5 * without, "Payment breaches {with:.1} min with the lead, {without:.1} without");
+}
+
+#[test]
 fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
     // fraud-cascade: Payment triples at 14:00 and calls Fraud inline; both share a pool that can only grow as fast as
     // the provisioner boots nodes. Payment's pods seated ahead of Fraud's would serve nothing within its SLO.

@@ -68,6 +68,30 @@ impl PromotionCalendar {
         &self.announced
     }
 
+    /// Per domain: the full lift (ln, at the end of the ramp) of the known promotions announced to start within
+    /// `lead_secs` after `t_secs` or whose ramp ended less than `after_secs` ago (the largest, 0 without any), and the
+    /// rate expected now without any promotion (to tell how much of the lift has already come).
+    pub fn lift_ahead(&self, t_secs: u64, lead_secs: u64, after_secs: u64) -> (Vec<f32>, Vec<f64>) {
+        let n = self.traffic.len();
+        let mut lift = vec![0.0f32; n];
+        let (mut scratch, mut with, mut without) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for a in &self.announced {
+            let peak = a.event.start_secs + a.event.ramp_secs;
+            if a.known_from_secs > t_secs || a.event.start_secs > t_secs + lead_secs || peak + after_secs < t_secs {
+                continue;
+            }
+            self.traffic.expected_total_rps(peak, std::slice::from_ref(&a.event), &mut scratch, &mut with);
+            self.traffic.expected_total_rps(peak, &[], &mut scratch, &mut without);
+            for d in 0..n {
+                if without[d] > 0.0 {
+                    lift[d] = lift[d].max((with[d] / without[d]).ln() as f32);
+                }
+            }
+        }
+        self.traffic.expected_total_rps(t_secs, &[], &mut scratch, &mut without);
+        (lift, without)
+    }
+
     /// Per domain: the lift now and at each horizon, from what is known at `t_secs`.
     pub fn lifts(&self, t_secs: u64) -> Vec<[f32; N_ANNOUNCED]> {
         let n = self.traffic.len();
@@ -104,6 +128,30 @@ mod tests {
         let s = scenario::load_file(std::path::Path::new("scenarios/small.ron")).expect("shipped scenario");
         let layout = Layout::build(&s, s.seed);
         (s, layout)
+    }
+
+    #[test]
+    fn the_lift_ahead_covers_the_lead_window_and_the_minutes_after_the_ramp() {
+        let (s, layout) = small();
+        let mut cal = PromotionCalendar::new(DomainTraffic::new(&s, &layout));
+        let merchant = layout.domain_index("merchant").expect("domain").0 as usize;
+        let sale = EventSpec::FlashSale {
+            domain: "merchant".into(),
+            announced_start_secs: Some(7200),
+            start_secs: 6000,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs: 3600,
+        };
+        cal.announce(Announcement::of(&sale, &layout, 0).expect("announced"));
+        let lift = |t| cal.lift_ahead(t, 2700, 600).0[merchant];
+        assert_eq!(lift(4400), 0.0, "more than 45 min before the announced start");
+        for t in [4500, 7200, 7260 + 600] {
+            assert!((lift(t) - 2f32.ln()).abs() < 1e-3, "×2 at {t} s: {}", lift(t));
+        }
+        assert_eq!(lift(7260 + 605), 0.0, "ten minutes after the ramp it is over");
+        let (_, expected) = cal.lift_ahead(5000, 2700, 600);
+        assert!(expected[merchant] > 0.0, "the rate expected without the sale");
     }
 
     #[test]

@@ -143,6 +143,11 @@ impl LiveForecaster {
         }
     }
 
+    /// The announced promotions known so far.
+    pub fn calendar(&self) -> &PromotionCalendar {
+        &self.calendar
+    }
+
     pub fn model(&self) -> &ForecasterModel {
         &self.model
     }

@@ -93,6 +93,10 @@ pub struct HirlConfig {
     /// surge, not the few pods waiting for the next node in ordinary growth (measured: holds at one node's worth
     /// flapped on and off through a recovery, each time re-creating the caller's pods).
     pub callee_hold_min_share: f64,
+    /// An announced promotion's expected lift is held warm (reserve placeholders, so nodes are bought for it) from
+    /// this long before its announced start: promotions start early (the postmortem's did, by 20 minutes), and the
+    /// provisioner needs about a quarter of an hour for a doubling of Payment. Default 2700 s; 0 turns it off.
+    pub announced_lead_secs: u64,
     /// Keep a decision record of every decision. Default true.
     pub keep_records: bool,
 }
@@ -118,6 +122,7 @@ impl Default for HirlConfig {
             scale_down_delay_after_arrival_secs: 900,
             callees_first: true,
             callee_hold_min_share: 0.05,
+            announced_lead_secs: 2700,
             keep_records: true,
         }
     }
@@ -411,6 +416,7 @@ impl HirlPolicy {
             })
             .collect();
         let cap_total: f64 = pool_caps.iter().sum::<f64>().max(1.0);
+        let announced = self.announced_reserve_millicores(obs, &need);
         let mut reserves = Vec::new();
         self.ca_pending.clear();
         obs.unschedulable(&mut self.ca_pending);
@@ -435,7 +441,8 @@ impl HirlPolicy {
             } else {
                 ring.iter().copied().max().unwrap_or(mc)
             };
-            reserves.push((PoolId(p as u8), held));
+            // What is held for announced promotions comes on top, and goes as soon as the lift has come.
+            reserves.push((PoolId(p as u8), held + announced[p] as u64));
         }
         out.reserves.extend(reserves.iter().copied());
 
@@ -664,6 +671,30 @@ impl HirlPolicy {
                 self.hpa_sized_pods(layout, i, obs.app_rps(AppId(a))) * f64::from(layout.apps[i].cpu_request_millicores)
             })
             .sum()
+    }
+
+    /// Per pool, the CPU (millicores, at HPA targets) to hold warm for announced promotions about to start: for each
+    /// domain, what its need grows by at the promotion's full lift, less the part of the lift already observed (a
+    /// promotion that started early needs nothing more held), in the domain's first pool.
+    fn announced_reserve_millicores(&self, obs: &Observation<'_>, need: &[f64]) -> Vec<f64> {
+        let layout = obs.layout();
+        let mut out = vec![0.0; layout.pools.len()];
+        if self.cfg.announced_lead_secs == 0 {
+            return out;
+        }
+        let t = obs.now_secs();
+        let (lift, expected) = self.forecaster.calendar().lift_ahead(t, self.cfg.announced_lead_secs, 600);
+        for d in 0..need.len() {
+            if lift[d] <= 0.0 || expected[d] <= 0.0 {
+                continue;
+            }
+            let seen = (f64::from(obs.domain(DomainId(d as u8)).rps) / expected[d]).ln().max(0.0);
+            let extra = need[d] * ((f64::from(lift[d]) - seen).exp() - 1.0).max(0.0);
+            if let Some(&p) = layout.domains[d].pools.first() {
+                out[p.0 as usize] += extra;
+            }
+        }
+        out
     }
 
     fn soldier_step(&mut self, obs: &Observation<'_>, d: usize, level: SafetyLevel, out: &mut Actions) {
