@@ -186,9 +186,13 @@ fn an_announced_sale_is_held_warm_ahead_so_an_early_start_finds_room() {
     let run = |cfg: HirlConfig| {
         let mut sim = Simulation::new(&s, s.seed);
         let fallback = ForecasterModel::fallback("test");
-        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
+        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg.clone());
         policy::run_until(&mut sim, &mut p, 5990, |_| {});
         let warm_before_start = sim.observe().pool(PoolId(0)).reserve_placed_millicores;
+        // The Commander's records say how much of the reserve is held for the promotion.
+        let last = p.take_decisions().commander.pop().expect("Commander decisions");
+        assert!(last.reserve_millicores[0] >= last.announced_reserve_millicores[0], "{last:?}");
+        assert_eq!(last.announced_reserve_millicores[0] > 0, cfg.announced_lead_secs > 0);
         policy::run_until(&mut sim, &mut p, 7800, |_| {});
         (warm_before_start, sim.scorecard(p.name()).domains[0].slo_breach_minutes)
     };

@@ -400,6 +400,7 @@ mod tests {
             headroom: vec![0.1; 5],
             budget_millicores: vec![1000.0; 5],
             reserve_millicores: vec![0, 0, 0],
+            announced_reserve_millicores: vec![0, 0, 0],
             node_requests: vec![],
         }
     }

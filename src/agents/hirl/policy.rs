@@ -493,6 +493,7 @@ impl HirlPolicy {
             headroom: headroom.clone(),
             budget_millicores: budget_millicores.clone(),
             reserve_millicores: reserves.iter().map(|r| r.1).collect(),
+            announced_reserve_millicores: announced.iter().map(|&mc| mc as u64).collect(),
             node_requests: node_requests.iter().map(|&(p, k)| (p.0, k)).collect(),
         });
         self.directive = Directive { shares, urgency, headroom, budget_millicores };

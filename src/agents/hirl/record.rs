@@ -28,8 +28,10 @@ pub struct CommanderRecord {
     /// Fraction of extra capacity requested ahead of the forecast, per domain.
     pub headroom: Vec<f64>,
     pub budget_millicores: Vec<f64>,
-    /// Warm reserve per pool, millicores.
+    /// Warm reserve per pool, millicores …
     pub reserve_millicores: Vec<u64>,
+    /// … of which held for announced promotions about to start (see `HirlConfig::announced_lead_secs`).
+    pub announced_reserve_millicores: Vec<u64>,
     /// Nodes requested ahead of demand: (pool, nodes).
     pub node_requests: Vec<(u8, u32)>,
 }

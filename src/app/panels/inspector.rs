@@ -491,10 +491,24 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
         .reserve_millicores
         .iter()
         .enumerate()
-        .map(|(p, mc)| format!("{} {:.1} cores", pool(p), *mc as f64 / 1000.0))
+        .map(|(p, mc)| {
+            let announced = rec.announced_reserve_millicores.get(p).copied().unwrap_or(0);
+            if announced > 0 {
+                format!(
+                    "{} {:.1} cores ({:.1} for an announced promotion)",
+                    pool(p),
+                    *mc as f64 / 1000.0,
+                    announced as f64 / 1000.0
+                )
+            } else {
+                format!("{} {:.1} cores", pool(p), *mc as f64 / 1000.0)
+            }
+        })
         .collect();
-    ui.label(format!("warm reserve: {}", reserve.join(", ")))
-        .on_hover_text("Placeholder pods holding capacity warm, per pool (preempted at once by real pods)");
+    ui.label(format!("warm reserve: {}", reserve.join(", "))).on_hover_text(
+        "Placeholder pods holding capacity warm, per pool (preempted at once by real pods); from 45 minutes before \
+             an announced promotion, its expected lift is held too",
+    );
     let holds = ctx.series().map(|s| record::holds_at(&s.holds, rec.t_secs)).unwrap_or_default();
     let holds: Vec<String> = holds
         .iter()
@@ -815,6 +829,7 @@ mod tests {
             headroom: vec![0.05; 5],
             budget_millicores: vec![100_000.0; 5],
             reserve_millicores: vec![4000, 0, 0],
+            announced_reserve_millicores: vec![3000, 0, 0],
             node_requests: vec![(0, 3)],
         })
     }
@@ -863,6 +878,7 @@ mod tests {
         let mut h = harness(&store, Vec2::new(900.0, 2400.0), move |ui, ctx| panel.inspector_ui(ui, ctx, Some(&brain)));
         h.get_by_label("decision 3 of 3");
         h.get_by_label(&reserve_share_label(0.0523));
+        h.get_by_label_contains(" 4.0 cores (3.0 for an announced promotion)");
         h.get_by_label(&value_estimate_label(Some(-2.0)));
         h.get_by_label("« previous decision").click();
         h.run();
