@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::agents::hirl::record::{CalleeHold, CommanderRecord, SoldierRecord};
+use crate::agents::hirl::record::{CalleeHold, CommanderRecord, SoldierRecord, Staging};
 use crate::agents::hirl::reward::TickTruth;
 use crate::agents::hirl::safety::Intervention;
 use crate::scenario::Scenario;
@@ -106,6 +106,8 @@ pub struct RunItems {
     pub soldiers: Vec<Arc<SoldierRecord>>,
     /// HiRL's "callees first" holds, starts and ends.
     pub holds: Vec<CalleeHold>,
+    /// HiRL's survival-first stagings, starts and ends.
+    pub stagings: Vec<Staging>,
     /// HiRL's safety-level changes (a domain handed to HPA, frozen, back to its Soldier).
     pub interventions: Vec<Intervention>,
     /// Per-tick ground truth the rewards are computed from (decision outcomes).
@@ -120,6 +122,7 @@ impl RunItems {
             && self.commander.is_empty()
             && self.soldiers.is_empty()
             && self.holds.is_empty()
+            && self.stagings.is_empty()
             && self.interventions.is_empty()
             && self.truth.is_empty()
     }
@@ -147,6 +150,7 @@ impl RunItems {
         split(&mut past.commander, &mut future.commander, |r| r.t_secs < now);
         split(&mut past.soldiers, &mut future.soldiers, |r| r.t_secs < now);
         split(&mut past.holds, &mut future.holds, |h| h.t_secs < now);
+        split(&mut past.stagings, &mut future.stagings, |s| s.t_secs < now);
         split(&mut past.interventions, &mut future.interventions, |i| i.t_secs < now);
         split(&mut past.truth, &mut future.truth, |x| x.t_secs <= now);
     }
@@ -163,6 +167,7 @@ impl RunItems {
         front(earlier.commander, &mut self.commander);
         front(earlier.soldiers, &mut self.soldiers);
         front(earlier.holds, &mut self.holds);
+        front(earlier.stagings, &mut self.stagings);
         front(earlier.interventions, &mut self.interventions);
         front(earlier.truth, &mut self.truth);
     }
@@ -175,6 +180,7 @@ impl RunItems {
         self.commander.extend(later.commander);
         self.soldiers.extend(later.soldiers);
         self.holds.extend(later.holds);
+        self.stagings.extend(later.stagings);
         self.interventions.extend(later.interventions);
         self.truth.extend(later.truth);
     }

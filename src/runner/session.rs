@@ -198,6 +198,7 @@ impl Run {
             items.commander.extend(decisions.commander.into_iter().map(Arc::new));
             items.soldiers.extend(decisions.soldiers.into_iter().map(Arc::new));
             items.holds.extend(decisions.holds);
+            items.stagings.extend(decisions.stagings);
             items.interventions.extend(decisions.interventions);
             items.truth.push(truth);
             self.out.published_until_secs = Some(now);

@@ -257,3 +257,40 @@ fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
         assert!(r.replica_changes.iter().all(|&(_, before, after)| after <= before), "at {} s", r.t_secs);
     }
 }
+
+#[test]
+fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_breach() {
+    // fraud-cascade: Payment triples at 14:00 and the shared pool grows only as fast as the provisioner boots nodes.
+    // A domain's p99 is request-weighted over its apps, so it stays at the timeout while any busy app is saturated:
+    // seating every app to the pods that carry its load first ends the breach sooner than seating some apps whole.
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    use hirl_scale::agents::hirl::survival::SurvivalConfig;
+    let s = load("fraud-cascade");
+    let run = |cfg: HirlConfig| {
+        let mut sim = Simulation::new(&s, s.seed);
+        let fallback = ForecasterModel::fallback("test");
+        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
+        policy::run_until(&mut sim, &mut p, 7200, |_| {});
+        (p.take_decisions(), sim.scorecard(p.name()))
+    };
+    let (log, with) = run(HirlConfig::default());
+    let off = SurvivalConfig { enabled: false, ..SurvivalConfig::default() };
+    let (none, without) = run(HirlConfig { survival: off, ..HirlConfig::default() });
+    assert!(none.stagings.is_empty(), "no staging when switched off: {:?}", none.stagings);
+    let payment: Vec<_> = log.stagings.iter().filter(|st| st.domain == 0).collect();
+    let first = payment.first().expect("payment staged in the spike");
+    assert!(first.started && first.t_secs >= 3600, "not before the spike: {first:?}");
+    assert!(payment.iter().any(|st| !st.started), "staging ends once every app is seated: {payment:?}");
+    assert!(record::stagings_at(&log.stagings, 0).is_empty(), "nothing staged at the start");
+    assert!(record::stagings_at(&log.stagings, first.t_secs).contains(&(0, first.t_secs)));
+    let breach = |c: &hirl_scale::sim::Scorecard| c.domains[0].slo_breach_minutes;
+    assert!(
+        breach(&with) < 0.9 * breach(&without),
+        "payment breaches {:.1} min with survival first, {:.1} without",
+        breach(&with),
+        breach(&without)
+    );
+    // Staging holds back pods, not nodes: the cluster is no smaller at the end of the surge.
+    let (peak, peak_without) = (with.cluster.peak_nodes, without.cluster.peak_nodes);
+    assert!(f64::from(peak) >= 0.98 * f64::from(peak_without), "peak nodes {peak} against {peak_without} without");
+}

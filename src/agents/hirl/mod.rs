@@ -4,7 +4,8 @@
 //! - [`brain`]: what turns an observation into an action distribution — the trained networks ([`nets`]) or the
 //!   teacher rule they were warm-started from;
 //! - [`policy`]: the [`HirlPolicy`] autoscaler — the executor that turns decisions into cluster actions, with the
-//!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`] and the [`safety`] layer;
+//!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`], the [`safety`] layer and
+//!   [`survival`] first (under scarcity every app is seated to the pods that carry its load before any gets more);
 //! - [`record`]: a record of every decision, for the window's inspector, which explains it with [`explain`] (plain
 //!   language, the outcome against the critic) and [`attribution`] (what moved the action and the value);
 //! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
@@ -23,6 +24,7 @@ pub mod projection;
 pub mod record;
 pub mod reward;
 pub mod safety;
+pub mod survival;
 pub mod train;
 
 pub use brain::Brain;

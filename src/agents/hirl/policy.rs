@@ -32,8 +32,9 @@ use super::features::{
     self, AppScratch, COMMANDER_OBS, ClusterContext, Directive, N_DOMAINS, N_GROUPS, SOLDIER_OBS, Tracker,
 };
 use super::projection;
-use super::record::{CalleeHold, CommanderRecord, DecisionLog, SoldierRecord};
+use super::record::{CalleeHold, CommanderRecord, DecisionLog, SoldierRecord, Staging};
 use super::safety::{DomainSignal, SafetyConfig, SafetyLayer, SafetyLevel};
+use super::survival::{StagedApp, SurvivalConfig, SurvivalFirst};
 use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
 use crate::policy::cluster_autoscaler::DeferredDemand;
 use crate::policy::{Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HpaFleet, ScaleUpMode};
@@ -97,6 +98,10 @@ pub struct HirlConfig {
     /// this long before its announced start: promotions start early (the postmortem's did, by 20 minutes), and the
     /// provisioner needs about a quarter of an hour for a doubling of Payment. Default 2700 s; 0 turns it off.
     pub announced_lead_secs: u64,
+    /// Survival first under scarcity (see [`super::survival`]). Default on, at 80% CPU, re-sized above 85%. Measured on the
+    /// shipped suite (held-out seeds, shipped networks): P0+P1 breach minutes 319.2 → 241.5, all-domain 595.1 →
+    /// 483.3, cascades 37 → 37, scaling actions 2.10 → 2.18 per app-hour.
+    pub survival: SurvivalConfig,
     /// Keep a decision record of every decision. Default true.
     pub keep_records: bool,
 }
@@ -123,6 +128,7 @@ impl Default for HirlConfig {
             callees_first: true,
             callee_hold_min_share: 0.05,
             announced_lead_secs: 2700,
+            survival: SurvivalConfig::default(),
             keep_records: true,
         }
     }
@@ -217,6 +223,9 @@ pub struct HirlPolicy {
     ca_pending: Vec<crate::sim::UnschedulableView>,
     /// Per domain: the callee its pods are held back for (see [`HirlConfig::callees_first`]).
     callee_hold: Vec<Option<usize>>,
+    survival: SurvivalFirst,
+    /// Per app, its unschedulable pods this tick (scratch).
+    app_pending: Vec<u32>,
     /// How many of the safety layer's interventions are already in the decision log.
     interventions_logged: usize,
     obs_buf: Vec<f32>,
@@ -293,6 +302,8 @@ impl HirlPolicy {
                 as u32,
             ca_pending: Vec::new(),
             callee_hold: vec![None; layout.domains.len()],
+            survival: SurvivalFirst::new(cfg.survival, layout.domains.len(), n_apps),
+            app_pending: Vec::new(),
             interventions_logged: 0,
             obs_buf: Vec::with_capacity(SOLDIER_OBS.max(COMMANDER_OBS)),
             dist: ActionDist::default(),
@@ -507,18 +518,15 @@ impl HirlPolicy {
     /// holds, and ends when none of its pods is left waiting. While it lasts, each of the caller's apps is kept at its
     /// seated pods (ready and starting), never below its minimum, and what that holds back is declared to the cluster
     /// autoscaler. Runs after every other replica decision of the tick, so nothing overrides it.
-    fn seat_callees_first(&mut self, obs: &Observation<'_>, out: &mut Actions) {
+    fn seat_callees_first(&mut self, obs: &Observation<'_>, out: &mut Actions, deferred: &mut Vec<DeferredDemand>) {
         let layout = obs.layout();
         let n = layout.domains.len();
-        self.ca_pending.clear();
-        obs.unschedulable(&mut self.ca_pending);
         let n_apps = layout.apps.len();
         let mut waiting_cpu = vec![0u64; n];
         for u in &self.ca_pending {
             waiting_cpu[u.domain.0 as usize] += u64::from(u.pods) * u64::from(u.cpu_request_millicores);
         }
         let t = obs.now_secs();
-        let mut deferred = Vec::new();
         for c in 0..n {
             let caller = &layout.domains[c];
             let holding = self.callee_hold[c];
@@ -599,7 +607,68 @@ impl HirlPolicy {
                 });
             }
         }
-        self.ca.set_deferred_demand(&deferred);
+    }
+
+    /// Survival first (see [`super::survival`]): stages every domain whose pods wait for nodes, after this tick's replica
+    /// decisions and before callees first (which may hold a caller's apps lower still).
+    fn seat_survival_first(&mut self, obs: &Observation<'_>, out: &mut Actions, deferred: &mut Vec<DeferredDemand>) {
+        let layout = obs.layout();
+        let n_apps = layout.apps.len();
+        let cfg = *self.survival.config();
+        self.app_pending.clear();
+        self.app_pending.resize(n_apps, 0);
+        for u in self.ca_pending.iter().filter(|u| (u.workload as usize) < n_apps) {
+            self.app_pending[u.workload as usize] += u.pods;
+        }
+        let t = obs.now_secs();
+        for d in 0..layout.domains.len() {
+            let apps = layout.domains[d].apps.clone();
+            let first = apps.start as usize;
+            let mut staged: Vec<StagedApp> = apps
+                .clone()
+                .map(|a| {
+                    let i = a as usize;
+                    let info = &layout.apps[i];
+                    let (lo, hi) = self.bounds[i];
+                    let rps = f64::from(obs.app_rps(AppId(a)));
+                    let pods_at = |u: f64| ((rps / (info.pod_rps * u).max(1e-9)).ceil() as u32).clamp(lo, hi);
+                    let current = obs.app_desired_replicas(AppId(a));
+                    StagedApp {
+                        current,
+                        pending: self.app_pending[i],
+                        target: current,
+                        survival_pods: pods_at(cfg.utilisation),
+                        resize_pods: pods_at(cfg.resize_utilisation),
+                        cpu_request_millicores: info.cpu_request_millicores,
+                        memory_request_mib: info.memory_request_mib,
+                    }
+                })
+                .collect();
+            for &(a, r) in out.replicas.iter().filter(|(a, _)| apps.contains(&a.0)) {
+                staged[a.0 as usize - first].target = r;
+            }
+            let allocated = obs.domain(DomainId(d as u8)).cpu_allocated_millicores;
+            let result = self.survival.stage(d, first, &staged, allocated);
+            if let (Some(started), Some(log)) = (result.changed, self.log_mut()) {
+                log.stagings.push(Staging { t_secs: t, domain: d, started });
+            }
+            if !result.engaged {
+                continue;
+            }
+            out.replicas.retain(|(a, _)| !apps.contains(&a.0));
+            for ((a, app), &kept) in apps.clone().zip(&staged).zip(&result.kept) {
+                if kept != app.current {
+                    out.replicas.push((AppId(a), kept));
+                }
+            }
+            if result.held_cpu_millicores > 0 {
+                deferred.push(DeferredDemand {
+                    domain: DomainId(d as u8),
+                    cpu_millicores: result.held_cpu_millicores,
+                    memory_mib: result.held_memory_mib,
+                });
+            }
+        }
     }
 
     /// Keeps the nodes booting or queued at the cloud API within `max_inflight_nodes`: boot latency grows with the
@@ -901,9 +970,16 @@ impl Autoscaler for HirlPolicy {
                 }
             }
         }
-        if self.cfg.callees_first {
-            self.seat_callees_first(obs, out);
+        self.ca_pending.clear();
+        obs.unschedulable(&mut self.ca_pending);
+        let mut deferred = Vec::new();
+        if self.cfg.survival.enabled {
+            self.seat_survival_first(obs, out, &mut deferred);
         }
+        if self.cfg.callees_first {
+            self.seat_callees_first(obs, out, &mut deferred);
+        }
+        self.ca.set_deferred_demand(&deferred);
         self.pace_node_requests(obs, out);
     }
 

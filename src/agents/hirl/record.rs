@@ -72,6 +72,14 @@ pub struct CalleeHold {
     pub started: bool,
 }
 
+/// Survival-first staging of a domain starting or ending (see [`super::survival`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Staging {
+    pub t_secs: u64,
+    pub domain: usize,
+    pub started: bool,
+}
+
 /// Every decision of a run, in time order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecisionLog {
@@ -79,6 +87,8 @@ pub struct DecisionLog {
     pub soldiers: Vec<SoldierRecord>,
     /// Every "callees first" hold's start and end.
     pub holds: Vec<CalleeHold>,
+    /// Every survival-first staging's start and end.
+    pub stagings: Vec<Staging>,
     /// Every change of a domain's safety level (while a domain is on the HPA fallback its Soldier makes no
     /// decisions, so these are the only record of that time).
     pub interventions: Vec<Intervention>,
@@ -118,6 +128,19 @@ pub fn next_fallback(interventions: &[Intervention], domain: usize, t_secs: u64)
     let start = mine.find(|i| i.to == SafetyLevel::HpaFallback)?.t_secs;
     let end = mine.find(|i| i.to != SafetyLevel::HpaFallback).map(|i| i.t_secs);
     Some((start, end))
+}
+
+/// The domains staged at `t_secs` (after every start and end at or before it): (domain, since), by domain.
+pub fn stagings_at(stagings: &[Staging], t_secs: u64) -> Vec<(usize, u64)> {
+    let mut standing: Vec<(usize, u64)> = Vec::new();
+    for s in stagings.iter().take_while(|s| s.t_secs <= t_secs) {
+        standing.retain(|&(d, _)| d != s.domain);
+        if s.started {
+            standing.push((s.domain, s.t_secs));
+        }
+    }
+    standing.sort_unstable();
+    standing
 }
 
 /// The holds standing at `t_secs` (after every start and end at or before it): (caller, callee, since), by caller.

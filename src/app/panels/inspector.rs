@@ -526,6 +526,23 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
         "A caller's pending pods are withdrawn and its scale-ups wait while an inline callee sharing its pool is in \
          breach with pods waiting for room: the caller's latency includes the callee's",
     );
+    let staged = ctx.series().map(|s| record::stagings_at(&s.stagings, rec.t_secs)).unwrap_or_default();
+    let staged: Vec<String> = staged
+        .iter()
+        .map(|&(d, since)| {
+            format!("{} (since {})", explain::domain_name(&ctx.store.scenario, d), ctx.store.clock_label(since))
+        })
+        .collect();
+    ui.label(if staged.is_empty() {
+        "survival first: no domain staged".to_string()
+    } else {
+        format!("survival first: {}", staged.join("; "))
+    })
+    .on_hover_text(
+        "While a domain's pods wait for nodes, each of its apps asks only for the pods that run its load at 80% CPU \
+         until every app has them; the rest of the targets is declared to the cluster autoscaler, so no node is \
+         bought later. A domain's p99 stays at the timeout while any busy app is saturated",
+    );
     let standing = ctx.series().map(|s| record::safety_at(&s.interventions, rec.t_secs)).unwrap_or_default();
     let standing: Vec<String> = standing
         .iter()
