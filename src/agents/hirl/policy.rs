@@ -98,9 +98,9 @@ pub struct HirlConfig {
     /// this long before its announced start: promotions start early (the postmortem's did, by 20 minutes), and the
     /// provisioner needs about a quarter of an hour for a doubling of Payment. Default 2700 s; 0 turns it off.
     pub announced_lead_secs: u64,
-    /// Survival first under scarcity (see [`super::survival`]). Default on, at 80% CPU, re-sized above 85%. Measured on the
-    /// shipped suite (held-out seeds, shipped networks): P0+P1 breach minutes 319.2 → 241.5, all-domain 595.1 →
-    /// 483.3, cascades 37 → 37, scaling actions 2.10 → 2.18 per app-hour.
+    /// Survival first under scarcity (see [`super::survival`]). Default on, at 80% CPU, re-sized above 85%.
+    /// Measured on the shipped suite (held-out seeds, shipped networks): P0+P1 breach minutes 319.2 → 241.5,
+    /// all-domain 595.1 → 483.3, cascades 37 → 37, scaling actions 2.10 → 2.18 per app-hour.
     pub survival: SurvivalConfig,
     /// Keep a decision record of every decision. Default true.
     pub keep_records: bool,
@@ -609,19 +609,25 @@ impl HirlPolicy {
         }
     }
 
-    /// Survival first (see [`super::survival`]): stages every domain whose pods wait for nodes, after this tick's replica
-    /// decisions and before callees first (which may hold a caller's apps lower still).
+    /// Survival first (see [`super::survival`]): stages every domain whose pods wait for nodes, after this tick's
+    /// replica decisions and before callees first (which may hold a caller's apps lower still).
     fn seat_survival_first(&mut self, obs: &Observation<'_>, out: &mut Actions, deferred: &mut Vec<DeferredDemand>) {
         let layout = obs.layout();
         let n_apps = layout.apps.len();
         let cfg = *self.survival.config();
         self.app_pending.clear();
         self.app_pending.resize(n_apps, 0);
+        let mut waiting = vec![false; layout.domains.len()];
         for u in self.ca_pending.iter().filter(|u| (u.workload as usize) < n_apps) {
             self.app_pending[u.workload as usize] += u.pods;
+            waiting[u.domain.0 as usize] = true;
         }
         let t = obs.now_secs();
-        for d in 0..layout.domains.len() {
+        for (d, &waits) in waiting.iter().enumerate() {
+            // Staging starts only with pods waiting; this runs every tick, so a calm domain costs nothing.
+            if !waits && !self.survival.is_engaged(d) {
+                continue;
+            }
             let apps = layout.domains[d].apps.clone();
             let first = apps.start as usize;
             let mut staged: Vec<StagedApp> = apps
