@@ -130,30 +130,31 @@ pub fn next_fallback(interventions: &[Intervention], domain: usize, t_secs: u64)
     Some((start, end))
 }
 
-/// The domains staged at `t_secs` (after every start and end at or before it): (domain, since), by domain.
-pub fn stagings_at(stagings: &[Staging], t_secs: u64) -> Vec<(usize, u64)> {
-    let mut standing: Vec<(usize, u64)> = Vec::new();
-    for s in stagings.iter().take_while(|s| s.t_secs <= t_secs) {
-        standing.retain(|&(d, _)| d != s.domain);
-        if s.started {
-            standing.push((s.domain, s.t_secs));
+/// What stands at `t_secs` in a log of starts and ends (after every entry at or before it): each key whose latest
+/// entry is a start, with that start's time, sorted. `entry` gives an entry's (time, key, started).
+fn standing_at<T, K: Ord + Copy>(log: &[T], t_secs: u64, entry: impl Fn(&T) -> (u64, K, bool)) -> Vec<(K, u64)> {
+    let mut standing: Vec<(K, u64)> = Vec::new();
+    for (t, key, started) in log.iter().map(entry).take_while(|&(t, _, _)| t <= t_secs) {
+        standing.retain(|&(k, _)| k != key);
+        if started {
+            standing.push((key, t));
         }
     }
     standing.sort_unstable();
     standing
 }
 
+/// The domains staged at `t_secs` (after every start and end at or before it): (domain, since), by domain.
+pub fn stagings_at(stagings: &[Staging], t_secs: u64) -> Vec<(usize, u64)> {
+    standing_at(stagings, t_secs, |s| (s.t_secs, s.domain, s.started))
+}
+
 /// The holds standing at `t_secs` (after every start and end at or before it): (caller, callee, since), by caller.
 pub fn holds_at(holds: &[CalleeHold], t_secs: u64) -> Vec<(usize, usize, u64)> {
-    let mut standing: Vec<(usize, usize, u64)> = Vec::new();
-    for h in holds.iter().take_while(|h| h.t_secs <= t_secs) {
-        standing.retain(|&(caller, callee, _)| !(caller == h.caller && callee == h.callee));
-        if h.started {
-            standing.push((h.caller, h.callee, h.t_secs));
-        }
-    }
-    standing.sort_unstable();
-    standing
+    standing_at(holds, t_secs, |h| (h.t_secs, (h.caller, h.callee), h.started))
+        .into_iter()
+        .map(|((caller, callee), since)| (caller, callee, since))
+        .collect()
 }
 
 #[cfg(test)]
@@ -169,6 +170,17 @@ mod tests {
         assert_eq!(holds_at(&holds, 399), vec![(0, 1, 100)]);
         assert_eq!(holds_at(&holds, 400), vec![]);
         assert_eq!(holds_at(&holds, 1000), vec![(0, 1, 900)]);
+    }
+
+    #[test]
+    fn a_staging_stands_per_domain_from_its_start_until_its_end() {
+        let at = |t_secs, domain, started| Staging { t_secs, domain, started };
+        let log = [at(100, 1, true), at(105, 0, true), at(300, 1, false), at(600, 0, false), at(700, 1, true)];
+        assert_eq!(stagings_at(&log, 99), vec![]);
+        assert_eq!(stagings_at(&log, 105), vec![(0, 105), (1, 100)], "by domain, each since its start");
+        assert_eq!(stagings_at(&log, 300), vec![(0, 105)]);
+        assert_eq!(stagings_at(&log, 650), vec![]);
+        assert_eq!(stagings_at(&log, 700), vec![(1, 700)]);
     }
 
     #[test]
