@@ -24,6 +24,19 @@ impl Progress for Quiet {
     fn row(&mut self, _: &CurveRow) {}
 }
 
+/// The teacher-driven executor with `cfg`, run on `s` (its own seed) until `until_secs`; the forecaster falls back.
+fn teacher_until(
+    s: &hirl_scale::scenario::Scenario,
+    cfg: hirl_scale::agents::hirl::policy::HirlConfig,
+    until_secs: u64,
+) -> (Simulation, HirlPolicy) {
+    let mut sim = Simulation::new(s, s.seed);
+    let fallback = ForecasterModel::fallback("test");
+    let mut p = HirlPolicy::with_config(s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
+    policy::run_until(&mut sim, &mut p, until_secs, |_| {});
+    (sim, p)
+}
+
 /// A tiny training configuration on `small.ron` (a few PPO iterations).
 fn tiny(seed: u64) -> TrainConfig {
     let stage = |name: &str, c: bool, s: bool, iterations| Stage {
@@ -184,15 +197,13 @@ fn an_announced_sale_is_held_warm_ahead_so_an_early_start_finds_room() {
     use hirl_scale::sim::PoolId;
     let s = load("flash-sale-early");
     let run = |cfg: HirlConfig| {
-        let mut sim = Simulation::new(&s, s.seed);
-        let fallback = ForecasterModel::fallback("test");
-        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg.clone());
-        policy::run_until(&mut sim, &mut p, 5990, |_| {});
+        let lead = cfg.announced_lead_secs;
+        let (mut sim, mut p) = teacher_until(&s, cfg, 5990);
         let warm_before_start = sim.observe().pool(PoolId(0)).reserve_placed_millicores;
         // The Commander's records say how much of the reserve is held for the promotion.
         let last = p.take_decisions().commander.pop().expect("Commander decisions");
         assert!(last.reserve_millicores[0] >= last.announced_reserve_millicores[0], "{last:?}");
-        assert_eq!(last.announced_reserve_millicores[0] > 0, cfg.announced_lead_secs > 0);
+        assert_eq!(last.announced_reserve_millicores[0] > 0, lead > 0);
         policy::run_until(&mut sim, &mut p, 7800, |_| {});
         (warm_before_start, sim.scorecard(p.name()).domains[0].slo_breach_minutes)
     };
@@ -209,10 +220,7 @@ fn callees_first_seats_fraud_before_payment_and_shortens_frauds_breach() {
     use hirl_scale::agents::hirl::policy::HirlConfig;
     let s = load("fraud-cascade");
     let run = |cfg: HirlConfig| {
-        let mut sim = Simulation::new(&s, s.seed);
-        let fallback = ForecasterModel::fallback("test");
-        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
-        policy::run_until(&mut sim, &mut p, 5400, |_| {});
+        let (sim, mut p) = teacher_until(&s, cfg, 5400);
         let interventions = p.safety().interventions().to_vec();
         let log = p.take_decisions();
         assert_eq!(log.interventions, interventions, "every safety change reaches the decision log");
@@ -267,10 +275,7 @@ fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_
     use hirl_scale::agents::hirl::survival::SurvivalConfig;
     let s = load("fraud-cascade");
     let run = |cfg: HirlConfig| {
-        let mut sim = Simulation::new(&s, s.seed);
-        let fallback = ForecasterModel::fallback("test");
-        let mut p = HirlPolicy::with_config(&s, sim.layout(), s.seed, Brain::Teacher, fallback, cfg);
-        policy::run_until(&mut sim, &mut p, 7200, |_| {});
+        let (sim, mut p) = teacher_until(&s, cfg, 7200);
         (p.take_decisions(), sim.scorecard(p.name()))
     };
     let (log, with) = run(HirlConfig::default());

@@ -517,12 +517,7 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
             format!("{} waits for {} (since {})", name(caller), name(callee), ctx.store.clock_label(since))
         })
         .collect();
-    ui.label(if holds.is_empty() {
-        "callees first: no hold".to_string()
-    } else {
-        format!("callees first: {}", holds.join("; "))
-    })
-    .on_hover_text(
+    standing_line(ui, "callees first", "no hold", &holds).on_hover_text(
         "A caller's pending pods are withdrawn and its scale-ups wait while an inline callee sharing its pool is in \
          breach with pods waiting for room: the caller's latency includes the callee's",
     );
@@ -533,12 +528,7 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
             format!("{} (since {})", explain::domain_name(&ctx.store.scenario, d), ctx.store.clock_label(since))
         })
         .collect();
-    ui.label(if staged.is_empty() {
-        "survival first: no domain staged".to_string()
-    } else {
-        format!("survival first: {}", staged.join("; "))
-    })
-    .on_hover_text(
+    standing_line(ui, "survival first", "no domain staged", &staged).on_hover_text(
         "While a domain's pods wait for nodes, each of its apps asks only for the pods that run its load at 80% CPU \
          until every app has them; the rest of the targets is declared to the cluster autoscaler, so no node is \
          bought later. A domain's p99 stays at the timeout while any busy app is saturated",
@@ -552,15 +542,16 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
             format!("{name} {} since {since} ({})", explain::safety_phrase(s.level), s.reason)
         })
         .collect();
-    ui.label(if standing.is_empty() {
-        "safety: every domain normal".to_string()
-    } else {
-        format!("safety: {}", standing.join("; "))
-    })
-    .on_hover_text(
+    standing_line(ui, "safety", "every domain normal", &standing).on_hover_text(
         "The safety layer's level per domain (P0: alert at 1.2× SLO for 15 s, frozen at 1.5×, handed to HPA at 2×); \
          a domain handed to HPA has no Soldier decisions until it recovers",
     );
+}
+
+/// "title: a; b" for what stands at a decision, or "title: none" when nothing does.
+fn standing_line(ui: &mut egui::Ui, title: &str, none: &str, items: &[String]) -> egui::Response {
+    let text = if items.is_empty() { none.to_string() } else { items.join("; ") };
+    ui.label(format!("{title}: {text}"))
 }
 
 /// "then handed to HPA at …" when the safety layer takes the domain from its Soldier at the next Soldier tick:
