@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::forecast::ForecasterModel;
 use super::hirl::policy::HirlConfig;
 use super::hirl::{Brain, HirlNets, HirlPolicy};
-use crate::policy::{self, Autoscaler, BASELINES, UnknownPolicy};
+use crate::policy::{self, Autoscaler, BASELINES, UnknownPolicy, WarmReserve, WarmReserveConfig, WarmReserveSpec};
 use crate::scenario::Scenario;
 use crate::sim::Layout;
 
@@ -35,6 +35,9 @@ pub struct PolicyAssets {
     /// only scorecards switch this off: no memory for the records, and no critic pass, whose value only the records
     /// show (decisions are the same either way).
     pub keep_decision_records: bool,
+    /// Every policy holds at least this warm reserve (see [`crate::policy::warm_reserve`]), its pool names checked
+    /// against the scenario beforehand; `None` (the default) leaves reserves to the policy.
+    pub warm_reserve: Option<WarmReserveSpec>,
 }
 
 impl PolicyAssets {
@@ -44,6 +47,7 @@ impl PolicyAssets {
             forecaster: ForecasterModel::fallback("no model loaded"),
             agents: Err("no agents loaded".into()),
             keep_decision_records: true,
+            warm_reserve: None,
         }
     }
 
@@ -54,6 +58,7 @@ impl PolicyAssets {
             forecaster: ForecasterModel::load(&root.join(super::forecast::DEFAULT_MODEL_PATH)),
             agents: Self::load_agents(&root.join(super::hirl::DEFAULT_AGENTS_PATH)),
             keep_decision_records: true,
+            warm_reserve: None,
         }
     }
 
@@ -68,6 +73,20 @@ pub const HIRL_FALLBACK_NAME: &str = "hirl (HPA fallback)";
 
 /// Builds a policy by name for a scenario.
 pub fn build(
+    name: &str,
+    scenario: &Scenario,
+    layout: &Layout,
+    seed: u64,
+    assets: &PolicyAssets,
+) -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
+    let policy = build_plain(name, scenario, layout, seed, assets)?;
+    Ok(match &assets.warm_reserve {
+        Some(spec) => Box::new(WarmReserve::new(policy, layout, &WarmReserveConfig::new(spec.clone()))),
+        None => policy,
+    })
+}
+
+fn build_plain(
     name: &str,
     scenario: &Scenario,
     layout: &Layout,

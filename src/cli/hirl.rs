@@ -13,6 +13,7 @@ use crate::agents::hirl::nets::HirlNets;
 use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, TrainConfig, Trainer};
 use crate::agents::policies::PolicyAssets;
+use crate::policy::WarmReserveSpec;
 use crate::scenario::{self, Scenario, WhatIf};
 use crate::sim::Scorecard;
 
@@ -76,6 +77,16 @@ pub struct EvalArgs {
     /// unbounded-provisioner (comma-separated; scenario names get `+name`).
     #[arg(long, value_delimiter = ',')]
     pub what_if: Vec<WhatIf>,
+    /// Every policy holds at least this share of the CPU requested in a pool warm, as lowest-priority placeholder
+    /// pods (HiRL: the larger of this and its Commander's reserve), to price capacity held ahead of unannounced
+    /// spikes: `0.3` in every pool, or `shared-general=0.4,merchant-general=0.1` (pools not named hold none).
+    #[arg(
+        long,
+        value_name = "SHARE|POOL=SHARE,…",
+        value_parser = WarmReserveSpec::parse,
+        conflicts_with = "record_in_model"
+    )]
+    pub warm_reserve: Option<WarmReserveSpec>,
 }
 
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
@@ -329,6 +340,9 @@ struct EvalJson<'a> {
     /// Limits lifted in every scenario (absent for the shipped suite as written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     what_if: Vec<String>,
+    /// The warm reserve every policy held (`--warm-reserve`), as shares of the CPU requested in each pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warm_reserve: Option<String>,
     /// HiRL runs: each domain's time on the safety layer's HPA fallback.
     #[serde(skip_serializing_if = "<[FallbackRun]>::is_empty")]
     fallback: &'a [FallbackRun],
@@ -407,7 +421,21 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             w.apply(s);
         }
     }
-    let assets: PolicyAssets = super::assets_for(&args.policies, args.agents.as_deref());
+    if !args.what_if.is_empty() {
+        let lifted: Vec<&str> = args.what_if.iter().map(|w| w.name()).collect();
+        println!(
+            "what-if: {} lifted in every scenario; the targets below compare policies under the same lifted limits, \
+             not on the shipped scenarios",
+            lifted.join(" and ")
+        );
+    }
+    let assets = PolicyAssets {
+        warm_reserve: super::checked_warm_reserve(args.warm_reserve.clone(), &scenarios)?,
+        ..super::assets_for(&args.policies, args.agents.as_deref())
+    };
+    if assets.warm_reserve.is_some() {
+        println!("  the targets below compare policies under the same reserve, not against the stock HPA");
+    }
     let mut cards = Vec::new();
     let mut fallback = Vec::new();
     for s in &scenarios {
@@ -428,14 +456,6 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         .map(|(n, cs)| totals(n, &cs))
         .collect();
     let tg = targets(&all);
-    if !args.what_if.is_empty() {
-        let lifted: Vec<&str> = args.what_if.iter().map(|w| w.name()).collect();
-        println!(
-            "what-if: {} lifted in every scenario; the targets below compare policies under the same lifted limits, \
-             not on the shipped scenarios",
-            lifted.join(" and ")
-        );
-    }
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
     print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
@@ -446,6 +466,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             totals: &all,
             targets: &tg,
             what_if: args.what_if.iter().map(|w| w.name().to_string()).collect(),
+            warm_reserve: args.warm_reserve.as_ref().map(|w| w.to_string()),
             fallback: &fallback,
             scorecards: &cards,
         };

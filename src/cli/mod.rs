@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 
 use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::policies::{self, PolicyAssets};
-use crate::policy;
+use crate::policy::{self, WarmReserveSpec};
 use crate::scenario::{self, DomainSpec, LoadError, Scenario};
 use crate::sim::{Scorecard, Simulation};
 
@@ -80,6 +80,10 @@ pub enum Command {
         /// Lift real-world limits before the run (see `eval --what-if`): no-telemetry-lag, unbounded-provisioner.
         #[arg(long, value_delimiter = ',')]
         what_if: Vec<crate::scenario::WhatIf>,
+        /// Every policy holds at least this share of the CPU requested in a pool warm, as placeholder pods: `0.3`
+        /// in every pool, or `shared-general=0.4,merchant-general=0.1` (see `eval --warm-reserve`).
+        #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
+        warm_reserve: Option<WarmReserveSpec>,
     },
     /// Run several policies on identical traffic and print their scorecards side by side.
     Compare {
@@ -98,6 +102,10 @@ pub enum Command {
         /// Lift real-world limits before the run (see `eval --what-if`): no-telemetry-lag, unbounded-provisioner.
         #[arg(long, value_delimiter = ',')]
         what_if: Vec<crate::scenario::WhatIf>,
+        /// Every policy holds at least this share of the CPU requested in a pool warm, as placeholder pods: `0.3`
+        /// in every pool, or `shared-general=0.4,merchant-general=0.1` (see `eval --warm-reserve`).
+        #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
+        warm_reserve: Option<WarmReserveSpec>,
     },
     /// Train a learned component.
     Train {
@@ -192,13 +200,16 @@ pub fn main() -> Result<ExitCode> {
             };
             forecaster::eval_command(args, &s)?;
         }
-        Command::Run { scenario, policy, seed, json, trace, trace_interval_secs, what_if, agents } => {
+        Command::Run { scenario, policy, seed, json, trace, trace_interval_secs, what_if, warm_reserve, agents } => {
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
-            let assets = assets_for(std::slice::from_ref(&policy), agents.as_deref());
+            let assets = PolicyAssets {
+                warm_reserve: checked_warm_reserve(warm_reserve, std::slice::from_ref(&s))?,
+                ..assets_for(std::slice::from_ref(&policy), agents.as_deref())
+            };
             let run = match trace {
                 Some(path) => {
                     let (run, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
@@ -216,13 +227,16 @@ pub fn main() -> Result<ExitCode> {
                 write_json(&path, &run.scorecard)?;
             }
         }
-        Command::Compare { scenario, policies, seed, json, what_if, agents } => {
+        Command::Compare { scenario, policies, seed, json, what_if, warm_reserve, agents } => {
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
-            let assets = assets_for(&policies, agents.as_deref());
+            let assets = PolicyAssets {
+                warm_reserve: checked_warm_reserve(warm_reserve, std::slice::from_ref(&s))?,
+                ..assets_for(&policies, agents.as_deref())
+            };
             let cards = policies
                 .iter()
                 .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
@@ -278,6 +292,20 @@ fn shipped_file(relative: &str) -> PathBuf {
 }
 
 /// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.
+/// Checks a `--warm-reserve` against every scenario it will run on and says it in a header line, so a scorecard
+/// printed under a reserve is never mistaken for the policy's own (the scorecards keep the policy's name).
+pub fn checked_warm_reserve(spec: Option<WarmReserveSpec>, scenarios: &[Scenario]) -> Result<Option<WarmReserveSpec>> {
+    let Some(spec) = spec else { return Ok(None) };
+    for s in scenarios {
+        spec.check(s)?;
+    }
+    println!(
+        "warm reserve: {spec} — every policy holds at least that share of the CPU its pods request there warm, as \
+         lowest-priority placeholder pods (HiRL: the larger of this and its Commander's reserve)"
+    );
+    Ok(Some(spec))
+}
+
 pub fn load_or_report(path: &Path) -> Result<Option<Scenario>> {
     match scenario::load_file(path) {
         Ok(s) => Ok(Some(s)),
@@ -319,7 +347,7 @@ pub fn run_policy(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(PolicyRun::new(policy.as_ref(), &sim, &policy_name))
+    Ok(PolicyRun::new(policy.as_ref(), &sim, &policy_name, assets))
 }
 
 /// A headless run's scorecard, and for HiRL how long each domain was on its safety layer's HPA fallback.
@@ -330,13 +358,17 @@ pub struct PolicyRun {
 }
 
 impl PolicyRun {
-    fn new(policy: &dyn crate::policy::Autoscaler, sim: &Simulation, policy_name: &str) -> Self {
+    fn new(policy: &dyn crate::policy::Autoscaler, sim: &Simulation, policy_name: &str, assets: &PolicyAssets) -> Self {
         use crate::agents::hirl::HirlPolicy;
         let fallback = policy
             .inspect()
             .and_then(|p| p.downcast_ref::<HirlPolicy>())
             .map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
-        Self { scorecard: sim.scorecard(policy_name), fallback }
+        let scorecard = Scorecard {
+            warm_reserve: assets.warm_reserve.as_ref().map(|w| w.to_string()),
+            ..sim.scorecard(policy_name)
+        };
+        Self { scorecard, fallback }
     }
 }
 
@@ -371,6 +403,7 @@ pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
         agents: if policies.iter().any(|p| p == "hirl") { load_agents(agents) } else { Err("not needed".into()) },
         // Headless commands print scorecards, never decision records.
         keep_decision_records: false,
+        warm_reserve: None,
     }
 }
 
@@ -432,7 +465,7 @@ pub fn run_traced(
             pools.iter().map(|p| p.queued_nodes).sum::<u32>()
         );
     }
-    Ok((PolicyRun::new(policy.as_ref(), &sim, &policy_name), csv))
+    Ok((PolicyRun::new(policy.as_ref(), &sim, &policy_name, assets), csv))
 }
 
 /// A trace interval is a whole number of ticks, so every row lands on a tick boundary.

@@ -14,6 +14,7 @@ pub mod hpa;
 mod hpa_fleet;
 mod pid;
 mod threshold;
+pub mod warm_reserve;
 
 use crate::sim::{Actions, Layout, Observation, Simulation};
 
@@ -21,6 +22,7 @@ pub use cluster_autoscaler::{ClusterAutoscaler, ClusterAutoscalerConfig, ScaleUp
 pub use hpa_fleet::HpaFleet;
 pub use pid::{PidConfig, PidScaler};
 pub use threshold::{ThresholdConfig, ThresholdScaler};
+pub use warm_reserve::{BadWarmReserve, WarmReserve, WarmReserveConfig, WarmReserveSpec};
 
 /// A controller of the cluster.
 pub trait Autoscaler: Send {

@@ -43,7 +43,12 @@ pub(super) fn run(
     waker: Box<dyn Fn() + Send>,
 ) {
     let seed = config.seed.unwrap_or(config.scenario.seed);
-    let assets = PolicyAssets { forecaster: config.forecaster, agents: config.agents, keep_decision_records: true };
+    let assets = PolicyAssets {
+        forecaster: config.forecaster,
+        agents: config.agents,
+        keep_decision_records: true,
+        warm_reserve: None,
+    };
     let mut origin = config.origin;
     let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file));
     let session = match replay {

@@ -27,6 +27,10 @@ pub struct Scorecard {
     pub scenario: String,
     pub policy: String,
     pub seed: u64,
+    /// The warm reserve held under the policy (`--warm-reserve`, e.g. "30% in every pool"); absent when none, so a
+    /// scorecard bought with capacity held ahead never passes for the policy's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_reserve: Option<String>,
     pub simulated_secs: u64,
     pub cluster: ClusterScore,
     pub domains: Vec<DomainScore>,
@@ -251,6 +255,7 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
         scenario: inp.scenario.to_string(),
         policy: inp.policy.to_string(),
         seed: inp.seed,
+        warm_reserve: None,
         simulated_secs: inp.now_secs,
         cluster: cluster_score,
         domains: out_domains,

@@ -166,3 +166,56 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
     assert!(line.contains(&format!("P0+P1 {p0_p1:.1}, all ")), "{line} vs {p0_p1}");
     assert!(!text.lines().any(|l| l.starts_with("hpa on the HPA fallback")), "{text}");
 }
+
+#[test]
+fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
+    let dir = std::env::temp_dir();
+    let node_hours = |reserve: Option<&str>, tag: &str| {
+        let json = dir.join(format!("hirl-scale-reserve-{tag}-{}.json", std::process::id()));
+        let mut cmd = hirl();
+        cmd.args(["compare", "--policies", "hpa,threshold", "--json"]).arg(&json);
+        if let Some(r) = reserve {
+            cmd.args(["--warm-reserve", r]);
+        }
+        let out = cmd.arg(scenario_path("small")).output().expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let cards: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+        let _ = std::fs::remove_file(&json);
+        let hours: Vec<f64> = (0..2).map(|i| cards[i]["cluster"]["node_hours"].as_f64().unwrap_or(f64::NAN)).collect();
+        assert_eq!(cards[0]["policy"], "hpa", "the wrapper keeps the policy's name");
+        // … and the scorecard says what was held under it.
+        let said = cards[1]["warm_reserve"].as_str().map(str::to_string);
+        (text, hours, said)
+    };
+    let (plain_text, plain, plain_said) = node_hours(None, "none");
+    let (text, held, held_said) = node_hours(Some("0.3"), "all");
+    let (one_text, one_pool, one_said) = node_hours(Some("shared-general=0.3"), "one");
+    assert_eq!(plain_said, None);
+    assert_eq!(held_said.as_deref(), Some("30% in every pool"));
+    assert_eq!(one_said.as_deref(), Some("30% in shared-general"));
+    assert!(!plain_text.contains("warm reserve:"), "{plain_text}");
+    assert!(text.contains("warm reserve: 30% in every pool — every policy holds"), "{text}");
+    assert!(one_text.contains("warm reserve: 30% in shared-general — "), "{one_text}");
+    for i in 0..2 {
+        // Capacity held ahead costs node-hours; one pool's reserve costs less than every pool's.
+        assert!(held[i] > one_pool[i] && one_pool[i] > plain[i], "policy {i}: {plain:?} {one_pool:?} {held:?}");
+    }
+
+    let out =
+        hirl().args(["run", "--warm-reserve", "gpu-pool=0.2"]).arg(scenario_path("small")).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"gpu-pool\"")
+            && err.contains("\"small\"")
+            && err.contains("shared-general, merchant-general, data-batch"),
+        "{err}"
+    );
+    for bad in ["1.5", "shared-general=0.2,shared-general=0.1", "15%"] {
+        let out = hirl().args(["run", "--warm-reserve", bad]).arg(scenario_path("small")).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("warm reserve"), "{bad}");
+    }
+}
