@@ -56,6 +56,7 @@ fn deliver(session: &mut Session, store: &mut Store, generation: u64) {
         generation,
         recorded_until_secs: session.recorded_until_secs(),
         origin: "reference-day.ron".into(),
+        warm_reserve: None,
         scenario: Arc::clone(session.scenario()),
         runs: session.take_frames(),
     };

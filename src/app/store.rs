@@ -64,6 +64,8 @@ pub struct Store {
     pub recorded_until_secs: u64,
     /// The scenario file or recording the run came from.
     pub origin: String,
+    /// The warm reserve held under every run, readable; `None` when none.
+    pub warm_reserve: Option<String>,
 }
 
 impl Store {
@@ -78,6 +80,7 @@ impl Store {
             runs: Vec::new(),
             recorded_until_secs: 0,
             origin: String::new(),
+            warm_reserve: None,
         }
     }
 
@@ -95,6 +98,7 @@ impl Store {
         self.scenario = frame.scenario;
         self.recorded_until_secs = frame.recorded_until_secs;
         self.origin = frame.origin;
+        self.warm_reserve = frame.warm_reserve;
         let now = self.now_secs;
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
@@ -172,6 +176,7 @@ mod tests {
             generation: 0,
             recorded_until_secs: now,
             origin: String::new(),
+            warm_reserve: None,
             scenario,
             runs: vec![crate::runner::RunFrame {
                 policy: "hpa".into(),

@@ -51,6 +51,10 @@ pub enum Command {
         /// Open a recording and replay it (instead of starting the scenario).
         #[arg(long)]
         recording: Option<PathBuf>,
+        /// A warm reserve held under every run the window starts (see `eval --warm-reserve`); shown in the status
+        /// bar and stored in recordings saved from the window. A replayed recording brings its own.
+        #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
+        warm_reserve: Option<WarmReserveSpec>,
     },
     /// Run a scenario headless with events injected live at given times and write an incident recording.
     Record(recording::RecordArgs),
@@ -164,9 +168,10 @@ pub fn main() -> Result<ExitCode> {
         forecaster: None,
         agents: None,
         recording: None,
+        warm_reserve: None,
     });
     match command {
-        Command::Gui { scenario, policy, forecaster: model, agents, recording } => {
+        Command::Gui { scenario, policy, forecaster: model, agents, recording, warm_reserve } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
@@ -174,9 +179,11 @@ pub fn main() -> Result<ExitCode> {
             if !policies::all_names().contains(&policy.as_str()) {
                 return Err(crate::policy::UnknownPolicy(policy).into());
             }
+            let warm_reserve = checked_warm_reserve(warm_reserve, std::slice::from_ref(&s))?;
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
             config.agents = load_agents(agents.as_deref());
+            config.warm_reserve = warm_reserve;
             if let Some(r) = recording {
                 // A refused recording is an error here: the user asked for exactly this replay.
                 let rec = crate::replay::Recording::load_file(&r)?;

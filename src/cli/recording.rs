@@ -35,6 +35,9 @@ pub struct RecordArgs {
     /// Record until this simulated second (default: the scenario's end).
     #[arg(long)]
     pub until: Option<u64>,
+    /// A warm reserve held under every run, stored in the recording so that it replays (see `eval --warm-reserve`).
+    #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = crate::policy::WarmReserveSpec::parse)]
+    pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -66,7 +69,10 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
     let mut injections = args.injections.iter().map(|t| parse_injection(t)).collect::<Result<Vec<_>>>()?;
     injections.sort_by_key(|(t, _)| *t);
     let seed = args.seed.unwrap_or(s.seed);
-    let assets = assets_for(&args.policies, args.agents.as_deref());
+    let assets = crate::agents::policies::PolicyAssets {
+        warm_reserve: super::checked_warm_reserve(args.warm_reserve, std::slice::from_ref(&s))?,
+        ..assets_for(&args.policies, args.agents.as_deref())
+    };
     let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
     let cfg = SessionConfig::every(3600);

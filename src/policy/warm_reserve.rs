@@ -24,8 +24,8 @@ use crate::sim::{Actions, Layout, Observation, PoolId, UnschedulableView};
 use super::Autoscaler;
 
 /// What a warm reserve holds: a fraction of the CPU requested in a pool (0.15 = 15% above the current requests), for
-/// every pool or for the named ones.
-#[derive(Clone, Debug, PartialEq)]
+/// every pool or for the named ones. Recordings store it as is (`warm_reserve: Some(Every(0.3))`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum WarmReserveSpec {
     /// The same share in every pool.
     Every(f64),
@@ -43,8 +43,14 @@ pub enum BadWarmReserve {
     Syntax(String),
     #[error("warm reserve names pool {0:?} twice")]
     Repeated(String),
+    #[error("warm reserve share {0} is not a fraction between 0 and 1")]
+    OutOfRange(f64),
     #[error("warm reserve names pool {pool:?}, which scenario {scenario:?} does not have (its pools: {known})")]
     UnknownPool { pool: String, scenario: String, known: String },
+}
+
+fn in_range(share: f64) -> Result<(), BadWarmReserve> {
+    if share.is_finite() && (0.0..=1.0).contains(&share) { Ok(()) } else { Err(BadWarmReserve::OutOfRange(share)) }
 }
 
 fn parse_share(s: &str) -> Option<f64> {
@@ -74,10 +80,18 @@ impl WarmReserveSpec {
         Ok(Self::Pools(pools))
     }
 
-    /// Every pool the spec names exists in `scenario`.
+    /// Every share is a fraction and every pool the spec names exists in `scenario`, once (a spec from the command
+    /// line is already checked for the first; one read from a recording is not).
     pub fn check(&self, scenario: &Scenario) -> Result<(), BadWarmReserve> {
-        let Self::Pools(pools) = self else { return Ok(()) };
-        for (pool, _) in pools {
+        let pools = match self {
+            Self::Every(share) => return in_range(*share),
+            Self::Pools(pools) => pools,
+        };
+        for (i, (pool, share)) in pools.iter().enumerate() {
+            in_range(*share)?;
+            if pools[..i].iter().any(|(p, _)| p == pool) {
+                return Err(BadWarmReserve::Repeated(pool.clone()));
+            }
             if !scenario.pools.iter().any(|p| &p.name == pool) {
                 let known: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
                 return Err(BadWarmReserve::UnknownPool {
@@ -258,6 +272,10 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("no-such-pool") && msg.contains(&s.name) && msg.contains(&first), "{msg}");
         assert_eq!(spec.to_string(), format!("25% in {first}"));
+        // A spec read from a file was never parsed: its shares and repeats are checked here too.
+        assert_eq!(WarmReserveSpec::Every(1.5).check(&s), Err(BadWarmReserve::OutOfRange(1.5)));
+        let twice = WarmReserveSpec::Pools(vec![(first.clone(), 0.1), (first.clone(), 0.2)]);
+        assert_eq!(twice.check(&s), Err(BadWarmReserve::Repeated(first.clone())));
         assert_eq!(WarmReserveSpec::Every(0.3).to_string(), "30% in every pool");
     }
 

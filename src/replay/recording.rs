@@ -15,6 +15,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
+use crate::policy::WarmReserveSpec;
 use crate::scenario::locate::{Location, SourceMap};
 use crate::scenario::{self, Scenario};
 use crate::sim::{InjectedEvent, SIM_VERSION, Scorecard, TICK_SECS};
@@ -54,6 +55,9 @@ pub struct Recording {
     pub seed: u64,
     /// One run, or two side by side (HPA first).
     pub policies: Vec<String>,
+    /// The warm reserve every run held (`--warm-reserve`); absent when none (and in recordings made before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_reserve: Option<WarmReserveSpec>,
     /// The models the policies used; a replay needs the same ones.
     pub models: Vec<ModelStamp>,
     /// Events injected live, in injection order.
@@ -184,6 +188,11 @@ impl Recording {
                     Recording::scenario_digest_of(&self.scenario)
                 ),
             );
+        }
+        if scenario_problems.is_empty()
+            && let Some(Err(e)) = self.warm_reserve.as_ref().map(|w| w.check(&self.scenario))
+        {
+            fail("warm_reserve".into(), e.to_string());
         }
         if self.policies.is_empty() || self.policies.len() > 2 {
             fail("policies".into(), format!("expected one or two policies, found {}", self.policies.len()));

@@ -213,6 +213,8 @@ pub struct Frame {
     pub recorded_until_secs: u64,
     /// Where the current run came from: a scenario file, or a recording being replayed.
     pub origin: String,
+    /// The warm reserve held under every run, readable ("40% in shared-general"); `None` when none.
+    pub warm_reserve: Option<String>,
     pub scenario: Arc<Scenario>,
     /// One run, or two in side-by-side mode (the first is the reference, HPA by default).
     pub runs: Vec<RunFrame>,

@@ -114,6 +114,9 @@ pub struct WorkerConfig {
     /// Replay this recording (and the file it came from, for messages) instead of starting the scenario; checked
     /// first, and a refused one leaves the scenario to start, with the reason as an error update.
     pub recording: Option<(Box<crate::replay::Recording>, String)>,
+    /// A warm reserve held under every run started here (`gui --warm-reserve`); a replayed recording brings its own.
+    /// Default: none.
+    pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
 }
 
 impl WorkerConfig {
@@ -131,6 +134,7 @@ impl WorkerConfig {
             agents: Err("no agents loaded".into()),
             session: SessionConfig::default(),
             recording: None,
+            warm_reserve: None,
         }
     }
 }

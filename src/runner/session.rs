@@ -23,7 +23,7 @@ use crate::agents::forecast::LiveForecaster;
 use crate::agents::hirl::HirlPolicy;
 use crate::agents::hirl::reward::TruthRecorder;
 use crate::agents::policies::{self, PolicyAssets};
-use crate::policy::Autoscaler;
+use crate::policy::{Autoscaler, WarmReserveSpec};
 use crate::replay::{Checkpoint, FORMAT, ModelStamp, Recording};
 use crate::scenario::{self, EventSpec, Scenario};
 use crate::sim::{Actions, DomainId, InjectedEvent, PoolId, SIM_VERSION, Scorecard, Simulation};
@@ -305,6 +305,8 @@ struct Snapshot {
 pub struct Session {
     scenario: Arc<Scenario>,
     seed: u64,
+    /// Held under every run (from the assets it started with, or the recording it replays).
+    warm_reserve: Option<WarmReserveSpec>,
     cfg: SessionConfig,
     runs: Vec<Run>,
     /// Every event injected in this branch, in injection order (the recorded future included, after a seek back).
@@ -326,6 +328,9 @@ impl Session {
         assets: &PolicyAssets,
         cfg: SessionConfig,
     ) -> Result<Session, String> {
+        if let Some(Err(e)) = assets.warm_reserve.as_ref().map(|w| w.check(&scenario)) {
+            return Err(e.to_string());
+        }
         let runs = policies.iter().map(|p| Run::new(&scenario, seed, p, assets)).collect::<Result<Vec<_>, _>>()?;
         if runs.is_empty() {
             return Err("a session needs at least one policy".into());
@@ -333,6 +338,7 @@ impl Session {
         let mut session = Session {
             scenario,
             seed,
+            warm_reserve: assets.warm_reserve.clone(),
             cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS), ..cfg },
             runs,
             injections: Vec::new(),
@@ -362,7 +368,7 @@ impl Session {
     }
 
     /// A session that replays a recording from t = 0 (its policies and models are not checked here: see
-    /// `runner::check_recording`).
+    /// `runner::check_recording`), under the recording's warm reserve whatever `assets` hold.
     pub fn from_recording(rec: &Recording, assets: &PolicyAssets, cfg: SessionConfig) -> Result<Session, String> {
         Session::replaying(
             Arc::new(rec.scenario.clone()),
@@ -370,9 +376,19 @@ impl Session {
             &rec.policies,
             rec.injections.clone(),
             rec.end_secs,
-            assets,
+            &PolicyAssets { warm_reserve: rec.warm_reserve.clone(), ..assets.clone() },
             cfg,
         )
+    }
+
+    /// The warm reserve held under every run, if any.
+    pub fn warm_reserve(&self) -> Option<&WarmReserveSpec> {
+        self.warm_reserve.as_ref()
+    }
+
+    /// A run's scorecard, saying the warm reserve it ran under.
+    fn scorecard_of(&self, sim: &Simulation, name: &str) -> Scorecard {
+        Scorecard { warm_reserve: self.warm_reserve.as_ref().map(|w| w.to_string()), ..sim.scorecard(name) }
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {
@@ -579,11 +595,12 @@ impl Session {
             scenario: (*self.scenario).clone(),
             seed: self.seed,
             policies: self.policies(),
+            warm_reserve: self.warm_reserve.clone(),
             models,
             injections: self.injections.clone(),
             end_secs: end,
             checkpoints,
-            scorecards: last.iter().zip(&names).map(|(s, n)| s.sim.scorecard(n)).collect(),
+            scorecards: last.iter().zip(&names).map(|(s, n)| self.scorecard_of(&s.sim, n)).collect(),
         }
     }
 
@@ -594,7 +611,7 @@ impl Session {
 
     /// The scorecards of every run now.
     pub fn scorecards(&self) -> Vec<Scorecard> {
-        self.runs.iter().map(|r| r.state.sim.scorecard(&r.name)).collect()
+        self.runs.iter().map(|r| self.scorecard_of(&r.state.sim, &r.name)).collect()
     }
 
     pub fn snapshot_count(&self) -> usize {

@@ -47,7 +47,7 @@ pub(super) fn run(
         forecaster: config.forecaster,
         agents: config.agents,
         keep_decision_records: true,
-        warm_reserve: None,
+        warm_reserve: config.warm_reserve,
     };
     let mut origin = config.origin;
     let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file));
@@ -267,6 +267,8 @@ impl Worker {
                 let session = open_recording(&recording, &origin, &self.assets, self.session_cfg);
                 if session.is_ok() {
                     self.playing = false;
+                    // Runs started after this replay hold what it held.
+                    self.assets.warm_reserve = recording.warm_reserve.clone();
                 }
                 self.replace(session, Some(origin));
             }
@@ -299,6 +301,7 @@ impl Worker {
             generation: self.generation,
             recorded_until_secs: self.session.recorded_until_secs(),
             origin: self.origin.clone(),
+            warm_reserve: self.session.warm_reserve().map(|w| w.to_string()),
             scenario: Arc::clone(self.session.scenario()),
             runs: self.session.take_frames(),
         };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hirl_scale::agents::policies::PolicyAssets;
+use hirl_scale::policy::WarmReserveSpec;
 use hirl_scale::replay::Recording;
 use hirl_scale::runner::{
     Command, Session, SessionConfig, Update, WorkerConfig, WorkerHandle, check_recording, verify,
@@ -220,4 +221,42 @@ fn the_commanders_budgets_reach_the_window_and_hpa_has_none() {
     let allocatable_share = commander.budget_millicores[0] / commander.budget_millicores.iter().sum::<f64>();
     let shown = hirl[0].budget_share.expect("set") / hirl.iter().filter_map(|d| d.budget_share).sum::<f32>();
     assert!((f64::from(shown) - allocatable_share).abs() < 1e-4, "the budgets shown are the Commander's");
+}
+
+#[test]
+fn a_warm_reserve_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() {
+    let s = load("small");
+    let spec = WarmReserveSpec::parse("shared-general=0.3").expect("parses");
+    let with = PolicyAssets { warm_reserve: Some(spec.clone()), ..assets() };
+    let policies = ["hpa".to_string()];
+    let mut held = Session::new(Arc::new(s.clone()), s.seed, &policies, &with, SessionConfig::every(3_600))
+        .expect("session starts");
+    let mut plain = session(&["hpa"], 3_600);
+    held.seek(3_600);
+    plain.seek(3_600);
+    assert_ne!(held.state_digests(), plain.state_digests(), "the reserve changes the run");
+    assert_eq!(held.warm_reserve(), Some(&spec));
+
+    let rec = held.recording("small.ron", hirl_scale::runner::model_stamps(&held.policies(), &with));
+    assert_eq!(rec.warm_reserve.as_ref(), Some(&spec));
+    assert_eq!(rec.scorecards[0].warm_reserve.as_deref(), Some("30% in shared-general"));
+    let back = Recording::load_str(&rec.to_ron_string().expect("serialises"), "held.rec.ron").expect("loads");
+    assert_eq!(back, rec, "save → load is exact");
+    // Replayed with assets that hold no reserve: the recording's own is held.
+    let report = verify(&back, "held.rec.ron", &assets()).expect("replays");
+    assert!(report.identical(), "{report:?}");
+
+    // A reserve read from a file is checked like one from the command line, naming the field.
+    for (bad, says) in [
+        (WarmReserveSpec::Pools(vec![("gpu".into(), 0.3)]), "names pool \"gpu\", which scenario \"small\""),
+        (WarmReserveSpec::Every(1.5), "share 1.5 is not a fraction"),
+    ] {
+        let damaged = Recording { warm_reserve: Some(bad), ..rec.clone() };
+        let problems = damaged.problems();
+        assert!(problems.iter().any(|(path, m)| path == "warm_reserve" && m.contains(says)), "{problems:?}");
+    }
+    // A session asked to hold a reserve in a pool its scenario lacks does not start.
+    let gpu = PolicyAssets { warm_reserve: Some(WarmReserveSpec::parse("gpu=0.1").expect("parses")), ..assets() };
+    let err = Session::new(Arc::new(s), 1, &policies, &gpu, SessionConfig::every(3_600)).err().expect("refused");
+    assert!(err.contains("\"gpu\""), "{err}");
 }

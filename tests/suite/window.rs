@@ -235,3 +235,18 @@ fn an_opened_recording_replays_to_its_scorecards() {
         .any(|e| matches!(&e.kind, hirl_scale::sim::TimelineKind::Event { injected: true, .. }));
     assert!(injected, "the recorded injection fired in the replay");
 }
+
+#[test]
+fn the_status_bar_says_when_a_warm_reserve_is_held() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "a first frame", |a| !a.store.runs.is_empty());
+    h.step();
+    assert!(h.query_by_label_contains("warm reserve").is_none(), "no reserve, no label");
+
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.warm_reserve = Some(hirl_scale::policy::WarmReserveSpec::Every(0.2));
+    let mut h = window_with(cfg);
+    step_until(&mut h, 20, "the reserve in a frame", |a| a.store.warm_reserve.is_some());
+    h.step();
+    assert!(h.query_by_label_contains("warm reserve 20% in every pool").is_some());
+}
