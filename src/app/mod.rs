@@ -159,14 +159,6 @@ impl HirlApp {
         ui.horizontal(|ui| {
             let s = &self.store;
             ui.label(format!("{} — {}", s.scenario.name, self.origin));
-            if let Some(w) = &s.warm_reserve {
-                ui.separator();
-                ui.colored_label(theme::RESERVE, format!("warm reserve {w}")).on_hover_text(
-                    "Every run holds at least this share of the CPU its pods request warm, as lowest-priority \
-                     placeholder pods (gui --warm-reserve, or the recording's): capacity bought ahead of spikes, \
-                     paid for in node-hours",
-                );
-            }
             ui.separator();
             ui.label(format!("t = {} ({})", format_duration(s.now_secs), s.clock_label(s.now_secs)))
                 .on_hover_text("Simulated time since the scenario's start, and the scenario's wall clock");

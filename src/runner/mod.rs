@@ -75,6 +75,9 @@ pub enum Command {
     SideBySide(Option<String>),
     /// Restart the current scenario from t = 0.
     Restart,
+    /// Restart (the injected events so far replay) with this warm reserve held under every run, or none. A reserve
+    /// naming a pool the scenario lacks is an error and the run goes on as it was.
+    SetWarmReserve(Option<crate::policy::WarmReserveSpec>),
     /// Write the session as a scenario: the scenario plus every event injected so far.
     Export(PathBuf),
     /// Move every run to exactly this simulated time (pauses): back from a snapshot, or forward.

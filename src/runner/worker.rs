@@ -239,6 +239,21 @@ impl Worker {
                 };
                 self.restart(scenario, self.session.seed(), policies, None);
             }
+            Command::SetWarmReserve(spec) => {
+                let previous = std::mem::replace(&mut self.assets.warm_reserve, spec);
+                let scenario = Arc::new(self.session.export_scenario());
+                let session = Session::new(
+                    scenario,
+                    self.session.seed(),
+                    &self.session.policies(),
+                    &self.assets,
+                    self.session_cfg,
+                );
+                if session.is_err() {
+                    self.assets.warm_reserve = previous;
+                }
+                self.replace(session, None);
+            }
             Command::Restart => {
                 let scenario = Arc::clone(self.session.scenario());
                 self.restart(scenario, self.session.seed(), self.session.policies(), None);

@@ -237,16 +237,27 @@ fn an_opened_recording_replays_to_its_scorecards() {
 }
 
 #[test]
-fn the_status_bar_says_when_a_warm_reserve_is_held() {
-    let mut h = window("small", Speed::Max);
-    step_until(&mut h, 20, "a first frame", |a| !a.store.runs.is_empty());
-    h.step();
-    assert!(h.query_by_label_contains("warm reserve").is_none(), "no reserve, no label");
-
+fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() {
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
     cfg.warm_reserve = Some(hirl_scale::policy::WarmReserveSpec::Every(0.2));
     let mut h = window_with(cfg);
     step_until(&mut h, 20, "the reserve in a frame", |a| a.store.warm_reserve.is_some());
     h.step();
-    assert!(h.query_by_label_contains("warm reserve 20% in every pool").is_some());
+    // A combo box carries its selected text as its value.
+    assert!(h.query_by_value("warm reserve: 20% in every pool").is_some(), "the reserve from the command line");
+    let generation = h.state().store.generation;
+
+    h.get_by_value("warm reserve: 20% in every pool").click();
+    h.run_steps(3); // the popup opens over the next frames
+    h.get_by_label("40% in shared-general").click();
+    step_until(&mut h, 20, "a restart under the new reserve", |a| {
+        a.store.generation != generation && a.store.warm_reserve.as_deref() == Some("40% in shared-general")
+    });
+    h.step();
+    h.get_by_value("warm reserve: 40% in shared-general").click();
+    h.run_steps(3);
+    h.get_by_label("none").click();
+    step_until(&mut h, 20, "no reserve", |a| a.store.warm_reserve.is_none());
+    h.step();
+    assert!(h.query_by_value("warm reserve: none").is_some());
 }
