@@ -110,6 +110,9 @@ pub enum Command {
         /// in every pool, or `shared-general=0.4,merchant-general=0.1` (see `eval --warm-reserve`).
         #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
         warm_reserve: Option<WarmReserveSpec>,
+        /// Hold `--warm-reserve` under these policies only (e.g. `hirl`); the others run as shipped.
+        #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
+        warm_reserve_for: Vec<String>,
     },
     /// Train a learned component.
     Train {
@@ -234,19 +237,18 @@ pub fn main() -> Result<ExitCode> {
                 write_json(&path, &run.scorecard)?;
             }
         }
-        Command::Compare { scenario, policies, seed, json, what_if, warm_reserve, agents } => {
+        Command::Compare { scenario, policies, seed, json, what_if, warm_reserve, warm_reserve_for, agents } => {
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
-            let assets = PolicyAssets {
-                warm_reserve: checked_warm_reserve(warm_reserve, std::slice::from_ref(&s))?,
-                ..assets_for(&policies, agents.as_deref())
-            };
+            let base = assets_for(&policies, agents.as_deref());
+            let assets =
+                ComparisonAssets::new(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
             let cards = policies
                 .iter()
-                .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
+                .map(|p| run_policy(&s, p, seed, assets.of(p), true).map(|r| r.scorecard))
                 .collect::<Result<Vec<_>>>()?;
             print!("{}", report::comparison_table(&cards));
             if let Some(path) = json {
@@ -298,21 +300,80 @@ fn shipped_file(relative: &str) -> PathBuf {
     if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(relative) }
 }
 
-/// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.
 /// Checks a `--warm-reserve` against every scenario it will run on and says it in a header line, so a scorecard
 /// printed under a reserve is never mistaken for the policy's own (the scorecards keep the policy's name).
 pub fn checked_warm_reserve(spec: Option<WarmReserveSpec>, scenarios: &[Scenario]) -> Result<Option<WarmReserveSpec>> {
+    header_for_warm_reserve(spec, scenarios, "every policy holds")
+}
+
+fn header_for_warm_reserve(
+    spec: Option<WarmReserveSpec>,
+    scenarios: &[Scenario],
+    who: &str,
+) -> Result<Option<WarmReserveSpec>> {
     let Some(spec) = spec else { return Ok(None) };
     for s in scenarios {
         spec.check(s)?;
     }
     println!(
-        "warm reserve: {spec} — every policy holds at least that share of the CPU its pods request there warm, as \
+        "warm reserve: {spec} — {who} at least that share of the CPU its pods request there warm, as \
          lowest-priority placeholder pods (HiRL: the larger of this and its Commander's reserve)"
     );
     Ok(Some(spec))
 }
 
+/// What each policy of a comparison (`compare`, `eval`) runs with: `--warm-reserve` held under every policy, or
+/// only under those `--warm-reserve-for` names (the others as shipped, so the comparison prices the reserve).
+pub struct ComparisonAssets {
+    held: PolicyAssets,
+    plain: PolicyAssets,
+    held_by: Vec<String>,
+}
+
+impl ComparisonAssets {
+    /// Checks the reserve against every scenario and `held_by` against `policies`, and says both in a header line.
+    pub fn new(
+        base: PolicyAssets,
+        spec: Option<WarmReserveSpec>,
+        held_by: Vec<String>,
+        policies: &[String],
+        scenarios: &[Scenario],
+    ) -> Result<Self> {
+        if let Some(p) = held_by.iter().find(|p| !policies.contains(p)) {
+            anyhow::bail!(
+                "--warm-reserve-for names {p}, which is not one of the policies run ({})",
+                policies.join(", ")
+            );
+        }
+        let who = if held_by.is_empty() {
+            "every policy holds".to_string()
+        } else {
+            format!("{} only (the other policies run as shipped) hold", held_by.join(", "))
+        };
+        let warm_reserve = header_for_warm_reserve(spec, scenarios, &who)?;
+        Ok(Self {
+            plain: PolicyAssets { warm_reserve: None, ..base.clone() },
+            held: PolicyAssets { warm_reserve, ..base },
+            held_by,
+        })
+    }
+
+    /// The assets `policy` runs with.
+    pub fn of(&self, policy: &str) -> &PolicyAssets {
+        if self.held_by.is_empty() || self.held_by.iter().any(|p| p == policy) { &self.held } else { &self.plain }
+    }
+
+    pub fn warm_reserve(&self) -> Option<&WarmReserveSpec> {
+        self.held.warm_reserve.as_ref()
+    }
+
+    /// The policies the reserve is held under only (empty: every policy).
+    pub fn held_by(&self) -> &[String] {
+        &self.held_by
+    }
+}
+
+/// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.
 pub fn load_or_report(path: &Path) -> Result<Option<Scenario>> {
     match scenario::load_file(path) {
         Ok(s) => Ok(Some(s)),

@@ -203,6 +203,31 @@ fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
         assert!(held[i] > one_pool[i] && one_pool[i] > plain[i], "policy {i}: {plain:?} {one_pool:?} {held:?}");
     }
 
+    // Held under one policy only: the other runs as shipped, so the comparison prices the reserve.
+    let json = dir.join(format!("hirl-scale-reserve-for-{}.json", std::process::id()));
+    let out = hirl()
+        .args(["compare", "--policies", "hpa,threshold", "--warm-reserve", "0.3", "--warm-reserve-for", "threshold"])
+        .arg("--json")
+        .arg(&json)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("— threshold only (the other policies run as shipped) hold at least"), "{text}");
+    let cards: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let _ = std::fs::remove_file(&json);
+    assert!(cards[0].get("warm_reserve").is_none(), "hpa ran as shipped: {}", cards[0]);
+    assert_eq!(cards[1]["warm_reserve"], "30% in every pool");
+    assert_eq!(cards[0]["cluster"]["node_hours"].as_f64(), Some(plain[0]), "hpa as in the plain comparison");
+    assert_eq!(cards[1]["cluster"]["node_hours"].as_f64(), Some(held[1]), "threshold as under the reserve");
+    for args in [&["--warm-reserve", "0.3", "--warm-reserve-for", "pid"][..], &["--warm-reserve-for", "hpa"][..]] {
+        let mut cmd = hirl();
+        let out = cmd.args(["compare", "--policies", "hpa,threshold"]).args(args).arg(scenario_path("small")).output();
+        let out = out.expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+
     let out =
         hirl().args(["run", "--warm-reserve", "gpu-pool=0.2"]).arg(scenario_path("small")).output().expect("runs");
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
