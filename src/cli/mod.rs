@@ -348,7 +348,8 @@ impl ComparisonAssets {
         let who = if held_by.is_empty() {
             "every policy holds".to_string()
         } else {
-            format!("{} only (the other policies run as shipped) hold", held_by.join(", "))
+            let verb = if held_by.len() == 1 { "holds" } else { "hold" };
+            format!("{} only (the other policies run as shipped) {verb}", held_by.join(", "))
         };
         let warm_reserve = header_for_warm_reserve(spec, scenarios, &who)?;
         Ok(Self {

@@ -214,7 +214,7 @@ fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
         .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("— threshold only (the other policies run as shipped) hold at least"), "{text}");
+    assert!(text.contains("— threshold only (the other policies run as shipped) holds at least"), "{text}");
     let cards: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
     assert!(cards[0].get("warm_reserve").is_none(), "hpa ran as shipped: {}", cards[0]);
