@@ -51,8 +51,8 @@ pub enum Command {
         /// Open a recording and replay it (instead of starting the scenario).
         #[arg(long)]
         recording: Option<PathBuf>,
-        /// A warm reserve held under every run the window starts (see `eval --warm-reserve`); shown in the status
-        /// bar and stored in recordings saved from the window. A replayed recording brings its own.
+        /// A warm reserve held under every run the window starts (see `eval --warm-reserve`); shown in the toolbar's
+        /// warm-reserve menu and stored in recordings saved from the window. A replayed recording brings its own.
         #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
         warm_reserve: Option<WarmReserveSpec>,
     },

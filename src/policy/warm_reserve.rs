@@ -2,8 +2,8 @@
 //!
 //! The reserve is placeholder pods ("balloons") at the lowest priority, so every real pod may take their room at
 //! once, whatever the PriorityClass setting; the cluster autoscaler buys nodes for placeholders that find no room as
-//! for any pending pod. `--warm-reserve` on `run`, `compare` and `eval` wraps every policy in [`WarmReserve`] to
-//! measure what holding capacity ahead of unannounced spikes buys and what it costs — the price of the P0+P1 breach
+//! for any pending pod. `--warm-reserve` (on `run`, `compare`, `eval`, `record` and `gui`; the window's toolbar menu;
+//! stored in recordings) wraps every policy in [`WarmReserve`] to measure what holding capacity ahead of unannounced spikes buys and what it costs — the price of the P0+P1 breach
 //! target that no controller reaches with the provisioner's boot rate alone. It takes one share for every pool
 //! (`0.3`) or a share per named pool (`shared-general=0.4,merchant-general=0.1`; pools not named hold none of it).
 //!
@@ -54,7 +54,7 @@ fn in_range(share: f64) -> Result<(), BadWarmReserve> {
 }
 
 fn parse_share(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && (0.0..=1.0).contains(v))
+    s.trim().parse::<f64>().ok().filter(|&v| in_range(v).is_ok())
 }
 
 impl WarmReserveSpec {

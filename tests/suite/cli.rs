@@ -169,32 +169,35 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
 
 #[test]
 fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
-    let dir = std::env::temp_dir();
-    let node_hours = |reserve: Option<&str>, tag: &str| {
-        let json = dir.join(format!("hirl-scale-reserve-{tag}-{}.json", std::process::id()));
-        let mut cmd = hirl();
-        cmd.args(["compare", "--policies", "hpa,threshold", "--json"]).arg(&json);
-        if let Some(r) = reserve {
-            cmd.args(["--warm-reserve", r]);
-        }
-        let out = cmd.arg(scenario_path("small")).output().expect("runs");
+    // `compare --policies hpa,threshold` on small with `extra` arguments: its stdout and its JSON scorecards.
+    let compare = |extra: &[&str], tag: &str| {
+        let json = std::env::temp_dir().join(format!("hirl-scale-reserve-{tag}-{}.json", std::process::id()));
+        let out = hirl()
+            .args(["compare", "--policies", "hpa,threshold", "--json"])
+            .arg(&json)
+            .args(extra)
+            .arg(scenario_path("small"))
+            .output()
+            .expect("runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let cards: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
         let _ = std::fs::remove_file(&json);
-        let hours: Vec<f64> = (0..2).map(|i| cards[i]["cluster"]["node_hours"].as_f64().unwrap_or(f64::NAN)).collect();
         assert_eq!(cards[0]["policy"], "hpa", "the wrapper keeps the policy's name");
-        // … and the scorecard says what was held under it.
-        let said = cards[1]["warm_reserve"].as_str().map(str::to_string);
-        (text, hours, said)
+        (String::from_utf8_lossy(&out.stdout).into_owned(), cards)
     };
-    let (plain_text, plain, plain_said) = node_hours(None, "none");
-    let (text, held, held_said) = node_hours(Some("0.3"), "all");
-    let (one_text, one_pool, one_said) = node_hours(Some("shared-general=0.3"), "one");
-    assert_eq!(plain_said, None);
-    assert_eq!(held_said.as_deref(), Some("30% in every pool"));
-    assert_eq!(one_said.as_deref(), Some("30% in shared-general"));
+    let node_hours = |cards: &serde_json::Value| -> Vec<f64> {
+        (0..2).map(|i| cards[i]["cluster"]["node_hours"].as_f64().unwrap_or(f64::NAN)).collect()
+    };
+    // … and the scorecard says what was held under it.
+    let said = |cards: &serde_json::Value| cards[1]["warm_reserve"].as_str().map(str::to_string);
+    let (plain_text, plain_cards) = compare(&[], "none");
+    let (text, held_cards) = compare(&["--warm-reserve", "0.3"], "all");
+    let (one_text, one_cards) = compare(&["--warm-reserve", "shared-general=0.3"], "one");
+    let (plain, held, one_pool) = (node_hours(&plain_cards), node_hours(&held_cards), node_hours(&one_cards));
+    assert_eq!(said(&plain_cards), None);
+    assert_eq!(said(&held_cards).as_deref(), Some("30% in every pool"));
+    assert_eq!(said(&one_cards).as_deref(), Some("30% in shared-general"));
     assert!(!plain_text.contains("warm reserve:"), "{plain_text}");
     assert!(text.contains("warm reserve: 30% in every pool — every policy holds"), "{text}");
     assert!(one_text.contains("warm reserve: 30% in shared-general — "), "{one_text}");
@@ -204,19 +207,8 @@ fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
     }
 
     // Held under one policy only: the other runs as shipped, so the comparison prices the reserve.
-    let json = dir.join(format!("hirl-scale-reserve-for-{}.json", std::process::id()));
-    let out = hirl()
-        .args(["compare", "--policies", "hpa,threshold", "--warm-reserve", "0.3", "--warm-reserve-for", "threshold"])
-        .arg("--json")
-        .arg(&json)
-        .arg(scenario_path("small"))
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (text, cards) = compare(&["--warm-reserve", "0.3", "--warm-reserve-for", "threshold"], "for");
     assert!(text.contains("— threshold only (the other policies run as shipped) holds at least"), "{text}");
-    let cards: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
-    let _ = std::fs::remove_file(&json);
     assert!(cards[0].get("warm_reserve").is_none(), "hpa ran as shipped: {}", cards[0]);
     assert_eq!(cards[1]["warm_reserve"], "30% in every pool");
     assert_eq!(cards[0]["cluster"]["node_hours"].as_f64(), Some(plain[0]), "hpa as in the plain comparison");
