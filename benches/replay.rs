@@ -57,6 +57,7 @@ fn deliver(session: &mut Session, store: &mut Store, generation: u64) {
         recorded_until_secs: session.recorded_until_secs(),
         origin: "reference-day.ron".into(),
         warm_reserve: None,
+        warm_reserve_for: Vec::new(),
         scenario: Arc::clone(session.scenario()),
         runs: session.take_frames(),
     };

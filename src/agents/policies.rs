@@ -38,6 +38,9 @@ pub struct PolicyAssets {
     /// Every policy holds at least this warm reserve (see [`crate::policy::warm_reserve`]), its pool names checked
     /// against the scenario beforehand; `None` (the default) leaves reserves to the policy.
     pub warm_reserve: Option<WarmReserveSpec>,
+    /// The policies (command-line names) that hold `warm_reserve`, the others running as shipped — so a comparison
+    /// prices the reserve against the stock baselines (`--warm-reserve-for`). Empty (the default): every policy.
+    pub warm_reserve_for: Vec<String>,
 }
 
 impl PolicyAssets {
@@ -48,6 +51,7 @@ impl PolicyAssets {
             agents: Err("no agents loaded".into()),
             keep_decision_records: true,
             warm_reserve: None,
+            warm_reserve_for: Vec::new(),
         }
     }
 
@@ -59,7 +63,19 @@ impl PolicyAssets {
             agents: Self::load_agents(&root.join(super::hirl::DEFAULT_AGENTS_PATH)),
             keep_decision_records: true,
             warm_reserve: None,
+            warm_reserve_for: Vec::new(),
         }
+    }
+
+    /// The warm reserve `policy` (a command-line name) runs under, if any.
+    pub fn warm_reserve_of(&self, policy: &str) -> Option<&WarmReserveSpec> {
+        self.warm_reserve.as_ref().filter(|_| policy::holds(&self.warm_reserve_for, policy))
+    }
+
+    /// The warm reserve as a window or a header line says it: "40% in shared-general", or with who holds it when not
+    /// every policy does ("40% in shared-general, under hirl only"); `None` when none is held.
+    pub fn warm_reserve_label(&self) -> Option<String> {
+        self.warm_reserve.as_ref().map(|spec| policy::describe_held(spec, &self.warm_reserve_for))
     }
 
     /// Loads the agents file; a problem is kept as the reason `hirl` falls back.
@@ -80,7 +96,7 @@ pub fn build(
     assets: &PolicyAssets,
 ) -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
     let policy = build_plain(name, scenario, layout, seed, assets)?;
-    Ok(match &assets.warm_reserve {
+    Ok(match assets.warm_reserve_of(name) {
         Some(spec) => Box::new(WarmReserve::new(policy, layout, &WarmReserveConfig::new(spec.clone()))),
         None => policy,
     })

@@ -5,7 +5,7 @@
 //! 1–5 speed · O open · S save scenario · E export session · B side by side · R restart.
 
 use crate::agents::policies::LEARNED;
-use crate::policy::{BASELINES, WarmReserveSpec};
+use crate::policy::{BASELINES, WarmReserveSpec, describe_held};
 use crate::runner::{Command, Speed, StepKind};
 use crate::scenario;
 
@@ -207,19 +207,23 @@ impl Controls {
         });
     }
 
-    /// The warm reserve held under every run (restarts the run, injected events kept): none, a share of every pool,
-    /// or 40% of one pool — on the shipped suite, 40% of shared-general is the cheapest reserve found that takes
-    /// HiRL's P0+P1 breach to −75% against HPA (README). A reserve from `--warm-reserve` or a recording shows as is.
+    /// The warm reserve (restarts the run, injected events kept): none, a share of every pool, or 40% of one pool —
+    /// on the shipped suite, 40% of shared-general is the cheapest reserve found that takes HiRL's P0+P1 breach to
+    /// −75% against HPA (README). A reserve from `--warm-reserve` or a recording shows as is. Side by side, "only
+    /// under" holds it under the right-hand policy alone, HPA as shipped: the comparison `eval --warm-reserve-for`
+    /// prices.
     fn warm_reserve_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let none = "none".to_string();
-        let current = app.store.warm_reserve.clone().unwrap_or_else(|| none.clone());
+        let held_by = app.store.warm_reserve_for.clone();
+        let current = app.store.warm_reserve.as_ref().map_or_else(|| none.clone(), WarmReserveSpec::to_string);
+        let shown = app.store.warm_reserve.as_ref().map_or_else(|| none.clone(), |w| describe_held(w, &held_by));
         let mut choices: Vec<Option<WarmReserveSpec>> = vec![None];
         choices.extend([0.1, 0.2, 0.3].map(|share| Some(WarmReserveSpec::Every(share))));
         choices
             .extend(app.store.scenario.pools.iter().map(|p| Some(WarmReserveSpec::Pools(vec![(p.name.clone(), 0.4)]))));
         let mut picked = None;
         egui::ComboBox::from_id_salt("warm-reserve")
-            .selected_text(format!("warm reserve: {current}"))
+            .selected_text(format!("warm reserve: {shown}"))
             .show_ui(ui, |ui| {
                 for choice in choices {
                     let text = choice.as_ref().map_or_else(|| none.clone(), WarmReserveSpec::to_string);
@@ -230,11 +234,27 @@ impl Controls {
             })
             .response
             .on_hover_text(
-                "Capacity held ahead of spikes under every run: lowest-priority placeholder pods holding this share of \
-                 the CPU the pods request, paid for in node-hours (restarts the run; injected events are kept)",
+                "Capacity held ahead of spikes: lowest-priority placeholder pods holding this share of the CPU the \
+                 pods request, paid for in node-hours (restarts the run; injected events are kept)",
             );
-        if let Some(choice) = picked {
-            app.send(Command::SetWarmReserve(choice));
+        if let Some(spec) = picked {
+            // The scope stays as it was; "none" clears it with the reserve.
+            let held_by = if spec.is_some() { held_by.clone() } else { Vec::new() };
+            app.send(Command::SetWarmReserve { spec, held_by });
+        }
+        let Some(spec) = app.store.warm_reserve.clone() else { return };
+        if !app.controls.side_by_side && held_by.is_empty() {
+            return;
+        }
+        let challenger = app.controls.policy.clone();
+        let mut only = held_by == [challenger.clone()];
+        let response = ui.checkbox(&mut only, format!("{challenger} only")).on_hover_text(format!(
+            "Hold the reserve under {challenger} only, HPA as shipped: does {challenger} with the reserve beat the \
+             stock baseline, and at what cost (eval --warm-reserve-for {challenger}; restarts the run)"
+        ));
+        if response.changed() {
+            let held_by = if only { vec![challenger] } else { Vec::new() };
+            app.send(Command::SetWarmReserve { spec: Some(spec), held_by });
         }
     }
 

@@ -64,8 +64,9 @@ pub struct Store {
     pub recorded_until_secs: u64,
     /// The scenario file or recording the run came from.
     pub origin: String,
-    /// The warm reserve held under every run, readable; `None` when none.
-    pub warm_reserve: Option<String>,
+    /// The warm reserve, if any, and the policies whose runs hold it (empty: every run).
+    pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
+    pub warm_reserve_for: Vec<String>,
 }
 
 impl Store {
@@ -81,6 +82,7 @@ impl Store {
             recorded_until_secs: 0,
             origin: String::new(),
             warm_reserve: None,
+            warm_reserve_for: Vec::new(),
         }
     }
 
@@ -99,6 +101,7 @@ impl Store {
         self.recorded_until_secs = frame.recorded_until_secs;
         self.origin = frame.origin;
         self.warm_reserve = frame.warm_reserve;
+        self.warm_reserve_for = frame.warm_reserve_for;
         let now = self.now_secs;
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
@@ -177,6 +180,7 @@ mod tests {
             recorded_until_secs: now,
             origin: String::new(),
             warm_reserve: None,
+            warm_reserve_for: Vec::new(),
             scenario,
             runs: vec![crate::runner::RunFrame {
                 policy: "hpa".into(),

@@ -436,15 +436,15 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         );
     }
     let base = super::assets_for(&args.policies, args.agents.as_deref());
-    let assets = super::ComparisonAssets::new(
+    let assets = super::with_warm_reserve(
         base,
         args.warm_reserve.clone(),
         args.warm_reserve_for.clone(),
         &args.policies,
         &scenarios,
     )?;
-    if assets.warm_reserve().is_some() {
-        if assets.held_by().is_empty() {
+    if assets.warm_reserve.is_some() {
+        if assets.warm_reserve_for.is_empty() {
             println!("  the targets below compare policies under the same reserve, not against the stock HPA");
         } else {
             println!("  the targets below compare the policies that hold it against the others as shipped");
@@ -455,7 +455,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     for s in &scenarios {
         for &seed in &args.seeds {
             for p in &args.policies {
-                let run = super::run_policy(s, p, seed, assets.of(p), false)?;
+                let run = super::run_policy(s, p, seed, &assets, false)?;
                 if let Some(times) = &run.fallback {
                     fallback.push(FallbackRun::new(s, seed, p, times));
                 }

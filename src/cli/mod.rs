@@ -55,6 +55,10 @@ pub enum Command {
         /// warm-reserve menu and stored in recordings saved from the window. A replayed recording brings its own.
         #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
         warm_reserve: Option<WarmReserveSpec>,
+        /// Hold `--warm-reserve` under these policies only (e.g. `hirl`: side by side, HPA runs as shipped); the
+        /// toolbar's "only under" box sets the same.
+        #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
+        warm_reserve_for: Vec<String>,
     },
     /// Run a scenario headless with events injected live at given times and write an incident recording.
     Record(recording::RecordArgs),
@@ -172,9 +176,10 @@ pub fn main() -> Result<ExitCode> {
         agents: None,
         recording: None,
         warm_reserve: None,
+        warm_reserve_for: Vec::new(),
     });
     match command {
-        Command::Gui { scenario, policy, forecaster: model, agents, recording, warm_reserve } => {
+        Command::Gui { scenario, policy, forecaster: model, agents, recording, warm_reserve, warm_reserve_for } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
@@ -182,11 +187,20 @@ pub fn main() -> Result<ExitCode> {
             if !policies::all_names().contains(&policy.as_str()) {
                 return Err(crate::policy::UnknownPolicy(policy).into());
             }
-            let warm_reserve = checked_warm_reserve(warm_reserve, std::slice::from_ref(&s))?;
+            // The window may switch to any policy, so any may hold the reserve.
+            let names: Vec<String> = policies::all_names().into_iter().map(String::from).collect();
+            let held = with_warm_reserve(
+                PolicyAssets::none(),
+                warm_reserve,
+                warm_reserve_for,
+                &names,
+                std::slice::from_ref(&s),
+            )?;
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
             config.agents = load_agents(agents.as_deref());
-            config.warm_reserve = warm_reserve;
+            config.warm_reserve = held.warm_reserve;
+            config.warm_reserve_for = held.warm_reserve_for;
             if let Some(r) = recording {
                 // A refused recording is an error here: the user asked for exactly this replay.
                 let rec = crate::replay::Recording::load_file(&r)?;
@@ -216,10 +230,14 @@ pub fn main() -> Result<ExitCode> {
             };
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
-            let assets = PolicyAssets {
-                warm_reserve: checked_warm_reserve(warm_reserve, std::slice::from_ref(&s))?,
-                ..assets_for(std::slice::from_ref(&policy), agents.as_deref())
-            };
+            let one = std::slice::from_ref(&policy);
+            let assets = with_warm_reserve(
+                assets_for(one, agents.as_deref()),
+                warm_reserve,
+                Vec::new(),
+                one,
+                std::slice::from_ref(&s),
+            )?;
             let run = match trace {
                 Some(path) => {
                     let (run, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
@@ -244,11 +262,10 @@ pub fn main() -> Result<ExitCode> {
             what_if.iter().for_each(|w| w.apply(&mut s));
             let seed = seed.unwrap_or(s.seed);
             let base = assets_for(&policies, agents.as_deref());
-            let assets =
-                ComparisonAssets::new(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
+            let assets = with_warm_reserve(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
             let cards = policies
                 .iter()
-                .map(|p| run_policy(&s, p, seed, assets.of(p), true).map(|r| r.scorecard))
+                .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
                 .collect::<Result<Vec<_>>>()?;
             print!("{}", report::comparison_table(&cards));
             if let Some(path) = json {
@@ -300,78 +317,36 @@ fn shipped_file(relative: &str) -> PathBuf {
     if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(relative) }
 }
 
-/// Checks a `--warm-reserve` against every scenario it will run on and says it in a header line, so a scorecard
-/// printed under a reserve is never mistaken for the policy's own (the scorecards keep the policy's name).
-pub fn checked_warm_reserve(spec: Option<WarmReserveSpec>, scenarios: &[Scenario]) -> Result<Option<WarmReserveSpec>> {
-    header_for_warm_reserve(spec, scenarios, "every policy holds")
-}
-
-fn header_for_warm_reserve(
+/// Checks a `--warm-reserve` against every scenario it will run on, and `--warm-reserve-for` against the policies
+/// that may run (`may_hold`), and says both in a header line, so a scorecard printed under a reserve is never mistaken
+/// for the policy's own (the scorecards keep the policy's name). Returns `base` holding the reserve.
+pub fn with_warm_reserve(
+    base: PolicyAssets,
     spec: Option<WarmReserveSpec>,
+    held_by: Vec<String>,
+    may_hold: &[String],
     scenarios: &[Scenario],
-    who: &str,
-) -> Result<Option<WarmReserveSpec>> {
-    let Some(spec) = spec else { return Ok(None) };
+) -> Result<PolicyAssets> {
+    if let Some(p) = held_by.iter().find(|p| !may_hold.contains(p)) {
+        anyhow::bail!("--warm-reserve-for names {p}, which is not one of the policies run ({})", may_hold.join(", "));
+    }
+    let Some(spec) = spec else {
+        return Ok(PolicyAssets { warm_reserve: None, warm_reserve_for: Vec::new(), ..base });
+    };
     for s in scenarios {
         spec.check(s)?;
     }
+    let who = if held_by.is_empty() {
+        "every policy holds".to_string()
+    } else {
+        let verb = if held_by.len() == 1 { "holds" } else { "hold" };
+        format!("{} only (the other policies run as shipped) {verb}", held_by.join(", "))
+    };
     println!(
         "warm reserve: {spec} — {who} at least that share of the CPU its pods request there warm, as \
          lowest-priority placeholder pods (HiRL: the larger of this and its Commander's reserve)"
     );
-    Ok(Some(spec))
-}
-
-/// What each policy of a comparison (`compare`, `eval`) runs with: `--warm-reserve` held under every policy, or
-/// only under those `--warm-reserve-for` names (the others as shipped, so the comparison prices the reserve).
-pub struct ComparisonAssets {
-    held: PolicyAssets,
-    plain: PolicyAssets,
-    held_by: Vec<String>,
-}
-
-impl ComparisonAssets {
-    /// Checks the reserve against every scenario and `held_by` against `policies`, and says both in a header line.
-    pub fn new(
-        base: PolicyAssets,
-        spec: Option<WarmReserveSpec>,
-        held_by: Vec<String>,
-        policies: &[String],
-        scenarios: &[Scenario],
-    ) -> Result<Self> {
-        if let Some(p) = held_by.iter().find(|p| !policies.contains(p)) {
-            anyhow::bail!(
-                "--warm-reserve-for names {p}, which is not one of the policies run ({})",
-                policies.join(", ")
-            );
-        }
-        let who = if held_by.is_empty() {
-            "every policy holds".to_string()
-        } else {
-            let verb = if held_by.len() == 1 { "holds" } else { "hold" };
-            format!("{} only (the other policies run as shipped) {verb}", held_by.join(", "))
-        };
-        let warm_reserve = header_for_warm_reserve(spec, scenarios, &who)?;
-        Ok(Self {
-            plain: PolicyAssets { warm_reserve: None, ..base.clone() },
-            held: PolicyAssets { warm_reserve, ..base },
-            held_by,
-        })
-    }
-
-    /// The assets `policy` runs with.
-    pub fn of(&self, policy: &str) -> &PolicyAssets {
-        if self.held_by.is_empty() || self.held_by.iter().any(|p| p == policy) { &self.held } else { &self.plain }
-    }
-
-    pub fn warm_reserve(&self) -> Option<&WarmReserveSpec> {
-        self.held.warm_reserve.as_ref()
-    }
-
-    /// The policies the reserve is held under only (empty: every policy).
-    pub fn held_by(&self) -> &[String] {
-        &self.held_by
-    }
+    Ok(PolicyAssets { warm_reserve: Some(spec), warm_reserve_for: held_by, ..base })
 }
 
 /// Loads a scenario; on invalid content prints every problem to stderr and returns `None`.
@@ -397,7 +372,7 @@ pub fn run_policy(
 ) -> Result<PolicyRun> {
     let mut sim = Simulation::new(s, seed);
     let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
-    let policy_name = policy.name().to_string();
+    let run_name = policy.name().to_string();
     let bar = (show_progress && s.duration_secs > 3600).then(|| {
         let bar = indicatif::ProgressBar::new(s.duration_secs / 3600);
         bar.set_style(
@@ -405,7 +380,7 @@ pub fn run_policy(
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        bar.set_prefix(policy_name.to_string());
+        bar.set_prefix(run_name.clone());
         bar
     });
     policy::run_until(&mut sim, policy.as_mut(), s.duration_secs, |t| {
@@ -416,7 +391,7 @@ pub fn run_policy(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(PolicyRun::new(policy.as_ref(), &sim, &policy_name, assets))
+    Ok(PolicyRun::new(policy.as_ref(), &sim, policy_name, &run_name, assets))
 }
 
 /// A headless run's scorecard, and for HiRL how long each domain was on its safety layer's HPA fallback.
@@ -427,15 +402,23 @@ pub struct PolicyRun {
 }
 
 impl PolicyRun {
-    fn new(policy: &dyn crate::policy::Autoscaler, sim: &Simulation, policy_name: &str, assets: &PolicyAssets) -> Self {
+    /// `policy_name` is the command-line name (which decides the reserve held), `run_name` the policy's own (what the
+    /// scorecard is filed under: "hirl (HPA fallback)" when the agents could not be used).
+    fn new(
+        policy: &dyn crate::policy::Autoscaler,
+        sim: &Simulation,
+        policy_name: &str,
+        run_name: &str,
+        assets: &PolicyAssets,
+    ) -> Self {
         use crate::agents::hirl::HirlPolicy;
         let fallback = policy
             .inspect()
             .and_then(|p| p.downcast_ref::<HirlPolicy>())
             .map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
         let scorecard = Scorecard {
-            warm_reserve: assets.warm_reserve.as_ref().map(|w| w.to_string()),
-            ..sim.scorecard(policy_name)
+            warm_reserve: assets.warm_reserve_of(policy_name).map(|w| w.to_string()),
+            ..sim.scorecard(run_name)
         };
         Self { scorecard, fallback }
     }
@@ -473,6 +456,7 @@ pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
         // Headless commands print scorecards, never decision records.
         keep_decision_records: false,
         warm_reserve: None,
+        warm_reserve_for: Vec::new(),
     }
 }
 
@@ -498,7 +482,7 @@ pub fn run_traced(
     use std::fmt::Write;
     let mut sim = Simulation::new(s, seed);
     let mut policy = policies::build(policy_name, s, sim.layout(), seed, assets)?;
-    let policy_name = policy.name().to_string();
+    let run_name = policy.name().to_string();
     let mut csv = String::from("t_secs");
     for d in &sim.layout().domains {
         for col in ["rps", "p99_ms", "error_ratio", "ready", "starting", "pending", "cpu_util"] {
@@ -534,7 +518,7 @@ pub fn run_traced(
             pools.iter().map(|p| p.queued_nodes).sum::<u32>()
         );
     }
-    Ok((PolicyRun::new(policy.as_ref(), &sim, &policy_name, assets), csv))
+    Ok((PolicyRun::new(policy.as_ref(), &sim, policy_name, &run_name, assets), csv))
 }
 
 /// A trace interval is a whole number of ticks, so every row lands on a tick boundary.

@@ -38,6 +38,9 @@ pub struct RecordArgs {
     /// A warm reserve held under every run, stored in the recording so that it replays (see `eval --warm-reserve`).
     #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = crate::policy::WarmReserveSpec::parse)]
     pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
+    /// Hold `--warm-reserve` under these of `--policies` only (e.g. `hirl`, HPA as shipped); stored too.
+    #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
+    pub warm_reserve_for: Vec<String>,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -69,10 +72,13 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
     let mut injections = args.injections.iter().map(|t| parse_injection(t)).collect::<Result<Vec<_>>>()?;
     injections.sort_by_key(|(t, _)| *t);
     let seed = args.seed.unwrap_or(s.seed);
-    let assets = crate::agents::policies::PolicyAssets {
-        warm_reserve: super::checked_warm_reserve(args.warm_reserve, std::slice::from_ref(&s))?,
-        ..assets_for(&args.policies, args.agents.as_deref())
-    };
+    let assets = super::with_warm_reserve(
+        assets_for(&args.policies, args.agents.as_deref()),
+        args.warm_reserve,
+        args.warm_reserve_for,
+        &args.policies,
+        std::slice::from_ref(&s),
+    )?;
     let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
     let cfg = SessionConfig::every(3600);
@@ -108,6 +114,9 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
     let rec = Recording::load_file(&args.recording)?;
     let origin = args.recording.display().to_string();
     let assets = assets_for(&rec.policies, args.agents.as_deref());
+    if let Some(spec) = &rec.warm_reserve {
+        println!("warm reserve (recorded): {}", crate::policy::describe_held(spec, &rec.warm_reserve_for));
+    }
     if args.rerecord {
         return rerecord(&rec, &args.recording, &assets);
     }

@@ -3,8 +3,9 @@
 //! The reserve is placeholder pods ("balloons") at the lowest priority, so every real pod may take their room at
 //! once, whatever the PriorityClass setting; the cluster autoscaler buys nodes for placeholders that find no room as
 //! for any pending pod. `--warm-reserve` (on `run`, `compare`, `eval`, `record` and `gui`; the window's toolbar menu;
-//! stored in recordings) wraps every policy in [`WarmReserve`] to measure what holding capacity ahead of unannounced spikes buys and what it costs — the price of the P0+P1 breach
-//! target that no controller reaches with the provisioner's boot rate alone. It takes one share for every pool
+//! stored in recordings) wraps every policy — or those `--warm-reserve-for` names ([`holds`]) — in [`WarmReserve`]
+//! to measure what holding capacity ahead of unannounced spikes buys and what it costs: the price of the P0+P1
+//! breach target that no controller reaches with the provisioner's boot rate alone. It takes one share for every pool
 //! (`0.3`) or a share per named pool (`shared-general=0.4,merchant-general=0.1`; pools not named hold none of it).
 //!
 //! The rule, every [`WarmReserveConfig::period_secs`]: each pool's reserve target is its share × the CPU its pods
@@ -128,6 +129,17 @@ impl fmt::Display for WarmReserveSpec {
             }
         }
     }
+}
+
+/// Whether `policy` (a command-line name) holds a reserve held by `held_by` (empty: every policy).
+pub fn holds(held_by: &[String], policy: &str) -> bool {
+    held_by.is_empty() || held_by.iter().any(|p| p == policy)
+}
+
+/// A reserve and who holds it, as headers and the window say it: "40% in shared-general", or, when only some
+/// policies (command-line names) hold it, "40% in shared-general, under hirl only".
+pub fn describe_held(spec: &WarmReserveSpec, held_by: &[String]) -> String {
+    if held_by.is_empty() { spec.to_string() } else { format!("{spec}, under {} only", held_by.join(", ")) }
 }
 
 /// A share as a percentage to two decimals, without float noise (0.3 → "30", 0.125 → "12.5").
@@ -256,6 +268,17 @@ mod tests {
             assert!(err.to_string().contains(&format!("got {bad:?}")), "{err}");
         }
         assert_eq!(WarmReserveSpec::parse("a=0.1,a=0.2"), Err(BadWarmReserve::Repeated("a".into())));
+    }
+
+    #[test]
+    fn a_reserve_held_by_some_policies_says_so_and_holds_for_them_only() {
+        let spec = WarmReserveSpec::Pools(vec![("shared-general".into(), 0.4)]);
+        assert_eq!(describe_held(&spec, &[]), "40% in shared-general");
+        assert_eq!(describe_held(&spec, &["hirl".into()]), "40% in shared-general, under hirl only");
+        assert!(holds(&[], "hpa"), "no names: every policy holds it");
+        assert!(holds(&["hirl".into()], "hirl") && !holds(&["hirl".into()], "hpa"));
+        // Names are command-line names: the fallback's run name is not one.
+        assert!(!holds(&["hirl".into()], "hirl (HPA fallback)"));
     }
 
     #[test]

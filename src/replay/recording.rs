@@ -55,9 +55,12 @@ pub struct Recording {
     pub seed: u64,
     /// One run, or two side by side (HPA first).
     pub policies: Vec<String>,
-    /// The warm reserve every run held (`--warm-reserve`); absent when none (and in recordings made before it).
+    /// The warm reserve the runs held (`--warm-reserve`); absent when none (and in recordings made before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_reserve: Option<WarmReserveSpec>,
+    /// The runs (of `policies`) that held it, the others as shipped (`--warm-reserve-for`); absent: every run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warm_reserve_for: Vec<String>,
     /// The models the policies used; a replay needs the same ones.
     pub models: Vec<ModelStamp>,
     /// Events injected live, in injection order.
@@ -196,6 +199,20 @@ impl Recording {
         }
         if self.policies.is_empty() || self.policies.len() > 2 {
             fail("policies".into(), format!("expected one or two policies, found {}", self.policies.len()));
+        }
+        if self.warm_reserve.is_none() && !self.warm_reserve_for.is_empty() {
+            fail(
+                "warm_reserve_for".into(),
+                "names the runs that held a warm reserve, but warm_reserve is absent".into(),
+            );
+        }
+        for (i, p) in self.warm_reserve_for.iter().enumerate() {
+            if !self.policies.contains(p) {
+                fail(
+                    format!("warm_reserve_for[{i}]"),
+                    format!("{p} is not one of the recorded policies ({})", self.policies.join(", ")),
+                );
+            }
         }
         let duration = self.scenario.duration_secs;
         if self.end_secs > duration || !self.end_secs.is_multiple_of(TICK_SECS) {

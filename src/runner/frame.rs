@@ -213,8 +213,9 @@ pub struct Frame {
     pub recorded_until_secs: u64,
     /// Where the current run came from: a scenario file, or a recording being replayed.
     pub origin: String,
-    /// The warm reserve held under every run, readable ("40% in shared-general"); `None` when none.
-    pub warm_reserve: Option<String>,
+    /// The warm reserve, if any, and the policies whose runs hold it (empty: every run).
+    pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
+    pub warm_reserve_for: Vec<String>,
     pub scenario: Arc<Scenario>,
     /// One run, or two in side-by-side mode (the first is the reference, HPA by default).
     pub runs: Vec<RunFrame>,

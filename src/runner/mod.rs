@@ -75,9 +75,13 @@ pub enum Command {
     SideBySide(Option<String>),
     /// Restart the current scenario from t = 0.
     Restart,
-    /// Restart (the injected events so far replay) with this warm reserve held under every run, or none. A reserve
-    /// naming a pool the scenario lacks is an error and the run goes on as it was.
-    SetWarmReserve(Option<crate::policy::WarmReserveSpec>),
+    /// Restart (the injected events so far replay) with this warm reserve, or none, held under the runs of the
+    /// policies `held_by` names (empty: every run; side by side, `["hirl"]` leaves HPA as shipped). A reserve naming
+    /// a pool the scenario lacks is an error and the run goes on as it was.
+    SetWarmReserve {
+        spec: Option<crate::policy::WarmReserveSpec>,
+        held_by: Vec<String>,
+    },
     /// Write the session as a scenario: the scenario plus every event injected so far.
     Export(PathBuf),
     /// Move every run to exactly this simulated time (pauses): back from a snapshot, or forward.
@@ -117,9 +121,11 @@ pub struct WorkerConfig {
     /// Replay this recording (and the file it came from, for messages) instead of starting the scenario; checked
     /// first, and a refused one leaves the scenario to start, with the reason as an error update.
     pub recording: Option<(Box<crate::replay::Recording>, String)>,
-    /// A warm reserve held under every run started here (`gui --warm-reserve`); a replayed recording brings its own.
+    /// A warm reserve held under the runs started here (`gui --warm-reserve`); a replayed recording brings its own.
     /// Default: none.
     pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
+    /// The policies that hold `warm_reserve` (`gui --warm-reserve-for`). Default: empty, every run.
+    pub warm_reserve_for: Vec<String>,
 }
 
 impl WorkerConfig {
@@ -138,6 +144,7 @@ impl WorkerConfig {
             session: SessionConfig::default(),
             recording: None,
             warm_reserve: None,
+            warm_reserve_for: Vec::new(),
         }
     }
 }

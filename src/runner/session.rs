@@ -305,8 +305,10 @@ struct Snapshot {
 pub struct Session {
     scenario: Arc<Scenario>,
     seed: u64,
-    /// Held under every run (from the assets it started with, or the recording it replays).
+    /// The warm reserve (from the assets it started with, or the recording it replays) and the runs that hold it
+    /// (policy names; empty: every run).
     warm_reserve: Option<WarmReserveSpec>,
+    warm_reserve_for: Vec<String>,
     cfg: SessionConfig,
     runs: Vec<Run>,
     /// Every event injected in this branch, in injection order (the recorded future included, after a seek back).
@@ -339,6 +341,7 @@ impl Session {
             scenario,
             seed,
             warm_reserve: assets.warm_reserve.clone(),
+            warm_reserve_for: assets.warm_reserve_for.clone(),
             cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS), ..cfg },
             runs,
             injections: Vec::new(),
@@ -368,7 +371,8 @@ impl Session {
     }
 
     /// A session that replays a recording from t = 0 (its policies and models are not checked here: see
-    /// `runner::check_recording`), under the recording's warm reserve whatever `assets` hold.
+    /// `runner::check_recording`), under the recording's warm reserve, held by the runs it names, whatever `assets`
+    /// hold.
     pub fn from_recording(rec: &Recording, assets: &PolicyAssets, cfg: SessionConfig) -> Result<Session, String> {
         Session::replaying(
             Arc::new(rec.scenario.clone()),
@@ -376,19 +380,34 @@ impl Session {
             &rec.policies,
             rec.injections.clone(),
             rec.end_secs,
-            &PolicyAssets { warm_reserve: rec.warm_reserve.clone(), ..assets.clone() },
+            &PolicyAssets {
+                warm_reserve: rec.warm_reserve.clone(),
+                warm_reserve_for: rec.warm_reserve_for.clone(),
+                ..assets.clone()
+            },
             cfg,
         )
     }
 
-    /// The warm reserve held under every run, if any.
+    /// The warm reserve, if any (see [`Session::warm_reserve_for`] for the runs that hold it).
     pub fn warm_reserve(&self) -> Option<&WarmReserveSpec> {
         self.warm_reserve.as_ref()
     }
 
-    /// A run's scorecard, saying the warm reserve it ran under.
-    fn scorecard_of(&self, sim: &Simulation, name: &str) -> Scorecard {
-        Scorecard { warm_reserve: self.warm_reserve.as_ref().map(|w| w.to_string()), ..sim.scorecard(name) }
+    /// The policies that hold the warm reserve; empty: every run.
+    pub fn warm_reserve_for(&self) -> &[String] {
+        &self.warm_reserve_for
+    }
+
+    /// The warm reserve `policy` runs under, if any.
+    fn warm_reserve_of(&self, policy: &str) -> Option<&WarmReserveSpec> {
+        self.warm_reserve.as_ref().filter(|_| crate::policy::holds(&self.warm_reserve_for, policy))
+    }
+
+    /// A run's scorecard (`policy` its command-line name, `name` the policy's own), saying the warm reserve it ran
+    /// under.
+    fn scorecard_of(&self, sim: &Simulation, policy: &str, name: &str) -> Scorecard {
+        Scorecard { warm_reserve: self.warm_reserve_of(policy).map(|w| w.to_string()), ..sim.scorecard(name) }
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {
@@ -537,7 +556,11 @@ impl Session {
 
     /// Takes one frame per run of what was produced since the last call.
     pub fn take_frames(&mut self) -> Vec<RunFrame> {
-        self.runs.iter_mut().map(Run::take_frame).collect()
+        let mut frames: Vec<RunFrame> = self.runs.iter_mut().map(Run::take_frame).collect();
+        for (frame, run) in frames.iter_mut().zip(&self.runs) {
+            frame.scorecard.warm_reserve = self.warm_reserve_of(&run.policy).map(|w| w.to_string());
+        }
+        frames
     }
 
     /// Puts frames back that could not be delivered.
@@ -586,7 +609,16 @@ impl Session {
             .collect();
         checkpoints.dedup_by_key(|c| c.t_secs);
         let names = self.run_names();
+        let policies = self.policies();
         let last = self.probe(end);
+        // The runs that held the reserve, as the recording's check wants them: none (no reserve), all (no names),
+        // or those of its policies.
+        let holders: Vec<String> = policies.iter().filter(|p| self.warm_reserve_of(p).is_some()).cloned().collect();
+        let (warm_reserve, warm_reserve_for) = match holders.len() {
+            0 => (None, Vec::new()),
+            n if n == policies.len() => (self.warm_reserve.clone(), Vec::new()),
+            _ => (self.warm_reserve.clone(), holders),
+        };
         Recording {
             format: FORMAT.to_string(),
             sim_version: SIM_VERSION,
@@ -594,13 +626,18 @@ impl Session {
             scenario_digest: Recording::scenario_digest_of(&self.scenario),
             scenario: (*self.scenario).clone(),
             seed: self.seed,
-            policies: self.policies(),
-            warm_reserve: self.warm_reserve.clone(),
+            scorecards: last
+                .iter()
+                .zip(policies.iter().zip(&names))
+                .map(|(s, (p, n))| self.scorecard_of(&s.sim, p, n))
+                .collect(),
+            policies,
+            warm_reserve,
+            warm_reserve_for,
             models,
             injections: self.injections.clone(),
             end_secs: end,
             checkpoints,
-            scorecards: last.iter().zip(&names).map(|(s, n)| self.scorecard_of(&s.sim, n)).collect(),
         }
     }
 
@@ -611,7 +648,7 @@ impl Session {
 
     /// The scorecards of every run now.
     pub fn scorecards(&self) -> Vec<Scorecard> {
-        self.runs.iter().map(|r| self.scorecard_of(&r.state.sim, &r.name)).collect()
+        self.runs.iter().map(|r| self.scorecard_of(&r.state.sim, &r.policy, &r.name)).collect()
     }
 
     pub fn snapshot_count(&self) -> usize {

@@ -48,6 +48,7 @@ pub(super) fn run(
         agents: config.agents,
         keep_decision_records: true,
         warm_reserve: config.warm_reserve,
+        warm_reserve_for: config.warm_reserve_for,
     };
     let mut origin = config.origin;
     let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file));
@@ -191,9 +192,12 @@ impl Worker {
         }
     }
 
-    fn restart(&mut self, scenario: Arc<Scenario>, seed: u64, policies: Vec<String>, origin: Option<String>) {
+    /// Starts the policies afresh under the current assets; returns whether it did (see [`Worker::replace`]).
+    fn restart(&mut self, scenario: Arc<Scenario>, seed: u64, policies: Vec<String>, origin: Option<String>) -> bool {
         let session = Session::new(scenario, seed, &policies, &self.assets, self.session_cfg);
+        let started = session.is_ok();
         self.replace(session, origin);
+        started
     }
 
     fn handle(&mut self, cmd: Command) {
@@ -239,20 +243,15 @@ impl Worker {
                 };
                 self.restart(scenario, self.session.seed(), policies, None);
             }
-            Command::SetWarmReserve(spec) => {
-                let previous = std::mem::replace(&mut self.assets.warm_reserve, spec);
-                let scenario = Arc::new(self.session.export_scenario());
-                let session = Session::new(
-                    scenario,
-                    self.session.seed(),
-                    &self.session.policies(),
-                    &self.assets,
-                    self.session_cfg,
+            Command::SetWarmReserve { spec, held_by } => {
+                let previous = (
+                    std::mem::replace(&mut self.assets.warm_reserve, spec),
+                    std::mem::replace(&mut self.assets.warm_reserve_for, held_by),
                 );
-                if session.is_err() {
-                    self.assets.warm_reserve = previous;
+                let scenario = Arc::new(self.session.export_scenario());
+                if !self.restart(scenario, self.session.seed(), self.session.policies(), None) {
+                    (self.assets.warm_reserve, self.assets.warm_reserve_for) = previous;
                 }
-                self.replace(session, None);
             }
             Command::Restart => {
                 let scenario = Arc::clone(self.session.scenario());
@@ -284,6 +283,7 @@ impl Worker {
                     self.playing = false;
                     // Runs started after this replay hold what it held.
                     self.assets.warm_reserve = recording.warm_reserve.clone();
+                    self.assets.warm_reserve_for = recording.warm_reserve_for.clone();
                 }
                 self.replace(session, Some(origin));
             }
@@ -316,7 +316,8 @@ impl Worker {
             generation: self.generation,
             recorded_until_secs: self.session.recorded_until_secs(),
             origin: self.origin.clone(),
-            warm_reserve: self.session.warm_reserve().map(|w| w.to_string()),
+            warm_reserve: self.session.warm_reserve().cloned(),
+            warm_reserve_for: self.session.warm_reserve_for().to_vec(),
             scenario: Arc::clone(self.session.scenario()),
             runs: self.session.take_frames(),
         };

@@ -236,3 +236,38 @@ fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("warm reserve"), "{bad}");
     }
 }
+
+#[test]
+fn a_recording_keeps_which_run_held_the_reserve_and_replay_says_so() {
+    let out_path = std::env::temp_dir().join(format!("hirl-scale-only-{}.rec.ron", std::process::id()));
+    let record = |extra: &[&str]| {
+        hirl()
+            .args(["record", "--policies", "hpa,heuristic", "--until", "1800", "--warm-reserve", "0.3"])
+            .args(extra)
+            .arg("--out")
+            .arg(&out_path)
+            .arg(scenario_path("small"))
+            .output()
+            .expect("runs")
+    };
+    let out = record(&["--warm-reserve-for", "heuristic"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warm reserve: 30% in every pool — heuristic only (the other policies run as shipped)"),
+        "{text}"
+    );
+    let rec = hirl_scale::replay::Recording::load_file(&out_path).expect("a valid recording");
+    assert_eq!(rec.warm_reserve_for, ["heuristic"]);
+
+    let out = hirl().arg("replay").arg(&out_path).output().expect("runs");
+    let _ = std::fs::remove_file(&out_path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("warm reserve (recorded): 30% in every pool, under heuristic only"), "{text}");
+    assert!(text.contains("bit-identical"), "{text}");
+
+    let out = record(&["--warm-reserve-for", "pid"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--warm-reserve-for names pid"));
+}

@@ -260,3 +260,49 @@ fn a_warm_reserve_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused(
     let err = Session::new(Arc::new(s), 1, &policies, &gpu, SessionConfig::every(3_600)).err().expect("refused");
     assert!(err.contains("\"gpu\""), "{err}");
 }
+
+#[test]
+fn a_reserve_held_under_one_run_only_leaves_the_other_as_shipped_and_replays_so() {
+    let s = load("small");
+    let spec = WarmReserveSpec::Every(0.3);
+    let policies = ["hpa".to_string(), "heuristic".to_string()];
+    let only =
+        PolicyAssets { warm_reserve: Some(spec.clone()), warm_reserve_for: vec!["heuristic".into()], ..assets() };
+    let start = |assets: &PolicyAssets| {
+        let mut session = Session::new(Arc::new(s.clone()), s.seed, &policies, assets, SessionConfig::every(3_600))
+            .expect("session starts");
+        session.seek(3_600);
+        session
+    };
+    let held = start(&only);
+    let plain = start(&assets());
+    let every = start(&PolicyAssets { warm_reserve: Some(spec.clone()), ..assets() });
+    let (h, p, e) = (held.state_digests(), plain.state_digests(), every.state_digests());
+    assert_eq!(h[0], p[0], "HPA runs as shipped");
+    assert_eq!(h[1], e[1], "the heuristic runs under the reserve");
+    assert_ne!(h[1], p[1]);
+    let cards = held.scorecards();
+    assert_eq!((cards[0].warm_reserve.as_deref(), cards[1].warm_reserve.as_deref()), (None, Some("30% in every pool")));
+
+    let rec = held.recording("small.ron", hirl_scale::runner::model_stamps(&held.policies(), &only));
+    assert_eq!(
+        (rec.warm_reserve.as_ref(), rec.warm_reserve_for.as_slice()),
+        (Some(&spec), &["heuristic".to_string()][..])
+    );
+    let back = Recording::load_str(&rec.to_ron_string().expect("serialises"), "only.rec.ron").expect("loads");
+    assert_eq!(back, rec, "save → load is exact");
+    let report = verify(&back, "only.rec.ron", &assets()).expect("replays");
+    assert!(report.identical(), "replayed under assets holding no reserve: {report:?}");
+    // Held by every run, a recording names none.
+    let all = every.recording("small.ron", hirl_scale::runner::model_stamps(&every.policies(), &only));
+    assert!(all.warm_reserve_for.is_empty());
+
+    // The runs named must be recorded ones, and there must be a reserve to hold.
+    let problems = Recording { warm_reserve_for: vec!["pid".into()], ..rec.clone() }.problems();
+    assert!(
+        problems.iter().any(|(path, m)| path == "warm_reserve_for[0]" && m.contains("pid is not one of the recorded")),
+        "{problems:?}"
+    );
+    let problems = Recording { warm_reserve: None, ..rec }.problems();
+    assert!(problems.iter().any(|(path, m)| path == "warm_reserve_for" && m.contains("absent")), "{problems:?}");
+}

@@ -251,7 +251,8 @@ fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() 
     h.run_steps(3); // the popup opens over the next frames
     h.get_by_label("40% in shared-general").click();
     step_until(&mut h, 20, "a restart under the new reserve", |a| {
-        a.store.generation != generation && a.store.warm_reserve.as_deref() == Some("40% in shared-general")
+        a.store.generation != generation
+            && a.store.warm_reserve.as_ref().map(ToString::to_string).as_deref() == Some("40% in shared-general")
     });
     h.step();
     h.get_by_value("warm reserve: 40% in shared-general").click();
@@ -260,4 +261,40 @@ fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() 
     step_until(&mut h, 20, "no reserve", |a| a.store.warm_reserve.is_none());
     h.step();
     assert!(h.query_by_value("warm reserve: none").is_some());
+}
+
+#[test]
+fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.warm_reserve = Some(hirl_scale::policy::WarmReserveSpec::Every(0.3));
+    let mut h = window_with(cfg);
+    step_until(&mut h, 20, "the reserve in a frame", |a| a.store.warm_reserve.is_some());
+    h.step();
+    assert!(h.query_by_label("heuristic only").is_none(), "one run: nobody to leave out");
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    h.step();
+    let generation = h.state().store.generation;
+    h.get_by_label("heuristic only").click();
+    step_until(&mut h, 20, "a restart with the reserve under the heuristic only", |a| {
+        a.store.generation != generation && a.store.warm_reserve_for == ["heuristic"]
+    });
+    step_until(&mut h, 20, "scorecards", |a| a.store.runs.iter().all(|r| r.scorecard.is_some()));
+    h.step();
+    assert!(h.query_by_value("warm reserve: 30% in every pool, under heuristic only").is_some());
+    let said: Vec<Option<String>> =
+        h.state().store.runs.iter().map(|r| r.scorecard.as_ref().and_then(|c| c.warm_reserve.clone())).collect();
+    assert_eq!(said, [None, Some("30% in every pool".to_string())], "HPA runs as shipped");
+
+    // Another reserve keeps the scope; "none" clears both.
+    h.get_by_value("warm reserve: 30% in every pool, under heuristic only").click();
+    h.run_steps(3);
+    h.get_by_label("10% in every pool").click();
+    step_until(&mut h, 20, "10% under the heuristic only", |a| {
+        a.store.warm_reserve == Some(hirl_scale::policy::WarmReserveSpec::Every(0.1))
+            && a.store.warm_reserve_for == ["heuristic"]
+    });
+    h.step();
+    h.get_by_label("heuristic only").click();
+    step_until(&mut h, 20, "held under both runs again", |a| a.store.warm_reserve_for.is_empty());
 }
