@@ -59,6 +59,7 @@ fn deliver(session: &mut Session, store: &mut Store, generation: u64) {
         warm_reserve: None,
         warm_reserve_for: Vec::new(),
         scenario: Arc::clone(session.scenario()),
+        policies: session.policies(),
         runs: session.take_frames(),
     };
     store.apply(frame);

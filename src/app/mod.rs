@@ -122,9 +122,9 @@ impl HirlApp {
                     let generation = self.store.generation;
                     self.store.apply(*frame);
                     if self.store.generation != generation {
-                        // A new run (a recording opened, a policy switched): the toolbar shows what actually runs.
-                        let names: Vec<String> = self.store.runs.iter().map(|r| r.policy.clone()).collect();
-                        self.controls.follow_runs(&names);
+                        // A new run (a recording opened, a policy switched): the toolbar shows what actually runs,
+                        // by the names its menu and commands use (not "hirl (HPA fallback)").
+                        self.controls.follow_runs(&self.store.policies);
                     }
                     if self.origin != self.store.origin && !self.store.origin.is_empty() {
                         self.origin = self.store.origin.clone();

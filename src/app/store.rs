@@ -59,6 +59,8 @@ pub struct Store {
     pub playing: bool,
     pub speed: Speed,
     pub scenario: Arc<Scenario>,
+    /// The runs' policies by command-line name, in run order (see [`Frame::policies`]).
+    pub policies: Vec<String>,
     pub runs: Vec<RunSeries>,
     /// How far the run is known (the timeline's range).
     pub recorded_until_secs: u64,
@@ -78,6 +80,7 @@ impl Store {
             playing: false,
             speed: Speed::default(),
             scenario,
+            policies: Vec::new(),
             runs: Vec::new(),
             recorded_until_secs: 0,
             origin: String::new(),
@@ -98,6 +101,7 @@ impl Store {
         self.playing = frame.playing;
         self.speed = frame.speed;
         self.scenario = frame.scenario;
+        self.policies = frame.policies;
         self.recorded_until_secs = frame.recorded_until_secs;
         self.origin = frame.origin;
         self.warm_reserve = frame.warm_reserve;
@@ -182,6 +186,7 @@ mod tests {
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
             scenario,
+            policies: vec!["hpa".into()],
             runs: vec![crate::runner::RunFrame {
                 policy: "hpa".into(),
                 new: Items {

@@ -217,6 +217,9 @@ pub struct Frame {
     pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
     pub warm_reserve_for: Vec<String>,
     pub scenario: Arc<Scenario>,
+    /// The runs' policies by command-line name, in run order (`hirl` even while the HPA fallback runs it and the run
+    /// is named so): what the toolbar's policy menu offers and what commands name.
+    pub policies: Vec<String>,
     /// One run, or two in side-by-side mode (the first is the reference, HPA by default).
     pub runs: Vec<RunFrame>,
 }

@@ -237,9 +237,10 @@ impl Worker {
             }
             Command::SideBySide(other) => {
                 let scenario = Arc::new(self.session.export_scenario());
+                // Back to one run: the policy under test (the right-hand one), as the toolbar shows it.
                 let policies = match other {
                     Some(p) => vec!["hpa".to_string(), p],
-                    None => vec![self.session.policies()[0].clone()],
+                    None => self.session.policies().into_iter().last().into_iter().collect(),
                 };
                 self.restart(scenario, self.session.seed(), policies, None);
             }
@@ -319,6 +320,7 @@ impl Worker {
             warm_reserve: self.session.warm_reserve().cloned(),
             warm_reserve_for: self.session.warm_reserve_for().to_vec(),
             scenario: Arc::clone(self.session.scenario()),
+            policies: self.session.policies(),
             runs: self.session.take_frames(),
         };
         match self.updates.try_send(Update::Frame(Box::new(frame))) {

@@ -82,6 +82,10 @@ fn injection_and_side_by_side_reach_both_runs() {
         assert_eq!(run.scorecard.domains[0].scale_out_events, 1, "{}: the sale reached this run", run.policy);
         assert_eq!(run.scorecard.simulated_secs, f.now_secs, "both runs advance together");
     }
+    // Back to one run: the policy under test stays.
+    w.send(Command::SideBySide(None)).expect("queued");
+    let f = frame_where(&w, 10, |f| f.runs.len() == 1);
+    assert_eq!(f.policies, ["heuristic"]);
 }
 
 #[test]

@@ -298,3 +298,23 @@ fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
     h.get_by_label("heuristic only").click();
     step_until(&mut h, 20, "held under both runs again", |a| a.store.warm_reserve_for.is_empty());
 }
+
+#[test]
+fn without_agents_hirl_runs_on_hpa_and_the_toolbar_still_compares_it() {
+    // No agents loaded: `hirl` runs on the HPA fallback and its run is named so, but the toolbar and its commands
+    // keep the policy's own name (side by side used to ask for a policy called "hirl (HPA fallback)").
+    let mut h = window_with(WorkerConfig::new(load("small"), "small.ron", "hirl"));
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.step();
+    assert_eq!(h.state().store.runs[0].policy, "hirl (HPA fallback)");
+    assert!(h.query_by_value("policy: hirl").is_some(), "the menu names the policy");
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    assert_eq!(h.state().store.policies, ["hpa", "hirl"]);
+    h.step();
+    assert!(h.state().notice.as_ref().is_none_or(|n| !n.is_error), "no error: {:?}", h.state().notice);
+    // Back to one run: the policy under test, not the reference.
+    h.get_by_label("Single run").click();
+    step_until(&mut h, 20, "one run", |a| a.store.runs.len() == 1);
+    assert_eq!(h.state().store.policies, ["hirl"]);
+}
