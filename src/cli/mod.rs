@@ -416,10 +416,7 @@ impl PolicyRun {
             .inspect()
             .and_then(|p| p.downcast_ref::<HirlPolicy>())
             .map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
-        let scorecard = Scorecard {
-            warm_reserve: assets.warm_reserve_of(policy_name).map(|w| w.to_string()),
-            ..sim.scorecard(run_name)
-        };
+        let scorecard = sim.scorecard(run_name).held_under(assets.warm_reserve_of(policy_name));
         Self { scorecard, fallback }
     }
 }

@@ -407,7 +407,7 @@ impl Session {
     /// A run's scorecard (`policy` its command-line name, `name` the policy's own), saying the warm reserve it ran
     /// under.
     fn scorecard_of(&self, sim: &Simulation, policy: &str, name: &str) -> Scorecard {
-        Scorecard { warm_reserve: self.warm_reserve_of(policy).map(|w| w.to_string()), ..sim.scorecard(name) }
+        sim.scorecard(name).held_under(self.warm_reserve_of(policy))
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {
@@ -558,7 +558,7 @@ impl Session {
     pub fn take_frames(&mut self) -> Vec<RunFrame> {
         let mut frames: Vec<RunFrame> = self.runs.iter_mut().map(Run::take_frame).collect();
         for (frame, run) in frames.iter_mut().zip(&self.runs) {
-            frame.scorecard.warm_reserve = self.warm_reserve_of(&run.policy).map(|w| w.to_string());
+            frame.scorecard.warm_reserve = self.warm_reserve_of(&run.policy).map(ToString::to_string);
         }
         frames
     }

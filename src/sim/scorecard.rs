@@ -36,6 +36,13 @@ pub struct Scorecard {
     pub domains: Vec<DomainScore>,
 }
 
+impl Scorecard {
+    /// The same scorecard, saying the warm reserve its run held (`None`: none).
+    pub fn held_under(self, warm_reserve: Option<&impl std::fmt::Display>) -> Self {
+        Self { warm_reserve: warm_reserve.map(ToString::to_string), ..self }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DomainScore {
     pub domain: String,
