@@ -69,13 +69,7 @@ impl PolicyAssets {
 
     /// The warm reserve `policy` (a command-line name) runs under, if any.
     pub fn warm_reserve_of(&self, policy: &str) -> Option<&WarmReserveSpec> {
-        self.warm_reserve.as_ref().filter(|_| policy::holds(&self.warm_reserve_for, policy))
-    }
-
-    /// The warm reserve as a window or a header line says it: "40% in shared-general", or with who holds it when not
-    /// every policy does ("40% in shared-general, under hirl only"); `None` when none is held.
-    pub fn warm_reserve_label(&self) -> Option<String> {
-        self.warm_reserve.as_ref().map(|spec| policy::describe_held(spec, &self.warm_reserve_for))
+        policy::reserve_of(self.warm_reserve.as_ref(), &self.warm_reserve_for, policy)
     }
 
     /// Loads the agents file; a problem is kept as the reason `hirl` falls back.

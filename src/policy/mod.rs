@@ -22,7 +22,7 @@ pub use cluster_autoscaler::{ClusterAutoscaler, ClusterAutoscalerConfig, ScaleUp
 pub use hpa_fleet::HpaFleet;
 pub use pid::{PidConfig, PidScaler};
 pub use threshold::{ThresholdConfig, ThresholdScaler};
-pub use warm_reserve::{BadWarmReserve, WarmReserve, WarmReserveConfig, WarmReserveSpec, describe_held, holds};
+pub use warm_reserve::{BadWarmReserve, WarmReserve, WarmReserveConfig, WarmReserveSpec, describe_held, reserve_of};
 
 /// A controller of the cluster.
 pub trait Autoscaler: Send {

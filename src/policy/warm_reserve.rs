@@ -3,7 +3,7 @@
 //! The reserve is placeholder pods ("balloons") at the lowest priority, so every real pod may take their room at
 //! once, whatever the PriorityClass setting; the cluster autoscaler buys nodes for placeholders that find no room as
 //! for any pending pod. `--warm-reserve` (on `run`, `compare`, `eval`, `record` and `gui`; the window's toolbar menu;
-//! stored in recordings) wraps every policy — or those `--warm-reserve-for` names ([`holds`]) — in [`WarmReserve`]
+//! stored in recordings) wraps every policy — or those `--warm-reserve-for` names ([`reserve_of`]) — in [`WarmReserve`]
 //! to measure what holding capacity ahead of unannounced spikes buys and what it costs: the price of the P0+P1
 //! breach target that no controller reaches with the provisioner's boot rate alone. It takes one share for every pool
 //! (`0.3`) or a share per named pool (`shared-general=0.4,merchant-general=0.1`; pools not named hold none of it).
@@ -131,9 +131,13 @@ impl fmt::Display for WarmReserveSpec {
     }
 }
 
-/// Whether `policy` (a command-line name) holds a reserve held by `held_by` (empty: every policy).
-pub fn holds(held_by: &[String], policy: &str) -> bool {
-    held_by.is_empty() || held_by.iter().any(|p| p == policy)
+/// The reserve `policy` (a command-line name) runs under: `spec` when `held_by` names it or is empty (every policy).
+pub fn reserve_of<'a>(
+    spec: Option<&'a WarmReserveSpec>,
+    held_by: &[String],
+    policy: &str,
+) -> Option<&'a WarmReserveSpec> {
+    spec.filter(|_| held_by.is_empty() || held_by.iter().any(|p| p == policy))
 }
 
 /// A reserve and who holds it, as headers and the window say it: "40% in shared-general", or, when only some
@@ -275,10 +279,12 @@ mod tests {
         let spec = WarmReserveSpec::Pools(vec![("shared-general".into(), 0.4)]);
         assert_eq!(describe_held(&spec, &[]), "40% in shared-general");
         assert_eq!(describe_held(&spec, &["hirl".into()]), "40% in shared-general, under hirl only");
-        assert!(holds(&[], "hpa"), "no names: every policy holds it");
-        assert!(holds(&["hirl".into()], "hirl") && !holds(&["hirl".into()], "hpa"));
+        let held = |held_by: &[String], policy: &str| reserve_of(Some(&spec), held_by, policy).is_some();
+        assert!(held(&[], "hpa"), "no names: every policy holds it");
+        assert!(held(&["hirl".into()], "hirl") && !held(&["hirl".into()], "hpa"));
         // Names are command-line names: the fallback's run name is not one.
-        assert!(!holds(&["hirl".into()], "hirl (HPA fallback)"));
+        assert!(!held(&["hirl".into()], "hirl (HPA fallback)"));
+        assert_eq!(reserve_of(None, &[], "hpa"), None, "no reserve: nobody holds one");
     }
 
     #[test]

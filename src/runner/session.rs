@@ -206,12 +206,13 @@ impl Run {
         self.out.events_seen = timeline.len();
     }
 
-    fn take_frame(&mut self) -> RunFrame {
+    /// The frame of what the run produced since the last one; its scorecard says the reserve the run holds.
+    fn take_frame(&mut self, warm_reserve: Option<&WarmReserveSpec>) -> RunFrame {
         let o = &mut self.out;
         RunFrame {
             policy: self.name.clone(),
             new: std::mem::take(&mut o.items),
-            scorecard: self.state.sim.scorecard(&self.name),
+            scorecard: self.state.sim.scorecard(&self.name).held_under(warm_reserve),
             branch_from_secs: o.branch_from_secs.take(),
         }
     }
@@ -401,7 +402,7 @@ impl Session {
 
     /// The warm reserve `policy` runs under, if any.
     fn warm_reserve_of(&self, policy: &str) -> Option<&WarmReserveSpec> {
-        self.warm_reserve.as_ref().filter(|_| crate::policy::holds(&self.warm_reserve_for, policy))
+        crate::policy::reserve_of(self.warm_reserve.as_ref(), &self.warm_reserve_for, policy)
     }
 
     /// A run's scorecard (`policy` its command-line name, `name` the policy's own), saying the warm reserve it ran
@@ -556,11 +557,14 @@ impl Session {
 
     /// Takes one frame per run of what was produced since the last call.
     pub fn take_frames(&mut self) -> Vec<RunFrame> {
-        let mut frames: Vec<RunFrame> = self.runs.iter_mut().map(Run::take_frame).collect();
-        for (frame, run) in frames.iter_mut().zip(&self.runs) {
-            frame.scorecard.warm_reserve = self.warm_reserve_of(&run.policy).map(ToString::to_string);
-        }
-        frames
+        let (spec, held_by) = (self.warm_reserve.as_ref(), &self.warm_reserve_for);
+        self.runs
+            .iter_mut()
+            .map(|run| {
+                let held = crate::policy::reserve_of(spec, held_by, &run.policy);
+                run.take_frame(held)
+            })
+            .collect()
     }
 
     /// Puts frames back that could not be delivered.

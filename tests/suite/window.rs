@@ -236,13 +236,19 @@ fn an_opened_recording_replays_to_its_scorecards() {
     assert!(injected, "the recorded injection fired in the replay");
 }
 
-#[test]
-fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() {
+/// HPA on small with `share` of every pool held warm from the start, once the first frame shows the reserve.
+fn window_holding(share: f64) -> Harness<'static, HirlApp> {
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
-    cfg.warm_reserve = Some(hirl_scale::policy::WarmReserveSpec::Every(0.2));
+    cfg.warm_reserve = Some(hirl_scale::policy::WarmReserveSpec::Every(share));
     let mut h = window_with(cfg);
     step_until(&mut h, 20, "the reserve in a frame", |a| a.store.warm_reserve.is_some());
     h.step();
+    h
+}
+
+#[test]
+fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() {
+    let mut h = window_holding(0.2);
     // A combo box carries its selected text as its value.
     assert!(h.query_by_value("warm reserve: 20% in every pool").is_some(), "the reserve from the command line");
     let generation = h.state().store.generation;
@@ -265,11 +271,7 @@ fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() 
 
 #[test]
 fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
-    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
-    cfg.warm_reserve = Some(hirl_scale::policy::WarmReserveSpec::Every(0.3));
-    let mut h = window_with(cfg);
-    step_until(&mut h, 20, "the reserve in a frame", |a| a.store.warm_reserve.is_some());
-    h.step();
+    let mut h = window_holding(0.3);
     assert!(h.query_by_label("heuristic only").is_none(), "one run: nobody to leave out");
     h.get_by_label("Side by side").click();
     step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
