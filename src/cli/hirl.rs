@@ -129,13 +129,15 @@ impl Progress for Bars {
     }
     fn row(&mut self, r: &CurveRow) {
         let line = format!(
-            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4}  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4}  ({:.0} s)",
+            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4} (actor steps c {} s {})  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4}  ({:.0} s)",
             r.stage,
             r.iteration + 1,
             r.commander_reward,
             r.soldier_reward,
             r.commander_kl,
             r.soldier_kl,
+            r.commander_actor_steps,
+            r.soldier_actor_steps,
             r.commander_value_loss,
             r.soldier_value_loss,
             r.breach_rate,

@@ -59,6 +59,9 @@ fn tiny(seed: u64) -> TrainConfig {
         hidden: vec![16],
         minibatch: 256,
         max_soldier_samples: 512,
+        // The Commander's update stops as soon as it has moved at all (checked before each minibatch step), so
+        // it takes exactly one step per iteration; the Soldiers keep the default target.
+        target_kl_commander: 0.0,
         stages: vec![
             stage("soldiers", false, true, 1),
             stage("commander", true, false, 1),
@@ -93,6 +96,15 @@ fn a_short_training_run_on_small_trains_saves_and_reloads() {
         assert!(r.commander_kl.is_finite() && r.soldier_kl.is_finite() && r.validation_score.is_finite(), "{r:?}");
     }
     assert!(curves[1].soldier_value_loss > 0.0, "the Soldiers trained in the first stage");
+    // The KL target bounds each update: the Commander (target 0) stops after one step, and never when it is not
+    // learning; the Soldiers take between one step and every step (4 epochs × 2 minibatches of 256).
+    let steps: Vec<(usize, usize)> =
+        curves[1..].iter().map(|r| (r.commander_actor_steps, r.soldier_actor_steps)).collect();
+    assert_eq!(steps.iter().map(|s| s.0).collect::<Vec<_>>(), vec![0, 1, 1], "{steps:?}");
+    assert!(steps[0].1 >= 1 && steps[0].1 <= 8 && steps[1].1 == 0, "{steps:?}");
+    assert!(curves[2].commander_kl > 0.0, "the one step moved the Commander");
+    // New training clips standardised inputs, and the file says so.
+    assert_eq!(nets.commander.obs_clip_sigmas, Some(hirl_scale::agents::hirl::nets::OBS_CLIP_SIGMAS));
     let dir = std::env::temp_dir().join(format!("hirl-agents-{}", std::process::id()));
     let path = dir.join("hirl.safetensors");
     nets.save(&path).expect("saves");

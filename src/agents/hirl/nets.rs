@@ -23,6 +23,24 @@ pub const SCHEMA: &str = "hirl-scale-agents/1";
 /// Where the window and the CLI look for the shipped agents.
 pub const DEFAULT_AGENTS_PATH: &str = "models/hirl.safetensors";
 
+/// What `hirl-scale train hirl` clips standardised inputs to, in standard deviations. An input almost constant in the
+/// training data (Fraud's error-budget burn is ~0 in most teacher episodes) otherwise reaches thousands of σ when it
+/// moves, and a single optimiser step then swings the whole action (measured: the Commander's KL to its pre-update
+/// policy was 570–820 after one Adam step at 3e-4). The clip is part of the model file (`<level>.norm.clip`), so
+/// a network runs with the preprocessing it was trained with; files without it (trained before the clip) run
+/// unclipped.
+pub const OBS_CLIP_SIGMAS: f32 = 5.0;
+
+/// One input, standardised and, when `clip` is set, clipped to ±`clip` standard deviations.
+#[inline]
+pub fn standardise(x: f32, mean: f32, std: f32, clip: Option<f32>) -> f32 {
+    let z = (x - mean) / std;
+    match clip {
+        Some(c) => z.clamp(-c, c),
+        None => z,
+    }
+}
+
 /// One level's networks and input standardisation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LevelNets {
@@ -31,6 +49,8 @@ pub struct LevelNets {
     pub log_std: Vec<f32>,
     pub norm_mean: Vec<f32>,
     pub norm_std: Vec<f32>,
+    /// Standardised inputs are clipped to ± this many σ (`None` in files written before the clip).
+    pub obs_clip_sigmas: Option<f32>,
     /// The critic predicts returns divided by this (the training return scale); values are reported unscaled.
     pub value_scale: f32,
 }
@@ -40,12 +60,19 @@ impl LevelNets {
         self.actor.digest_into(d);
         self.critic.digest_into(d);
         d.f32s(&self.log_std).f32s(&self.norm_mean).f32s(&self.norm_std).f32s(&[self.value_scale]);
+        if let Some(c) = self.obs_clip_sigmas {
+            d.f32s(&[c]);
+        }
     }
 
     /// The action distribution; the critic's value too when `with_value` (it does not change the action).
     fn act(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
-        let x: Vec<f32> =
-            obs.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s).collect();
+        let clip = self.obs_clip_sigmas;
+        let x: Vec<f32> = obs
+            .iter()
+            .zip(self.norm_mean.iter().zip(&self.norm_std))
+            .map(|(x, (m, s))| standardise(*x, *m, *s, clip))
+            .collect();
         let mut scratch = [Vec::new(), Vec::new()];
         self.actor.forward_into(&x, &mut scratch, &mut out.mean);
         out.value = None;
@@ -170,7 +197,22 @@ impl HirlNets {
                     message: format!("entry {i} is not positive"),
                 }));
             }
+            let clip_name = format!("{prefix}.norm.clip");
+            let obs_clip_sigmas = match tensors.contains_key(&clip_name) {
+                false => None,
+                true => {
+                    let c = read(&tensors, &clip_name, &[1]).map_err(shape)?[0];
+                    if c <= 0.0 {
+                        return Err(shape(ShapeError::Read {
+                            name: clip_name,
+                            message: format!("{c} is not positive"),
+                        }));
+                    }
+                    Some(c)
+                }
+            };
             Ok(LevelNets {
+                obs_clip_sigmas,
                 actor: Mlp::from_tensors(&tensors, &format!("{prefix}.actor"), actor).map_err(shape)?,
                 critic: Mlp::from_tensors(&tensors, &format!("{prefix}.critic"), critic).map_err(shape)?,
                 log_std: read(&tensors, &format!("{prefix}.log_std"), &[act]).map_err(shape)?,
@@ -212,6 +254,9 @@ impl HirlNets {
             put(format!("{prefix}.norm.mean"), &l.norm_mean, &[l.norm_mean.len()])?;
             put(format!("{prefix}.norm.std"), &l.norm_std, &[l.norm_std.len()])?;
             put(format!("{prefix}.value_scale"), &[l.value_scale], &[1])?;
+            if let Some(c) = l.obs_clip_sigmas {
+                put(format!("{prefix}.norm.clip"), &[c], &[1])?;
+            }
         }
         if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
@@ -223,5 +268,61 @@ impl HirlNets {
         let json = serde_json::to_string_pretty(&self.meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
         crate::scenario::write_atomic(&meta_path, format!("{json}\n").as_bytes())
             .map_err(|e| write_err(&meta_path, e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> HirlNets {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_AGENTS_PATH);
+        HirlNets::load(&path).expect("the shipped agents load")
+    }
+
+    #[test]
+    fn standardise_clips_only_when_the_model_says_so() {
+        assert_eq!(standardise(1000.0, 0.0, 1.0, None), 1000.0);
+        assert_eq!(standardise(1000.0, 0.0, 1.0, Some(5.0)), 5.0);
+        assert_eq!(standardise(-1000.0, 0.0, 1.0, Some(5.0)), -5.0);
+        assert_eq!(standardise(3.0, 1.0, 2.0, Some(5.0)), 1.0);
+    }
+
+    #[test]
+    fn the_clip_travels_with_the_file_and_files_without_it_run_unclipped() {
+        let mut nets = shipped();
+        // The shipped agents were trained before the clip: they keep running exactly as trained.
+        assert_eq!(nets.commander.obs_clip_sigmas, None);
+        assert_eq!(nets.soldier.obs_clip_sigmas, None);
+
+        let dir = std::env::temp_dir().join(format!("hirl-nets-clip-{}", std::process::id()));
+        let path = dir.join("agents.safetensors");
+        nets.commander.obs_clip_sigmas = Some(OBS_CLIP_SIGMAS);
+        nets.soldier.obs_clip_sigmas = Some(OBS_CLIP_SIGMAS);
+        nets.save(&path).expect("saves");
+        assert_eq!(HirlNets::load(&path).expect("reloads"), nets);
+
+        nets.soldier.obs_clip_sigmas = Some(0.0);
+        nets.save(&path).expect("saves");
+        let err = HirlNets::load(&path).expect_err("a zero clip is refused").to_string();
+        assert!(err.contains("soldier.norm.clip") && err.contains("agents.safetensors"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_clipped_network_ignores_how_far_past_the_clip_an_input_is() {
+        let mut nets = shipped();
+        nets.commander.obs_clip_sigmas = Some(OBS_CLIP_SIGMAS);
+        // Push every input to 10σ and to 1,000σ above its training mean: clipped, both are 5σ.
+        let c = &nets.commander;
+        let at = |k: f32| -> Vec<f32> { c.norm_mean.iter().zip(&c.norm_std).map(|(m, s)| m + k * s).collect() };
+        let (far, very_far) = (at(10.0), at(1000.0));
+        let (mut a, mut b) = (ActionDist::default(), ActionDist::default());
+        c.act(&far, false, &mut a);
+        c.act(&very_far, false, &mut b);
+        assert_eq!(a.mean, b.mean);
+        nets.commander.obs_clip_sigmas = None;
+        nets.commander.act(&very_far, false, &mut b);
+        assert_ne!(a.mean, b.mean);
     }
 }

@@ -18,13 +18,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use candle_core::{D, DType, Device, Tensor, Var};
+use candle_core::{D, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
 use super::brain::Brain;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
-use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, LevelNets, SCHEMA};
+use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, LevelNets, OBS_CLIP_SIGMAS, SCHEMA, standardise};
 use super::policy::{Exploration, HirlConfig, HirlPolicy, Level, Transition};
 use super::reward::{self, RewardTerms, TickTruth, TruthRecorder, tick_commander_terms};
 use crate::agents::forecast::ForecasterModel;
@@ -75,8 +75,12 @@ pub struct TrainConfig {
     pub validation_episodes: usize,
     /// Hidden layers of every network. Default [128, 128].
     pub hidden: Vec<usize>,
-    /// Default 3e-4 (PPO), 1e-3 (behaviour cloning).
+    /// Default 3e-4 (PPO, the Soldiers), 1e-3 (behaviour cloning).
     pub learning_rate: f64,
+    /// The Commander's PPO learning rate. Default 1e-5: with σ = e⁻² one Adam step at 3e-4 moved its policy by a KL
+    /// of 1.6–5.4, far past any sensible trust region, so the KL target stopped every update after that one step.
+    #[serde(default = "default_commander_learning_rate")]
+    pub commander_learning_rate: f64,
     pub bc_learning_rate: f64,
     /// Default 0.2.
     pub clip: f32,
@@ -91,9 +95,29 @@ pub struct TrainConfig {
     /// KL penalty to the pre-update policy: Soldiers 0.02, the Commander 3× that.
     pub kl_soldier: f32,
     pub kl_commander: f32,
+    /// KL to the pre-update policy at which an update stops moving the actor (checked before every minibatch step,
+    /// at 1.5× the target, as in OpenAI Spinning Up's PPO); the critic keeps training for the remaining epochs.
+    /// Soldiers 0.03, the Commander 3× tighter (0.01): its decisions are 6× rarer and move every domain at once.
+    /// The penalty alone did not hold the Commander: with σ = e⁻² a mean shift of 0.5 is a KL of ≈ 7.
+    #[serde(default = "default_target_kl_soldier")]
+    pub target_kl_soldier: f32,
+    #[serde(default = "default_target_kl_commander")]
+    pub target_kl_commander: f32,
     /// Initial log standard deviation of the PPO policies. Default −2.0.
     pub initial_log_std: f32,
     pub stages: Vec<Stage>,
+}
+
+fn default_commander_learning_rate() -> f64 {
+    1e-5
+}
+
+fn default_target_kl_soldier() -> f32 {
+    0.03
+}
+
+fn default_target_kl_commander() -> f32 {
+    0.01
 }
 
 fn stage(name: &str, scenarios: &[&str], commander: bool, soldiers: bool, noise: f32, iterations: usize) -> Stage {
@@ -120,6 +144,7 @@ impl Default for TrainConfig {
             validation_episodes: 4,
             hidden: vec![128, 128],
             learning_rate: 3e-4,
+            commander_learning_rate: default_commander_learning_rate(),
             bc_learning_rate: 1e-3,
             clip: 0.2,
             ppo_epochs: 4,
@@ -128,6 +153,8 @@ impl Default for TrainConfig {
             entropy_coef: 1e-3,
             kl_soldier: 0.02,
             kl_commander: 0.06,
+            target_kl_soldier: default_target_kl_soldier(),
+            target_kl_commander: default_target_kl_commander(),
             initial_log_std: -2.0,
             stages: vec![
                 // Soldiers under the fixed teacher Commander: steady → diurnal → correlated spikes → pool pressure.
@@ -280,6 +307,7 @@ struct TrainLevel {
     log_std: Var,
     norm_mean: Vec<f32>,
     norm_std: Vec<f32>,
+    obs_clip_sigmas: Option<f32>,
     value_scale: f32,
     gamma: f64,
     kl_coef: f32,
@@ -301,6 +329,7 @@ impl TrainLevel {
             log_std: Var::from_tensor(&Tensor::full(log_std, act, &Device::Cpu)?)?,
             norm_mean: vec![0.0; obs],
             norm_std: vec![1.0; obs],
+            obs_clip_sigmas: Some(OBS_CLIP_SIGMAS),
             value_scale: 1.0,
             gamma: 0.99,
             kl_coef: 0.02,
@@ -314,6 +343,7 @@ impl TrainLevel {
             log_std: self.log_std.as_tensor().to_vec1().map_err(|e| e.to_string())?,
             norm_mean: self.norm_mean.clone(),
             norm_std: self.norm_std.clone(),
+            obs_clip_sigmas: self.obs_clip_sigmas,
             value_scale: self.value_scale,
         })
     }
@@ -338,6 +368,7 @@ impl TrainLevel {
         self.log_std.set(&Tensor::from_vec(nets.log_std.clone(), nets.log_std.len(), &Device::Cpu)?)?;
         self.norm_mean = nets.norm_mean.clone();
         self.norm_std = nets.norm_std.clone();
+        self.obs_clip_sigmas = nets.obs_clip_sigmas;
         self.value_scale = nets.value_scale;
         Ok(())
     }
@@ -346,7 +377,12 @@ impl TrainLevel {
         let d = self.norm_mean.len();
         let mut flat = Vec::with_capacity(rows.len() * d);
         for r in rows {
-            flat.extend(r.iter().zip(self.norm_mean.iter().zip(&self.norm_std)).map(|(x, (m, s))| (x - m) / s));
+            let clip = self.obs_clip_sigmas;
+            flat.extend(
+                r.iter()
+                    .zip(self.norm_mean.iter().zip(&self.norm_std))
+                    .map(|(x, (m, s))| standardise(*x, *m, *s, clip)),
+            );
         }
         Tensor::from_vec(flat, (rows.len(), d), &Device::Cpu)
     }
@@ -357,6 +393,32 @@ fn log_prob(a: &Tensor, mean: &Tensor, log_std: &Tensor) -> candle_core::Result<
     let z = a.sub(mean)?.broadcast_div(&log_std.exp()?)?;
     let per = (z.sqr()? * -0.5)?.broadcast_sub(log_std)?;
     (per - half_ln_2pi)?.sum(D::Minus1)
+}
+
+/// KL(old ‖ new) of diagonal Gaussians, averaged over the rows.
+fn gaussian_kl(
+    old_mean: &Tensor,
+    old_log_std: &Tensor,
+    mean: &Tensor,
+    log_std: &Tensor,
+) -> candle_core::Result<Tensor> {
+    let var_new = (log_std * 2.0)?.exp()?;
+    let var_old = (old_log_std * 2.0)?.exp()?;
+    log_std
+        .sub(old_log_std)?
+        .broadcast_add(&old_mean.sub(mean)?.sqr()?.broadcast_add(&var_old)?.broadcast_div(&(var_new * 2.0)?)?)?
+        .affine(1.0, -0.5)?
+        .sum(D::Minus1)?
+        .mean_all()
+}
+
+/// What one PPO update did.
+struct PpoUpdate {
+    /// KL(pre-update ‖ updated) over the whole batch.
+    kl: f64,
+    value_loss: f64,
+    /// Minibatch steps that moved the actor (the rest were stopped by the KL target).
+    actor_steps: usize,
 }
 
 /// Mean and std of each input over the rows (std floored at 1e-2; constant inputs get 1).
@@ -412,16 +474,19 @@ pub struct CurveRow {
     /// Behaviour-cloning error (mean squared, pre-activation action); 0 on PPO rows.
     pub commander_bc_mse: f64,
     pub soldier_bc_mse: f64,
+    /// Minibatch steps that moved each actor in this iteration's update (the KL target stops the rest).
+    pub commander_actor_steps: usize,
+    pub soldier_actor_steps: usize,
 }
 
 impl CurveRow {
-    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,s_oscillation,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse";
+    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,s_oscillation,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse,commander_actor_steps,soldier_actor_steps";
 
     pub fn csv(&self) -> String {
         let c = &self.commander_terms;
         let s = &self.soldier_terms;
         format!(
-            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5}",
+            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5},{},{}",
             self.stage.replace(',', ";"),
             self.iteration,
             self.commander_reward,
@@ -446,7 +511,9 @@ impl CurveRow {
             self.validation_score,
             self.wall_secs,
             self.commander_bc_mse,
-            self.soldier_bc_mse
+            self.soldier_bc_mse,
+            self.commander_actor_steps,
+            self.soldier_actor_steps
         )
     }
 }
@@ -823,13 +890,15 @@ impl Trainer {
                 idx.truncate(self.cfg.max_soldier_samples);
                 idx.sort_unstable();
             }
-            let (kl, vloss) = self.ppo_update(li, &trs, &adv, &ret, &idx)?;
+            let update = self.ppo_update(li, &trs, &adv, &ret, &idx)?;
             if li == 0 {
-                row.commander_kl = kl;
-                row.commander_value_loss = vloss;
+                row.commander_kl = update.kl;
+                row.commander_value_loss = update.value_loss;
+                row.commander_actor_steps = update.actor_steps;
             } else {
-                row.soldier_kl = kl;
-                row.soldier_value_loss = vloss;
+                row.soldier_kl = update.kl;
+                row.soldier_value_loss = update.value_loss;
+                row.soldier_actor_steps = update.actor_steps;
             }
         }
         row.validation_score = self.select(progress)?;
@@ -839,6 +908,8 @@ impl Trainer {
         Ok(row)
     }
 
+    /// One PPO update of a level. Returns the KL of the updated policy to the pre-update one (over the whole batch),
+    /// the mean value loss and how many minibatch steps moved the actor.
     fn ppo_update(
         &mut self,
         li: usize,
@@ -846,29 +917,44 @@ impl Trainer {
         adv: &[f64],
         ret: &[f64],
         idx: &[usize],
-    ) -> Result<(f64, f64), TrainError> {
+    ) -> Result<PpoUpdate, TrainError> {
         let cfg = self.cfg.clone();
         let level = if li == 0 { &mut self.commander } else { &mut self.soldier };
+        let target_kl = f64::from(if li == 0 { cfg.target_kl_commander } else { cfg.target_kl_soldier });
         // Advantages normalised over the batch.
         let sel_adv: Vec<f64> = idx.iter().map(|&i| adv[i]).collect();
         let m = sel_adv.iter().sum::<f64>() / sel_adv.len().max(1) as f64;
         let sd = (sel_adv.iter().map(|a| (a - m).powi(2)).sum::<f64>() / sel_adv.len().max(1) as f64).sqrt().max(1e-8);
-        let mut vars = level.actor.vars();
-        vars.push(level.log_std.clone());
-        vars.extend(level.critic.vars());
-        let mut opt =
-            AdamW::new(vars, ParamsAdamW { lr: cfg.learning_rate, weight_decay: 0.0, ..ParamsAdamW::default() })?;
+        // Separate optimisers, so the critic can keep learning after the actor has moved as far as it may.
+        let mut actor_vars = level.actor.vars();
+        actor_vars.push(level.log_std.clone());
+        let lr = if li == 0 { cfg.commander_learning_rate } else { cfg.learning_rate };
+        let params = ParamsAdamW { lr, weight_decay: 0.0, ..ParamsAdamW::default() };
+        let mut actor_opt = AdamW::new(actor_vars, params.clone())?;
+        let mut critic_opt = AdamW::new(level.critic.vars(), params)?;
         let old_log_std = level.log_std.as_tensor().detach();
-        // The pre-update means, for the KL penalty.
+        // The pre-update means, for the KL penalty and the stopping rule.
         let all_obs: Vec<&[f32]> = idx.iter().map(|&i| trs[i].obs.as_slice()).collect();
-        let old_mean = level.actor.forward(&level.normalise(&all_obs)?)?.detach();
+        let all_x = level.normalise(&all_obs)?;
+        let old_mean = level.actor.forward(&all_x)?.detach();
         let mut order: Vec<usize> = (0..idx.len()).collect();
-        let (mut kl_sum, mut v_sum, mut n_batches) = (0.0, 0.0, 0usize);
+        let (mut v_sum, mut n_batches, mut actor_steps) = (0.0, 0usize, 0usize);
+        let mut actor_moving = true;
         for _ in 0..cfg.ppo_epochs {
             shuffle(&mut order, &mut self.shuffle_rng);
             for chunk in order.chunks(cfg.minibatch) {
                 let rows: Vec<&[f32]> = chunk.iter().map(|&k| trs[idx[k]].obs.as_slice()).collect();
                 let x = level.normalise(&rows)?;
+                let v = level.critic.forward(&x)?.squeeze(1)?;
+                let r: Vec<f32> = chunk.iter().map(|&k| (ret[idx[k]] / f64::from(level.value_scale)) as f32).collect();
+                let r = Tensor::from_vec(r, chunk.len(), &Device::Cpu)?;
+                let value_loss = v.sub(&r)?.sqr()?.mean_all()?;
+                v_sum += f64::from(value_loss.to_scalar::<f32>()?);
+                n_batches += 1;
+                critic_opt.backward_step(&(value_loss * 0.5)?)?;
+                if !actor_moving {
+                    continue;
+                }
                 let act_dim = trs[idx[chunk[0]]].action.len();
                 let a: Vec<f32> = chunk.iter().flat_map(|&k| trs[idx[k]].action.iter().copied()).collect();
                 let a = Tensor::from_vec(a, (chunk.len(), act_dim), &Device::Cpu)?;
@@ -876,44 +962,39 @@ impl Trainer {
                 let old_lp = Tensor::from_vec(old_lp, chunk.len(), &Device::Cpu)?;
                 let ad: Vec<f32> = chunk.iter().map(|&k| ((adv[idx[k]] - m) / sd) as f32).collect();
                 let ad = Tensor::from_vec(ad, chunk.len(), &Device::Cpu)?;
-                let r: Vec<f32> = chunk.iter().map(|&k| (ret[idx[k]] / f64::from(level.value_scale)) as f32).collect();
-                let r = Tensor::from_vec(r, chunk.len(), &Device::Cpu)?;
                 let chunk_idx: Vec<u32> = chunk.iter().map(|&k| k as u32).collect();
                 let om = old_mean.index_select(&Tensor::from_vec(chunk_idx, chunk.len(), &Device::Cpu)?, 0)?;
 
                 let mean = level.actor.forward(&x)?;
                 let ls = level.log_std.as_tensor();
+                let kl = gaussian_kl(&om, &old_log_std, &mean, ls)?;
+                // Checked before the step: this minibatch's KL says how far the actor has already moved.
+                if f64::from(kl.to_scalar::<f32>()?) > 1.5 * target_kl {
+                    actor_moving = false;
+                    continue;
+                }
                 let lp = log_prob(&a, &mean, ls)?;
                 let ratio = lp.sub(&old_lp)?.exp()?;
                 let s1 = ratio.mul(&ad)?;
                 let s2 = ratio.clamp(1.0 - cfg.clip, 1.0 + cfg.clip)?.mul(&ad)?;
                 let policy_loss = s1.minimum(&s2)?.mean_all()?.neg()?;
-                // KL(old ‖ new) of diagonal Gaussians.
-                let var_new = (ls * 2.0)?.exp()?;
-                let var_old = (&old_log_std * 2.0)?.exp()?;
-                let kl = ls
-                    .sub(&old_log_std)?
-                    .broadcast_add(&om.sub(&mean)?.sqr()?.broadcast_add(&var_old)?.broadcast_div(&(var_new * 2.0)?)?)?
-                    .affine(1.0, -0.5)?
-                    .sum(D::Minus1)?
-                    .mean_all()?;
                 let entropy = ls.sum_all()?;
-                let v = level.critic.forward(&x)?.squeeze(1)?;
-                let value_loss = v.sub(&r)?.sqr()?.mean_all()?;
                 let loss = (policy_loss + (&kl * f64::from(level.kl_coef))?)?;
-                let loss = (loss + (&value_loss * 0.5)?)?;
                 let loss = (loss - (entropy * f64::from(cfg.entropy_coef))?)?;
-                opt.backward_step(&loss)?;
-                kl_sum += f64::from(kl.to_dtype(DType::F32)?.to_scalar::<f32>()?);
-                v_sum += f64::from(value_loss.to_scalar::<f32>()?);
-                n_batches += 1;
+                actor_opt.backward_step(&loss)?;
+                actor_steps += 1;
             }
         }
         // Keep exploration bounded.
         let clamped = level.log_std.as_tensor().clamp(-4.0f32, -0.5f32)?;
         level.log_std.set(&clamped)?;
-        let n = n_batches.max(1) as f64;
-        Ok((kl_sum / n, v_sum / n))
+        let new_mean = level.actor.forward(&all_x)?;
+        let kl = gaussian_kl(&old_mean, &old_log_std, &new_mean, level.log_std.as_tensor())?;
+        Ok(PpoUpdate {
+            kl: f64::from(kl.to_scalar::<f32>()?),
+            value_loss: v_sum / n_batches.max(1) as f64,
+            actor_steps,
+        })
     }
 
     pub fn wall_secs(&self) -> f64 {
