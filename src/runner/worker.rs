@@ -200,6 +200,24 @@ impl Worker {
         started
     }
 
+    /// Restarts the scenario, injected events kept, under other policies. A warm reserve held under the run under
+    /// test alone (the last run: the single one, or the right-hand one side by side) follows it to its new policy,
+    /// so "the challenger with a reserve against HPA as shipped" stays that when the challenger changes.
+    fn switch_policies(&mut self, policies: Vec<String>) {
+        let before = self.assets.warm_reserve_for.clone();
+        let old = self.session.policies();
+        if let ([held], Some(old_test), Some(new_test)) = (before.as_slice(), old.last(), policies.last())
+            && held == old_test
+            && !policies.contains(held)
+        {
+            self.assets.warm_reserve_for = vec![new_test.clone()];
+        }
+        let scenario = Arc::new(self.session.export_scenario());
+        if !self.restart(scenario, self.session.seed(), policies, None) {
+            self.assets.warm_reserve_for = before;
+        }
+    }
+
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Play => self.set_playing(true),
@@ -232,17 +250,15 @@ impl Worker {
             Command::SetPolicy(name) => {
                 let mut policies = self.session.policies();
                 policies[0] = name;
-                let scenario = Arc::new(self.session.export_scenario());
-                self.restart(scenario, self.session.seed(), policies, None);
+                self.switch_policies(policies);
             }
             Command::SideBySide(other) => {
-                let scenario = Arc::new(self.session.export_scenario());
                 // Back to one run: the policy under test (the right-hand one), as the toolbar shows it.
                 let policies = match other {
                     Some(p) => vec!["hpa".to_string(), p],
                     None => self.session.policies().into_iter().last().into_iter().collect(),
                 };
-                self.restart(scenario, self.session.seed(), policies, None);
+                self.switch_policies(policies);
             }
             Command::SetWarmReserve { spec, held_by } => {
                 let previous = (

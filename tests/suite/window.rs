@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{Queryable, by};
 use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel, LEARNED_SOURCE};
 use hirl_scale::app::{Controls, HirlApp};
 use hirl_scale::runner::{Speed, WorkerConfig};
@@ -297,7 +298,17 @@ fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
             && a.store.warm_reserve_for == ["heuristic"]
     });
     h.step();
-    h.get_by_label("heuristic only").click();
+    // Another challenger takes the reserve with it: still "the challenger with a reserve against HPA as shipped".
+    // The run's heading carries the same text; the menu is the combo box.
+    h.get(by().value("policy: heuristic").role(Role::ComboBox)).click();
+    h.run_steps(3);
+    h.get_by_label("threshold").click();
+    step_until(&mut h, 20, "the reserve under the threshold only", |a| {
+        a.store.policies == ["hpa", "threshold"] && a.store.warm_reserve_for == ["threshold"]
+    });
+    h.step();
+    assert!(h.query_by_value("warm reserve: 10% in every pool, under threshold only").is_some());
+    h.get_by_label("threshold only").click();
     step_until(&mut h, 20, "held under both runs again", |a| a.store.warm_reserve_for.is_empty());
 }
 
