@@ -129,7 +129,7 @@ impl Progress for Bars {
     }
     fn row(&mut self, r: &CurveRow) {
         let line = format!(
-            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4} (actor steps c {} s {})  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4}  ({:.0} s)",
+            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4} (actor steps c {} s {})  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4} at {:.1} node-h{}  ({:.0} s)",
             r.stage,
             r.iteration + 1,
             r.commander_reward,
@@ -142,6 +142,8 @@ impl Progress for Bars {
             r.soldier_value_loss,
             r.breach_rate,
             r.validation_score,
+            r.validation_node_hours,
+            if r.selected { ", kept" } else { "" },
             r.wall_secs
         );
         match &self.bar {
@@ -192,6 +194,10 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
             let done = nets.meta.training.stages.len();
             let mut t = Trainer::new(cfg.clone(), &scenarios, forecaster)?;
             t.load(&nets)?;
+            // Selection's cost ceiling (behaviour cloning's validation node-hours), kept in the checkpoint.
+            if let Some(h) = nets.meta.training.selection_node_hours_ceiling {
+                t.set_cost_ceiling(h);
+            }
             let mut k = 0;
             for stage in cfg.stages.clone() {
                 for i in 0..stage.iterations {
@@ -234,6 +240,7 @@ fn stage_summaries(rows: &[CurveRow]) -> Vec<serde_json::Value> {
             serde_json::json!({
                 "stage": r.stage, "iteration": r.iteration, "validation_score": r.validation_score,
                 "breach_rate": r.breach_rate, "wall_secs": r.wall_secs,
+                "validation_node_hours": r.validation_node_hours, "selected": r.selected,
             })
         })
         .collect()

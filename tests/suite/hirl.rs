@@ -96,6 +96,8 @@ fn a_short_training_run_on_small_trains_saves_and_reloads() {
         assert!(r.commander_kl.is_finite() && r.soldier_kl.is_finite() && r.validation_score.is_finite(), "{r:?}");
     }
     assert!(curves[1].soldier_value_loss > 0.0, "the Soldiers trained in the first stage");
+    // Behaviour cloning is scored first, always kept, and sets selection's cost ceiling.
+    assert!(curves[0].selected && curves[0].validation_node_hours > 0.0, "{:?}", curves[0]);
     // The KL target bounds each update: the Commander (target 0) stops after one step, and never when it is not
     // learning; the Soldiers take between one step and every step (4 epochs × 2 minibatches of 256).
     let steps: Vec<(usize, usize)> =

@@ -98,6 +98,10 @@ pub struct AgentsTraining {
     pub wall_secs: f64,
     /// Where the training curves were written.
     pub curves_csv: String,
+    /// Selection's cost ceiling: behaviour cloning's mean node-hours per validation episode (absent in files
+    /// written before selection had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_node_hours_ceiling: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
