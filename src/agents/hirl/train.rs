@@ -8,9 +8,12 @@
 //! - **Rewards** are computed from ground truth after each tick and summed over each decision's period. Every term
 //!   is logged separately ([`RewardTerms`]).
 //! - **PPO**: clipped surrogate, GAE (λ = 0.95; γ = 0.995 for the Commander, 0.99 for the Soldiers), an entropy
-//!   bonus and a KL penalty to the pre-update policy, with the Commander's coefficient 3× the Soldiers'.
+//!   bonus and a KL penalty to the pre-update policy, with the Commander's coefficient 3× the Soldiers'; a KL
+//!   target (Commander 3× tighter) stops an update moving the actor, the critic trains on. Inputs are standardised
+//!   and clipped at ±[`OBS_CLIP_SIGMAS`], as the shipped networks will see them.
 //! - **Selection**: after every iteration both levels are scored on fixed validation episodes (their own seed
-//!   stream, never the evaluation seeds of `hirl-scale eval`); the best is kept, not the last.
+//!   stream, never the evaluation seeds of `hirl-scale eval`); the best score is kept, not the last, among networks
+//!   no costlier in node-hours on those episodes than the behaviour-cloned ones.
 //!
 //! Determinism: weights are initialised and actions sampled from [`SimRng`] streams of the training seed; candle runs
 //! one thread. Same config ⇒ same weights.
