@@ -10,6 +10,7 @@ use super::replay::{model_stamps, open_recording};
 use super::session::{Session, SessionConfig};
 use super::{Command, WorkerConfig};
 use crate::agents::policies::PolicyAssets;
+use crate::policy::WarmReserveSpec;
 use crate::scenario::Scenario;
 use crate::sim::TICK_SECS;
 
@@ -204,17 +205,23 @@ impl Worker {
     /// test alone (the last run: the single one, or the right-hand one side by side) follows it to its new policy,
     /// so "the challenger with a reserve against HPA as shipped" stays that when the challenger changes.
     fn switch_policies(&mut self, policies: Vec<String>) {
-        let before = self.assets.warm_reserve_for.clone();
+        let previous = (self.assets.warm_reserve.clone(), self.assets.warm_reserve_for.clone());
         let old = self.session.policies();
-        if let ([held], Some(old_test), Some(new_test)) = (before.as_slice(), old.last(), policies.last())
+        if let ([held], Some(old_test), Some(new_test)) = (previous.1.as_slice(), old.last(), policies.last())
             && held == old_test
             && !policies.contains(held)
         {
             self.assets.warm_reserve_for = vec![new_test.clone()];
         }
+        self.restart_or_restore(policies, previous);
+    }
+
+    /// Restarts the scenario, injected events kept, under `policies` and the reserve now in the assets; if the new
+    /// session is refused, the reserve and who holds it go back to `previous`.
+    fn restart_or_restore(&mut self, policies: Vec<String>, previous: (Option<WarmReserveSpec>, Vec<String>)) {
         let scenario = Arc::new(self.session.export_scenario());
         if !self.restart(scenario, self.session.seed(), policies, None) {
-            self.assets.warm_reserve_for = before;
+            (self.assets.warm_reserve, self.assets.warm_reserve_for) = previous;
         }
     }
 
@@ -265,10 +272,7 @@ impl Worker {
                     std::mem::replace(&mut self.assets.warm_reserve, spec),
                     std::mem::replace(&mut self.assets.warm_reserve_for, held_by),
                 );
-                let scenario = Arc::new(self.session.export_scenario());
-                if !self.restart(scenario, self.session.seed(), self.session.policies(), None) {
-                    (self.assets.warm_reserve, self.assets.warm_reserve_for) = previous;
-                }
+                self.restart_or_restore(self.session.policies(), previous);
             }
             Command::Restart => {
                 let scenario = Arc::clone(self.session.scenario());

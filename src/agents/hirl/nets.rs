@@ -202,18 +202,16 @@ impl HirlNets {
                 }));
             }
             let clip_name = format!("{prefix}.norm.clip");
-            let obs_clip_sigmas = match tensors.contains_key(&clip_name) {
-                false => None,
-                true => {
-                    let c = read(&tensors, &clip_name, &[1]).map_err(shape)?[0];
-                    if c <= 0.0 {
-                        return Err(shape(ShapeError::Read {
-                            name: clip_name,
-                            message: format!("{c} is not positive"),
-                        }));
-                    }
-                    Some(c)
+            // Optional: files written before the clip have none and run unclipped.
+            let obs_clip_sigmas = if tensors.contains_key(&clip_name) {
+                let c = read(&tensors, &clip_name, &[1]).map_err(shape)?[0];
+                if c <= 0.0 {
+                    let message = format!("{c} is not positive");
+                    return Err(shape(ShapeError::Read { name: clip_name, message }));
                 }
+                Some(c)
+            } else {
+                None
             };
             Ok(LevelNets {
                 obs_clip_sigmas,
