@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use crate::agents::hirl::DEFAULT_AGENTS_PATH;
 use crate::agents::hirl::nets::HirlNets;
+use crate::agents::hirl::reward::RewardWeights;
 use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, TrainConfig, Trainer};
 use crate::policy::WarmReserveSpec;
 use crate::scenario::{self, Scenario, WhatIf};
-use crate::sim::Scorecard;
+use crate::sim::{Scorecard, SuiteTotals};
 
 /// The shipped scenarios the agents train on (scaled down) and are evaluated on (full scale).
 pub const SUITE: &[&str] = &[
@@ -51,6 +52,22 @@ pub struct TrainArgs {
     /// Training scenarios (default: the shipped suite).
     #[arg(long, value_delimiter = ',')]
     pub scenarios: Vec<PathBuf>,
+    /// Weight of the cost term (cluster cost relative to the episode's start) in both levels' reward.
+    #[arg(long, default_value_t = RewardWeights::default().cost, value_parser = parse_weight)]
+    pub cost_weight: f64,
+    /// Seeds of full-scale validation: each runs every training scenario at full scale (jittered) under the
+    /// candidate networks and HPA, and the fewest P0+P1 breach minutes within HPA's node-hours and scaling actions
+    /// are kept; 0 selects on the small validation episodes' reward instead.
+    #[arg(long, default_value_t = 2)]
+    pub full_scale_validation_seeds: usize,
+}
+
+fn parse_weight(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(w) if w.is_finite() && w >= 0.0 => Ok(w),
+        Ok(w) => Err(format!("{w} is not a weight: give a finite number ≥ 0")),
+        Err(e) => Err(format!("{text:?} is not a number: {e}")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -170,6 +187,8 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         scale: args.scale,
         episodes_per_iteration: args.episodes,
         validation_episodes: args.validation_episodes,
+        reward: RewardWeights { cost: args.cost_weight, ..RewardWeights::default() },
+        full_scale_validation_seeds: args.full_scale_validation_seeds,
         ..TrainConfig::default()
     };
     for s in &mut cfg.stages {
@@ -179,8 +198,15 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     let curves = train::curves_path(&args.out);
     let command = format!(
-        "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {} --validation-episodes {}",
-        args.seed, args.scale, args.iterations, args.episodes, args.validation_episodes
+        "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {} --validation-episodes {} \
+         --cost-weight {} --full-scale-validation-seeds {}",
+        args.seed,
+        args.scale,
+        args.iterations,
+        args.episodes,
+        args.validation_episodes,
+        args.cost_weight,
+        args.full_scale_validation_seeds
     );
     let mut bars = Bars { bar: None };
     let started = std::time::Instant::now();
@@ -225,6 +251,22 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     nets.meta.training.curves_csv = curves.display().to_string();
     nets.meta.training.stages = stage_summaries(&trainer.curves);
     nets.save(&args.out)?;
+    let kept = trainer.curves.iter().rev().find(|r| r.selected);
+    if let (Some(hpa), Some(f)) = (trainer.full_scale_hpa(), kept.and_then(|r| r.full_scale.as_ref())) {
+        println!(
+            "full-scale validation ({} runs): kept networks P0+P1 breach {:.1} min, cascades {}, {:.0} node-hours, \
+             {:.2} actions/app-h; HPA {:.1} min, {}, {:.0}, {:.2}",
+            hpa.runs,
+            f.p0_p1_breach_minutes,
+            f.cascade_events,
+            f.node_hours,
+            f.scaling_actions_per_app_hour,
+            hpa.p0_p1_breach_minutes,
+            hpa.cascade_events,
+            hpa.node_hours,
+            hpa.scaling_actions_per_app_hour
+        );
+    }
     println!(
         "wrote {} (+ .json, curves {}) in {:.0} s; evaluate with `hirl-scale eval`",
         args.out.display(),
@@ -241,6 +283,7 @@ fn stage_summaries(rows: &[CurveRow]) -> Vec<serde_json::Value> {
                 "stage": r.stage, "iteration": r.iteration, "validation_score": r.validation_score,
                 "breach_rate": r.breach_rate, "wall_secs": r.wall_secs,
                 "validation_node_hours": r.validation_node_hours, "selected": r.selected,
+                "full_scale": r.full_scale,
             })
         })
         .collect()
@@ -253,37 +296,6 @@ fn save_checkpoint(t: &Trainer, path: &Path, command: &str) -> Result<()> {
     nets.meta.training.stages = stage_summaries(&t.curves[1.min(t.curves.len())..]);
     nets.save(path)?;
     write_curves(&train::curves_path(path), &t.curves)
-}
-
-/// Totals of one policy over the suite.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct SuiteTotals {
-    pub policy: String,
-    pub p0_p1_breach_minutes: f64,
-    pub breach_minutes: f64,
-    pub cascade_events: u32,
-    pub node_churn: u32,
-    pub p0_priority_inversion_minutes: f64,
-    pub node_hours: f64,
-    pub cost_dollars: f64,
-    /// Mean over runs.
-    pub scaling_actions_per_app_hour: f64,
-    pub runs: usize,
-}
-
-fn totals(policy: &str, cards: &[&Scorecard]) -> SuiteTotals {
-    let mut t = SuiteTotals { policy: policy.to_string(), runs: cards.len(), ..Default::default() };
-    for c in cards {
-        t.p0_p1_breach_minutes += c.cluster.p0_p1_slo_breach_minutes;
-        t.breach_minutes += c.cluster.slo_breach_minutes;
-        t.cascade_events += c.domains.iter().map(|d| d.cascade_events).sum::<u32>();
-        t.node_churn += c.cluster.node_churn_nodes;
-        t.p0_priority_inversion_minutes += c.cluster.p0_priority_inversion_minutes;
-        t.node_hours += c.cluster.node_hours;
-        t.cost_dollars += c.cluster.cost_dollars;
-        t.scaling_actions_per_app_hour += c.cluster.scaling_actions_per_app_hour / cards.len().max(1) as f64;
-    }
-    t
 }
 
 /// One "Done when" target and whether it was met.
@@ -476,7 +488,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     let all: Vec<SuiteTotals> = names
         .iter()
         .zip(args.policies.iter().map(|p| cards.iter().filter(|c| policy_matches(&c.policy, p)).collect::<Vec<_>>()))
-        .map(|(n, cs)| totals(n, &cs))
+        .map(|(n, cs)| SuiteTotals::of(n, &cs))
         .collect();
     let tg = targets(&all);
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
@@ -534,7 +546,7 @@ pub fn eval_table(
         for p in policies {
             let cs: Vec<&Scorecard> =
                 cards.iter().filter(|c| c.scenario == sc.name && policy_matches(&c.policy, p)).collect();
-            let t = totals(p, &cs);
+            let t = SuiteTotals::of(p, &cs);
             let _ = writeln!(
                 s,
                 "{:<22} {:<10} {:>9.1} {:>9.1} {:>8} {:>7} {:>8.1} {:>9.2} {:>10.0}",
@@ -572,4 +584,18 @@ pub fn eval_table(
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reward_weight_is_a_finite_number_not_below_zero() {
+        assert_eq!(parse_weight("0.08"), Ok(0.08));
+        assert_eq!(parse_weight("0"), Ok(0.0));
+        for bad in ["-0.1", "inf", "NaN", "heavy", ""] {
+            assert!(parse_weight(bad).is_err(), "{bad} accepted");
+        }
+    }
 }

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use actions::Actions;
 pub use layout::{AppId, DomainId, Layout, PoolId};
-pub use scorecard::Scorecard;
+pub use scorecard::{Scorecard, SuiteTotals};
 pub use telemetry::{AppView, CohortPhase, CohortView, DomainSample, Observation, PoolView, UnschedulableView};
 
 use crate::scenario::{ClusterSpec, EventSpec, MetricTarget, Scenario, TelemetrySpec};

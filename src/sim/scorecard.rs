@@ -268,3 +268,38 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
         domains: out_domains,
     }
 }
+
+/// Totals of one policy over a suite of runs (the figures `hirl-scale eval` and training selection judge by).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SuiteTotals {
+    pub policy: String,
+    pub p0_p1_breach_minutes: f64,
+    pub breach_minutes: f64,
+    pub cascade_events: u32,
+    pub node_churn: u32,
+    pub p0_priority_inversion_minutes: f64,
+    pub node_hours: f64,
+    pub cost_dollars: f64,
+    /// Mean over runs.
+    pub scaling_actions_per_app_hour: f64,
+    pub runs: usize,
+}
+
+impl SuiteTotals {
+    /// Sums `cards` (one policy's runs); scaling actions are averaged over the runs.
+    pub fn of(policy: &str, cards: &[&Scorecard]) -> SuiteTotals {
+        let mut t = SuiteTotals { policy: policy.to_string(), runs: cards.len(), ..Default::default() };
+        for c in cards {
+            t.p0_p1_breach_minutes += c.cluster.p0_p1_slo_breach_minutes;
+            t.breach_minutes += c.cluster.slo_breach_minutes;
+            t.cascade_events += c.domains.iter().map(|d| d.cascade_events).sum::<u32>();
+            t.node_churn += c.cluster.node_churn_nodes;
+            t.p0_priority_inversion_minutes += c.cluster.p0_priority_inversion_minutes;
+            t.node_hours += c.cluster.node_hours;
+            t.cost_dollars += c.cluster.cost_dollars;
+            t.scaling_actions_per_app_hour += c.cluster.scaling_actions_per_app_hour / cards.len().max(1) as f64;
+        }
+        t
+    }
+}

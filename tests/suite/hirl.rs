@@ -56,6 +56,8 @@ fn tiny(seed: u64) -> TrainConfig {
         bc_episodes: 2,
         bc_epochs: 2,
         validation_episodes: 1,
+        // Every candidate also runs small.ron once at full length, next to HPA, and is judged on the figures.
+        full_scale_validation_seeds: 1,
         hidden: vec![16],
         minibatch: 256,
         max_soldier_samples: 512,
@@ -71,10 +73,14 @@ fn tiny(seed: u64) -> TrainConfig {
     }
 }
 
-fn tiny_nets(seed: u64) -> (HirlNets, Vec<CurveRow>) {
+fn tiny_training(seed: u64) -> (HirlNets, train::Trainer) {
     let s = load("small");
     let fallback = ForecasterModel::fallback("test");
-    let (nets, trainer) = train::train(tiny(seed), &[s], fallback, &mut Quiet, &mut |_| Ok(())).expect("trains");
+    train::train(tiny(seed), &[s], fallback, &mut Quiet, &mut |_| Ok(())).expect("trains")
+}
+
+fn tiny_nets(seed: u64) -> (HirlNets, Vec<CurveRow>) {
+    let (nets, trainer) = tiny_training(seed);
     (nets, trainer.curves)
 }
 
@@ -89,15 +95,37 @@ fn run_hirl(brain: Brain, secs: u64) -> (DecisionLog, hirl_scale::sim::Scorecard
 
 #[test]
 fn a_short_training_run_on_small_trains_saves_and_reloads() {
-    let (nets, curves) = tiny_nets(3);
+    let (nets, trainer) = tiny_training(3);
+    let curves = trainer.curves.clone();
     // Behaviour cloning + one row per PPO iteration, every number finite.
     assert_eq!(curves.len(), 4);
     for r in &curves[1..] {
         assert!(r.commander_kl.is_finite() && r.soldier_kl.is_finite() && r.validation_score.is_finite(), "{r:?}");
     }
     assert!(curves[1].soldier_value_loss > 0.0, "the Soldiers trained in the first stage");
-    // Behaviour cloning is scored first, always kept, and sets selection's cost ceiling.
+    // Behaviour cloning is scored first and always kept.
     assert!(curves[0].selected && curves[0].validation_node_hours > 0.0, "{:?}", curves[0]);
+    // Every candidate was run at full scale next to HPA; a later one was kept only when it is within HPA's cost
+    // and scaling actions and the best so far is not, or when it is as affordable with fewer P0+P1 breach minutes.
+    let hpa = trainer.full_scale_hpa().expect("HPA's reference runs").clone();
+    assert!(hpa.runs == 1 && hpa.node_hours > 0.0, "{hpa:?}");
+    let full: Vec<_> = curves.iter().map(|r| r.full_scale.clone().expect("full-scale totals")).collect();
+    assert!(full.iter().all(|f| f.runs == 1 && f.node_hours > 0.0), "{full:?}");
+    let affordable = |f: &hirl_scale::sim::SuiteTotals| {
+        f.node_hours <= hpa.node_hours
+            && f.scaling_actions_per_app_hour <= hpa.scaling_actions_per_app_hour
+            && f.p0_priority_inversion_minutes == 0.0
+    };
+    let mut best = &full[0];
+    for (r, f) in curves.iter().zip(&full).skip(1) {
+        let better = (affordable(f) && !affordable(best))
+            || (affordable(f) == affordable(best) && f.p0_p1_breach_minutes < best.p0_p1_breach_minutes);
+        assert_eq!(r.selected, better, "{f:?} against {best:?}");
+        if r.selected {
+            best = f;
+        }
+    }
+    assert!(curves[0].csv().split(',').count() == CurveRow::HEADER.split(',').count());
     // The KL target bounds each update: the Commander (target 0) stops after one step, and never when it is not
     // learning; the Soldiers take between one step and every step (4 epochs × 2 minibatches of 256).
     let steps: Vec<(usize, usize)> =

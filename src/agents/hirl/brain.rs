@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::features::{COMMANDER_ACT, DOMAIN_FEATURES, N_DOMAIN_FEATURES, N_DOMAINS, N_GROUPS, SOLDIER_ACT, TOP_APPS};
 use super::nets::HirlNets;
+use super::reward::RewardWeights;
 
 /// A distribution over one level's pre-activation action.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,6 +40,15 @@ impl Brain {
         match self {
             Brain::Teacher => "teacher rule",
             Brain::Learned(_) => "learned networks",
+        }
+    }
+
+    /// The reward weights this brain's decisions are judged by: the networks' training weights, the defaults for
+    /// the teacher rule.
+    pub fn reward_weights(&self) -> RewardWeights {
+        match self {
+            Brain::Teacher => RewardWeights::default(),
+            Brain::Learned(n) => n.reward_weights(),
         }
     }
 

@@ -10,7 +10,7 @@
 use super::attribution::FeatureEffect;
 use super::features::{DOMAIN_FEATURES, N_DOMAIN_FEATURES, N_GROUPS};
 use super::record::{CommanderRecord, SoldierRecord};
-use super::reward::{self, COMMANDER_GAMMA, DecisionOutcome, SOLDIER_GAMMA, TickTruth};
+use super::reward::{self, COMMANDER_GAMMA, DecisionOutcome, RewardWeights, SOLDIER_GAMMA, TickTruth};
 use super::safety::SafetyLevel;
 use crate::scenario::Scenario;
 
@@ -158,11 +158,12 @@ pub fn commander_outcome(
     previous: Option<&CommanderRecord>,
     next: Option<&CommanderRecord>,
     truth: &[TickTruth],
+    weights: &RewardWeights,
 ) -> DecisionOutcome {
     let terms =
         reward::commander_decision_terms(truth, record.t_secs, Some(&record.shares), previous.map(|p| &p.shares[..]));
     let complete = period_over(truth, record.t_secs, COMMANDER_PERIOD_SECS);
-    DecisionOutcome::new(terms, record.value, next.and_then(|n| n.value), COMMANDER_GAMMA, complete)
+    DecisionOutcome::new(terms, weights, record.value, next.and_then(|n| n.value), COMMANDER_GAMMA, complete)
 }
 
 /// What followed a Soldier decision: `next` is the same domain's next decision; `budget_millicores` the domain's
@@ -172,10 +173,11 @@ pub fn soldier_outcome(
     next: Option<&SoldierRecord>,
     budget_millicores: Option<f64>,
     truth: &[TickTruth],
+    weights: &RewardWeights,
 ) -> DecisionOutcome {
     let terms = reward::soldier_decision_terms(truth, record.t_secs, record.domain, budget_millicores);
     let complete = period_over(truth, record.t_secs, SOLDIER_PERIOD_SECS);
-    DecisionOutcome::new(terms, record.value, next.and_then(|n| n.value), SOLDIER_GAMMA, complete)
+    DecisionOutcome::new(terms, weights, record.value, next.and_then(|n| n.value), SOLDIER_GAMMA, complete)
 }
 
 /// What a summary needs besides the record.
@@ -532,12 +534,18 @@ mod tests {
         let mut next = rec.clone();
         next.t_secs = 120;
         next.value = Some(-2.0);
-        let o = commander_outcome(&rec, None, Some(&next), &truth);
+        let o = commander_outcome(&rec, None, Some(&next), &truth, &RewardWeights::default());
         assert!(o.complete);
         let expected = o.reward + COMMANDER_GAMMA * -2.0;
         assert_eq!(o.value_after, Some(expected));
         assert_eq!(o.surprise, Some(expected + 3.0));
-        assert!(commander_outcome(&rec, None, Some(&next), &truth[..20]).value_after.is_none(), "period not over");
-        assert!(commander_outcome(&rec, None, None, &truth).value_after.is_none(), "no next decision yet");
+        assert!(
+            commander_outcome(&rec, None, Some(&next), &truth[..20], &RewardWeights::default()).value_after.is_none(),
+            "period not over"
+        );
+        assert!(
+            commander_outcome(&rec, None, None, &truth, &RewardWeights::default()).value_after.is_none(),
+            "no next decision yet"
+        );
     }
 }

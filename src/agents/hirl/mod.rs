@@ -24,6 +24,7 @@ pub mod projection;
 pub mod record;
 pub mod reward;
 pub mod safety;
+pub mod selection;
 pub mod survival;
 pub mod train;
 

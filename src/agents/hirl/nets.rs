@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use super::brain::ActionDist;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
+use super::reward::RewardWeights;
 use crate::agents::forecast::model::{ModelError, metadata_path, read_model_file};
 use crate::agents::nn::{Mlp, ShapeError, read};
+use crate::sim::SuiteTotals;
 
 /// Version of the agent files; bump when an observation or an action changes meaning.
 pub const SCHEMA: &str = "hirl-scale-agents/1";
@@ -102,6 +104,10 @@ pub struct AgentsTraining {
     /// written before selection had one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection_node_hours_ceiling: Option<f64>,
+    /// HPA's totals on the full-scale validation runs that selection judged against (absent when selection did
+    /// not run at full scale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_full_scale_hpa: Option<SuiteTotals>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,6 +131,18 @@ pub struct HirlNets {
     pub commander: LevelNets,
     pub soldier: LevelNets,
     pub meta: AgentsMetadata,
+}
+
+fn reward_weights(meta: &AgentsMetadata) -> Result<RewardWeights, String> {
+    let Some(value) = meta.training.config.get("reward") else { return Ok(RewardWeights::default()) };
+    let w: RewardWeights = serde_json::from_value(value.clone()).map_err(|e| format!("training.config.reward: {e}"))?;
+    let json = serde_json::to_value(&w).map_err(|e| format!("training.config.reward: {e}"))?;
+    for (name, v) in json.as_object().into_iter().flatten() {
+        if !v.as_f64().is_some_and(|v| v.is_finite() && v >= 0.0) {
+            return Err(format!("training.config.reward.{name}: {v} is not a weight (a finite number ≥ 0)"));
+        }
+    }
+    Ok(w)
 }
 
 fn check_sizes(name: &str, sizes: &[usize], input: usize, output: usize) -> Result<(), String> {
@@ -166,6 +184,12 @@ impl HirlNets {
         self.soldier.act(obs, with_value, out);
     }
 
+    /// The reward weights these networks were trained under (`training.config.reward`; files written before the
+    /// weights were configurable were trained under the defaults). Checked by [`HirlNets::load`].
+    pub fn reward_weights(&self) -> RewardWeights {
+        reward_weights(&self.meta).unwrap_or_default()
+    }
+
     /// Loads `weights` and its metadata file, checking schema, names, shapes and values.
     pub fn load(weights: &Path) -> Result<HirlNets, ModelError> {
         let meta_path = metadata_path(weights);
@@ -186,6 +210,7 @@ impl HirlNets {
         check_sizes("commander_critic_sizes", &meta.commander_critic_sizes, COMMANDER_OBS, 1).map_err(bad)?;
         check_sizes("soldier_actor_sizes", &meta.soldier_actor_sizes, SOLDIER_OBS, SOLDIER_ACT).map_err(bad)?;
         check_sizes("soldier_critic_sizes", &meta.soldier_critic_sizes, SOLDIER_OBS, 1).map_err(bad)?;
+        reward_weights(&meta).map_err(bad)?;
 
         let bytes = read_model_file(weights)?;
         let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
@@ -276,6 +301,7 @@ impl HirlNets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::hirl::Brain;
 
     fn shipped() -> HirlNets {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_AGENTS_PATH);
@@ -326,5 +352,30 @@ mod tests {
         nets.commander.obs_clip_sigmas = None;
         nets.commander.act(&very_far, false, &mut b);
         assert_ne!(a.mean, b.mean);
+    }
+
+    #[test]
+    fn the_reward_weights_travel_with_the_file_and_bad_ones_are_refused() {
+        let mut nets = shipped();
+        // Trained before the weights were configurable: judged by the defaults it was trained under.
+        assert_eq!(nets.reward_weights(), RewardWeights::default());
+
+        let dir = std::env::temp_dir().join(format!("hirl-nets-reward-{}", std::process::id()));
+        let path = dir.join("agents.safetensors");
+        let heavier = RewardWeights { cost: 0.1, ..RewardWeights::default() };
+        nets.meta.training.config["reward"] = serde_json::to_value(&heavier).expect("serialises");
+        nets.save(&path).expect("saves");
+        assert_eq!(HirlNets::load(&path).expect("reloads").reward_weights(), heavier);
+        assert_eq!(Brain::Learned(std::sync::Arc::new(nets.clone())).reward_weights(), heavier);
+
+        nets.meta.training.config["reward"]["cost"] = serde_json::json!(-0.1);
+        nets.save(&path).expect("saves");
+        let err = HirlNets::load(&path).expect_err("a negative weight is refused").to_string();
+        assert!(err.contains("training.config.reward.cost") && err.contains("agents.json"), "{err}");
+        nets.meta.training.config["reward"]["cost"] = serde_json::json!("heavy");
+        nets.save(&path).expect("saves");
+        let err = HirlNets::load(&path).expect_err("a weight that is not a number is refused").to_string();
+        assert!(err.contains("training.config.reward"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

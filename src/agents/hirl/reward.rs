@@ -11,7 +11,7 @@
 //!
 //! Pure functions of their inputs: same truth ⇒ same rewards, bit for bit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::sim::{PoolId, Simulation, TICK_SECS};
 
@@ -59,30 +59,73 @@ impl RewardTerms {
         }
     }
 
-    /// The weighted reward (weights: SLO > degradation ≫ cost > the rest): the sum of [`RewardTerms::weighted`].
-    pub fn total(&self) -> f64 {
-        self.weighted().iter().map(|(_, v)| v).sum()
+    /// The weighted reward: the sum of [`RewardTerms::weighted`].
+    pub fn total(&self, w: &RewardWeights) -> f64 {
+        self.weighted(w).iter().map(|(_, v)| v).sum()
     }
 
-    /// (name, weighted contribution to [`RewardTerms::total`]) of every term, in declaration order.
-    pub fn weighted(&self) -> [(&'static str, f64); 10] {
+    /// (name, weighted contribution to [`RewardTerms::total`]) of every term, in declaration order. Penalties
+    /// (thrash and after) are logged as positive amounts and subtracted here.
+    pub fn weighted(&self, w: &RewardWeights) -> [(&'static str, f64); 10] {
         [
-            ("SLO adherence", self.slo_adherence),
-            ("worst domain", 0.5 * self.worst_domain),
-            ("cost", 0.05 * self.cost),
-            ("proactivity", 0.1 * self.proactivity),
-            ("thrash", -0.05 * self.thrash),
-            ("floor proximity", -self.floor_proximity),
-            ("budget deviation", -0.2 * self.budget_deviation),
-            ("alignment", -0.02 * self.alignment),
-            ("oscillation", -OSCILLATION_WEIGHT * self.oscillation),
-            ("cold starts", -0.1 * self.cold_starts),
+            ("SLO adherence", w.slo_adherence * self.slo_adherence),
+            ("worst domain", w.worst_domain * self.worst_domain),
+            ("cost", w.cost * self.cost),
+            ("proactivity", w.proactivity * self.proactivity),
+            ("thrash", -w.thrash * self.thrash),
+            ("floor proximity", -w.floor_proximity * self.floor_proximity),
+            ("budget deviation", -w.budget_deviation * self.budget_deviation),
+            ("alignment", -w.alignment * self.alignment),
+            ("oscillation", -w.oscillation * self.oscillation),
+            ("cold starts", -w.cold_starts * self.cold_starts),
         ]
     }
 }
 
-/// Weight of the Soldiers' oscillation term (replica changes per app-hour).
-pub const OSCILLATION_WEIGHT: f64 = 0.05;
+/// Weights of the reward terms (SLO > degradation ≫ cost > the rest), with their defaults. A model is trained
+/// under one set and stores it in its metadata (`training.config.reward`), so the decision inspector weighs a
+/// decision's outcome as its networks were taught to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RewardWeights {
+    /// Default 1.
+    pub slo_adherence: f64,
+    /// Default 0.5.
+    pub worst_domain: f64,
+    /// Cost relative to the episode's first tick. Default 0.05.
+    pub cost: f64,
+    /// Pending fraction. Default 0.1.
+    pub proactivity: f64,
+    /// The Commander's L1 share change. Default 0.05.
+    pub thrash: f64,
+    /// Domain shares under 7%. Default 1.
+    pub floor_proximity: f64,
+    /// Allocation over 110% of the budget. Default 0.2.
+    pub budget_deviation: f64,
+    /// Allocation over the budget, log scale. Default 0.02.
+    pub alignment: f64,
+    /// The Soldiers' replica changes per app-hour. Default 0.05.
+    pub oscillation: f64,
+    /// Pods started per pod, ×10. Default 0.1.
+    pub cold_starts: f64,
+}
+
+impl Default for RewardWeights {
+    fn default() -> Self {
+        Self {
+            slo_adherence: 1.0,
+            worst_domain: 0.5,
+            cost: 0.05,
+            proactivity: 0.1,
+            thrash: 0.05,
+            floor_proximity: 1.0,
+            budget_deviation: 0.2,
+            alignment: 0.02,
+            oscillation: 0.05,
+            cold_starts: 0.1,
+        }
+    }
+}
 
 /// Per-tick ground truth the rewards are computed from.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -234,8 +277,15 @@ pub struct DecisionOutcome {
 }
 
 impl DecisionOutcome {
-    pub fn new(terms: RewardTerms, value: Option<f32>, next_value: Option<f32>, gamma: f64, complete: bool) -> Self {
-        let reward = terms.total();
+    pub fn new(
+        terms: RewardTerms,
+        weights: &RewardWeights,
+        value: Option<f32>,
+        next_value: Option<f32>,
+        gamma: f64,
+        complete: bool,
+    ) -> Self {
+        let reward = terms.total(weights);
         let next_value = next_value.map(f64::from);
         let value_after = next_value.filter(|_| complete).map(|v| reward + gamma * v);
         let surprise = value_after.zip(value).map(|(a, v)| a - f64::from(v));
@@ -267,7 +317,7 @@ mod tests {
         assert_eq!(calm.slo_adherence, 0.0, "ticks after t = 60 are not this decision's");
         let hot = commander_decision_terms(&truth, 60, None, None);
         assert!((hot.slo_adherence + 1.0).abs() < 1e-12, "12 degraded ticks × 5/60 min: {}", hot.slo_adherence);
-        assert!(hot.total() < calm.total());
+        assert!(hot.total(&RewardWeights::default()) < calm.total(&RewardWeights::default()));
     }
 
     #[test]
@@ -286,7 +336,7 @@ mod tests {
         assert_eq!(under.budget_deviation, 0.0);
         let over = tick_soldier_terms(&t, 0, Some(800.0));
         assert!(over.alignment > 0.0 && over.budget_deviation > 0.0, "{over:?}");
-        assert!(over.total() < under.total());
+        assert!(over.total(&RewardWeights::default()) < under.total(&RewardWeights::default()));
     }
 
     #[test]
@@ -297,16 +347,29 @@ mod tests {
         t.actions_per_app[0] = 1.0;
         let terms = tick_soldier_terms(&t, 0, None);
         assert!((terms.oscillation - 60.0).abs() < 1e-9, "{}", terms.oscillation);
-        assert!(terms.total() < tick_soldier_terms(&tick(5, 0.0), 0, None).total());
+        let w = RewardWeights::default();
+        assert!(terms.total(&w) < tick_soldier_terms(&tick(5, 0.0), 0, None).total(&w));
+    }
+
+    #[test]
+    fn the_weights_scale_their_own_term_only() {
+        let terms = RewardTerms { slo_adherence: -2.0, cost: -1.0, oscillation: 4.0, ..Default::default() };
+        let w = RewardWeights::default();
+        assert!((terms.total(&w) - (-2.0 - 0.05 - 0.2)).abs() < 1e-12, "{}", terms.total(&w));
+        let pricier = RewardWeights { cost: 0.15, ..w.clone() };
+        assert!((terms.total(&w) - terms.total(&pricier) - 0.1).abs() < 1e-12);
+        let weighted = terms.weighted(&pricier);
+        assert_eq!(weighted[2], ("cost", -0.15));
+        assert_eq!(weighted[0], ("SLO adherence", -2.0));
     }
 
     #[test]
     fn the_surprise_is_the_td_error_and_waits_for_the_period() {
         let terms = RewardTerms { slo_adherence: -1.0, ..Default::default() };
-        let o = DecisionOutcome::new(terms.clone(), Some(-3.0), Some(-2.0), 0.5, true);
+        let o = DecisionOutcome::new(terms.clone(), &RewardWeights::default(), Some(-3.0), Some(-2.0), 0.5, true);
         assert_eq!(o.value_after, Some(-2.0));
         assert_eq!(o.surprise, Some(1.0));
-        let partial = DecisionOutcome::new(terms, Some(-3.0), Some(-2.0), 0.5, false);
+        let partial = DecisionOutcome::new(terms, &RewardWeights::default(), Some(-3.0), Some(-2.0), 0.5, false);
         assert_eq!(partial.surprise, None, "no surprise before the period is over");
     }
 }

@@ -29,13 +29,14 @@ use super::brain::Brain;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
 use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, LevelNets, OBS_CLIP_SIGMAS, SCHEMA, standardise};
 use super::policy::{Exploration, HirlConfig, HirlPolicy, Level, Transition};
-use super::reward::{self, RewardTerms, TickTruth, TruthRecorder, tick_commander_terms};
+use super::reward::{self, RewardTerms, RewardWeights, TickTruth, TruthRecorder, tick_commander_terms};
+use super::selection::FullScaleSuite;
 use crate::agents::forecast::ForecasterModel;
 use crate::agents::nn::TrainableMlp;
 use crate::policy::Autoscaler;
 use crate::scenario::{EventSpec, Scenario, scale_scenario};
 use crate::sim::rng::SimRng;
-use crate::sim::{Actions, Simulation, TICK_SECS};
+use crate::sim::{Actions, Simulation, SuiteTotals, TICK_SECS};
 
 /// RNG streams of the training seed.
 mod stream {
@@ -43,6 +44,7 @@ mod stream {
     pub const EPISODES: u64 = 102;
     pub const VALIDATION: u64 = 103;
     pub const SHUFFLE: u64 = 104;
+    pub const FULL_SCALE: u64 = 105;
 }
 
 /// One curriculum stage.
@@ -85,6 +87,12 @@ pub struct TrainConfig {
     /// at full scale 1.3% dearer.
     #[serde(default)]
     pub selection_cost_tolerance: Option<f64>,
+    /// Seeds of full-scale validation (see [`super::selection`]): each seed runs every training scenario at full
+    /// scale, jittered, and selection keeps the fewest P0+P1 breach minutes among networks within HPA's node-hours
+    /// (and `selection_cost_tolerance`) and scaling actions on those runs. Default 2; 0 (configs written before
+    /// this field) selects on the small validation episodes' score.
+    #[serde(default)]
+    pub full_scale_validation_seeds: usize,
     /// Hidden layers of every network. Default [128, 128].
     pub hidden: Vec<usize>,
     /// Default 3e-4 (PPO, the Soldiers), 1e-3 (behaviour cloning).
@@ -117,6 +125,10 @@ pub struct TrainConfig {
     pub target_kl_commander: f32,
     /// Initial log standard deviation of the PPO policies. Default −2.0.
     pub initial_log_std: f32,
+    /// Weights of the reward terms, for training, the validation score and the decision inspector. Default
+    /// [`RewardWeights::default`].
+    #[serde(default)]
+    pub reward: RewardWeights,
     pub stages: Vec<Stage>,
 }
 
@@ -155,6 +167,7 @@ impl Default for TrainConfig {
             bc_epochs: 60,
             validation_episodes: 4,
             selection_cost_tolerance: Some(0.0),
+            full_scale_validation_seeds: 2,
             hidden: vec![128, 128],
             learning_rate: 3e-4,
             commander_learning_rate: default_commander_learning_rate(),
@@ -169,6 +182,7 @@ impl Default for TrainConfig {
             target_kl_soldier: default_target_kl_soldier(),
             target_kl_commander: default_target_kl_commander(),
             initial_log_std: -2.0,
+            reward: RewardWeights::default(),
             stages: vec![
                 // Soldiers under the fixed teacher Commander: steady → diurnal → correlated spikes → pool pressure.
                 stage("soldiers: steady and diurnal", &["reference-day"], false, true, 0.0, 2),
@@ -224,6 +238,7 @@ struct EpisodeSpec {
     forecast_noise_sigma: f32,
     explore_seed: u64,
     secs: u64,
+    reward: RewardWeights,
 }
 
 fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
@@ -268,8 +283,21 @@ fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
     for t in &ep.truth {
         total.add(&tick_commander_terms(t));
     }
-    ep.score = total.total() / (ticks * TICK_SECS as f64 / 60.0);
+    ep.score = total.total(&spec.reward) / (ticks * TICK_SECS as f64 / 60.0);
     ep
+}
+
+/// What [`Trainer::select`] measured.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Validation {
+    /// Mean reward per minute over the validation episodes.
+    pub score: f64,
+    /// Mean node-hours of a validation episode.
+    pub node_hours: f64,
+    /// Totals over the full-scale validation runs, when configured.
+    pub full_scale: Option<SuiteTotals>,
+    /// Whether these networks became the best so far.
+    pub kept: bool,
 }
 
 /// A level's training batch: per decision, its reward terms (attached after the episode).
@@ -496,16 +524,40 @@ pub struct CurveRow {
     /// Minibatch steps that moved each actor in this iteration's update (the KL target stops the rest).
     pub commander_actor_steps: usize,
     pub soldier_actor_steps: usize,
+    /// Totals over the full-scale validation runs (when configured).
+    pub full_scale: Option<SuiteTotals>,
 }
 
 impl CurveRow {
-    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,s_oscillation,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse,commander_actor_steps,soldier_actor_steps,validation_node_hours,selected";
+    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,s_oscillation,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse,commander_actor_steps,soldier_actor_steps,validation_node_hours,selected,full_scale_p0_p1_breach_minutes,full_scale_breach_minutes,full_scale_cascades,full_scale_node_hours,full_scale_actions_per_app_hour";
+
+    /// Records what [`Trainer::select`] measured.
+    pub fn set_validation(&mut self, v: Validation) {
+        self.validation_score = v.score;
+        self.validation_node_hours = v.node_hours;
+        self.selected = v.kept;
+        self.full_scale = v.full_scale;
+    }
 
     pub fn csv(&self) -> String {
         let c = &self.commander_terms;
         let s = &self.soldier_terms;
+        // Empty cells when full-scale validation is off.
+        let full_scale = self.full_scale.as_ref().map_or_else(
+            || ",,,,".to_string(),
+            |f| {
+                format!(
+                    "{:.1},{:.1},{},{:.0},{:.3}",
+                    f.p0_p1_breach_minutes,
+                    f.breach_minutes,
+                    f.cascade_events,
+                    f.node_hours,
+                    f.scaling_actions_per_app_hour
+                )
+            },
+        );
         format!(
-            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5},{},{},{:.2},{}",
+            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5},{},{},{:.2},{},{}",
             self.stage.replace(',', ";"),
             self.iteration,
             self.commander_reward,
@@ -534,7 +586,8 @@ impl CurveRow {
             self.commander_actor_steps,
             self.soldier_actor_steps,
             self.validation_node_hours,
-            u8::from(self.selected)
+            u8::from(self.selected),
+            full_scale
         )
     }
 }
@@ -560,6 +613,12 @@ pub trait Progress {
 pub struct Trainer {
     pub cfg: TrainConfig,
     scenarios: Vec<Scenario>,
+    /// The training scenarios as given (full scale), for full-scale validation.
+    full_scale_scenarios: Vec<Scenario>,
+    /// Built at the first selection (it runs HPA on every run once).
+    full_scale: Option<FullScaleSuite>,
+    /// The best networks' full-scale totals.
+    best_full_scale: Option<SuiteTotals>,
     forecaster: ForecasterModel,
     commander: TrainLevel,
     soldier: TrainLevel,
@@ -589,6 +648,9 @@ impl Trainer {
         soldier.kl_coef = cfg.kl_soldier;
         Ok(Self {
             scenarios: scenarios.iter().map(|s| scale_scenario(s, cfg.scale)).collect(),
+            full_scale_scenarios: scenarios.to_vec(),
+            full_scale: None,
+            best_full_scale: None,
             forecaster,
             commander,
             soldier,
@@ -665,6 +727,7 @@ impl Trainer {
                     wall_secs: self.started.elapsed().as_secs_f64(),
                     curves_csv: String::new(),
                     selection_node_hours_ceiling: self.cost_ceiling,
+                    selection_full_scale_hpa: self.full_scale_hpa().cloned(),
                 },
                 eval: (!eval.is_null()).then_some(eval),
             },
@@ -727,6 +790,7 @@ impl Trainer {
                 forecast_noise_sigma: noise,
                 explore_seed,
                 secs: self.cfg.episode_secs,
+                reward: self.cfg.reward.clone(),
             });
         }
         if !validation {
@@ -772,7 +836,7 @@ impl Trainer {
                     let mut g = 0.0;
                     let mut rets = vec![0.0; stream.len()];
                     for i in (0..stream.len()).rev() {
-                        g = stream[i].terms.total() + gamma * g;
+                        g = stream[i].terms.total(&self.cfg.reward) + gamma * g;
                         rets[i] = g;
                     }
                     for (s, r) in stream.iter().zip(rets) {
@@ -834,17 +898,59 @@ impl Trainer {
         Ok((eps.iter().map(|e| e.score).sum::<f64>() / n, eps.iter().map(|e| e.node_hours).sum::<f64>() / n))
     }
 
-    /// Keeps the networks if they score best so far on the validation episodes within the cost ceiling (the first
-    /// selection sets the ceiling). Returns the score, the node-hours and whether they were kept.
-    pub fn select(&mut self, progress: &mut dyn Progress) -> Result<(f64, f64, bool), TrainError> {
-        let (score, node_hours) = self.validate(progress)?;
-        let ceiling = *self.cost_ceiling.get_or_insert(node_hours);
-        let best = self.best.as_ref().map(|(b, _)| *b);
-        let kept = better_within_cost(score, node_hours, ceiling, self.cfg.selection_cost_tolerance, best);
-        if kept {
-            self.best = Some((score, self.nets(serde_json::Value::Null)?));
+    /// The full-scale validation runs (built, running HPA on them, on first use); `None` when not configured.
+    fn full_scale_suite(&mut self, progress: &mut dyn Progress) -> Option<&FullScaleSuite> {
+        if self.cfg.full_scale_validation_seeds == 0 {
+            return None;
         }
-        Ok((score, node_hours, kept))
+        if self.full_scale.is_none() {
+            let mut rng = SimRng::new(self.cfg.seed, stream::FULL_SCALE);
+            let mut runs = Vec::new();
+            for _ in 0..self.cfg.full_scale_validation_seeds {
+                for base in &self.full_scale_scenarios {
+                    let scenario = Self::jittered(base, &mut rng, base.duration_secs);
+                    // ≥ 10⁶, like every training seed: never one of `hirl-scale eval`'s.
+                    runs.push((scenario, u64::from(rng.range_u32(1_000_000, u32::MAX - 1))));
+                }
+            }
+            progress.phase("full-scale validation: HPA reference", 1);
+            self.full_scale = Some(FullScaleSuite::new(runs));
+            progress.step();
+        }
+        self.full_scale.as_ref()
+    }
+
+    /// Scores the current networks on the validation episodes and, when configured, at full scale; keeps them if
+    /// they are the best so far by the configured rule (the first networks scored are always kept and set the
+    /// small-scale cost ceiling).
+    pub fn select(&mut self, progress: &mut dyn Progress) -> Result<Validation, TrainError> {
+        let (score, node_hours) = self.validate(progress)?;
+        let nets = std::sync::Arc::new(self.nets(serde_json::Value::Null)?);
+        let ceiling = *self.cost_ceiling.get_or_insert(node_hours);
+        let tolerance = self.cfg.selection_cost_tolerance;
+        let forecaster = self.forecaster.clone();
+        let best_full_scale = self.best_full_scale.clone();
+        let full_scale = self.full_scale_suite(progress).map(|suite| {
+            progress.phase("full-scale validation", 1);
+            let t = suite.measure(&nets, &forecaster);
+            progress.step();
+            let kept = suite.better(&t, best_full_scale.as_ref(), tolerance);
+            (t, kept)
+        });
+        let kept = match &full_scale {
+            Some((_, kept)) => *kept,
+            None => better_within_cost(score, node_hours, ceiling, tolerance, self.best.as_ref().map(|(b, _)| *b)),
+        };
+        if kept {
+            self.best = Some((score, std::sync::Arc::unwrap_or_clone(nets)));
+            self.best_full_scale = full_scale.as_ref().map(|(t, _)| t.clone());
+        }
+        Ok(Validation { score, node_hours, full_scale: full_scale.map(|(t, _)| t), kept })
+    }
+
+    /// HPA's totals on the full-scale validation runs, once they have been built.
+    pub fn full_scale_hpa(&self) -> Option<&SuiteTotals> {
+        self.full_scale.as_ref().map(|s| &s.hpa)
     }
 
     /// Sets the validation cost ceiling (a resumed run takes it from its checkpoint).
@@ -897,7 +1003,7 @@ impl Trainer {
         for samples in &attached {
             for (key, stream) in streams(samples) {
                 let (li, level) = if key == usize::MAX { (0, &self.commander) } else { (1, &self.soldier) };
-                let rewards: Vec<f64> = stream.iter().map(|s| s.terms.total()).collect();
+                let rewards: Vec<f64> = stream.iter().map(|s| s.terms.total(&self.cfg.reward)).collect();
                 let values: Vec<f64> = stream.iter().map(|s| f64::from(s.tr.value)).collect();
                 let (adv, ret) = gae(&rewards, &values, level.gamma, 0.95);
                 for ((s, a), r) in stream.iter().zip(adv).zip(ret) {
@@ -911,8 +1017,8 @@ impl Trainer {
         }
         row.commander_terms = terms[0].scaled(1.0 / counts[0].max(1) as f64);
         row.soldier_terms = terms[1].scaled(1.0 / counts[1].max(1) as f64);
-        row.commander_reward = row.commander_terms.total();
-        row.soldier_reward = row.soldier_terms.total();
+        row.commander_reward = row.commander_terms.total(&self.cfg.reward);
+        row.soldier_reward = row.soldier_terms.total(&self.cfg.reward);
         let train = [stage.train_commander, stage.train_soldiers];
         for li in 0..2 {
             if !train[li] || batches[li].0.is_empty() {
@@ -936,7 +1042,8 @@ impl Trainer {
                 row.soldier_actor_steps = update.actor_steps;
             }
         }
-        (row.validation_score, row.validation_node_hours, row.selected) = self.select(progress)?;
+        let validation = self.select(progress)?;
+        row.set_validation(validation);
         row.wall_secs = self.started.elapsed().as_secs_f64();
         self.curves.push(row.clone());
         progress.row(&row);
@@ -1067,17 +1174,16 @@ pub fn train(
     let mut t = Trainer::new(cfg, scenarios, forecaster)?;
     t.behaviour_cloning(progress)?;
     progress.phase("behaviour cloning: validation", t.cfg.validation_episodes);
-    let (bc_score, bc_node_hours, selected) = t.select(progress)?;
-    t.curves.push(CurveRow {
+    let validation = t.select(progress)?;
+    let mut row = CurveRow {
         stage: "behaviour cloning".into(),
         commander_bc_mse: t.bc_mse[0],
         soldier_bc_mse: t.bc_mse[1],
-        validation_score: bc_score,
-        validation_node_hours: bc_node_hours,
-        selected,
-        wall_secs: t.wall_secs(),
         ..CurveRow::default()
-    });
+    };
+    row.set_validation(validation);
+    row.wall_secs = t.wall_secs();
+    t.curves.push(row);
     on_iteration(&t)?;
     for stage in t.cfg.stages.clone() {
         for i in 0..stage.iterations {

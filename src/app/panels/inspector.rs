@@ -203,12 +203,13 @@ impl InspectorPanel {
         refresh_analysis(ctx.store, state, &list, index, brain);
         let Some(analysis) = state.analysis.as_ref() else { return };
         let when = decision_time(ctx.store, decision);
+        let weights = brain.map(Brain::reward_weights).unwrap_or_default();
         let moved_by = analysis.attribution.as_ref().map(|a| &a.action[..]).unwrap_or_default();
         match decision {
             Decision::Commander(rec) => {
                 let previous = index.checked_sub(1).and_then(|i| commander_at(&list, i));
                 let next = commander_at(&list, index + 1);
-                let outcome = explain::commander_outcome(rec, previous, next, &series.truth);
+                let outcome = explain::commander_outcome(rec, previous, next, &series.truth, &weights);
                 let sctx =
                     SummaryContext { scenario: &ctx.store.scenario, when: &when, outcome: Some(&outcome), moved_by };
                 ui.label(explain::commander_summary(rec, previous, &sctx));
@@ -224,7 +225,8 @@ impl InspectorPanel {
                     Decision::Soldier(r) => Some(*r),
                     Decision::Commander(_) => None,
                 });
-                let outcome = explain::soldier_outcome(rec, next, budget_in_force(series, rec), &series.truth);
+                let outcome =
+                    explain::soldier_outcome(rec, next, budget_in_force(series, rec), &series.truth, &weights);
                 let sctx =
                     SummaryContext { scenario: &ctx.store.scenario, when: &when, outcome: Some(&outcome), moved_by };
                 ui.label(explain::soldier_summary(rec, &sctx));
