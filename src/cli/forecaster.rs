@@ -111,10 +111,7 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
         Progress::Epoch { epoch, train_pinball, validation_pinball } => {
             let line =
                 format!("epoch {epoch:>2}: train pinball {train_pinball:.5}, validation {validation_pinball:.5}");
-            match &step_bar {
-                Some(b) => b.println(line),
-                None => println!("{line}"),
-            }
+            super::progress_line(step_bar.as_ref(), line);
         }
     })?;
     if let Some(b) = step_bar {

@@ -12,7 +12,7 @@ use crate::agents::hirl::DEFAULT_AGENTS_PATH;
 use crate::agents::hirl::nets::HirlNets;
 use crate::agents::hirl::reward::RewardWeights;
 use crate::agents::hirl::safety::FallbackTime;
-use crate::agents::hirl::train::{self, CurveRow, Progress, TrainConfig, Trainer};
+use crate::agents::hirl::train::{self, CurveRow, Progress, ResumeState, TrainConfig, Trainer};
 use crate::policy::WarmReserveSpec;
 use crate::scenario::{self, Scenario, WhatIf};
 use crate::sim::{Scorecard, SuiteTotals};
@@ -60,6 +60,19 @@ pub struct TrainArgs {
     /// are kept; 0 selects on the small validation episodes' reward instead.
     #[arg(long, default_value_t = 2)]
     pub full_scale_validation_seeds: usize,
+    /// Cost margin of selection: kept networks run at most (1 + this) × the reference's node-hours (HPA's at full
+    /// scale, behaviour cloning's on the small validation episodes). Negative demands a saving, e.g. -0.01 for 1%
+    /// below HPA, to allow for validation runs being only a sample of the held-out ones.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_tolerance)]
+    pub selection_cost_tolerance: f64,
+}
+
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > -1.0 => Ok(t),
+        Ok(t) => Err(format!("{t} is not a cost margin: give a finite number above -1")),
+        Err(e) => Err(format!("{text:?} is not a number: {e}")),
+    }
 }
 
 fn parse_weight(text: &str) -> Result<f64, String> {
@@ -146,7 +159,7 @@ impl Progress for Bars {
     }
     fn row(&mut self, r: &CurveRow) {
         let line = format!(
-            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4} (actor steps c {} s {})  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4} at {:.1} node-h{}  ({:.0} s)",
+            "{:<34} it {:>2}: commander r {:+.3}  soldier r {:+.4}  KL c {:.4} s {:.4} (actor steps c {} s {})  value loss c {:.3} s {:.3}  breach {:.3}  validation {:+.4} at {:.1} node-h{}{}  ({:.0} s)",
             r.stage,
             r.iteration + 1,
             r.commander_reward,
@@ -160,13 +173,17 @@ impl Progress for Bars {
             r.breach_rate,
             r.validation_score,
             r.validation_node_hours,
+            r.full_scale
+                .as_ref()
+                .map(|f| format!(
+                    "; full scale {:.1} P0+P1 breach min, {} cascades, {:.0} node-h, {:.2} actions/app-h",
+                    f.p0_p1_breach_minutes, f.cascade_events, f.node_hours, f.scaling_actions_per_app_hour
+                ))
+                .unwrap_or_default(),
             if r.selected { ", kept" } else { "" },
             r.wall_secs
         );
-        match &self.bar {
-            Some(b) => b.println(line),
-            None => println!("{line}"),
-        }
+        super::progress_line(self.bar.as_ref(), line);
     }
 }
 
@@ -189,6 +206,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         validation_episodes: args.validation_episodes,
         reward: RewardWeights { cost: args.cost_weight, ..RewardWeights::default() },
         full_scale_validation_seeds: args.full_scale_validation_seeds,
+        selection_cost_tolerance: Some(args.selection_cost_tolerance),
         ..TrainConfig::default()
     };
     for s in &mut cfg.stages {
@@ -199,47 +217,25 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     let curves = train::curves_path(&args.out);
     let command = format!(
         "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {} --validation-episodes {} \
-         --cost-weight {} --full-scale-validation-seeds {}",
+         --cost-weight {} --full-scale-validation-seeds {} --selection-cost-tolerance {}",
         args.seed,
         args.scale,
         args.iterations,
         args.episodes,
         args.validation_episodes,
         args.cost_weight,
-        args.full_scale_validation_seeds
+        args.full_scale_validation_seeds,
+        args.selection_cost_tolerance
     );
     let mut bars = Bars { bar: None };
-    let started = std::time::Instant::now();
-    let resume = if args.resume {
-        Some(HirlNets::load(&checkpoint).with_context(|| format!("--resume: {}", checkpoint.display()))?)
+    let mut on_iteration =
+        |t: &Trainer| save_checkpoint(t, &checkpoint, &command).map_err(|e| train::TrainError::Other(format!("{e:#}")));
+    let (best, trainer) = if args.resume {
+        let (current, best, state) = load_checkpoint(&checkpoint)?;
+        train::resume(cfg, &scenarios, forecaster, &current, best, state, &mut bars, &mut on_iteration)
+            .with_context(|| format!("--resume from {}", checkpoint.display()))?
     } else {
-        None
-    };
-    let (best, trainer) = match resume {
-        Some(nets) => {
-            let done = nets.meta.training.stages.len();
-            let mut t = Trainer::new(cfg.clone(), &scenarios, forecaster)?;
-            t.load(&nets)?;
-            // Selection's cost ceiling (behaviour cloning's validation node-hours), kept in the checkpoint.
-            if let Some(h) = nets.meta.training.selection_node_hours_ceiling {
-                t.set_cost_ceiling(h);
-            }
-            let mut k = 0;
-            for stage in cfg.stages.clone() {
-                for i in 0..stage.iterations {
-                    k += 1;
-                    if k <= done {
-                        continue;
-                    }
-                    t.iteration(&stage, i, &mut bars)?;
-                    save_checkpoint(&t, &checkpoint, &command)?;
-                }
-            }
-            (t.best()?, t)
-        }
-        None => train::train(cfg, &scenarios, forecaster, &mut bars, &mut |t| {
-            save_checkpoint(t, &checkpoint, &command).map_err(|e| train::TrainError::Other(e.to_string()))
-        })?,
+        train::train(cfg, &scenarios, forecaster, &mut bars, &mut on_iteration)?
     };
     if let Some(b) = bars.bar.take() {
         b.finish_and_clear();
@@ -247,7 +243,8 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     write_curves(&curves, &trainer.curves)?;
     let mut nets = best;
     nets.meta.training.command = command;
-    nets.meta.training.wall_secs = started.elapsed().as_secs_f64();
+    // Training time in all, before a resume included.
+    nets.meta.training.wall_secs = trainer.wall_secs();
     nets.meta.training.curves_csv = curves.display().to_string();
     nets.meta.training.stages = stage_summaries(&trainer.curves);
     nets.save(&args.out)?;
@@ -268,10 +265,10 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         );
     }
     println!(
-        "wrote {} (+ .json, curves {}) in {:.0} s; evaluate with `hirl-scale eval`",
+        "wrote {} (+ .json, curves {}) after {:.0} s of training; evaluate with `hirl-scale eval`",
         args.out.display(),
         curves.display(),
-        started.elapsed().as_secs_f64()
+        trainer.wall_secs()
     );
     Ok(())
 }
@@ -289,13 +286,49 @@ fn stage_summaries(rows: &[CurveRow]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Beside a checkpoint `X.checkpoint.safetensors` (the current weights): `X.checkpoint.best.safetensors`, the
+/// networks selection keeps so far, and `X.checkpoint.state.json`, the rest of the trainer's state.
+fn checkpoint_files(path: &Path) -> (PathBuf, PathBuf) {
+    (path.with_extension("best.safetensors"), path.with_extension("state.json"))
+}
+
+/// Writes the best networks, the current ones and then the state (each atomically); the state names how many
+/// iterations are done, and resuming checks the weights beside it agree.
 fn save_checkpoint(t: &Trainer, path: &Path, command: &str) -> Result<()> {
+    let (best_path, state_path) = checkpoint_files(path);
+    let Some((state, best)) = t.resume_state() else { return Ok(()) };
+    let mut best = best.clone();
+    best.meta.training.command = command.to_string();
+    best.save(&best_path)?;
     let mut nets = t.nets(serde_json::Value::Null)?;
     nets.meta.training.command = command.to_string();
     // Every curve row after behaviour cloning is one completed iteration.
     nets.meta.training.stages = stage_summaries(&t.curves[1.min(t.curves.len())..]);
     nets.save(path)?;
-    write_curves(&train::curves_path(path), &t.curves)
+    write_curves(&train::curves_path(path), &t.curves)?;
+    let json = serde_json::to_vec(&state).context("cannot encode the training state")?;
+    scenario::write_atomic(&state_path, &json).with_context(|| format!("cannot write {}", state_path.display()))
+}
+
+/// A checkpoint's current weights, kept networks and training state, checked to belong together.
+fn load_checkpoint(path: &Path) -> Result<(HirlNets, HirlNets, ResumeState)> {
+    let (best_path, state_path) = checkpoint_files(path);
+    let current = HirlNets::load(path).with_context(|| format!("--resume: {}", path.display()))?;
+    let best = HirlNets::load(&best_path).with_context(|| format!("--resume: {}", best_path.display()))?;
+    let text = std::fs::read(&state_path).with_context(|| format!("--resume: cannot read {}", state_path.display()))?;
+    let state: ResumeState = serde_json::from_slice(&text)
+        .with_context(|| format!("--resume: {} is not a training state", state_path.display()))?;
+    let done = current.meta.training.stages.len();
+    if done != state.iterations_done() {
+        anyhow::bail!(
+            "--resume: {} holds {done} completed iterations but {} holds {}: training stopped while writing them; \
+             start again without --resume",
+            path.display(),
+            state_path.display(),
+            state.iterations_done()
+        );
+    }
+    Ok((current, best, state))
 }
 
 /// One "Done when" target and whether it was met.
@@ -596,6 +629,15 @@ mod tests {
         assert_eq!(parse_weight("0"), Ok(0.0));
         for bad in ["-0.1", "inf", "NaN", "heavy", ""] {
             assert!(parse_weight(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn a_cost_margin_may_be_negative_but_not_minus_one_or_below() {
+        assert_eq!(parse_tolerance("-0.01"), Ok(-0.01));
+        assert_eq!(parse_tolerance("0.02"), Ok(0.02));
+        for bad in ["-1", "-2", "inf", "NaN", "cheap"] {
+            assert!(parse_tolerance(bad).is_err(), "{bad} accepted");
         }
     }
 }

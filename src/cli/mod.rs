@@ -527,6 +527,15 @@ fn parse_trace_interval(text: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// Prints a progress line above `bar`, or plainly when there is none or it is hidden: indicatif hides bars, and drops
+/// their `println`, when the output is not a terminal (a training log), and those lines must still reach it.
+fn progress_line(bar: Option<&indicatif::ProgressBar>, line: String) {
+    match bar {
+        Some(b) if !b.is_hidden() => b.println(line),
+        _ => println!("{line}"),
+    }
+}
+
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     scenario::write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))

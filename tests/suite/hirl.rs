@@ -167,6 +167,62 @@ fn a_short_training_run_on_small_trains_saves_and_reloads() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Interrupted after the first PPO iteration and resumed from what a checkpoint holds (weights through their files,
+/// the state through JSON), training ends with the very networks, curves and selection of the uninterrupted run.
+#[test]
+fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
+    let (whole, whole_trainer) = tiny_training(9);
+    let dir = std::env::temp_dir().join(format!("hirl-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (current_path, best_path) = (dir.join("current.safetensors"), dir.join("best.safetensors"));
+    let mut saved_state = None;
+    let small = load("small");
+    let fallback = ForecasterModel::fallback("test");
+    // The interrupted run: stop (with an error, as a killed process would) once the first PPO iteration is saved.
+    let stopped = train::train(tiny(9), std::slice::from_ref(&small), fallback.clone(), &mut Quiet, &mut |t| {
+        let (state, best) = t.resume_state().expect("selection ran");
+        if state.iterations_done() < 1 {
+            return Ok(());
+        }
+        best.save(&best_path).expect("best saved");
+        t.nets(serde_json::Value::Null).expect("nets").save(&current_path).expect("current saved");
+        saved_state = Some(serde_json::to_string(&state).expect("state encodes"));
+        Err(train::TrainError::Other("interrupted".into()))
+    });
+    assert!(stopped.is_err(), "the run was interrupted");
+    let state: train::ResumeState =
+        serde_json::from_str(&saved_state.expect("a state was saved")).expect("state decodes");
+    let current = HirlNets::load(&current_path).expect("current loads");
+    let best = HirlNets::load(&best_path).expect("best loads");
+
+    // Another configuration is refused, naming what differs.
+    let other = TrainConfig { episodes_per_iteration: 3, ..tiny(9) };
+    let refused = train::resume(
+        other,
+        std::slice::from_ref(&small),
+        fallback.clone(),
+        &current,
+        best.clone(),
+        state.clone(),
+        &mut Quiet,
+        &mut |_| Ok(()),
+    );
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("episodes_per_iteration: 2 vs 3"), "{message}");
+
+    let (resumed, resumed_trainer) =
+        train::resume(tiny(9), &[small], fallback, &current, best, state, &mut Quiet, &mut |_| Ok(()))
+            .expect("resumes");
+    assert_eq!(resumed.commander, whole.commander);
+    assert_eq!(resumed.soldier, whole.soldier);
+    let without_time = |rows: &[CurveRow]| -> Vec<CurveRow> {
+        rows.iter().map(|r| CurveRow { wall_secs: 0.0, ..r.clone() }).collect()
+    };
+    assert_eq!(whole_trainer.curves.len(), 4, "behaviour cloning and three PPO iterations");
+    assert_eq!(without_time(&resumed_trainer.curves), without_time(&whole_trainer.curves));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn same_seed_same_training_and_same_decisions() {
     let (a, _) = tiny_nets(5);

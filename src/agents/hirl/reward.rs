@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::sim::{PoolId, Simulation, TICK_SECS};
 
 /// Reward terms of one level, summed over an iteration's decisions and divided by their count (logged per term).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RewardTerms {
     pub slo_adherence: f64,
     pub worst_domain: f64,

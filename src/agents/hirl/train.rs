@@ -12,8 +12,11 @@
 //!   target (Commander 3× tighter) stops an update moving the actor, the critic trains on. Inputs are standardised
 //!   and clipped at ±[`OBS_CLIP_SIGMAS`], as the shipped networks will see them.
 //! - **Selection**: after every iteration both levels are scored on fixed validation episodes (their own seed
-//!   stream, never the evaluation seeds of `hirl-scale eval`); the best score is kept, not the last, among networks
-//!   no costlier in node-hours on those episodes than the behaviour-cloned ones.
+//!   stream, never the evaluation seeds of `hirl-scale eval`) and, by default, at full scale next to HPA
+//!   ([`super::selection`]); the best are kept, not the last: the fewest P0+P1 breach minutes at full scale among
+//!   networks within HPA's node-hours (± `selection_cost_tolerance`), scaling actions and zero P0 inversion there.
+//!   With `full_scale_validation_seeds = 0` the best small-scale score among networks no costlier on those
+//!   episodes than the behaviour-cloned ones is kept instead.
 //!
 //! Determinism: weights are initialised and actions sampled from [`SimRng`] streams of the training seed; candle runs
 //! one thread. Same config ⇒ same weights.
@@ -300,6 +303,36 @@ pub struct Validation {
     pub kept: bool,
 }
 
+/// The format tag of [`ResumeState`] files.
+pub const RESUME_FORMAT: &str = "hirl-scale-train-state/1";
+
+/// What `--resume` needs besides the current and the best weights, so that a resumed run ends with exactly the
+/// weights, curves and selection an uninterrupted one would (every PPO update starts a fresh AdamW, so no optimiser
+/// moments are lost): the RNG positions, the curve rows so far, and what selection compares against.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResumeState {
+    pub format: String,
+    /// The training configuration it belongs to (a resumed run must use the same).
+    pub config: TrainConfig,
+    /// Behaviour cloning's row, then one per completed PPO iteration.
+    pub curves: Vec<CurveRow>,
+    episodes_rng: SimRng,
+    shuffle_rng: SimRng,
+    /// The kept networks' validation score and full-scale totals.
+    best_score: f64,
+    best_full_scale: Option<SuiteTotals>,
+    cost_ceiling: Option<f64>,
+    bc_mse: [f64; 2],
+    wall_secs: f64,
+}
+
+impl ResumeState {
+    /// PPO iterations completed.
+    pub fn iterations_done(&self) -> usize {
+        self.curves.len().saturating_sub(1)
+    }
+}
+
 /// A level's training batch: per decision, its reward terms (attached after the episode).
 struct Sample<'a> {
     tr: &'a Transition,
@@ -499,7 +532,7 @@ fn gae(rewards: &[f64], values: &[f64], gamma: f64, lambda: f64) -> (Vec<f64>, V
 }
 
 /// One row of the training curves.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CurveRow {
     pub stage: String,
     pub iteration: usize,
@@ -738,6 +771,53 @@ impl Trainer {
     pub fn load(&mut self, nets: &HirlNets) -> Result<(), TrainError> {
         self.commander.load(&nets.commander)?;
         self.soldier.load(&nets.soldier)?;
+        Ok(())
+    }
+
+    /// The state a checkpoint keeps for `--resume`, and the networks kept so far; `None` before the first selection.
+    pub fn resume_state(&self) -> Option<(ResumeState, &HirlNets)> {
+        let (best_score, best) = self.best.as_ref()?;
+        let state = ResumeState {
+            format: RESUME_FORMAT.to_string(),
+            config: self.cfg.clone(),
+            curves: self.curves.clone(),
+            episodes_rng: self.episodes_rng.clone(),
+            shuffle_rng: self.shuffle_rng.clone(),
+            best_score: *best_score,
+            best_full_scale: self.best_full_scale.clone(),
+            cost_ceiling: self.cost_ceiling,
+            bc_mse: self.bc_mse,
+            wall_secs: self.wall_secs(),
+        };
+        Some((state, best))
+    }
+
+    /// Continues from a checkpoint: its current weights, the networks kept so far and its [`ResumeState`].
+    pub fn restore(&mut self, current: &HirlNets, best: HirlNets, state: ResumeState) -> Result<(), TrainError> {
+        if state.format != RESUME_FORMAT {
+            return Err(TrainError::Other(format!(
+                "training state format {:?}, expected {RESUME_FORMAT:?}",
+                state.format
+            )));
+        }
+        if state.config != self.cfg {
+            return Err(TrainError::Other(format!(
+                "the checkpoint was trained with another configuration ({}); resume with the options it was \
+                 started with",
+                config_difference(&state.config, &self.cfg)
+            )));
+        }
+        self.load(current)?;
+        self.episodes_rng = state.episodes_rng;
+        self.shuffle_rng = state.shuffle_rng;
+        self.best = Some((state.best_score, best));
+        self.best_full_scale = state.best_full_scale;
+        self.cost_ceiling = state.cost_ceiling;
+        self.bc_mse = state.bc_mse;
+        self.curves = state.curves;
+        self.started = Instant::now()
+            .checked_sub(std::time::Duration::from_secs_f64(state.wall_secs.max(0.0)))
+            .unwrap_or_else(Instant::now);
         Ok(())
     }
 
@@ -1185,13 +1265,57 @@ pub fn train(
     row.wall_secs = t.wall_secs();
     t.curves.push(row);
     on_iteration(&t)?;
+    run_stages(t, progress, on_iteration)
+}
+
+/// Continues training from a checkpoint (see [`Trainer::restore`]): ends with the same networks, curves and
+/// selection as the uninterrupted run.
+#[allow(clippy::too_many_arguments)]
+pub fn resume(
+    cfg: TrainConfig,
+    scenarios: &[Scenario],
+    forecaster: ForecasterModel,
+    current: &HirlNets,
+    best: HirlNets,
+    state: ResumeState,
+    progress: &mut dyn Progress,
+    on_iteration: &mut dyn FnMut(&Trainer) -> Result<(), TrainError>,
+) -> Result<(HirlNets, Trainer), TrainError> {
+    let mut t = Trainer::new(cfg, scenarios, forecaster)?;
+    t.restore(current, best, state)?;
+    run_stages(t, progress, on_iteration)
+}
+
+/// The PPO iterations of every stage not yet in `t.curves` (its first row is behaviour cloning's).
+fn run_stages(
+    mut t: Trainer,
+    progress: &mut dyn Progress,
+    on_iteration: &mut dyn FnMut(&Trainer) -> Result<(), TrainError>,
+) -> Result<(HirlNets, Trainer), TrainError> {
+    let done = t.curves.len().saturating_sub(1);
+    let mut k = 0;
     for stage in t.cfg.stages.clone() {
         for i in 0..stage.iterations {
-            t.iteration(&stage, i, progress)?;
-            on_iteration(&t)?;
+            k += 1;
+            if k > done {
+                t.iteration(&stage, i, progress)?;
+                on_iteration(&t)?;
+            }
         }
     }
     Ok((t.best()?, t))
+}
+
+/// The first top-level field in which two configurations differ, as `name: a vs b`.
+fn config_difference(a: &TrainConfig, b: &TrainConfig) -> String {
+    let (a, b) = (serde_json::to_value(a).unwrap_or_default(), serde_json::to_value(b).unwrap_or_default());
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return "unreadable".into() };
+    a.iter()
+        .find_map(|(k, va)| {
+            let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
+            (va != vb).then(|| format!("{k}: {va} vs {vb}"))
+        })
+        .unwrap_or_else(|| "a field".into())
 }
 
 #[cfg(test)]
