@@ -108,6 +108,11 @@ pub struct AgentsTraining {
     /// not run at full scale).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection_full_scale_hpa: Option<SuiteTotals>,
+    /// The source tree that trained them: `git <commit>`, with `+ uncommitted changes` when the checkout had any
+    /// (absent when unknown: no git, or files written before this field). With `command` it says how to train
+    /// the same weights again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tree: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -761,6 +761,7 @@ impl Trainer {
                     curves_csv: String::new(),
                     selection_node_hours_ceiling: self.cost_ceiling,
                     selection_full_scale_hpa: self.full_scale_hpa().cloned(),
+                    source_tree: None,
                 },
                 eval: (!eval.is_null()).then_some(eval),
             },
