@@ -97,19 +97,19 @@ impl Controls {
             {
                 app.send(Command::TogglePlay);
             }
-            if ui.button("Step: tick").on_hover_text("Advance one 5 s tick (→)").clicked() {
+            if ui.button("Step: tick").on_hover_text("Advance one 5 s tick (Right arrow)").clicked() {
                 app.send(Command::Step(StepKind::Tick));
             }
             if ui
                 .button("Step: Soldier")
-                .on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+→)")
+                .on_hover_text("Advance to the next Soldier decision, every 10 s (Shift+Right arrow)")
                 .clicked()
             {
                 app.send(Command::Step(StepKind::SoldierTick));
             }
             if ui
                 .button("Step: Commander")
-                .on_hover_text("Advance to the next Commander decision, every 60 s (Ctrl+→)")
+                .on_hover_text("Advance to the next Commander decision, every 60 s (Ctrl+Right arrow)")
                 .clicked()
             {
                 app.send(Command::Step(StepKind::CommanderTick));

@@ -50,6 +50,7 @@ pub struct HirlApp {
     timeline_bar: timeline_bar::TimelineBar,
     /// The agents the runs were started with: the decision inspector re-runs them for its attribution.
     agents: Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String>,
+    agents_panel: panels::AgentsPanel,
     inspector: panels::InspectorPanel,
 }
 
@@ -80,6 +81,7 @@ impl HirlApp {
             timeline: TimelinePanel::default(),
             timeline_bar: timeline_bar::TimelineBar::default(),
             agents,
+            agents_panel: panels::AgentsPanel,
             inspector: panels::InspectorPanel::default(),
         })
     }
@@ -204,6 +206,9 @@ impl HirlApp {
         section(ui, "Forecast intervals", run, true, |ui| self.forecast.forecast_ui(ui, &ctx));
         section(ui, "Event timeline", run, false, |ui| self.timeline.timeline_ui(ui, &ctx));
         // Shown once the run exists, so "open when the run keeps records" is decided on its real policy.
+        if self.store.policies.get(run).is_some_and(|p| panels::inspector::keeps_records(p)) {
+            section(ui, "About the agents", run, false, |ui| self.agents_panel.agents_ui(ui, &ctx, &self.agents));
+        }
         if let Some(policy) = ctx.series().map(|s| s.policy.as_str()) {
             let brain = panels::inspector::brain_for(policy, &self.agents);
             let open = panels::inspector::keeps_records(policy);

@@ -313,6 +313,27 @@ fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
 }
 
 #[test]
+fn about_the_agents_shows_how_the_model_was_made_and_its_held_out_misses_or_why_it_was_refused() {
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.step();
+    // Below the fold of the column's scroll area: clicked through AccessKit.
+    h.get_by_label("About the agents").click_accesskit();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("trained by `hirl-scale train hirl --seed 11").is_some());
+    assert!(h.query_by_label_contains("source tree: git 2eeecb2").is_some());
+    assert_eq!(h.query_all_by_label("MISSED").count(), 2, "the two held-out misses are shown as such");
+
+    let mut h = window_with(WorkerConfig::new(load("small"), "small.ron", "hirl"));
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.step();
+    // Below the fold of the column's scroll area: clicked through AccessKit.
+    h.get_by_label("About the agents").click_accesskit();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("The agents were refused, so every domain runs on its stock HPA").is_some());
+}
+
+#[test]
 fn without_agents_hirl_runs_on_hpa_and_the_toolbar_still_compares_it() {
     // No agents loaded: `hirl` runs on the HPA fallback and its run is named so, but the toolbar and its commands
     // keep the policy's own name (side by side used to ask for a policy called "hirl (HPA fallback)").

@@ -175,7 +175,8 @@ impl ForecastModel {
             || sizes.iter().any(|&s| s == 0 || s > 4096)
         {
             return Err(bad(format!(
-                "layer_sizes {sizes:?}: must run {N_FEATURES} → … → {N_OUTPUTS}, each layer 1–4096 wide"
+                "layer_sizes {sizes:?}: must start with {N_FEATURES} inputs and end with {N_OUTPUTS} outputs, each layer \
+                 1–4096 wide"
             )));
         }
         let cells = N_BUCKETS * N_HORIZONS * N_QUANTILES;

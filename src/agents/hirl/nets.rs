@@ -156,7 +156,9 @@ fn check_sizes(name: &str, sizes: &[usize], input: usize, output: usize) -> Resu
         || sizes[sizes.len() - 1] != output
         || sizes.iter().any(|&s| s == 0 || s > 4096)
     {
-        return Err(format!("{name} {sizes:?}: must run {input} → … → {output}, each layer 1–4096 wide"));
+        return Err(format!(
+            "{name} {sizes:?}: must start with {input} inputs and end with {output} outputs, each layer 1–4096 wide"
+        ));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One file per panel. Every time-series panel uses [`time_plot`], so all plots share one time axis and one cursor
 //! (hover one, see the same instant on all), draw the run's events as annotations and show "now".
 
+mod agents;
 mod budgets;
 mod forecast;
 pub mod inspector;
@@ -12,6 +13,7 @@ mod scorecard;
 pub(crate) mod test_support;
 mod timeline;
 
+pub use agents::AgentsPanel;
 pub use budgets::BudgetsPanel;
 pub use forecast::ForecastPanel;
 pub use inspector::InspectorPanel;

@@ -1,0 +1,215 @@
+//! "About the agents": what drives a HiRL run — which networks (shape, training command, seed, source tree, the
+//! iteration selection kept, reward weights) and how they scored held out (the targets `hirl-scale eval
+//! --record-in-model` stored in the model file) — or, when the agents were refused, why every domain runs on HPA.
+//!
+//! Read from the model's metadata only: nothing here runs the networks. Shown for `hirl` and `hirl-teacher` runs.
+
+use std::sync::Arc;
+
+use egui::RichText;
+
+use super::PanelCtx;
+use crate::agents::hirl::HirlNets;
+use crate::app::theme;
+
+/// One held-out target as the model file records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldOutTarget {
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+/// What the section says about a run's agents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct About {
+    /// Plain lines, in order.
+    pub lines: Vec<String>,
+    /// The command that evaluated the model held out, when it was.
+    pub eval_command: Option<String>,
+    pub targets: Vec<HeldOutTarget>,
+}
+
+/// The section's content for a run of `policy` (its command-line name); `None` for policies without agents.
+pub fn about(policy: &str, agents: &Result<Arc<HirlNets>, String>) -> Option<About> {
+    match (policy, agents) {
+        ("hirl-teacher", _) => Some(About {
+            lines: vec![
+                "The hand-written teacher rule drives the executor: no networks, no critic. The shipped networks \
+                 were warm-started by cloning it."
+                    .into(),
+            ],
+            ..About::default()
+        }),
+        ("hirl", Err(reason)) => Some(About {
+            lines: vec![format!("The agents were refused, so every domain runs on its stock HPA: {reason}")],
+            ..About::default()
+        }),
+        ("hirl", Ok(nets)) => Some(about_nets(nets)),
+        _ => None,
+    }
+}
+
+fn about_nets(nets: &HirlNets) -> About {
+    let meta = &nets.meta;
+    let t = &meta.training;
+    // Layer widths, inputs first ("→" is not in egui's default font).
+    let layers = |sizes: &[usize]| sizes.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
+    let mut lines = vec![
+        format!(
+            "{}: Commander {}, Soldiers {} (layer widths; one Soldier network for the five domains)",
+            meta.schema,
+            layers(&meta.commander_actor_sizes),
+            layers(&meta.soldier_actor_sizes)
+        ),
+        format!("trained by `{}` (seed {}) in {:.0} s", t.command, t.seed, t.wall_secs),
+        format!("source tree: {}", t.source_tree.as_deref().unwrap_or("not recorded")),
+    ];
+    if let Some(kept) = kept_networks(&t.stages) {
+        lines.push(kept);
+    }
+    let weights = serde_json::to_value(nets.reward_weights()).unwrap_or_default();
+    if let Some(map) = weights.as_object() {
+        let terms: Vec<String> = map.iter().map(|(k, v)| format!("{} {v}", k.replace('_', " "))).collect();
+        lines.push(format!("reward weights: {}", terms.join(", ")));
+    }
+    let eval = meta.eval.as_ref();
+    let eval_command = eval.and_then(|e| e.get("command")).and_then(|c| c.as_str()).map(str::to_string);
+    let targets = eval
+        .and_then(|e| e.get("targets"))
+        .and_then(|t| t.as_array())
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    Some(HeldOutTarget {
+                        target: r.get("target")?.as_str()?.to_string(),
+                        measured: r.get("measured")?.as_str()?.to_string(),
+                        met: r.get("met")?.as_bool()?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if eval_command.is_none() {
+        lines.push("not evaluated held out (run `hirl-scale eval --record-in-model`)".into());
+    }
+    About { lines, eval_command, targets }
+}
+
+/// Which networks selection kept: the last row marked `selected`, or — in files written before rows were marked —
+/// the best validation score, which was the rule then.
+fn kept_networks(stages: &[serde_json::Value]) -> Option<String> {
+    let score = |s: &serde_json::Value| s.get("validation_score").and_then(serde_json::Value::as_f64);
+    let marked = stages.iter().rev().find(|s| s.get("selected").and_then(serde_json::Value::as_bool) == Some(true));
+    let (row, rule) = match marked {
+        Some(row) => (row, "kept by selection"),
+        None => {
+            let best = stages.iter().filter(|s| score(s).is_some()).max_by(|a, b| {
+                score(a).unwrap_or(f64::NEG_INFINITY).total_cmp(&score(b).unwrap_or(f64::NEG_INFINITY))
+            })?;
+            (best, "kept: the best validation score")
+        }
+    };
+    let stage = row.get("stage").and_then(serde_json::Value::as_str).unwrap_or("?");
+    let iteration = row.get("iteration").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let place = if stage == "behaviour cloning" {
+        "behaviour cloning (before PPO)".to_string()
+    } else {
+        format!("{stage}, PPO iteration {}", iteration + 1)
+    };
+    let full_scale = row
+        .get("full_scale")
+        .and_then(|f| f.get("p0_p1_breach_minutes"))
+        .and_then(serde_json::Value::as_f64)
+        .map(|m| format!(", {m:.1} P0+P1 breach minutes at full-scale validation"))
+        .unwrap_or_default();
+    Some(format!(
+        "{rule}: the networks after {place} (validation {:+.3} reward/min{full_scale})",
+        score(row).unwrap_or(f64::NAN)
+    ))
+}
+
+/// The "About the agents" section.
+#[derive(Default)]
+pub struct AgentsPanel;
+
+impl AgentsPanel {
+    pub fn agents_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>, agents: &Result<Arc<HirlNets>, String>) {
+        let Some(policy) = ctx.store.policies.get(ctx.run) else { return };
+        let Some(about) = about(policy, agents) else {
+            ui.weak("only hirl and hirl-teacher runs have agents");
+            return;
+        };
+        for line in &about.lines {
+            ui.label(line);
+        }
+        if let Some(command) = &about.eval_command {
+            ui.label(format!("held out, by `{command}`:"));
+            egui::Grid::new(("held-out targets", ctx.run)).striped(true).show(ui, |ui| {
+                for t in &about.targets {
+                    ui.label(&t.target);
+                    ui.label(&t.measured);
+                    if t.met {
+                        ui.label("met");
+                    } else {
+                        ui.label(RichText::new("MISSED").color(theme::SLO).strong());
+                    }
+                    ui.end_row();
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Arc<HirlNets> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(crate::agents::hirl::DEFAULT_AGENTS_PATH);
+        Arc::new(HirlNets::load(&path).expect("the shipped agents load"))
+    }
+
+    #[test]
+    fn the_shipped_agents_say_how_they_were_made_and_what_they_missed() {
+        let about = about("hirl", &Ok(shipped())).expect("hirl has agents");
+        let text = about.lines.join("\n");
+        assert!(text.contains("trained by `hirl-scale train hirl --seed 11"), "{text}");
+        assert!(text.contains("source tree: git 2eeecb2"), "{text}");
+        // Before rows were marked, selection kept the best validation score: the third steady/diurnal iteration.
+        assert!(text.contains("the networks after soldiers: steady and diurnal, PPO iteration 3"), "{text}");
+        assert!(text.contains("cost 0.05"), "{text}");
+        assert!(about.eval_command.as_deref().is_some_and(|c| c.starts_with("hirl-scale eval")));
+        let missed: Vec<&str> = about.targets.iter().filter(|t| !t.met).map(|t| t.target.as_str()).collect();
+        assert_eq!(missed.len(), 2, "{missed:?}");
+        assert!(missed[0].starts_with("P0+P1") && missed[1].starts_with("cascade"), "{missed:?}");
+    }
+
+    #[test]
+    fn a_refused_model_says_why_and_the_teacher_and_baselines_say_what_they_are() {
+        let refused = about("hirl", &Err("models/hirl.json: schema x".into())).expect("shown");
+        assert!(refused.lines[0].contains("runs on its stock HPA: models/hirl.json: schema x"));
+        let teacher = about("hirl-teacher", &Err("whatever".into())).expect("shown");
+        assert!(teacher.lines[0].contains("teacher rule"));
+        assert!(about("hpa", &Ok(shipped())).is_none());
+    }
+
+    #[test]
+    fn selection_marks_win_over_the_best_score() {
+        let rows = vec![
+            serde_json::json!({"stage": "behaviour cloning", "iteration": 0, "validation_score": -0.5,
+                               "selected": true, "full_scale": {"p0_p1_breach_minutes": 268.8}}),
+            serde_json::json!({"stage": "joint", "iteration": 2, "validation_score": -0.4, "selected": false}),
+        ];
+        let kept = kept_networks(&rows).expect("a row");
+        assert!(kept.contains("behaviour cloning (before PPO)") && kept.contains("268.8 P0+P1"), "{kept}");
+        let unmarked: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({"stage": r["stage"], "iteration": r["iteration"],
+                                                                     "validation_score": r["validation_score"]})
+            })
+            .collect();
+        assert!(kept_networks(&unmarked).expect("a row").contains("joint, PPO iteration 3"));
+    }
+}
