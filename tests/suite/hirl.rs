@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hirl_scale::agents::forecast::ForecasterModel;
+use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel};
 use hirl_scale::agents::hirl::features::SOLDIER_OBS;
 use hirl_scale::agents::hirl::nets::HirlNets;
 use hirl_scale::agents::hirl::policy::HirlPolicy;
@@ -209,6 +209,36 @@ fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
     );
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("episodes_per_iteration: 2 vs 3"), "{message}");
+    // So are other scenario files.
+    let mut edited = small.clone();
+    edited.domains[0].slo.p99_latency_ms += 1.0;
+    let refused = train::resume(
+        tiny(9),
+        &[edited],
+        fallback.clone(),
+        &current,
+        best.clone(),
+        state.clone(),
+        &mut Quiet,
+        &mut |_| Ok(()),
+    );
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("training scenario \"small\" is not the one"), "{message}");
+    // And another forecaster: the shipped learned model instead of the fallback the checkpoint trained with.
+    let learned = ForecasterModel::load(&crate::common::root().join(DEFAULT_MODEL_PATH));
+    assert!(learned.is_learned(), "the shipped forecaster loads");
+    let refused = train::resume(
+        tiny(9),
+        std::slice::from_ref(&small),
+        learned,
+        &current,
+        best.clone(),
+        state.clone(),
+        &mut Quiet,
+        &mut |_| Ok(()),
+    );
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("the forecaster is not the one the checkpoint was trained with"), "{message}");
 
     let (resumed, resumed_trainer) =
         train::resume(tiny(9), &[small], fallback, &current, best, state, &mut Quiet, &mut |_| Ok(()))

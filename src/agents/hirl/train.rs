@@ -316,6 +316,10 @@ pub struct ResumeState {
     pub config: TrainConfig,
     /// Behaviour cloning's row, then one per completed PPO iteration.
     pub curves: Vec<CurveRow>,
+    /// The training scenarios (full scale, as given) and the forecaster's digest: a resume with other scenario
+    /// files or another forecaster model would diverge silently, so it is refused.
+    scenarios: Vec<Scenario>,
+    forecaster_digest: String,
     episodes_rng: SimRng,
     shuffle_rng: SimRng,
     /// The kept networks' validation score and full-scale totals.
@@ -782,6 +786,8 @@ impl Trainer {
             format: RESUME_FORMAT.to_string(),
             config: self.cfg.clone(),
             curves: self.curves.clone(),
+            scenarios: self.full_scale_scenarios.clone(),
+            forecaster_digest: self.forecaster.digest(),
             episodes_rng: self.episodes_rng.clone(),
             shuffle_rng: self.shuffle_rng.clone(),
             best_score: *best_score,
@@ -806,6 +812,28 @@ impl Trainer {
                 "the checkpoint was trained with another configuration ({}); resume with the options it was \
                  started with",
                 config_difference(&state.config, &self.cfg)
+            )));
+        }
+        if let Some((was, now)) = state.scenarios.iter().zip(&self.full_scale_scenarios).find(|(a, b)| a != b) {
+            return Err(TrainError::Other(format!(
+                "training scenario {:?} is not the one the checkpoint was trained on (now {:?}): resume with the \
+                 same scenario files",
+                was.name, now.name
+            )));
+        }
+        if state.scenarios.len() != self.full_scale_scenarios.len() {
+            return Err(TrainError::Other(format!(
+                "the checkpoint was trained on {} scenarios, this run has {}",
+                state.scenarios.len(),
+                self.full_scale_scenarios.len()
+            )));
+        }
+        let digest = self.forecaster.digest();
+        if state.forecaster_digest != digest {
+            return Err(TrainError::Other(format!(
+                "the forecaster is not the one the checkpoint was trained with (digest {}, now {digest}): resume \
+                 with the same forecaster model",
+                state.forecaster_digest
             )));
         }
         self.load(current)?;
