@@ -131,6 +131,7 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
         print!("{}", table(&metrics));
         model.meta.metrics = Some(serde_json::to_value(&metrics)?);
     }
+    model.meta.training.source_tree = super::source_tree();
     model.save(&args.out)?;
     println!("wrote {} and {}", args.out.display(), crate::agents::forecast::model::metadata_path(&args.out).display());
     Ok(())

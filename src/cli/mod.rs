@@ -527,6 +527,19 @@ fn parse_trace_interval(text: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// The git commit of the checkout this binary was built from, and whether it had uncommitted changes (the
+/// model metadata's `source_tree`); `None` without git or outside a checkout.
+pub(crate) fn source_tree() -> Option<String> {
+    let git = |args: &[&str]| {
+        let out =
+            std::process::Command::new("git").arg("-C").arg(env!("CARGO_MANIFEST_DIR")).args(args).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(format!("git {commit}{}", if dirty { " + uncommitted changes" } else { "" }))
+}
+
 /// Prints a progress line above `bar`, or plainly when there is none or it is hidden: indicatif hides bars, and drops
 /// their `println`, when the output is not a terminal (a training log), and those lines must still reach it.
 fn progress_line(bar: Option<&indicatif::ProgressBar>, line: String) {
@@ -539,4 +552,15 @@ fn progress_line(bar: Option<&indicatif::ProgressBar>, line: String) {
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     scenario::write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_source_tree_is_a_full_commit_or_unknown() {
+        if let Some(tree) = super::source_tree() {
+            let commit = tree.strip_prefix("git ").and_then(|t| t.split(' ').next()).unwrap_or_default();
+            assert!(commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()), "{tree}");
+        }
+    }
 }

@@ -64,6 +64,10 @@ pub struct TrainingInfo {
     pub wall_secs: f64,
     /// Validation pinball loss (log space) after each epoch.
     pub validation_pinball: Vec<f64>,
+    /// The source tree that trained it: `git <commit>`, with `+ uncommitted changes` when the checkout had any
+    /// (absent when unknown, or in files written before this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tree: Option<String>,
 }
 
 /// Conformal offsets: `[bucket][horizon][quantile]`, flattened, in log space.
@@ -318,6 +322,7 @@ pub(crate) mod tests {
                     learning_rate: 0.0,
                     wall_secs: 0.0,
                     validation_pinball: vec![],
+                    source_tree: None,
                 },
                 calibration: Calibration {
                     bucket_hours: 4,

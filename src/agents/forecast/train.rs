@@ -370,6 +370,7 @@ fn assemble(
                 learning_rate: cfg.learning_rate,
                 wall_secs,
                 validation_pinball: validation_curve.to_vec(),
+                source_tree: None,
             },
             calibration: Calibration {
                 bucket_hours: super::features::BUCKET_HOURS,
