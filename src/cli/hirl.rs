@@ -46,7 +46,8 @@ pub struct TrainArgs {
     /// Output weights; metadata beside it as .json, curves as .curves.csv, the checkpoint as .checkpoint.safetensors.
     #[arg(long, default_value = DEFAULT_AGENTS_PATH)]
     pub out: PathBuf,
-    /// Continue from the checkpoint beside `--out` (its weights; completed iterations are skipped).
+    /// Continue from the checkpoint beside `--out` (current and kept networks, RNG positions, curves): ends with the
+    /// weights an uninterrupted run would have; refused when the options, scenarios or forecaster differ.
     #[arg(long)]
     pub resume: bool,
     /// Training scenarios (default: the shipped suite).
