@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::agents::hirl::DEFAULT_AGENTS_PATH;
-use crate::agents::hirl::nets::HirlNets;
+use crate::agents::hirl::nets::{HirlNets, Target};
 use crate::agents::hirl::reward::RewardWeights;
 use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, ResumeState, TrainConfig, Trainer};
@@ -331,14 +331,6 @@ fn load_checkpoint(path: &Path) -> Result<(HirlNets, HirlNets, ResumeState)> {
         );
     }
     Ok((current, best, state))
-}
-
-/// One "Done when" target and whether it was met.
-#[derive(Clone, Debug, Serialize)]
-pub struct Target {
-    pub target: String,
-    pub measured: String,
-    pub met: bool,
 }
 
 fn change(new: f64, old: f64) -> f64 {

@@ -195,49 +195,26 @@ fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
     let current = HirlNets::load(&current_path).expect("current loads");
     let best = HirlNets::load(&best_path).expect("best loads");
 
-    // Another configuration is refused, naming what differs.
-    let other = TrainConfig { episodes_per_iteration: 3, ..tiny(9) };
-    let refused = train::resume(
-        other,
-        std::slice::from_ref(&small),
-        fallback.clone(),
-        &current,
-        best.clone(),
-        state.clone(),
-        &mut Quiet,
-        &mut |_| Ok(()),
-    );
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    // Resuming with anything else than what trained the checkpoint is refused, naming what differs.
+    let refusal = |cfg: TrainConfig, scenarios: &[hirl_scale::scenario::Scenario], forecaster: ForecasterModel| {
+        let refused =
+            train::resume(cfg, scenarios, forecaster, &current, best.clone(), state.clone(), &mut Quiet, &mut |_| {
+                Ok(())
+            });
+        refused.err().map(|e| e.to_string()).unwrap_or_default()
+    };
+    let message =
+        refusal(TrainConfig { episodes_per_iteration: 3, ..tiny(9) }, std::slice::from_ref(&small), fallback.clone());
     assert!(message.contains("episodes_per_iteration: 2 vs 3"), "{message}");
-    // So are other scenario files.
+    // Other scenario files.
     let mut edited = small.clone();
     edited.domains[0].slo.p99_latency_ms += 1.0;
-    let refused = train::resume(
-        tiny(9),
-        &[edited],
-        fallback.clone(),
-        &current,
-        best.clone(),
-        state.clone(),
-        &mut Quiet,
-        &mut |_| Ok(()),
-    );
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    let message = refusal(tiny(9), &[edited], fallback.clone());
     assert!(message.contains("training scenario \"small\" is not the one"), "{message}");
-    // And another forecaster: the shipped learned model instead of the fallback the checkpoint trained with.
+    // Another forecaster: the shipped learned model instead of the fallback the checkpoint trained with.
     let learned = ForecasterModel::load(&crate::common::root().join(DEFAULT_MODEL_PATH));
     assert!(learned.is_learned(), "the shipped forecaster loads");
-    let refused = train::resume(
-        tiny(9),
-        std::slice::from_ref(&small),
-        learned,
-        &current,
-        best.clone(),
-        state.clone(),
-        &mut Quiet,
-        &mut |_| Ok(()),
-    );
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    let message = refusal(tiny(9), std::slice::from_ref(&small), learned);
     assert!(message.contains("the forecaster is not the one the checkpoint was trained with"), "{message}");
 
     let (resumed, resumed_trainer) =

@@ -88,6 +88,15 @@ impl LevelNets {
     }
 }
 
+/// One "Done when" target and whether it was met, as `hirl-scale eval` prints it and stores it in the metadata's
+/// `eval.targets` (`--record-in-model`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
 /// How the agents were trained.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentsTraining {

@@ -814,18 +814,18 @@ impl Trainer {
                 config_difference(&state.config, &self.cfg)
             )));
         }
-        if let Some((was, now)) = state.scenarios.iter().zip(&self.full_scale_scenarios).find(|(a, b)| a != b) {
-            return Err(TrainError::Other(format!(
-                "training scenario {:?} is not the one the checkpoint was trained on (now {:?}): resume with the \
-                 same scenario files",
-                was.name, now.name
-            )));
-        }
         if state.scenarios.len() != self.full_scale_scenarios.len() {
             return Err(TrainError::Other(format!(
                 "the checkpoint was trained on {} scenarios, this run has {}",
                 state.scenarios.len(),
                 self.full_scale_scenarios.len()
+            )));
+        }
+        if let Some((was, now)) = state.scenarios.iter().zip(&self.full_scale_scenarios).find(|(a, b)| a != b) {
+            return Err(TrainError::Other(format!(
+                "training scenario {:?} is not the one the checkpoint was trained on (now {:?}): resume with the \
+                 same scenario files",
+                was.name, now.name
             )));
         }
         let digest = self.forecaster.digest();

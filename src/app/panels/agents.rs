@@ -7,18 +7,12 @@
 use std::sync::Arc;
 
 use egui::RichText;
+use serde::Deserialize;
 
 use super::PanelCtx;
 use crate::agents::hirl::HirlNets;
+use crate::agents::hirl::nets::Target;
 use crate::app::theme;
-
-/// One held-out target as the model file records it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HeldOutTarget {
-    pub target: String,
-    pub measured: String,
-    pub met: bool,
-}
 
 /// What the section says about a run's agents.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,7 +21,7 @@ pub struct About {
     pub lines: Vec<String>,
     /// The command that evaluated the model held out, when it was.
     pub eval_command: Option<String>,
-    pub targets: Vec<HeldOutTarget>,
+    pub targets: Vec<Target>,
 }
 
 /// The section's content for a run of `policy` (its command-line name); `None` for policies without agents.
@@ -78,17 +72,8 @@ fn about_nets(nets: &HirlNets) -> About {
     let targets = eval
         .and_then(|e| e.get("targets"))
         .and_then(|t| t.as_array())
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| {
-                    Some(HeldOutTarget {
-                        target: r.get("target")?.as_str()?.to_string(),
-                        measured: r.get("measured")?.as_str()?.to_string(),
-                        met: r.get("met")?.as_bool()?,
-                    })
-                })
-                .collect()
-        })
+        // Row by row, so one malformed row does not hide the others.
+        .map(|rows| rows.iter().filter_map(|r| Target::deserialize(r).ok()).collect())
         .unwrap_or_default();
     if eval_command.is_none() {
         lines.push("not evaluated held out (run `hirl-scale eval --record-in-model`)".into());
