@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::forecast::ForecasterModel;
 use super::hirl::policy::HirlConfig;
-use super::hirl::{Brain, HirlNets, HirlPolicy};
+use super::hirl::{Brain, HirlNets, HirlPolicy, SizeFloor};
 use crate::policy::{self, Autoscaler, BASELINES, UnknownPolicy, WarmReserve, WarmReserveConfig, WarmReserveSpec};
 use crate::scenario::Scenario;
 use crate::sim::Layout;
@@ -41,6 +41,8 @@ pub struct PolicyAssets {
     /// The policies (command-line names) that hold `warm_reserve`, the others running as shipped — so a comparison
     /// prices the reserve against the stock baselines (`--warm-reserve-for`). Empty (the default): every policy.
     pub warm_reserve_for: Vec<String>,
+    /// The HiRL Soldiers' size floor (`--size-floor`); the shipped one by default. Only `hirl*` policies have one.
+    pub size_floor: SizeFloor,
 }
 
 impl PolicyAssets {
@@ -52,6 +54,7 @@ impl PolicyAssets {
             keep_decision_records: true,
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
+            size_floor: SizeFloor::default(),
         }
     }
 
@@ -64,12 +67,18 @@ impl PolicyAssets {
             keep_decision_records: true,
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
+            size_floor: SizeFloor::default(),
         }
     }
 
     /// The warm reserve `policy` (a command-line name) runs under, if any.
     pub fn warm_reserve_of(&self, policy: &str) -> Option<&WarmReserveSpec> {
         policy::reserve_of(self.warm_reserve.as_ref(), &self.warm_reserve_for, policy)
+    }
+
+    /// The size floor `policy` (a command-line name) runs under when it is not the shipped one: `hirl*` only.
+    pub fn size_floor_of(&self, policy: &str) -> Option<&SizeFloor> {
+        (policy.starts_with("hirl") && !self.size_floor.is_shipped()).then_some(&self.size_floor)
     }
 
     /// Loads the agents file; a problem is kept as the reason `hirl` falls back.
@@ -114,6 +123,10 @@ fn build_plain(
 }
 
 fn hirl_policy(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, assets: &PolicyAssets) -> HirlPolicy {
-    let cfg = HirlConfig { keep_records: assets.keep_decision_records, ..HirlConfig::default() };
+    let cfg = HirlConfig {
+        keep_records: assets.keep_decision_records,
+        size_floor: assets.size_floor,
+        ..HirlConfig::default()
+    };
     HirlPolicy::with_config(scenario, layout, seed, brain, assets.forecaster.clone(), cfg)
 }

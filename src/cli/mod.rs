@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use crate::agents::hirl::SizeFloor;
 use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{self, WarmReserveSpec};
@@ -92,6 +93,11 @@ pub enum Command {
         /// in every pool, or `shared-general=0.4,merchant-general=0.1` (see `eval --warm-reserve`).
         #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
         warm_reserve: Option<WarmReserveSpec>,
+        /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, so up to about
+        /// 10% hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03`. Prices slack held
+        /// ahead of unannounced spikes in node-hours (see `eval --size-floor`); hirl and hirl-teacher only.
+        #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+        size_floor: Option<SizeFloor>,
     },
     /// Run several policies on identical traffic and print their scorecards side by side.
     Compare {
@@ -117,6 +123,11 @@ pub enum Command {
         /// Hold `--warm-reserve` under these policies only (e.g. `hirl`); the others run as shipped.
         #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
         warm_reserve_for: Vec<String>,
+        /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, so up to about
+        /// 10% hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03`. Prices slack held
+        /// ahead of unannounced spikes in node-hours (see `eval --size-floor`); hirl and hirl-teacher only.
+        #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+        size_floor: Option<SizeFloor>,
     },
     /// Train a learned component.
     Train {
@@ -224,7 +235,18 @@ pub fn main() -> Result<ExitCode> {
             };
             forecaster::eval_command(args, &s)?;
         }
-        Command::Run { scenario, policy, seed, json, trace, trace_interval_secs, what_if, warm_reserve, agents } => {
+        Command::Run {
+            scenario,
+            policy,
+            seed,
+            json,
+            trace,
+            trace_interval_secs,
+            what_if,
+            warm_reserve,
+            size_floor,
+            agents,
+        } => {
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -238,6 +260,7 @@ pub fn main() -> Result<ExitCode> {
                 one,
                 std::slice::from_ref(&s),
             )?;
+            let assets = with_size_floor(assets, size_floor, one)?;
             let run = match trace {
                 Some(path) => {
                     let (run, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
@@ -255,7 +278,17 @@ pub fn main() -> Result<ExitCode> {
                 write_json(&path, &run.scorecard)?;
             }
         }
-        Command::Compare { scenario, policies, seed, json, what_if, warm_reserve, warm_reserve_for, agents } => {
+        Command::Compare {
+            scenario,
+            policies,
+            seed,
+            json,
+            what_if,
+            warm_reserve,
+            warm_reserve_for,
+            size_floor,
+            agents,
+        } => {
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -263,6 +296,7 @@ pub fn main() -> Result<ExitCode> {
             let seed = seed.unwrap_or(s.seed);
             let base = assets_for(&policies, agents.as_deref());
             let assets = with_warm_reserve(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
+            let assets = with_size_floor(assets, size_floor, &policies)?;
             let cards = policies
                 .iter()
                 .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
@@ -315,6 +349,30 @@ fn default_scenario() -> PathBuf {
 fn shipped_file(relative: &str) -> PathBuf {
     let local = PathBuf::from(relative);
     if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(relative) }
+}
+
+/// Applies a `--size-floor` to the HiRL policies among `policies` (refused when none is run, since it would change
+/// nothing) and says so in a header line, so a HiRL scorecard under a raised floor is never mistaken for the shipped
+/// policy's (the scorecards' JSON names the floor too).
+pub fn with_size_floor(base: PolicyAssets, floor: Option<SizeFloor>, policies: &[String]) -> Result<PolicyAssets> {
+    let Some(floor) = floor else {
+        return Ok(base);
+    };
+    let hirl: Vec<&str> = policies.iter().map(String::as_str).filter(|p| p.starts_with("hirl")).collect();
+    if hirl.is_empty() {
+        anyhow::bail!(
+            "--size-floor sets how low HiRL's Soldiers may size a domain; none of the policies run ({}) is hirl or \
+             hirl-teacher",
+            policies.join(", ")
+        );
+    }
+    println!(
+        "size floor: {floor} of each domain's HPA-sized need under {} (shipped ×{:.3}); the other policies run as \
+         shipped",
+        hirl.join(", "),
+        f64::from(crate::agents::hirl::size_floor::SHIPPED_LN).exp()
+    );
+    Ok(PolicyAssets { size_floor: floor, ..base })
 }
 
 /// Checks a `--warm-reserve` against every scenario it will run on, and `--warm-reserve-for` against the policies
@@ -416,7 +474,10 @@ impl PolicyRun {
             .inspect()
             .and_then(|p| p.downcast_ref::<HirlPolicy>())
             .map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
-        let scorecard = sim.scorecard(run_name).held_under(assets.warm_reserve_of(policy_name));
+        let scorecard = sim
+            .scorecard(run_name)
+            .held_under(assets.warm_reserve_of(policy_name))
+            .sized_under(assets.size_floor_of(policy_name));
         Self { scorecard, fallback }
     }
 }
@@ -454,6 +515,7 @@ pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
         keep_decision_records: false,
         warm_reserve: None,
         warm_reserve_for: Vec::new(),
+        size_floor: Default::default(),
     }
 }
 

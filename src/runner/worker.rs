@@ -50,6 +50,8 @@ pub(super) fn run(
         keep_decision_records: true,
         warm_reserve: config.warm_reserve,
         warm_reserve_for: config.warm_reserve_for,
+        // The window runs HiRL as shipped; `--size-floor` is a headless pricing option (run, compare, eval).
+        size_floor: Default::default(),
     };
     let mut origin = config.origin;
     let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file));

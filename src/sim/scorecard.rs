@@ -31,6 +31,10 @@ pub struct Scorecard {
     /// scorecard bought with capacity held ahead never passes for the policy's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_reserve: Option<String>,
+    /// The HiRL Soldiers' size floor the run used (`--size-floor`, e.g. "×1.030 for P0, P1 (others ×0.905)"); absent
+    /// for the shipped floor and for other policies, for the same reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_floor: Option<String>,
     pub simulated_secs: u64,
     pub cluster: ClusterScore,
     pub domains: Vec<DomainScore>,
@@ -40,6 +44,11 @@ impl Scorecard {
     /// The same scorecard, saying the warm reserve its run held (`None`: none).
     pub fn held_under(self, warm_reserve: Option<&impl std::fmt::Display>) -> Self {
         Self { warm_reserve: warm_reserve.map(ToString::to_string), ..self }
+    }
+
+    /// The same scorecard, saying the size floor its run used (`None`: the shipped one, or not a HiRL run).
+    pub fn sized_under(self, size_floor: Option<&impl std::fmt::Display>) -> Self {
+        Self { size_floor: size_floor.map(ToString::to_string), ..self }
     }
 }
 
@@ -263,6 +272,7 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
         policy: inp.policy.to_string(),
         seed: inp.seed,
         warm_reserve: None,
+        size_floor: None,
         simulated_secs: inp.now_secs,
         cluster: cluster_score,
         domains: out_domains,

@@ -168,6 +168,66 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
 }
 
 #[test]
+fn a_size_floor_raises_hirl_alone_and_its_scorecards_name_it() {
+    // `compare --policies hpa,hirl-teacher` on small with `extra` arguments: its stdout and its JSON scorecards.
+    let compare = |extra: &[&str], tag: &str| {
+        let json = std::env::temp_dir().join(format!("hirl-scale-floor-{tag}-{}.json", std::process::id()));
+        let out = hirl()
+            .args(["compare", "--policies", "hpa,hirl-teacher", "--json"])
+            .arg(&json)
+            .args(extra)
+            .arg(scenario_path("small"))
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let cards: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+        let _ = std::fs::remove_file(&json);
+        (String::from_utf8_lossy(&out.stdout).into_owned(), cards)
+    };
+    let node_hours =
+        |cards: &serde_json::Value, i: usize| cards[i]["cluster"]["node_hours"].as_f64().unwrap_or(f64::NAN);
+    let (plain_text, plain) = compare(&[], "none");
+    let (p0_text, p0) = compare(&["--size-floor", "P0=1.3"], "p0");
+    let (all_text, all) = compare(&["--size-floor", "1.3"], "all");
+    assert!(!plain_text.contains("size floor:"), "{plain_text}");
+    assert!(plain[1].get("size_floor").is_none(), "the shipped floor is not named: {}", plain[1]);
+    assert!(
+        p0_text
+            .contains("size floor: ×1.300 for P0 (others ×0.905) of each domain's HPA-sized need under hirl-teacher")
+    );
+    assert!(all_text.contains("size floor: ×1.300 for every priority"), "{all_text}");
+    assert_eq!(p0[1]["size_floor"], "×1.300 for P0 (others ×0.905)");
+    assert_eq!(all[1]["size_floor"], "×1.300 for every priority");
+    // HPA has no Soldiers: it runs as shipped, to the node-hour, and its scorecard names no floor.
+    for cards in [&p0, &all] {
+        assert!(cards[0].get("size_floor").is_none(), "{}", cards[0]);
+        assert_eq!(node_hours(cards, 0), node_hours(&plain, 0));
+    }
+    // Slack held ahead costs node-hours, more of it in more domains.
+    let (plain_h, p0_h, all_h) = (node_hours(&plain, 1), node_hours(&p0, 1), node_hours(&all, 1));
+    assert!(plain_h < p0_h && p0_h < all_h, "{plain_h} {p0_h} {all_h}");
+
+    let out = hirl()
+        .args(["compare", "--policies", "hpa,threshold", "--size-floor", "1.1"])
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the policies run (hpa, threshold)"));
+    for (bad, says) in [("P9=1.0", "P9 is not a priority"), ("5", "between"), ("P0=1.0,P0=1.1", "given twice")] {
+        let out = hirl()
+            .args(["run", "--policy", "hirl-teacher", "--size-floor", bad])
+            .arg(scenario_path("small"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && err.contains("--size-floor"), "{bad}: {err}");
+    }
+}
+
+#[test]
 fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
     // `compare --policies hpa,threshold` on small with `extra` arguments: its stdout and its JSON scorecards.
     let compare = |extra: &[&str], tag: &str| {

@@ -26,6 +26,7 @@ use super::brain::{ActionDist, Brain};
 use super::decode;
 use super::features::{COMMANDER_ACT, N_DOMAINS, N_GROUPS, SOLDIER_ACT, TOP_APPS, commander_names, soldier_names};
 use super::policy::{HirlConfig, Level};
+use super::size_floor::SizeFloor;
 
 /// Why an attribution could not be computed.
 #[derive(Debug, Error, PartialEq)]
@@ -43,13 +44,13 @@ pub enum AttributionError {
 pub struct Decoding {
     /// Every domain's minimum share (fraction).
     pub floor_share: f64,
-    /// Lowest domain level, ln of the multiplier.
-    pub min_level_ln: f32,
+    /// The Soldiers' lowest domain level, per priority.
+    pub size_floor: SizeFloor,
 }
 
 impl From<&HirlConfig> for Decoding {
     fn from(cfg: &HirlConfig) -> Self {
-        Self { floor_share: cfg.directive.floor_share, min_level_ln: cfg.min_level_ln }
+        Self { floor_share: cfg.directive.floor_share, size_floor: cfg.size_floor }
     }
 }
 
@@ -96,11 +97,19 @@ pub struct Attribution {
 #[derive(Clone, Debug)]
 enum Decoder {
     Commander,
-    Soldier { groups: [bool; N_GROUPS], apps: [bool; TOP_APPS] },
+    Soldier { groups: [bool; N_GROUPS], apps: [bool; TOP_APPS], rank: u8 },
 }
 
 /// Which tier groups and top apps a Soldier observation marks present (its `group{g}.present` and `top{k}.present`
 /// flags); none for a shorter vector.
+/// The priority rank (0 = P0) of the domain a Soldier observation is of, from its own block's `priority_rank`
+/// (encoded rank / 3).
+fn soldier_rank(obs: &[f32]) -> u8 {
+    static AT: OnceLock<usize> = OnceLock::new();
+    let at = *AT.get_or_init(|| soldier_names().iter().position(|n| n == "domain.priority_rank").unwrap_or(usize::MAX));
+    obs.get(at).map_or(0, |v| (v * 3.0).round().clamp(0.0, 3.0) as u8)
+}
+
 pub fn soldier_present(obs: &[f32]) -> ([bool; N_GROUPS], [bool; TOP_APPS]) {
     // Positions found by name once: the names are the schema, their offsets an implementation detail of `features`.
     static AT: OnceLock<([usize; N_GROUPS], [usize; TOP_APPS])> = OnceLock::new();
@@ -122,7 +131,7 @@ impl Decoder {
             Level::Commander => Decoder::Commander,
             Level::Soldier(_) => {
                 let (groups, apps) = soldier_present(obs);
-                Decoder::Soldier { groups, apps }
+                Decoder::Soldier { groups, apps, rank: soldier_rank(obs) }
             }
         }
     }
@@ -136,8 +145,8 @@ impl Decoder {
                 out.extend(d.urgency);
                 out.extend(d.headroom);
             }
-            Decoder::Soldier { groups, apps } => {
-                out.push(decode::level_multiplier(action, decoding.min_level_ln));
+            Decoder::Soldier { groups, apps, rank } => {
+                out.push(decode::level_multiplier(action, decoding.size_floor.min_level_ln(*rank)));
                 // Without a group present the softmax is undefined (NaN); a real domain always has one.
                 if groups.contains(&true) {
                     out.extend(decode::group_softmax(action, groups));
@@ -438,6 +447,24 @@ mod tests {
         assert!(groups[3] && groups.iter().filter(|g| **g).count() == 1);
         assert!(apps[19] && apps.iter().filter(|a| **a).count() == 1);
         assert_eq!(soldier_present(&[1.0; 3]), ([false; N_GROUPS], [false; TOP_APPS]), "a short vector has none");
+    }
+
+    #[test]
+    fn a_soldier_level_is_decoded_at_its_own_priority_s_floor() {
+        // A P1 domain (rank 1 encoded as 1/3) under a floor raised for P1 only: a level below it decodes at the floor.
+        let names = soldier_names();
+        let mut obs = vec![0.0f32; SOLDIER_OBS];
+        obs[index(&names, "domain.priority_rank")] = 1.0 / 3.0;
+        obs[index(&names, "group0.present")] = 1.0;
+        assert_eq!(soldier_rank(&obs), 1);
+        let decoding = Decoding { size_floor: SizeFloor::parse("P1=1.1").expect("parses"), ..Decoding::default() };
+        let action = vec![-1.0f32; SOLDIER_ACT];
+        let mut out = Vec::new();
+        Decoder::new(Level::Soldier(1), &obs).decode(&action, &decoding, &mut out);
+        assert!((out[0] - 1.1).abs() < 1e-6, "level {}", out[0]);
+        obs[index(&names, "domain.priority_rank")] = 0.0;
+        Decoder::new(Level::Soldier(0), &obs).decode(&action, &decoding, &mut out);
+        assert!((out[0] - (-0.1f64).exp()).abs() < 1e-6, "P0 keeps the shipped floor: {}", out[0]);
     }
 
     #[test]

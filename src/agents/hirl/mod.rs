@@ -5,7 +5,8 @@
 //!   teacher rule they were warm-started from;
 //! - [`policy`]: the [`HirlPolicy`] autoscaler — the executor that turns decisions into cluster actions, with the
 //!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`], the [`safety`] layer and
-//!   [`survival`] first (under scarcity every app is seated to the pods that carry its load before any gets more);
+//!   [`survival`] first (under scarcity every app is seated to the pods that carry its load before any gets more)
+//!   and the Soldiers' [`size_floor`];
 //! - [`record`]: a record of every decision, for the window's inspector, which explains it with [`explain`] (plain
 //!   language, the outcome against the critic) and [`attribution`] (what moved the action and the value);
 //! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
@@ -25,9 +26,11 @@ pub mod record;
 pub mod reward;
 pub mod safety;
 pub mod selection;
+pub mod size_floor;
 pub mod survival;
 pub mod train;
 
 pub use brain::Brain;
 pub use nets::{DEFAULT_AGENTS_PATH, HirlNets};
 pub use policy::{HirlConfig, HirlPolicy};
+pub use size_floor::SizeFloor;

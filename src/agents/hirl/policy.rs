@@ -34,6 +34,7 @@ use super::features::{
 use super::projection;
 use super::record::{CalleeHold, CommanderRecord, DecisionLog, SoldierRecord, Staging};
 use super::safety::{DomainSignal, SafetyConfig, SafetyLayer, SafetyLevel};
+use super::size_floor::SizeFloor;
 use super::survival::{StagedApp, SurvivalConfig, SurvivalFirst};
 use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
 use crate::policy::cluster_autoscaler::DeferredDemand;
@@ -73,8 +74,9 @@ pub struct HirlConfig {
     /// While real pods wait for a pool, its reserve is not refilled. Default false: measured, pausing made nodes
     /// arrive for the refill after the surge and go again (churn) without fewer breaches.
     pub pause_reserve_when_starved: bool,
-    /// Lowest domain level a Soldier may set, ln of the multiplier on the HPA-sized need. Default −0.1 (×0.905).
-    pub min_level_ln: f32,
+    /// Lowest domain level a Soldier may set, per priority: a multiple of the HPA-sized need. Default ×0.905 (e^−0.1)
+    /// for every priority; see [`SizeFloor`] for what raising it buys and costs.
+    pub size_floor: SizeFloor,
     /// A warm reserve shrinks only to the largest target of this many past Commander decisions. Default 20.
     pub reserve_hold_minutes: usize,
     /// Forecast growth (ln of p80 over now) below which the Commander requests no nodes ahead. Default 0.3 (+35%):
@@ -121,7 +123,7 @@ impl Default for HirlConfig {
             max_warm_reserve_share: 0.02,
             early_nodes_min_growth: 0.3,
             reserve_hold_minutes: 20,
-            min_level_ln: -0.1,
+            size_floor: SizeFloor::default(),
             pause_reserve_when_starved: false,
             inflight_factor: 1.25,
             scale_down_delay_after_arrival_secs: 900,
@@ -795,9 +797,10 @@ impl HirlPolicy {
             return;
         }
         self.last_finite[d] = true;
-        // The domain level: ×0.9 (run a little hotter than HPA's target) to ×3.3 (a forecast surge). The lower bound
-        // is a guard rail: a Soldier never sizes a domain below 90% of what its HPAs would.
-        let level_mult = decode::level_multiplier(&action, self.cfg.min_level_ln);
+        // The domain level: from the size floor of the domain's priority (shipped ×0.905: run a little hotter than
+        // HPA's target, never more than that) to ×3.3 (a forecast surge).
+        let min_level_ln = self.cfg.size_floor.min_level_ln(layout.domains[d].priority.rank());
+        let level_mult = decode::level_multiplier(&action, min_level_ln);
         // Group factors: the softmax over the groups present, relative to an even split.
         let apps = layout.domains[d].apps.clone();
         let mut present = [false; N_GROUPS];
