@@ -366,9 +366,9 @@ pub fn with_size_floor(base: PolicyAssets, floor: Option<SizeFloor>, policies: &
             policies.join(", ")
         );
     }
+    let others = if hirl.len() < policies.len() { "; the other policies run as shipped" } else { "" };
     println!(
-        "size floor: {floor} of each domain's HPA-sized need under {} (shipped ×{:.3}); the other policies run as \
-         shipped",
+        "size floor: {floor} of each domain's HPA-sized need under {} (shipped ×{:.3}){others}",
         hirl.join(", "),
         f64::from(crate::agents::hirl::size_floor::SHIPPED_LN).exp()
     );
