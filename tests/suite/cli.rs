@@ -167,24 +167,26 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
     assert!(!text.lines().any(|l| l.starts_with("hpa on the HPA fallback")), "{text}");
 }
 
+/// `compare --policies POLICIES --json FILE EXTRA… small.ron`, which must succeed: its stdout and its JSON scorecards
+/// (`tag` keeps concurrent tests' files apart).
+fn compare_on_small(policies: &str, extra: &[&str], tag: &str) -> (String, serde_json::Value) {
+    let json = std::env::temp_dir().join(format!("hirl-scale-{tag}-{}.json", std::process::id()));
+    let out = hirl()
+        .args(["compare", "--policies", policies, "--json"])
+        .arg(&json)
+        .args(extra)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cards: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let _ = std::fs::remove_file(&json);
+    (String::from_utf8_lossy(&out.stdout).into_owned(), cards)
+}
+
 #[test]
 fn a_size_floor_raises_hirl_alone_and_its_scorecards_name_it() {
-    // `compare --policies hpa,hirl-teacher` on small with `extra` arguments: its stdout and its JSON scorecards.
-    let compare = |extra: &[&str], tag: &str| {
-        let json = std::env::temp_dir().join(format!("hirl-scale-floor-{tag}-{}.json", std::process::id()));
-        let out = hirl()
-            .args(["compare", "--policies", "hpa,hirl-teacher", "--json"])
-            .arg(&json)
-            .args(extra)
-            .arg(scenario_path("small"))
-            .output()
-            .expect("runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let cards: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
-        let _ = std::fs::remove_file(&json);
-        (String::from_utf8_lossy(&out.stdout).into_owned(), cards)
-    };
+    let compare = |extra: &[&str], tag: &str| compare_on_small("hpa,hirl-teacher", extra, &format!("floor-{tag}"));
     let node_hours =
         |cards: &serde_json::Value, i: usize| cards[i]["cluster"]["node_hours"].as_f64().unwrap_or(f64::NAN);
     let (plain_text, plain) = compare(&[], "none");
@@ -229,22 +231,10 @@ fn a_size_floor_raises_hirl_alone_and_its_scorecards_name_it() {
 
 #[test]
 fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
-    // `compare --policies hpa,threshold` on small with `extra` arguments: its stdout and its JSON scorecards.
     let compare = |extra: &[&str], tag: &str| {
-        let json = std::env::temp_dir().join(format!("hirl-scale-reserve-{tag}-{}.json", std::process::id()));
-        let out = hirl()
-            .args(["compare", "--policies", "hpa,threshold", "--json"])
-            .arg(&json)
-            .args(extra)
-            .arg(scenario_path("small"))
-            .output()
-            .expect("runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let cards: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
-        let _ = std::fs::remove_file(&json);
+        let (text, cards) = compare_on_small("hpa,threshold", extra, &format!("reserve-{tag}"));
         assert_eq!(cards[0]["policy"], "hpa", "the wrapper keeps the policy's name");
-        (String::from_utf8_lossy(&out.stdout).into_owned(), cards)
+        (text, cards)
     };
     let node_hours = |cards: &serde_json::Value| -> Vec<f64> {
         (0..2).map(|i| cards[i]["cluster"]["node_hours"].as_f64().unwrap_or(f64::NAN)).collect()
