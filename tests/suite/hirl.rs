@@ -404,3 +404,30 @@ fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_
     let (peak, peak_without) = (with.cluster.peak_nodes, without.cluster.peak_nodes);
     assert!(f64::from(peak) >= 0.98 * f64::from(peak_without), "peak nodes {peak} against {peak_without} without");
 }
+
+#[test]
+fn every_soldier_sizes_its_domain_at_or_above_its_priority_s_floor() {
+    // small.ron, the teacher for an hour: P0's floor raised to ×1.3, the others at the shipped ×0.905. Every Soldier
+    // decision's level honours its own domain's floor, and P0's floor binds (the teacher alone sizes lower).
+    use hirl_scale::agents::hirl::SizeFloor;
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    let s = load("small");
+    let floor = SizeFloor::parse("P0=1.3").expect("parses");
+    let (sim, mut p) = teacher_until(&s, HirlConfig { size_floor: floor, ..HirlConfig::default() }, 3600);
+    let log = p.take_decisions();
+    let layout = sim.layout();
+    assert!(!log.soldiers.is_empty());
+    let mut p0_at_floor = 0;
+    for r in &log.soldiers {
+        let least = f64::from(floor.min_level_ln(layout.domains[r.domain].priority.rank())).exp();
+        assert!(r.level_multiplier >= least - 1e-9, "domain {} at {} s: ×{}", r.domain, r.t_secs, r.level_multiplier);
+        if layout.domains[r.domain].priority.rank() == 0 && (r.level_multiplier - 1.3).abs() < 1e-6 {
+            p0_at_floor += 1;
+        }
+    }
+    assert!(p0_at_floor > 0, "P0's floor never bound");
+    assert!(
+        log.soldiers.iter().any(|r| layout.domains[r.domain].priority.rank() > 0 && r.level_multiplier < 1.2),
+        "the other priorities keep the shipped floor"
+    );
+}
