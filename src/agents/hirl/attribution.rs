@@ -100,8 +100,6 @@ enum Decoder {
     Soldier { groups: [bool; N_GROUPS], apps: [bool; TOP_APPS], rank: u8 },
 }
 
-/// Which tier groups and top apps a Soldier observation marks present (its `group{g}.present` and `top{k}.present`
-/// flags); none for a shorter vector.
 /// The priority rank (0 = P0) of the domain a Soldier observation is of, from its own block's `priority_rank`
 /// (encoded rank / 3).
 fn soldier_rank(obs: &[f32]) -> u8 {
@@ -110,6 +108,8 @@ fn soldier_rank(obs: &[f32]) -> u8 {
     obs.get(at).map_or(0, |v| (v * 3.0).round().clamp(0.0, 3.0) as u8)
 }
 
+/// Which tier groups and top apps a Soldier observation marks present (its `group{g}.present` and `top{k}.present`
+/// flags); none for a shorter vector.
 pub fn soldier_present(obs: &[f32]) -> ([bool; N_GROUPS], [bool; TOP_APPS]) {
     // Positions found by name once: the names are the schema, their offsets an implementation detail of `features`.
     static AT: OnceLock<([usize; N_GROUPS], [usize; TOP_APPS])> = OnceLock::new();

@@ -7,8 +7,8 @@
 //! `--warm-reserve` prices capacity held as placeholders.
 //!
 //! Text form (the `--size-floor` argument, and how scorecards name it): `1.03` (every priority), or `P0=1.03,P1=1.03`
-//! (the priorities not named keep the shipped floor). Multipliers lie in [`MIN_MULTIPLIER`, `MAX_MULTIPLIER`]: the
-//! range of the domain level itself.
+//! (the priorities not named keep the shipped floor). Multipliers lie in [`MIN_MULTIPLIER`, `MAX_MULTIPLIER`]: no
+//! lower than half the need, no higher than the domain level's own ceiling.
 
 use std::fmt;
 
@@ -18,7 +18,8 @@ use crate::scenario::Priority;
 pub const SHIPPED_LN: f32 = -0.1;
 /// Lowest floor accepted: half the HPA-sized need.
 pub const MIN_MULTIPLIER: f64 = 0.5;
-/// Highest floor accepted: the domain level's own ceiling, e^1.2 (see [`super::decode::level_multiplier`]).
+/// Highest floor accepted: just under the domain level's own ceiling, e^1.2 ≈ 3.32 (see
+/// [`super::decode::level_multiplier`], whose clamp needs the floor below the ceiling).
 pub const MAX_MULTIPLIER: f64 = 3.3;
 
 const PRIORITIES: [Priority; 4] = [Priority::P0, Priority::P1, Priority::P2, Priority::P3];
