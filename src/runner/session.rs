@@ -334,6 +334,14 @@ impl Session {
         if let Some(Err(e)) = assets.warm_reserve.as_ref().map(|w| w.check(&scenario)) {
             return Err(e.to_string());
         }
+        // A session's runs can be saved as a recording, and a recording replays under the shipped floor.
+        if !assets.size_floor.is_shipped() {
+            return Err(format!(
+                "size floor {}: sessions (the window, `record`) run HiRL's shipped floor, since recordings do not \
+                 store one; price a floor headless with `run`, `compare` or `eval --size-floor`",
+                assets.size_floor
+            ));
+        }
         let runs = policies.iter().map(|p| Run::new(&scenario, seed, p, assets)).collect::<Result<Vec<_>, _>>()?;
         if runs.is_empty() {
             return Err("a session needs at least one policy".into());
@@ -384,6 +392,7 @@ impl Session {
             &PolicyAssets {
                 warm_reserve: rec.warm_reserve.clone(),
                 warm_reserve_for: rec.warm_reserve_for.clone(),
+                size_floor: crate::agents::hirl::SizeFloor::default(),
                 ..assets.clone()
             },
             cfg,

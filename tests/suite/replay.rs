@@ -306,3 +306,23 @@ fn a_reserve_held_under_one_run_only_leaves_the_other_as_shipped_and_replays_so(
     let problems = Recording { warm_reserve: None, ..rec }.problems();
     assert!(problems.iter().any(|(path, m)| path == "warm_reserve_for" && m.contains("absent")), "{problems:?}");
 }
+
+#[test]
+fn a_session_refuses_a_size_floor_it_could_not_record() {
+    // Recordings store no size floor, so a session (whose runs may be saved) runs HiRL's shipped one; the floor is
+    // priced headless.
+    let floor = hirl_scale::agents::hirl::SizeFloor::parse("P0=1.08").expect("parses");
+    let s = load("small");
+    let policies = vec!["hpa".to_string(), "hirl".to_string()];
+    let with = PolicyAssets { size_floor: floor, ..assets() };
+    let err =
+        Session::new(Arc::new(s.clone()), s.seed, &policies, &with, SessionConfig::every(600)).err().expect("refused");
+    assert!(err.contains("size floor ×1.080 for P0") && err.contains("eval --size-floor"), "{err}");
+
+    // A recording made under the shipped floor replays under it, whatever floor the replaying assets carry.
+    let mut plain = session(&["hpa", "hirl"], 600);
+    plain.seek(1_800);
+    let rec = plain.recording("small.ron", hirl_scale::runner::model_stamps(&plain.policies(), &assets()));
+    let report = verify(&rec, "small.rec.ron", &with).expect("replays");
+    assert!(report.identical(), "{report:?}");
+}
