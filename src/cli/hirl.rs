@@ -9,7 +9,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::agents::hirl::DEFAULT_AGENTS_PATH;
-use crate::agents::hirl::SizeFloor;
 use crate::agents::hirl::nets::{HirlNets, Target};
 use crate::agents::hirl::reward::RewardWeights;
 use crate::agents::hirl::safety::FallbackTime;
@@ -102,7 +101,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Store the suite totals and targets in the agents' metadata file (`eval` field).
-    #[arg(long, conflicts_with = "what_if")]
+    #[arg(long, conflicts_with_all = ["what_if", "size_floor"])]
     pub record_in_model: bool,
     /// Lift real-world limits in every scenario to see how much of the breach they cause: no-telemetry-lag,
     /// unbounded-provisioner (comma-separated; scenario names get `+name`).
@@ -122,12 +121,8 @@ pub struct EvalArgs {
     /// whether HiRL with the reserve beats the stock baselines, and what it costs.
     #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
     pub warm_reserve_for: Vec<String>,
-    /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, up to about 10%
-    /// hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03` (the others as shipped).
-    /// Slack held ahead of unannounced spikes, paid for every minute: the targets then say what it buys and costs
-    /// against the baselines as shipped.
-    #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse, conflicts_with = "record_in_model")]
-    pub size_floor: Option<SizeFloor>,
+    #[command(flatten)]
+    pub size_floor: super::SizeFloorArg,
 }
 
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
@@ -541,7 +536,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             what_if: args.what_if.iter().map(|w| w.name().to_string()).collect(),
             warm_reserve: args.warm_reserve.as_ref().map(|w| w.to_string()),
             warm_reserve_for: &args.warm_reserve_for,
-            size_floor: args.size_floor.as_ref().map(ToString::to_string),
+            size_floor: args.size_floor.size_floor.as_ref().map(ToString::to_string),
             fallback: &fallback,
             scorecards: &cards,
         };

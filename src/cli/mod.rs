@@ -93,11 +93,8 @@ pub enum Command {
         /// in every pool, or `shared-general=0.4,merchant-general=0.1` (see `eval --warm-reserve`).
         #[arg(long, value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
         warm_reserve: Option<WarmReserveSpec>,
-        /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, so up to about
-        /// 10% hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03`. Prices slack held
-        /// ahead of unannounced spikes in node-hours (see `eval --size-floor`); hirl and hirl-teacher only.
-        #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
-        size_floor: Option<SizeFloor>,
+        #[command(flatten)]
+        size_floor: SizeFloorArg,
     },
     /// Run several policies on identical traffic and print their scorecards side by side.
     Compare {
@@ -123,11 +120,8 @@ pub enum Command {
         /// Hold `--warm-reserve` under these policies only (e.g. `hirl`); the others run as shipped.
         #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
         warm_reserve_for: Vec<String>,
-        /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, so up to about
-        /// 10% hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03`. Prices slack held
-        /// ahead of unannounced spikes in node-hours (see `eval --size-floor`); hirl and hirl-teacher only.
-        #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
-        size_floor: Option<SizeFloor>,
+        #[command(flatten)]
+        size_floor: SizeFloorArg,
     },
     /// Train a learned component.
     Train {
@@ -351,11 +345,22 @@ fn shipped_file(relative: &str) -> PathBuf {
     if local.exists() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(relative) }
 }
 
+/// `--size-floor`, as `run`, `compare` and `eval` take it.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct SizeFloorArg {
+    /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, so up to about 10%
+    /// hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03` (the others as shipped).
+    /// Prices slack held ahead of unannounced spikes in node-hours: `eval`'s targets then say what it buys and costs
+    /// against the baselines as shipped. hirl and hirl-teacher only.
+    #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+    pub size_floor: Option<SizeFloor>,
+}
+
 /// Applies a `--size-floor` to the HiRL policies among `policies` (refused when none is run, since it would change
 /// nothing) and says so in a header line, so a HiRL scorecard under a raised floor is never mistaken for the shipped
 /// policy's (the scorecards' JSON names the floor too).
-pub fn with_size_floor(base: PolicyAssets, floor: Option<SizeFloor>, policies: &[String]) -> Result<PolicyAssets> {
-    let Some(floor) = floor else {
+pub fn with_size_floor(base: PolicyAssets, arg: SizeFloorArg, policies: &[String]) -> Result<PolicyAssets> {
+    let Some(floor) = arg.size_floor else {
         return Ok(base);
     };
     let hirl: Vec<&str> = policies.iter().map(String::as_str).filter(|p| p.starts_with("hirl")).collect();

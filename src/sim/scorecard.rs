@@ -303,7 +303,7 @@ impl SuiteTotals {
         for c in cards {
             t.p0_p1_breach_minutes += c.cluster.p0_p1_slo_breach_minutes;
             t.breach_minutes += c.cluster.slo_breach_minutes;
-            t.cascade_events += c.domains.iter().map(|d| d.cascade_events).sum::<u32>();
+            t.cascade_events += c.cluster.cascade_events;
             t.node_churn += c.cluster.node_churn_nodes;
             t.p0_priority_inversion_minutes += c.cluster.p0_priority_inversion_minutes;
             t.node_hours += c.cluster.node_hours;

@@ -1062,11 +1062,6 @@ impl Trainer {
         self.full_scale.as_ref().map(|s| &s.hpa)
     }
 
-    /// Sets the validation cost ceiling (a resumed run takes it from its checkpoint).
-    pub fn set_cost_ceiling(&mut self, node_hours: f64) {
-        self.cost_ceiling = Some(node_hours);
-    }
-
     /// The best networks seen by [`Self::select`] (the current ones if none).
     pub fn best(&self) -> Result<HirlNets, TrainError> {
         match &self.best {
