@@ -78,13 +78,19 @@ impl PolicyAssets {
 
     /// The size floor `policy` (a command-line name) runs under when it is not the shipped one: `hirl*` only.
     pub fn size_floor_of(&self, policy: &str) -> Option<&SizeFloor> {
-        (policy.starts_with("hirl") && !self.size_floor.is_shipped()).then_some(&self.size_floor)
+        size_floor_of(&self.size_floor, policy)
     }
 
     /// Loads the agents file; a problem is kept as the reason `hirl` falls back.
     pub fn load_agents(path: &std::path::Path) -> Result<Arc<HirlNets>, String> {
         HirlNets::load(path).map(Arc::new).map_err(|e| e.to_string())
     }
+}
+
+/// The size floor `policy` (a command-line name) runs under when `floor` is not the shipped one: `hirl*` only (the
+/// other policies have no Soldiers to floor).
+pub fn size_floor_of<'a>(floor: &'a SizeFloor, policy: &str) -> Option<&'a SizeFloor> {
+    (policy.starts_with("hirl") && !floor.is_shipped()).then_some(floor)
 }
 
 /// Name a run under `hirl` carries when the agents could not be used.

@@ -4,6 +4,7 @@
 //! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · F flash sale ·
 //! 1–5 speed · O open · S save scenario · E export session · B side by side · R restart.
 
+use crate::agents::hirl::SizeFloor;
 use crate::agents::policies::LEARNED;
 use crate::policy::{BASELINES, WarmReserveSpec, describe_held};
 use crate::runner::{Command, Speed, StepKind};
@@ -143,6 +144,7 @@ impl Controls {
                 }
             }
             Self::warm_reserve_ui(app, ui);
+            Self::size_floor_ui(app, ui);
             let label = if app.controls.side_by_side { "Single run" } else { "Side by side" };
             if ui
                 .button(label)
@@ -255,6 +257,49 @@ impl Controls {
         if response.changed() {
             let held_by = if only { vec![challenger] } else { Vec::new() };
             app.send(Command::SetWarmReserve { spec: Some(spec), held_by });
+        }
+    }
+
+    /// HiRL's size floor (restarts the run, injected events kept): how low its Soldiers may size a domain, as a
+    /// multiple of the HPA-sized need. The choices are the README's price table's: on the shipped suite `P0=1.08` is
+    /// the cheapest floor found that takes HiRL's P0+P1 breach to −75% against HPA on every held-out seed pair, at
+    /// about +7% node-hours; `P0=1.15` the one with the fewest cascades. A floor from `--size-floor` or a recording
+    /// shows as is. The baselines have no Soldiers: with none of the runs under HiRL the menu is off.
+    fn size_floor_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
+        let current = app.store.size_floor;
+        let mut choices: Vec<SizeFloor> = ["shipped", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.08,P1=1.08", "1.0"]
+            .iter()
+            .filter_map(|text| SizeFloor::parse(text).ok())
+            .collect();
+        if !choices.contains(&current) {
+            choices.push(current);
+        }
+        let hirl_runs = app.store.policies.iter().any(|p| p.starts_with("hirl"));
+        let mut picked = None;
+        let response = ui
+            .add_enabled_ui(hirl_runs, |ui| {
+                egui::ComboBox::from_id_salt("size-floor")
+                    .selected_text(format!("size floor: {}", current.spec()))
+                    .show_ui(ui, |ui| {
+                        for choice in choices {
+                            if ui.selectable_label(choice == current, choice.to_string()).clicked() && choice != current
+                            {
+                                picked = Some(choice);
+                            }
+                        }
+                    })
+                    .response
+            })
+            .inner;
+        let why = if hirl_runs { "" } else { "\n\nNo run is under HiRL: the baselines have no Soldiers to floor." };
+        response.on_hover_text(format!(
+            "HiRL's Soldiers size no domain below this multiple of its HPA-sized need (now: {current}). A higher floor \
+             holds slack ahead of unannounced spikes in the domains that matter most and pays for it in node-hours \
+             all day: watch the scorecard's breach minutes against its node-hours (restarts the run; injected events \
+             are kept; eval --size-floor prices it on the whole suite).{why}"
+        ));
+        if let Some(floor) = picked {
+            app.send(Command::SetSizeFloor(floor));
         }
     }
 

@@ -69,6 +69,8 @@ pub struct Store {
     /// The warm reserve, if any, and the policies whose runs hold it (empty: every run).
     pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
     pub warm_reserve_for: Vec<String>,
+    /// HiRL's Soldiers' size floor (the `hirl*` runs only).
+    pub size_floor: crate::agents::hirl::SizeFloor,
 }
 
 impl Store {
@@ -86,6 +88,7 @@ impl Store {
             origin: String::new(),
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
+            size_floor: Default::default(),
         }
     }
 
@@ -106,6 +109,7 @@ impl Store {
         self.origin = frame.origin;
         self.warm_reserve = frame.warm_reserve;
         self.warm_reserve_for = frame.warm_reserve_for;
+        self.size_floor = frame.size_floor;
         let now = self.now_secs;
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
@@ -185,6 +189,7 @@ mod tests {
             origin: String::new(),
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
+            size_floor: Default::default(),
             scenario,
             policies: vec!["hpa".into()],
             runs: vec![crate::runner::RunFrame {

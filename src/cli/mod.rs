@@ -60,6 +60,11 @@ pub enum Command {
         /// toolbar's "only under" box sets the same.
         #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
         warm_reserve_for: Vec<String>,
+        /// HiRL's Soldiers' size floor for the runs the window starts (see `eval --size-floor`); shown in the
+        /// toolbar's size-floor menu and stored in recordings saved from the window. A replayed recording brings its
+        /// own.
+        #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+        size_floor: Option<SizeFloor>,
     },
     /// Run a scenario headless with events injected live at given times and write an incident recording.
     Record(recording::RecordArgs),
@@ -182,9 +187,19 @@ pub fn main() -> Result<ExitCode> {
         recording: None,
         warm_reserve: None,
         warm_reserve_for: Vec::new(),
+        size_floor: None,
     });
     match command {
-        Command::Gui { scenario, policy, forecaster: model, agents, recording, warm_reserve, warm_reserve_for } => {
+        Command::Gui {
+            scenario,
+            policy,
+            forecaster: model,
+            agents,
+            recording,
+            warm_reserve,
+            warm_reserve_for,
+            size_floor,
+        } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
@@ -206,6 +221,8 @@ pub fn main() -> Result<ExitCode> {
             config.agents = load_agents(agents.as_deref());
             config.warm_reserve = held.warm_reserve;
             config.warm_reserve_for = held.warm_reserve_for;
+            // Any run may become HiRL in the window, so the floor is not refused here for want of one.
+            config.size_floor = size_floor.unwrap_or_default();
             if let Some(r) = recording {
                 // A refused recording is an error here: the user asked for exactly this replay.
                 let rec = crate::replay::Recording::load_file(&r)?;

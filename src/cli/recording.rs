@@ -41,6 +41,9 @@ pub struct RecordArgs {
     /// Hold `--warm-reserve` under these of `--policies` only (e.g. `hirl`, HPA as shipped); stored too.
     #[arg(long, value_delimiter = ',', requires = "warm_reserve")]
     pub warm_reserve_for: Vec<String>,
+    /// HiRL's Soldiers' size floor (see `eval --size-floor`), stored in the recording so that it replays.
+    #[command(flatten)]
+    pub size_floor: super::SizeFloorArg,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -79,6 +82,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         &args.policies,
         std::slice::from_ref(&s),
     )?;
+    let assets = super::with_size_floor(assets, args.size_floor, &args.policies)?;
     let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
     let cfg = SessionConfig::every(3600);
@@ -116,6 +120,9 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
     let assets = assets_for(&rec.policies, args.agents.as_deref());
     if let Some(spec) = &rec.warm_reserve {
         println!("warm reserve (recorded): {}", crate::policy::describe_held(spec, &rec.warm_reserve_for));
+    }
+    if let Some(floor) = &rec.size_floor {
+        println!("size floor (recorded): {floor} of each domain's HPA-sized need under HiRL");
     }
     if args.rerecord {
         return rerecord(&rec, &args.recording, &assets);

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agents::hirl::SizeFloor;
 use crate::digest::Digest;
 use crate::policy::WarmReserveSpec;
 use crate::scenario::locate::{Location, SourceMap};
@@ -61,6 +62,10 @@ pub struct Recording {
     /// The runs (of `policies`) that held it, the others as shipped (`--warm-reserve-for`); absent: every run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warm_reserve_for: Vec<String>,
+    /// The HiRL Soldiers' size floor the hirl runs used (`--size-floor`, the window's size-floor menu), in its text
+    /// form (`P0=1.08`); absent: the shipped floor (and in recordings made before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_floor: Option<SizeFloor>,
     /// The models the policies used; a replay needs the same ones.
     pub models: Vec<ModelStamp>,
     /// Events injected live, in injection order.
@@ -213,6 +218,15 @@ impl Recording {
                     format!("{p} is not one of the recorded policies ({})", self.policies.join(", ")),
                 );
             }
+        }
+        if self.size_floor.is_some() && !self.policies.iter().any(|p| p.starts_with("hirl")) {
+            fail(
+                "size_floor".into(),
+                format!(
+                    "sets how low HiRL's Soldiers size a domain, but no recorded policy is hirl ({})",
+                    self.policies.join(", ")
+                ),
+            );
         }
         let duration = self.scenario.duration_secs;
         if self.end_secs > duration || !self.end_secs.is_multiple_of(TICK_SECS) {

@@ -216,6 +216,8 @@ pub struct Frame {
     /// The warm reserve, if any, and the policies whose runs hold it (empty: every run).
     pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
     pub warm_reserve_for: Vec<String>,
+    /// HiRL's Soldiers' size floor (it applies to the `hirl*` runs only).
+    pub size_floor: crate::agents::hirl::SizeFloor,
     pub scenario: Arc<Scenario>,
     /// The runs' policies by command-line name, in run order (`hirl` even while the HPA fallback runs it and the run
     /// is named so): what the toolbar's policy menu offers and what commands name.

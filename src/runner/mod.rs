@@ -82,6 +82,9 @@ pub enum Command {
         spec: Option<crate::policy::WarmReserveSpec>,
         held_by: Vec<String>,
     },
+    /// Restart (the injected events so far replay) with this size floor for HiRL's Soldiers (the other policies have
+    /// none to set; the floor waits in the session for a HiRL run).
+    SetSizeFloor(crate::agents::hirl::SizeFloor),
     /// Write the session as a scenario: the scenario plus every event injected so far.
     Export(PathBuf),
     /// Move every run to exactly this simulated time (pauses): back from a snapshot, or forward.
@@ -126,6 +129,9 @@ pub struct WorkerConfig {
     pub warm_reserve: Option<crate::policy::WarmReserveSpec>,
     /// The policies that hold `warm_reserve` (`gui --warm-reserve-for`). Default: empty, every run.
     pub warm_reserve_for: Vec<String>,
+    /// HiRL's Soldiers' size floor for the runs started here (`gui --size-floor`); a replayed recording brings its
+    /// own. Default: the shipped floor.
+    pub size_floor: crate::agents::hirl::SizeFloor,
 }
 
 impl WorkerConfig {
@@ -145,6 +151,7 @@ impl WorkerConfig {
             recording: None,
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
+            size_floor: Default::default(),
         }
     }
 }

@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use super::frame::{DomainPoint, Forecast, PoolPoint, RunFrame, RunItems, SeriesPoint};
 use crate::agents::forecast::LiveForecaster;
-use crate::agents::hirl::HirlPolicy;
 use crate::agents::hirl::reward::TruthRecorder;
+use crate::agents::hirl::{HirlPolicy, SizeFloor};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{Autoscaler, WarmReserveSpec};
 use crate::replay::{Checkpoint, FORMAT, ModelStamp, Recording};
@@ -206,13 +206,14 @@ impl Run {
         self.out.events_seen = timeline.len();
     }
 
-    /// The frame of what the run produced since the last one; its scorecard says the reserve the run holds.
-    fn take_frame(&mut self, warm_reserve: Option<&WarmReserveSpec>) -> RunFrame {
+    /// The frame of what the run produced since the last one; its scorecard says the reserve the run holds and the
+    /// size floor it runs under.
+    fn take_frame(&mut self, warm_reserve: Option<&WarmReserveSpec>, size_floor: Option<&SizeFloor>) -> RunFrame {
         let o = &mut self.out;
         RunFrame {
             policy: self.name.clone(),
             new: std::mem::take(&mut o.items),
-            scorecard: self.state.sim.scorecard(&self.name).held_under(warm_reserve),
+            scorecard: self.state.sim.scorecard(&self.name).held_under(warm_reserve).sized_under(size_floor),
             branch_from_secs: o.branch_from_secs.take(),
         }
     }
@@ -310,6 +311,8 @@ pub struct Session {
     /// (policy names; empty: every run).
     warm_reserve: Option<WarmReserveSpec>,
     warm_reserve_for: Vec<String>,
+    /// The HiRL Soldiers' size floor (from the assets, or the recording); the other policies ignore it.
+    size_floor: SizeFloor,
     cfg: SessionConfig,
     runs: Vec<Run>,
     /// Every event injected in this branch, in injection order (the recorded future included, after a seek back).
@@ -334,14 +337,6 @@ impl Session {
         if let Some(Err(e)) = assets.warm_reserve.as_ref().map(|w| w.check(&scenario)) {
             return Err(e.to_string());
         }
-        // A session's runs can be saved as a recording, and a recording replays under the shipped floor.
-        if !assets.size_floor.is_shipped() {
-            return Err(format!(
-                "size floor {}: sessions (the window, `record`) run HiRL's shipped floor, since recordings do not \
-                 store one; price a floor headless with `run`, `compare` or `eval --size-floor`",
-                assets.size_floor
-            ));
-        }
         let runs = policies.iter().map(|p| Run::new(&scenario, seed, p, assets)).collect::<Result<Vec<_>, _>>()?;
         if runs.is_empty() {
             return Err("a session needs at least one policy".into());
@@ -351,6 +346,7 @@ impl Session {
             seed,
             warm_reserve: assets.warm_reserve.clone(),
             warm_reserve_for: assets.warm_reserve_for.clone(),
+            size_floor: assets.size_floor,
             cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS), ..cfg },
             runs,
             injections: Vec::new(),
@@ -380,8 +376,8 @@ impl Session {
     }
 
     /// A session that replays a recording from t = 0 (its policies and models are not checked here: see
-    /// `runner::check_recording`), under the recording's warm reserve, held by the runs it names, whatever `assets`
-    /// hold.
+    /// `runner::check_recording`), under the recording's warm reserve, held by the runs it names, and its size floor
+    /// (shipped when it names none), whatever `assets` hold.
     pub fn from_recording(rec: &Recording, assets: &PolicyAssets, cfg: SessionConfig) -> Result<Session, String> {
         Session::replaying(
             Arc::new(rec.scenario.clone()),
@@ -392,7 +388,7 @@ impl Session {
             &PolicyAssets {
                 warm_reserve: rec.warm_reserve.clone(),
                 warm_reserve_for: rec.warm_reserve_for.clone(),
-                size_floor: crate::agents::hirl::SizeFloor::default(),
+                size_floor: rec.size_floor.unwrap_or_default(),
                 ..assets.clone()
             },
             cfg,
@@ -409,15 +405,25 @@ impl Session {
         &self.warm_reserve_for
     }
 
+    /// The HiRL Soldiers' size floor (the shipped one unless the session was started or recorded with another).
+    pub fn size_floor(&self) -> SizeFloor {
+        self.size_floor
+    }
+
+    /// The size floor `policy` runs under, when it is HiRL and the floor is not the shipped one.
+    fn size_floor_of(&self, policy: &str) -> Option<&SizeFloor> {
+        policies::size_floor_of(&self.size_floor, policy)
+    }
+
     /// The warm reserve `policy` runs under, if any.
     fn warm_reserve_of(&self, policy: &str) -> Option<&WarmReserveSpec> {
         crate::policy::reserve_of(self.warm_reserve.as_ref(), &self.warm_reserve_for, policy)
     }
 
-    /// A run's scorecard (`policy` its command-line name, `name` the policy's own), saying the warm reserve it ran
-    /// under.
+    /// A run's scorecard (`policy` its command-line name, `name` the policy's own), saying the warm reserve and size
+    /// floor it ran under.
     fn scorecard_of(&self, sim: &Simulation, policy: &str, name: &str) -> Scorecard {
-        sim.scorecard(name).held_under(self.warm_reserve_of(policy))
+        sim.scorecard(name).held_under(self.warm_reserve_of(policy)).sized_under(self.size_floor_of(policy))
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {
@@ -567,11 +573,13 @@ impl Session {
     /// Takes one frame per run of what was produced since the last call.
     pub fn take_frames(&mut self) -> Vec<RunFrame> {
         let (spec, held_by) = (self.warm_reserve.as_ref(), &self.warm_reserve_for);
+        let size_floor = &self.size_floor;
         self.runs
             .iter_mut()
             .map(|run| {
                 let held = crate::policy::reserve_of(spec, held_by, &run.policy);
-                run.take_frame(held)
+                let sized = policies::size_floor_of(size_floor, &run.policy);
+                run.take_frame(held, sized)
             })
             .collect()
     }
@@ -644,6 +652,8 @@ impl Session {
                 .zip(policies.iter().zip(&names))
                 .map(|(s, (p, n))| self.scorecard_of(&s.sim, p, n))
                 .collect(),
+            // Stored only where it changed a run, as the reserve is.
+            size_floor: policies.iter().any(|p| self.size_floor_of(p).is_some()).then_some(self.size_floor),
             policies,
             warm_reserve,
             warm_reserve_for,

@@ -19,6 +19,14 @@ const SLICE: Duration = Duration::from_millis(15);
 /// Wait for commands while paused (also the keep-alive of the loop).
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 
+/// Runs started after a replay (a restart, another policy) hold what the recording held: its warm reserve and size
+/// floor.
+fn hold_as_recorded(assets: &mut PolicyAssets, recording: &crate::replay::Recording) {
+    assets.warm_reserve = recording.warm_reserve.clone();
+    assets.warm_reserve_for = recording.warm_reserve_for.clone();
+    assets.size_floor = recording.size_floor.unwrap_or_default();
+}
+
 struct Worker {
     session: Session,
     assets: PolicyAssets,
@@ -44,23 +52,23 @@ pub(super) fn run(
     waker: Box<dyn Fn() + Send>,
 ) {
     let seed = config.seed.unwrap_or(config.scenario.seed);
-    let assets = PolicyAssets {
+    let mut assets = PolicyAssets {
         forecaster: config.forecaster,
         agents: config.agents,
         keep_decision_records: true,
         warm_reserve: config.warm_reserve,
         warm_reserve_for: config.warm_reserve_for,
-        // The window runs HiRL as shipped; `--size-floor` is a headless pricing option (run, compare, eval).
-        size_floor: Default::default(),
+        size_floor: config.size_floor,
     };
     let mut origin = config.origin;
-    let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file));
+    let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file, rec));
     let session = match replay {
-        Some((Ok(s), o)) => {
+        Some((Ok(s), o, rec)) => {
             origin = o;
+            hold_as_recorded(&mut assets, &rec);
             Ok(s)
         }
-        Some((Err(e), _)) => {
+        Some((Err(e), _, _)) => {
             let _ = updates.try_send(Update::Error(e));
             Session::new(Arc::new(config.scenario), seed, &[config.policy], &assets, config.session)
         }
@@ -276,6 +284,13 @@ impl Worker {
                 );
                 self.restart_or_restore(self.session.policies(), previous);
             }
+            Command::SetSizeFloor(floor) => {
+                let previous = std::mem::replace(&mut self.assets.size_floor, floor);
+                let scenario = Arc::new(self.session.export_scenario());
+                if !self.restart(scenario, self.session.seed(), self.session.policies(), None) {
+                    self.assets.size_floor = previous;
+                }
+            }
             Command::Restart => {
                 let scenario = Arc::clone(self.session.scenario());
                 self.restart(scenario, self.session.seed(), self.session.policies(), None);
@@ -305,8 +320,7 @@ impl Worker {
                 if session.is_ok() {
                     self.playing = false;
                     // Runs started after this replay hold what it held.
-                    self.assets.warm_reserve = recording.warm_reserve.clone();
-                    self.assets.warm_reserve_for = recording.warm_reserve_for.clone();
+                    hold_as_recorded(&mut self.assets, &recording);
                 }
                 self.replace(session, Some(origin));
             }
@@ -341,6 +355,7 @@ impl Worker {
             origin: self.origin.clone(),
             warm_reserve: self.session.warm_reserve().cloned(),
             warm_reserve_for: self.session.warm_reserve_for().to_vec(),
+            size_floor: self.session.size_floor(),
             scenario: Arc::clone(self.session.scenario()),
             policies: self.session.policies(),
             runs: self.session.take_frames(),

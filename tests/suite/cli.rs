@@ -321,3 +321,27 @@ fn a_recording_keeps_which_run_held_the_reserve_and_replay_says_so() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--warm-reserve-for names pid"));
 }
+
+#[test]
+fn a_recording_keeps_the_size_floor_and_replay_runs_under_it() {
+    let out_path = std::env::temp_dir().join(format!("hirl-scale-floor-{}.rec.ron", std::process::id()));
+    let out = hirl()
+        .args(["record", "--policies", "hpa,hirl-teacher", "--until", "1800", "--size-floor", "P0=1.3"])
+        .arg("--out")
+        .arg(&out_path)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("size floor: ×1.300 for P0 (others ×0.905) of each domain's HPA-sized need"), "{text}");
+    let rec = hirl_scale::replay::Recording::load_file(&out_path).expect("a valid recording");
+    assert_eq!(rec.size_floor.map(|f| f.spec()).as_deref(), Some("P0=1.3"));
+
+    let out = hirl().arg("replay").arg(&out_path).output().expect("runs");
+    let _ = std::fs::remove_file(&out_path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("size floor (recorded): ×1.300 for P0 (others ×0.905)"), "{text}");
+    assert!(text.contains("bit-identical"), "{text}");
+}

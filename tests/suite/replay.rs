@@ -308,21 +308,56 @@ fn a_reserve_held_under_one_run_only_leaves_the_other_as_shipped_and_replays_so(
 }
 
 #[test]
-fn a_session_refuses_a_size_floor_it_could_not_record() {
-    // Recordings store no size floor, so a session (whose runs may be saved) runs HiRL's shipped one; the floor is
-    // priced headless.
+fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() {
     let floor = hirl_scale::agents::hirl::SizeFloor::parse("P0=1.08").expect("parses");
     let s = load("small");
     let policies = vec!["hpa".to_string(), "hirl".to_string()];
     let with = PolicyAssets { size_floor: floor, ..assets() };
-    let err =
-        Session::new(Arc::new(s.clone()), s.seed, &policies, &with, SessionConfig::every(600)).err().expect("refused");
-    assert!(err.contains("size floor ×1.080 for P0") && err.contains("eval --size-floor"), "{err}");
-
-    // A recording made under the shipped floor replays under it, whatever floor the replaying assets carry.
+    let mut raised =
+        Session::new(Arc::new(s.clone()), s.seed, &policies, &with, SessionConfig::every(600)).expect("starts");
     let mut plain = session(&["hpa", "hirl"], 600);
+    raised.seek(1_800);
     plain.seek(1_800);
+    let (r, p) = (raised.state_digests(), plain.state_digests());
+    assert_eq!(r[0], p[0], "HPA has no Soldiers: the floor leaves its run alone");
+    assert_ne!(r[1], p[1], "a raised P0 floor changes HiRL's run");
+
+    // Stored where it changed a run, named on that run's scorecard only, and exact through the file.
+    let rec = raised.recording("small.ron", hirl_scale::runner::model_stamps(&raised.policies(), &with));
+    assert_eq!(rec.size_floor, Some(floor));
+    assert_eq!(rec.scorecards[0].size_floor, None);
+    assert_eq!(rec.scorecards[1].size_floor.as_deref(), Some("×1.080 for P0 (others ×0.905)"));
+    let text = rec.to_ron_string().expect("serialises");
+    assert!(text.contains("size_floor: Some(\"P0=1.08\")"), "the file says the floor as typed");
+    let back = Recording::load_str(&text, "raised.rec.ron").expect("loads");
+    assert_eq!(back, rec, "save → load is exact");
+    // Replayed with assets under the shipped floor: the recording's own is used, bit for bit.
+    let report = verify(&back, "raised.rec.ron", &assets()).expect("replays");
+    assert!(report.identical(), "{report:?}");
+    // And a recording made under the shipped floor stores none and replays under it, whatever the assets carry.
     let rec = plain.recording("small.ron", hirl_scale::runner::model_stamps(&plain.policies(), &assets()));
+    assert_eq!(rec.size_floor, None);
+    assert!(!rec.to_ron_string().expect("serialises").contains("size_floor"));
     let report = verify(&rec, "small.rec.ron", &with).expect("replays");
     assert!(report.identical(), "{report:?}");
+
+    // A floor read from a file is checked like one from the command line, naming the place.
+    let bad = text.replace("size_floor: Some(\"P0=1.08\")", "size_floor: Some(\"P0=9\")");
+    let err = Recording::load_str(&bad, "bad.rec.ron").expect_err("out of range").to_string();
+    let line = bad.lines().position(|l| l.contains("P0=9")).expect("edited") + 1;
+    assert!(err.contains(&format!("bad.rec.ron:{line}:")) && err.contains("between ×0.5 and ×3.3"), "{err}");
+    // A floor with no HiRL run to apply to is a damaged recording.
+    let hpa_only = Recording { policies: vec!["hpa".into()], size_floor: Some(floor), ..plain_single(&with) };
+    let problems = hpa_only.problems();
+    assert!(
+        problems.iter().any(|(path, m)| path == "size_floor" && m.contains("no recorded policy is hirl (hpa)")),
+        "{problems:?}"
+    );
+}
+
+/// A one-run HPA recording of `small` (its first 10 minutes).
+fn plain_single(assets: &PolicyAssets) -> Recording {
+    let mut s = session(&["hpa"], 600);
+    s.seek(600);
+    s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), assets))
 }

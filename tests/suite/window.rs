@@ -352,3 +352,61 @@ fn without_agents_hirl_runs_on_hpa_and_the_toolbar_still_compares_it() {
     step_until(&mut h, 20, "one run", |a| a.store.runs.len() == 1);
     assert_eq!(h.state().store.policies, ["hirl"]);
 }
+
+#[test]
+fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_it() {
+    let p0 = hirl_scale::agents::hirl::SizeFloor::parse("P0=1.08").expect("parses");
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "HPA against HiRL", |a| a.store.policies == ["hpa", "hirl"]);
+    h.step();
+    assert!(h.query_by_value("size floor: shipped").is_some(), "the shipped floor to begin with");
+    let generation = h.state().store.generation;
+
+    h.get_by_value("size floor: shipped").click();
+    h.run_steps(3); // the popup opens over the next frames
+    h.get_by_label("×1.080 for P0 (others ×0.905)").click();
+    step_until(&mut h, 20, "a restart under the raised floor, with scorecards", |a| {
+        a.store.generation != generation
+            && a.store.size_floor == p0
+            && a.store.runs.iter().all(|r| r.scorecard.is_some())
+    });
+    h.step();
+    assert!(h.query_by_value("size floor: P0=1.08").is_some());
+    let named: Vec<Option<String>> =
+        h.state().store.runs.iter().map(|r| r.scorecard.as_ref().and_then(|c| c.size_floor.clone())).collect();
+    assert_eq!(named, [None, Some("×1.080 for P0 (others ×0.905)".to_string())], "HiRL's card alone names it");
+    assert!(h.query_by_label("· size floor ×1.080 for P0 (others ×0.905)").is_some(), "the scorecard panel says so");
+
+    // Saved from the window, the recording carries the floor, and opening it brings the floor back.
+    h.get_by_label("+10 min").click();
+    step_until(&mut h, 60, "ten minutes on", |a| a.store.now_secs == 600);
+    let path = std::env::temp_dir().join(format!("hirl-window-floor-{}.rec.ron", std::process::id()));
+    h.state_mut().save_recording_path(&path);
+    step_until(&mut h, 20, "the recording saved", |a| a.notice.as_ref().is_some_and(|n| n.text.contains("saved")));
+    let rec = hirl_scale::replay::Recording::load_file(&path).expect("the saved recording loads");
+    assert_eq!(rec.size_floor, Some(p0));
+    h.get_by_value("size floor: P0=1.08").click();
+    h.run_steps(3);
+    h.get_by_label("shipped (×0.905)").click();
+    step_until(&mut h, 20, "back to the shipped floor", |a| a.store.size_floor.is_shipped());
+    h.state_mut().open_recording_path(&path);
+    step_until(&mut h, 20, "the replay, under the recorded floor", |a| {
+        a.store.origin.ends_with(".rec.ron") && a.store.size_floor == p0
+    });
+    let _ = std::fs::remove_file(&path);
+
+    // With no HiRL run the floor has nothing to apply to: the menu is off.
+    h.get_by_label("Single run").click();
+    step_until(&mut h, 20, "one run", |a| a.store.runs.len() == 1);
+    h.step();
+    h.get(by().value("policy: hirl").role(Role::ComboBox)).click();
+    h.run_steps(3);
+    h.get_by_label("hpa").click();
+    step_until(&mut h, 20, "HPA alone", |a| a.store.policies == ["hpa"]);
+    h.step();
+    use egui_kittest::kittest::NodeT;
+    let menu = h.get_by_value("size floor: P0=1.08");
+    assert!(menu.accesskit_node().is_disabled(), "no Soldiers to floor under HPA");
+}

@@ -8,7 +8,9 @@
 //!
 //! Text form (the `--size-floor` argument, and how scorecards name it): `1.03` (every priority), or `P0=1.03,P1=1.03`
 //! (the priorities not named keep the shipped floor). Multipliers lie in [`MIN_MULTIPLIER`, `MAX_MULTIPLIER`]: no
-//! lower than half the need, no higher than the domain level's own ceiling.
+//! lower than half the need, no higher than the domain level's own ceiling. [`SizeFloor::spec`] writes that form back
+//! (multipliers as given, so `parse(spec)` is the same floor bit for bit); serde uses it, which is how recordings
+//! store a floor.
 
 use std::fmt;
 
@@ -22,18 +24,38 @@ pub const MIN_MULTIPLIER: f64 = 0.5;
 /// [`super::decode::level_multiplier`], whose clamp needs the floor below the ceiling).
 pub const MAX_MULTIPLIER: f64 = 3.3;
 
+/// The text form of the shipped floor.
+const SHIPPED: &str = "shipped";
+
 const PRIORITIES: [Priority; 4] = [Priority::P0, Priority::P1, Priority::P2, Priority::P3];
 
-/// Per priority rank (P0 first), the floor's ln; `None`: the shipped floor.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Per priority rank (P0 first), the floor's multiplier as given; `None`: the shipped floor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct SizeFloor {
-    by_rank: [Option<f32>; 4],
+    by_rank: [Option<f64>; 4],
 }
 
 impl SizeFloor {
     /// The floor for a domain of this priority rank (0 = P0), ln of the multiplier.
     pub fn min_level_ln(&self, rank: u8) -> f32 {
-        self.by_rank.get(usize::from(rank)).copied().flatten().unwrap_or(SHIPPED_LN)
+        match self.by_rank.get(usize::from(rank)).copied().flatten() {
+            Some(m) => m.ln() as f32,
+            None => SHIPPED_LN,
+        }
+    }
+
+    /// The text form `parse` reads back to this floor: `1.08`, `P0=1.08,P1=1.03`, or `shipped`.
+    pub fn spec(&self) -> String {
+        if let Some(m) = self.by_rank[0].filter(|_| self.by_rank.iter().all(|r| *r == self.by_rank[0])) {
+            return m.to_string();
+        }
+        if self.is_shipped() {
+            return SHIPPED.into();
+        }
+        let named: Vec<String> =
+            PRIORITIES.iter().zip(&self.by_rank).filter_map(|(p, m)| m.map(|m| format!("{p:?}={m}"))).collect();
+        named.join(",")
     }
 
     /// Whether this is the shipped floor.
@@ -41,20 +63,23 @@ impl SizeFloor {
         self.by_rank.iter().all(Option::is_none)
     }
 
-    /// Parses `1.03` or `P0=1.03,P1=1.0` (see the module docs); the error names the part at fault.
+    /// Parses `1.03`, `P0=1.03,P1=1.0` (see the module docs) or `shipped`; the error names the part at fault.
     pub fn parse(text: &str) -> Result<SizeFloor, String> {
-        let multiplier = |part: &str, value: &str| -> Result<f32, String> {
+        let multiplier = |part: &str, value: &str| -> Result<f64, String> {
             let m: f64 = value.trim().parse().map_err(|_| format!("\"{part}\": \"{value}\" is not a number"))?;
             if !(MIN_MULTIPLIER..=MAX_MULTIPLIER).contains(&m) {
                 return Err(format!(
                     "\"{part}\": the floor must be between ×{MIN_MULTIPLIER} and ×{MAX_MULTIPLIER} of the HPA-sized need"
                 ));
             }
-            Ok(m.ln() as f32)
+            Ok(m)
         };
         let text = text.trim();
         if text.is_empty() {
             return Err("empty size floor: give a multiplier (1.0) or priorities (P0=1.03,P1=1.03)".into());
+        }
+        if text.eq_ignore_ascii_case(SHIPPED) {
+            return Ok(SizeFloor::default());
         }
         if !text.contains('=') {
             return Ok(SizeFloor { by_rank: [Some(multiplier(text, text)?); 4] });
@@ -81,16 +106,17 @@ impl fmt::Display for SizeFloor {
     /// `×1.03 for P0, P1 (others ×0.905)`, `×1.000 for every priority`, or `shipped (×0.905)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shown = |ln: f32| format!("×{:.3}", f64::from(ln).exp());
+        let given = |m: f64| format!("×{m:.3}");
         if self.is_shipped() {
             return write!(f, "shipped ({})", shown(SHIPPED_LN));
         }
-        if self.by_rank.iter().all(|r| *r == self.by_rank[0]) {
-            return write!(f, "{} for every priority", shown(self.min_level_ln(0)));
+        if let Some(m) = self.by_rank[0].filter(|_| self.by_rank.iter().all(|r| *r == self.by_rank[0])) {
+            return write!(f, "{} for every priority", given(m));
         }
         let mut parts: Vec<(String, Vec<String>)> = Vec::new();
         for (rank, p) in PRIORITIES.iter().enumerate() {
-            if let Some(ln) = self.by_rank[rank] {
-                let value = shown(ln);
+            if let Some(m) = self.by_rank[rank] {
+                let value = given(m);
                 match parts.iter_mut().find(|(v, _)| *v == value) {
                     Some((_, names)) => names.push(format!("{p:?}")),
                     None => parts.push((value, vec![format!("{p:?}")])),
@@ -99,6 +125,20 @@ impl fmt::Display for SizeFloor {
         }
         let named: Vec<String> = parts.iter().map(|(v, names)| format!("{v} for {}", names.join(", "))).collect();
         write!(f, "{} (others {})", named.join("; "), shown(SHIPPED_LN))
+    }
+}
+
+impl TryFrom<String> for SizeFloor {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        SizeFloor::parse(&text)
+    }
+}
+
+impl From<SizeFloor> for String {
+    fn from(floor: SizeFloor) -> String {
+        floor.spec()
     }
 }
 
@@ -119,6 +159,20 @@ mod tests {
         assert_eq!(some.to_string(), "×1.030 for P0, P1 (others ×0.905)");
         assert!(SizeFloor::default().is_shipped());
         assert_eq!(SizeFloor::default().min_level_ln(0), SHIPPED_LN);
+    }
+
+    #[test]
+    fn the_spec_reads_back_as_the_same_floor_and_serde_goes_through_it() {
+        for text in ["1.0", "1.08", "P0=1.08", "P0=1.08,P1=1.08", "P1=0.95,P3=0.7", "shipped", "0.123456789e1"] {
+            let floor = SizeFloor::parse(text).expect(text);
+            assert_eq!(SizeFloor::parse(&floor.spec()), Ok(floor), "{text} → {}", floor.spec());
+            let ron = ron::to_string(&floor).expect("serialises");
+            assert_eq!(ron::from_str::<SizeFloor>(&ron), Ok(floor), "{ron}");
+        }
+        assert_eq!(SizeFloor::parse("P0=1.08, P1=1.03").expect("parses").spec(), "P0=1.08,P1=1.03");
+        assert_eq!(SizeFloor::default().spec(), "shipped");
+        let err = ron::from_str::<SizeFloor>("\"P0=9\"").expect_err("out of range");
+        assert!(err.to_string().contains("between"), "{err}");
     }
 
     #[test]

@@ -45,7 +45,20 @@ impl ScorecardPanel {
             .and_then(|r| r.scorecard.as_ref().map(|c| (r.policy.as_str(), c)));
         let domains = &ctx.store.scenario.domains;
 
-        ui.weak(format!("after {} simulated", format_duration(card.simulated_secs)));
+        ui.horizontal_wrapped(|ui| {
+            ui.weak(format!("after {} simulated", format_duration(card.simulated_secs)));
+            // Figures bought with capacity held ahead are never shown as the policy's own.
+            if let Some(reserve) = &card.warm_reserve {
+                ui.weak(format!("· warm reserve {reserve}"))
+                    .on_hover_text("This run held placeholder pods warm ahead of spikes, paid for in node-hours");
+            }
+            if let Some(floor) = &card.size_floor {
+                ui.weak(format!("· size floor {floor}")).on_hover_text(
+                    "HiRL's Soldiers ran under a raised size floor (toolbar): slack held in the domains, paid for in \
+                     node-hours",
+                );
+            }
+        });
         egui::Grid::new(("scorecard", ctx.run)).striped(true).show(ui, |ui| {
             for (i, (title, tip)) in COLUMNS.iter().enumerate() {
                 ui.strong(*title).on_hover_text(*tip);
