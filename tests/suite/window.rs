@@ -36,6 +36,13 @@ pub fn step_until(h: &mut Harness<'_, HirlApp>, secs: u64, what: &str, done: imp
     panic!("timed out waiting for: {what} (t = {} s)", h.state().store.now_secs);
 }
 
+/// Opens the toolbar menu showing `menu` (a combo box carries its selected text as its value) and picks `choice`.
+fn pick(h: &mut Harness<'_, HirlApp>, menu: &str, choice: &str) {
+    h.get(by().value(menu).role(Role::ComboBox)).click();
+    h.run_steps(3); // the popup opens over the next frames
+    h.get_by_label(choice).click();
+}
+
 /// Largest value of `f` over the first run's points in `[from, to)`.
 fn peak(app: &HirlApp, from: u64, to: u64, f: impl Fn(&hirl_scale::runner::DomainPoint) -> f32) -> f32 {
     app.store.runs[0]
@@ -254,17 +261,13 @@ fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() 
     assert!(h.query_by_value("warm reserve: 20% in every pool").is_some(), "the reserve from the command line");
     let generation = h.state().store.generation;
 
-    h.get_by_value("warm reserve: 20% in every pool").click();
-    h.run_steps(3); // the popup opens over the next frames
-    h.get_by_label("40% in shared-general").click();
+    pick(&mut h, "warm reserve: 20% in every pool", "40% in shared-general");
     step_until(&mut h, 20, "a restart under the new reserve", |a| {
         a.store.generation != generation
             && a.store.warm_reserve.as_ref().map(ToString::to_string).as_deref() == Some("40% in shared-general")
     });
     h.step();
-    h.get_by_value("warm reserve: 40% in shared-general").click();
-    h.run_steps(3);
-    h.get_by_label("none").click();
+    pick(&mut h, "warm reserve: 40% in shared-general", "none");
     step_until(&mut h, 20, "no reserve", |a| a.store.warm_reserve.is_none());
     h.step();
     assert!(h.query_by_value("warm reserve: none").is_some());
@@ -290,9 +293,7 @@ fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
     assert_eq!(said, [None, Some("30% in every pool".to_string())], "HPA runs as shipped");
 
     // Another reserve keeps the scope; "none" clears both.
-    h.get_by_value("warm reserve: 30% in every pool, under heuristic only").click();
-    h.run_steps(3);
-    h.get_by_label("10% in every pool").click();
+    pick(&mut h, "warm reserve: 30% in every pool, under heuristic only", "10% in every pool");
     step_until(&mut h, 20, "10% under the heuristic only", |a| {
         a.store.warm_reserve == Some(hirl_scale::policy::WarmReserveSpec::Every(0.1))
             && a.store.warm_reserve_for == ["heuristic"]
@@ -300,9 +301,7 @@ fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
     h.step();
     // Another challenger takes the reserve with it: still "the challenger with a reserve against HPA as shipped".
     // The run's heading carries the same text; the menu is the combo box.
-    h.get(by().value("policy: heuristic").role(Role::ComboBox)).click();
-    h.run_steps(3);
-    h.get_by_label("threshold").click();
+    pick(&mut h, "policy: heuristic", "threshold");
     step_until(&mut h, 20, "the reserve under the threshold only", |a| {
         a.store.policies == ["hpa", "threshold"] && a.store.warm_reserve_for == ["threshold"]
     });
@@ -364,9 +363,7 @@ fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_i
     assert!(h.query_by_value("size floor: shipped").is_some(), "the shipped floor to begin with");
     let generation = h.state().store.generation;
 
-    h.get_by_value("size floor: shipped").click();
-    h.run_steps(3); // the popup opens over the next frames
-    h.get_by_label("×1.080 for P0 (others ×0.905)").click();
+    pick(&mut h, "size floor: shipped", "×1.080 for P0 (others ×0.905)");
     step_until(&mut h, 20, "a restart under the raised floor, with scorecards", |a| {
         a.store.generation != generation
             && a.store.size_floor == p0
@@ -387,9 +384,7 @@ fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_i
     step_until(&mut h, 20, "the recording saved", |a| a.notice.as_ref().is_some_and(|n| n.text.contains("saved")));
     let rec = hirl_scale::replay::Recording::load_file(&path).expect("the saved recording loads");
     assert_eq!(rec.size_floor, Some(p0));
-    h.get_by_value("size floor: P0=1.08").click();
-    h.run_steps(3);
-    h.get_by_label("shipped (×0.905)").click();
+    pick(&mut h, "size floor: P0=1.08", "shipped (×0.905)");
     step_until(&mut h, 20, "back to the shipped floor", |a| a.store.size_floor.is_shipped());
     h.state_mut().open_recording_path(&path);
     step_until(&mut h, 20, "the replay, under the recorded floor", |a| {
@@ -401,9 +396,7 @@ fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_i
     h.get_by_label("Single run").click();
     step_until(&mut h, 20, "one run", |a| a.store.runs.len() == 1);
     h.step();
-    h.get(by().value("policy: hirl").role(Role::ComboBox)).click();
-    h.run_steps(3);
-    h.get_by_label("hpa").click();
+    pick(&mut h, "policy: hirl", "hpa");
     step_until(&mut h, 20, "HPA alone", |a| a.store.policies == ["hpa"]);
     h.step();
     use egui_kittest::kittest::NodeT;
