@@ -231,8 +231,12 @@ impl InspectorPanel {
                     SummaryContext { scenario: &ctx.store.scenario, when: &when, outcome: Some(&outcome), moved_by };
                 ui.label(explain::soldier_summary(rec, &sctx));
                 glance_ui(ui, ctx, rec.value, &outcome, |ui| {
-                    ui.label(format!("level ×{:.3}", rec.level_multiplier))
-                        .on_hover_text("The domain's size as a multiple of what its HPAs would size it to");
+                    let rank = ctx.store.scenario.domains.get(rec.domain).map_or(0, |d| d.priority.rank());
+                    let floor = f64::from(ctx.store.size_floor.min_level_ln(rank)).exp();
+                    ui.label(format!("level ×{:.3}", rec.level_multiplier)).on_hover_text(format!(
+                        "The domain's size as a multiple of what its HPAs would size it to; never below the size \
+                         floor, ×{floor:.3} for this domain's priority"
+                    ));
                 });
                 soldier_details_ui(ui, ctx, rec);
             }
@@ -329,6 +333,13 @@ fn navigation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState, li
     Some(current(state.selection))
 }
 
+/// How the run's decisions were decoded into actions: the executor's defaults, under the size floor the session runs
+/// HiRL with (a raised floor from the toolbar changes how low a Soldier's level goes, so occluded copies must be
+/// decoded under it too). Only HiRL runs make decisions, so the session's floor is theirs.
+fn decoding_of(store: &Store) -> Decoding {
+    Decoding { size_floor: store.size_floor, ..Decoding::default() }
+}
+
 /// Recomputes the typical observation and the attribution when the selection (or the run) changed.
 fn refresh_analysis(store: &Store, state: &mut RunState, list: &[Decision<'_>], index: usize, brain: Option<&Brain>) {
     let decision = list[index];
@@ -374,7 +385,7 @@ fn refresh_analysis(store: &Store, state: &mut RunState, list: &[Decision<'_>], 
         (None, _) => Err("attribution needs the agents that made the run; none are loaded".to_string()),
         (Some(_), None) => Err("no typical observation yet".to_string()),
         (Some(brain), Some(t)) => {
-            attribution::attribute(level, obs, &t.median, brain, &Decoding::default(), TOP_FEATURES)
+            attribution::attribute(level, obs, &t.median, brain, &decoding_of(store), TOP_FEATURES)
                 .map_err(|e| e.to_string())
         }
     };
@@ -821,6 +832,16 @@ mod tests {
     use crate::agents::hirl::features::{COMMANDER_OBS, SOLDIER_OBS};
     use crate::agents::hirl::safety::SafetyLevel;
     use crate::app::store::{Items, RunSeries};
+
+    #[test]
+    fn occluded_decisions_are_decoded_under_the_session_s_size_floor() {
+        let mut store = empty_store();
+        assert_eq!(decoding_of(&store), Decoding::default());
+        store.size_floor = crate::agents::hirl::SizeFloor::parse("P0=1.2").expect("parses");
+        let decoding = decoding_of(&store);
+        assert!((decoding.size_floor.min_level_ln(0) - 1.2f32.ln()).abs() < 1e-6);
+        assert_eq!(decoding.floor_share, Decoding::default().floor_share);
+    }
 
     fn commander(t_secs: u64, reserve: f64, value: Option<f32>) -> Arc<CommanderRecord> {
         let d = (1.0 - reserve) / 5.0;
