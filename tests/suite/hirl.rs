@@ -393,9 +393,12 @@ fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_
     assert!(payment.iter().any(|st| !st.started), "staging ends once every app is seated: {payment:?}");
     assert!(record::stagings_at(&log.stagings, 0).is_empty(), "nothing staged at the start");
     assert!(record::stagings_at(&log.stagings, first.t_secs).contains(&(0, first.t_secs)));
+    // Slack waits for room (HirlConfig::slack_waits_for_room) already keeps pods above the need out of a full pool,
+    // part of what staging does: without it, staging takes this breach from 47.6 to 26.0 minutes; with it, from 29.2
+    // to 27.1.
     let breach = |c: &hirl_scale::sim::Scorecard| c.domains[0].slo_breach_minutes;
     assert!(
-        breach(&with) < 0.9 * breach(&without),
+        breach(&with) < 0.95 * breach(&without),
         "payment breaches {:.1} min with survival first, {:.1} without",
         breach(&with),
         breach(&without)

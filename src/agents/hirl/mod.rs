@@ -27,6 +27,7 @@ pub mod reward;
 pub mod safety;
 pub mod selection;
 pub mod size_floor;
+pub mod slack;
 pub mod survival;
 pub mod train;
 
