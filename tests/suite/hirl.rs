@@ -434,3 +434,26 @@ fn every_soldier_sizes_its_domain_at_or_above_its_priority_s_floor() {
         "the other priorities keep the shipped floor"
     );
 }
+
+#[test]
+fn slack_waits_for_room_instead_of_preempting_lower_priorities_on_a_calm_afternoon() {
+    // fraud-cascade's first hour, before its spike: P0's size floor raised to ×1.2 holds slack in Payment and Fraud
+    // as the afternoon grows. Created without room, that slack preempts Internal (P3) from the shared pool and
+    // Internal waits for nodes in breach; held back until nodes land, it costs Internal nothing, and the cluster
+    // still grows for it (the autoscaler buys the deferred demand).
+    use hirl_scale::agents::hirl::SizeFloor;
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    let s = load("fraud-cascade");
+    let size_floor = SizeFloor::parse("P0=1.2").expect("parses");
+    let run = |slack_waits_for_room| {
+        let cfg = HirlConfig { size_floor, slack_waits_for_room, ..HirlConfig::default() };
+        teacher_until(&s, cfg, 3_600).0.scorecard("hirl-teacher")
+    };
+    let (waits, preempts) = (run(true), run(false));
+    let internal = |c: &hirl_scale::sim::Scorecard| c.domains[4].slo_breach_minutes;
+    assert!(internal(&preempts) > 1.0, "the slack preempts Internal when it does not wait: {}", internal(&preempts));
+    assert!(internal(&waits) < 0.25 * internal(&preempts), "{} against {}", internal(&waits), internal(&preempts));
+    assert_eq!(waits.domains[..2].iter().map(|d| d.slo_breach_minutes).sum::<f64>(), 0.0, "P0 is calm either way");
+    let nodes = |c: &hirl_scale::sim::Scorecard| c.cluster.peak_nodes;
+    assert!(f64::from(nodes(&waits)) >= 0.97 * f64::from(nodes(&preempts)), "nodes are still bought for the slack");
+}
