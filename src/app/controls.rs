@@ -261,9 +261,9 @@ impl Controls {
     }
 
     /// HiRL's size floor (restarts the run, injected events kept): how low its Soldiers may size a domain, as a
-    /// multiple of the HPA-sized need. The choices are the README's price table's: on the shipped suite `P0=1.08` is
-    /// the cheapest floor found that takes HiRL's P0+P1 breach to −75% against HPA on every held-out seed pair, at
-    /// about +7% node-hours; `P0=1.15` the one with the fewest cascades. A floor from `--size-floor` or a recording
+    /// multiple of the HPA-sized need. The choices are the README's price table's: on the shipped suite `P0=1.03` is
+    /// the cheapest floor found that takes HiRL's P0+P1 breach to −75% against HPA on every held-out seed pair (just),
+    /// at about +4% node-hours, `P0=1.08` the same with margin at about +7%, `P0=1.15` a step further. A floor from `--size-floor` or a recording
     /// shows as is. The baselines have no Soldiers: with none of the runs under HiRL the menu is off.
     fn size_floor_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let current = app.store.size_floor;
