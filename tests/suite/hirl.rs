@@ -447,9 +447,12 @@ fn slack_waits_for_room_instead_of_preempting_lower_priorities_on_a_calm_afterno
     let size_floor = SizeFloor::parse("P0=1.2").expect("parses");
     let run = |slack_waits_for_room| {
         let cfg = HirlConfig { size_floor, slack_waits_for_room, ..HirlConfig::default() };
-        teacher_until(&s, cfg, 3_600).0.scorecard("hirl-teacher")
+        let (sim, mut p) = teacher_until(&s, cfg, 3_600);
+        let held = p.take_decisions().soldiers.iter().filter(|r| r.slack_held_millicores > 0).count();
+        (sim.scorecard("hirl-teacher"), held)
     };
-    let (waits, preempts) = (run(true), run(false));
+    let ((waits, held), (preempts, none)) = (run(true), run(false));
+    assert!(held > 0 && none == 0, "the Soldier decisions say when slack waited: {held} with the rule, {none} without");
     let internal = |c: &hirl_scale::sim::Scorecard| c.domains[4].slo_breach_minutes;
     assert!(internal(&preempts) > 1.0, "the slack preempts Internal when it does not wait: {}", internal(&preempts));
     assert!(internal(&waits) < 0.25 * internal(&preempts), "{} against {}", internal(&waits), internal(&preempts));

@@ -357,6 +357,12 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
     } else {
         text += " The budget projection clipped nothing.";
     }
+    if record.slack_held_millicores > 0 {
+        text += &format!(
+            " {:.1} cores of slack wait for room (nodes are bought for them).",
+            record.slack_held_millicores as f64 / 1000.0
+        );
+    }
     if record.safety != SafetyLevel::Normal {
         text += &format!(" Safety: {}.", safety_phrase(record.safety));
     }
@@ -480,6 +486,7 @@ mod tests {
             top_apps: vec![(40, 1.3), (41, 1.0)],
             up_scale: 0.6,
             clipped_millicores: 2400.0,
+            slack_held_millicores: 1500,
             safety: SafetyLevel::Freeze,
             held_for_callee: None,
             replica_changes: vec![(40, 4, 9), (41, 3, 4), (42, 10, 8), (43, 5, 5)],
@@ -493,6 +500,7 @@ mod tests {
             "Tue 11:02:10 — the fraud Soldier sized its domain at ×1.25 the HPA-sized need".to_string(),
             format!("boosting {tier1} ×1.40 and 1 at-risk app."),
             "cut its scale-ups to 60% (2.4 cores over 110% of the budget)".to_string(),
+            "1.5 cores of slack wait for room (nodes are bought for them).".to_string(),
             "Safety: frozen".to_string(),
             "2 apps up (+6 pods), 1 down (−2 pods).".to_string(),
             "the 10 s that followed was worth 0.3 (0.8 better than expected)".to_string(),

@@ -85,8 +85,8 @@ pub struct HirlConfig {
     /// so slack created without room evicted lower-priority pods for capacity no one needed yet — traced under
     /// `--size-floor P0=1.08` on fraud-cascade, Internal (P3) breached 17 minutes before any spike as Payment's slack
     /// grew with the afternoon. Measured on the shipped suite (held-out seeds 1001/1002, shipped networks): P0+P1
-    /// breach minutes 241.5 → 225.6, all-domain 483.3 → 427.2, cascades 37 → 37, scaling actions 2.18 → 2.10 per
-    /// app-hour, node-hours +0.2%; under `P0=1.08`, all-domain 547.2 → 316.6 and actions 2.46 → 2.34.
+    /// breach minutes 241.5 → 225.6, all-domain 483.3 → 426.5, cascades 37 → 37, scaling actions 2.18 → 2.10 per
+    /// app-hour, node-hours +0.2%; under `P0=1.08`, all-domain 547.2 → 313.2 and actions 2.46 → 2.34.
     pub slack_waits_for_room: bool,
     /// A warm reserve shrinks only to the largest target of this many past Commander decisions. Default 20.
     pub reserve_hold_minutes: usize,
@@ -819,7 +819,15 @@ impl HirlPolicy {
 
     /// Slack waits for room (see [`super::slack`]): trims the domain's targets to the room its pools have left at
     /// this Soldier tick, takes that room from the next Soldier's, and declares what waits as deferred demand.
-    fn seat_slack_in_room(&mut self, layout: &Layout, d: usize, current: &[u32], needs: &[f64], targets: &mut [u32]) {
+    /// Returns the CPU held back, millicores.
+    fn seat_slack_in_room(
+        &mut self,
+        layout: &Layout,
+        d: usize,
+        current: &[u32],
+        needs: &[f64],
+        targets: &mut [u32],
+    ) -> u64 {
         let apps: Vec<SlackApp> = layout.domains[d]
             .apps
             .clone()
@@ -845,6 +853,7 @@ impl HirlPolicy {
                 memory_mib: trimmed.held_memory_mib,
             });
         }
+        trimmed.held_cpu_millicores
     }
 
     fn soldier_step(&mut self, obs: &Observation<'_>, d: usize, level: SafetyLevel, out: &mut Actions) {
@@ -936,9 +945,11 @@ impl HirlPolicy {
             };
             nexts.push(next);
         }
-        if self.cfg.slack_waits_for_room {
-            self.seat_slack_in_room(layout, d, &current, &needs, &mut nexts);
-        }
+        let slack_held_millicores = if self.cfg.slack_waits_for_room {
+            self.seat_slack_in_room(layout, d, &current, &needs, &mut nexts)
+        } else {
+            0
+        };
         let mut changes = Vec::new();
         let (mut ups, mut downs) = (0i64, 0i64);
         for (k, a) in apps.clone().enumerate() {
@@ -972,6 +983,7 @@ impl HirlPolicy {
                 top_apps: top_factors,
                 up_scale: proj.up_scale,
                 clipped_millicores: proj.clipped_millicores,
+                slack_held_millicores,
                 safety: level,
                 held_for_callee: None,
                 replica_changes: changes,

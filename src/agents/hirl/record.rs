@@ -54,6 +54,9 @@ pub struct SoldierRecord {
     /// Factor the projection applied to every scale-up (1 = nothing clipped) and the CPU it removed.
     pub up_scale: f64,
     pub clipped_millicores: f64,
+    /// Slack (scale-ups above the apps' HPA-sized need) held back because its pools had no free room, declared to
+    /// the cluster autoscaler instead (see [`super::slack`]); 0 when all of it fitted.
+    pub slack_held_millicores: u64,
     /// The safety level the domain was at (Freeze: no scale-downs).
     pub safety: SafetyLevel,
     /// The inline callee this domain's scale-ups waited for in this tick ("callees first"), if any; the replica

@@ -627,6 +627,16 @@ fn soldier_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
             } else {
                 ui.label("projection: nothing clipped");
             }
+            if rec.slack_held_millicores > 0 {
+                ui.label(format!(
+                    "slack waits for room: {:.1} cores above the need held back, nodes bought for them",
+                    rec.slack_held_millicores as f64 / 1000.0
+                ))
+                .on_hover_text(
+                    "Scale-ups above the apps' HPA-sized need are created only where the pools have free CPU, so \
+                     they never preempt lower-priority pods; the rest is declared to the cluster autoscaler",
+                );
+            }
             ui.label(format!("safety: {}", explain::safety_phrase(rec.safety)));
             fallback_after_ui(ui, ctx, rec);
             if let Some(callee) = rec.held_for_callee {
@@ -879,6 +889,7 @@ mod tests {
             top_apps: vec![(3, 1.2)],
             up_scale: 1.0,
             clipped_millicores: 0.0,
+            slack_held_millicores: 0,
             safety: SafetyLevel::Normal,
             held_for_callee: None,
             replica_changes: (0..14).map(|a| (a, 2, 3 + a)).collect(),
