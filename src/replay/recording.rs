@@ -219,7 +219,7 @@ impl Recording {
                 );
             }
         }
-        if self.size_floor.is_some() && !self.policies.iter().any(|p| p.starts_with("hirl")) {
+        if self.size_floor.is_some_and(|f| !f.is_shipped()) && !self.policies.iter().any(|p| p.starts_with("hirl")) {
             fail(
                 "size_floor".into(),
                 format!(
