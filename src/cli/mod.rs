@@ -392,7 +392,7 @@ pub fn with_size_floor(base: PolicyAssets, arg: SizeFloorArg, policies: &[String
     println!(
         "size floor: {floor} of each domain's HPA-sized need under {} (shipped ×{:.3}){others}",
         hirl.join(", "),
-        f64::from(crate::agents::hirl::size_floor::SHIPPED_LN).exp()
+        SizeFloor::default().multiplier(0)
     );
     Ok(PolicyAssets { size_floor: floor, ..base })
 }

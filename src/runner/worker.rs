@@ -10,7 +10,6 @@ use super::replay::{model_stamps, open_recording};
 use super::session::{Session, SessionConfig};
 use super::{Command, WorkerConfig};
 use crate::agents::policies::PolicyAssets;
-use crate::policy::WarmReserveSpec;
 use crate::scenario::Scenario;
 use crate::sim::TICK_SECS;
 
@@ -223,15 +222,15 @@ impl Worker {
         {
             self.assets.warm_reserve_for = vec![new_test.clone()];
         }
-        self.restart_or_restore(policies, previous);
+        self.restart_or_restore(policies, |a| (a.warm_reserve, a.warm_reserve_for) = previous);
     }
 
-    /// Restarts the scenario, injected events kept, under `policies` and the reserve now in the assets; if the new
-    /// session is refused, the reserve and who holds it go back to `previous`.
-    fn restart_or_restore(&mut self, policies: Vec<String>, previous: (Option<WarmReserveSpec>, Vec<String>)) {
+    /// Restarts the scenario, injected events kept, under `policies` and the assets as they are now; if the new
+    /// session is refused, `restore` puts back what the command changed in them.
+    fn restart_or_restore(&mut self, policies: Vec<String>, restore: impl FnOnce(&mut PolicyAssets)) {
         let scenario = Arc::new(self.session.export_scenario());
         if !self.restart(scenario, self.session.seed(), policies, None) {
-            (self.assets.warm_reserve, self.assets.warm_reserve_for) = previous;
+            restore(&mut self.assets);
         }
     }
 
@@ -282,14 +281,13 @@ impl Worker {
                     std::mem::replace(&mut self.assets.warm_reserve, spec),
                     std::mem::replace(&mut self.assets.warm_reserve_for, held_by),
                 );
-                self.restart_or_restore(self.session.policies(), previous);
+                self.restart_or_restore(self.session.policies(), |a| {
+                    (a.warm_reserve, a.warm_reserve_for) = previous;
+                });
             }
             Command::SetSizeFloor(floor) => {
                 let previous = std::mem::replace(&mut self.assets.size_floor, floor);
-                let scenario = Arc::new(self.session.export_scenario());
-                if !self.restart(scenario, self.session.seed(), self.session.policies(), None) {
-                    self.assets.size_floor = previous;
-                }
+                self.restart_or_restore(self.session.policies(), |a| a.size_floor = previous);
             }
             Command::Restart => {
                 let scenario = Arc::clone(self.session.scenario());

@@ -234,6 +234,7 @@ pub struct HirlPolicy {
     reserve_history: Vec<Vec<u64>>,
     /// Nodes that may be booting or queued at once (the provisioner's concurrency × `inflight_factor`).
     max_inflight_nodes: u32,
+    /// The pods waiting for room, read once at the start of every tick.
     ca_pending: Vec<crate::sim::UnschedulableView>,
     /// Per domain: the callee its pods are held back for (see [`HirlConfig::callees_first`]).
     callee_hold: Vec<Option<usize>>,
@@ -449,8 +450,6 @@ impl HirlPolicy {
         let cap_total: f64 = pool_caps.iter().sum::<f64>().max(1.0);
         let announced = self.announced_reserve_millicores(obs, &need);
         let mut reserves = Vec::new();
-        self.ca_pending.clear();
-        obs.unschedulable(&mut self.ca_pending);
         for (p, c) in pool_caps.iter().enumerate() {
             let v = obs.pool(PoolId(p as u8));
             let mut mc = (warm * c / cap_total) as u64;
@@ -795,7 +794,8 @@ impl HirlPolicy {
 
     /// At a Soldier tick: the free CPU per pool that slack may take (see [`super::slack`]):
     /// capacity less what pods request (reserve placeholders give way to any pod, so their room counts as free),
-    /// less the CPU of every pod waiting, counted in its domain's first pool.
+    /// less the CPU of every pod waiting (`ca_pending`, read at the start of the tick), counted in its domain's first
+    /// pool.
     fn measure_slack_room(&mut self, obs: &Observation<'_>) {
         self.slack_deferred.clear();
         self.slack_room.clear();
@@ -807,8 +807,6 @@ impl HirlPolicy {
             let v = obs.pool(PoolId(p as u8));
             v.cpu_capacity_millicores as i64 - v.cpu_requested_millicores as i64
         }));
-        self.ca_pending.clear();
-        obs.unschedulable(&mut self.ca_pending);
         for u in &self.ca_pending {
             let Some(app) = layout.apps.get(u.workload as usize) else { continue };
             if let Some(&p) = layout.domains[u.domain.0 as usize].pools.first() {
@@ -1027,6 +1025,9 @@ impl Autoscaler for HirlPolicy {
             self.ca.decide(obs, out);
             return;
         }
+        // The pods waiting for room, read once: the Commander's reserve, slack's room and survival first all use them.
+        self.ca_pending.clear();
+        obs.unschedulable(&mut self.ca_pending);
         // The cluster autoscaler first, so the Commander's early node requests can count what it just asked for.
         self.ca.decide(obs, out);
         if t.is_multiple_of(self.cfg.commander_period_secs) {
@@ -1076,8 +1077,6 @@ impl Autoscaler for HirlPolicy {
                 }
             }
         }
-        self.ca_pending.clear();
-        obs.unschedulable(&mut self.ca_pending);
         let mut deferred = Vec::new();
         if self.cfg.survival.enabled {
             self.seat_survival_first(obs, out, &mut deferred);

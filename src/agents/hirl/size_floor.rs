@@ -45,6 +45,11 @@ impl SizeFloor {
         }
     }
 
+    /// The floor for a domain of this priority rank, as a multiple of its HPA-sized need (for display).
+    pub fn multiplier(&self, rank: u8) -> f64 {
+        f64::from(self.min_level_ln(rank)).exp()
+    }
+
     /// The text form `parse` reads back to this floor: `1.08`, `P0=1.08,P1=1.03`, or `shipped`.
     pub fn spec(&self) -> String {
         if let Some(m) = self.by_rank[0].filter(|_| self.by_rank.iter().all(|r| *r == self.by_rank[0])) {

@@ -232,7 +232,7 @@ impl InspectorPanel {
                 ui.label(explain::soldier_summary(rec, &sctx));
                 glance_ui(ui, ctx, rec.value, &outcome, |ui| {
                     let rank = ctx.store.scenario.domains.get(rec.domain).map_or(0, |d| d.priority.rank());
-                    let floor = f64::from(ctx.store.size_floor.min_level_ln(rank)).exp();
+                    let floor = ctx.store.size_floor.multiplier(rank);
                     ui.label(format!("level ×{:.3}", rec.level_multiplier)).on_hover_text(format!(
                         "The domain's size as a multiple of what its HPAs would size it to; never below the size \
                          floor, ×{floor:.3} for this domain's priority"
