@@ -13,13 +13,20 @@
 //! [`SurvivalConfig::resize_utilisation`] (so a staged app's replicas do not follow every wobble of its rate, which
 //! would count as scaling actions). Staging starts when the survival pods not yet seated are worth
 //! [`SurvivalConfig::min_share`] of the domain's allocated CPU and some of its pods wait; it ends when every app is
-//! seated to its survival size. While it lasts, each app is kept at `min(target, max(seated, survival))`: apps below
-//! survival ask for their survival pods only, apps above it keep the pods already seated. What that holds back is
-//! declared to the cluster autoscaler as deferred demand, so every node the full targets need is still bought at once.
+//! seated to its survival size. While it lasts, each app is kept at `max(survival, min(target, seated))`: apps below
+//! survival ask for their survival pods (and only those), apps above it keep the pods already seated (or their
+//! target, if lower). What that holds back is declared to the cluster autoscaler as deferred demand, so every node
+//! the full targets need is still bought at once.
+//!
+//! An app is raised to its survival size even when this tick's decision asks for less
+//! ([`SurvivalConfig::raise_to_survival`]): in a breach the safety layer hands the domain to its stock HPAs, whose
+//! CPU metric stops at 100% and counts new pods at 0%, so an app can sit saturated for minutes without its HPA
+//! asking for a pod. Traced on fraud-cascade (seed 1001): Payment's app 13 ran at 104% of its capacity for 11
+//! minutes, its `spec.replicas` unchanged, while the staging it held open kept the rest of Payment at its seated pods.
 //!
 //! Units: pods, millicores, MiB. Deterministic: apps in index order, no clocks.
 
-/// Default: on, survival at 80% CPU, re-sized above 85%, staging from 5% of the domain's CPU.
+/// Default: on, survival at 80% CPU, re-sized above 85%, staging from 5% of the domain's CPU, apps raised to it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SurvivalConfig {
     /// Default true.
@@ -38,11 +45,19 @@ pub struct SurvivalConfig {
     /// Staging starts when the unseated survival pods are worth this share of the domain's allocated CPU. Default
     /// 0.05: a surge, not the few pods waiting for the next node in ordinary growth (0.02 and 0.1 measured the same).
     pub min_share: f64,
+    /// A staged app below its survival size asks for it whatever this tick's decision is. Default true. Measured on
+    /// the shipped suite (`eval --policies hirl`, P0+P1 breach minutes / all-domain / cascades / actions per app-hour,
+    /// seed pairs 1001/1002 · 1003/1004 · 1005/1006), off → on: 225.6 → 220.1, 227.0 → 221.5, 228.3 → 208.2
+    /// P0+P1; cascades 37 → 29, 35 → 30, 35 → 28; all-domain 426.5 → 454.9, 456.1 → 469.6, 465.2 → 455.8 (P0's
+    /// survival pods preempt Internal sooner); actions 2.10 → 2.23, 2.14 → 2.27, 2.17 → 2.28; node-hours +0.1–0.2%.
+    /// With it, survival at 0.75 (re-sized at 0.8) gave 239.8 / 240.2 / 229.3 and 0.85 (0.9) 209.1 / 212.8 / 206.0
+    /// but cascades 34 / 30 / 46, so 0.8 stays.
+    pub raise_to_survival: bool,
 }
 
 impl Default for SurvivalConfig {
     fn default() -> Self {
-        Self { enabled: true, utilisation: 0.8, resize_utilisation: 0.85, min_share: 0.05 }
+        Self { enabled: true, utilisation: 0.8, resize_utilisation: 0.85, min_share: 0.05, raise_to_survival: true }
     }
 }
 
@@ -129,8 +144,14 @@ impl SurvivalFirst {
             .iter()
             .zip(survival.iter())
             .map(|(a, &size)| {
-                let kept = a.target.min(a.current.saturating_sub(a.pending).max(size));
-                let held = u64::from(a.target - kept);
+                let seated = a.current.saturating_sub(a.pending);
+                let kept = if self.cfg.raise_to_survival {
+                    size.max(a.target.min(seated))
+                } else {
+                    a.target.min(seated.max(size))
+                };
+                // A raise holds nothing back.
+                let held = u64::from(a.target.saturating_sub(kept));
                 out.held_cpu_millicores += held * u64::from(a.cpu_request_millicores);
                 out.held_memory_mib += held * u64::from(a.memory_request_mib);
                 kept
@@ -206,5 +227,23 @@ mod tests {
         a.survival_pods = 135;
         a.resize_pods = 127;
         assert_eq!(s.stage(0, 0, &[a], 100_000).kept, vec![135]);
+    }
+
+    #[test]
+    fn a_staged_app_whose_controller_does_not_ask_is_raised_to_its_survival_size() {
+        // App 0's pods all wait, so the domain is staged; app 1 is saturated and fully seated, and its stock HPA
+        // (CPU capped at 100%) asks for nothing: its target is its current count.
+        let apps = [app(100, 100, 100, 100), app(380, 0, 380, 496)];
+        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 2);
+        let staged = s.stage(0, 0, &apps, 100_000);
+        assert_eq!(staged.kept, vec![100, 496]);
+        assert_eq!(staged.held_cpu_millicores, 0, "a raise holds nothing back");
+        // The rule before: the app stays where its controller left it.
+        let before = SurvivalConfig { raise_to_survival: false, ..SurvivalConfig::default() };
+        let mut s = SurvivalFirst::new(before, 1, 2);
+        assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![100, 380]);
+        // A target above survival is still held to the seated pods or survival, whichever is more.
+        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 1);
+        assert_eq!(s.stage(0, 0, &[app(500, 100, 600, 450)], 100_000).kept, vec![450]);
     }
 }
