@@ -78,6 +78,13 @@ pub struct StagedApp {
     pub memory_request_mib: u32,
 }
 
+impl StagedApp {
+    /// Its pods on a node (starting or ready): `spec.replicas` less the unschedulable ones.
+    pub fn seated(&self) -> u32 {
+        self.current.saturating_sub(self.pending)
+    }
+}
+
 /// What staging a domain decided this tick.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Staged {
@@ -123,7 +130,7 @@ impl SurvivalFirst {
             if !was || *size == 0 || a.resize_pods > *size {
                 *size = a.survival_pods;
             }
-            let seated = a.current.saturating_sub(a.pending);
+            let seated = a.seated();
             let cpu = u64::from(a.cpu_request_millicores);
             unseated_cpu += u64::from(size.saturating_sub(seated)) * cpu;
             waiting_cpu += u64::from(a.pending) * cpu;
@@ -144,7 +151,7 @@ impl SurvivalFirst {
             .iter()
             .zip(survival.iter())
             .map(|(a, &size)| {
-                let seated = a.current.saturating_sub(a.pending);
+                let seated = a.seated();
                 let kept = if self.cfg.raise_to_survival {
                     size.max(a.target.min(seated))
                 } else {
