@@ -666,6 +666,7 @@ impl HirlPolicy {
                         resize_pods: pods_at(cfg.resize_utilisation),
                         cpu_request_millicores: info.cpu_request_millicores,
                         memory_request_mib: info.memory_request_mib,
+                        min_pods: lo,
                     }
                 })
                 .collect();

@@ -24,9 +24,18 @@
 //! asking for a pod. Traced on fraud-cascade (seed 1001): Payment's app 13 ran at 104% of its capacity for 11
 //! minutes, its `spec.replicas` unchanged, while the staging it held open kept the rest of Payment at its seated pods.
 //!
+//! Staging climbs two rungs ([`SurvivalConfig::first_rung_utilisation`]): first every app is raised to the pods that
+//! run its load at 84% CPU, and an app above that asks for nothing beyond its `spec.replicas` (pods it already asked
+//! for stay in the queue); once every app is seated to that rung, to the survival size. Why: measured on
+//! fraud-cascade (seed 1001, one rung), 25 minutes into the spike Payment had 106,000 pods ready against a load that
+//! 95,000 would carry at 95% CPU, yet 108 apps with 16% of its requests were saturated, 7,900 pods short, while the
+//! apps already at their survival size held 18,800 pods more than 95% CPU needs: the survival pods of the first apps
+//! seated were the nodes the last ones waited for.
+//!
 //! Units: pods, millicores, MiB. Deterministic: apps in index order, no clocks.
 
-/// Default: on, survival at 80% CPU, re-sized above 85%, staging from 5% of the domain's CPU, apps raised to it.
+/// Default: on, survival at 80% CPU, re-sized above 85%, staging from 5% of the domain's CPU, apps raised to it,
+/// every app seated to 84% CPU first.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SurvivalConfig {
     /// Default true.
@@ -53,11 +62,32 @@ pub struct SurvivalConfig {
     /// With it, survival at 0.75 (re-sized at 0.8) gave 239.8 / 240.2 / 229.3 and 0.85 (0.9) 209.1 / 212.8 / 206.0
     /// but cascades 34 / 30 / 46, so 0.8 stays.
     pub raise_to_survival: bool,
+    /// Staging first seats every app to the pods that run its load at this utilisation (its *first rung*, derived
+    /// from the standing survival size, so it moves only when that does), and asks for the rest of the survival
+    /// sizes once every first rung is seated. On the first rung an app is raised to it but no pod already asked for
+    /// is withdrawn: only asks beyond `spec.replicas` wait. Default 0.84; at or below [`Self::utilisation`] there
+    /// is one rung. Measured on the shipped suite (`eval --policies hirl`, P0+P1 breach minutes / cascades / all-
+    /// domain / actions per app-hour, seed pairs 1001/1002 · 1003/1004 · 1005/1006), one rung → 0.84: 220.1 → 198.2,
+    /// 221.5 → 207.8, 208.2 → 192.8 P0+P1; cascades 29 → 31, 30 → 32, 28 → 31; all-domain 454.9 → 430.5, 469.6 →
+    /// 441.2, 455.8 → 455.9; actions 2.23 → 2.20, 2.27 → 2.24, 2.28 → 2.28; node-hours within 0.1%. A hotter rung
+    /// took no more breach off and flickered more (0.85: 36 cascades on 1001/1002; 0.9: 43–51); 0.825 gave 203.2 /
+    /// 211.4 / 193.6. Withdrawing the pods asked for beyond the first rung (so arriving nodes seat only first
+    /// rungs) was worse: 0.85 gave 205.9 / 204.7 / 188.3 at 2.37 / 2.45 / 2.41 actions per app-hour, above HPA's
+    /// 2.34 on 1003/1004, and 0.95 gave 261.1 — withdrawn pods are asked for again later, behind every pod then
+    /// waiting.
+    pub first_rung_utilisation: f64,
 }
 
 impl Default for SurvivalConfig {
     fn default() -> Self {
-        Self { enabled: true, utilisation: 0.8, resize_utilisation: 0.85, min_share: 0.05, raise_to_survival: true }
+        Self {
+            enabled: true,
+            utilisation: 0.8,
+            resize_utilisation: 0.85,
+            min_share: 0.05,
+            raise_to_survival: true,
+            first_rung_utilisation: 0.84,
+        }
     }
 }
 
@@ -76,12 +106,24 @@ pub struct StagedApp {
     pub resize_pods: u32,
     pub cpu_request_millicores: u32,
     pub memory_request_mib: u32,
+    /// Its HPA's `minReplicas`: no rung goes below it.
+    pub min_pods: u32,
 }
 
 impl StagedApp {
     /// Its pods on a node (starting or ready): `spec.replicas` less the unschedulable ones.
     pub fn seated(&self) -> u32 {
         self.current.saturating_sub(self.pending)
+    }
+
+    /// The pods that run this app's load at `utilisation`, from its standing survival size `size` (which runs it
+    /// at `survival_utilisation`): never above `size` nor below `min_pods`.
+    fn rung(&self, size: u32, survival_utilisation: f64, utilisation: f64) -> u32 {
+        if utilisation <= survival_utilisation {
+            return size;
+        }
+        let pods = (f64::from(size) * survival_utilisation / utilisation).ceil() as u32;
+        pods.max(self.min_pods).min(size)
     }
 }
 
@@ -104,12 +146,14 @@ pub struct Staged {
 pub struct SurvivalFirst {
     cfg: SurvivalConfig,
     engaged: Vec<bool>,
+    /// Per domain: its staging has seated every first rung and now asks for the survival sizes (until it ends).
+    second_rung: Vec<bool>,
     survival: Vec<u32>,
 }
 
 impl SurvivalFirst {
     pub fn new(cfg: SurvivalConfig, n_domains: usize, n_apps: usize) -> Self {
-        Self { cfg, engaged: vec![false; n_domains], survival: vec![0; n_apps] }
+        Self { cfg, engaged: vec![false; n_domains], second_rung: vec![false; n_domains], survival: vec![0; n_apps] }
     }
 
     pub fn config(&self) -> &SurvivalConfig {
@@ -144,15 +188,28 @@ impl SurvivalFirst {
         };
         self.engaged[d] = engaged;
         let mut out = Staged { engaged, changed: (engaged != was).then_some(engaged), ..Staged::default() };
+        if !engaged || !was {
+            self.second_rung[d] = false;
+        }
         if !engaged {
             return out;
         }
+        let (u, u1) = (self.cfg.utilisation, self.cfg.first_rung_utilisation);
+        // Once every first rung is seated the staging stays on the second, so an app re-sized mid-staging does not
+        // hold every other app's survival pods back again.
+        if !self.second_rung[d] {
+            self.second_rung[d] =
+                u1 <= u || apps.iter().zip(survival.iter()).all(|(a, &size)| a.seated() >= a.rung(size, u, u1));
+        }
+        let second = self.second_rung[d];
         out.kept = apps
             .iter()
             .zip(survival.iter())
             .map(|(a, &size)| {
                 let seated = a.seated();
-                let kept = if self.cfg.raise_to_survival {
+                let kept = if !second {
+                    a.rung(size, u, u1).max(a.target.min(a.current))
+                } else if self.cfg.raise_to_survival {
                     size.max(a.target.min(seated))
                 } else {
                     a.target.min(seated.max(size))
@@ -172,6 +229,11 @@ impl SurvivalFirst {
 mod tests {
     use super::*;
 
+    /// Staging with the survival size as its only rung.
+    fn one_rung() -> SurvivalConfig {
+        SurvivalConfig { first_rung_utilisation: 0.8, ..SurvivalConfig::default() }
+    }
+
     fn app(current: u32, pending: u32, target: u32, survival_pods: u32) -> StagedApp {
         StagedApp {
             current,
@@ -181,12 +243,13 @@ mod tests {
             resize_pods: survival_pods,
             cpu_request_millicores: 500,
             memory_request_mib: 512,
+            min_pods: 1,
         }
     }
 
     #[test]
     fn a_surge_seats_every_app_to_its_survival_size_before_any_gets_the_rest() {
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 2);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 2);
         // App 0 asked first and has 80 of its 100 seated; app 1 (same surge) has none of its new pods seated.
         let apps = [app(100, 20, 130, 90), app(100, 60, 100, 95)];
         let staged = s.stage(0, 0, &apps, 100_000);
@@ -196,14 +259,14 @@ mod tests {
         assert_eq!(staged.held_cpu_millicores, (130 - 90 + 100 - 95) * 500);
         assert_eq!(staged.held_memory_mib, (130 - 90 + 100 - 95) * 512);
         // An app above its survival size keeps what is seated and withdraws the rest.
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 2);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 2);
         let apps = [app(100, 20, 130, 70), app(100, 60, 100, 95)];
         assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![80, 95]);
     }
 
     #[test]
     fn staging_ends_once_every_app_is_seated_to_survival_and_the_targets_return() {
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 2);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 2);
         assert!(s.stage(0, 0, &[app(100, 20, 130, 90), app(100, 60, 100, 95)], 100_000).engaged);
         let done = s.stage(0, 0, &[app(90, 0, 130, 90), app(95, 0, 100, 95)], 100_000);
         assert_eq!((done.engaged, done.changed), (false, Some(false)));
@@ -212,7 +275,7 @@ mod tests {
 
     #[test]
     fn ordinary_growth_is_not_staged() {
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 1);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 1);
         // Two pods wait, 1 000 m of survival unseated: under 5% of 100 000 m.
         let staged = s.stage(0, 0, &[app(100, 2, 102, 100)], 100_000);
         assert_eq!((staged.engaged, staged.changed), (false, None));
@@ -222,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_staged_app_is_resized_only_when_its_load_outgrows_the_band() {
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 1);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 1);
         let mut a = app(100, 50, 150, 120);
         a.resize_pods = 113;
         assert_eq!(s.stage(0, 0, &[a], 100_000).kept, vec![120]);
@@ -241,16 +304,50 @@ mod tests {
         // App 0's pods all wait, so the domain is staged; app 1 is saturated and fully seated, and its stock HPA
         // (CPU capped at 100%) asks for nothing: its target is its current count.
         let apps = [app(100, 100, 100, 100), app(380, 0, 380, 496)];
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 2);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 2);
         let staged = s.stage(0, 0, &apps, 100_000);
         assert_eq!(staged.kept, vec![100, 496]);
         assert_eq!(staged.held_cpu_millicores, 0, "a raise holds nothing back");
         // The rule before: the app stays where its controller left it.
-        let before = SurvivalConfig { raise_to_survival: false, ..SurvivalConfig::default() };
+        let before = SurvivalConfig { raise_to_survival: false, ..one_rung() };
         let mut s = SurvivalFirst::new(before, 1, 2);
         assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![100, 380]);
         // A target above survival is still held to the seated pods or survival, whichever is more.
-        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 1);
+        let mut s = SurvivalFirst::new(one_rung(), 1, 1);
         assert_eq!(s.stage(0, 0, &[app(500, 100, 600, 450)], 100_000).kept, vec![450]);
+    }
+
+    #[test]
+    fn every_app_is_seated_to_its_first_rung_before_any_asks_for_its_survival_size() {
+        // Survival at 80% CPU, first rung at 84%: a survival size of 105 pods is a first rung of 100.
+        let mut s = SurvivalFirst::new(SurvivalConfig::default(), 1, 3);
+        let apps = [
+            // Saturated and short of its first rung: raised to it.
+            app(60, 0, 60, 105),
+            // Past its first rung, asking for its survival size: waits at its spec.replicas, seated or not.
+            app(102, 0, 105, 105),
+            // Its pods already asked for beyond the first rung stay in the queue.
+            app(104, 40, 104, 105),
+        ];
+        let staged = s.stage(0, 0, &apps, 100_000);
+        assert!(staged.engaged);
+        assert_eq!(staged.kept, vec![100, 102, 104]);
+        assert_eq!(staged.held_cpu_millicores, 3 * 500, "app 1's three pods wait, and nodes are bought for them");
+        // Every first rung is seated: the survival sizes are asked for, and pods beyond them withdrawn.
+        let apps = [app(100, 0, 100, 105), app(102, 0, 105, 105), app(110, 5, 110, 105)];
+        assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![105, 105, 105]);
+        // The staging stays on the second rung when an app falls back under its first.
+        let apps = [app(105, 10, 105, 105), app(105, 0, 105, 105), app(105, 0, 105, 105)];
+        assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![105, 105, 105]);
+    }
+
+    #[test]
+    fn a_first_rung_is_never_above_the_survival_size_nor_under_min_replicas() {
+        let a = StagedApp { min_pods: 3, ..app(10, 0, 10, 4) };
+        assert_eq!(a.rung(105, 0.8, 0.84), 100);
+        assert_eq!(a.rung(4, 0.8, 0.84), 4, "ceil(3.8) = 4");
+        assert_eq!(a.rung(3, 0.8, 0.99), 3, "min replicas");
+        assert_eq!(a.rung(105, 0.8, 0.8), 105, "one rung");
+        assert_eq!(a.rung(105, 0.8, 0.7), 105, "a rung cooler than survival is no rung");
     }
 }
