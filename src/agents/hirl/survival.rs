@@ -208,7 +208,12 @@ impl SurvivalFirst {
             .map(|(a, &size)| {
                 let seated = a.seated();
                 let kept = if !second {
-                    a.rung(size, u, u1).max(a.target.min(a.current))
+                    let rung = a.rung(size, u, u1);
+                    if self.cfg.raise_to_survival {
+                        rung.max(a.target.min(a.current))
+                    } else {
+                        a.target.min(a.current.max(rung))
+                    }
                 } else if self.cfg.raise_to_survival {
                     size.max(a.target.min(seated))
                 } else {
@@ -339,6 +344,11 @@ mod tests {
         // The staging stays on the second rung when an app falls back under its first.
         let apps = [app(105, 10, 105, 105), app(105, 0, 105, 105), app(105, 0, 105, 105)];
         assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![105, 105, 105]);
+        // Without the raise the first rung only holds asks back: app 0 stays where its controller left it.
+        let no_raise = SurvivalConfig { raise_to_survival: false, ..SurvivalConfig::default() };
+        let mut s = SurvivalFirst::new(no_raise, 1, 3);
+        let apps = [app(60, 0, 60, 105), app(102, 0, 105, 105), app(104, 40, 104, 105)];
+        assert_eq!(s.stage(0, 0, &apps, 100_000).kept, vec![60, 102, 104]);
     }
 
     #[test]

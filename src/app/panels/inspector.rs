@@ -542,9 +542,9 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
         })
         .collect();
     standing_line(ui, "survival first", "no domain staged", &staged).on_hover_text(
-        "While a domain's pods wait for nodes, each of its apps asks only for the pods that run its load at 80% CPU \
-         until every app has them; the rest of the targets is declared to the cluster autoscaler, so no node is \
-         bought later. A domain's p99 stays at the timeout while any busy app is saturated",
+        "While a domain's pods wait for nodes, each of its apps asks only for the pods that run its load at 84% CPU \
+         until every app has them, then for those at 80%; the rest of the targets is declared to the cluster \
+         autoscaler, so no node is bought later. A domain's p99 stays at the timeout while any busy app is saturated",
     );
     let standing = ctx.series().map(|s| record::safety_at(&s.interventions, rec.t_secs)).unwrap_or_default();
     let standing: Vec<String> = standing
