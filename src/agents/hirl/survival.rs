@@ -206,18 +206,12 @@ impl SurvivalFirst {
             .iter()
             .zip(survival.iter())
             .map(|(a, &size)| {
-                let seated = a.seated();
-                let kept = if !second {
-                    let rung = a.rung(size, u, u1);
-                    if self.cfg.raise_to_survival {
-                        rung.max(a.target.min(a.current))
-                    } else {
-                        a.target.min(a.current.max(rung))
-                    }
-                } else if self.cfg.raise_to_survival {
-                    size.max(a.target.min(seated))
+                // On the first rung an app keeps every pod it asked for; on the second only the seated ones.
+                let (size, kept_pods) = if second { (size, a.seated()) } else { (a.rung(size, u, u1), a.current) };
+                let kept = if self.cfg.raise_to_survival {
+                    size.max(a.target.min(kept_pods))
                 } else {
-                    a.target.min(seated.max(size))
+                    a.target.min(kept_pods.max(size))
                 };
                 // A raise holds nothing back.
                 let held = u64::from(a.target.saturating_sub(kept));
