@@ -348,6 +348,12 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
         text += &format!(" and {apps} at-risk app{}", if apps == 1 { "" } else { "s" });
     }
     text += ".";
+    if record.ramp_lead > 1.0 {
+        text += &format!(
+            " Its load was climbing, so every target was sized ×{:.2} ahead (two minutes of the climb).",
+            record.ramp_lead
+        );
+    }
     if record.up_scale < 1.0 {
         text += &format!(
             " The budget projection cut its scale-ups to {:.0}% ({:.1} cores over 110% of the budget).",
@@ -482,6 +488,7 @@ mod tests {
             action: vec![],
             value: Some(-0.5),
             level_multiplier: 1.25,
+            ramp_lead: 1.18,
             group_factors,
             top_apps: vec![(40, 1.3), (41, 1.0)],
             up_scale: 0.6,
@@ -499,6 +506,7 @@ mod tests {
         for part in [
             "Tue 11:02:10 — the fraud Soldier sized its domain at ×1.25 the HPA-sized need".to_string(),
             format!("boosting {tier1} ×1.40 and 1 at-risk app."),
+            "Its load was climbing, so every target was sized ×1.18 ahead (two minutes of the climb).".to_string(),
             "cut its scale-ups to 60% (2.4 cores over 110% of the budget)".to_string(),
             "1.5 cores of slack wait for room (nodes are bought for them).".to_string(),
             "Safety: frozen".to_string(),

@@ -47,6 +47,8 @@ pub struct SoldierRecord {
     pub value: Option<f32>,
     /// The domain level (× the load-based target).
     pub level_multiplier: f64,
+    /// The ramp lead on every target (see [`super::ramp_lead`]; 1 = none).
+    pub ramp_lead: f64,
     /// Per tier group (×0.5–×2).
     pub group_factors: Vec<f64>,
     /// The top at-risk apps and their own factor.

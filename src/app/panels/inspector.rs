@@ -668,6 +668,17 @@ fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierR
         ui.label(chosen(&rec.action, decode::LEVEL_INDEX));
         ui.label(format!("×{:.3}", rec.level_multiplier));
         ui.end_row();
+        if rec.ramp_lead > 1.0 {
+            ui.label("ramp lead").on_hover_text(
+                "Not a network output: on a gentle, sustained climb in the domain's observed load (6–25% a minute), \
+                 every target is sized for the load two minutes ahead; what it adds above the HPA-sized need is \
+                 slack and waits for room",
+            );
+            ui.label("—");
+            ui.label("—");
+            ui.label(format!("×{:.3}", rec.ramp_lead));
+            ui.end_row();
+        }
         for g in (0..N_GROUPS).filter(|&g| present[g]) {
             ui.label(format!("group: {}", explain::group_name(scenario, rec.domain, g)));
             ui.label(mean_std(&rec.mean, &rec.log_std, g));
@@ -885,6 +896,7 @@ mod tests {
             action: vec![0.0; 29],
             value: Some(-1.5),
             level_multiplier: 1.1,
+            ramp_lead: 1.0,
             group_factors: vec![1.0; N_GROUPS],
             top_apps: vec![(3, 1.2)],
             up_scale: 1.0,
