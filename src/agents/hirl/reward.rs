@@ -15,115 +15,82 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::{PoolId, Simulation, TICK_SECS};
 
-/// Reward terms of one level, summed over an iteration's decisions and divided by their count (logged per term).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RewardTerms {
-    pub slo_adherence: f64,
-    pub worst_domain: f64,
-    pub cost: f64,
-    pub proactivity: f64,
-    pub thrash: f64,
-    pub floor_proximity: f64,
-    pub budget_deviation: f64,
-    pub alignment: f64,
-    pub oscillation: f64,
-    pub cold_starts: f64,
+/// Declares the reward terms once: [`RewardTerms`] (one level's terms, summed over an iteration's decisions and
+/// divided by their count, logged per term) and [`RewardWeights`] (their weights, with defaults) get the same fields
+/// in the same order, and [`RewardTerms::weighted`] names and signs each (penalties are logged as positive amounts
+/// and subtracted). Serialised field names are the term names, so model metadata and checkpoints keep their form.
+macro_rules! reward_terms {
+    ($($(#[$doc:meta])* $term:ident: $name:literal, penalty $penalty:literal, default $default:literal;)*) => {
+        /// Reward terms of one level, summed over an iteration's decisions and divided by their count (logged per
+        /// term).
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        pub struct RewardTerms {
+            $(pub $term: f64,)*
+        }
+
+        /// Weights of the reward terms (SLO > degradation ≫ cost > the rest), with their defaults. A model is
+        /// trained under one set and stores it in its metadata (`training.config.reward`), so the decision
+        /// inspector weighs a decision's outcome as its networks were taught to.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct RewardWeights {
+            $($(#[$doc])* pub $term: f64,)*
+        }
+
+        impl Default for RewardWeights {
+            fn default() -> Self {
+                Self { $($term: $default,)* }
+            }
+        }
+
+        /// How many reward terms there are.
+        pub const N_REWARD_TERMS: usize = [$(stringify!($term)),*].len();
+
+        impl RewardTerms {
+            pub fn add(&mut self, o: &RewardTerms) {
+                $(self.$term += o.$term;)*
+            }
+
+            pub fn scaled(&self, k: f64) -> RewardTerms {
+                RewardTerms { $($term: self.$term * k,)* }
+            }
+
+            /// (name, weighted contribution to [`RewardTerms::total`]) of every term, in declaration order.
+            /// Penalties (thrash and after) are logged as positive amounts and subtracted here.
+            pub fn weighted(&self, w: &RewardWeights) -> [(&'static str, f64); N_REWARD_TERMS] {
+                [$(($name, if $penalty { -(w.$term * self.$term) } else { w.$term * self.$term }),)*]
+            }
+        }
+    };
+}
+
+reward_terms! {
+    /// Default 1.
+    slo_adherence: "SLO adherence", penalty false, default 1.0;
+    /// Default 0.5.
+    worst_domain: "worst domain", penalty false, default 0.5;
+    /// Cost relative to the episode's first tick. Default 0.05.
+    cost: "cost", penalty false, default 0.05;
+    /// Pending fraction. Default 0.1.
+    proactivity: "proactivity", penalty false, default 0.1;
+    /// The Commander's L1 share change. Default 0.05.
+    thrash: "thrash", penalty true, default 0.05;
+    /// Domain shares under 7%. Default 1.
+    floor_proximity: "floor proximity", penalty true, default 1.0;
+    /// Allocation over 110% of the budget. Default 0.2.
+    budget_deviation: "budget deviation", penalty true, default 0.2;
+    /// Allocation over the budget, log scale. Default 0.02.
+    alignment: "alignment", penalty true, default 0.02;
+    /// The Soldiers' replica changes per app-hour. Default 0.05.
+    oscillation: "oscillation", penalty true, default 0.05;
+    /// Pods started per pod, ×10. Default 0.1.
+    cold_starts: "cold starts", penalty true, default 0.1;
 }
 
 impl RewardTerms {
-    pub fn add(&mut self, o: &RewardTerms) {
-        self.slo_adherence += o.slo_adherence;
-        self.worst_domain += o.worst_domain;
-        self.cost += o.cost;
-        self.proactivity += o.proactivity;
-        self.thrash += o.thrash;
-        self.floor_proximity += o.floor_proximity;
-        self.budget_deviation += o.budget_deviation;
-        self.alignment += o.alignment;
-        self.oscillation += o.oscillation;
-        self.cold_starts += o.cold_starts;
-    }
-
-    pub fn scaled(&self, k: f64) -> RewardTerms {
-        RewardTerms {
-            slo_adherence: self.slo_adherence * k,
-            worst_domain: self.worst_domain * k,
-            cost: self.cost * k,
-            proactivity: self.proactivity * k,
-            thrash: self.thrash * k,
-            floor_proximity: self.floor_proximity * k,
-            budget_deviation: self.budget_deviation * k,
-            alignment: self.alignment * k,
-            oscillation: self.oscillation * k,
-            cold_starts: self.cold_starts * k,
-        }
-    }
-
     /// The weighted reward: the sum of [`RewardTerms::weighted`].
     pub fn total(&self, w: &RewardWeights) -> f64 {
         self.weighted(w).iter().map(|(_, v)| v).sum()
-    }
-
-    /// (name, weighted contribution to [`RewardTerms::total`]) of every term, in declaration order. Penalties
-    /// (thrash and after) are logged as positive amounts and subtracted here.
-    pub fn weighted(&self, w: &RewardWeights) -> [(&'static str, f64); 10] {
-        [
-            ("SLO adherence", w.slo_adherence * self.slo_adherence),
-            ("worst domain", w.worst_domain * self.worst_domain),
-            ("cost", w.cost * self.cost),
-            ("proactivity", w.proactivity * self.proactivity),
-            ("thrash", -w.thrash * self.thrash),
-            ("floor proximity", -w.floor_proximity * self.floor_proximity),
-            ("budget deviation", -w.budget_deviation * self.budget_deviation),
-            ("alignment", -w.alignment * self.alignment),
-            ("oscillation", -w.oscillation * self.oscillation),
-            ("cold starts", -w.cold_starts * self.cold_starts),
-        ]
-    }
-}
-
-/// Weights of the reward terms (SLO > degradation ≫ cost > the rest), with their defaults. A model is trained
-/// under one set and stores it in its metadata (`training.config.reward`), so the decision inspector weighs a
-/// decision's outcome as its networks were taught to.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RewardWeights {
-    /// Default 1.
-    pub slo_adherence: f64,
-    /// Default 0.5.
-    pub worst_domain: f64,
-    /// Cost relative to the episode's first tick. Default 0.05.
-    pub cost: f64,
-    /// Pending fraction. Default 0.1.
-    pub proactivity: f64,
-    /// The Commander's L1 share change. Default 0.05.
-    pub thrash: f64,
-    /// Domain shares under 7%. Default 1.
-    pub floor_proximity: f64,
-    /// Allocation over 110% of the budget. Default 0.2.
-    pub budget_deviation: f64,
-    /// Allocation over the budget, log scale. Default 0.02.
-    pub alignment: f64,
-    /// The Soldiers' replica changes per app-hour. Default 0.05.
-    pub oscillation: f64,
-    /// Pods started per pod, ×10. Default 0.1.
-    pub cold_starts: f64,
-}
-
-impl Default for RewardWeights {
-    fn default() -> Self {
-        Self {
-            slo_adherence: 1.0,
-            worst_domain: 0.5,
-            cost: 0.05,
-            proactivity: 0.1,
-            thrash: 0.05,
-            floor_proximity: 1.0,
-            budget_deviation: 0.2,
-            alignment: 0.02,
-            oscillation: 0.05,
-            cold_starts: 0.1,
-        }
     }
 }
 
