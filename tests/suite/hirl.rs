@@ -409,6 +409,33 @@ fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_
 }
 
 #[test]
+fn a_gentle_ramp_is_led_and_a_steep_surge_is_not() {
+    // priority-inversion: Payment climbs ×1.6 over five minutes from 14:00. Its Soldier sizes ahead of the climb
+    // (never before it), and Payment breaches less than without the lead (teacher, scenario seed: 0.3 minutes
+    // against 3.0 by 14:15). fraud-cascade's 3× surge in two minutes
+    // gets no lead: pods asked for on top of it would only queue ahead of the ones survival first seats.
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    use hirl_scale::agents::hirl::ramp_lead::RampLeadConfig;
+    let run = |name: &str, cfg: HirlConfig, until: u64| {
+        let s = load(name);
+        let (sim, mut p) = teacher_until(&s, cfg, until);
+        (p.take_decisions(), sim.scorecard(p.name()).domains[0].slo_breach_minutes)
+    };
+    let (log, with) = run("priority-inversion", HirlConfig::default(), 4500);
+    let led: Vec<(u64, f64)> =
+        log.soldiers.iter().filter(|r| r.domain == 0 && r.ramp_lead > 1.0).map(|r| (r.t_secs, r.ramp_lead)).collect();
+    assert!(!led.is_empty(), "Payment's climb is led");
+    assert!(led.iter().all(|&(t, m)| t > 3600 && t < 4200 && m <= 0.5f64.exp() + 1e-9), "{led:?}");
+    assert!(log.soldiers.iter().filter(|r| r.t_secs < 3600).all(|r| r.ramp_lead == 1.0), "no lead on a calm hour");
+    let off = RampLeadConfig { enabled: false, ..RampLeadConfig::default() };
+    let (none, without) = run("priority-inversion", HirlConfig { ramp_lead: off, ..HirlConfig::default() }, 4500);
+    assert!(none.soldiers.iter().all(|r| r.ramp_lead == 1.0));
+    assert!(with < without, "Payment breaches {with:.1} min with the lead, {without:.1} without");
+    let (surge, _) = run("fraud-cascade", HirlConfig::default(), 3900);
+    assert!(surge.soldiers.iter().filter(|r| r.domain <= 1).all(|r| r.ramp_lead == 1.0), "no lead on a steep surge");
+}
+
+#[test]
 fn every_soldier_sizes_its_domain_at_or_above_its_priority_s_floor() {
     // small.ron, the teacher for an hour: P0's floor raised to ×1.3, the others at the shipped ×0.905. Every Soldier
     // decision's level honours its own domain's floor, and P0's floor binds (the teacher alone sizes lower).
