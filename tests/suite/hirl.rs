@@ -412,8 +412,8 @@ fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_
 fn a_gentle_ramp_is_led_and_a_steep_surge_is_not() {
     // priority-inversion: Payment climbs ×1.6 over five minutes from 14:00. Its Soldier sizes ahead of the climb
     // (never before it), and Payment breaches less than without the lead (teacher, scenario seed: 0.3 minutes
-    // against 3.0 by 14:15). fraud-cascade's 3× surge in two minutes
-    // gets no lead: pods asked for on top of it would only queue ahead of the ones survival first seats.
+    // against 3.0 by 14:15). fraud-cascade's 3× surge in two minutes gets no lead: pods asked for on top of it would
+    // only queue ahead of the ones survival first seats.
     use hirl_scale::agents::hirl::policy::HirlConfig;
     use hirl_scale::agents::hirl::ramp_lead::RampLeadConfig;
     let run = |name: &str, cfg: HirlConfig, until: u64| {
