@@ -31,6 +31,11 @@ pub fn signed(v: f64, decimals: usize) -> String {
 }
 
 /// A fraction in % with one decimal: 0.2314 → "23.1%".
+/// `1 app`, `2 apps`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 pub fn pct(fraction: f64) -> String {
     format!("{}%", signed(fraction * 100.0, 1))
 }
@@ -345,7 +350,7 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
     }
     let apps = record.top_apps.iter().filter(|(_, f)| *f > 1.005).count();
     if apps > 0 {
-        text += &format!(" and {apps} at-risk app{}", if apps == 1 { "" } else { "s" });
+        text += &format!(" and {}", count(apps, "at-risk app"));
     }
     text += ".";
     if record.ramp_lead > 1.0 {
@@ -381,7 +386,9 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
     let (up, added, down, removed) = replica_totals(&record.replica_changes);
     text += &match (up, down) {
         (0, 0) => " No replica changes.".to_string(),
-        _ => format!(" {up} apps up (+{added} pods), {down} down (−{removed} pods)."),
+        (_, 0) => format!(" {} up (+{added} pods), none down.", count(up, "app")),
+        (0, _) => format!(" {} down (−{removed} pods), none up.", count(down, "app")),
+        _ => format!(" {} up (+{added} pods), {down} down (−{removed} pods).", count(up, "app")),
     };
     text += &value_sentence(record.value, ctx.outcome, "the 10 s");
     text += &moved_by_sentence(ctx, Some(d));
@@ -516,6 +523,38 @@ mod tests {
         ] {
             assert!(text.contains(&part), "missing `{part}` in: {text}");
         }
+    }
+
+    #[test]
+    fn a_soldier_summary_names_only_the_directions_that_moved() {
+        let s = scenario();
+        let rec = |changes: Vec<(u32, u32, u32)>| SoldierRecord {
+            t_secs: 130,
+            domain: 0,
+            obs: vec![],
+            mean: vec![],
+            log_std: vec![],
+            action: vec![],
+            value: None,
+            level_multiplier: 1.0,
+            ramp_lead: 1.0,
+            group_factors: vec![1.0; N_GROUPS],
+            top_apps: vec![],
+            up_scale: 1.0,
+            clipped_millicores: 0.0,
+            slack_held_millicores: 0,
+            safety: SafetyLevel::Normal,
+            held_for_callee: None,
+            replica_changes: changes,
+        };
+        let ctx = SummaryContext { scenario: &s, when: "Tue 11:02:10", outcome: None, moved_by: &[] };
+        let up = soldier_summary(&rec(vec![(1, 4, 9), (2, 3, 4)]), &ctx);
+        assert!(up.contains("2 apps up (+6 pods), none down."), "{up}");
+        let down = soldier_summary(&rec(vec![(1, 9, 4)]), &ctx);
+        assert!(down.contains("1 app down (−5 pods), none up."), "{down}");
+        assert!(!up.contains("ahead"), "no ramp lead named without one: {up}");
+        let none = soldier_summary(&rec(vec![]), &ctx);
+        assert!(none.contains("No replica changes."), "{none}");
     }
 
     #[test]
