@@ -320,6 +320,29 @@ pub fn replica_totals(changes: &[(u32, u32, u32)]) -> (usize, u64, usize, u64) {
 }
 
 /// What the safety level meant for the decision.
+/// `14 apps up (+105 pods), none down`, `1 app down (−5 pods), none up`, or `No replica changes`.
+pub fn replica_changes_phrase(changes: &[(u32, u32, u32)]) -> String {
+    let (up, added, down, removed) = replica_totals(changes);
+    match (up, down) {
+        (0, 0) => "No replica changes".to_string(),
+        (_, 0) => format!("{} up (+{added} pods), none down", count(up, "app")),
+        (0, _) => format!("{} down (−{removed} pods), none up", count(down, "app")),
+        _ => format!("{} up (+{added} pods), {down} down (−{removed} pods)", count(up, "app")),
+    }
+}
+
+/// The ramp lead's rule in a few words, from the shipped settings (see [`super::ramp_lead`]).
+pub fn ramp_lead_rule() -> String {
+    let cfg = super::ramp_lead::RampLeadConfig::default();
+    format!(
+        "on a sustained climb of {:.0}–{:.0}% a minute in the domain's observed load, every target is sized for the \
+         load {:.0} s ahead",
+        cfg.min_growth_per_min * 100.0,
+        cfg.max_growth_per_min * 100.0,
+        cfg.lead_secs
+    )
+}
+
 pub fn safety_phrase(level: SafetyLevel) -> &'static str {
     match level {
         SafetyLevel::Normal => "normal",
@@ -355,8 +378,9 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
     text += ".";
     if record.ramp_lead > 1.0 {
         text += &format!(
-            " Its load was climbing, so every target was sized ×{:.2} ahead (two minutes of the climb).",
-            record.ramp_lead
+            " Its load was climbing, so every target was sized ×{:.2} ahead ({:.0} s of the climb).",
+            record.ramp_lead,
+            super::ramp_lead::RampLeadConfig::default().lead_secs
         );
     }
     if record.up_scale < 1.0 {
@@ -383,13 +407,7 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
             " Callees first: its scale-ups waited while {callee}, which it calls inline, had pods waiting for room."
         );
     }
-    let (up, added, down, removed) = replica_totals(&record.replica_changes);
-    text += &match (up, down) {
-        (0, 0) => " No replica changes.".to_string(),
-        (_, 0) => format!(" {} up (+{added} pods), none down.", count(up, "app")),
-        (0, _) => format!(" {} down (−{removed} pods), none up.", count(down, "app")),
-        _ => format!(" {} up (+{added} pods), {down} down (−{removed} pods).", count(up, "app")),
-    };
+    text += &format!(" {}.", replica_changes_phrase(&record.replica_changes));
     text += &value_sentence(record.value, ctx.outcome, "the 10 s");
     text += &moved_by_sentence(ctx, Some(d));
     text
@@ -513,7 +531,7 @@ mod tests {
         for part in [
             "Tue 11:02:10 — the fraud Soldier sized its domain at ×1.25 the HPA-sized need".to_string(),
             format!("boosting {tier1} ×1.40 and 1 at-risk app."),
-            "Its load was climbing, so every target was sized ×1.18 ahead (two minutes of the climb).".to_string(),
+            "Its load was climbing, so every target was sized ×1.18 ahead (120 s of the climb).".to_string(),
             "cut its scale-ups to 60% (2.4 cores over 110% of the budget)".to_string(),
             "1.5 cores of slack wait for room (nodes are bought for them).".to_string(),
             "Safety: frozen".to_string(),

@@ -669,11 +669,10 @@ fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierR
         ui.label(format!("×{:.3}", rec.level_multiplier));
         ui.end_row();
         if rec.ramp_lead > 1.0 {
-            ui.label("ramp lead").on_hover_text(
-                "Not a network output: on a gentle, sustained climb in the domain's observed load (6–25% a minute), \
-                 every target is sized for the load two minutes ahead; what it adds above the HPA-sized need is \
-                 slack and waits for room",
-            );
+            ui.label("ramp lead").on_hover_text(format!(
+                "Not a network output: {}; what it adds above the HPA-sized need is slack and waits for room",
+                explain::ramp_lead_rule()
+            ));
             ui.label("—");
             ui.label("—");
             ui.label(format!("×{:.3}", rec.ramp_lead));
@@ -698,8 +697,7 @@ fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierR
 }
 
 fn replica_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord) {
-    let (up, added, down, removed) = explain::replica_totals(&rec.replica_changes);
-    ui.label(format!("replica changes: {up} apps up (+{added} pods), {down} down (−{removed} pods)"));
+    ui.label(format!("replica changes: {}", explain::replica_changes_phrase(&rec.replica_changes)));
     let mut changes: Vec<&(u32, u32, u32)> = rec.replica_changes.iter().collect();
     let size = |c: &(u32, u32, u32)| c.2.abs_diff(c.1);
     changes.sort_by(|a, b| size(b).cmp(&size(a)).then(a.0.cmp(&b.0)));
@@ -914,7 +912,10 @@ mod tests {
             .into_iter()
             .map(|(t, r, v)| commander(t, r, Some(v)))
             .collect();
-        let soldiers = (0..12).map(|k| soldier(k * 10, 1)).collect();
+        let mut soldiers: Vec<_> = (0..12).map(|k| soldier(k * 10, 1)).collect();
+        if let Some(last) = soldiers.last_mut() {
+            Arc::make_mut(last).ramp_lead = 1.25;
+        }
         store.runs.push(RunSeries {
             policy: policy.into(),
             past: Items { commander, soldiers, ..Items::default() },
@@ -967,7 +968,10 @@ mod tests {
         h.run();
         h.get_by_label("decision 12 of 12");
         h.get_by_label("level ×1.100");
-        h.get_by_label("replica changes: 14 apps up (+105 pods), 0 down (−0 pods)");
+        h.get_by_label("replica changes: 14 apps up (+105 pods), none down");
+        // The last decision was made on a climb: its ramp lead shows beside the level.
+        h.get_by_label("ramp lead");
+        h.get_by_label("×1.250");
         h.get_by_label("… and 4 smaller changes");
         let biggest = explain::app_name(&store.scenario, 13);
         h.get_by_label(&biggest);
