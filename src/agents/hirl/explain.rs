@@ -30,12 +30,12 @@ pub fn signed(v: f64, decimals: usize) -> String {
     }
 }
 
-/// A fraction in % with one decimal: 0.2314 → "23.1%".
 /// `1 app`, `2 apps`.
 fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
+/// A fraction in % with one decimal: 0.2314 → "23.1%".
 pub fn pct(fraction: f64) -> String {
     format!("{}%", signed(fraction * 100.0, 1))
 }
@@ -319,7 +319,6 @@ pub fn replica_totals(changes: &[(u32, u32, u32)]) -> (usize, u64, usize, u64) {
     t
 }
 
-/// What the safety level meant for the decision.
 /// `14 apps up (+105 pods), none down`, `1 app down (−5 pods), none up`, or `No replica changes`.
 pub fn replica_changes_phrase(changes: &[(u32, u32, u32)]) -> String {
     let (up, added, down, removed) = replica_totals(changes);
@@ -343,6 +342,18 @@ pub fn ramp_lead_rule() -> String {
     )
 }
 
+/// Survival first's two rungs in a few words, from the shipped settings (see [`super::survival`]).
+pub fn survival_first_rule() -> String {
+    let cfg = super::survival::SurvivalConfig::default();
+    format!(
+        "each of its apps asks only for the pods that run its load at {:.0}% CPU until every app has them, then for \
+         those at {:.0}%",
+        cfg.first_rung_utilisation * 100.0,
+        cfg.utilisation * 100.0
+    )
+}
+
+/// What the safety level meant for the decision.
 pub fn safety_phrase(level: SafetyLevel) -> &'static str {
     match level {
         SafetyLevel::Normal => "normal",
@@ -573,6 +584,13 @@ mod tests {
         assert!(!up.contains("ahead"), "no ramp lead named without one: {up}");
         let none = soldier_summary(&rec(vec![]), &ctx);
         assert!(none.contains("No replica changes."), "{none}");
+    }
+
+    #[test]
+    fn the_rules_are_worded_from_the_shipped_settings() {
+        assert!(survival_first_rule().contains("at 84% CPU until every app has them, then for those at 80%"));
+        assert!(ramp_lead_rule().contains("climb of 6–25% a minute"), "{}", ramp_lead_rule());
+        assert!(ramp_lead_rule().ends_with("sized for the load 120 s ahead"), "{}", ramp_lead_rule());
     }
 
     #[test]

@@ -85,10 +85,6 @@ impl RampLead {
         }
     }
 
-    pub fn config(&self) -> &RampLeadConfig {
-        &self.cfg
-    }
-
     /// Records domain `d`'s observed rate at this Soldier tick and returns its multiplier (1 = no lead).
     pub fn observe(&mut self, d: usize, rps: f32) -> f64 {
         let span = self.span_ticks;

@@ -541,11 +541,11 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
             format!("{} (since {})", explain::domain_name(&ctx.store.scenario, d), ctx.store.clock_label(since))
         })
         .collect();
-    standing_line(ui, "survival first", "no domain staged", &staged).on_hover_text(
-        "While a domain's pods wait for nodes, each of its apps asks only for the pods that run its load at 84% CPU \
-         until every app has them, then for those at 80%; the rest of the targets is declared to the cluster \
-         autoscaler, so no node is bought later. A domain's p99 stays at the timeout while any busy app is saturated",
-    );
+    standing_line(ui, "survival first", "no domain staged", &staged).on_hover_text(format!(
+        "While a domain's pods wait for nodes, {}; the rest of the targets is declared to the cluster autoscaler, so \
+         no node is bought later. A domain's p99 stays at the timeout while any busy app is saturated",
+        explain::survival_first_rule()
+    ));
     let standing = ctx.series().map(|s| record::safety_at(&s.interventions, rec.t_secs)).unwrap_or_default();
     let standing: Vec<String> = standing
         .iter()
