@@ -425,7 +425,8 @@ fn a_gentle_ramp_is_led_and_a_steep_surge_is_not() {
     let led: Vec<(u64, f64)> =
         log.soldiers.iter().filter(|r| r.domain == 0 && r.ramp_lead > 1.0).map(|r| (r.t_secs, r.ramp_lead)).collect();
     assert!(!led.is_empty(), "Payment's climb is led");
-    assert!(led.iter().all(|&(t, m)| t > 3600 && t < 4200 && m <= 0.5f64.exp() + 1e-9), "{led:?}");
+    let cap = RampLeadConfig::default().max_ln.exp();
+    assert!(led.iter().all(|&(t, m)| t > 3600 && t < 4200 && m <= cap + 1e-9), "{led:?}");
     assert!(log.soldiers.iter().filter(|r| r.t_secs < 3600).all(|r| r.ramp_lead == 1.0), "no lead on a calm hour");
     let off = RampLeadConfig { enabled: false, ..RampLeadConfig::default() };
     let (none, without) = run("priority-inversion", HirlConfig { ramp_lead: off, ..HirlConfig::default() }, 4500);

@@ -30,6 +30,26 @@ pub fn signed(v: f64, decimals: usize) -> String {
     }
 }
 
+/// "1,204": pod and node counts reach the tens of thousands in full-scale runs.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// CPU in cores from millicores: one decimal below 100 cores ("12.5 cores"), whole and grouped above ("8,328
+/// cores"), where a tenth of a core is noise.
+pub fn cores(millicores: f64) -> String {
+    let cores = millicores / 1000.0;
+    if cores.abs() < 100.0 { format!("{cores:.1} cores") } else { format!("{} cores", thousands(cores.round() as u64)) }
+}
+
 /// `1 app`, `2 apps`.
 fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
@@ -396,17 +416,17 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
     }
     if record.up_scale < 1.0 {
         text += &format!(
-            " The budget projection cut its scale-ups to {:.0}% ({:.1} cores over 110% of the budget).",
+            " The budget projection cut its scale-ups to {:.0}% ({} over 110% of the budget).",
             record.up_scale * 100.0,
-            record.clipped_millicores / 1000.0
+            cores(record.clipped_millicores)
         );
     } else {
         text += " The budget projection clipped nothing.";
     }
     if record.slack_held_millicores > 0 {
         text += &format!(
-            " {:.1} cores of slack wait for room (nodes are bought for them).",
-            record.slack_held_millicores as f64 / 1000.0
+            " {} of slack wait for room (nodes are bought for them).",
+            cores(record.slack_held_millicores as f64)
         );
     }
     if record.safety != SafetyLevel::Normal {
@@ -468,6 +488,17 @@ mod tests {
 
     fn effect(name: &str) -> FeatureEffect {
         FeatureEffect { index: 0, name: name.into(), observed: 0.4, reference: 0.1, effect: 0.2 }
+    }
+
+    #[test]
+    fn counts_group_digits_and_large_cpu_drops_its_decimal() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(cores(1500.0), "1.5 cores");
+        assert_eq!(cores(99_940.0), "99.9 cores");
+        assert_eq!(cores(8_328_000.0), "8,328 cores");
     }
 
     #[test]

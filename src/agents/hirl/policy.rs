@@ -805,7 +805,8 @@ impl HirlPolicy {
     /// At a Soldier tick: the free CPU per pool that slack may take (see [`super::slack`]):
     /// capacity less what pods request (reserve placeholders give way to any pod, so their room counts as free),
     /// less the CPU of every pod waiting (`ca_pending`, read at the start of the tick), counted in its domain's first
-    /// pool.
+    /// pool. Counting it there alone is enough: a pod waits because none of its domain's pools has its request free,
+    /// so the others hold less than one request's room each.
     fn measure_slack_room(&mut self, obs: &Observation<'_>) {
         self.slack_deferred.clear();
         self.slack_room.clear();

@@ -468,7 +468,7 @@ fn commander_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &Comman
             let changed = (raw - done).abs() > 1e-9;
             let text = if changed { RichText::new(pct(done)).strong() } else { RichText::new(pct(done)) };
             ui.label(text).on_hover_text("As executed, after the 2% dead zone (bold: the dead zone changed it)");
-            ui.label(rec.budget_millicores.get(i).map_or_else(String::new, |b| format!("{:.1} cores", b / 1000.0)));
+            ui.label(rec.budget_millicores.get(i).map_or_else(String::new, |b| explain::cores(*b)));
             ui.end_row();
         }
         for (what, offset, values, fmt) in [
@@ -508,13 +508,13 @@ fn cluster_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &CommanderReco
             let announced = rec.announced_reserve_millicores.get(p).copied().unwrap_or(0);
             if announced > 0 {
                 format!(
-                    "{} {:.1} cores ({:.1} for an announced promotion)",
+                    "{} {} ({} for an announced promotion)",
                     pool(p),
-                    *mc as f64 / 1000.0,
-                    announced as f64 / 1000.0
+                    explain::cores(*mc as f64),
+                    explain::cores(announced as f64)
                 )
             } else {
-                format!("{} {:.1} cores", pool(p), *mc as f64 / 1000.0)
+                format!("{} {}", pool(p), explain::cores(*mc as f64))
             }
         })
         .collect();
@@ -620,17 +620,17 @@ fn soldier_details_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
             soldier_action_table_ui(ui, ctx, rec);
             if rec.up_scale < 1.0 {
                 ui.label(format!(
-                    "projection: scale-ups × {:.2}, {:.1} cores clipped (over 110% of the budget)",
+                    "projection: scale-ups × {:.2}, {} clipped (over 110% of the budget)",
                     rec.up_scale,
-                    rec.clipped_millicores / 1000.0
+                    explain::cores(rec.clipped_millicores)
                 ));
             } else {
                 ui.label("projection: nothing clipped");
             }
             if rec.slack_held_millicores > 0 {
                 ui.label(format!(
-                    "slack waits for room: {:.1} cores above the need held back, nodes bought for them",
-                    rec.slack_held_millicores as f64 / 1000.0
+                    "slack waits for room: {} above the need held back, nodes bought for them",
+                    explain::cores(rec.slack_held_millicores as f64)
                 ))
                 .on_hover_text(
                     "Scale-ups above the apps' HPA-sized need are created only where the pools have free CPU, so \
@@ -933,7 +933,7 @@ mod tests {
         let mut h = harness(&store, Vec2::new(900.0, 2400.0), move |ui, ctx| panel.inspector_ui(ui, ctx, Some(&brain)));
         h.get_by_label("decision 3 of 3");
         h.get_by_label(&reserve_share_label(0.0523));
-        h.get_by_label_contains(" 4.0 cores (3.0 for an announced promotion)");
+        h.get_by_label_contains(" 4.0 cores (3.0 cores for an announced promotion)");
         h.get_by_label(&value_estimate_label(Some(-2.0)));
         h.get_by_label("« previous decision").click();
         h.run();

@@ -5,6 +5,7 @@
 use egui_plot::{Line, LineStyle};
 
 use super::{PanelCtx, annotations, time_plot};
+use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
 use crate::runner::{DomainPoint, SeriesPoint};
 use crate::scenario::Priority;
@@ -81,19 +82,6 @@ fn summary_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
     ));
 }
 
-/// "1,204": pod counts reach the tens of thousands in full-scale runs.
-pub(super) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use egui_kittest::Harness;
@@ -123,13 +111,5 @@ mod tests {
         harness(&store).get_by_label("waiting for data");
         store.runs.push(RunSeries::default());
         harness(&store).get_by_label("waiting for data");
-    }
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1204), "1,204");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -7,8 +7,8 @@ use egui::{Sense, Vec2};
 use egui_plot::{Line, LineStyle};
 
 use super::budgets::stacked_bar;
-use super::pending::thousands;
 use super::{PanelCtx, annotations, time_plot};
+use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
 use crate::runner::{PoolPoint, SeriesPoint};
 
