@@ -411,7 +411,7 @@ fn survival_first_seats_every_payment_app_before_any_gets_more_and_shortens_the_
 #[test]
 fn a_gentle_ramp_is_led_and_a_steep_surge_is_not() {
     // priority-inversion: Payment climbs ×1.6 over five minutes from 14:00. Its Soldier sizes ahead of the climb
-    // (never before it), and Payment breaches less than without the lead (teacher, scenario seed: 0.3 minutes
+    // (never before it), and Payment breaches less than without the lead (teacher, scenario seed: 0 minutes
     // against 3.0 by 14:15). fraud-cascade's 3× surge in two minutes gets no lead: pods asked for on top of it would
     // only queue ahead of the ones survival first seats.
     use hirl_scale::agents::hirl::policy::HirlConfig;
@@ -428,6 +428,12 @@ fn a_gentle_ramp_is_led_and_a_steep_surge_is_not() {
     let cap = RampLeadConfig::default().max_ln.exp();
     assert!(led.iter().all(|&(t, m)| t > 3600 && t < 4200 && m <= cap + 1e-9), "{led:?}");
     assert!(log.soldiers.iter().filter(|r| r.t_secs < 3600).all(|r| r.ramp_lead == 1.0), "no lead on a calm hour");
+    // While led, Payment runs no hotter than its HPAs would (its level is at least ×1).
+    let min_level = RampLeadConfig::default().min_level;
+    assert!(
+        log.soldiers.iter().filter(|r| r.domain == 0 && r.ramp_lead > 1.0).all(|r| r.level_multiplier >= min_level),
+        "a led decision ran the domain below ×{min_level}"
+    );
     let off = RampLeadConfig { enabled: false, ..RampLeadConfig::default() };
     let (none, without) = run("priority-inversion", HirlConfig { ramp_lead: off, ..HirlConfig::default() }, 4500);
     assert!(none.soldiers.iter().all(|r| r.ramp_lead == 1.0));

@@ -354,11 +354,12 @@ pub fn replica_changes_phrase(changes: &[(u32, u32, u32)]) -> String {
 pub fn ramp_lead_rule() -> String {
     let cfg = super::ramp_lead::RampLeadConfig::default();
     format!(
-        "on a sustained climb of {:.0}–{:.0}% a minute in the domain's observed load, every target is sized for the \
-         load {:.0} s ahead",
+        "on a climb of {:.0}–{:.0}% a minute in the domain's observed load, every target is sized for the load {:.0} \
+         s ahead and the domain level is at least ×{:.1}",
         cfg.min_growth_per_min * 100.0,
         cfg.max_growth_per_min * 100.0,
-        cfg.lead_secs
+        cfg.lead_secs,
+        cfg.min_level
     )
 }
 
@@ -621,7 +622,11 @@ mod tests {
     fn the_rules_are_worded_from_the_shipped_settings() {
         assert!(survival_first_rule().contains("at 84% CPU until every app has them, then for those at 80%"));
         assert!(ramp_lead_rule().contains("climb of 6–25% a minute"), "{}", ramp_lead_rule());
-        assert!(ramp_lead_rule().ends_with("sized for the load 120 s ahead"), "{}", ramp_lead_rule());
+        assert!(
+            ramp_lead_rule().ends_with("sized for the load 120 s ahead and the domain level is at least ×1.0"),
+            "{}",
+            ramp_lead_rule()
+        );
     }
 
     #[test]

@@ -5,12 +5,13 @@
 //! the whole climb: traced on priority-inversion (Payment ×1.6 over five minutes), Payment ran at 84–88% CPU and its
 //! end-to-end p99, which adds Fraud's, crossed the 200 ms SLO and fell back four times, and every return counted as a
 //! cascade. Here a domain whose observed rate grows faster than `min_growth_per_min` on `streak` Soldier ticks in a
-//! row is sized for `exp(growth × lead_secs)` times its observed load.
+//! row is sized for `exp(growth × lead_secs)` times its observed load, and its level is raised to at least
+//! `min_level` (×1: no hotter than its HPAs would run it) while the lead lasts.
 //!
-//! A steep surge (faster than `max_growth_per_min`, now or over the span before) gets no lead: it is over before a
-//! lead could act, the provisioner is the wall, and pods asked for on top of it only queue ahead of the ones the
-//! survival rules seat first (measured: any lead at the onset of fraud-cascade's 3× surge lengthened Payment's
-//! breach by 2–3 minutes).
+//! A steep surge (faster than `max_growth_per_min`, now or over the span before, or `max_tick_growth_per_min` over
+//! the last tick alone, which catches its first tick) gets no lead: it is over before a lead could act, the
+//! provisioner is the wall, and pods asked for on top of it only queue ahead of the ones the survival rules seat
+//! first (measured: any lead at the onset of fraud-cascade's 3× surge lengthened Payment's breach by 2–3 minutes).
 //!
 //! The lead is a factor on the Soldier's targets, so what it adds above the apps' HPA-sized need is slack: created
 //! only where the pools have free room, the rest declared to the cluster autoscaler (see [`super::slack`]).
@@ -35,14 +36,24 @@ pub struct RampLeadConfig {
     /// Growth above which there is no lead, now or over the span before. Default 0.25 (the shipped surges climb at
     /// 55–90% a minute, priority-inversion's ramp at 9%).
     pub max_growth_per_min: f64,
-    /// Soldier ticks in a row above `min_growth_per_min` before the lead applies. Default 2: one tick can be the
-    /// first 10 s of a steep surge, whose growth over the span still looks gentle.
+    /// Growth over the last Soldier tick alone above which there is no lead. Default 0.3: the first tick of a steep
+    /// surge still looks gentle over the span, but not over its last 10 s. At 0.5 the first tick of Fraud's tripling
+    /// in fraud-cascade was still led (its rate climbs behind Payment's); priority-inversion's ramp is led at 0.3.
+    pub max_tick_growth_per_min: f64,
+    /// Soldier ticks in a row above `min_growth_per_min` before the lead applies. Default 1. Measured on six seed
+    /// pairs (1001–1012) against 2, which waited a tick in case it was a steep surge's first: cascades 141 → 119 and
+    /// P0+P1 breach minutes 1,152.7 → 1,154.5 (the one-tick check and the level floor not yet in either).
     pub streak: u32,
     /// How far ahead the load is extrapolated. Default 120 s: the rate's 30 s telemetry lag plus about a cold start
     /// (measured at 180 s: the same P0+P1 breach minutes, more all-domain breach).
     pub lead_secs: f64,
     /// The most the lead may add, ln of the multiplier. Default 0.5 (×1.65).
     pub max_ln: f64,
+    /// While the lead applies, the domain level is at least this multiple of the HPA-sized need. Default 1.0: the
+    /// size floor lets a Soldier run a domain up to about 10% hotter than its HPAs would, and that margin is what a
+    /// climb eats first (measured on six seed pairs against no such floor, one-tick check at 0.5: P0+P1 breach
+    /// minutes 1,158.4 → 1,145.4, cascades 126 → 120, all-domain 2,677.0 → 2,621.1, node-hours +0.07%).
+    pub min_level: f64,
 }
 
 impl Default for RampLeadConfig {
@@ -52,9 +63,11 @@ impl Default for RampLeadConfig {
             span_secs: 30,
             min_growth_per_min: 0.06,
             max_growth_per_min: 0.25,
-            streak: 2,
+            max_tick_growth_per_min: 0.3,
+            streak: 1,
             lead_secs: 120.0,
             max_ln: 0.5,
+            min_level: 1.0,
         }
     }
 }
@@ -100,8 +113,11 @@ impl RampLead {
         let n = rates.len();
         let now = if n > span { growth(rates[n - 1 - span], rates[n - 1]) } else { 0.0 };
         let before = if n == 2 * span + 1 { growth(rates[0], rates[span]) } else { 0.0 };
-        let on_ramp =
-            self.cfg.enabled && now > self.cfg.min_growth_per_min && now.max(before) < self.cfg.max_growth_per_min;
+        let last_tick = if n > 1 { growth(rates[n - 2], rates[n - 1]) * span as f64 } else { 0.0 };
+        let on_ramp = self.cfg.enabled
+            && now > self.cfg.min_growth_per_min
+            && now.max(before) < self.cfg.max_growth_per_min
+            && last_tick < self.cfg.max_tick_growth_per_min;
         self.streak[d] = if on_ramp { self.streak[d] + 1 } else { 0 };
         self.multiplier[d] = if on_ramp && self.streak[d] >= self.cfg.streak {
             (now / 60.0 * self.cfg.lead_secs).min(self.cfg.max_ln).exp()
@@ -128,13 +144,18 @@ mod tests {
     }
 
     #[test]
-    fn a_gentle_ramp_is_led_after_two_ticks_by_its_growth_over_the_lead() {
+    fn a_gentle_ramp_is_led_from_its_first_tick_by_its_growth_over_the_lead() {
         // ×1.6 over 300 s from t = 100: 9.4% a minute.
         let g = 1.6f64.ln() / 300.0;
         let out = run(RampLeadConfig::default(), 500, |t| 1000.0 * (g * (t - 100.0).clamp(0.0, 300.0)).exp());
         let first = out.iter().find(|(_, m)| *m > 1.0).expect("the ramp is led");
-        // Growth over the span exceeds 6%/min from t = 120; the second tick in a row is t = 130.
-        assert_eq!(first.0, 130, "{out:?}");
+        // Growth over the span exceeds 6%/min from t = 120.
+        assert_eq!(first.0, 120, "{out:?}");
+        // Waiting for a second tick in a row starts it a tick later.
+        let two = run(RampLeadConfig { streak: 2, ..RampLeadConfig::default() }, 500, |t| {
+            1000.0 * (g * (t - 100.0).clamp(0.0, 300.0)).exp()
+        });
+        assert_eq!(two.iter().find(|(_, m)| *m > 1.0).map(|f| f.0), Some(130), "{two:?}");
         let steady = out.iter().find(|(t, _)| *t == 200).expect("tick").1;
         assert!((steady - (g * 120.0).exp()).abs() < 1e-3, "×{steady} vs ×{}", (g * 120.0).exp());
         // Once the ramp ends, the lead goes within a span.
@@ -144,9 +165,12 @@ mod tests {
     #[test]
     fn a_steep_surge_flat_load_and_a_fall_get_no_lead() {
         let cfg = RampLeadConfig::default();
-        // ×3 over 120 s (55% a minute): its first tick looks gentle over the span, the next does not.
-        let surge = run(cfg, 600, |t| 1000.0 * (3f64.ln() / 120.0 * (t - 100.0).clamp(0.0, 120.0)).exp());
-        assert!(surge.iter().all(|(_, m)| *m == 1.0), "{surge:?}");
+        // ×3 over 120 s (55% a minute): its first tick looks gentle over the span, but not over the tick alone.
+        let surge = |t: f64| 1000.0 * (3f64.ln() / 120.0 * (t - 100.0).clamp(0.0, 120.0)).exp();
+        assert!(run(cfg, 600, surge).iter().all(|(_, m)| *m == 1.0), "{:?}", run(cfg, 600, surge));
+        // Without the one-tick check that first tick is led.
+        let unchecked = RampLeadConfig { max_tick_growth_per_min: f64::INFINITY, ..cfg };
+        assert_eq!(run(unchecked, 600, surge).iter().filter(|(_, m)| *m > 1.0).count(), 1);
         assert!(run(cfg, 600, |_| 1000.0).iter().all(|(_, m)| *m == 1.0));
         let fall = run(cfg, 600, |t| 1000.0 * (-0.002 * t).exp());
         assert!(fall.iter().all(|(_, m)| *m == 1.0));
@@ -157,7 +181,8 @@ mod tests {
 
     #[test]
     fn the_lead_never_exceeds_its_cap_and_a_zero_rate_is_not_a_ramp() {
-        let cfg = RampLeadConfig { max_growth_per_min: 10.0, ..RampLeadConfig::default() };
+        let cfg =
+            RampLeadConfig { max_growth_per_min: 10.0, max_tick_growth_per_min: 10.0, ..RampLeadConfig::default() };
         let out = run(cfg, 600, |t| 1000.0 * (0.01 * t).exp());
         assert!(out.iter().all(|(_, m)| *m <= cfg.max_ln.exp() + 1e-9), "{out:?}");
         assert!(out.iter().any(|(_, m)| (*m - cfg.max_ln.exp()).abs() < 1e-9));
