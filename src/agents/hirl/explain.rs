@@ -393,6 +393,9 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
         domain_name(ctx.scenario, d),
         record.level_multiplier
     );
+    if record.level_multiplier > record.network_level_multiplier + 1e-9 {
+        text += &format!(" (the network's ×{:.2}, raised for the climb)", record.network_level_multiplier);
+    }
     let boosted: Vec<String> = record
         .group_factors
         .iter()
@@ -556,6 +559,7 @@ mod tests {
             action: vec![],
             value: Some(-0.5),
             level_multiplier: 1.25,
+            network_level_multiplier: 1.25,
             ramp_lead: 1.18,
             group_factors,
             top_apps: vec![(40, 1.3), (41, 1.0)],
@@ -571,6 +575,16 @@ mod tests {
         let ctx = SummaryContext { scenario: &s, when: "Tue 11:02:10", outcome: Some(&o), moved_by: &moved_by };
         let text = soldier_summary(&rec, &ctx);
         let tier1 = &s.domains[1].tiers[1].name;
+        assert!(!text.contains("raised for the climb"), "the network's own level: {text}");
+        // A level the ramp lead raised names the network's.
+        let raised = soldier_summary(
+            &SoldierRecord { level_multiplier: 1.0, network_level_multiplier: 0.93, ..rec.clone() },
+            &ctx,
+        );
+        assert!(
+            raised.contains("at ×1.00 the HPA-sized need (the network's ×0.93, raised for the climb), boosting"),
+            "{raised}"
+        );
         for part in [
             "Tue 11:02:10 — the fraud Soldier sized its domain at ×1.25 the HPA-sized need".to_string(),
             format!("boosting {tier1} ×1.40 and 1 at-risk app."),
@@ -598,6 +612,7 @@ mod tests {
             action: vec![],
             value: None,
             level_multiplier: 1.0,
+            network_level_multiplier: 1.0,
             ramp_lead: 1.0,
             group_factors: vec![1.0; N_GROUPS],
             top_apps: vec![],

@@ -892,7 +892,7 @@ impl HirlPolicy {
         // The domain level: from the size floor of the domain's priority (shipped ×0.905: run a little hotter than
         // HPA's target, never more than that) to ×3.3 (a forecast surge).
         let min_level_ln = self.cfg.size_floor.min_level_ln(layout.domains[d].priority.rank());
-        let level_mult = decode::level_multiplier(&action, min_level_ln);
+        let network_level_mult = decode::level_multiplier(&action, min_level_ln);
         // Group factors: the softmax over the groups present, relative to an even split.
         let apps = layout.domains[d].apps.clone();
         let mut present = [false; N_GROUPS];
@@ -914,7 +914,8 @@ impl HirlPolicy {
         // Targets before projection; a ramp lead lifts them all (above the need, it is slack like the rest), and
         // while it lasts the domain runs no hotter than its level floor on a climb allows.
         let ramp_lead = self.ramp_lead.multiplier(d);
-        let level_mult = if ramp_lead > 1.0 { level_mult.max(self.cfg.ramp_lead.min_level) } else { level_mult };
+        let level_mult =
+            if ramp_lead > 1.0 { network_level_mult.max(self.cfg.ramp_lead.min_level) } else { network_level_mult };
         let mut current = Vec::with_capacity(apps.len());
         let mut wanted = Vec::with_capacity(apps.len());
         let mut unrounded = Vec::with_capacity(apps.len());
@@ -993,6 +994,7 @@ impl HirlPolicy {
                 action,
                 value: self.dist.value,
                 level_multiplier: level_mult,
+                network_level_multiplier: network_level_mult,
                 ramp_lead,
                 group_factors: group_factor,
                 top_apps: top_factors,

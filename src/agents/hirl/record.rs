@@ -45,8 +45,11 @@ pub struct SoldierRecord {
     pub log_std: Vec<f32>,
     pub action: Vec<f32>,
     pub value: Option<f32>,
-    /// The domain level (× the load-based target).
+    /// The domain level (× the load-based target), as executed …
     pub level_multiplier: f64,
+    /// … and as the network's action decodes it (within the size floor): lower only where a ramp lead raised the
+    /// level to its floor for the climb (see `RampLeadConfig::min_level`).
+    pub network_level_multiplier: f64,
     /// The ramp lead on every target (see [`super::ramp_lead`]; 1 = none).
     pub ramp_lead: f64,
     /// Per tier group (×0.5–×2).

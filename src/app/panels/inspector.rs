@@ -666,7 +666,14 @@ fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierR
         ui.label("level");
         ui.label(mean_std(&rec.mean, &rec.log_std, decode::LEVEL_INDEX));
         ui.label(chosen(&rec.action, decode::LEVEL_INDEX));
-        ui.label(format!("×{:.3}", rec.level_multiplier));
+        if rec.level_multiplier > rec.network_level_multiplier + 1e-9 {
+            ui.label(format!("×{:.3} (network ×{:.3})", rec.level_multiplier, rec.network_level_multiplier))
+                .on_hover_text(
+                    "Raised to the ramp lead's level floor for the climb: no hotter than the HPAs would run it",
+                );
+        } else {
+            ui.label(format!("×{:.3}", rec.level_multiplier));
+        }
         ui.end_row();
         if rec.ramp_lead > 1.0 {
             ui.label("ramp lead").on_hover_text(format!(
@@ -894,6 +901,7 @@ mod tests {
             action: vec![0.0; 29],
             value: Some(-1.5),
             level_multiplier: 1.1,
+            network_level_multiplier: 1.1,
             ramp_lead: 1.0,
             group_factors: vec![1.0; N_GROUPS],
             top_apps: vec![(3, 1.2)],
@@ -914,7 +922,9 @@ mod tests {
             .collect();
         let mut soldiers: Vec<_> = (0..12).map(|k| soldier(k * 10, 1)).collect();
         if let Some(last) = soldiers.last_mut() {
-            Arc::make_mut(last).ramp_lead = 1.25;
+            let last = Arc::make_mut(last);
+            last.ramp_lead = 1.25;
+            last.network_level_multiplier = 0.95;
         }
         store.runs.push(RunSeries {
             policy: policy.into(),
@@ -972,6 +982,8 @@ mod tests {
         // The last decision was made on a climb: its ramp lead shows beside the level.
         h.get_by_label("ramp lead");
         h.get_by_label("×1.250");
+        // … and the level the lead raised names the network's own.
+        h.get_by_label("×1.100 (network ×0.950)");
         h.get_by_label("… and 4 smaller changes");
         let biggest = explain::app_name(&store.scenario, 13);
         h.get_by_label(&biggest);
