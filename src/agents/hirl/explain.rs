@@ -393,7 +393,7 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
         domain_name(ctx.scenario, d),
         record.level_multiplier
     );
-    if record.level_multiplier > record.network_level_multiplier + 1e-9 {
+    if record.level_raised_for_climb() {
         text += &format!(" (the network's ×{:.2}, raised for the climb)", record.network_level_multiplier);
     }
     let boosted: Vec<String> = record

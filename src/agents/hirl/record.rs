@@ -71,6 +71,13 @@ pub struct SoldierRecord {
     pub replica_changes: Vec<(u32, u32, u32)>,
 }
 
+impl SoldierRecord {
+    /// Whether a ramp lead raised the executed level above the network's own.
+    pub fn level_raised_for_climb(&self) -> bool {
+        self.level_multiplier > self.network_level_multiplier + 1e-9
+    }
+}
+
 /// A "callees first" hold starting or ending: `caller`'s pods wait while `callee`'s are seated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CalleeHold {

@@ -197,22 +197,17 @@ impl SurvivalFirst {
         let (u, u1) = (self.cfg.utilisation, self.cfg.first_rung_utilisation);
         // Once every first rung is seated the staging stays on the second, so an app re-sized mid-staging does not
         // hold every other app's survival pods back again.
-        let first_rungs: Vec<u32> = if self.second_rung[d] {
-            Vec::new()
-        } else {
-            apps.iter().zip(survival.iter()).map(|(a, &size)| a.rung(size, u, u1)).collect()
-        };
         if !self.second_rung[d] {
-            self.second_rung[d] = u1 <= u || apps.iter().zip(&first_rungs).all(|(a, &rung)| a.seated() >= rung);
+            self.second_rung[d] =
+                u1 <= u || apps.iter().zip(survival.iter()).all(|(a, &size)| a.seated() >= a.rung(size, u, u1));
         }
         let second = self.second_rung[d];
         out.kept = apps
             .iter()
             .zip(survival.iter())
-            .enumerate()
-            .map(|(k, (a, &size))| {
+            .map(|(a, &size)| {
                 // On the first rung an app keeps every pod it asked for; on the second only the seated ones.
-                let (size, kept_pods) = if second { (size, a.seated()) } else { (first_rungs[k], a.current) };
+                let (size, kept_pods) = if second { (size, a.seated()) } else { (a.rung(size, u, u1), a.current) };
                 let kept = if self.cfg.raise_to_survival {
                     size.max(a.target.min(kept_pods))
                 } else {

@@ -666,7 +666,7 @@ fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierR
         ui.label("level");
         ui.label(mean_std(&rec.mean, &rec.log_std, decode::LEVEL_INDEX));
         ui.label(chosen(&rec.action, decode::LEVEL_INDEX));
-        if rec.level_multiplier > rec.network_level_multiplier + 1e-9 {
+        if rec.level_raised_for_climb() {
             ui.label(format!("×{:.3} (network ×{:.3})", rec.level_multiplier, rec.network_level_multiplier))
                 .on_hover_text(
                     "Raised to the ramp lead's level floor for the climb: no hotter than the HPAs would run it",
