@@ -295,27 +295,73 @@ fn hirl_removes_nodes_but_none_within_the_churn_window_of_arriving() {
 }
 
 #[test]
-fn an_announced_sale_is_held_warm_ahead_so_an_early_start_finds_room() {
+fn an_announced_sale_is_held_warm_ahead_as_payments_own_pods_so_an_early_start_finds_them_running() {
     // flash-sale-early: announced for 13:00, Payment doubles at 12:40. From 45 minutes before the announced start the
-    // executor holds the announced lift warm in Payment's pool; without that lead the nodes come after the start.
+    // executor holds the announced lift warm: by default as Payment's own pods (running when the sale comes early),
+    // or as placeholders in its pool (nodes bought, pods still to start). Without that lead the nodes come after the
+    // start.
     use hirl_scale::agents::hirl::policy::HirlConfig;
-    use hirl_scale::sim::PoolId;
+    use hirl_scale::sim::{DomainId, PoolId};
     let s = load("flash-sale-early");
+    struct Held {
+        placeholders_millicores: u64,
+        payment_ready: u32,
+        max_lift: f64,
+        breach_minutes: f64,
+    }
     let run = |cfg: HirlConfig| {
-        let lead = cfg.announced_lead_secs;
+        let (lead, as_pods) = (cfg.announced_lead_secs, cfg.announced_as_pods);
         let (mut sim, mut p) = teacher_until(&s, cfg, 5990);
-        let warm_before_start = sim.observe().pool(PoolId(0)).reserve_placed_millicores;
-        // The Commander's records say how much of the reserve is held for the promotion.
-        let last = p.take_decisions().commander.pop().expect("Commander decisions");
+        let view = sim.observe();
+        let placeholders_millicores = view.pool(PoolId(0)).reserve_placed_millicores;
+        let payment_ready = view.domain(DomainId(0)).ready_pods;
+        let log = p.take_decisions();
+        // The Commander's records say how much of the reserve is held for the promotion: none when it is held as
+        // pods, and then the Soldiers' records carry the lift.
+        let last = log.commander.last().expect("Commander decisions");
         assert!(last.reserve_millicores[0] >= last.announced_reserve_millicores[0], "{last:?}");
-        assert_eq!(last.announced_reserve_millicores[0] > 0, lead > 0);
+        assert_eq!(last.announced_reserve_millicores[0] > 0, lead > 0 && !as_pods);
+        let lifts = log.soldiers.iter().filter(|r| r.domain == 0 && r.t_secs + lead >= 7200);
+        let max_lift = lifts.map(|r| r.announced_lift).fold(1.0, f64::max);
+        assert!(log.soldiers.iter().filter(|r| r.t_secs + 2700 < 7200).all(|r| r.announced_lift == 1.0));
         policy::run_until(&mut sim, &mut p, 7800, |_| {});
-        (warm_before_start, sim.scorecard(p.name()).domains[0].slo_breach_minutes)
+        let breach_minutes = sim.scorecard(p.name()).domains[0].slo_breach_minutes;
+        Held { placeholders_millicores, payment_ready, max_lift, breach_minutes }
     };
-    let (warm, with) = run(HirlConfig::default());
-    let (cold, without) = run(HirlConfig { announced_lead_secs: 0, ..HirlConfig::default() });
-    assert!(warm > 10 * cold, "held warm before the start: {warm} m against {cold} m without the lead");
-    assert!(with < 0.5 * without, "Payment breaches {with:.1} min with the lead, {without:.1} without");
+    let pods = run(HirlConfig::default());
+    let placeholders = run(HirlConfig { announced_as_pods: false, ..HirlConfig::default() });
+    let none = run(HirlConfig { announced_lead_secs: 0, ..HirlConfig::default() });
+    // Held as pods: Payment runs the lift before the sale, with the lift (×2 at the peak) in its records.
+    assert!(pods.max_lift > 1.5, "the Soldiers held Payment for the lift: ×{:.2}", pods.max_lift);
+    assert!(
+        f64::from(pods.payment_ready) > 1.4 * f64::from(none.payment_ready),
+        "Payment ready before the start: {} pods held as pods, {} without the lead",
+        pods.payment_ready,
+        none.payment_ready
+    );
+    // Held as placeholders: the room, not the pods.
+    assert_eq!(placeholders.max_lift, 1.0, "no lift in the Soldiers' records");
+    assert!(
+        placeholders.placeholders_millicores > 10 * none.placeholders_millicores.max(1),
+        "held warm before the start: {} m against {} m without the lead",
+        placeholders.placeholders_millicores,
+        none.placeholders_millicores
+    );
+    assert!(pods.placeholders_millicores < placeholders.placeholders_millicores / 4);
+    for (how, held) in [("as pods", &pods), ("as placeholders", &placeholders)] {
+        assert!(
+            held.breach_minutes < 0.5 * none.breach_minutes,
+            "Payment breaches {:.1} min with the lead held {how}, {:.1} without",
+            held.breach_minutes,
+            none.breach_minutes
+        );
+    }
+    assert!(
+        pods.breach_minutes <= placeholders.breach_minutes,
+        "{} > {}",
+        pods.breach_minutes,
+        placeholders.breach_minutes
+    );
 }
 
 #[test]

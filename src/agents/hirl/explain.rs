@@ -418,6 +418,13 @@ pub fn soldier_summary(record: &SoldierRecord, ctx: &SummaryContext<'_>) -> Stri
             super::ramp_lead::RampLeadConfig::default().lead_secs
         );
     }
+    if record.held_for_announced_lift() {
+        text += &format!(
+            " An announced promotion is due: every target was held at least ×{:.2} the HPA-sized need (the lift still to \
+             come), as the domain's own pods so none cold-starts when it begins.",
+            record.announced_lift
+        );
+    }
     if record.up_scale < 1.0 {
         text += &format!(
             " The budget projection cut its scale-ups to {:.0}% ({} over 110% of the budget).",
@@ -561,6 +568,7 @@ mod tests {
             level_multiplier: 1.25,
             network_level_multiplier: 1.25,
             ramp_lead: 1.18,
+            announced_lift: 1.0,
             group_factors,
             top_apps: vec![(40, 1.3), (41, 1.0)],
             up_scale: 0.6,
@@ -585,6 +593,15 @@ mod tests {
             raised.contains("at ×1.00 the HPA-sized need (the network's ×0.93, raised for the climb), boosting"),
             "{raised}"
         );
+        assert!(!text.contains("announced promotion"), "no lift ahead: {text}");
+        // A lift larger than level × lead set the targets, and the summary says so; a smaller one did not.
+        let held = soldier_summary(&SoldierRecord { announced_lift: 1.9, ..rec.clone() }, &ctx);
+        assert!(
+            held.contains("An announced promotion is due: every target was held at least ×1.90 the HPA-sized need"),
+            "{held}"
+        );
+        let below = soldier_summary(&SoldierRecord { announced_lift: 1.4, ..rec.clone() }, &ctx);
+        assert!(!below.contains("announced promotion"), "×1.4 < ×1.25 × 1.18: {below}");
         for part in [
             "Tue 11:02:10 — the fraud Soldier sized its domain at ×1.25 the HPA-sized need".to_string(),
             format!("boosting {tier1} ×1.40 and 1 at-risk app."),
@@ -614,6 +631,7 @@ mod tests {
             level_multiplier: 1.0,
             network_level_multiplier: 1.0,
             ramp_lead: 1.0,
+            announced_lift: 1.0,
             group_factors: vec![1.0; N_GROUPS],
             top_apps: vec![],
             up_scale: 1.0,

@@ -52,6 +52,9 @@ pub struct SoldierRecord {
     pub network_level_multiplier: f64,
     /// The ramp lead on every target (see [`super::ramp_lead`]; 1 = none).
     pub ramp_lead: f64,
+    /// An announced promotion's lift still to come: every target was at least this multiple of its HPA-sized need
+    /// (see `HirlConfig::announced_as_pods`; 1 = none).
+    pub announced_lift: f64,
     /// Per tier group (×0.5–×2).
     pub group_factors: Vec<f64>,
     /// The top at-risk apps and their own factor.
@@ -75,6 +78,11 @@ impl SoldierRecord {
     /// Whether a ramp lead raised the executed level above the network's own.
     pub fn level_raised_for_climb(&self) -> bool {
         self.level_multiplier > self.network_level_multiplier + 1e-9
+    }
+
+    /// Whether an announced promotion's lift, not the level and lead, set the targets (before group and app factors).
+    pub fn held_for_announced_lift(&self) -> bool {
+        self.announced_lift > self.level_multiplier * self.ramp_lead
     }
 }
 

@@ -685,6 +685,18 @@ fn soldier_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierR
             ui.label(format!("×{:.3}", rec.ramp_lead));
             ui.end_row();
         }
+        if rec.announced_lift > 1.0 {
+            let set = if rec.held_for_announced_lift() { "it set the targets" } else { "level × lead was higher" };
+            ui.label("announced lift").on_hover_text(
+                "Not a network output: an announced promotion is due, so every target is held at least at this \
+                 multiple of its HPA-sized need (the lift still to come), as the domain's own pods, so none is still \
+                 cold-starting if it begins early",
+            );
+            ui.label("—");
+            ui.label("—");
+            ui.label(format!("at least ×{:.3} ({set})", rec.announced_lift));
+            ui.end_row();
+        }
         for g in (0..N_GROUPS).filter(|&g| present[g]) {
             ui.label(format!("group: {}", explain::group_name(scenario, rec.domain, g)));
             ui.label(mean_std(&rec.mean, &rec.log_std, g));
@@ -903,6 +915,7 @@ mod tests {
             level_multiplier: 1.1,
             network_level_multiplier: 1.1,
             ramp_lead: 1.0,
+            announced_lift: 1.0,
             group_factors: vec![1.0; N_GROUPS],
             top_apps: vec![(3, 1.2)],
             up_scale: 1.0,
@@ -925,6 +938,9 @@ mod tests {
             let last = Arc::make_mut(last);
             last.ramp_lead = 1.25;
             last.network_level_multiplier = 0.95;
+        }
+        if let Some(before) = soldiers.get_mut(10) {
+            Arc::make_mut(before).announced_lift = 1.9;
         }
         store.runs.push(RunSeries {
             policy: policy.into(),
@@ -984,6 +1000,15 @@ mod tests {
         h.get_by_label("×1.250");
         // … and the level the lead raised names the network's own.
         h.get_by_label("×1.100 (network ×0.950)");
+        assert!(h.query_by_label("announced lift").is_none(), "no promotion due at the last decision");
+        // The one before was held for an announced promotion, above its level.
+        h.get_by_label("« previous decision").click();
+        h.run();
+        h.get_by_label("decision 11 of 12");
+        h.get_by_label("announced lift");
+        h.get_by_label("at least ×1.900 (it set the targets)");
+        h.get_by_label("next decision »").click();
+        h.run();
         h.get_by_label("… and 4 smaller changes");
         let biggest = explain::app_name(&store.scenario, 13);
         h.get_by_label(&biggest);
