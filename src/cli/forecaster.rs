@@ -70,6 +70,8 @@ fn bar(len: u64, prefix: &str) -> ProgressBar {
 }
 
 pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
+    // Read before training writes anything (see `hirl::train_command`).
+    let source_tree = super::source_tree();
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     let hidden = args
         .hidden
@@ -131,7 +133,7 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
         print!("{}", table(&metrics));
         model.meta.metrics = Some(serde_json::to_value(&metrics)?);
     }
-    model.meta.training.source_tree = super::source_tree();
+    model.meta.training.source_tree = source_tree;
     model.save(&args.out)?;
     println!("wrote {} and {}", args.out.display(), crate::agents::forecast::model::metadata_path(&args.out).display());
     Ok(())

@@ -201,6 +201,9 @@ fn write_curves(path: &Path, rows: &[CurveRow]) -> Result<()> {
 }
 
 pub fn train_command(args: TrainArgs) -> Result<()> {
+    // Read before training writes anything: checkpoints and curves may be tracked files (`models/`), and the tree
+    // that trained the networks is the one as it was at the start.
+    let source_tree = super::source_tree();
     let scenarios = load_all(&args.scenarios)?;
     let mut cfg = TrainConfig {
         seed: args.seed,
@@ -248,7 +251,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     nets.meta.training.command = command;
     // Training time in all, before a resume included.
     nets.meta.training.wall_secs = trainer.wall_secs();
-    nets.meta.training.source_tree = super::source_tree();
+    nets.meta.training.source_tree = source_tree;
     nets.meta.training.curves_csv = curves.display().to_string();
     nets.meta.training.stages = stage_summaries(&trainer.curves);
     nets.save(&args.out)?;
