@@ -339,9 +339,11 @@ pub fn replica_totals(changes: &[(u32, u32, u32)]) -> (usize, u64, usize, u64) {
     t
 }
 
-/// `14 apps up (+105 pods), none down`, `1 app down (−5 pods), none up`, or `No replica changes`.
+/// `14 apps up (+105 pods), none down`, `1 app down (−5 pods), none up`, or `No replica changes`; pod counts
+/// grouped by thousands (`+1,061 pods`).
 pub fn replica_changes_phrase(changes: &[(u32, u32, u32)]) -> String {
     let (up, added, down, removed) = replica_totals(changes);
+    let (added, removed) = (thousands(added), thousands(removed));
     match (up, down) {
         (0, 0) => "No replica changes".to_string(),
         (_, 0) => format!("{} up (+{added} pods), none down", count(up, "app")),
@@ -647,6 +649,8 @@ mod tests {
         let down = soldier_summary(&rec(vec![(1, 9, 4)]), &ctx);
         assert!(down.contains("1 app down (−5 pods), none up."), "{down}");
         assert!(!up.contains("ahead"), "no ramp lead named without one: {up}");
+        let many = soldier_summary(&rec(vec![(1, 10, 1071), (2, 2000, 500)]), &ctx);
+        assert!(many.contains("1 app up (+1,061 pods), 1 down (−1,500 pods)."), "{many}");
         let none = soldier_summary(&rec(vec![]), &ctx);
         assert!(none.contains("No replica changes."), "{none}");
     }

@@ -335,16 +335,20 @@ mod tests {
     #[test]
     fn the_clip_travels_with_the_file_and_files_without_it_run_unclipped() {
         let mut nets = shipped();
-        // The shipped agents were trained before the clip: they keep running exactly as trained.
-        assert_eq!(nets.commander.obs_clip_sigmas, None);
-        assert_eq!(nets.soldier.obs_clip_sigmas, None);
+        // The shipped agents were trained with the clip, and their file says so.
+        assert_eq!(nets.commander.obs_clip_sigmas, Some(OBS_CLIP_SIGMAS));
+        assert_eq!(nets.soldier.obs_clip_sigmas, Some(OBS_CLIP_SIGMAS));
 
         let dir = std::env::temp_dir().join(format!("hirl-nets-clip-{}", std::process::id()));
         let path = dir.join("agents.safetensors");
-        nets.commander.obs_clip_sigmas = Some(OBS_CLIP_SIGMAS);
-        nets.soldier.obs_clip_sigmas = Some(OBS_CLIP_SIGMAS);
         nets.save(&path).expect("saves");
         assert_eq!(HirlNets::load(&path).expect("reloads"), nets);
+        // A file written before the clip (none stored) runs unclipped, exactly as it was trained.
+        nets.commander.obs_clip_sigmas = None;
+        nets.soldier.obs_clip_sigmas = None;
+        nets.save(&path).expect("saves");
+        let unclipped = HirlNets::load(&path).expect("reloads");
+        assert_eq!((unclipped.commander.obs_clip_sigmas, unclipped.soldier.obs_clip_sigmas), (None, None));
 
         nets.soldier.obs_clip_sigmas = Some(0.0);
         nets.save(&path).expect("saves");

@@ -160,9 +160,14 @@ mod tests {
         let about = about("hirl", &Ok(shipped())).expect("hirl has agents");
         let text = about.lines.join("\n");
         assert!(text.contains("trained by `hirl-scale train hirl --seed 11"), "{text}");
-        assert!(text.contains("source tree: git 2eeecb2"), "{text}");
-        // Before rows were marked, selection kept the best validation score: the third steady/diurnal iteration.
-        assert!(text.contains("the networks after soldiers: steady and diurnal, PPO iteration 3"), "{text}");
+        assert!(text.contains("source tree: git 2ec9bd9"), "{text}");
+        assert!(!text.contains("uncommitted"), "trained from a committed tree: {text}");
+        // Full-scale selection kept the third steady/diurnal iteration, and its row says what it scored there.
+        assert!(
+            text.contains("kept by selection: the networks after soldiers: steady and diurnal, PPO iteration 3"),
+            "{text}"
+        );
+        assert!(text.contains("209.6 P0+P1 breach minutes at full-scale validation"), "{text}");
         assert!(text.contains("cost 0.05"), "{text}");
         assert!(about.eval_command.as_deref().is_some_and(|c| c.starts_with("hirl-scale eval")));
         let missed: Vec<&str> = about.targets.iter().filter(|t| !t.met).map(|t| t.target.as_str()).collect();
