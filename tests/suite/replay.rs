@@ -98,6 +98,7 @@ fn a_recording_saves_loads_and_replays_to_the_same_scorecards() {
     let path = dir.join("small.rec.ron");
     rec.save_file(&path).expect("saves");
     let back = Recording::load_file(&path).expect("loads");
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(back, rec, "save → load is exact");
     let report = verify(&back, "small.rec.ron", &assets()).expect("replays");
     assert!(report.identical(), "{report:?}");

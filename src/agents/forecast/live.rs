@@ -306,6 +306,7 @@ mod tests {
         let corrupt = ForecasterModel::load(&path);
         let label = corrupt.source_label();
         assert!(label.starts_with("exponential smoothing (fallback: ") && label.contains("m.safetensors"), "{label}");
+        let _ = std::fs::remove_dir_all(&dir);
         let f = run(corrupt, wave, 60);
         assert_eq!(f[0].len(), 5);
     }
