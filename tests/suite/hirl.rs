@@ -323,7 +323,7 @@ fn an_announced_sale_is_held_warm_ahead_as_payments_own_pods_so_an_early_start_f
         assert_eq!(last.announced_reserve_millicores[0] > 0, lead > 0 && !as_pods);
         let lifts = log.soldiers.iter().filter(|r| r.domain == 0 && r.t_secs + lead >= 7200);
         let max_lift = lifts.map(|r| r.announced_lift).fold(1.0, f64::max);
-        assert!(log.soldiers.iter().filter(|r| r.t_secs + 2700 < 7200).all(|r| r.announced_lift == 1.0));
+        assert!(log.soldiers.iter().filter(|r| r.t_secs + lead < 7200).all(|r| r.announced_lift == 1.0));
         policy::run_until(&mut sim, &mut p, 7800, |_| {});
         let breach_minutes = sim.scorecard(p.name()).domains[0].slo_breach_minutes;
         Held { placeholders_millicores, payment_ready, max_lift, breach_minutes }

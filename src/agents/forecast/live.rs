@@ -239,7 +239,7 @@ impl LiveForecaster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::forecast::model::tests::tiny_model;
+    use crate::agents::forecast::model::tests::{temp_dir, tiny_model};
     use crate::scenario;
 
     fn small() -> (Scenario, Layout) {
@@ -298,15 +298,13 @@ mod tests {
     fn a_missing_or_corrupt_file_falls_back_with_its_message() {
         let missing = ForecasterModel::load(std::path::Path::new("no/such/model.safetensors"));
         assert!(matches!(&missing, ForecasterModel::Fallback { reason } if reason.contains("no/such/model.json")));
-        let dir = std::env::temp_dir().join(format!("hirl-live-corrupt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = temp_dir("live-corrupt");
         let path = dir.join("m.safetensors");
         tiny_model().save(&path).expect("saves");
         std::fs::write(&path, b"not safetensors at all").expect("write");
         let corrupt = ForecasterModel::load(&path);
         let label = corrupt.source_label();
         assert!(label.starts_with("exponential smoothing (fallback: ") && label.contains("m.safetensors"), "{label}");
-        let _ = std::fs::remove_dir_all(&dir);
         let f = run(corrupt, wave, 60);
         assert_eq!(f[0].len(), 5);
     }

@@ -335,7 +335,7 @@ pub(crate) mod tests {
     }
 
     /// A scratch directory, removed when the test is done with it (panicking or not).
-    struct TempDir(PathBuf);
+    pub(crate) struct TempDir(PathBuf);
 
     impl std::ops::Deref for TempDir {
         type Target = std::path::Path;
@@ -350,7 +350,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn temp_dir(name: &str) -> TempDir {
+    pub(crate) fn temp_dir(name: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!("hirl-forecast-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
