@@ -66,6 +66,11 @@ pub struct TrainArgs {
     /// below HPA, to allow for validation runs being only a sample of the held-out ones.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_tolerance)]
     pub selection_cost_tolerance: f64,
+    /// Hold each Soldier's exploration noise this many simulated seconds instead of drawing it at every decision
+    /// (0: a fresh draw). Fresh draws make the sampled replicas jitter, and the oscillation penalty then scores the
+    /// noise rather than the policy.
+    #[arg(long, default_value_t = 0)]
+    pub soldier_noise_hold_secs: u64,
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -213,6 +218,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         reward: RewardWeights { cost: args.cost_weight, ..RewardWeights::default() },
         full_scale_validation_seeds: args.full_scale_validation_seeds,
         selection_cost_tolerance: Some(args.selection_cost_tolerance),
+        soldier_noise_hold_secs: args.soldier_noise_hold_secs,
         ..TrainConfig::default()
     };
     for s in &mut cfg.stages {
@@ -221,7 +227,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     let forecaster = super::forecaster::load_for_run(&super::forecaster::default_model_path());
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     let curves = train::curves_path(&args.out);
-    let command = format!(
+    let mut command = format!(
         "hirl-scale train hirl --seed {} --scale {} --iterations {} --episodes {} --validation-episodes {} \
          --cost-weight {} --full-scale-validation-seeds {} --selection-cost-tolerance {}",
         args.seed,
@@ -233,6 +239,10 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         args.full_scale_validation_seeds,
         args.selection_cost_tolerance
     );
+    // Named only when set, so the default command reads as it did before the option existed.
+    if args.soldier_noise_hold_secs > 0 {
+        command.push_str(&format!(" --soldier-noise-hold-secs {}", args.soldier_noise_hold_secs));
+    }
     let mut bars = Bars { bar: None };
     let mut on_iteration =
         |t: &Trainer| save_checkpoint(t, &checkpoint, &command).map_err(|e| train::TrainError::Other(format!("{e:#}")));

@@ -202,7 +202,34 @@ pub struct Exploration {
     pub soldiers: bool,
     /// σ of multiplicative log-normal noise on every forecast (the last curriculum stage).
     pub forecast_noise_sigma: f32,
+    /// A Soldier's exploration noise is drawn once and held this long, simulated seconds (0: a fresh draw at every
+    /// decision). See [`super::train::TrainConfig::soldier_noise_hold_secs`] for why.
+    pub soldier_noise_hold_secs: u64,
+    /// Per Soldier domain: the noise held and the time its hold ends.
+    pub held_noise: Vec<(u64, Vec<f32>)>,
     pub transitions: Vec<Transition>,
+}
+
+impl Exploration {
+    /// The standard-normal noise of one decision with `dims` action components: a fresh draw from `rng` (in component
+    /// order), or, for a Soldier under `soldier_noise_hold_secs`, the draw it holds until the hold ends.
+    fn noise(&mut self, level: Level, t_secs: u64, dims: usize) -> Vec<f32> {
+        let Level::Soldier(d) = level else {
+            return (0..dims).map(|_| self.rng.fast_normal()).collect();
+        };
+        if self.soldier_noise_hold_secs == 0 {
+            return (0..dims).map(|_| self.rng.fast_normal()).collect();
+        }
+        if self.held_noise.len() <= d {
+            self.held_noise.resize(d + 1, (0, Vec::new()));
+        }
+        let (until, held) = &self.held_noise[d];
+        if held.len() != dims || t_secs >= *until {
+            let fresh = (0..dims).map(|_| self.rng.fast_normal()).collect();
+            self.held_noise[d] = (t_secs + self.soldier_noise_hold_secs, fresh);
+        }
+        self.held_noise[d].1.clone()
+    }
 }
 
 /// Which level made a decision.
@@ -433,7 +460,8 @@ impl HirlPolicy {
         let mean = &self.dist.mean;
         let Some(ex) = self.explore.as_mut() else { return mean.clone() };
         let action: Vec<f32> = if explore_this {
-            mean.iter().zip(&self.dist.log_std).map(|(m, ls)| m + ls.exp() * ex.rng.fast_normal()).collect()
+            let noise = ex.noise(level, t_secs, mean.len());
+            mean.iter().zip(&self.dist.log_std).zip(&noise).map(|((m, ls), e)| m + ls.exp() * e).collect()
         } else {
             mean.clone()
         };
@@ -1190,6 +1218,40 @@ impl Autoscaler for HirlPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn exploration(hold_secs: u64) -> Exploration {
+        Exploration {
+            rng: SimRng::new(5, 7),
+            commander: true,
+            soldiers: true,
+            forecast_noise_sigma: 0.0,
+            soldier_noise_hold_secs: hold_secs,
+            held_noise: Vec::new(),
+            transitions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn soldier_noise_is_held_for_its_window_and_each_domain_has_its_own() {
+        let mut ex = exploration(60);
+        let first = ex.noise(Level::Soldier(2), 100, 4);
+        assert_eq!(ex.noise(Level::Soldier(2), 150, 4), first, "held within 60 s");
+        let other = ex.noise(Level::Soldier(0), 150, 4);
+        assert_ne!(other, first, "another domain draws its own");
+        assert_ne!(ex.noise(Level::Commander, 150, 4), first, "the Commander is never held");
+        assert_ne!(ex.noise(Level::Soldier(2), 160, 4), first, "a new draw once the hold ends");
+        assert_eq!(ex.noise(Level::Soldier(0), 200, 4), other, "domain 0's hold runs to 210 s");
+    }
+
+    #[test]
+    fn without_a_hold_every_decision_draws_afresh_in_the_old_order() {
+        let mut ex = exploration(0);
+        let mut rng = SimRng::new(5, 7);
+        for t in [0, 10, 10, 20] {
+            let want: Vec<f32> = (0..3).map(|_| rng.fast_normal()).collect();
+            assert_eq!(ex.noise(Level::Soldier(1), t, 3), want);
+        }
+    }
 
     #[test]
     fn the_tolerance_applies_before_rounding_so_small_apps_do_not_flip() {
