@@ -150,6 +150,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Multiplies app counts and traffic by `factor` (app counts rounded, at least 1 per tier).
+///
+/// The provisioner is left as it is, so at `factor` 0.1 it is ten times too big for the demand and a surge's nodes
+/// arrive without the queueing a full-scale run shows. Scaling its boot concurrency (× `factor`) and backlog latency
+/// (÷ `factor`) in HiRL's training episodes was measured and gave worse networks (README, "Three training changes").
 pub fn scale_scenario(s: &Scenario, factor: f64) -> Scenario {
     let mut out = s.clone();
     for d in &mut out.domains {
