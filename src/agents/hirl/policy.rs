@@ -214,21 +214,21 @@ impl Exploration {
     /// The standard-normal noise of one decision with `dims` action components: a fresh draw from `rng` (in component
     /// order), or, for a Soldier under `soldier_noise_hold_secs`, the draw it holds until the hold ends.
     fn noise(&mut self, level: Level, t_secs: u64, dims: usize) -> Vec<f32> {
-        let Level::Soldier(d) = level else {
-            return (0..dims).map(|_| self.rng.fast_normal()).collect();
+        let rng = &mut self.rng;
+        let mut draw = || (0..dims).map(|_| rng.fast_normal()).collect::<Vec<f32>>();
+        let d = match level {
+            Level::Soldier(d) if self.soldier_noise_hold_secs > 0 => d,
+            _ => return draw(),
         };
-        if self.soldier_noise_hold_secs == 0 {
-            return (0..dims).map(|_| self.rng.fast_normal()).collect();
-        }
         if self.held_noise.len() <= d {
             self.held_noise.resize(d + 1, (0, Vec::new()));
         }
-        let (until, held) = &self.held_noise[d];
+        let (until, held) = &mut self.held_noise[d];
         if held.len() != dims || t_secs >= *until {
-            let fresh = (0..dims).map(|_| self.rng.fast_normal()).collect();
-            self.held_noise[d] = (t_secs + self.soldier_noise_hold_secs, fresh);
+            *held = draw();
+            *until = t_secs + self.soldier_noise_hold_secs;
         }
-        self.held_noise[d].1.clone()
+        held.clone()
     }
 }
 

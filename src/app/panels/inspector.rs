@@ -865,7 +865,7 @@ fn effect_bars_ui(
 mod tests {
     use egui_kittest::kittest::Queryable as _;
 
-    use super::super::test_support::{empty_store, harness};
+    use super::super::test_support::{empty_store, harness, press};
     use super::*;
     use crate::agents::hirl::features::{COMMANDER_OBS, SOLDIER_OBS};
     use crate::agents::hirl::safety::SafetyLevel;
@@ -961,21 +961,17 @@ mod tests {
         h.get_by_label(&reserve_share_label(0.0523));
         h.get_by_label_contains(" 4.0 cores (3.0 cores for an announced promotion)");
         h.get_by_label(&value_estimate_label(Some(-2.0)));
-        h.get_by_label("« previous decision").click();
-        h.run();
+        press(&mut h, "« previous decision");
         h.get_by_label("decision 2 of 3");
         h.get_by_label("reserve share 6.10%");
         h.get_by_label("value estimate −2.500");
         // The third decision's outcome needs ground truth: none here, so it waits.
         h.get_by_label("value after the outcome: waiting for the outcome");
-        h.get_by_label("« previous decision").click();
-        h.run();
+        press(&mut h, "« previous decision");
         h.get_by_label("decision 1 of 3");
-        h.get_by_label("next decision »").click();
-        h.run();
+        press(&mut h, "next decision »");
         h.get_by_label("decision 2 of 3");
-        h.get_by_label("latest").click();
-        h.run();
+        press(&mut h, "latest");
         h.get_by_label("decision 3 of 3");
         assert!(
             h.query_by_label_contains("the Commander moved").is_some()
@@ -990,8 +986,7 @@ mod tests {
         let mut panel = InspectorPanel::default();
         let brain = Brain::Teacher;
         let mut h = harness(&store, Vec2::new(900.0, 2400.0), move |ui, ctx| panel.inspector_ui(ui, ctx, Some(&brain)));
-        h.get_by_label("fraud").click();
-        h.run();
+        press(&mut h, "fraud");
         h.get_by_label("decision 12 of 12");
         h.get_by_label("level ×1.100");
         h.get_by_label("replica changes: 14 apps up (+105 pods), none down");
@@ -1002,13 +997,11 @@ mod tests {
         h.get_by_label("×1.100 (network ×0.950)");
         assert!(h.query_by_label("announced lift").is_none(), "no promotion due at the last decision");
         // The one before was held for an announced promotion, above its level.
-        h.get_by_label("« previous decision").click();
-        h.run();
+        press(&mut h, "« previous decision");
         h.get_by_label("decision 11 of 12");
         h.get_by_label("announced lift");
         h.get_by_label("at least ×1.900 (it set the targets)");
-        h.get_by_label("next decision »").click();
-        h.run();
+        press(&mut h, "next decision »");
         h.get_by_label("… and 4 smaller changes");
         let biggest = explain::app_name(&store.scenario, 13);
         h.get_by_label(&biggest);
@@ -1030,22 +1023,17 @@ mod tests {
         // The Commander at 120 s: Fraud has just been handed to HPA.
         h.get_by_label_contains("safety: fraud handed back to HPA since");
         h.get_by_label_contains("(p99 at 2.10× SLO (≥ 2.00×))");
-        h.get_by_label("« previous decision").click();
-        h.run();
+        press(&mut h, "« previous decision");
         h.get_by_label_contains("safety: fraud alert (p99 high; recorded, the Soldier still acts) since");
-        h.get_by_label("« previous decision").click();
-        h.run();
+        press(&mut h, "« previous decision");
         h.get_by_label("safety: every domain normal");
         // Fraud's last Soldier decision (110 s) is followed by the fallback at 120 s; the one before it is not.
-        h.get_by_label("fraud").click();
-        h.run();
-        h.get_by_label("latest").click();
-        h.run();
+        press(&mut h, "fraud");
+        press(&mut h, "latest");
         h.get_by_label("decision 12 of 12");
         h.get_by_label_contains("then: handed to HPA at");
         h.get_by_label_contains("(p99 at 2.10× SLO (≥ 2.00×)); it has not come back yet");
-        h.get_by_label("« previous decision").click();
-        h.run();
+        press(&mut h, "« previous decision");
         h.get_by_label("decision 11 of 12");
         assert!(h.query_by_label_contains("then: handed to HPA").is_none());
     }

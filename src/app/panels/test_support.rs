@@ -26,3 +26,10 @@ pub fn harness<'a>(
     harness.run();
     harness
 }
+
+/// Clicks the widget labelled `label` and runs the harness until it settles (a panel's buttons act on the next frame).
+pub fn press(harness: &mut Harness<'_>, label: &str) {
+    use egui_kittest::kittest::Queryable as _;
+    harness.get_by_label(label).click();
+    harness.run();
+}
