@@ -211,9 +211,9 @@ impl Controls {
 
     /// The warm reserve (restarts the run, injected events kept): none, a share of every pool, or 40% of one pool —
     /// on the shipped suite, 40% of shared-general is the cheapest reserve found that takes HiRL's P0+P1 breach to
-    /// −75% against HPA (README). A reserve from `--warm-reserve` or a recording shows as is. Side by side, "only
-    /// under" holds it under the right-hand policy alone, HPA as shipped: the comparison `eval --warm-reserve-for`
-    /// prices.
+    /// −75% against HPA (docs/hirl-measurements.md). A reserve from `--warm-reserve` or a recording shows as is.
+    /// Side by side, "only under" holds it under the right-hand policy alone, HPA as shipped: the comparison
+    /// `eval --warm-reserve-for` prices.
     fn warm_reserve_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let none = "none".to_string();
         let held_by = app.store.warm_reserve_for.clone();
@@ -261,11 +261,11 @@ impl Controls {
     }
 
     /// HiRL's size floor (restarts the run, injected events kept): how low its Soldiers may size a domain, as a
-    /// multiple of the HPA-sized need. The choices are the README's price table's: on the shipped suite `P0=1.03` is
-    /// the cheapest floor found that takes HiRL's P0+P1 breach past −75% against HPA on every held-out seed pair
-    /// (−76.2% to −76.5%, at about +4% node-hours), `P0=1.08` gives −76% to −78% at about +7%, `P0=1.15` goes a step
-    /// further. A floor from `--size-floor` or a recording shows as is. The baselines have no Soldiers: with none of
-    /// the runs under HiRL the menu is off.
+    /// multiple of the HPA-sized need. The choices are those of the price table in docs/hirl-measurements.md: on
+    /// the shipped suite `P0=1.03` is the cheapest floor found that takes HiRL's P0+P1 breach past −75% against HPA
+    /// on every held-out seed pair (−75.8% to −76.4%, at about +4% node-hours), `P0=1.08` gives −76% to −78% at about
+    /// +7%, `P0=1.15` goes a step further. A floor from `--size-floor` or a recording shows as is. The baselines
+    /// have no Soldiers: with none of the runs under HiRL the menu is off.
     fn size_floor_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let current = app.store.size_floor;
         let mut choices: Vec<SizeFloor> = ["shipped", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.08,P1=1.08", "1.0"]

@@ -153,7 +153,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 ///
 /// The provisioner is left as it is, so at `factor` 0.1 it is ten times too big for the demand and a surge's nodes
 /// arrive without the queueing a full-scale run shows. Scaling its boot concurrency (× `factor`) and backlog latency
-/// (÷ `factor`) in HiRL's training episodes was measured and gave worse networks (README, "Three training changes").
+/// (÷ `factor`) in HiRL's training episodes was measured and gave worse networks (docs/hirl-measurements.md,
+/// "Three training changes").
 pub fn scale_scenario(s: &Scenario, factor: f64) -> Scenario {
     let mut out = s.clone();
     for d in &mut out.domains {

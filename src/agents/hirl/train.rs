@@ -132,9 +132,9 @@ pub struct TrainConfig {
     /// every 10 s decision. Default 0 (a fresh draw). Why: at σ = e⁻² a fresh draw moves the sampled level by about
     /// ±13% at every decision, each move beyond the tolerance is a replica change, and the oscillation penalty (95%
     /// of the Soldiers' reward at the training scale) then scores the noise, not the policy. Measured with 60 s
-    /// (2026-12-05, README "Three training changes"): PPO's full-scale candidates fall from 215 to 170 P0+P1 minutes
-    /// but buy it with node-hours (+6%), so selection within HPA's cost keeps an early one, and held out it is no
-    /// better than the shipped file.
+    /// (2026-12-05, docs/hirl-measurements.md, "Three training changes"): PPO's full-scale candidates fall from 215
+    /// to 170 P0+P1 minutes but buy it with node-hours (+6%), so selection within HPA's cost keeps an early one, and
+    /// held out it is no better than the shipped file.
     #[serde(default)]
     pub soldier_noise_hold_secs: u64,
     /// Weights of the reward terms, for training, the validation score and the decision inspector. Default
