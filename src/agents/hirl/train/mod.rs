@@ -10,7 +10,7 @@
 //! - **PPO**: clipped surrogate, GAE (λ = 0.95; γ = 0.995 for the Commander, 0.99 for the Soldiers), an entropy
 //!   bonus and a KL penalty to the pre-update policy, with the Commander's coefficient 3× the Soldiers'; a KL
 //!   target (Commander 3× tighter) stops an update moving the actor, the critic trains on. Inputs are standardised
-//!   and clipped at ±[`OBS_CLIP_SIGMAS`], as the shipped networks will see them.
+//!   and clipped at ±[`super::nets::OBS_CLIP_SIGMAS`], as the shipped networks will see them.
 //! - **Selection**: after every iteration both levels are scored on fixed validation episodes (their own seed
 //!   stream, never the evaluation seeds of `hirl-scale eval`) and, by default, at full scale next to HPA
 //!   ([`super::selection`]); the best are kept, not the last: the fewest P0+P1 breach minutes at full scale among
@@ -20,26 +20,38 @@
 //!
 //! Determinism: weights are initialised and actions sampled from [`SimRng`] streams of the training seed; candle runs
 //! one thread. Same config ⇒ same weights.
+//!
+//! Here: episodes, rewards, the PPO iteration and selection. Beside it: [`config`] (settings and stages), [`level`] (a
+//! level's trainable networks), [`ppo`] (the loss arithmetic and GAE) and [`curves`] (the CSV rows).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use candle_core::{D, Device, Tensor, Var};
+use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
 use super::brain::Brain;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
-use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, LevelNets, OBS_CLIP_SIGMAS, SCHEMA, standardise};
+use super::nets::{AgentsMetadata, AgentsTraining, HirlNets, SCHEMA};
 use super::policy::{Exploration, HirlConfig, HirlPolicy, Level, Transition};
 use super::reward::{self, RewardTerms, RewardWeights, TickTruth, TruthRecorder, tick_commander_terms};
 use super::selection::FullScaleSuite;
 use crate::agents::forecast::ForecasterModel;
-use crate::agents::nn::TrainableMlp;
 use crate::policy::Autoscaler;
 use crate::scenario::{EventSpec, Scenario, scale_scenario};
 use crate::sim::rng::SimRng;
 use crate::sim::{Actions, Simulation, SuiteTotals, TICK_SECS};
+
+mod config;
+mod curves;
+mod level;
+mod ppo;
+
+use config::config_difference;
+pub use config::{Stage, TrainConfig};
+pub use curves::{CurveRow, curves_path};
+use level::TrainLevel;
+use ppo::{PpoUpdate, gae, gaussian_kl, log_prob, standardisation};
 
 /// RNG streams of the training seed.
 mod stream {
@@ -48,181 +60,6 @@ mod stream {
     pub const VALIDATION: u64 = 103;
     pub const SHUFFLE: u64 = 104;
     pub const FULL_SCALE: u64 = 105;
-}
-
-/// One curriculum stage.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Stage {
-    pub name: String,
-    /// Which training scenarios (by name) its episodes come from.
-    pub scenarios: Vec<String>,
-    pub train_commander: bool,
-    pub train_soldiers: bool,
-    /// The teacher rule commands while only the Soldiers learn.
-    pub teacher_commander: bool,
-    pub forecast_noise_sigma: f32,
-    pub iterations: usize,
-}
-
-/// Training settings, with their defaults.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Default 11.
-    pub seed: u64,
-    /// App-count factor of the training episodes. Default 0.1 (155 apps for the reference cluster).
-    pub scale: f64,
-    /// Longest episode, simulated seconds. Default 14,400 (4 h).
-    pub episode_secs: u64,
-    /// Episodes per PPO iteration. Default 4.
-    pub episodes_per_iteration: usize,
-    /// Teacher episodes for behaviour cloning. Default 12.
-    pub bc_episodes: usize,
-    /// Behaviour-cloning epochs. Default 60.
-    pub bc_epochs: usize,
-    /// Validation episodes scored after every iteration. Default 4.
-    pub validation_episodes: usize,
-    /// Selection keeps the best-scoring networks among those whose validation node-hours are at most (1 + this) ×
-    /// behaviour cloning's: the "cost no higher" target, applied to validation episodes only. Default 0;
-    /// `None` (configs written before this field) selects on the score alone. The score's own cost term (−0.05 ×
-    /// cost) is too weak to hold it: selected on the score alone, a retrain with 12 episodes per iteration cost
-    /// 2.0% more node-hours than its cloned networks held out, 0.7% more than HPA. HPA's own validation node-hours
-    /// are no usable ceiling: at the training scale (0.1× the apps) HPA runs 3% cheaper than the cloned networks,
-    /// at full scale 1.3% dearer.
-    #[serde(default)]
-    pub selection_cost_tolerance: Option<f64>,
-    /// Seeds of full-scale validation (see [`super::selection`]): each seed runs every training scenario at full
-    /// scale, jittered, and selection keeps the fewest P0+P1 breach minutes among networks within HPA's node-hours
-    /// (and `selection_cost_tolerance`) and scaling actions on those runs. Default 2; 0 (configs written before
-    /// this field) selects on the small validation episodes' score.
-    #[serde(default)]
-    pub full_scale_validation_seeds: usize,
-    /// Hidden layers of every network. Default [128, 128].
-    pub hidden: Vec<usize>,
-    /// Default 3e-4 (PPO, the Soldiers), 1e-3 (behaviour cloning).
-    pub learning_rate: f64,
-    /// The Commander's PPO learning rate. Default 1e-5: with σ = e⁻² one Adam step at 3e-4 moved its policy by a KL
-    /// of 1.6–5.4, far past any sensible trust region, so the KL target stopped every update after that one step.
-    #[serde(default = "default_commander_learning_rate")]
-    pub commander_learning_rate: f64,
-    pub bc_learning_rate: f64,
-    /// Default 0.2.
-    pub clip: f32,
-    /// Default 4 passes over each iteration's data.
-    pub ppo_epochs: usize,
-    /// Default 512.
-    pub minibatch: usize,
-    /// Soldier decisions kept per iteration (a uniform subsample). Default 8,192.
-    pub max_soldier_samples: usize,
-    /// Default 1e-3.
-    pub entropy_coef: f32,
-    /// KL penalty to the pre-update policy: Soldiers 0.02, the Commander 3× that.
-    pub kl_soldier: f32,
-    pub kl_commander: f32,
-    /// KL to the pre-update policy at which an update stops moving the actor (checked before every minibatch step,
-    /// at 1.5× the target, as in OpenAI Spinning Up's PPO); the critic keeps training for the remaining epochs.
-    /// Soldiers 0.03, the Commander 3× tighter (0.01): its decisions are 6× rarer and move every domain at once.
-    /// The penalty alone did not hold the Commander: with σ = e⁻² a mean shift of 0.5 is a KL of ≈ 7.
-    #[serde(default = "default_target_kl_soldier")]
-    pub target_kl_soldier: f32,
-    #[serde(default = "default_target_kl_commander")]
-    pub target_kl_commander: f32,
-    /// Initial log standard deviation of the PPO policies. Default −2.0.
-    pub initial_log_std: f32,
-    /// A Soldier's exploration noise is drawn once and held this long, simulated seconds, instead of drawn afresh at
-    /// every 10 s decision. Default 0 (a fresh draw). Why: at σ = e⁻² a fresh draw moves the sampled level by about
-    /// ±13% at every decision, each move beyond the tolerance is a replica change, and the oscillation penalty (95%
-    /// of the Soldiers' reward at the training scale) then scores the noise, not the policy. Measured with 60 s
-    /// (2026-12-05, docs/hirl-measurements.md, "Three training changes"): PPO's full-scale candidates fall from 215
-    /// to 170 P0+P1 minutes but buy it with node-hours (+6%), so selection within HPA's cost keeps an early one, and
-    /// held out it is no better than the shipped file.
-    #[serde(default)]
-    pub soldier_noise_hold_secs: u64,
-    /// Weights of the reward terms, for training, the validation score and the decision inspector. Default
-    /// [`RewardWeights::default`].
-    #[serde(default)]
-    pub reward: RewardWeights,
-    pub stages: Vec<Stage>,
-}
-
-fn default_commander_learning_rate() -> f64 {
-    1e-5
-}
-
-fn default_target_kl_soldier() -> f32 {
-    0.03
-}
-
-fn default_target_kl_commander() -> f32 {
-    0.01
-}
-
-fn stage(name: &str, scenarios: &[&str], commander: bool, soldiers: bool, noise: f32, iterations: usize) -> Stage {
-    Stage {
-        name: name.to_string(),
-        scenarios: scenarios.iter().map(|s| s.to_string()).collect(),
-        train_commander: commander,
-        train_soldiers: soldiers,
-        teacher_commander: !commander,
-        forecast_noise_sigma: noise,
-        iterations,
-    }
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            seed: 11,
-            scale: 0.1,
-            episode_secs: 14_400,
-            episodes_per_iteration: 4,
-            bc_episodes: 12,
-            bc_epochs: 60,
-            validation_episodes: 4,
-            selection_cost_tolerance: Some(0.0),
-            full_scale_validation_seeds: 2,
-            hidden: vec![128, 128],
-            learning_rate: 3e-4,
-            commander_learning_rate: default_commander_learning_rate(),
-            bc_learning_rate: 1e-3,
-            clip: 0.2,
-            ppo_epochs: 4,
-            minibatch: 512,
-            max_soldier_samples: 8_192,
-            entropy_coef: 1e-3,
-            kl_soldier: 0.02,
-            kl_commander: 0.06,
-            target_kl_soldier: default_target_kl_soldier(),
-            target_kl_commander: default_target_kl_commander(),
-            initial_log_std: -2.0,
-            soldier_noise_hold_secs: 0,
-            reward: RewardWeights::default(),
-            stages: vec![
-                // Soldiers under the fixed teacher Commander: steady → diurnal → correlated spikes → pool pressure.
-                stage("soldiers: steady and diurnal", &["reference-day"], false, true, 0.0, 2),
-                stage("soldiers: correlated spikes", &["flash-sale-early", "fraud-cascade"], false, true, 0.0, 2),
-                stage("soldiers: pool pressure", &["priority-inversion", "provisioner-stampede"], false, true, 0.0, 2),
-                // The Commander over frozen Soldiers: shared pool → correlated spikes → adversarial mix.
-                stage("commander: shared pool", &["priority-inversion", "fraud-cascade"], true, false, 0.0, 2),
-                stage(
-                    "commander: spikes and stampedes",
-                    &["flash-sale-early", "provisioner-stampede", "reference-day"],
-                    true,
-                    false,
-                    0.0,
-                    2,
-                ),
-                // Joint fine-tuning with noisy forecasts.
-                stage(
-                    "joint, forecast noise",
-                    &["flash-sale-early", "fraud-cascade", "provisioner-stampede", "priority-inversion"],
-                    true,
-                    true,
-                    0.1,
-                    2,
-                ),
-            ],
-        }
-    }
 }
 
 /// One finished episode.
@@ -391,255 +228,6 @@ fn streams<'a, 'b>(samples: &'b [Sample<'a>]) -> std::collections::BTreeMap<usiz
         out.entry(key).or_default().push(s);
     }
     out
-}
-
-/// A level's networks while training.
-struct TrainLevel {
-    actor: TrainableMlp,
-    critic: TrainableMlp,
-    log_std: Var,
-    norm_mean: Vec<f32>,
-    norm_std: Vec<f32>,
-    obs_clip_sigmas: Option<f32>,
-    value_scale: f32,
-    gamma: f64,
-    kl_coef: f32,
-}
-
-impl TrainLevel {
-    fn new(
-        prefix: &str,
-        obs: usize,
-        act: usize,
-        hidden: &[usize],
-        rng: &mut SimRng,
-        log_std: f32,
-    ) -> candle_core::Result<Self> {
-        let dims = |out: usize| [&[obs][..], hidden, &[out]].concat();
-        Ok(Self {
-            actor: TrainableMlp::new(&format!("{prefix}.actor"), &dims(act), rng, 0.1)?,
-            critic: TrainableMlp::new(&format!("{prefix}.critic"), &dims(1), rng, 0.1)?,
-            log_std: Var::from_tensor(&Tensor::full(log_std, act, &Device::Cpu)?)?,
-            norm_mean: vec![0.0; obs],
-            norm_std: vec![1.0; obs],
-            obs_clip_sigmas: Some(OBS_CLIP_SIGMAS),
-            value_scale: 1.0,
-            gamma: 0.99,
-            kl_coef: 0.02,
-        })
-    }
-
-    fn frozen(&self) -> Result<LevelNets, String> {
-        Ok(LevelNets {
-            actor: self.actor.to_mlp().map_err(|e| e.to_string())?,
-            critic: self.critic.to_mlp().map_err(|e| e.to_string())?,
-            log_std: self.log_std.as_tensor().to_vec1().map_err(|e| e.to_string())?,
-            norm_mean: self.norm_mean.clone(),
-            norm_std: self.norm_std.clone(),
-            obs_clip_sigmas: self.obs_clip_sigmas,
-            value_scale: self.value_scale,
-        })
-    }
-
-    fn load(&mut self, nets: &LevelNets) -> candle_core::Result<()> {
-        let mut map = std::collections::BTreeMap::new();
-        for (mlp, trainable) in [(&nets.actor, &self.actor), (&nets.critic, &self.critic)] {
-            for (name, _) in trainable.named_tensors() {
-                let i: usize =
-                    name.rsplit('.').nth(1).and_then(|l| l.trim_start_matches('l').parse().ok()).unwrap_or(0);
-                let layer = &mlp.layers[i];
-                let t = if name.ends_with("weight") {
-                    Tensor::from_vec(layer.weight.clone(), (layer.out_dim, layer.in_dim), &Device::Cpu)?
-                } else {
-                    Tensor::from_vec(layer.bias.clone(), layer.out_dim, &Device::Cpu)?
-                };
-                map.insert(name, t);
-            }
-        }
-        self.actor.load(&map).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-        self.critic.load(&map).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-        self.log_std.set(&Tensor::from_vec(nets.log_std.clone(), nets.log_std.len(), &Device::Cpu)?)?;
-        self.norm_mean = nets.norm_mean.clone();
-        self.norm_std = nets.norm_std.clone();
-        self.obs_clip_sigmas = nets.obs_clip_sigmas;
-        self.value_scale = nets.value_scale;
-        Ok(())
-    }
-
-    fn normalise(&self, rows: &[&[f32]]) -> candle_core::Result<Tensor> {
-        let d = self.norm_mean.len();
-        let mut flat = Vec::with_capacity(rows.len() * d);
-        for r in rows {
-            let clip = self.obs_clip_sigmas;
-            flat.extend(
-                r.iter()
-                    .zip(self.norm_mean.iter().zip(&self.norm_std))
-                    .map(|(x, (m, s))| standardise(*x, *m, *s, clip)),
-            );
-        }
-        Tensor::from_vec(flat, (rows.len(), d), &Device::Cpu)
-    }
-}
-
-fn log_prob(a: &Tensor, mean: &Tensor, log_std: &Tensor) -> candle_core::Result<Tensor> {
-    let half_ln_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-    let z = a.sub(mean)?.broadcast_div(&log_std.exp()?)?;
-    let per = (z.sqr()? * -0.5)?.broadcast_sub(log_std)?;
-    (per - half_ln_2pi)?.sum(D::Minus1)
-}
-
-/// KL(old ‖ new) of diagonal Gaussians, averaged over the rows.
-fn gaussian_kl(
-    old_mean: &Tensor,
-    old_log_std: &Tensor,
-    mean: &Tensor,
-    log_std: &Tensor,
-) -> candle_core::Result<Tensor> {
-    let var_new = (log_std * 2.0)?.exp()?;
-    let var_old = (old_log_std * 2.0)?.exp()?;
-    log_std
-        .sub(old_log_std)?
-        .broadcast_add(&old_mean.sub(mean)?.sqr()?.broadcast_add(&var_old)?.broadcast_div(&(var_new * 2.0)?)?)?
-        .affine(1.0, -0.5)?
-        .sum(D::Minus1)?
-        .mean_all()
-}
-
-/// What one PPO update did.
-struct PpoUpdate {
-    /// KL(pre-update ‖ updated) over the whole batch.
-    kl: f64,
-    value_loss: f64,
-    /// Minibatch steps that moved the actor (the rest were stopped by the KL target).
-    actor_steps: usize,
-}
-
-/// Mean and std of each input over the rows (std floored at 1e-2; constant inputs get 1).
-fn standardisation(rows: &[&[f32]], dim: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = rows.len().max(1) as f64;
-    let mut mean = vec![0.0f64; dim];
-    for r in rows {
-        for (m, &x) in mean.iter_mut().zip(r.iter()) {
-            *m += f64::from(x) / n;
-        }
-    }
-    let mut var = vec![0.0f64; dim];
-    for r in rows {
-        for ((v, &x), m) in var.iter_mut().zip(r.iter()).zip(&mean) {
-            *v += (f64::from(x) - m).powi(2) / n;
-        }
-    }
-    let std = var.iter().map(|v| if v.sqrt() < 1e-6 { 1.0 } else { v.sqrt().max(1e-2) as f32 }).collect();
-    (mean.into_iter().map(|m| m as f32).collect(), std)
-}
-
-/// Discounted returns and GAE advantages of one decision stream (time-ordered).
-fn gae(rewards: &[f64], values: &[f64], gamma: f64, lambda: f64) -> (Vec<f64>, Vec<f64>) {
-    let n = rewards.len();
-    let mut adv = vec![0.0; n];
-    let mut last = 0.0;
-    for i in (0..n).rev() {
-        let next_v = if i + 1 < n { values[i + 1] } else { values[i] };
-        let delta = rewards[i] + gamma * next_v - values[i];
-        last = delta + gamma * lambda * last;
-        adv[i] = last;
-    }
-    let ret = adv.iter().zip(values).map(|(a, v)| a + v).collect();
-    (adv, ret)
-}
-
-/// One row of the training curves.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CurveRow {
-    pub stage: String,
-    pub iteration: usize,
-    pub commander_reward: f64,
-    pub soldier_reward: f64,
-    pub commander_terms: RewardTerms,
-    pub soldier_terms: RewardTerms,
-    pub commander_kl: f64,
-    pub soldier_kl: f64,
-    pub commander_value_loss: f64,
-    pub soldier_value_loss: f64,
-    pub breach_rate: f64,
-    pub validation_score: f64,
-    /// Mean node-hours of a validation episode.
-    pub validation_node_hours: f64,
-    /// Whether these networks became the best so far.
-    pub selected: bool,
-    pub wall_secs: f64,
-    /// Behaviour-cloning error (mean squared, pre-activation action); 0 on PPO rows.
-    pub commander_bc_mse: f64,
-    pub soldier_bc_mse: f64,
-    /// Minibatch steps that moved each actor in this iteration's update (the KL target stops the rest).
-    pub commander_actor_steps: usize,
-    pub soldier_actor_steps: usize,
-    /// Totals over the full-scale validation runs (when configured).
-    pub full_scale: Option<SuiteTotals>,
-}
-
-impl CurveRow {
-    pub const HEADER: &'static str = "stage,iteration,commander_reward,soldier_reward,c_slo_adherence,c_worst_domain,c_cost,c_proactivity,c_thrash,c_floor_proximity,s_slo_adherence,s_cost,s_budget_deviation,s_alignment,s_cold_starts,s_oscillation,commander_kl,soldier_kl,commander_value_loss,soldier_value_loss,breach_rate,validation_score,wall_secs,commander_bc_mse,soldier_bc_mse,commander_actor_steps,soldier_actor_steps,validation_node_hours,selected,full_scale_p0_p1_breach_minutes,full_scale_breach_minutes,full_scale_cascades,full_scale_node_hours,full_scale_actions_per_app_hour";
-
-    /// Records what [`Trainer::select`] measured.
-    pub fn set_validation(&mut self, v: Validation) {
-        self.validation_score = v.score;
-        self.validation_node_hours = v.node_hours;
-        self.selected = v.kept;
-        self.full_scale = v.full_scale;
-    }
-
-    pub fn csv(&self) -> String {
-        let c = &self.commander_terms;
-        let s = &self.soldier_terms;
-        // Empty cells when full-scale validation is off.
-        let full_scale = self.full_scale.as_ref().map_or_else(
-            || ",,,,".to_string(),
-            |f| {
-                format!(
-                    "{:.1},{:.1},{},{:.0},{:.3}",
-                    f.p0_p1_breach_minutes,
-                    f.breach_minutes,
-                    f.cascade_events,
-                    f.node_hours,
-                    f.scaling_actions_per_app_hour
-                )
-            },
-        );
-        format!(
-            "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.6},{:.6},{:.5},{:.5},{:.5},{:.5},{:.1},{:.5},{:.5},{},{},{:.2},{},{}",
-            self.stage.replace(',', ";"),
-            self.iteration,
-            self.commander_reward,
-            self.soldier_reward,
-            c.slo_adherence,
-            c.worst_domain,
-            c.cost,
-            c.proactivity,
-            c.thrash,
-            c.floor_proximity,
-            s.slo_adherence,
-            s.cost,
-            s.budget_deviation,
-            s.alignment,
-            s.cold_starts,
-            s.oscillation,
-            self.commander_kl,
-            self.soldier_kl,
-            self.commander_value_loss,
-            self.soldier_value_loss,
-            self.breach_rate,
-            self.validation_score,
-            self.wall_secs,
-            self.commander_bc_mse,
-            self.soldier_bc_mse,
-            self.commander_actor_steps,
-            self.soldier_actor_steps,
-            self.validation_node_hours,
-            u8::from(self.selected),
-            full_scale
-        )
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -1276,11 +864,6 @@ fn shuffle(v: &mut [usize], rng: &mut SimRng) {
     }
 }
 
-/// The curves file beside the weights.
-pub fn curves_path(weights: &std::path::Path) -> PathBuf {
-    weights.with_extension("curves.csv")
-}
-
 /// Runs a whole training (behaviour cloning, then every stage) and returns the best networks.
 pub fn train(
     cfg: TrainConfig,
@@ -1344,18 +927,6 @@ fn run_stages(
     Ok((t.best()?, t))
 }
 
-/// The first top-level field in which two configurations differ, as `name: a vs b`.
-fn config_difference(a: &TrainConfig, b: &TrainConfig) -> String {
-    let (a, b) = (serde_json::to_value(a).unwrap_or_default(), serde_json::to_value(b).unwrap_or_default());
-    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return "unreadable".into() };
-    a.iter()
-        .find_map(|(k, va)| {
-            let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
-            (va != vb).then(|| format!("{k}: {va} vs {vb}"))
-        })
-        .unwrap_or_else(|| "a field".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1373,22 +944,5 @@ mod tests {
         // Cheaper but not better: refused; better and no costlier: kept.
         assert!(!better_within_cost(-1.5, 90.0, ceiling, Some(0.0), Some(-1.0)));
         assert!(better_within_cost(-0.5, 100.0, ceiling, Some(0.0), Some(-1.0)));
-    }
-
-    #[test]
-    fn gae_matches_discounted_returns_with_lambda_one_and_zero_values() {
-        let (adv, ret) = gae(&[1.0, 1.0, 1.0], &[0.0, 0.0, 0.0], 0.5, 1.0);
-        assert_eq!(ret, vec![1.75, 1.5, 1.0]);
-        assert_eq!(adv, ret);
-    }
-
-    #[test]
-    fn gaussian_log_prob_agrees_with_the_policy_side() {
-        let a = Tensor::from_vec(vec![0.3f32, -1.0], (1, 2), &Device::Cpu).expect("t");
-        let m = Tensor::from_vec(vec![0.0f32, 0.5], (1, 2), &Device::Cpu).expect("t");
-        let ls = Tensor::from_vec(vec![-1.0f32, 0.2], 2, &Device::Cpu).expect("t");
-        let lp: Vec<f32> = log_prob(&a, &m, &ls).and_then(|t| t.to_vec1()).expect("lp");
-        let expected = super::super::policy::gaussian_log_prob(&[0.3, -1.0], &[0.0, 0.5], &[-1.0, 0.2]);
-        assert!((lp[0] - expected).abs() < 1e-5);
     }
 }
