@@ -16,12 +16,32 @@ pub struct Exploration {
     /// A Soldier's exploration noise is drawn once and held this long, simulated seconds (0: a fresh draw at every
     /// decision). See [`super::super::train::TrainConfig::soldier_noise_hold_secs`] for why.
     pub soldier_noise_hold_secs: u64,
-    /// Per Soldier domain: the noise held and the time its hold ends.
-    pub held_noise: Vec<(u64, Vec<f32>)>,
+    /// Per Soldier domain: the noise held and the time its hold ends (private: only [`Self::noise`] keeps it).
+    held_noise: Vec<(u64, Vec<f32>)>,
     pub transitions: Vec<Transition>,
 }
 
 impl Exploration {
+    /// Sampling from `rng` at the levels asked for (`commander`, `soldiers`), with forecast noise of σ
+    /// `forecast_noise_sigma` and Soldier noise held `soldier_noise_hold_secs`; no transitions yet.
+    pub fn new(
+        rng: SimRng,
+        commander: bool,
+        soldiers: bool,
+        forecast_noise_sigma: f32,
+        soldier_noise_hold_secs: u64,
+    ) -> Self {
+        Self {
+            rng,
+            commander,
+            soldiers,
+            forecast_noise_sigma,
+            soldier_noise_hold_secs,
+            held_noise: Vec::new(),
+            transitions: Vec::new(),
+        }
+    }
+
     /// The standard-normal noise of one decision with `dims` action components: a fresh draw from `rng` (in component
     /// order), or, for a Soldier under `soldier_noise_hold_secs`, the draw it holds until the hold ends.
     pub(super) fn noise(&mut self, level: Level, t_secs: u64, dims: usize) -> Vec<f32> {
@@ -81,15 +101,7 @@ mod tests {
     use super::*;
 
     fn exploration(hold_secs: u64) -> Exploration {
-        Exploration {
-            rng: SimRng::new(5, 7),
-            commander: true,
-            soldiers: true,
-            forecast_noise_sigma: 0.0,
-            soldier_noise_hold_secs: hold_secs,
-            held_noise: Vec::new(),
-            transitions: Vec::new(),
-        }
+        Exploration::new(SimRng::new(5, 7), true, true, 0.0, hold_secs)
     }
 
     #[test]

@@ -99,15 +99,13 @@ fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
     let mut policy =
         HirlPolicy::with_config(s, sim.layout(), spec.seed, spec.soldiers.clone(), forecaster.clone(), cfg);
     policy.set_commander_brain(spec.commander.clone());
-    policy.explore = Some(Box::new(Exploration {
-        rng: SimRng::new(spec.explore_seed, 7),
-        commander: spec.explore_commander,
-        soldiers: spec.explore_soldiers,
-        forecast_noise_sigma: spec.forecast_noise_sigma,
-        soldier_noise_hold_secs: spec.soldier_noise_hold_secs,
-        held_noise: Vec::new(),
-        transitions: Vec::new(),
-    }));
+    policy.explore = Some(Box::new(Exploration::new(
+        SimRng::new(spec.explore_seed, 7),
+        spec.explore_commander,
+        spec.explore_soldiers,
+        spec.forecast_noise_sigma,
+        spec.soldier_noise_hold_secs,
+    )));
     let layout = sim.shared_layout();
     let mut actions = Actions::default();
     let mut truth = Vec::new();
