@@ -263,9 +263,9 @@ impl Controls {
     /// HiRL's size floor (restarts the run, injected events kept): how low its Soldiers may size a domain, as a
     /// multiple of the HPA-sized need. The choices are those of the price table in docs/hirl-measurements.md: on
     /// the shipped suite `P0=1.03` is the cheapest floor found that takes HiRL's P0+P1 breach past −75% against HPA
-    /// on every held-out seed pair (−75.8% to −76.4%, at about +4% node-hours), `P0=1.08` gives −76% to −78% at about
-    /// +7%, `P0=1.15` goes a step further. A floor from `--size-floor` or a recording shows as is. The baselines
-    /// have no Soldiers: with none of the runs under HiRL the menu is off.
+    /// on every held-out seed pair (−75.8% to −77.1% on six pairs, at about +4% node-hours), `P0=1.08` gives −76%
+    /// to −78% at about +7%, `P0=1.15` goes a step further. A floor from `--size-floor` or a recording shows as is.
+    /// The baselines have no Soldiers: with none of the runs under HiRL the menu is off.
     fn size_floor_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let current = app.store.size_floor;
         let mut choices: Vec<SizeFloor> = ["shipped", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.08,P1=1.08", "1.0"]

@@ -23,8 +23,8 @@
 //!
 //! Determinism: no clocks; exploration noise (training only) comes from the run's own seeded stream.
 //!
-//! Here: the settings, the Commander's and Soldiers' decisions and the budgets. Beside it: [`seating`] (the rules that
-//! seat pods when nodes are short) and [`exploration`] (training-time noise and transitions).
+//! Here: the settings, the Commander's and Soldiers' decisions and the budgets. Beside it: `seating.rs` (the rules
+//! that seat pods when nodes are short) and `exploration.rs` (training-time noise and transitions).
 
 use std::sync::Arc;
 

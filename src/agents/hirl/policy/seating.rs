@@ -11,7 +11,7 @@ use crate::policy::cluster_autoscaler::DeferredDemand;
 use crate::sim::{Actions, AppId, DomainId, Layout, Observation, PoolId};
 
 impl HirlPolicy {
-    /// Callees first (see [`HirlConfig::callees_first`]). A hold starts when a callee sharing a pool with its caller
+    /// Callees first (see [`super::HirlConfig::callees_first`]). A hold starts when a callee sharing a pool with its caller
     /// is seen in breach (lagged p99 or errors) with unschedulable pods worth `callee_hold_min_share` of the CPU it
     /// holds, and ends when none of its pods is left waiting. While it lasts, each of the caller's apps is kept at its
     /// seated pods (ready and starting), never below its minimum, and what that holds back is declared to the cluster
@@ -112,7 +112,7 @@ impl HirlPolicy {
         }
     }
 
-    /// Survival first (see [`super::survival`]): stages every domain whose pods wait for nodes, after this tick's
+    /// Survival first (see [`super::super::survival`]): stages every domain whose pods wait for nodes, after this tick's
     /// replica decisions and before callees first (which may hold a caller's apps lower still).
     pub(super) fn seat_survival_first(
         &mut self,
@@ -204,7 +204,7 @@ impl HirlPolicy {
         out.node_requests.retain(|(_, k)| *k > 0);
     }
 
-    /// At a Soldier tick: the free CPU per pool that slack may take (see [`super::slack`]):
+    /// At a Soldier tick: the free CPU per pool that slack may take (see [`super::super::slack`]):
     /// capacity less what pods request (reserve placeholders give way to any pod, so their room counts as free),
     /// less the CPU of every pod waiting (`ca_pending`, read at the start of the tick), counted in its domain's first
     /// pool. Counting it there alone is enough: a pod waits because none of its domain's pools has its request free,
@@ -228,7 +228,7 @@ impl HirlPolicy {
         }
     }
 
-    /// Slack waits for room (see [`super::slack`]): trims the domain's targets to the room its pools have left at
+    /// Slack waits for room (see [`super::super::slack`]): trims the domain's targets to the room its pools have left at
     /// this Soldier tick, takes that room from the next Soldier's, and declares what waits as deferred demand.
     /// Returns the CPU held back, millicores.
     pub(super) fn seat_slack_in_room(

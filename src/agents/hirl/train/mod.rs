@@ -21,8 +21,8 @@
 //! Determinism: weights are initialised and actions sampled from [`SimRng`] streams of the training seed; candle runs
 //! one thread. Same config ⇒ same weights.
 //!
-//! Here: episodes, rewards, the PPO iteration and selection. Beside it: [`config`] (settings and stages), [`level`] (a
-//! level's trainable networks), [`ppo`] (the loss arithmetic and GAE) and [`curves`] (the CSV rows).
+//! Here: episodes, rewards, the PPO iteration and selection. Beside it: `config.rs` (settings and stages), `level.rs`
+//! (a level's trainable networks), `ppo.rs` (the loss arithmetic and GAE) and `curves.rs` (the CSV rows).
 
 use std::time::Instant;
 
