@@ -7,6 +7,7 @@
 //! - [`agents`]: the learned components (candle): the traffic forecaster with its exponential-smoothing fallback.
 //! - [`policy`]: the `Autoscaler` trait and the baselines (HPA v2, cluster autoscaler, threshold, PID, tuned heuristic).
 //! - [`sim`]: the deterministic cluster core. [`scenario`]: RON scenario files, validation, save/load.
+//! - [`parallel`]: independent runs on a few threads, results in job order (used by training's selection and `eval`).
 //!
 //! `sim` and `scenario` know nothing of any UI or neural-network crate.
 
@@ -14,6 +15,7 @@ pub mod agents;
 pub mod app;
 pub mod cli;
 pub mod digest;
+pub mod parallel;
 pub mod policy;
 pub mod replay;
 pub mod runner;

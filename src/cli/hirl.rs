@@ -130,7 +130,7 @@ pub struct EvalArgs {
     pub size_floor: super::SizeFloorArg,
 }
 
-fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
+pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
     let paths: Vec<PathBuf> =
         if paths.is_empty() { SUITE.iter().map(|p| super::shipped_file(p)).collect() } else { paths.to_vec() };
     paths
@@ -348,7 +348,7 @@ fn load_checkpoint(path: &Path) -> Result<(HirlNets, HirlNets, ResumeState)> {
     Ok((current, best, state))
 }
 
-fn change(new: f64, old: f64) -> f64 {
+pub(super) fn change(new: f64, old: f64) -> f64 {
     if old == 0.0 { if new == 0.0 { 0.0 } else { f64::INFINITY } } else { (new - old) / old }
 }
 
@@ -517,18 +517,27 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             println!("  the targets below compare the policies that hold it against the others as shipped");
         }
     }
-    let mut cards = Vec::new();
-    let mut fallback = Vec::new();
+    if let Some(p) = args.policies.iter().find(|p| !crate::agents::policies::all_names().contains(&p.as_str())) {
+        return Err(crate::policy::UnknownPolicy(p.clone()).into());
+    }
+    // Every run is independent: spread over the cores, gathered in scenario, seed, policy order.
+    let mut jobs: Vec<(&Scenario, u64, &String)> = Vec::new();
     for s in &scenarios {
         for &seed in &args.seeds {
-            for p in &args.policies {
-                let run = super::run_policy(s, p, seed, &assets, false)?;
-                if let Some(times) = &run.fallback {
-                    fallback.push(FallbackRun::new(s, seed, p, times));
-                }
-                cards.push(run.scorecard);
-            }
+            jobs.extend(args.policies.iter().map(|p| (s, seed, p)));
         }
+    }
+    let runs = crate::parallel::map_in_order(&jobs, crate::parallel::suite_threads(), |&(s, seed, p)| {
+        super::run_policy(s, p, seed, &assets, false)
+    });
+    let mut cards = Vec::new();
+    let mut fallback = Vec::new();
+    for (&(s, seed, p), run) in jobs.iter().zip(runs) {
+        let run = run?;
+        if let Some(times) = &run.fallback {
+            fallback.push(FallbackRun::new(s, seed, p, times));
+        }
+        cards.push(run.scorecard);
     }
     let names: Vec<String> = args.policies.clone();
     let all: Vec<SuiteTotals> = names

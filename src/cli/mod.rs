@@ -5,6 +5,8 @@
 
 mod bench;
 mod forecaster;
+mod frontier;
+mod frontier_plot;
 mod hirl;
 mod recording;
 mod report;
@@ -174,6 +176,9 @@ pub enum TrainCommand {
 pub enum EvalCommand {
     /// The forecaster against seasonal naive and exponential smoothing on held-out months.
     Forecaster(forecaster::EvalArgs),
+    /// What capacity held ahead of unannounced spikes buys and costs: HiRL as shipped and under size floors and
+    /// warm reserves, each against HPA (P0+P1 breach, node-hours, the targets missed, the frontier); table, JSON, SVG.
+    Frontier(frontier::FrontierArgs),
 }
 
 /// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
@@ -240,6 +245,7 @@ pub fn main() -> Result<ExitCode> {
         }
         Command::Train { what: TrainCommand::Hirl(args) } => hirl::train_command(args)?,
         Command::Eval { what: None, suite } => hirl::eval_command(suite)?,
+        Command::Eval { what: Some(EvalCommand::Frontier(args)), .. } => frontier::frontier_command(args)?,
         Command::Eval { what: Some(EvalCommand::Forecaster(args)), .. } => {
             let Some(s) = load_or_report(&args.scenario)? else {
                 return Ok(ExitCode::from(1));

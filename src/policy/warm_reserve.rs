@@ -105,6 +105,15 @@ impl WarmReserveSpec {
         Ok(())
     }
 
+    /// The command-line form [`WarmReserveSpec::parse`] reads back to this spec: `0.3` or
+    /// `shared-general=0.4,merchant-general=0.1`.
+    pub fn spec(&self) -> String {
+        match self {
+            Self::Every(share) => share.to_string(),
+            Self::Pools(pools) => pools.iter().map(|(p, s)| format!("{p}={s}")).collect::<Vec<_>>().join(","),
+        }
+    }
+
     /// The share of each of `layout`'s pools, in pool order (0 for a pool not named).
     pub fn shares(&self, layout: &Layout) -> Vec<f64> {
         match self {
@@ -272,6 +281,15 @@ mod tests {
             assert!(err.to_string().contains(&format!("got {bad:?}")), "{err}");
         }
         assert_eq!(WarmReserveSpec::parse("a=0.1,a=0.2"), Err(BadWarmReserve::Repeated("a".into())));
+    }
+
+    #[test]
+    fn the_command_line_form_reads_back_to_the_same_spec() {
+        for text in ["0.15", "0", "shared-general=0.4,merchant-general=0.1", " a = 0.25 "] {
+            let spec = WarmReserveSpec::parse(text).expect(text);
+            assert_eq!(WarmReserveSpec::parse(&spec.spec()), Ok(spec.clone()), "{text} -> {}", spec.spec());
+        }
+        assert_eq!(WarmReserveSpec::Pools(vec![("a".into(), 0.3), ("b".into(), 0.05)]).spec(), "a=0.3,b=0.05");
     }
 
     #[test]

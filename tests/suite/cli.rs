@@ -167,6 +167,77 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
     assert!(!text.lines().any(|l| l.starts_with("hpa on the HPA fallback")), "{text}");
 }
 
+#[test]
+fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() {
+    let dir = std::env::temp_dir().join(format!("hirl-scale-frontier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (json, svg, eval_json) = (dir.join("frontier.json"), dir.join("frontier.svg"), dir.join("eval.json"));
+    let small = scenario_path("small");
+    let out = hirl()
+        .args(["eval", "frontier", "--policy", "hirl-teacher", "--seeds", "1001,1002"])
+        .args(["--size-floor", "1.3", "--warm-reserve", "shared-general=0.2", "--json"])
+        .arg(&json)
+        .arg("--svg")
+        .arg(&svg)
+        .arg("--scenarios")
+        .arg(&small)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("hirl-teacher --size-floor 1.3") && text.contains("--warm-reserve shared-general=0.2"));
+    assert!(text.contains("P0+P1 ≤ −75% at no more node-hours than HPA:"), "{text}");
+    let frontier: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("json");
+    let rows = frontier["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3, "shipped, one floor, one reserve");
+    assert_eq!(rows[0]["lever"], "shipped");
+    assert_eq!(rows[1]["lever"]["size-floor"], "1.3");
+    assert!(rows.iter().any(|r| r["on_frontier"] == true), "some setting is on the frontier");
+    let svg_text = std::fs::read_to_string(&svg).expect("svg written");
+    assert!(svg_text.starts_with("<svg ") && svg_text.contains(">shared-general=0.2<"));
+    // The same runs through `eval`: the shipped row and the reference are its totals, digit for digit.
+    let out = hirl()
+        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", "1001,1002", "--json"])
+        .arg(&eval_json)
+        .arg("--scenarios")
+        .arg(&small)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&std::fs::read(&eval_json).expect("json")).expect("json");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(frontier["hpa"], eval["totals"][0]);
+    assert_eq!(rows[0]["totals"], eval["totals"][1]);
+    // A larger floor holds more: it costs node-hours on the same runs.
+    let node_hours = |r: &serde_json::Value| r["totals"]["node_hours"].as_f64().unwrap_or(f64::NAN);
+    assert!(node_hours(&rows[1]) > node_hours(&rows[0]), "{rows:?}");
+}
+
+#[test]
+fn eval_frontier_refuses_what_it_cannot_price_with_a_clear_error() {
+    let small = scenario_path("small");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--warm-reserve", "nopool=0.2"],
+            "warm reserve names pool \"nopool\", which scenario \"small\" does not have",
+        ),
+        (&["--policy", "hpa"], "--policy must be hirl or hirl-teacher"),
+        (&["--agents", "/nonexistent/hirl.safetensors"], "eval frontier needs the HiRL agents"),
+    ];
+    for (extra, message) in cases {
+        let out = hirl()
+            .args(["eval", "frontier", "--seeds", "1001", "--scenarios"])
+            .arg(&small)
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one clear message: {stderr}");
+    }
+}
+
 /// `compare --policies POLICIES --json FILE EXTRA… small.ron`, which must succeed: its stdout and its JSON scorecards
 /// (`tag` keeps concurrent tests' files apart).
 fn compare_on_small(policies: &str, extra: &[&str], tag: &str) -> (String, serde_json::Value) {

@@ -14,8 +14,6 @@
 //! combined in run order, so the outcome does not depend on scheduling.
 
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::policy::HirlConfig;
 use super::{Brain, HirlNets, HirlPolicy};
@@ -84,24 +82,13 @@ fn run_all(
     runs: &[(Scenario, u64)],
     one: &(dyn Fn(&Scenario, u64, &mut Simulation) -> Option<Scorecard> + Sync),
 ) -> Vec<Scorecard> {
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<Scorecard>>> = Mutex::new(vec![None; runs.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((s, seed)) = runs.get(i) else { break };
-                    let mut sim = Simulation::new(s, *seed);
-                    let card = one(s, *seed, &mut sim);
-                    if let Ok(mut slots) = out.lock() {
-                        slots[i] = card;
-                    }
-                }
-            });
-        }
-    });
-    out.into_inner().unwrap_or_default().into_iter().flatten().collect()
+    crate::parallel::map_in_order(runs, 2, |(s, seed)| {
+        let mut sim = Simulation::new(s, *seed);
+        one(s, *seed, &mut sim)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]
