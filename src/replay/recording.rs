@@ -81,12 +81,9 @@ pub struct Recording {
 /// Why a recording file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
-    #[error("cannot read recording {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The I/O error is in the message, not a `source`: `{:#}` at the CLI edge would print it twice.
+    #[error("cannot read recording {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{0}")]
     Invalid(InvalidRecording),
     #[error("cannot write recording {path}: {message}")]
@@ -147,8 +144,7 @@ impl Recording {
 
     pub fn load_file(path: &Path) -> Result<Recording, RecordingError> {
         let origin = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| RecordingError::Io { path: origin.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| RecordingError::Io { path: origin.clone(), error })?;
         Recording::load_str(&text, &origin)
     }
 

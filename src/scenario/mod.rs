@@ -61,12 +61,9 @@ impl fmt::Display for ScenarioError {
 /// I/O failures and content problems, kept apart so a caller can tell "could not read" from "read, but wrong".
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read scenario file {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The I/O error is in the message, not a `source`: `{:#}` at the CLI edge would print it twice.
+    #[error("cannot read scenario file {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error(transparent)]
     Invalid(#[from] ScenarioError),
 }
@@ -100,7 +97,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: origin.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: origin.clone(), error })?;
     Ok(load_str(&text, &origin)?)
 }
 
@@ -121,12 +118,26 @@ pub fn save_file(scenario: &Scenario, path: &Path) -> Result<(), SaveError> {
     Ok(())
 }
 
+/// The cause is in the message, not a `source` (`{:#}` at the CLI edge would print it twice; the window shows the
+/// message alone).
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
     #[error("cannot serialise scenario: {0}")]
-    Serialise(#[from] ron::Error),
+    Serialise(ron::Error),
     #[error("cannot write file: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<ron::Error> for SaveError {
+    fn from(e: ron::Error) -> Self {
+        Self::Serialise(e)
+    }
+}
+
+impl From<std::io::Error> for SaveError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 /// Atomic file write: temp file in the same directory, fsync, rename.

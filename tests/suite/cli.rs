@@ -70,9 +70,19 @@ fn unknown_policy_and_missing_file_fail_cleanly() {
     let out = hirl().args(["run", "--policy", "magic"]).arg(scenario_path("small")).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy \"magic\""));
-    let out = hirl().args(["validate", "/nonexistent.ron"]).output().expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read scenario file"));
+    // Each missing file is named once, with its cause once (the cause is in the message, not repeated as a source).
+    for args in [
+        &["validate", "/nonexistent.ron"][..],
+        &["replay", "/nonexistent.rec.ron"],
+        &["bench", "--scenario", "/nonexistent.ron"],
+    ] {
+        let out = hirl().args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot read scenario file") || stderr.contains("cannot read recording"), "{stderr}");
+        assert_eq!(stderr.matches("nonexistent").count(), 1, "{args:?}: {stderr}");
+        assert_eq!(stderr.matches("No such file").count(), 1, "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -31,16 +31,17 @@ pub const DEFAULT_MODEL_PATH: &str = "models/forecaster.safetensors";
 pub enum ModelError {
     #[error("{path}: no such file")]
     Missing { path: PathBuf },
-    #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    // Causes are in the messages, not `source`s: `{:#}` at the CLI edge would print them twice.
+    #[error("{path}: cannot read: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{path}: not a valid safetensors file: {message}")]
     Tensors { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Metadata { path: PathBuf, message: String },
     #[error("{path}: schema `{found}`, but this build reads `{expected}`")]
     Schema { path: PathBuf, found: String, expected: &'static str },
-    #[error("{path}: {source}")]
-    Shape { path: PathBuf, source: ShapeError },
+    #[error("{path}: {error}")]
+    Shape { path: PathBuf, error: ShapeError },
     #[error("{path}: cannot write: {message}")]
     Write { path: PathBuf, message: String },
 }
@@ -114,7 +115,7 @@ pub struct ForecastModel {
 pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelError> {
     std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ModelError::Missing { path: path.to_path_buf() },
-        _ => ModelError::Io { path: path.to_path_buf(), source: e },
+        _ => ModelError::Io { path: path.to_path_buf(), error: e },
     })
 }
 
@@ -194,7 +195,7 @@ impl ForecastModel {
             .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
             .into_iter()
             .collect();
-        let shape = |source| ModelError::Shape { path: weights.to_path_buf(), source };
+        let shape = |error| ModelError::Shape { path: weights.to_path_buf(), error };
         let mlp = Mlp::from_tensors(&tensors, "net", sizes).map_err(shape)?;
         let norm_mean = read(&tensors, "norm.mean", &[N_FEATURES]).map_err(shape)?;
         let norm_std = read(&tensors, "norm.std", &[N_FEATURES]).map_err(shape)?;

@@ -85,16 +85,29 @@ pub enum Progress {
     },
 }
 
+/// Causes are in the messages, not `source`s: `{:#}` at the CLI edge would print them twice.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error("tensor computation failed: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(candle_core::Error),
     #[error(transparent)]
     Shape(#[from] ShapeError),
     #[error("checkpoint: {0}")]
-    Checkpoint(#[from] ModelError),
+    Checkpoint(ModelError),
     #[error("no training samples: the months are too short for a day of history plus the horizons")]
     NoSamples,
+}
+
+impl From<candle_core::Error> for TrainError {
+    fn from(e: candle_core::Error) -> Self {
+        Self::Candle(e)
+    }
+}
+
+impl From<ModelError> for TrainError {
+    fn from(e: ModelError) -> Self {
+        Self::Checkpoint(e)
+    }
 }
 
 /// Simulates months in parallel (two threads; each month is a pure function of its seed, so order is kept).

@@ -233,7 +233,7 @@ impl HirlNets {
             .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
             .into_iter()
             .collect();
-        let shape = |source| ModelError::Shape { path: weights.to_path_buf(), source };
+        let shape = |error| ModelError::Shape { path: weights.to_path_buf(), error };
         let level = |prefix: &str, obs: usize, act: usize, actor: &[usize], critic: &[usize]| {
             let norm_std = read(&tensors, &format!("{prefix}.norm.std"), &[obs]).map_err(shape)?;
             if let Some(i) = norm_std.iter().position(|&s| s <= 0.0) {

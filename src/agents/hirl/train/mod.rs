@@ -228,14 +228,21 @@ fn streams<'a, 'b>(samples: &'b [Sample<'a>]) -> std::collections::BTreeMap<usiz
     out
 }
 
+/// The cause is in the message, not a `source`: `{:#}` at the CLI edge would print it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error("candle: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(candle_core::Error),
     #[error("{0}")]
     Other(String),
     #[error("no training scenario named {0:?}")]
     UnknownScenario(String),
+}
+
+impl From<candle_core::Error> for TrainError {
+    fn from(e: candle_core::Error) -> Self {
+        Self::Candle(e)
+    }
 }
 
 /// Progress callbacks for the CLI.
