@@ -60,6 +60,10 @@ pub struct FrontierArgs {
     /// Also draw the rows as an SVG chart: P0+P1 breach against node-hours, both against HPA, with the target box.
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Store the rows in the agents' metadata file (`frontier` field), where the window's "About the agents" draws
+    /// them. `--policy hirl` only.
+    #[arg(long)]
+    pub record_in_model: bool,
 }
 
 /// How a setting holds capacity ahead.
@@ -88,6 +92,8 @@ impl Lever {
 /// One setting's suite totals and what they come to against HPA.
 #[derive(Clone, Debug, Serialize)]
 pub struct FrontierRow {
+    /// `lever` in the words that give it to `eval` ("shipped", "--size-floor P0=1.03").
+    pub setting: String,
     pub lever: Lever,
     pub totals: SuiteTotals,
     /// (this − HPA) / HPA: −0.75 is the P0+P1 target, 0 the cost target.
@@ -109,6 +115,8 @@ impl FrontierRow {
 #[derive(Serialize)]
 struct FrontierJson<'a> {
     format: &'static str,
+    /// The command that measured it (as stored in the agents' metadata).
+    command: String,
     policy: &'a str,
     seeds: &'a [u64],
     scenarios: Vec<String>,
@@ -129,6 +137,27 @@ fn levers(args: &FrontierArgs) -> Result<Vec<Lever>> {
     out.extend(floors.iter().filter(|f| !f.is_shipped()).map(|f| Lever::SizeFloor(f.spec())));
     out.extend(reserves.iter().map(|r| Lever::WarmReserve(r.spec())));
     Ok(out)
+}
+
+/// The settings the user gave (not the defaults), for the command line.
+fn levers_given(args: &FrontierArgs) -> Vec<Lever> {
+    let floors = args.size_floors.iter().filter(|f| !f.is_shipped()).map(|f| Lever::SizeFloor(f.spec()));
+    floors.chain(args.warm_reserves.iter().map(|r| Lever::WarmReserve(r.spec()))).collect()
+}
+
+/// The command that reproduces a frontier: `hirl-scale eval frontier --seeds …` with the settings given.
+fn command_line(args: &FrontierArgs, given: &[Lever]) -> String {
+    let mut words = vec!["hirl-scale eval frontier".to_string()];
+    if args.policy != "hirl" {
+        words.push(format!("--policy {}", args.policy));
+    }
+    words.push(format!("--seeds {}", args.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")));
+    if !args.scenarios.is_empty() {
+        let names: Vec<String> = args.scenarios.iter().map(|p| p.display().to_string()).collect();
+        words.push(format!("--scenarios {}", names.join(",")));
+    }
+    words.extend(given.iter().map(Lever::label));
+    words.join(" ")
 }
 
 /// The assets one setting runs under (`base` holds the models).
@@ -152,6 +181,9 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     if args.seeds.is_empty() {
         bail!("eval frontier needs at least one seed");
     }
+    if args.record_in_model && args.policy != "hirl" {
+        bail!("--record-in-model stores the frontier in the agents' file: --policy hirl-teacher has none");
+    }
     let scenarios = load_all(&args.scenarios)?;
     let levers = levers(&args)?;
     for lever in &levers {
@@ -163,9 +195,9 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         }
     }
     // Without agents `hirl` would run as HPA in every row: refused, not priced.
+    let agents_path = args.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH));
     let agents = if args.policy == "hirl" {
-        let path = args.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH));
-        let agents = PolicyAssets::load_agents(&path);
+        let agents = PolicyAssets::load_agents(&agents_path);
         if let Err(reason) = &agents {
             bail!("eval frontier needs the HiRL agents: {reason}");
         }
@@ -210,16 +242,23 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     let hirl: Vec<SuiteTotals> = cards[1..].iter().map(|cs| totals_of(&args.policy, cs)).collect();
     let rows = frontier_rows(&hpa, levers, hirl);
     print!("{}", frontier_table(&hpa, &rows));
+    let json = FrontierJson {
+        format: "hirl-scale-frontier/1",
+        command: command_line(&args, &levers_given(&args)),
+        policy: &args.policy,
+        seeds: &args.seeds,
+        scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
+        hpa: &hpa,
+        rows: &rows,
+    };
     if let Some(path) = &args.json {
-        let json = FrontierJson {
-            format: "hirl-scale-frontier/1",
-            policy: &args.policy,
-            seeds: &args.seeds,
-            scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
-            hpa: &hpa,
-            rows: &rows,
-        };
         super::write_json(path, &json)?;
+    }
+    if args.record_in_model {
+        let mut nets = crate::agents::hirl::HirlNets::load(&agents_path)?;
+        nets.meta.frontier = Some(serde_json::to_value(&json)?);
+        nets.save(&agents_path)?;
+        println!("recorded the frontier in {}", crate::agents::forecast::model::metadata_path(&agents_path).display());
     }
     if let Some(path) = &args.svg {
         let title = format!(
@@ -248,6 +287,7 @@ pub fn frontier_rows(hpa: &SuiteTotals, levers: Vec<Lever>, hirl: Vec<SuiteTotal
             let missed =
                 targets(&[hpa.clone(), judged]).iter().filter(|t| !t.met).map(|t| short_name(&t.target)).collect();
             FrontierRow {
+                setting: lever.label(),
                 lever,
                 p0_p1_change: change(totals.p0_p1_breach_minutes, hpa.p0_p1_breach_minutes),
                 node_hours_change: change(totals.node_hours, hpa.node_hours),
@@ -313,7 +353,7 @@ pub fn frontier_table(hpa: &SuiteTotals, rows: &[FrontierRow]) -> String {
         let _ = writeln!(
             s,
             "{:<40} {:>9.1} {:>8} {:>9.0} {:>7} {:>8} {:>8.2} {:>8.1}  {:<8} {}",
-            format!("{} {}", t.policy, r.lever.label()),
+            format!("{} {}", t.policy, r.setting),
             t.p0_p1_breach_minutes,
             signed_pct(r.p0_p1_change),
             t.node_hours,
@@ -325,7 +365,7 @@ pub fn frontier_table(hpa: &SuiteTotals, rows: &[FrontierRow]) -> String {
             if r.missed.is_empty() { "none".to_string() } else { r.missed.join(", ") }
         );
     }
-    let in_box: Vec<String> = rows.iter().filter(|r| r.in_target_box()).map(|r| r.lever.label()).collect();
+    let in_box: Vec<String> = rows.iter().filter(|r| r.in_target_box()).map(|r| r.setting.clone()).collect();
     let _ = writeln!(
         s,
         "P0+P1 ≤ −75% at no more node-hours than HPA: {}",
@@ -340,7 +380,7 @@ pub fn frontier_table(hpa: &SuiteTotals, rows: &[FrontierRow]) -> String {
             let _ = writeln!(
                 s,
                 "cheapest setting with P0+P1 ≤ −75%: {} ({} P0+P1, {} node-hours against HPA)",
-                r.lever.label(),
+                r.setting,
                 signed_pct(r.p0_p1_change),
                 signed_pct(r.node_hours_change)
             );
@@ -419,13 +459,18 @@ mod tests {
             warm_reserves: Vec::new(),
             json: None,
             svg: None,
+            record_in_model: false,
         };
         let all = levers(&args(Vec::new())).expect("defaults parse");
         assert_eq!(all.len(), 1 + DEFAULT_SIZE_FLOORS.len() + DEFAULT_WARM_RESERVES.len());
         assert_eq!(all[1], Lever::SizeFloor("P0=1".into()));
         assert_eq!(all.last(), Some(&Lever::WarmReserve("shared-general=0.5".into())));
-        let given =
-            levers(&args(vec![SizeFloor::default(), SizeFloor::parse("1.1").expect("parses")])).expect("given floors");
+        let given_args = args(vec![SizeFloor::default(), SizeFloor::parse("1.1").expect("parses")]);
+        let given = levers(&given_args).expect("given floors");
         assert_eq!(given, vec![Lever::Shipped, Lever::SizeFloor("1.1".into())]);
+        // The command stored with a frontier reproduces it: the settings given, not the defaults.
+        let command = command_line(&given_args, &levers_given(&given_args));
+        assert_eq!(command, "hirl-scale eval frontier --seeds 1 --size-floor 1.1");
+        assert_eq!(command_line(&args(Vec::new()), &[]), "hirl-scale eval frontier --seeds 1");
     }
 }

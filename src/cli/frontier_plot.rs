@@ -258,6 +258,7 @@ mod tests {
 
     fn row(lever: Lever, p0_p1_change: f64, node_hours_change: f64, on_frontier: bool) -> FrontierRow {
         FrontierRow {
+            setting: lever.label(),
             lever,
             totals: SuiteTotals::default(),
             p0_p1_change,

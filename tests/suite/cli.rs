@@ -224,6 +224,36 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
 }
 
 #[test]
+fn eval_frontier_records_its_rows_in_the_agents_metadata_and_leaves_the_weights_alone() {
+    let dir = std::env::temp_dir().join(format!("hirl-scale-frontier-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let agents = dir.join("hirl.safetensors");
+    std::fs::copy(root().join("models/hirl.safetensors"), &agents).expect("copy weights");
+    std::fs::copy(root().join("models/hirl.json"), dir.join("hirl.json")).expect("copy metadata");
+    let out = hirl()
+        .args(["eval", "frontier", "--seeds", "1001", "--size-floor", "1.3", "--record-in-model", "--agents"])
+        .arg(&agents)
+        .arg("--scenarios")
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let weights_same = std::fs::read(&agents).ok() == std::fs::read(root().join("models/hirl.safetensors")).ok();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("hirl.json")).expect("metadata")).expect("json");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(weights_same, "only the metadata changes");
+    let frontier = &meta["frontier"];
+    assert!(frontier["command"].as_str().is_some_and(|c| c.contains("--seeds 1001") && c.contains("--size-floor 1.3")));
+    assert_eq!(frontier["rows"].as_array().map(Vec::len), Some(2), "shipped and the one floor");
+    assert!(meta["eval"].is_object(), "the held-out evaluation is kept");
+    let out =
+        hirl().args(["eval", "frontier", "--policy", "hirl-teacher", "--record-in-model"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--policy hirl-teacher has none"));
+}
+
+#[test]
 fn eval_frontier_refuses_what_it_cannot_price_with_a_clear_error() {
     let small = scenario_path("small");
     let cases: [(&[&str], &str); 3] = [

@@ -322,6 +322,14 @@ fn about_the_agents_shows_how_the_model_was_made_and_its_held_out_misses_or_why_
     assert!(h.query_by_label_contains("trained by `hirl-scale train hirl --seed 11").is_some());
     assert!(h.query_by_label_contains("source tree: git 2ec9bd9").is_some());
     assert_eq!(h.query_all_by_label("MISSED").count(), 2, "the two held-out misses are shown as such");
+    // The frontier `eval frontier --record-in-model` stored: what the P0+P1 target would cost.
+    assert!(
+        h.query_by_label_contains("the price of the P0+P1 target in node-hours, by `hirl-scale eval frontier")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("no setting meets P0+P1 ≤ −75% at no more node-hours than HPA; the cheapest that reaches −75%: --size-floor P0=1.03").is_some()
+    );
 
     let mut h = window_with(WorkerConfig::new(load("small"), "small.ron", "hirl"));
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());

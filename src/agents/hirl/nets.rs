@@ -137,6 +137,10 @@ pub struct AgentsMetadata {
     /// Held-out evaluation (`hirl-scale eval`), when measured.
     #[serde(default)]
     pub eval: Option<serde_json::Value>,
+    /// What capacity held ahead buys and costs against HPA (`hirl-scale eval frontier --record-in-model`): the
+    /// command, seeds, scenarios, HPA's totals and one row per setting. The window's "About the agents" draws it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontier: Option<serde_json::Value>,
 }
 
 /// The loaded agents.

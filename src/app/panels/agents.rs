@@ -1,12 +1,15 @@
 //! "About the agents": what drives a HiRL run — which networks (shape, training command, seed, source tree, the
-//! iteration selection kept, reward weights) and how they scored held out (the targets `hirl-scale eval
-//! --record-in-model` stored in the model file) — or, when the agents were refused, why every domain runs on HPA.
+//! iteration selection kept, reward weights), how they scored held out (the targets `hirl-scale eval
+//! --record-in-model` stored in the model file) and what the P0+P1 target would cost in node-hours (the frontier
+//! `hirl-scale eval frontier --record-in-model` stored: each setting of capacity held ahead against HPA, drawn with
+//! the box both targets leave) — or, when the agents were refused, why every domain runs on HPA.
 //!
 //! Read from the model's metadata only: nothing here runs the networks. Shown for `hirl` and `hirl-teacher` runs.
 
 use std::sync::Arc;
 
-use egui::RichText;
+use egui::{Align2, Color32, RichText, Stroke};
+use egui_plot::{HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Polygon, Text, VLine};
 use serde::Deserialize;
 
 use super::PanelCtx;
@@ -22,6 +25,117 @@ pub struct About {
     /// The command that evaluated the model held out, when it was.
     pub eval_command: Option<String>,
     pub targets: Vec<Target>,
+    /// The frontier stored with the agents, when it was measured.
+    pub price: Option<PriceOfTarget>,
+}
+
+/// How a frontier setting holds capacity ahead of unannounced spikes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldAhead {
+    /// Nothing more than the shipped policy.
+    Shipped,
+    /// `--size-floor`: slack in the apps.
+    SizeFloor,
+    /// `--warm-reserve`: placeholder pods.
+    WarmReserve,
+}
+
+impl HeldAhead {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Shipped => "HiRL as shipped",
+            Self::SizeFloor => "--size-floor (slack in the apps)",
+            Self::WarmReserve => "--warm-reserve (placeholder pods)",
+        }
+    }
+}
+
+/// One row of the stored frontier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PricePoint {
+    /// The words that give the setting to `eval` ("shipped", "--size-floor P0=1.03").
+    pub setting: String,
+    pub held: HeldAhead,
+    /// P0+P1 SLO-breach minutes against HPA's, in percent (−75 is the target).
+    pub p0_p1_change_pct: f64,
+    /// Node-hours against HPA's, in percent (0 is the target).
+    pub node_hours_change_pct: f64,
+    pub on_frontier: bool,
+    /// The issue's targets against HPA this setting misses, by short name ("P0+P1", "cost", …).
+    pub missed: Vec<String>,
+}
+
+impl PricePoint {
+    fn reaches_p0_p1(&self) -> bool {
+        !self.missed.iter().any(|m| m == "P0+P1")
+    }
+
+    fn in_target_box(&self) -> bool {
+        self.reaches_p0_p1() && !self.missed.iter().any(|m| m == "cost")
+    }
+}
+
+/// What `hirl-scale eval frontier --record-in-model` stored: the P0+P1 target's price in node-hours.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PriceOfTarget {
+    pub command: String,
+    pub points: Vec<PricePoint>,
+}
+
+impl PriceOfTarget {
+    /// Row by row, so one malformed row does not hide the others; `None` without a command or any usable row.
+    fn from_metadata(frontier: &serde_json::Value) -> Option<Self> {
+        let command = frontier.get("command")?.as_str()?.to_string();
+        let rows = frontier.get("rows")?.as_array()?;
+        let points: Vec<PricePoint> = rows
+            .iter()
+            .filter_map(|r| {
+                let held = match r.get("lever")? {
+                    serde_json::Value::String(s) if s == "shipped" => HeldAhead::Shipped,
+                    serde_json::Value::Object(o) if o.contains_key("size-floor") => HeldAhead::SizeFloor,
+                    serde_json::Value::Object(o) if o.contains_key("warm-reserve") => HeldAhead::WarmReserve,
+                    _ => return None,
+                };
+                let pct = |key: &str| r.get(key)?.as_f64().filter(|v| v.is_finite()).map(|v| v * 100.0);
+                Some(PricePoint {
+                    setting: r.get("setting")?.as_str()?.to_string(),
+                    held,
+                    p0_p1_change_pct: pct("p0_p1_change")?,
+                    node_hours_change_pct: pct("node_hours_change")?,
+                    on_frontier: r.get("on_frontier")?.as_bool()?,
+                    missed: r
+                        .get("missed")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .collect(),
+                })
+            })
+            .collect();
+        (!points.is_empty()).then_some(Self { command, points })
+    }
+
+    /// Which settings meet both the P0+P1 and the cost target, and the cheapest that reaches −75%.
+    pub fn summary(&self) -> String {
+        let in_box: Vec<&str> = self.points.iter().filter(|p| p.in_target_box()).map(|p| p.setting.as_str()).collect();
+        let both = if in_box.is_empty() {
+            "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA".to_string()
+        } else {
+            format!("P0+P1 ≤ −75% at no more node-hours than HPA: {}", in_box.join("; "))
+        };
+        let cheapest = self
+            .points
+            .iter()
+            .filter(|p| p.reaches_p0_p1())
+            .min_by(|a, b| a.node_hours_change_pct.total_cmp(&b.node_hours_change_pct));
+        match cheapest {
+            Some(p) => format!(
+                "{both}; the cheapest that reaches −75%: {} ({:+.1}% P0+P1 at {:+.1}% node-hours)",
+                p.setting, p.p0_p1_change_pct, p.node_hours_change_pct
+            ),
+            None => format!("{both}; no setting reaches −75%"),
+        }
+    }
 }
 
 /// The section's content for a run of `policy` (its command-line name); `None` for policies without agents.
@@ -78,7 +192,8 @@ fn about_nets(nets: &HirlNets) -> About {
     if eval_command.is_none() {
         lines.push("not evaluated held out (run `hirl-scale eval --record-in-model`)".into());
     }
-    About { lines, eval_command, targets }
+    let price = meta.frontier.as_ref().and_then(PriceOfTarget::from_metadata);
+    About { lines, eval_command, targets, price }
 }
 
 /// Which networks selection kept: the last row marked `selected`, or — in files written before rows were marked —
@@ -143,8 +258,88 @@ impl AgentsPanel {
                 }
             });
         }
+        if let Some(price) = &about.price {
+            price_ui(ui, price, ctx.run);
+        }
     }
 }
+
+/// Marker colours of the three kinds of setting (the shipped one takes the text colour).
+const FLOOR_COLOUR: Color32 = Color32::from_rgb(0, 114, 178);
+const RESERVE_COLOUR: Color32 = Color32::from_rgb(213, 94, 0);
+const TARGET_BOX_FILL: Color32 = Color32::from_rgba_premultiplied(12, 40, 17, 40);
+const TARGET_BOX_STROKE: Color32 = Color32::from_rgb(46, 160, 67);
+const TARGET_LINE_COLOUR: Color32 = Color32::from_rgb(128, 128, 128);
+
+/// The stored frontier as a chart: P0+P1 breach against node-hours, both against HPA in percent, with the box both
+/// targets leave shaded and the frontier dashed through the settings no other beats on both.
+fn price_ui(ui: &mut egui::Ui, price: &PriceOfTarget, run: usize) {
+    ui.label(format!("the price of the P0+P1 target in node-hours, by `{}`:", price.command));
+    ui.label(price.summary());
+    let xs = price.points.iter().map(|p| p.node_hours_change_pct);
+    let ys = price.points.iter().map(|p| p.p0_p1_change_pct);
+    let (x_lo, x_hi) = xs.fold((0.0f64, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    // Room on the right for the last point's label.
+    let (x_lo, x_hi) = (x_lo - 2.0, x_hi + (x_hi - x_lo).max(10.0) * 0.15);
+    let y_lo = ys.fold(P0_P1_TARGET_PCT, f64::min) - 2.0;
+    let text_colour = ui.visuals().text_color();
+    Plot::new(("price of the target", run))
+        .height(260.0)
+        .legend(Legend::default())
+        .x_axis_label("node-hours against HPA, %")
+        .y_axis_label("P0+P1 breach against HPA, %")
+        .include_x(x_lo)
+        .include_x(x_hi)
+        .include_y(P0_P1_TARGET_PCT + 2.0)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            let target_box = vec![[x_lo, y_lo], [0.0, y_lo], [0.0, P0_P1_TARGET_PCT], [x_lo, P0_P1_TARGET_PCT]];
+            plot.polygon(
+                Polygon::new("both targets met", target_box)
+                    .fill_color(TARGET_BOX_FILL)
+                    .stroke(Stroke::new(1.0, TARGET_BOX_STROKE)),
+            );
+            plot.hline(
+                HLine::new("P0+P1 target −75%", P0_P1_TARGET_PCT)
+                    .style(LineStyle::dashed_loose())
+                    .color(TARGET_LINE_COLOUR),
+            );
+            plot.vline(VLine::new("HPA's node-hours", 0.0).style(LineStyle::dashed_loose()).color(TARGET_LINE_COLOUR));
+            let mut frontier: Vec<[f64; 2]> = price
+                .points
+                .iter()
+                .filter(|p| p.on_frontier)
+                .map(|p| [p.node_hours_change_pct, p.p0_p1_change_pct])
+                .collect();
+            frontier.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            plot.line(Line::new("frontier", frontier).style(LineStyle::dashed_dense()).color(Color32::GRAY));
+            for (held, shape, colour) in [
+                (HeldAhead::Shipped, MarkerShape::Diamond, text_colour),
+                (HeldAhead::SizeFloor, MarkerShape::Circle, FLOOR_COLOUR),
+                (HeldAhead::WarmReserve, MarkerShape::Square, RESERVE_COLOUR),
+            ] {
+                let points: Vec<[f64; 2]> = price
+                    .points
+                    .iter()
+                    .filter(|p| p.held == held)
+                    .map(|p| [p.node_hours_change_pct, p.p0_p1_change_pct])
+                    .collect();
+                plot.points(Points::new(held.name(), points).shape(shape).radius(5.0).filled(true).color(colour));
+            }
+            for p in &price.points {
+                let label = p.setting.trim_start_matches("--size-floor ").trim_start_matches("--warm-reserve ");
+                let text = RichText::new(format!("   {label}")).size(12.0);
+                plot.text(
+                    Text::new("", PlotPoint::new(p.node_hours_change_pct, p.p0_p1_change_pct), text)
+                        .anchor(Align2::LEFT_CENTER)
+                        .color(text_colour),
+                );
+            }
+        });
+}
+
+/// The P0+P1 target, as a change against HPA, in percent.
+const P0_P1_TARGET_PCT: f64 = -75.0;
 
 #[cfg(test)]
 mod tests {
@@ -182,6 +377,33 @@ mod tests {
         let teacher = about("hirl-teacher", &Err("whatever".into())).expect("shown");
         assert!(teacher.lines[0].contains("teacher rule"));
         assert!(about("hpa", &Ok(shipped())).is_none());
+    }
+
+    #[test]
+    fn a_stored_frontier_is_read_row_by_row_and_summed_up() {
+        let row = |setting: &str, lever: serde_json::Value, p0_p1: f64, cost: f64, missed: &[&str]| {
+            serde_json::json!({"setting": setting, "lever": lever, "p0_p1_change": p0_p1, "node_hours_change": cost,
+                               "on_frontier": true, "missed": missed, "totals": {}})
+        };
+        let frontier = serde_json::json!({"command": "hirl-scale eval frontier --seeds 1001,1002", "rows": [
+            row("shipped", serde_json::json!("shipped"), -0.734, -0.01, &["P0+P1", "cascades"]),
+            row("--size-floor P0=1.03", serde_json::json!({"size-floor": "P0=1.03"}), -0.763, 0.039, &["cost"]),
+            row("--warm-reserve 0.3", serde_json::json!({"warm-reserve": "0.3"}), -0.78, 0.15, &["cost"]),
+            serde_json::json!({"setting": "broken", "lever": "shipped"}),
+        ]});
+        let price = PriceOfTarget::from_metadata(&frontier).expect("three usable rows");
+        assert_eq!(price.points.len(), 3, "the malformed row is left out, the others kept");
+        assert_eq!(price.points[1].held, HeldAhead::SizeFloor);
+        assert!((price.points[1].node_hours_change_pct - 3.9).abs() < 1e-9);
+        assert_eq!(
+            price.summary(),
+            "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA; the cheapest that reaches −75%: \
+             --size-floor P0=1.03 (-76.3% P0+P1 at +3.9% node-hours)"
+        );
+        let mut cheap = price.clone();
+        cheap.points[1].missed.clear();
+        assert!(cheap.summary().starts_with("P0+P1 ≤ −75% at no more node-hours than HPA: --size-floor P0=1.03;"));
+        assert!(PriceOfTarget::from_metadata(&serde_json::json!({"rows": []})).is_none(), "no command, no chart");
     }
 
     #[test]

@@ -374,6 +374,7 @@ impl Trainer {
                     source_tree: None,
                 },
                 eval: (!eval.is_null()).then_some(eval),
+                frontier: None,
             },
         })
     }
