@@ -160,14 +160,19 @@ fn command_line(args: &FrontierArgs, given: &[Lever]) -> String {
     words.join(" ")
 }
 
-/// The assets one setting runs under (`base` holds the models).
-fn assets_for(base: &PolicyAssets, lever: &Lever, policy: &str) -> Result<PolicyAssets> {
+/// The assets one setting runs under (`base` holds the models); a reserve naming a pool some scenario lacks is
+/// refused here, before anything runs.
+fn setting_assets(base: &PolicyAssets, lever: &Lever, policy: &str, scenarios: &[Scenario]) -> Result<PolicyAssets> {
     let mut assets = base.clone();
     match lever {
         Lever::Shipped => {}
         Lever::SizeFloor(spec) => assets.size_floor = SizeFloor::parse(spec).map_err(anyhow::Error::msg)?,
         Lever::WarmReserve(spec) => {
-            assets.warm_reserve = Some(WarmReserveSpec::parse(spec)?);
+            let spec = WarmReserveSpec::parse(spec)?;
+            for s in scenarios {
+                spec.check(s)?;
+            }
+            assets.warm_reserve = Some(spec);
             assets.warm_reserve_for = vec![policy.to_string()];
         }
     }
@@ -186,14 +191,6 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     }
     let scenarios = load_all(&args.scenarios)?;
     let levers = levers(&args)?;
-    for lever in &levers {
-        if let Lever::WarmReserve(spec) = lever {
-            let spec = WarmReserveSpec::parse(spec)?;
-            for s in &scenarios {
-                spec.check(s)?;
-            }
-        }
-    }
     // Without agents `hirl` would run as HPA in every row: refused, not priced.
     let agents_path = args.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH));
     let agents = if args.policy == "hirl" {
@@ -212,7 +209,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         ..PolicyAssets::none()
     };
     let assets: Vec<PolicyAssets> =
-        levers.iter().map(|l| assets_for(&base, l, &args.policy)).collect::<Result<Vec<_>>>()?;
+        levers.iter().map(|l| setting_assets(&base, l, &args.policy, &scenarios)).collect::<Result<Vec<_>>>()?;
     println!(
         "eval frontier: {} as shipped and under {}, against hpa; {} × {} ({} per row)",
         args.policy,
