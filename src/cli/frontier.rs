@@ -20,8 +20,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::frontier_plot;
-use super::hirl::{change, load_all, targets};
-use crate::agents::hirl::{DEFAULT_AGENTS_PATH, SizeFloor};
+use super::hirl::{SuiteArgs, change, load_all, targets};
+use crate::agents::hirl::SizeFloor;
+use crate::agents::hirl::frontier::{FrontierRow, Lever, cheapest_reaching_p0_p1, on_frontier};
 use crate::agents::policies::PolicyAssets;
 use crate::policy::WarmReserveSpec;
 use crate::scenario::{self, Scenario};
@@ -34,18 +35,11 @@ const DEFAULT_WARM_RESERVES: &[&str] = &["shared-general=0.1", "shared-general=0
 
 #[derive(Args, Debug)]
 pub struct FrontierArgs {
-    /// Scenarios (default: the shipped suite).
-    #[arg(long, value_delimiter = ',')]
-    pub scenarios: Vec<PathBuf>,
-    /// Run seeds (below 10⁶: never used in training).
-    #[arg(long, value_delimiter = ',', default_value = "1001,1002")]
-    pub seeds: Vec<u64>,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
     /// The HiRL policy the settings apply to: `hirl` (the trained agents) or `hirl-teacher`.
     #[arg(long, default_value = "hirl")]
     pub policy: String,
-    /// HiRL agents (default: models/hirl.safetensors).
-    #[arg(long)]
-    pub agents: Option<PathBuf>,
     /// A size floor to try (repeat the flag for more; same form as `eval --size-floor`). Without any
     /// `--size-floor` or `--warm-reserve`: P0=1.0, 1.03, 1.08, 1.15 and 1.25, and shared-general reserves of 10%,
     /// 30% and 50%.
@@ -64,52 +58,6 @@ pub struct FrontierArgs {
     /// them. `--policy hirl` only.
     #[arg(long)]
     pub record_in_model: bool,
-}
-
-/// How a setting holds capacity ahead.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Lever {
-    /// HiRL as shipped.
-    Shipped,
-    /// `--size-floor`: slack in the apps themselves.
-    SizeFloor(String),
-    /// `--warm-reserve`: lowest-priority placeholder pods, under HiRL only.
-    WarmReserve(String),
-}
-
-impl Lever {
-    /// The command-line words that give this setting to `eval`.
-    pub fn label(&self) -> String {
-        match self {
-            Self::Shipped => "shipped".to_string(),
-            Self::SizeFloor(spec) => format!("--size-floor {spec}"),
-            Self::WarmReserve(spec) => format!("--warm-reserve {spec}"),
-        }
-    }
-}
-
-/// One setting's suite totals and what they come to against HPA.
-#[derive(Clone, Debug, Serialize)]
-pub struct FrontierRow {
-    /// `lever` in the words that give it to `eval` ("shipped", "--size-floor P0=1.03").
-    pub setting: String,
-    pub lever: Lever,
-    pub totals: SuiteTotals,
-    /// (this − HPA) / HPA: −0.75 is the P0+P1 target, 0 the cost target.
-    pub p0_p1_change: f64,
-    pub node_hours_change: f64,
-    /// No other row has both fewer P0+P1 breach minutes and fewer node-hours (and one of them strictly).
-    pub on_frontier: bool,
-    /// The issue's targets against HPA this setting misses, by short name.
-    pub missed: Vec<String>,
-}
-
-impl FrontierRow {
-    /// Whether this setting meets both the P0+P1 target and the cost target.
-    pub fn in_target_box(&self) -> bool {
-        !self.missed.iter().any(|m| m == "P0+P1" || m == "cost")
-    }
 }
 
 #[derive(Serialize)]
@@ -151,9 +99,9 @@ fn command_line(args: &FrontierArgs, given: &[Lever]) -> String {
     if args.policy != "hirl" {
         words.push(format!("--policy {}", args.policy));
     }
-    words.push(format!("--seeds {}", args.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")));
-    if !args.scenarios.is_empty() {
-        let names: Vec<String> = args.scenarios.iter().map(|p| p.display().to_string()).collect();
+    words.push(format!("--seeds {}", args.suite.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")));
+    if !args.suite.scenarios.is_empty() {
+        let names: Vec<String> = args.suite.scenarios.iter().map(|p| p.display().to_string()).collect();
         words.push(format!("--scenarios {}", names.join(",")));
     }
     words.extend(given.iter().map(Lever::label));
@@ -183,16 +131,16 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     if !args.policy.starts_with("hirl") || !crate::agents::policies::all_names().contains(&args.policy.as_str()) {
         bail!("eval frontier prices capacity held ahead under HiRL: --policy must be hirl or hirl-teacher");
     }
-    if args.seeds.is_empty() {
+    if args.suite.seeds.is_empty() {
         bail!("eval frontier needs at least one seed");
     }
     if args.record_in_model && args.policy != "hirl" {
         bail!("--record-in-model stores the frontier in the agents' file: --policy hirl-teacher has none");
     }
-    let scenarios = load_all(&args.scenarios)?;
+    let scenarios = load_all(&args.suite.scenarios)?;
     let levers = levers(&args)?;
     // Without agents `hirl` would run as HPA in every row: refused, not priced.
-    let agents_path = args.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH));
+    let agents_path = args.suite.agents_path();
     let agents = if args.policy == "hirl" {
         let agents = PolicyAssets::load_agents(&agents_path);
         if let Err(reason) = &agents {
@@ -215,13 +163,13 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         args.policy,
         count(levers.len() - 1, "setting of capacity held ahead", "settings of capacity held ahead"),
         count(scenarios.len(), "scenario", "scenarios"),
-        count(args.seeds.len(), "seed", "seeds"),
-        count(scenarios.len() * args.seeds.len(), "run", "runs")
+        count(args.suite.seeds.len(), "seed", "seeds"),
+        count(scenarios.len() * args.suite.seeds.len(), "run", "runs")
     );
     // Jobs scenario by scenario (the long reference day first), HPA as row `None`.
     let mut jobs: Vec<(&Scenario, u64, Option<usize>)> = Vec::new();
     for s in &scenarios {
-        for &seed in &args.seeds {
+        for &seed in &args.suite.seeds {
             jobs.push((s, seed, None));
             jobs.extend((0..levers.len()).map(|i| (s, seed, Some(i))));
         }
@@ -243,7 +191,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         format: "hirl-scale-frontier/1",
         command: command_line(&args, &levers_given(&args)),
         policy: &args.policy,
-        seeds: &args.seeds,
+        seeds: &args.suite.seeds,
         scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
         hpa: &hpa,
         rows: &rows,
@@ -262,7 +210,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
             "{} against hpa: {} scenarios × seeds {}",
             args.policy,
             scenarios.len(),
-            args.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            args.suite.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
         );
         scenario::write_atomic(path, frontier_plot::svg(&rows, &title).as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -296,13 +244,7 @@ pub fn frontier_rows(hpa: &SuiteTotals, levers: Vec<Lever>, hirl: Vec<SuiteTotal
         .collect()
 }
 
-/// Per point (both coordinates lower is better): whether no other point is at least as good in both and better in
-/// one.
-pub fn on_frontier(points: &[(f64, f64)]) -> Vec<bool> {
-    points.iter().map(|&(a, b)| !points.iter().any(|&(x, y)| x <= a && y <= b && (x < a || y < b))).collect()
-}
-
-/// The target's short name for the table: the words before "vs" or "per", or the first two.
+/// A target's short name, as rows list what they miss (the target's text when it is not one of the issue's).
 fn short_name(target: &str) -> String {
     let known = [
         ("P0+P1", "P0+P1"),
@@ -368,11 +310,7 @@ pub fn frontier_table(hpa: &SuiteTotals, rows: &[FrontierRow]) -> String {
         "P0+P1 ≤ −75% at no more node-hours than HPA: {}",
         if in_box.is_empty() { "no setting".to_string() } else { in_box.join("; ") }
     );
-    let reaching = rows
-        .iter()
-        .filter(|r| !r.missed.iter().any(|m| m == "P0+P1"))
-        .min_by(|a, b| a.totals.node_hours.total_cmp(&b.totals.node_hours));
-    match reaching {
+    match cheapest_reaching_p0_p1(rows) {
         Some(r) => {
             let _ = writeln!(
                 s,
@@ -405,13 +343,6 @@ mod tests {
             runs: 10,
             ..SuiteTotals::default()
         }
-    }
-
-    #[test]
-    fn a_point_is_on_the_frontier_unless_another_is_no_worse_in_both_and_better_in_one() {
-        let points = [(100.0, 10.0), (80.0, 12.0), (90.0, 12.0), (80.0, 12.0), (120.0, 9.0), (100.0, 11.0)];
-        assert_eq!(on_frontier(&points), vec![true, true, false, true, true, false]);
-        assert!(on_frontier(&[]).is_empty());
     }
 
     #[test]
@@ -448,10 +379,8 @@ mod tests {
     #[test]
     fn the_default_settings_parse_and_a_shipped_floor_is_not_tried_twice() {
         let args = |floors: Vec<SizeFloor>| FrontierArgs {
-            scenarios: Vec::new(),
-            seeds: vec![1],
+            suite: SuiteArgs { scenarios: Vec::new(), seeds: vec![1], agents: None },
             policy: "hirl".into(),
-            agents: None,
             size_floors: floors,
             warm_reserves: Vec::new(),
             json: None,

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::frontier::{FrontierRow, Lever};
+use crate::agents::hirl::frontier::{FrontierRow, Lever, P0_P1_TARGET_PCT};
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 520.0;
@@ -13,8 +13,6 @@ const LEFT: f64 = 72.0;
 const RIGHT: f64 = 24.0;
 const TOP: f64 = 46.0;
 const BOTTOM: f64 = 92.0;
-/// The P0+P1 target, as a change against HPA, in percent.
-const P0_P1_TARGET_PCT: f64 = -75.0;
 /// Rough advance of one character at the labels' 11 px (for keeping labels apart).
 const CHAR_PX: f64 = 6.3;
 
@@ -86,13 +84,6 @@ fn marker(svg: &mut String, lever: &Lever, x: f64, y: f64) {
             y - 5.0
         ),
     };
-}
-
-fn point_label(lever: &Lever) -> String {
-    match lever {
-        Lever::Shipped => "shipped".to_string(),
-        Lever::SizeFloor(spec) | Lever::WarmReserve(spec) => spec.clone(),
-    }
 }
 
 /// The chart of `rows` (non-finite changes are left out), titled `title`.
@@ -185,7 +176,7 @@ pub fn svg(rows: &[FrontierRow], title: &str) -> String {
     for (row, x, y) in &pts {
         let (px, py) = (axes.px(*x), axes.py(*y));
         marker(&mut svg, &row.lever, px, py);
-        let text = point_label(&row.lever);
+        let text = row.lever.point_label();
         let w = text.chars().count() as f64 * CHAR_PX;
         let candidates = [(9.0, 4.0), (9.0, -9.0), (9.0, 17.0), (-9.0 - w, 4.0), (-9.0 - w, -9.0), (-9.0 - w, 17.0)];
         let fits = |(dx, dy): (f64, f64)| {
@@ -201,7 +192,7 @@ pub fn svg(rows: &[FrontierRow], title: &str) -> String {
             r#"<text x="{:.1}" y="{:.1}" stroke="white" stroke-width="3" paint-order="stroke">{}</text>"#,
             px + dx,
             py + dy,
-            escape(&text)
+            escape(text)
         );
     }
     // Axis titles and the legend.
@@ -218,11 +209,8 @@ pub fn svg(rows: &[FrontierRow], title: &str) -> String {
     );
     let ly = HEIGHT - 22.0;
     let mut lx = LEFT;
-    for (lever, text) in [
-        (Lever::Shipped, "HiRL as shipped"),
-        (Lever::SizeFloor(String::new()), "--size-floor (slack in the apps)"),
-        (Lever::WarmReserve(String::new()), "--warm-reserve (placeholder pods)"),
-    ] {
+    for lever in [Lever::Shipped, Lever::SizeFloor(String::new()), Lever::WarmReserve(String::new())] {
+        let text = lever.kind_name();
         marker(&mut svg, &lever, lx + 5.0, ly - 4.0);
         let _ = writeln!(svg, r#"<text x="{:.1}" y="{ly:.1}">{text}</text>"#, lx + 16.0);
         lx += 28.0 + text.chars().count() as f64 * CHAR_PX;

@@ -89,19 +89,33 @@ fn parse_weight(text: &str) -> Result<f64, String> {
     }
 }
 
+/// The runs an evaluation judges: shared by `eval` and `eval frontier`, so both run the same scenarios and seeds.
 #[derive(Args, Debug)]
-pub struct EvalArgs {
+pub struct SuiteArgs {
     /// Scenarios (default: the shipped suite).
     #[arg(long, value_delimiter = ',')]
     pub scenarios: Vec<PathBuf>,
-    #[arg(long, value_delimiter = ',', default_value = "hpa,heuristic,threshold,pid,hirl")]
-    pub policies: Vec<String>,
     /// Run seeds (below 10⁶: never used in training).
     #[arg(long, value_delimiter = ',', default_value = "1001,1002")]
     pub seeds: Vec<u64>,
     /// HiRL agents (default: models/hirl.safetensors).
     #[arg(long)]
     pub agents: Option<PathBuf>,
+}
+
+impl SuiteArgs {
+    /// The agents file: `--agents`, or the shipped one.
+    pub fn agents_path(&self) -> PathBuf {
+        self.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    #[arg(long, value_delimiter = ',', default_value = "hpa,heuristic,threshold,pid,hirl")]
+    pub policies: Vec<String>,
     /// Also write every scorecard and the target table as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -487,7 +501,7 @@ pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[Fallb
 }
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
-    let mut scenarios = load_all(&args.scenarios)?;
+    let mut scenarios = load_all(&args.suite.scenarios)?;
     for s in &mut scenarios {
         for w in &args.what_if {
             w.apply(s);
@@ -501,7 +515,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             lifted.join(" and ")
         );
     }
-    let base = super::assets_for(&args.policies, args.agents.as_deref());
+    let base = super::assets_for(&args.policies, args.suite.agents.as_deref());
     let assets = super::with_warm_reserve(
         base,
         args.warm_reserve.clone(),
@@ -523,7 +537,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     // Every run is independent: spread over the cores, gathered in scenario, seed, policy order.
     let mut jobs: Vec<(&Scenario, u64, &String)> = Vec::new();
     for s in &scenarios {
-        for &seed in &args.seeds {
+        for &seed in &args.suite.seeds {
             jobs.extend(args.policies.iter().map(|p| (s, seed, p)));
         }
     }
@@ -551,7 +565,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     if let Some(path) = &args.json {
         let json = EvalJson {
             format: "hirl-scale-eval/1",
-            seeds: &args.seeds,
+            seeds: &args.suite.seeds,
             scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
             totals: &all,
             targets: &tg,
@@ -565,11 +579,11 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         super::write_json(path, &json)?;
     }
     if args.record_in_model {
-        let path = args.agents.clone().unwrap_or_else(|| super::shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH));
+        let path = args.suite.agents_path();
         let mut nets = HirlNets::load(&path)?;
         nets.meta.eval = Some(serde_json::json!({
-            "command": format!("hirl-scale eval --seeds {} --record-in-model", args.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
-            "seeds": args.seeds,
+            "command": format!("hirl-scale eval --seeds {} --record-in-model", args.suite.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
+            "seeds": args.suite.seeds,
             "scenarios": scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
             "totals": all,
             "targets": tg,

@@ -11,7 +11,8 @@
 //!   language, the outcome against the critic) and [`attribution`] (what moved the action and the value);
 //! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
 //!   inspector's one decoding);
-//! - [`train`]: behaviour cloning and PPO, with the staged curriculum.
+//! - [`train`]: behaviour cloning and PPO, with the staged curriculum;
+//! - [`frontier`]: the price of the P0+P1 target in node-hours, as `eval frontier` measures it and the window shows it.
 
 pub mod attribution;
 pub mod brain;
@@ -19,6 +20,7 @@ pub mod decode;
 pub mod directive;
 pub mod explain;
 pub mod features;
+pub mod frontier;
 pub mod nets;
 pub mod policy;
 pub mod projection;

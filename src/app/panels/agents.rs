@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::PanelCtx;
 use crate::agents::hirl::HirlNets;
+use crate::agents::hirl::frontier::{FrontierRow, Lever, P0_P1_TARGET_PCT, StoredFrontier, cheapest_reaching_p0_p1};
 use crate::agents::hirl::nets::Target;
 use crate::app::theme;
 
@@ -26,115 +27,26 @@ pub struct About {
     pub eval_command: Option<String>,
     pub targets: Vec<Target>,
     /// The frontier stored with the agents, when it was measured.
-    pub price: Option<PriceOfTarget>,
+    pub price: Option<StoredFrontier>,
 }
 
-/// How a frontier setting holds capacity ahead of unannounced spikes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeldAhead {
-    /// Nothing more than the shipped policy.
-    Shipped,
-    /// `--size-floor`: slack in the apps.
-    SizeFloor,
-    /// `--warm-reserve`: placeholder pods.
-    WarmReserve,
-}
-
-impl HeldAhead {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Shipped => "HiRL as shipped",
-            Self::SizeFloor => "--size-floor (slack in the apps)",
-            Self::WarmReserve => "--warm-reserve (placeholder pods)",
-        }
-    }
-}
-
-/// One row of the stored frontier.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PricePoint {
-    /// The words that give the setting to `eval` ("shipped", "--size-floor P0=1.03").
-    pub setting: String,
-    pub held: HeldAhead,
-    /// P0+P1 SLO-breach minutes against HPA's, in percent (−75 is the target).
-    pub p0_p1_change_pct: f64,
-    /// Node-hours against HPA's, in percent (0 is the target).
-    pub node_hours_change_pct: f64,
-    pub on_frontier: bool,
-    /// The issue's targets against HPA this setting misses, by short name ("P0+P1", "cost", …).
-    pub missed: Vec<String>,
-}
-
-impl PricePoint {
-    fn reaches_p0_p1(&self) -> bool {
-        !self.missed.iter().any(|m| m == "P0+P1")
-    }
-
-    fn in_target_box(&self) -> bool {
-        self.reaches_p0_p1() && !self.missed.iter().any(|m| m == "cost")
-    }
-}
-
-/// What `hirl-scale eval frontier --record-in-model` stored: the P0+P1 target's price in node-hours.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PriceOfTarget {
-    pub command: String,
-    pub points: Vec<PricePoint>,
-}
-
-impl PriceOfTarget {
-    /// Row by row, so one malformed row does not hide the others; `None` without a command or any usable row.
-    fn from_metadata(frontier: &serde_json::Value) -> Option<Self> {
-        let command = frontier.get("command")?.as_str()?.to_string();
-        let rows = frontier.get("rows")?.as_array()?;
-        let points: Vec<PricePoint> = rows
-            .iter()
-            .filter_map(|r| {
-                let held = match r.get("lever")? {
-                    serde_json::Value::String(s) if s == "shipped" => HeldAhead::Shipped,
-                    serde_json::Value::Object(o) if o.contains_key("size-floor") => HeldAhead::SizeFloor,
-                    serde_json::Value::Object(o) if o.contains_key("warm-reserve") => HeldAhead::WarmReserve,
-                    _ => return None,
-                };
-                let pct = |key: &str| r.get(key)?.as_f64().filter(|v| v.is_finite()).map(|v| v * 100.0);
-                Some(PricePoint {
-                    setting: r.get("setting")?.as_str()?.to_string(),
-                    held,
-                    p0_p1_change_pct: pct("p0_p1_change")?,
-                    node_hours_change_pct: pct("node_hours_change")?,
-                    on_frontier: r.get("on_frontier")?.as_bool()?,
-                    missed: r
-                        .get("missed")?
-                        .as_array()?
-                        .iter()
-                        .filter_map(|m| m.as_str().map(str::to_string))
-                        .collect(),
-                })
-            })
-            .collect();
-        (!points.is_empty()).then_some(Self { command, points })
-    }
-
-    /// Which settings meet both the P0+P1 and the cost target, and the cheapest that reaches −75%.
-    pub fn summary(&self) -> String {
-        let in_box: Vec<&str> = self.points.iter().filter(|p| p.in_target_box()).map(|p| p.setting.as_str()).collect();
-        let both = if in_box.is_empty() {
-            "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA".to_string()
-        } else {
-            format!("P0+P1 ≤ −75% at no more node-hours than HPA: {}", in_box.join("; "))
-        };
-        let cheapest = self
-            .points
-            .iter()
-            .filter(|p| p.reaches_p0_p1())
-            .min_by(|a, b| a.node_hours_change_pct.total_cmp(&b.node_hours_change_pct));
-        match cheapest {
-            Some(p) => format!(
-                "{both}; the cheapest that reaches −75%: {} ({:+.1}% P0+P1 at {:+.1}% node-hours)",
-                p.setting, p.p0_p1_change_pct, p.node_hours_change_pct
-            ),
-            None => format!("{both}; no setting reaches −75%"),
-        }
+/// The stored frontier's one-line verdict: which settings meet both the P0+P1 and the cost target, and the
+/// cheapest that reaches −75%.
+pub fn price_summary(price: &StoredFrontier) -> String {
+    let in_box: Vec<&str> = price.rows.iter().filter(|r| r.in_target_box()).map(|r| r.setting.as_str()).collect();
+    let both = if in_box.is_empty() {
+        "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA".to_string()
+    } else {
+        format!("P0+P1 ≤ −75% at no more node-hours than HPA: {}", in_box.join("; "))
+    };
+    match cheapest_reaching_p0_p1(&price.rows) {
+        Some(r) => format!(
+            "{both}; the cheapest that reaches −75%: {} ({:+.1}% P0+P1 at {:+.1}% node-hours)",
+            r.setting,
+            r.p0_p1_change * 100.0,
+            r.node_hours_change * 100.0
+        ),
+        None => format!("{both}; no setting reaches −75%"),
     }
 }
 
@@ -192,7 +104,7 @@ fn about_nets(nets: &HirlNets) -> About {
     if eval_command.is_none() {
         lines.push("not evaluated held out (run `hirl-scale eval --record-in-model`)".into());
     }
-    let price = meta.frontier.as_ref().and_then(PriceOfTarget::from_metadata);
+    let price = meta.frontier.as_ref().and_then(StoredFrontier::from_metadata);
     About { lines, eval_command, targets, price }
 }
 
@@ -273,15 +185,15 @@ const TARGET_LINE_COLOUR: Color32 = Color32::from_rgb(128, 128, 128);
 
 /// The stored frontier as a chart: P0+P1 breach against node-hours, both against HPA in percent, with the box both
 /// targets leave shaded and the frontier dashed through the settings no other beats on both.
-fn price_ui(ui: &mut egui::Ui, price: &PriceOfTarget, run: usize) {
+fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, run: usize) {
     ui.label(format!("the price of the P0+P1 target in node-hours, by `{}`:", price.command));
-    ui.label(price.summary());
-    let xs = price.points.iter().map(|p| p.node_hours_change_pct);
-    let ys = price.points.iter().map(|p| p.p0_p1_change_pct);
-    let (x_lo, x_hi) = xs.fold((0.0f64, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    ui.label(price_summary(price));
+    // Each row in percent against HPA: [node-hours, P0+P1 breach].
+    let at = |r: &FrontierRow| [r.node_hours_change * 100.0, r.p0_p1_change * 100.0];
+    let (x_lo, x_hi) = price.rows.iter().map(|r| at(r)[0]).fold((0.0f64, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
     // Room on the right for the last point's label.
     let (x_lo, x_hi) = (x_lo - 2.0, x_hi + (x_hi - x_lo).max(10.0) * 0.15);
-    let y_lo = ys.fold(P0_P1_TARGET_PCT, f64::min) - 2.0;
+    let y_lo = price.rows.iter().map(|r| at(r)[1]).fold(P0_P1_TARGET_PCT, f64::min) - 2.0;
     let text_colour = ui.visuals().text_color();
     Plot::new(("price of the target", run))
         .height(260.0)
@@ -305,41 +217,24 @@ fn price_ui(ui: &mut egui::Ui, price: &PriceOfTarget, run: usize) {
                     .color(TARGET_LINE_COLOUR),
             );
             plot.vline(VLine::new("HPA's node-hours", 0.0).style(LineStyle::dashed_loose()).color(TARGET_LINE_COLOUR));
-            let mut frontier: Vec<[f64; 2]> = price
-                .points
-                .iter()
-                .filter(|p| p.on_frontier)
-                .map(|p| [p.node_hours_change_pct, p.p0_p1_change_pct])
-                .collect();
+            let mut frontier: Vec<[f64; 2]> = price.rows.iter().filter(|r| r.on_frontier).map(at).collect();
             frontier.sort_by(|a, b| a[0].total_cmp(&b[0]));
             plot.line(Line::new("frontier", frontier).style(LineStyle::dashed_dense()).color(Color32::GRAY));
-            for (held, shape, colour) in [
-                (HeldAhead::Shipped, MarkerShape::Diamond, text_colour),
-                (HeldAhead::SizeFloor, MarkerShape::Circle, FLOOR_COLOUR),
-                (HeldAhead::WarmReserve, MarkerShape::Square, RESERVE_COLOUR),
+            for (kind, shape, colour) in [
+                (Lever::Shipped, MarkerShape::Diamond, text_colour),
+                (Lever::SizeFloor(String::new()), MarkerShape::Circle, FLOOR_COLOUR),
+                (Lever::WarmReserve(String::new()), MarkerShape::Square, RESERVE_COLOUR),
             ] {
-                let points: Vec<[f64; 2]> = price
-                    .points
-                    .iter()
-                    .filter(|p| p.held == held)
-                    .map(|p| [p.node_hours_change_pct, p.p0_p1_change_pct])
-                    .collect();
-                plot.points(Points::new(held.name(), points).shape(shape).radius(5.0).filled(true).color(colour));
+                let points: Vec<[f64; 2]> = price.rows.iter().filter(|r| r.lever.same_kind(&kind)).map(at).collect();
+                plot.points(Points::new(kind.kind_name(), points).shape(shape).radius(5.0).filled(true).color(colour));
             }
-            for p in &price.points {
-                let label = p.setting.trim_start_matches("--size-floor ").trim_start_matches("--warm-reserve ");
-                let text = RichText::new(format!("   {label}")).size(12.0);
-                plot.text(
-                    Text::new("", PlotPoint::new(p.node_hours_change_pct, p.p0_p1_change_pct), text)
-                        .anchor(Align2::LEFT_CENTER)
-                        .color(text_colour),
-                );
+            for r in &price.rows {
+                let [x, y] = at(r);
+                let text = RichText::new(format!("   {}", r.lever.point_label())).size(12.0);
+                plot.text(Text::new("", PlotPoint::new(x, y), text).anchor(Align2::LEFT_CENTER).color(text_colour));
             }
         });
 }
-
-/// The P0+P1 target, as a change against HPA, in percent.
-const P0_P1_TARGET_PCT: f64 = -75.0;
 
 #[cfg(test)]
 mod tests {
@@ -391,19 +286,21 @@ mod tests {
             row("--warm-reserve 0.3", serde_json::json!({"warm-reserve": "0.3"}), -0.78, 0.15, &["cost"]),
             serde_json::json!({"setting": "broken", "lever": "shipped"}),
         ]});
-        let price = PriceOfTarget::from_metadata(&frontier).expect("three usable rows");
-        assert_eq!(price.points.len(), 3, "the malformed row is left out, the others kept");
-        assert_eq!(price.points[1].held, HeldAhead::SizeFloor);
-        assert!((price.points[1].node_hours_change_pct - 3.9).abs() < 1e-9);
+        let price = StoredFrontier::from_metadata(&frontier).expect("three usable rows");
+        assert_eq!(price.rows.len(), 3, "the malformed row is left out, the others kept");
+        assert_eq!(price.rows[1].lever, Lever::SizeFloor("P0=1.03".into()));
+        assert!((price.rows[1].node_hours_change * 100.0 - 3.9).abs() < 1e-9);
         assert_eq!(
-            price.summary(),
+            price_summary(&price),
             "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA; the cheapest that reaches −75%: \
              --size-floor P0=1.03 (-76.3% P0+P1 at +3.9% node-hours)"
         );
         let mut cheap = price.clone();
-        cheap.points[1].missed.clear();
-        assert!(cheap.summary().starts_with("P0+P1 ≤ −75% at no more node-hours than HPA: --size-floor P0=1.03;"));
-        assert!(PriceOfTarget::from_metadata(&serde_json::json!({"rows": []})).is_none(), "no command, no chart");
+        cheap.rows[1].missed.clear();
+        assert!(
+            price_summary(&cheap).starts_with("P0+P1 ≤ −75% at no more node-hours than HPA: --size-floor P0=1.03;")
+        );
+        assert!(StoredFrontier::from_metadata(&serde_json::json!({"rows": []})).is_none(), "no command, no chart");
     }
 
     #[test]
