@@ -432,6 +432,8 @@ struct EvalJson<'a> {
     /// HiRL runs: each domain's time on the safety layer's HPA fallback.
     #[serde(skip_serializing_if = "<[FallbackRun]>::is_empty")]
     fallback: &'a [FallbackRun],
+    /// Each seed's totals over the suite, per policy (they add up to `totals`).
+    per_seed: &'a [SeedTotals],
     scorecards: &'a [Scorecard],
 }
 
@@ -560,7 +562,9 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         .map(|(n, cs)| SuiteTotals::of(n, &cs))
         .collect();
     let tg = targets(&all);
+    let per_seed = per_seed_totals(&args.suite.seeds, &args.policies, &cards);
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
+    print!("{}", per_seed_table(&per_seed));
     print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
         let json = EvalJson {
@@ -574,6 +578,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             warm_reserve_for: &args.warm_reserve_for,
             size_floor: args.size_floor.size_floor.as_ref().map(ToString::to_string),
             fallback: &fallback,
+            per_seed: &per_seed,
             scorecards: &cards,
         };
         super::write_json(path, &json)?;
@@ -597,6 +602,69 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
 /// A scorecard's policy name for a requested name (`hirl` may have run as its HPA fallback).
 fn policy_matches(card_policy: &str, requested: &str) -> bool {
     card_policy == requested || (requested == "hirl" && card_policy.starts_with("hirl ("))
+}
+
+/// One seed's totals over the suite's scenarios, per policy in the order asked.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedTotals {
+    pub seed: u64,
+    pub totals: Vec<SuiteTotals>,
+}
+
+/// Splits the suite's totals by seed: a total over two seeds is a sum of two draws, and how far apart they land says
+/// how firm a difference between two totals is.
+pub fn per_seed_totals(seeds: &[u64], policies: &[String], cards: &[Scorecard]) -> Vec<SeedTotals> {
+    seeds
+        .iter()
+        .map(|&seed| SeedTotals {
+            seed,
+            totals: policies
+                .iter()
+                .map(|p| {
+                    let cs: Vec<&Scorecard> =
+                        cards.iter().filter(|c| c.seed == seed && policy_matches(&c.policy, p)).collect();
+                    SuiteTotals::of(p, &cs)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The per-seed lines of `eval` (none for a single seed, whose line would repeat the totals): P0+P1 breach minutes,
+/// cascades and node-hours of every policy, with the change against HPA's on the same seed when HPA ran.
+pub fn per_seed_table(per_seed: &[SeedTotals]) -> String {
+    let mut s = String::new();
+    if per_seed.len() < 2 {
+        return s;
+    }
+    let _ = writeln!(s, "per seed (each over every scenario; the spread says how firm a difference in the totals is):");
+    let _ = writeln!(
+        s,
+        "  {:<8} {:<12} {:>9} {:>8} {:>8} {:>10} {:>8}",
+        "seed", "policy", "P0+P1 bm", "vs hpa", "cascade", "node-h", "vs hpa"
+    );
+    let vs = |new: f64, old: Option<f64>| match old {
+        Some(old) if old != 0.0 => format!("{:+.1}%", change(new, old) * 100.0),
+        _ => String::new(),
+    };
+    for seed in per_seed {
+        let hpa = seed.totals.iter().find(|t| t.policy == "hpa");
+        for t in &seed.totals {
+            let base = hpa.filter(|_| t.policy != "hpa");
+            let line = format!(
+                "  {:<8} {:<12} {:>9.1} {:>8} {:>8} {:>10.0} {:>8}",
+                seed.seed,
+                t.policy,
+                t.p0_p1_breach_minutes,
+                vs(t.p0_p1_breach_minutes, base.map(|h| h.p0_p1_breach_minutes)),
+                t.cascade_events,
+                t.node_hours,
+                vs(t.node_hours, base.map(|h| h.node_hours)),
+            );
+            let _ = writeln!(s, "{}", line.trim_end());
+        }
+    }
+    s
 }
 
 pub fn eval_table(
@@ -676,5 +744,32 @@ mod tests {
         for bad in ["-1", "-2", "inf", "NaN", "cheap"] {
             assert!(parse_tolerance(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn the_per_seed_lines_compare_with_hpa_on_the_same_seed_and_never_divide_by_its_zero() {
+        let totals = |policy: &str, p0_p1: f64, node_hours: f64| SuiteTotals {
+            policy: policy.to_string(),
+            p0_p1_breach_minutes: p0_p1,
+            node_hours,
+            runs: 5,
+            ..SuiteTotals::default()
+        };
+        let seeds = [
+            SeedTotals { seed: 7, totals: vec![totals("hpa", 200.0, 1000.0), totals("hirl", 50.0, 990.0)] },
+            SeedTotals { seed: 8, totals: vec![totals("hpa", 0.0, 1000.0), totals("hirl", 0.0, 1010.0)] },
+        ];
+        let text = per_seed_table(&seeds);
+        let rows: Vec<&str> = text.lines().skip(2).collect();
+        assert_eq!(rows.len(), 4, "{text}");
+        assert!(rows[1].contains("-75.0%") && rows[1].ends_with("-1.0%"), "{}", rows[1]);
+        assert!(!rows[0].contains('%'), "HPA against itself: {}", rows[0]);
+        // No breach under HPA: no percentage of nothing, but node-hours still compare.
+        assert!(
+            !rows[3].contains("-75") && rows[3].ends_with("+1.0%") && rows[3].matches('%').count() == 1,
+            "{}",
+            rows[3]
+        );
+        assert!(per_seed_table(&seeds[..1]).is_empty(), "one seed repeats the totals");
     }
 }

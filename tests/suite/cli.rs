@@ -175,6 +175,43 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
     let line = text.lines().find(|l| l.starts_with("hirl-teacher on the HPA fallback")).expect("a fallback line");
     assert!(line.contains(&format!("P0+P1 {p0_p1:.1}, all ")), "{line} vs {p0_p1}");
     assert!(!text.lines().any(|l| l.starts_with("hpa on the HPA fallback")), "{text}");
+    assert!(!text.contains("per seed"), "one seed: its line would repeat the totals: {text}");
+}
+
+#[test]
+fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
+    let json = std::env::temp_dir().join(format!("hirl-scale-eval-seeds-{}.json", std::process::id()));
+    let out = hirl()
+        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", "1001,1002", "--json"])
+        .arg(&json)
+        .arg("--scenarios")
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let eval: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let _ = std::fs::remove_file(&json);
+    let per_seed = eval["per_seed"].as_array().expect("a per_seed array");
+    assert_eq!(per_seed.iter().map(|s| s["seed"].as_u64()).collect::<Vec<_>>(), [Some(1001), Some(1002)]);
+    for (i, total) in eval["totals"].as_array().expect("totals").iter().enumerate() {
+        for field in ["p0_p1_breach_minutes", "node_hours", "cascade_events"] {
+            let sum: f64 = per_seed.iter().map(|s| s["totals"][i][field].as_f64().unwrap_or(f64::NAN)).sum();
+            let whole = total[field].as_f64().unwrap_or(f64::NAN);
+            assert!(
+                (sum - whole).abs() <= 1e-6 * whole.abs().max(1.0),
+                "{field} of {}: {sum} vs {whole}",
+                total["policy"]
+            );
+        }
+    }
+    let rows: Vec<&str> =
+        text.lines().skip_while(|l| !l.starts_with("per seed")).skip(2).take_while(|l| l.starts_with("  1")).collect();
+    assert_eq!(rows.len(), 4, "a row per seed and policy: {text}");
+    assert!(rows[0].starts_with("  1001     hpa "), "{}", rows[0]);
+    // HiRL's row gives its change against HPA on the same seed; HPA's row has none.
+    assert!(rows[1].starts_with("  1001     hirl-teacher") && rows[1].contains('%'), "{}", rows[1]);
+    assert!(!rows[0].contains('%'), "{}", rows[0]);
 }
 
 #[test]
