@@ -253,6 +253,7 @@ mod tests {
             node_hours_change,
             on_frontier,
             missed: Vec::new(),
+            p0_p1_change_by_seed: Vec::new(),
         }
     }
 

@@ -255,6 +255,17 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(frontier["hpa"], eval["totals"][0]);
     assert_eq!(rows[0]["totals"], eval["totals"][1]);
+    // Seed by seed, the shipped row's P0+P1 change is eval's per-seed figure against HPA on the same seed.
+    for (i, seed) in eval["per_seed"].as_array().expect("per_seed").iter().enumerate() {
+        let p0_p1 = |k: usize| seed["totals"][k]["p0_p1_breach_minutes"].as_f64().unwrap_or(f64::NAN);
+        let by_seed = &rows[0]["p0_p1_change_by_seed"][i];
+        if p0_p1(0) > 0.0 {
+            let want = (p0_p1(1) - p0_p1(0)) / p0_p1(0);
+            assert!((by_seed.as_f64().unwrap_or(f64::NAN) - want).abs() < 1e-9, "seed {i}: {by_seed} vs {want}");
+        } else {
+            assert!(by_seed.is_null() || by_seed.as_f64() == Some(0.0), "no breach under HPA: {by_seed}");
+        }
+    }
     // A larger floor holds more: it costs node-hours on the same runs.
     let node_hours = |r: &serde_json::Value| r["totals"]["node_hours"].as_f64().unwrap_or(f64::NAN);
     assert!(node_hours(&rows[1]) > node_hours(&rows[0]), "{rows:?}");

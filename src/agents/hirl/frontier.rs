@@ -70,12 +70,24 @@ pub struct FrontierRow {
     pub on_frontier: bool,
     /// The targets against HPA this setting misses, by short name ("P0+P1", "cost", …).
     pub missed: Vec<String>,
+    /// (this − HPA) / HPA of P0+P1 breach minutes on each seed alone, over every scenario, in the order of the
+    /// command's seeds: how many seeds a setting meets the target on, not just whether their sum does. `None` where
+    /// HPA had no P0+P1 breach on the seed and this setting had some (no finite change; JSON has no infinity). Empty
+    /// in rows stored before it was measured.
+    #[serde(default)]
+    pub p0_p1_change_by_seed: Vec<Option<f64>>,
 }
 
 impl FrontierRow {
     /// Whether this setting meets the P0+P1 target.
     pub fn reaches_p0_p1(&self) -> bool {
         !self.missed.iter().any(|m| m == "P0+P1")
+    }
+
+    /// On how many seeds alone the setting meets the P0+P1 target (`None` when the row has no per-seed figures).
+    pub fn seeds_reaching_p0_p1(&self) -> Option<usize> {
+        (!self.p0_p1_change_by_seed.is_empty())
+            .then(|| self.p0_p1_change_by_seed.iter().flatten().filter(|&&c| c * 100.0 <= P0_P1_TARGET_PCT).count())
     }
 
     /// Whether this setting meets both the P0+P1 target and the cost target.
@@ -134,12 +146,18 @@ mod tests {
             node_hours_change: 0.039,
             on_frontier: true,
             missed: vec!["cost".into()],
+            p0_p1_change_by_seed: vec![Some(-0.758), Some(-0.749), Some(-0.77), None],
         };
         let json = serde_json::json!({"command": "c", "rows": [row, {"setting": "broken", "lever": "shipped"}]});
         assert_eq!(json["rows"][0]["lever"], serde_json::json!({"size-floor": "P0=1.03"}));
         let stored = StoredFrontier::from_metadata(&json).expect("one usable row");
         assert_eq!(stored.rows, vec![row.clone()]);
         assert!(row.reaches_p0_p1() && !row.in_target_box());
+        assert_eq!(row.seeds_reaching_p0_p1(), Some(2), "-74.9% misses, and so does a breach where HPA had none");
+        let mut older = serde_json::to_value(&row).expect("serialises");
+        older.as_object_mut().expect("an object").remove("p0_p1_change_by_seed");
+        let older = FrontierRow::deserialize(&older).expect("a row stored before the per-seed figures reads back");
+        assert_eq!(older.seeds_reaching_p0_p1(), None);
         assert_eq!(cheapest_reaching_p0_p1(&stored.rows), Some(&row));
         assert!(StoredFrontier::from_metadata(&serde_json::json!({"rows": [row]})).is_none(), "no command");
     }

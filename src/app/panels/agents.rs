@@ -41,10 +41,12 @@ pub fn price_summary(price: &StoredFrontier) -> String {
     };
     match cheapest_reaching_p0_p1(&price.rows) {
         Some(r) => format!(
-            "{both}; the cheapest that reaches −75%: {} ({:+.1}% P0+P1 at {:+.1}% node-hours)",
+            "{both}; the cheapest that reaches −75%: {} ({:+.1}% P0+P1 at {:+.1}% node-hours{})",
             r.setting,
             r.p0_p1_change * 100.0,
-            r.node_hours_change * 100.0
+            r.node_hours_change * 100.0,
+            r.seeds_reaching_p0_p1()
+                .map_or_else(String::new, |k| format!("; −75% on {k} of {} seeds alone", r.p0_p1_change_by_seed.len()))
         ),
         None => format!("{both}; no setting reaches −75%"),
     }
@@ -295,6 +297,9 @@ mod tests {
             "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA; the cheapest that reaches −75%: \
              --size-floor P0=1.03 (-76.3% P0+P1 at +3.9% node-hours)"
         );
+        let mut by_seed = price.clone();
+        by_seed.rows[1].p0_p1_change_by_seed = vec![Some(-0.77), Some(-0.749)];
+        assert!(price_summary(&by_seed).ends_with("(-76.3% P0+P1 at +3.9% node-hours; −75% on 1 of 2 seeds alone)"));
         let mut cheap = price.clone();
         cheap.rows[1].missed.clear();
         assert!(
