@@ -148,20 +148,25 @@ fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
     );
 }
 
-#[test]
-fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
-    let json = std::env::temp_dir().join(format!("hirl-scale-eval-{}.json", std::process::id()));
+/// `eval --policies hpa,hirl-teacher` on `small.ron` with `seeds`: its printout and its JSON.
+fn eval_small(seeds: &str) -> (String, serde_json::Value) {
+    let json = std::env::temp_dir().join(format!("hirl-scale-eval-{}-{seeds}.json", std::process::id()));
     let out = hirl()
-        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", "1001", "--json"])
+        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", seeds, "--json"])
         .arg(&json)
         .arg("--scenarios")
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let eval: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let eval = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
+    (String::from_utf8_lossy(&out.stdout).into_owned(), eval)
+}
+
+#[test]
+fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
+    let (text, eval) = eval_small("1001");
     let runs = eval["fallback"].as_array().expect("a fallback array");
     assert_eq!(runs.len(), 1, "only the HiRL run has a safety layer: {runs:?}");
     assert_eq!(runs[0]["policy"], "hirl-teacher");
@@ -180,18 +185,7 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
 
 #[test]
 fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
-    let json = std::env::temp_dir().join(format!("hirl-scale-eval-seeds-{}.json", std::process::id()));
-    let out = hirl()
-        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", "1001,1002", "--json"])
-        .arg(&json)
-        .arg("--scenarios")
-        .arg(scenario_path("small"))
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let eval: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
-    let _ = std::fs::remove_file(&json);
+    let (text, eval) = eval_small("1001,1002");
     let per_seed = eval["per_seed"].as_array().expect("a per_seed array");
     assert_eq!(per_seed.iter().map(|s| s["seed"].as_u64()).collect::<Vec<_>>(), [Some(1001), Some(1002)]);
     for (i, total) in eval["totals"].as_array().expect("totals").iter().enumerate() {
@@ -218,7 +212,7 @@ fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
 fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() {
     let dir = std::env::temp_dir().join(format!("hirl-scale-frontier-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (json, svg, eval_json) = (dir.join("frontier.json"), dir.join("frontier.svg"), dir.join("eval.json"));
+    let (json, svg) = (dir.join("frontier.json"), dir.join("frontier.svg"));
     let small = scenario_path("small");
     let out = hirl()
         .args(["eval", "frontier", "--policy", "hirl-teacher", "--seeds", "1001,1002"])
@@ -243,15 +237,7 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
     let svg_text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(svg_text.starts_with("<svg ") && svg_text.contains(">shared-general=0.2<"));
     // The same runs through `eval`: the shipped row and the reference are its totals, digit for digit.
-    let out = hirl()
-        .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", "1001,1002", "--json"])
-        .arg(&eval_json)
-        .arg("--scenarios")
-        .arg(&small)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let eval: serde_json::Value = serde_json::from_slice(&std::fs::read(&eval_json).expect("json")).expect("json");
+    let (_, eval) = eval_small("1001,1002");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(frontier["hpa"], eval["totals"][0]);
     assert_eq!(rows[0]["totals"], eval["totals"][1]);
