@@ -20,7 +20,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::frontier_plot;
-use super::hirl::{SuiteArgs, change, load_all, targets};
+use super::hirl::{SuiteArgs, change, load_all, per_seed_totals, targets};
 use crate::agents::hirl::SizeFloor;
 use crate::agents::hirl::frontier::{FrontierRow, Lever, cheapest_reaching_p0_p1, on_frontier};
 use crate::agents::policies::PolicyAssets;
@@ -186,16 +186,20 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     let hpa = totals_of("hpa", &cards[0]);
     let hirl: Vec<SuiteTotals> = cards[1..].iter().map(|cs| totals_of(&args.policy, cs)).collect();
     let mut rows = frontier_rows(&hpa, levers, hirl);
-    // Each seed alone, over every scenario: P0+P1 breach minutes against HPA's on the same seed.
-    let p0_p1_on = |cs: &[crate::sim::Scorecard], seed: u64| -> f64 {
-        cs.iter().filter(|c| c.seed == seed).map(|c| c.cluster.p0_p1_slo_breach_minutes).sum()
-    };
-    for (row, cs) in rows.iter_mut().zip(&cards[1..]) {
-        row.p0_p1_change_by_seed = args
-            .suite
-            .seeds
+    // Each seed alone, over every scenario (split as `eval` splits it): P0+P1 breach minutes against HPA's on the
+    // same seed.
+    let p0_p1_by_seed = |name: &str, cs: &[crate::sim::Scorecard]| -> Vec<f64> {
+        per_seed_totals(&args.suite.seeds, &[name.to_string()], cs)
             .iter()
-            .map(|&seed| Some(change(p0_p1_on(cs, seed), p0_p1_on(&cards[0], seed))).filter(|c| c.is_finite()))
+            .map(|seed| seed.totals.iter().map(|t| t.p0_p1_breach_minutes).sum())
+            .collect()
+    };
+    let hpa_by_seed = p0_p1_by_seed("hpa", &cards[0]);
+    for (row, cs) in rows.iter_mut().zip(&cards[1..]) {
+        row.p0_p1_change_by_seed = p0_p1_by_seed(&args.policy, cs)
+            .iter()
+            .zip(&hpa_by_seed)
+            .map(|(&mine, &hpa)| Some(change(mine, hpa)).filter(|c| c.is_finite()))
             .collect();
     }
     print!("{}", frontier_table(&hpa, &rows));
