@@ -491,6 +491,78 @@ pub struct TimestampedRecommendation {
     pub timestamp_secs: u64,
 }
 
+/// An HPA's remembered recommendations, oldest first (appended in time order, so the records inside any window
+/// form a suffix and the forgotten ones a prefix).
+///
+/// Forgotten records are skipped at once but removed only once they are a quarter of the buffer: shifting the live
+/// records down at every sync was 5% of a simulated day's run time, and a larger buffer would cost more in cache
+/// misses at 15,500 apps than it saves. Equality and serde see the live records only, so the deferral is invisible
+/// outside this type.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<TimestampedRecommendation>", into = "Vec<TimestampedRecommendation>")]
+struct RecommendationLog {
+    records: Vec<TimestampedRecommendation>,
+    /// Index of the first live record; `records[..first_live]` are forgotten.
+    first_live: usize,
+}
+
+impl RecommendationLog {
+    fn live(&self) -> &[TimestampedRecommendation] {
+        &self.records[self.first_live..]
+    }
+
+    fn is_empty(&self) -> bool {
+        self.live().is_empty()
+    }
+
+    fn push(&mut self, record: TimestampedRecommendation) {
+        self.records.push(record);
+    }
+
+    /// The records inside a window of `window_secs` ending at `now_secs` (`t + w > now`, as upstream's
+    /// `t.After(now - w)`).
+    fn within(&self, now_secs: u64, window_secs: u64) -> &[TimestampedRecommendation] {
+        let live = self.live();
+        // A linear scan from the oldest: with 15,500 HPAs the records are rarely cached, and the prefetcher follows
+        // an ascending scan, where a binary search or a scan from the newest waits on every cache line (both
+        // measured slower, the latter by half at 15,500 apps).
+        let first =
+            live.iter().position(|rec| rec.timestamp_secs.saturating_add(window_secs) > now_secs).unwrap_or(live.len());
+        &live[first..]
+    }
+
+    /// Forgets the records outside a window of `window_secs` and one second more (`t + w < now`, upstream's
+    /// pruning of records older than the longest window).
+    fn forget_older_than(&mut self, now_secs: u64, window_secs: u64) {
+        // Usually none or one: each sync forgets what aged out since the last.
+        self.first_live +=
+            self.live().iter().take_while(|rec| rec.timestamp_secs.saturating_add(window_secs) < now_secs).count();
+        if self.first_live * 4 >= self.records.len() {
+            self.records.drain(..self.first_live);
+            self.first_live = 0;
+        }
+    }
+}
+
+impl PartialEq for RecommendationLog {
+    fn eq(&self, other: &Self) -> bool {
+        self.live() == other.live()
+    }
+}
+
+impl From<Vec<TimestampedRecommendation>> for RecommendationLog {
+    fn from(records: Vec<TimestampedRecommendation>) -> Self {
+        Self { records, first_live: 0 }
+    }
+}
+
+impl From<RecommendationLog> for Vec<TimestampedRecommendation> {
+    fn from(mut log: RecommendationLog) -> Self {
+        log.records.drain(..log.first_live);
+        log.records
+    }
+}
+
 /// A past change of the replica count (upstream `timestampedScaleEvent`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -611,7 +683,7 @@ pub struct HpaDecision {
 pub struct HpaController {
     spec: HpaSpec,
     cfg: HpaControllerConfig,
-    recommendations: Vec<TimestampedRecommendation>,
+    recommendations: RecommendationLog,
     scale_up_events: Vec<ScaleEvent>,
     scale_down_events: Vec<ScaleEvent>,
 }
@@ -619,7 +691,13 @@ pub struct HpaController {
 impl HpaController {
     /// A controller that has never synced. The spec is taken as is; see [`Self::try_new`].
     pub fn new(spec: HpaSpec, cfg: HpaControllerConfig) -> Self {
-        Self { spec, cfg, recommendations: Vec::new(), scale_up_events: Vec::new(), scale_down_events: Vec::new() }
+        Self {
+            spec,
+            cfg,
+            recommendations: RecommendationLog::default(),
+            scale_up_events: Vec::new(),
+            scale_down_events: Vec::new(),
+        }
     }
 
     /// Like [`Self::new`], but refuses a spec the API server would reject.
@@ -643,7 +721,7 @@ impl HpaController {
 
     /// Remembered unstabilised recommendations.
     pub fn recommendations(&self) -> &[TimestampedRecommendation] {
-        &self.recommendations
+        self.recommendations.live()
     }
 
     /// Remembered scale-up events.
@@ -881,22 +959,13 @@ impl HpaController {
     fn stabilize(&mut self, now_secs: u64, current: u32, raw: u32) -> u32 {
         let up_window = u64::from(self.spec.behavior.scale_up.stabilization_window_seconds);
         let down_window = u64::from(self.spec.behavior.scale_down.stabilization_window_seconds);
-        let mut up_recommendation = raw;
-        let mut down_recommendation = raw;
-        for rec in &self.recommendations {
-            if rec.timestamp_secs.saturating_add(up_window) > now_secs {
-                up_recommendation = up_recommendation.min(rec.recommendation);
-            }
-            if rec.timestamp_secs.saturating_add(down_window) > now_secs {
-                down_recommendation = down_recommendation.max(rec.recommendation);
-            }
-        }
+        let up_recommendation =
+            self.recommendations.within(now_secs, up_window).iter().fold(raw, |m, rec| m.min(rec.recommendation));
+        let down_recommendation =
+            self.recommendations.within(now_secs, down_window).iter().fold(raw, |m, rec| m.max(rec.recommendation));
         let stabilized = current.max(up_recommendation).min(down_recommendation);
 
-        // Records are appended in time order, so the stale ones form a prefix.
-        let longest = up_window.max(down_window);
-        let stale = self.recommendations.partition_point(|rec| rec.timestamp_secs.saturating_add(longest) < now_secs);
-        self.recommendations.drain(..stale);
+        self.recommendations.forget_older_than(now_secs, up_window.max(down_window));
         self.recommendations.push(TimestampedRecommendation { recommendation: raw, timestamp_secs: now_secs });
         stabilized
     }
@@ -1673,5 +1742,38 @@ mod tests {
         assert_eq!((d.raw_recommendation, d.desired_replicas), (2, 10));
         let d = hpa.reconcile(300, 10, &cpu(ready(10, 10)));
         assert_eq!(d.desired_replicas, 2);
+    }
+
+    proptest::proptest! {
+        /// The log's deferred removal is invisible: at every sync it holds, and finds in each window, exactly what a
+        /// vector pruned at once would; equality and serde see the live records only.
+        #[test]
+        fn recommendation_log_matches_a_pruned_vector(
+            steps in proptest::collection::vec((0u64..40, 0u32..50), 1..200),
+            window_secs in 0u64..400,
+            longest_extra_secs in 0u64..200,
+        ) {
+            let longest = window_secs + longest_extra_secs;
+            let mut log = RecommendationLog::default();
+            let mut pruned: Vec<TimestampedRecommendation> = Vec::new();
+            let mut now = 0u64;
+            for (gap_secs, recommendation) in steps {
+                now += gap_secs;
+                let naive_window: Vec<_> =
+                    pruned.iter().copied().filter(|r| r.timestamp_secs + window_secs > now).collect();
+                proptest::prop_assert_eq!(log.within(now, window_secs), naive_window.as_slice());
+                log.forget_older_than(now, longest);
+                pruned.retain(|r| r.timestamp_secs + longest >= now);
+                let record = TimestampedRecommendation { recommendation, timestamp_secs: now };
+                log.push(record);
+                pruned.push(record);
+                proptest::prop_assert_eq!(log.live(), pruned.as_slice());
+                proptest::prop_assert!(3 * log.records.len() <= 4 * pruned.len());
+                proptest::prop_assert_eq!(&log, &RecommendationLog::from(pruned.clone()));
+                let text = ron::to_string(&log).expect("serialises");
+                let back: RecommendationLog = ron::from_str(&text).expect("parses");
+                proptest::prop_assert_eq!(back.records.as_slice(), pruned.as_slice());
+            }
+        }
     }
 }
