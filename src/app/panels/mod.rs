@@ -23,7 +23,7 @@ pub use pools::PoolsPanel;
 pub use scorecard::ScorecardPanel;
 pub use timeline::TimelinePanel;
 
-use egui_plot::{HoverPosition, Legend, Plot, PlotUi, VLine};
+use egui_plot::{Corner, HoverPosition, Legend, Plot, PlotUi, VLine};
 
 use super::store::{RunSeries, Store, clock_label};
 use super::theme;
@@ -56,7 +56,9 @@ pub fn time_plot<'a>(id: &'static str, ctx: &PanelCtx<'a>, y_unit: &'static str)
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
     Plot::new((id, ctx.run))
         .height(ctx.plot_height)
-        .legend(Legend::default())
+        // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches,
+        // and side by side a plot is half as wide.
+        .legend(Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small))
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])
         .x_axis_formatter(move |mark, _| clock_label(&scenario, mark.value.max(0.0) as u64))
