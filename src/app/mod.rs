@@ -194,7 +194,8 @@ impl HirlApp {
 
     fn run_column_ui(&mut self, ui: &mut egui::Ui, run: usize, plot_height: f32) {
         // ~600 points per line: at 1,500 px per plot that is a point every 2–3 px, and keeps frames cheap.
-        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points: 600 };
+        let column_right = Some(ui.max_rect().right());
+        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points: 600, column_right };
         if let Some(series) = ctx.series() {
             ui.heading(format!("policy: {}", series.policy));
         }

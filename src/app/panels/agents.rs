@@ -173,7 +173,7 @@ impl AgentsPanel {
             });
         }
         if let Some(price) = &about.price {
-            price_ui(ui, price, ctx.run);
+            price_ui(ui, price, ctx);
         }
     }
 }
@@ -187,7 +187,7 @@ const TARGET_LINE_COLOUR: Color32 = Color32::from_rgb(128, 128, 128);
 
 /// The stored frontier as a chart: P0+P1 breach against node-hours, both against HPA in percent, with the box both
 /// targets leave shaded and the frontier dashed through the settings no other beats on both.
-fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, run: usize) {
+fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, ctx: &PanelCtx<'_>) {
     ui.label(format!("the price of the P0+P1 target in node-hours, by `{}`:", price.command));
     ui.label(price_summary(price));
     // Each row in percent against HPA: [node-hours, P0+P1 breach].
@@ -197,8 +197,12 @@ fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, run: usize) {
     let (x_lo, x_hi) = (x_lo - 2.0, x_hi + (x_hi - x_lo).max(10.0) * 0.15);
     let y_lo = price.rows.iter().map(|r| at(r)[1]).fold(P0_P1_TARGET_PCT, f64::min) - 2.0;
     let text_colour = ui.visuals().text_color();
-    Plot::new(("price of the target", run))
-        .height(260.0)
+    let plot = Plot::new(("price of the target", ctx.run));
+    let plot = match ctx.plot_width(ui) {
+        Some(width) => plot.width(width),
+        None => plot,
+    };
+    plot.height(260.0)
         .legend(Legend::default())
         .x_axis_label("node-hours against HPA, %")
         .y_axis_label("P0+P1 breach against HPA, %")

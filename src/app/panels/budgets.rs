@@ -152,7 +152,7 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
     let reserve: Vec<[f64; 2]> = points.iter().map(|p| [p.t_secs as f64, f64::from(p.reserve_share) * 100.0]).collect();
     let reserve_name = format!("reserve {}", pct(now.reserve_share));
     lines.push(Line::new(reserve_name, reserve).id("budgets-reserve").color(theme::RESERVE).width(1.5));
-    time_plot("budgets", ctx, "% of cluster CPU").show(ui, |plot_ui| {
+    time_plot(ui, "budgets", ctx, "% of cluster CPU").show(ui, |plot_ui| {
         for l in lines {
             plot_ui.line(l);
         }

@@ -99,7 +99,7 @@ impl ForecastPanel {
         let now_rps = series.latest().and_then(|p| p.domains.get(d)).map(|x| x.rps);
         let fan = latest.map(|f| fan_of(f, rps_at(series, d, f.made_at_secs))).filter(|f| f.0.len() >= 2);
 
-        time_plot("forecast", ctx, "req/s").show(ui, |plot_ui| {
+        time_plot(ui, "forecast", ctx, "req/s").show(ui, |plot_ui| {
             let now = now_rps.map_or_else(|| "—".to_owned(), |v| format!("{} req/s", format_rps(v)));
             plot_ui.line(Line::new(format!("{} actual {now}", spec.id), actual).color(colour).id("actual").width(1.5));
             if xs.len() >= 2 {
@@ -195,7 +195,7 @@ mod tests {
     }
 
     fn render(store: &Store) -> Harness<'_> {
-        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };
+        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100, column_right: None };
         let mut panel = ForecastPanel::default();
         let mut harness = Harness::new_ui(move |ui| panel.forecast_ui(ui, &ctx));
         harness.run();

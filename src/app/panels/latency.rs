@@ -48,7 +48,7 @@ impl LatencyPanel {
         };
         let visible = |i: usize| !self.hidden.get(i).copied().unwrap_or(false);
 
-        time_plot("latency", ctx, "ms").show(ui, |plot_ui| {
+        time_plot(ui, "latency", ctx, "ms").show(ui, |plot_ui| {
             for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
                 let colour = theme::domain_colour(i);
                 let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{:.0} ms", p.p99_latency_ms));
@@ -66,7 +66,7 @@ impl LatencyPanel {
             annotations(plot_ui, ctx);
         });
 
-        time_plot("traffic", ctx, "req/s").show(ui, |plot_ui| {
+        time_plot(ui, "traffic", ctx, "req/s").show(ui, |plot_ui| {
             for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
                 let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{} req/s", format_rps(p.rps)));
                 let line = Line::new(format!("{} {now}", d.id), line_of(i, |p| p.rps));
@@ -104,7 +104,7 @@ mod tests {
     use super::super::test_support::empty_store as store;
 
     fn render(store: &Store, panel: &mut LatencyPanel) -> bool {
-        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };
+        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100, column_right: None };
         let mut harness = Harness::new_ui(|ui| panel.latency_ui(ui, &ctx));
         harness.run();
         harness.query_by_label_contains("payment 183 ms / SLO 200").is_some()

@@ -23,7 +23,7 @@ pub use pools::PoolsPanel;
 pub use scorecard::ScorecardPanel;
 pub use timeline::TimelinePanel;
 
-use egui_plot::{Corner, HoverPosition, Legend, Plot, PlotUi, VLine};
+use egui_plot::{Corner, GridInput, GridMark, HoverPosition, Legend, Plot, PlotUi, VLine};
 
 use super::store::{RunSeries, Store, clock_label};
 use super::theme;
@@ -36,13 +36,25 @@ pub struct PanelCtx<'a> {
     pub plot_height: f32,
     /// Most points to draw per line (long runs are sampled).
     pub max_points: usize,
+    /// Screen x of the right edge of the run's column as the window shows it; `None`: plots fill their ui.
+    pub column_right: Option<f32>,
 }
 
 impl<'a> PanelCtx<'a> {
     pub fn series(&self) -> Option<&'a RunSeries> {
         self.store.runs.get(self.run)
     }
+
+    /// Width for a plot placed at `ui`'s cursor: up to the column's visible right edge. Side by side, a table wider
+    /// than its column widens the column's (horizontally scrolled) content, and a plot filling that would hide its
+    /// newest ticks past the edge and get a different time scale from its linked neighbour.
+    pub fn plot_width(&self, ui: &egui::Ui) -> Option<f32> {
+        self.column_right.map(|right| (right - ui.cursor().min.x).max(MIN_PLOT_WIDTH))
+    }
 }
+
+/// Narrowest plot drawn, in points.
+const MIN_PLOT_WIDTH: f32 = 120.0;
 
 /// Id shared by every time plot: linked x axes and a linked cursor.
 pub fn time_group() -> egui::Id {
@@ -51,16 +63,22 @@ pub fn time_group() -> egui::Id {
 
 /// A plot with the shared time axis (x in simulated seconds, labelled with the scenario's clock), linked cursor and
 /// a legend. `id` must be unique per panel and per run.
-pub fn time_plot<'a>(id: &'static str, ctx: &PanelCtx<'a>, y_unit: &'static str) -> Plot<'a> {
+pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit: &'static str) -> Plot<'a> {
     let scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
-    Plot::new((id, ctx.run))
-        .height(ctx.plot_height)
+    let start_secs_of_day = u64::from(ctx.store.scenario.start.hour) * 3600;
+    let plot = Plot::new((id, ctx.run));
+    let plot = match ctx.plot_width(ui) {
+        Some(width) => plot.width(width),
+        None => plot,
+    };
+    plot.height(ctx.plot_height)
         // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches,
         // and side by side a plot is half as wide.
         .legend(Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small))
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])
+        .x_grid_spacer(move |input| clock_grid_marks(input, start_secs_of_day))
         .x_axis_formatter(move |mark, _| clock_label(&scenario, mark.value.max(0.0) as u64))
         .y_axis_label(y_unit)
         .label_formatter(move |hover| {
@@ -76,6 +94,38 @@ pub fn time_plot<'a>(id: &'static str, ctx: &PanelCtx<'a>, y_unit: &'static str)
             })
         })
         .allow_scroll(false)
+}
+
+/// Grid steps of a clock axis, seconds: each divides the next, so a coarser line always falls on a finer one.
+const CLOCK_STEPS_SECS: [u64; 10] = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400];
+
+/// Grid marks of a time axis (simulated seconds since a start `start_secs_of_day` into its day) at round clock
+/// times — 13:00, 13:30, 14:00 rather than egui_plot's powers of ten of seconds (13:16, 13:33). Three levels, as
+/// egui_plot's own spacers, each about ten times the last (the clock steps are closer than that): the finest clock
+/// step at least `input.base_step_size`, then the first at least 10× and 100× it, where the labels fit.
+fn clock_grid_marks(input: GridInput, start_secs_of_day: u64) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    if !(lo.is_finite() && hi.is_finite() && input.base_step_size > 0.0) || hi < lo {
+        return Vec::new();
+    }
+    let largest = CLOCK_STEPS_SECS[CLOCK_STEPS_SECS.len() - 1] as f64;
+    let level = |factor: f64| CLOCK_STEPS_SECS.iter().map(|&s| s as f64).find(|&s| s >= factor * input.base_step_size);
+    let Some(finest) = level(1.0) else {
+        return Vec::new();
+    };
+    let steps = [level(100.0).unwrap_or(largest), level(10.0).unwrap_or(largest), finest];
+    let offset = start_secs_of_day as f64;
+    let mut marks = Vec::new();
+    // Every multiple of the finest step in view, sized by the coarsest level it falls on (each step divides the
+    // next, so a coarse mark is always a fine one too).
+    let mut k = ((lo + offset) / finest).ceil();
+    while k * finest - offset <= hi && marks.len() < 10_000 {
+        let clock = k * finest;
+        let step_size = steps.iter().copied().find(|s| clock % s == 0.0).unwrap_or(finest);
+        marks.push(GridMark { value: clock - offset, step_size });
+        k += 1.0;
+    }
+    marks
 }
 
 /// Vertical annotations for injected/scripted events, breaches starting, node arrivals, plus the "now" line.
@@ -97,5 +147,74 @@ pub fn annotation(e: &TimelineEvent, _store: &Store) -> Option<(String, egui::Co
         TimelineKind::Event { .. } => Some(("events (see timeline)".to_string(), egui::Color32::from_rgb(255, 140, 0))),
         TimelineKind::BreachStart { .. } => Some(("SLO breach starts".to_string(), theme::SLO)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use egui_kittest::Harness;
+
+    use super::{PanelCtx, test_support::empty_store, time_plot};
+
+    /// Grid lines fall on round clock times, measured from the scenario's start hour, and coarser lines on the
+    /// hours.
+    #[test]
+    fn clock_grid_marks_fall_on_round_clock_times() {
+        let marks = |lo: f64, hi: f64, base_step_size: f64, start_hour: u64| {
+            super::clock_grid_marks(egui_plot::GridInput { bounds: (lo, hi), base_step_size }, start_hour * 3600)
+        };
+        // A 13:00 start, 3 h in view, a base step of 100 s: 5-minute lines, thicker every 30 minutes and 3 hours.
+        let m = marks(0.0, 10_800.0, 100.0, 13);
+        assert_eq!(m.len(), 37);
+        assert!(m.iter().all(|m| m.value % 300.0 == 0.0));
+        let half_hours: Vec<f64> = m.iter().filter(|m| m.step_size >= 1800.0).map(|m| m.value).collect();
+        assert_eq!(half_hours, (0..=6).map(|k| f64::from(k) * 1800.0).collect::<Vec<_>>());
+        // 3-hour lines count from midnight: from 13:00 the first is 15:00, t = 7,200 s.
+        let three_hours: Vec<f64> = m.iter().filter(|m| m.step_size == 10_800.0).map(|m| m.value).collect();
+        assert_eq!(three_hours, vec![7_200.0]);
+        // A whole day in view: labelled lines every 3 hours, as at 00:00, 03:00, …
+        let m = marks(0.0, 86_400.0, 415.0, 0);
+        assert!(m.iter().filter(|m| m.step_size == 10_800.0).all(|m| m.value % 10_800.0 == 0.0));
+        assert_eq!(m.iter().filter(|m| m.step_size >= 10_800.0).count(), 9);
+        // An 11:00 start seen from 10 min in: the first line is 11:15 (t = 900 s).
+        assert_eq!(marks(600.0, 4_000.0, 800.0, 11).first().map(|m| m.value), Some(900.0));
+        // Degenerate input draws nothing.
+        assert!(marks(0.0, f64::NAN, 1.0, 0).is_empty());
+        assert!(marks(0.0, 1.0, 1e9, 0).is_empty());
+        assert!(marks(0.0, 1.0, 0.0, 0).is_empty());
+    }
+
+    /// Side by side, a table wider than its column widens the column's scrolled content; a time plot after it still
+    /// ends at the column's visible edge (where "now" is drawn), not at the widened content's.
+    #[test]
+    fn a_plot_after_a_wide_table_ends_at_the_column_edge() {
+        let store = empty_store();
+        let measured = Cell::new(None);
+        let mut harness = Harness::builder().with_size(egui::vec2(600.0, 400.0)).build_ui(|ui| {
+            egui::ScrollArea::horizontal().show(ui, |ui| {
+                let column_right = ui.max_rect().right();
+                ui.add_sized([1500.0, 20.0], egui::Label::new("a wide scorecard"));
+                let filled_right = ui.cursor().min.x + ui.available_width();
+                let ctx = PanelCtx {
+                    store: &store,
+                    run: 0,
+                    plot_height: 100.0,
+                    max_points: 100,
+                    column_right: Some(column_right),
+                };
+                let plot_right = time_plot(ui, "test", &ctx, "ms").show(ui, |_| {}).response.rect.right();
+                measured.set(Some((column_right, filled_right, plot_right)));
+            });
+        });
+        harness.run();
+        let (column_right, filled_right, plot_right) = measured.get().expect("drawn");
+        assert!(
+            filled_right > column_right + 500.0,
+            "the wide table widened the content: {filled_right} vs {column_right}"
+        );
+        assert!(plot_right <= column_right + 0.5, "plot ends at {plot_right}, the column at {column_right}");
+        assert!(plot_right >= column_right - 1.0, "the plot still fills the column: {plot_right} vs {column_right}");
     }
 }

@@ -49,7 +49,7 @@ impl PendingPanel {
                 Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour).style(LineStyle::dashed_dense()),
             );
         }
-        time_plot("pending", ctx, "pods").show(ui, |plot_ui| {
+        time_plot(ui, "pending", ctx, "pods").show(ui, |plot_ui| {
             for l in lines {
                 plot_ui.line(l);
             }

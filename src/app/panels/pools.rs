@@ -61,7 +61,7 @@ impl PoolsPanel {
                 .width(1.0)
                 .color(theme::RESERVE),
         );
-        time_plot("pools", ctx, "nodes").show(ui, |plot_ui| {
+        time_plot(ui, "pools", ctx, "nodes").show(ui, |plot_ui| {
             for l in lines {
                 plot_ui.line(l);
             }

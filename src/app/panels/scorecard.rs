@@ -199,7 +199,7 @@ mod tests {
     }
 
     fn render(store: &Store, run: usize) -> Harness<'_> {
-        let ctx = PanelCtx { store, run, plot_height: 120.0, max_points: 100 };
+        let ctx = PanelCtx { store, run, plot_height: 120.0, max_points: 100, column_right: None };
         let mut panel = ScorecardPanel::default();
         let mut harness = Harness::new_ui(move |ui| panel.scorecard_ui(ui, &ctx));
         harness.run();

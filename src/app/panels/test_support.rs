@@ -20,7 +20,7 @@ pub fn harness<'a>(
     mut draw: impl FnMut(&mut egui::Ui, &PanelCtx<'_>) + 'a,
 ) -> Harness<'a> {
     let mut harness = Harness::builder().with_size(size).build_ui(move |ui| {
-        let ctx = PanelCtx { store, run: 0, plot_height: 150.0, max_points: 1500 };
+        let ctx = PanelCtx { store, run: 0, plot_height: 150.0, max_points: 1500, column_right: None };
         draw(ui, &ctx);
     });
     harness.run();

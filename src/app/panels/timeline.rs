@@ -130,7 +130,7 @@ mod tests {
     use super::super::test_support::empty_store as store;
 
     fn render(store: &Store) -> Harness<'_> {
-        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100 };
+        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100, column_right: None };
         let mut panel = TimelinePanel::default();
         let mut harness = Harness::new_ui(move |ui| panel.timeline_ui(ui, &ctx));
         harness.run();
