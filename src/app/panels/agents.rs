@@ -197,12 +197,8 @@ fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, ctx: &PanelCtx<'_>) {
     let (x_lo, x_hi) = (x_lo - 2.0, x_hi + (x_hi - x_lo).max(10.0) * 0.15);
     let y_lo = price.rows.iter().map(|r| at(r)[1]).fold(P0_P1_TARGET_PCT, f64::min) - 2.0;
     let text_colour = ui.visuals().text_color();
-    let plot = Plot::new(("price of the target", ctx.run));
-    let plot = match ctx.plot_width(ui) {
-        Some(width) => plot.width(width),
-        None => plot,
-    };
-    plot.height(260.0)
+    ctx.fit_width(Plot::new(("price of the target", ctx.run)), ui)
+        .height(260.0)
         .legend(Legend::default())
         .x_axis_label("node-hours against HPA, %")
         .y_axis_label("P0+P1 breach against HPA, %")

@@ -45,11 +45,14 @@ impl<'a> PanelCtx<'a> {
         self.store.runs.get(self.run)
     }
 
-    /// Width for a plot placed at `ui`'s cursor: up to the column's visible right edge. Side by side, a table wider
-    /// than its column widens the column's (horizontally scrolled) content, and a plot filling that would hide its
-    /// newest ticks past the edge and get a different time scale from its linked neighbour.
-    pub fn plot_width(&self, ui: &egui::Ui) -> Option<f32> {
-        self.column_right.map(|right| (right - ui.cursor().min.x).max(MIN_PLOT_WIDTH))
+    /// `plot`, as wide as from `ui`'s cursor to the column's visible right edge. Side by side, a table wider than
+    /// its column widens the column's (horizontally scrolled) content, and a plot filling that would hide its newest
+    /// ticks past the edge and get a different time scale from its linked neighbour.
+    pub fn fit_width<'p>(&self, plot: Plot<'p>, ui: &egui::Ui) -> Plot<'p> {
+        match self.column_right {
+            Some(right) => plot.width((right - ui.cursor().min.x).max(MIN_PLOT_WIDTH)),
+            None => plot,
+        }
     }
 }
 
@@ -67,12 +70,8 @@ pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit
     let scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let start_secs_of_day = u64::from(ctx.store.scenario.start.hour) * 3600;
-    let plot = Plot::new((id, ctx.run));
-    let plot = match ctx.plot_width(ui) {
-        Some(width) => plot.width(width),
-        None => plot,
-    };
-    plot.height(ctx.plot_height)
+    ctx.fit_width(Plot::new((id, ctx.run)), ui)
+        .height(ctx.plot_height)
         // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches,
         // and side by side a plot is half as wide.
         .legend(Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small))
