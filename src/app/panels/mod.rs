@@ -78,7 +78,7 @@ pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])
         .x_grid_spacer(move |input| clock_grid_marks(input, start_secs_of_day))
-        .x_axis_formatter(move |mark, _| clock_label(&scenario, mark.value.max(0.0) as u64))
+        .x_axis_formatter(move |mark, _| axis_clock_label(&scenario, mark.value))
         .y_axis_label(y_unit)
         .label_formatter(move |hover| {
             let (name, position) = match hover {
@@ -93,6 +93,12 @@ pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit
             })
         })
         .allow_scroll(false)
+}
+
+/// The time axis's label at `t_secs`. Before the start there is no clock: a fresh run's plot spans both sides of
+/// t = 0, and every mark left of it would read as the start time.
+fn axis_clock_label(scenario: &crate::scenario::Scenario, t_secs: f64) -> String {
+    if t_secs < 0.0 || !t_secs.is_finite() { String::new() } else { clock_label(scenario, t_secs as u64) }
 }
 
 /// Grid steps of a clock axis, seconds: each divides the next, so a coarser line always falls on a finer one.
@@ -183,6 +189,15 @@ mod tests {
         assert!(marks(0.0, f64::NAN, 1.0, 0).is_empty());
         assert!(marks(0.0, 1.0, 1e9, 0).is_empty());
         assert!(marks(0.0, 1.0, 0.0, 0).is_empty());
+    }
+
+    #[test]
+    fn the_time_axis_has_no_labels_before_the_start() {
+        let store = empty_store();
+        assert_eq!(super::axis_clock_label(&store.scenario, -60.0), "");
+        assert_eq!(super::axis_clock_label(&store.scenario, f64::NAN), "");
+        assert_eq!(super::axis_clock_label(&store.scenario, 0.0), super::clock_label(&store.scenario, 0));
+        assert_eq!(super::axis_clock_label(&store.scenario, 1800.0), super::clock_label(&store.scenario, 1800));
     }
 
     /// Side by side, a table wider than its column widens the column's scrolled content; a time plot after it still
