@@ -148,9 +148,10 @@ fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
     );
 }
 
-/// `eval --policies hpa,hirl-teacher` on `small.ron` with `seeds`: its printout and its JSON.
-fn eval_small(seeds: &str) -> (String, serde_json::Value) {
-    let json = std::env::temp_dir().join(format!("hirl-scale-eval-{}-{seeds}.json", std::process::id()));
+/// `eval --policies hpa,hirl-teacher` on `small.ron` with `seeds`: its printout and its JSON (`tag` keeps concurrent
+/// tests' files apart: two tests asking for the same seeds would otherwise write, read and delete one file).
+fn eval_small(seeds: &str, tag: &str) -> (String, serde_json::Value) {
+    let json = std::env::temp_dir().join(format!("hirl-scale-eval-{tag}-{}.json", std::process::id()));
     let out = hirl()
         .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", seeds, "--json"])
         .arg(&json)
@@ -166,7 +167,7 @@ fn eval_small(seeds: &str) -> (String, serde_json::Value) {
 
 #[test]
 fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
-    let (text, eval) = eval_small("1001");
+    let (text, eval) = eval_small("1001", "fallback");
     let runs = eval["fallback"].as_array().expect("a fallback array");
     assert_eq!(runs.len(), 1, "only the HiRL run has a safety layer: {runs:?}");
     assert_eq!(runs[0]["policy"], "hirl-teacher");
@@ -185,7 +186,7 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
 
 #[test]
 fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
-    let (text, eval) = eval_small("1001,1002");
+    let (text, eval) = eval_small("1001,1002", "per-seed");
     let per_seed = eval["per_seed"].as_array().expect("a per_seed array");
     assert_eq!(per_seed.iter().map(|s| s["seed"].as_u64()).collect::<Vec<_>>(), [Some(1001), Some(1002)]);
     for (i, total) in eval["totals"].as_array().expect("totals").iter().enumerate() {
@@ -237,7 +238,7 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
     let svg_text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(svg_text.starts_with("<svg ") && svg_text.contains(">shared-general=0.2<"));
     // The same runs through `eval`: the shipped row and the reference are its totals, digit for digit.
-    let (_, eval) = eval_small("1001,1002");
+    let (_, eval) = eval_small("1001,1002", "frontier");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(frontier["hpa"], eval["totals"][0]);
     assert_eq!(rows[0]["totals"], eval["totals"][1]);
