@@ -135,11 +135,15 @@ impl Store {
     }
 }
 
+/// Seconds from Monday 00:00 to the scenario's start (a whole hour): simulated time 0 on the week's clock.
+pub fn start_secs_of_week(scenario: &Scenario) -> u64 {
+    u64::from(scenario.start.weekday) * 86_400 + u64::from(scenario.start.hour) * 3600
+}
+
 /// "Tue 12:40" for `t_secs` after the scenario's start.
 pub fn clock_label(scenario: &Scenario, t_secs: u64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let start = u64::from(scenario.start.weekday) * 86_400 + u64::from(scenario.start.hour) * 3600;
-    let t = (start + t_secs) % (7 * 86_400);
+    let t = (start_secs_of_week(scenario) + t_secs) % (7 * 86_400);
     format!("{} {:02}:{:02}", DAYS[(t / 86_400) as usize], (t % 86_400) / 3600, (t % 3600) / 60)
 }
 

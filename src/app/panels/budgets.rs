@@ -14,9 +14,9 @@ const USED_HELP: &str = "CPU the domain's pods actually use, in % of the cluster
 const BUDGET_HELP: &str = "The domain's CPU budget, in % of allocatable CPU: a quota when one is set, and under HiRL the \
                            Commander's budget (its Soldiers may scale up to 110% of it). HiRL's budgets are shares of \
                            the larger of the cluster and 1.2× the demand at the HPAs' targets, and as shipped none is \
-                           below its domain's demand, so they usually add up to more than 100%: room to grow \
-                           that the cluster may still have to buy. \"—\": none is set; under HPA the allotment is what HPA happened \
-                           to take.";
+                           below its domain's demand, so they usually add up to more than 100%: room to grow that \
+                           the cluster may still have to buy. \"—\": none is set; under HPA the allotment is what HPA \
+                           happened to take.";
 const RESERVE_HELP: &str = "Reserve placeholders: capacity held so new pods start without waiting for nodes";
 const FREE_HELP: &str = "Allocatable CPU neither requested by pods nor held by the reserve";
 

@@ -25,7 +25,7 @@ pub use timeline::TimelinePanel;
 
 use egui_plot::{Corner, GridInput, GridMark, HoverPosition, Legend, Plot, PlotUi, VLine};
 
-use super::store::{RunSeries, Store, clock_label};
+use super::store::{RunSeries, Store, clock_label, start_secs_of_week};
 use super::theme;
 use crate::sim::{TimelineEvent, TimelineKind};
 
@@ -69,7 +69,7 @@ pub fn time_group() -> egui::Id {
 pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit: &'static str) -> Plot<'a> {
     let scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
-    let start_secs_of_day = u64::from(ctx.store.scenario.start.hour) * 3600;
+    let start_secs = start_secs_of_week(&ctx.store.scenario);
     ctx.fit_width(Plot::new((id, ctx.run)), ui)
         .height(ctx.plot_height)
         // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches,
@@ -77,7 +77,7 @@ pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit
         .legend(Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small))
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])
-        .x_grid_spacer(move |input| clock_grid_marks(input, start_secs_of_day))
+        .x_grid_spacer(move |input| clock_grid_marks(input, start_secs))
         .x_axis_formatter(move |mark, _| axis_clock_label(&scenario, mark.value))
         .y_axis_label(y_unit)
         .label_formatter(move |hover| {
@@ -104,11 +104,12 @@ fn axis_clock_label(scenario: &crate::scenario::Scenario, t_secs: f64) -> String
 /// Grid steps of a clock axis, seconds: each divides the next, so a coarser line always falls on a finer one.
 const CLOCK_STEPS_SECS: [u64; 10] = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400];
 
-/// Grid marks of a time axis (simulated seconds since a start `start_secs_of_day` into its day) at round clock
-/// times — 13:00, 13:30, 14:00 rather than egui_plot's powers of ten of seconds (13:16, 13:33). Three levels, as
-/// egui_plot's own spacers, each about ten times the last (the clock steps are closer than that): the finest clock
-/// step at least `input.base_step_size`, then the first at least 10× and 100× it, where the labels fit.
-fn clock_grid_marks(input: GridInput, start_secs_of_day: u64) -> Vec<GridMark> {
+/// Grid marks of a time axis at round clock times — 13:00, 13:30, 14:00 rather than egui_plot's powers of ten of
+/// seconds (13:16, 13:33). The axis is simulated seconds since a start `start_secs` into the week (Monday 00:00 = 0);
+/// every clock step divides a week, so days count from midnight and weeks from Monday. Three levels, as egui_plot's
+/// own spacers, each about ten times the last (the clock steps are closer than that): the finest clock step at least
+/// `input.base_step_size`, then the first at least 10× and 100× it, where the labels fit.
+fn clock_grid_marks(input: GridInput, start_secs: u64) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
     if !(lo.is_finite() && hi.is_finite() && input.base_step_size > 0.0) || hi < lo {
         return Vec::new();
@@ -119,7 +120,7 @@ fn clock_grid_marks(input: GridInput, start_secs_of_day: u64) -> Vec<GridMark> {
         return Vec::new();
     };
     let steps = [level(100.0).unwrap_or(largest), level(10.0).unwrap_or(largest), finest];
-    let offset = start_secs_of_day as f64;
+    let offset = start_secs as f64;
     let mut marks = Vec::new();
     // Every multiple of the finest step in view, sized by the coarsest level it falls on (each step divides the
     // next, so a coarse mark is always a fine one too).
