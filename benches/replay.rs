@@ -58,7 +58,7 @@ fn deliver(session: &mut Session, store: &mut Store, generation: u64) {
         origin: "reference-day.ron".into(),
         warm_reserve: None,
         warm_reserve_for: Vec::new(),
-        size_floor: session.size_floor(),
+        size_floor: session.size_floor().clone(),
         scenario: Arc::clone(session.scenario()),
         policies: session.policies(),
         runs: session.take_frames(),

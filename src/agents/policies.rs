@@ -131,7 +131,7 @@ fn build_plain(
 fn hirl_policy(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, assets: &PolicyAssets) -> HirlPolicy {
     let cfg = HirlConfig {
         keep_records: assets.keep_decision_records,
-        size_floor: assets.size_floor,
+        size_floor: assets.size_floor.clone(),
         ..HirlConfig::default()
     };
     HirlPolicy::with_config(scenario, layout, seed, brain, assets.forecaster.clone(), cfg)

@@ -264,16 +264,22 @@ impl Controls {
     /// multiple of the HPA-sized need. The choices are those of the price table in docs/hirl-measurements.md: on
     /// the shipped suite `P0=1.03` is the cheapest floor found that takes HiRL's P0+P1 breach past −75% against HPA
     /// on every held-out seed pair (−75.8% to −77.1% on six pairs, at about +4% node-hours), `P0=1.08` gives −76%
-    /// to −78% at about +7%, `P0=1.15` goes a step further. A floor from `--size-floor` or a recording shows as is.
+    /// to −78% at about +7%, `P0=1.15` goes a step further; `payment=1.03` (Payment alone, not Fraud) costs +1.0% to
+    /// +1.9% and lands on the target instead of past it (−74.9% over twelve held-out seeds).
+    /// A floor from `--size-floor` or a recording shows as is.
     /// The baselines have no Soldiers: with none of the runs under HiRL the menu is off.
     fn size_floor_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
-        let current = app.store.size_floor;
-        let mut choices: Vec<SizeFloor> = ["shipped", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.08,P1=1.08", "1.0"]
-            .iter()
-            .filter_map(|text| SizeFloor::parse(text).ok())
-            .collect();
+        let current = app.store.size_floor.clone();
+        let ids = app.store.scenario.domains.iter().map(|d| d.id.as_str());
+        // A preset naming a domain this scenario lacks would floor nothing: it is left out.
+        let mut choices: Vec<SizeFloor> =
+            ["shipped", "payment=1.03", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.08,P1=1.08", "1.0"]
+                .iter()
+                .filter_map(|text| SizeFloor::parse(text).ok())
+                .filter(|floor| floor.check_domains(ids.clone()).is_ok())
+                .collect();
         if !choices.contains(&current) {
-            choices.push(current);
+            choices.push(current.clone());
         }
         let hirl_runs = app.store.policies.iter().any(|p| p.starts_with("hirl"));
         let mut picked = None;

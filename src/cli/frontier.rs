@@ -30,7 +30,8 @@ use crate::sim::SuiteTotals;
 
 /// The settings tried when none is given: the floors and reserves the README's price tables measure, from the
 /// cheapest that moves the figures to well past the target.
-const DEFAULT_SIZE_FLOORS: &[&str] = &["P0=1.0", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.25"];
+/// `payment=1.03` is slack where the unannounced spikes land, without Fraud's (the other P0 domain).
+const DEFAULT_SIZE_FLOORS: &[&str] = &["P0=1.0", "payment=1.03", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.25"];
 const DEFAULT_WARM_RESERVES: &[&str] = &["shared-general=0.1", "shared-general=0.3", "shared-general=0.5"];
 
 #[derive(Args, Debug)]
@@ -41,9 +42,9 @@ pub struct FrontierArgs {
     #[arg(long, default_value = "hirl")]
     pub policy: String,
     /// A size floor to try (repeat the flag for more; same form as `eval --size-floor`). Without any
-    /// `--size-floor` or `--warm-reserve`: P0=1.0, 1.03, 1.08, 1.15 and 1.25, and shared-general reserves of 10%,
-    /// 30% and 50%.
-    #[arg(long = "size-floor", value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+    /// `--size-floor` or `--warm-reserve`: P0=1.0, payment=1.03, P0=1.03, 1.08, 1.15 and 1.25, and shared-general
+    /// reserves of 10%, 30% and 50%.
+    #[arg(long = "size-floor", value_name = "MULT|P0=MULT|DOMAIN=MULT,…", value_parser = SizeFloor::parse)]
     pub size_floors: Vec<SizeFloor>,
     /// A warm reserve to try under HiRL only (repeat the flag for more; same form as `eval --warm-reserve`).
     #[arg(long = "warm-reserve", value_name = "SHARE|POOL=SHARE,…", value_parser = WarmReserveSpec::parse)]
@@ -72,10 +73,17 @@ struct FrontierJson<'a> {
     rows: &'a [FrontierRow],
 }
 
-/// The settings to run: shipped first, then the floors, then the reserves.
-fn levers(args: &FrontierArgs) -> Result<Vec<Lever>> {
+/// The settings to run: shipped first, then the floors, then the reserves. A default floor naming a domain one of
+/// `scenarios` lacks is left out (a floor the user gives is checked, and refused, in [`setting_assets`]).
+fn levers(args: &FrontierArgs, scenarios: &[Scenario]) -> Result<Vec<Lever>> {
     let (floors, reserves) = if args.size_floors.is_empty() && args.warm_reserves.is_empty() {
-        let floors = DEFAULT_SIZE_FLOORS.iter().map(|t| SizeFloor::parse(t).map_err(anyhow::Error::msg));
+        let applies = |floor: &SizeFloor| {
+            scenarios.iter().all(|s| floor.check_domains(s.domains.iter().map(|d| d.id.as_str())).is_ok())
+        };
+        let floors = DEFAULT_SIZE_FLOORS
+            .iter()
+            .map(|t| SizeFloor::parse(t).map_err(anyhow::Error::msg))
+            .filter(|f| f.as_ref().map_or(true, applies));
         let reserves = DEFAULT_WARM_RESERVES.iter().map(|t| WarmReserveSpec::parse(t).map_err(anyhow::Error::from));
         (floors.collect::<Result<Vec<_>>>()?, reserves.collect::<Result<Vec<_>>>()?)
     } else {
@@ -114,7 +122,15 @@ fn setting_assets(base: &PolicyAssets, lever: &Lever, policy: &str, scenarios: &
     let mut assets = base.clone();
     match lever {
         Lever::Shipped => {}
-        Lever::SizeFloor(spec) => assets.size_floor = SizeFloor::parse(spec).map_err(anyhow::Error::msg)?,
+        Lever::SizeFloor(spec) => {
+            let floor = SizeFloor::parse(spec).map_err(anyhow::Error::msg)?;
+            for s in scenarios {
+                floor
+                    .check_domains(s.domains.iter().map(|d| d.id.as_str()))
+                    .map_err(|e| anyhow::anyhow!("on scenario \"{}\": {e}", s.name))?;
+            }
+            assets.size_floor = floor;
+        }
         Lever::WarmReserve(spec) => {
             let spec = WarmReserveSpec::parse(spec)?;
             for s in scenarios {
@@ -138,7 +154,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         bail!("--record-in-model stores the frontier in the agents' file: --policy hirl-teacher has none");
     }
     let scenarios = load_all(&args.suite.scenarios)?;
-    let levers = levers(&args)?;
+    let levers = levers(&args, &scenarios)?;
     // Without agents `hirl` would run as HPA in every row: refused, not priced.
     let agents_path = args.suite.agents_path();
     let agents = if args.policy == "hirl" {
@@ -410,16 +426,40 @@ mod tests {
             svg: None,
             record_in_model: false,
         };
-        let all = levers(&args(Vec::new())).expect("defaults parse");
+        let all = levers(&args(Vec::new()), &[]).expect("defaults parse");
         assert_eq!(all.len(), 1 + DEFAULT_SIZE_FLOORS.len() + DEFAULT_WARM_RESERVES.len());
         assert_eq!(all[1], Lever::SizeFloor("P0=1".into()));
+        assert_eq!(all[2], Lever::SizeFloor("payment=1.03".into()));
         assert_eq!(all.last(), Some(&Lever::WarmReserve("shared-general=0.5".into())));
         let given_args = args(vec![SizeFloor::default(), SizeFloor::parse("1.1").expect("parses")]);
-        let given = levers(&given_args).expect("given floors");
+        let given = levers(&given_args, &[]).expect("given floors");
         assert_eq!(given, vec![Lever::Shipped, Lever::SizeFloor("1.1".into())]);
         // The command stored with a frontier reproduces it: the settings given, not the defaults.
         let command = command_line(&given_args, &levers_given(&given_args));
         assert_eq!(command, "hirl-scale eval frontier --seeds 1 --size-floor 1.1");
         assert_eq!(command_line(&args(Vec::new()), &[]), "hirl-scale eval frontier --seeds 1");
+    }
+
+    #[test]
+    fn a_default_floor_on_a_domain_the_scenarios_lack_is_left_out_and_a_given_one_refused() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let mut renamed = crate::scenario::load_file(&path).expect("small.ron loads");
+        renamed.domains[0].id = "checkout".into();
+        let args = FrontierArgs {
+            suite: SuiteArgs { scenarios: Vec::new(), seeds: vec![1], agents: None },
+            policy: "hirl".into(),
+            size_floors: Vec::new(),
+            warm_reserves: Vec::new(),
+            json: None,
+            svg: None,
+            record_in_model: false,
+        };
+        let all = levers(&args, std::slice::from_ref(&renamed)).expect("defaults parse");
+        assert_eq!(all.len(), DEFAULT_SIZE_FLOORS.len() + DEFAULT_WARM_RESERVES.len(), "one floor fewer");
+        assert!(!all.contains(&Lever::SizeFloor("payment=1.03".into())));
+        let base = PolicyAssets::none();
+        let err = setting_assets(&base, &Lever::SizeFloor("payment=1.03".into()), "hirl", &[renamed])
+            .expect_err("the scenario has no payment");
+        assert!(err.to_string().contains("no domain \"payment\""), "{err}");
     }
 }

@@ -525,7 +525,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         &args.policies,
         &scenarios,
     )?;
-    let assets = super::with_size_floor(assets, args.size_floor, &args.policies)?;
+    let assets = super::with_size_floor(assets, args.size_floor.clone(), &args.policies, &scenarios)?;
     if assets.warm_reserve.is_some() {
         if assets.warm_reserve_for.is_empty() {
             println!("  the targets below compare policies under the same reserve, not against the stock HPA");

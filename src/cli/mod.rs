@@ -14,7 +14,7 @@ mod report;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 
 use crate::agents::hirl::SizeFloor;
@@ -277,7 +277,7 @@ pub fn main() -> Result<ExitCode> {
                 one,
                 std::slice::from_ref(&s),
             )?;
-            let assets = with_size_floor(assets, size_floor, one)?;
+            let assets = with_size_floor(assets, size_floor, one, std::slice::from_ref(&s))?;
             let run = match trace {
                 Some(path) => {
                     let (run, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
@@ -313,7 +313,7 @@ pub fn main() -> Result<ExitCode> {
             let seed = seed.unwrap_or(s.seed);
             let base = assets_for(&policies, agents.as_deref());
             let assets = with_warm_reserve(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
-            let assets = with_size_floor(assets, size_floor, &policies)?;
+            let assets = with_size_floor(assets, size_floor, &policies, std::slice::from_ref(&s))?;
             let cards = policies
                 .iter()
                 .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
@@ -369,23 +369,34 @@ fn shipped_file(relative: &str) -> PathBuf {
 }
 
 /// `--size-floor`, as `run`, `compare` and `eval` take it.
-#[derive(clap::Args, Clone, Copy, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct SizeFloorArg {
     /// HiRL's Soldiers size no domain below this multiple of its HPA-sized need (shipped: ×0.905, so up to about 10%
-    /// hotter than the HPAs' CPU targets): `1.0` for every priority, or `P0=1.03,P1=1.03` (the others as shipped).
-    /// Prices slack held ahead of unannounced spikes in node-hours: `eval`'s targets then say what it buys and costs
-    /// against the baselines as shipped. hirl and hirl-teacher only.
-    #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+    /// hotter than the HPAs' CPU targets): `1.0` for every priority, `P0=1.03,P1=1.03` (the others as shipped), or a
+    /// domain by its scenario id, `payment=1.03` (its own floor overrides its priority's). Prices slack held ahead of
+    /// unannounced spikes in node-hours: `eval`'s targets then say what it buys and costs against the baselines as
+    /// shipped. hirl and hirl-teacher only.
+    #[arg(long, value_name = "MULT|P0=MULT|DOMAIN=MULT,…", value_parser = SizeFloor::parse)]
     pub size_floor: Option<SizeFloor>,
 }
 
 /// Applies a `--size-floor` to the HiRL policies among `policies` (refused when none is run, since it would change
-/// nothing) and says so in a header line, so a HiRL scorecard under a raised floor is never mistaken for the shipped
-/// policy's (the scorecards' JSON names the floor too).
-pub fn with_size_floor(base: PolicyAssets, arg: SizeFloorArg, policies: &[String]) -> Result<PolicyAssets> {
+/// nothing, or when it names a domain one of `scenarios` lacks) and says so in a header line, so a HiRL scorecard
+/// under a raised floor is never mistaken for the shipped policy's (the scorecards' JSON names the floor too).
+pub fn with_size_floor(
+    base: PolicyAssets,
+    arg: SizeFloorArg,
+    policies: &[String],
+    scenarios: &[Scenario],
+) -> Result<PolicyAssets> {
     let Some(floor) = arg.size_floor else {
         return Ok(base);
     };
+    for s in scenarios {
+        floor
+            .check_domains(s.domains.iter().map(|d| d.id.as_str()))
+            .map_err(|e| anyhow!("--size-floor on scenario \"{}\": {e}", s.name))?;
+    }
     let hirl: Vec<&str> = policies.iter().map(String::as_str).filter(|p| p.starts_with("hirl")).collect();
     if hirl.is_empty() {
         anyhow::bail!(
@@ -398,7 +409,7 @@ pub fn with_size_floor(base: PolicyAssets, arg: SizeFloorArg, policies: &[String
     println!(
         "size floor: {floor} of each domain's HPA-sized need under {} (shipped ×{:.3}){others}",
         hirl.join(", "),
-        SizeFloor::default().multiplier(0)
+        f64::from(crate::agents::hirl::size_floor::SHIPPED_LN).exp()
     );
     Ok(PolicyAssets { size_floor: floor, ..base })
 }

@@ -82,7 +82,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         &args.policies,
         std::slice::from_ref(&s),
     )?;
-    let assets = super::with_size_floor(assets, args.size_floor, &args.policies)?;
+    let assets = super::with_size_floor(assets, args.size_floor, &args.policies, std::slice::from_ref(&s))?;
     let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
     let cfg = SessionConfig::every(3600);

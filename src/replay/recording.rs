@@ -215,7 +215,9 @@ impl Recording {
                 );
             }
         }
-        if self.size_floor.is_some_and(|f| !f.is_shipped()) && !self.policies.iter().any(|p| p.starts_with("hirl")) {
+        if self.size_floor.as_ref().is_some_and(|f| !f.is_shipped())
+            && !self.policies.iter().any(|p| p.starts_with("hirl"))
+        {
             fail(
                 "size_floor".into(),
                 format!(
@@ -223,6 +225,11 @@ impl Recording {
                     self.policies.join(", ")
                 ),
             );
+        }
+        if let Some(Err(e)) =
+            self.size_floor.as_ref().map(|f| f.check_domains(self.scenario.domains.iter().map(|d| d.id.as_str())))
+        {
+            fail("size_floor".into(), e);
         }
         let duration = self.scenario.duration_secs;
         if self.end_secs > duration || !self.end_secs.is_multiple_of(TICK_SECS) {

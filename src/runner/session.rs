@@ -346,7 +346,7 @@ impl Session {
             seed,
             warm_reserve: assets.warm_reserve.clone(),
             warm_reserve_for: assets.warm_reserve_for.clone(),
-            size_floor: assets.size_floor,
+            size_floor: assets.size_floor.clone(),
             cfg: SessionConfig { snapshot_every_secs: cfg.snapshot_every_secs.max(crate::sim::TICK_SECS), ..cfg },
             runs,
             injections: Vec::new(),
@@ -388,7 +388,7 @@ impl Session {
             &PolicyAssets {
                 warm_reserve: rec.warm_reserve.clone(),
                 warm_reserve_for: rec.warm_reserve_for.clone(),
-                size_floor: rec.size_floor.unwrap_or_default(),
+                size_floor: rec.size_floor.clone().unwrap_or_default(),
                 ..assets.clone()
             },
             cfg,
@@ -406,8 +406,8 @@ impl Session {
     }
 
     /// The HiRL Soldiers' size floor (the shipped one unless the session was started or recorded with another).
-    pub fn size_floor(&self) -> SizeFloor {
-        self.size_floor
+    pub fn size_floor(&self) -> &SizeFloor {
+        &self.size_floor
     }
 
     /// The size floor `policy` runs under, when it is HiRL and the floor is not the shipped one.
@@ -653,7 +653,7 @@ impl Session {
                 .map(|(s, (p, n))| self.scorecard_of(&s.sim, p, n))
                 .collect(),
             // Stored only where it changed a run, as the reserve is.
-            size_floor: policies.iter().any(|p| self.size_floor_of(p).is_some()).then_some(self.size_floor),
+            size_floor: policies.iter().any(|p| self.size_floor_of(p).is_some()).then(|| self.size_floor.clone()),
             policies,
             warm_reserve,
             warm_reserve_for,

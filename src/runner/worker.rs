@@ -23,7 +23,7 @@ const IDLE_WAIT: Duration = Duration::from_millis(50);
 fn hold_as_recorded(assets: &mut PolicyAssets, recording: &crate::replay::Recording) {
     assets.warm_reserve = recording.warm_reserve.clone();
     assets.warm_reserve_for = recording.warm_reserve_for.clone();
-    assets.size_floor = recording.size_floor.unwrap_or_default();
+    assets.size_floor = recording.size_floor.clone().unwrap_or_default();
 }
 
 struct Worker {
@@ -353,7 +353,7 @@ impl Worker {
             origin: self.origin.clone(),
             warm_reserve: self.session.warm_reserve().cloned(),
             warm_reserve_for: self.session.warm_reserve_for().to_vec(),
-            size_floor: self.session.size_floor(),
+            size_floor: self.session.size_floor().clone(),
             scenario: Arc::clone(self.session.scenario()),
             policies: self.session.policies(),
             runs: self.session.take_frames(),

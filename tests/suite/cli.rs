@@ -338,6 +338,7 @@ fn a_size_floor_raises_hirl_alone_and_its_scorecards_name_it() {
     let (plain_text, plain) = compare(&[], "none");
     let (p0_text, p0) = compare(&["--size-floor", "P0=1.3"], "p0");
     let (all_text, all) = compare(&["--size-floor", "1.3"], "all");
+    let (payment_text, payment) = compare(&["--size-floor", "payment=1.3"], "payment");
     assert!(!plain_text.contains("size floor:"), "{plain_text}");
     assert!(plain[1].get("size_floor").is_none(), "the shipped floor is not named: {}", plain[1]);
     assert!(
@@ -345,6 +346,8 @@ fn a_size_floor_raises_hirl_alone_and_its_scorecards_name_it() {
             .contains("size floor: ×1.300 for P0 (others ×0.905) of each domain's HPA-sized need under hirl-teacher")
     );
     assert!(all_text.contains("size floor: ×1.300 for every priority"), "{all_text}");
+    assert!(payment_text.contains("size floor: ×1.300 for payment (others ×0.905)"), "{payment_text}");
+    assert_eq!(payment[1]["size_floor"], "×1.300 for payment (others ×0.905)");
     assert_eq!(p0[1]["size_floor"], "×1.300 for P0 (others ×0.905)");
     assert_eq!(all[1]["size_floor"], "×1.300 for every priority");
     // HPA has no Soldiers: it runs as shipped, to the node-hour, and its scorecard names no floor.
@@ -355,6 +358,19 @@ fn a_size_floor_raises_hirl_alone_and_its_scorecards_name_it() {
     // Slack held ahead costs node-hours, more of it in more domains.
     let (plain_h, p0_h, all_h) = (node_hours(&plain, 1), node_hours(&p0, 1), node_hours(&all, 1));
     assert!(plain_h < p0_h && p0_h < all_h, "{plain_h} {p0_h} {all_h}");
+    // Payment alone holds less of it than Payment and Fraud (both P0).
+    let payment_h = node_hours(&payment, 1);
+    assert!(plain_h < payment_h && payment_h < p0_h, "{plain_h} {payment_h} {p0_h}");
+
+    // A floor on a domain the scenario lacks would hold nothing: refused before anything runs, naming it.
+    let out = hirl()
+        .args(["run", "--policy", "hirl-teacher", "--size-floor", "paymnt=1.1"])
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no domain \"paymnt\" (its domains: payment, fraud, merchant, data, internal)"), "{err}");
 
     let out = hirl()
         .args(["compare", "--policies", "hpa,threshold", "--size-floor", "1.1"])

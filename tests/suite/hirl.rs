@@ -496,13 +496,14 @@ fn every_soldier_sizes_its_domain_at_or_above_its_priority_s_floor() {
     use hirl_scale::agents::hirl::policy::HirlConfig;
     let s = load("small");
     let floor = SizeFloor::parse("P0=1.3").expect("parses");
-    let (sim, mut p) = teacher_until(&s, HirlConfig { size_floor: floor, ..HirlConfig::default() }, 3600);
+    let (sim, mut p) = teacher_until(&s, HirlConfig { size_floor: floor.clone(), ..HirlConfig::default() }, 3600);
     let log = p.take_decisions();
     let layout = sim.layout();
     assert!(!log.soldiers.is_empty());
     let mut p0_at_floor = 0;
     for r in &log.soldiers {
-        let least = f64::from(floor.min_level_ln(layout.domains[r.domain].priority.rank())).exp();
+        let d = &layout.domains[r.domain];
+        let least = f64::from(floor.min_level_ln(d.priority.rank(), &d.id)).exp();
         assert!(r.level_multiplier >= least - 1e-9, "domain {} at {} s: ×{}", r.domain, r.t_secs, r.level_multiplier);
         if layout.domains[r.domain].priority.rank() == 0 && (r.level_multiplier - 1.3).abs() < 1e-6 {
             p0_at_floor += 1;
@@ -516,6 +517,27 @@ fn every_soldier_sizes_its_domain_at_or_above_its_priority_s_floor() {
 }
 
 #[test]
+fn a_floor_on_one_domain_binds_there_and_leaves_the_rest_of_its_priority_shipped() {
+    // small.ron, the teacher for an hour, Fraud (P0) floored at ×1.3 by name: Fraud's Soldier never sizes below it
+    // and the floor binds, while Payment, the other P0 domain, still sizes under ×1.3 as under the shipped floor.
+    use hirl_scale::agents::hirl::SizeFloor;
+    use hirl_scale::agents::hirl::policy::HirlConfig;
+    let s = load("small");
+    let floor = SizeFloor::parse("fraud=1.3").expect("parses");
+    let (sim, mut p) = teacher_until(&s, HirlConfig { size_floor: floor, ..HirlConfig::default() }, 3600);
+    let log = p.take_decisions();
+    let id = |r: &hirl_scale::agents::hirl::record::SoldierRecord| sim.layout().domains[r.domain].id.clone();
+    let levels = |domain: &str| -> Vec<f64> {
+        log.soldiers.iter().filter(|r| id(r) == domain).map(|r| r.level_multiplier).collect()
+    };
+    let (fraud, payment) = (levels("fraud"), levels("payment"));
+    assert!(!fraud.is_empty() && !payment.is_empty());
+    assert!(fraud.iter().all(|&m| m >= 1.3 - 1e-9), "fraud under its floor: {fraud:?}");
+    assert!(fraud.iter().any(|&m| (m - 1.3).abs() < 1e-6), "fraud's floor never bound");
+    assert!(payment.iter().any(|&m| m < 1.2), "payment keeps the shipped floor: {payment:?}");
+}
+
+#[test]
 fn slack_waits_for_room_instead_of_preempting_lower_priorities_on_a_calm_afternoon() {
     // fraud-cascade's first hour, before its spike: P0's size floor raised to ×1.2 holds slack in Payment and Fraud
     // as the afternoon grows. Created without room, that slack preempts Internal (P3) from the shared pool and
@@ -526,7 +548,7 @@ fn slack_waits_for_room_instead_of_preempting_lower_priorities_on_a_calm_afterno
     let s = load("fraud-cascade");
     let size_floor = SizeFloor::parse("P0=1.2").expect("parses");
     let run = |slack_waits_for_room| {
-        let cfg = HirlConfig { size_floor, slack_waits_for_room, ..HirlConfig::default() };
+        let cfg = HirlConfig { size_floor: size_floor.clone(), slack_waits_for_room, ..HirlConfig::default() };
         let (sim, mut p) = teacher_until(&s, cfg, 3_600);
         let held = p.take_decisions().soldiers.iter().filter(|r| r.slack_held_millicores > 0).count();
         (sim.scorecard("hirl-teacher"), held)

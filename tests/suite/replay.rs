@@ -313,7 +313,7 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
     let floor = hirl_scale::agents::hirl::SizeFloor::parse("P0=1.08").expect("parses");
     let s = load("small");
     let policies = vec!["hpa".to_string(), "hirl".to_string()];
-    let with = PolicyAssets { size_floor: floor, ..assets() };
+    let with = PolicyAssets { size_floor: floor.clone(), ..assets() };
     let mut raised =
         Session::new(Arc::new(s.clone()), s.seed, &policies, &with, SessionConfig::every(600)).expect("starts");
     let mut plain = session(&["hpa", "hirl"], 600);
@@ -325,7 +325,7 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
 
     // Stored where it changed a run, named on that run's scorecard only, and exact through the file.
     let rec = raised.recording("small.ron", hirl_scale::runner::model_stamps(&raised.policies(), &with));
-    assert_eq!(rec.size_floor, Some(floor));
+    assert_eq!(rec.size_floor.as_ref(), Some(&floor));
     assert_eq!(rec.scorecards[0].size_floor, None);
     assert_eq!(rec.scorecards[1].size_floor.as_deref(), Some("×1.080 for P0 (others ×0.905)"));
     let text = rec.to_ron_string().expect("serialises");
@@ -354,6 +354,10 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
         problems.iter().any(|(path, m)| path == "size_floor" && m.contains("no recorded policy is hirl (hpa)")),
         "{problems:?}"
     );
+    // A floor on a domain the recorded scenario lacks would replay as a floor on nothing: refused, naming it.
+    let typo = text.replace("size_floor: Some(\"P0=1.08\")", "size_floor: Some(\"paymnt=1.08\")");
+    let err = Recording::load_str(&typo, "typo.rec.ron").expect_err("unknown domain").to_string();
+    assert!(err.contains("size_floor") && err.contains("no domain \"paymnt\""), "{err}");
 }
 
 /// A one-run HPA recording of `small` (its first 10 minutes).

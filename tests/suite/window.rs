@@ -328,7 +328,11 @@ fn about_the_agents_shows_how_the_model_was_made_and_its_held_out_misses_or_why_
             .is_some()
     );
     assert!(
-        h.query_by_label_contains("no setting meets P0+P1 ≤ −75% at no more node-hours than HPA; the cheapest that reaches −75%: --size-floor P0=1.03").is_some()
+        h.query_by_label_contains(
+            "no setting meets P0+P1 ≤ −75% at no more node-hours than HPA; the cheapest that reaches −75%: \
+             --size-floor payment=1.03"
+        )
+        .is_some()
     );
 
     let mut h = window_with(WorkerConfig::new(load("small"), "small.ron", "hirl"));
@@ -391,7 +395,7 @@ fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_i
     h.state_mut().save_recording_path(&path);
     step_until(&mut h, 20, "the recording saved", |a| a.notice.as_ref().is_some_and(|n| n.text.contains("saved")));
     let rec = hirl_scale::replay::Recording::load_file(&path).expect("the saved recording loads");
-    assert_eq!(rec.size_floor, Some(p0));
+    assert_eq!(rec.size_floor.as_ref(), Some(&p0));
     pick(&mut h, "size floor: P0=1.08", "shipped (×0.905)");
     step_until(&mut h, 20, "back to the shipped floor", |a| a.store.size_floor.is_shipped());
     h.state_mut().open_recording_path(&path);

@@ -40,17 +40,20 @@ pub enum AttributionError {
 }
 
 /// The executor settings the decoding depends on. Default: [`HirlConfig::default`]'s.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Decoding {
     /// Every domain's minimum share (fraction).
     pub floor_share: f64,
-    /// The Soldiers' lowest domain level, per priority.
+    /// The Soldiers' lowest domain level, per priority or domain.
     pub size_floor: SizeFloor,
+    /// The scenario's domain ids, by index: how a Soldier record's domain finds its own floor. Empty: every domain
+    /// gets its priority's.
+    pub domain_ids: Vec<String>,
 }
 
 impl From<&HirlConfig> for Decoding {
     fn from(cfg: &HirlConfig) -> Self {
-        Self { floor_share: cfg.directive.floor_share, size_floor: cfg.size_floor }
+        Self { floor_share: cfg.directive.floor_share, size_floor: cfg.size_floor.clone(), domain_ids: Vec::new() }
     }
 }
 
@@ -97,7 +100,7 @@ pub struct Attribution {
 #[derive(Clone, Debug)]
 enum Decoder {
     Commander,
-    Soldier { groups: [bool; N_GROUPS], apps: [bool; TOP_APPS], rank: u8 },
+    Soldier { groups: [bool; N_GROUPS], apps: [bool; TOP_APPS], rank: u8, domain: usize },
 }
 
 /// The priority rank (0 = P0) of the domain a Soldier observation is of, from its own block's `priority_rank`
@@ -129,9 +132,9 @@ impl Decoder {
     fn new(level: Level, obs: &[f32]) -> Self {
         match level {
             Level::Commander => Decoder::Commander,
-            Level::Soldier(_) => {
+            Level::Soldier(domain) => {
                 let (groups, apps) = soldier_present(obs);
-                Decoder::Soldier { groups, apps, rank: soldier_rank(obs) }
+                Decoder::Soldier { groups, apps, rank: soldier_rank(obs), domain }
             }
         }
     }
@@ -145,8 +148,9 @@ impl Decoder {
                 out.extend(d.urgency);
                 out.extend(d.headroom);
             }
-            Decoder::Soldier { groups, apps, rank } => {
-                out.push(decode::level_multiplier(action, decoding.size_floor.min_level_ln(*rank)));
+            Decoder::Soldier { groups, apps, rank, domain } => {
+                let id = decoding.domain_ids.get(*domain).map_or("", String::as_str);
+                out.push(decode::level_multiplier(action, decoding.size_floor.min_level_ln(*rank, id)));
                 // Without a group present the softmax is undefined (NaN); a real domain always has one.
                 if groups.contains(&true) {
                     out.extend(decode::group_softmax(action, groups));
@@ -465,6 +469,25 @@ mod tests {
         obs[index(&names, "domain.priority_rank")] = 0.0;
         Decoder::new(Level::Soldier(0), &obs).decode(&action, &decoding, &mut out);
         assert!((out[0] - (-0.1f64).exp()).abs() < 1e-6, "P0 keeps the shipped floor: {}", out[0]);
+    }
+
+    #[test]
+    fn a_soldier_level_is_decoded_at_its_own_domain_s_floor_found_by_index() {
+        // Two P0 domains, a floor on the second alone: the record of domain 1 decodes at it, domain 0 at the shipped.
+        let names = soldier_names();
+        let mut obs = vec![0.0f32; SOLDIER_OBS];
+        obs[index(&names, "group0.present")] = 1.0;
+        let decoding = Decoding {
+            size_floor: SizeFloor::parse("fraud=1.2").expect("parses"),
+            domain_ids: vec!["payment".into(), "fraud".into()],
+            ..Decoding::default()
+        };
+        let action = vec![-1.0f32; SOLDIER_ACT];
+        let mut out = Vec::new();
+        Decoder::new(Level::Soldier(1), &obs).decode(&action, &decoding, &mut out);
+        assert!((out[0] - 1.2).abs() < 1e-6, "fraud's own floor: {}", out[0]);
+        Decoder::new(Level::Soldier(0), &obs).decode(&action, &decoding, &mut out);
+        assert!((out[0] - (-0.1f64).exp()).abs() < 1e-6, "payment keeps the shipped floor: {}", out[0]);
     }
 
     #[test]

@@ -231,11 +231,15 @@ impl InspectorPanel {
                     SummaryContext { scenario: &ctx.store.scenario, when: &when, outcome: Some(&outcome), moved_by };
                 ui.label(explain::soldier_summary(rec, &sctx));
                 glance_ui(ui, ctx, rec.value, &outcome, |ui| {
-                    let rank = ctx.store.scenario.domains.get(rec.domain).map_or(0, |d| d.priority.rank());
-                    let floor = ctx.store.size_floor.multiplier(rank);
+                    let floor = ctx
+                        .store
+                        .scenario
+                        .domains
+                        .get(rec.domain)
+                        .map_or(1.0, |d| ctx.store.size_floor.multiplier(d.priority.rank(), &d.id));
                     ui.label(format!("level ×{:.3}", rec.level_multiplier)).on_hover_text(format!(
                         "The domain's size as a multiple of what its HPAs would size it to; never below the size \
-                         floor, ×{floor:.3} for this domain's priority"
+                         floor, ×{floor:.3} for this domain"
                     ));
                 });
                 soldier_details_ui(ui, ctx, rec);
@@ -337,7 +341,11 @@ fn navigation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState, li
 /// HiRL with (a raised floor from the toolbar changes how low a Soldier's level goes, so occluded copies must be
 /// decoded under it too). Only HiRL runs make decisions, so the session's floor is theirs.
 fn decoding_of(store: &Store) -> Decoding {
-    Decoding { size_floor: store.size_floor, ..Decoding::default() }
+    Decoding {
+        size_floor: store.size_floor.clone(),
+        domain_ids: store.scenario.domains.iter().map(|d| d.id.clone()).collect(),
+        ..Decoding::default()
+    }
 }
 
 /// Recomputes the typical observation and the attribution when the selection (or the run) changed.
@@ -874,10 +882,12 @@ mod tests {
     #[test]
     fn occluded_decisions_are_decoded_under_the_session_s_size_floor() {
         let mut store = empty_store();
-        assert_eq!(decoding_of(&store), Decoding::default());
+        let ids: Vec<String> = store.scenario.domains.iter().map(|d| d.id.clone()).collect();
+        assert_eq!(decoding_of(&store), Decoding { domain_ids: ids.clone(), ..Decoding::default() });
         store.size_floor = crate::agents::hirl::SizeFloor::parse("P0=1.2").expect("parses");
         let decoding = decoding_of(&store);
-        assert!((decoding.size_floor.min_level_ln(0) - 1.2f32.ln()).abs() < 1e-6);
+        assert!((decoding.size_floor.min_level_ln(0, "payment") - 1.2f32.ln()).abs() < 1e-6);
+        assert_eq!(decoding.domain_ids, ids, "a domain's own floor is found by the record's domain index");
         assert_eq!(decoding.floor_share, Decoding::default().floor_share);
     }
 

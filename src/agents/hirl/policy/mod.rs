@@ -652,7 +652,8 @@ impl HirlPolicy {
         self.last_finite[d] = true;
         // The domain level: from the size floor of the domain's priority (shipped ×0.905: run a little hotter than
         // HPA's target, never more than that) to ×3.3 (a forecast surge).
-        let min_level_ln = self.cfg.size_floor.min_level_ln(layout.domains[d].priority.rank());
+        let info = &layout.domains[d];
+        let min_level_ln = self.cfg.size_floor.min_level_ln(info.priority.rank(), &info.id);
         let network_level_mult = decode::level_multiplier(&action, min_level_ln);
         // Group factors: the softmax over the groups present, relative to an even split.
         let apps = layout.domains[d].apps.clone();
