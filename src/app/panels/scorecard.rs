@@ -1,7 +1,8 @@
 //! The run's scorecard so far: one row per domain (SLO-breach minutes, cascades, priority-inversion minutes, pending
 //! pod-minutes, peak p99 against SLO in ms, error %, slowest scale-out in s, scaling actions per app-hour) and a
 //! cluster line (P0+P1 breach minutes, peak provisioner queue in nodes, slowest node wait in s, churn, node-hours,
-//! cost in $, over-provisioning ×). Side by side, the second run shows its change against the first.
+//! cost in $, over-provisioning ×). Side by side, the second run shows its change against the first, and in a
+//! column narrower than [`NARROW_BELOW_PTS`] the titles go over two lines and pending pod-minutes into k and M.
 
 use egui::{Color32, RichText};
 
@@ -12,22 +13,48 @@ use crate::sim::Scorecard;
 /// Lower is better for every compared metric: green when it fell, red when it rose.
 const BETTER: Color32 = Color32::from_rgb(0, 158, 115);
 
-const COLUMNS: [(&str, &str); 10] = [
-    ("domain", "Business domain (scenario id); colour as in every plot"),
-    ("prio", "PriorityClass tier of the domain's pods; P0 is the most important"),
-    ("breach min", "Minutes in which end-to-end p99 exceeded the SLO or the error ratio exceeded the error budget"),
-    ("cascades", "Breach episodes that began while a linked domain (shared node pool or inline call) was in breach"),
-    ("inversion min", "Minutes with unschedulable pods while a lower-priority domain held capacity in a usable pool"),
-    ("pending pod·min", "Sum over time of unschedulable pods × minutes"),
-    ("peak p99 / SLO ms", "Highest end-to-end p99 latency seen, against the domain's p99 objective, milliseconds"),
-    ("errors %", "Failed requests (errors and timeouts) as a share of all requests"),
+/// Per column: its title, the same over two lines for a narrow column, and what it means.
+const COLUMNS: [(&str, &str, &str); 10] = [
+    ("domain", "domain", "Business domain (scenario id); colour as in every plot"),
+    ("prio", "prio", "PriorityClass tier of the domain's pods; P0 is the most important"),
+    (
+        "breach min",
+        "breach\nmin",
+        "Minutes in which end-to-end p99 exceeded the SLO or the error ratio exceeded the error budget",
+    ),
+    (
+        "cascades",
+        "cas-\ncades",
+        "Breach episodes that began while a linked domain (shared node pool or inline call) was in breach",
+    ),
+    (
+        "inversion min",
+        "inversion\nmin",
+        "Minutes with unschedulable pods while a lower-priority domain held capacity in a usable pool",
+    ),
+    ("pending pod·min", "pending\npod·min", "Sum over time of unschedulable pods × minutes"),
+    (
+        "peak p99 / SLO ms",
+        "peak p99 /\nSLO ms",
+        "Highest end-to-end p99 latency seen, against the domain's p99 objective, milliseconds",
+    ),
+    ("errors %", "errors\n%", "Failed requests (errors and timeouts) as a share of all requests"),
     (
         "max scale-out s",
+        "max scale-\nout s",
         "Slowest flash sale or spike: seconds from its start until out of breach, no unschedulable pods and ≤ 90% CPU, \
          after the ramp; — when none happened",
     ),
-    ("actions / app·h", "Changes of spec.replicas per app per simulated hour (high values mean oscillation)"),
+    (
+        "actions / app·h",
+        "actions /\napp·h",
+        "Changes of spec.replicas per app per simulated hour (high values mean oscillation)",
+    ),
 ];
+
+/// Below this width (points) the table takes its narrow form: titles over two lines and large counts in k and M, so
+/// that side by side (half the window each) the last columns and the cluster line are not past the column's edge.
+const NARROW_BELOW_PTS: f32 = 900.0;
 
 #[derive(Default)]
 pub struct ScorecardPanel {}
@@ -44,6 +71,8 @@ impl ScorecardPanel {
             .flatten()
             .and_then(|r| r.scorecard.as_ref().map(|c| (r.policy.as_str(), c)));
         let domains = &ctx.store.scenario.domains;
+        let width = ctx.column_right.map_or_else(|| ui.available_width(), |right| right - ui.cursor().min.x);
+        let narrow = width < NARROW_BELOW_PTS;
 
         ui.horizontal_wrapped(|ui| {
             ui.weak(format!("after {} simulated", format_duration(card.simulated_secs)));
@@ -60,8 +89,8 @@ impl ScorecardPanel {
             }
         });
         egui::Grid::new(("scorecard", ctx.run)).striped(true).show(ui, |ui| {
-            for (i, (title, tip)) in COLUMNS.iter().enumerate() {
-                ui.strong(*title).on_hover_text(*tip);
+            for (i, (title, two_lines, tip)) in COLUMNS.iter().enumerate() {
+                ui.strong(if narrow { *two_lines } else { *title }).on_hover_text(*tip);
                 if let (2, Some((policy, _))) = (i, base) {
                     ui.strong(format!("Δ vs {policy}"))
                         .on_hover_text(format!("Change in breach minutes against {policy}"));
@@ -80,7 +109,12 @@ impl ScorecardPanel {
                 }
                 ui.label(ds.cascade_events.to_string());
                 ui.label(format!("{:.1}", ds.priority_inversion_minutes));
-                ui.label(format!("{:.1}", ds.pending_pod_minutes));
+                let pending = ds.pending_pod_minutes;
+                if narrow {
+                    ui.label(compact_count(pending)).on_hover_text(format!("{pending:.1} pod·min"));
+                } else {
+                    ui.label(format!("{pending:.1}"));
+                }
                 let peak = RichText::new(format!("{:.0} / {:.0}", ds.peak_p99_latency_ms, ds.slo_p99_latency_ms));
                 ui.label(if ds.peak_p99_latency_ms > ds.slo_p99_latency_ms { peak.color(theme::SLO) } else { peak });
                 ui.label(format!("{:.3}", ds.error_ratio * 100.0));
@@ -97,6 +131,8 @@ fn cluster_ui(ui: &mut egui::Ui, card: &Scorecard, base: Option<(&str, &Scorecar
     let c = &card.cluster;
     let b = base.map(|(_, b)| &b.cluster);
     ui.horizontal_wrapped(|ui| {
+        // Each figure moves to the next line whole ("9300.0 node-hours" split over two lines reads as two figures).
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         ui.strong("cluster:");
         ui.label(format!("P0+P1 breach {:.1} min", c.p0_p1_slo_breach_minutes))
             .on_hover_text("SLO-breach minutes of P0 and P1 domains only, summed over domains");
@@ -157,6 +193,15 @@ fn delta_label(ui: &mut egui::Ui, now: f64, before: Option<f64>, unit: &str) {
     ui.label(RichText::new(text).color(colour)).on_hover_text(format!("{before:.2} before, {now:.2} now"));
 }
 
+/// A count in at most five characters or so: "950.5", "42.3k", "1.07M".
+fn compact_count(v: f64) -> String {
+    match v.abs() {
+        a if a < 10_000.0 => format!("{v:.1}"),
+        a if a < 999_950.0 => format!("{:.1}k", v / 1e3),
+        _ => format!("{:.2}M", v / 1e6),
+    }
+}
+
 /// "$12,345.67".
 fn dollars(v: f64) -> String {
     let cents = format!("{:.2}", v.abs());
@@ -201,7 +246,9 @@ mod tests {
     fn render(store: &Store, run: usize) -> Harness<'_> {
         let ctx = PanelCtx { store, run, plot_height: 120.0, max_points: 100, column_right: None };
         let mut panel = ScorecardPanel::default();
-        let mut harness = Harness::new_ui(move |ui| panel.scorecard_ui(ui, &ctx));
+        // As wide as the single-run window's column, where the table keeps its one-line form.
+        let mut harness =
+            Harness::builder().with_size(egui::vec2(1400.0, 400.0)).build_ui(move |ui| panel.scorecard_ui(ui, &ctx));
         harness.run();
         harness
     }
@@ -225,6 +272,24 @@ mod tests {
         assert_eq!(harness.query_all_by_label("±0%").count(), 4 + store.scenario.domains.len() - 1);
         assert_eq!(dollars(12_345.678), "$12,345.68");
         assert_eq!(dollars(5.0), "$5.00");
+    }
+
+    #[test]
+    fn a_narrow_column_gets_titles_over_two_lines_and_compact_counts() {
+        let store = store(1);
+        let narrow = PanelCtx { store: &store, run: 0, plot_height: 120.0, max_points: 100, column_right: Some(600.0) };
+        let mut panel = ScorecardPanel::default();
+        let mut harness = Harness::new_ui(move |ui| panel.scorecard_ui(ui, &narrow));
+        harness.run();
+        harness.get_by_label("breach\nmin");
+        harness.get_by_label("peak p99 /\nSLO ms");
+        assert!(harness.query_by_label("breach min").is_none());
+        // The full window keeps one-line titles.
+        render(&store, 0).get_by_label("breach min");
+        assert_eq!(compact_count(950.54), "950.5");
+        assert_eq!(compact_count(42_345.0), "42.3k");
+        assert_eq!(compact_count(999_949.0), "999.9k");
+        assert_eq!(compact_count(1_069_295.2), "1.07M");
     }
 
     #[test]
