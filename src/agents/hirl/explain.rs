@@ -126,8 +126,12 @@ fn phrase(feature: &str) -> String {
         "cost_per_min_rel" => "cost rate",
         "previous_reserve_share" => "previous reserve share",
         "reserve_placed_frac" => "reserve placed",
-        "hour_sin" | "hour_cos" => "hour of day",
-        "weekday_sin" | "weekday_cos" => "day of week",
+        // A clock is two features (its sine and cosine); one name for both listed "hour of day" twice, with
+        // different values, in the attribution.
+        "hour_sin" => "hour of day (sine)",
+        "hour_cos" => "hour of day (cosine)",
+        "weekday_sin" => "day of week (sine)",
+        "weekday_cos" => "day of week (cosine)",
         "announced_event_ahead" => "announced event ahead",
         "ln_budget_over_alloc" => "budget vs allocation",
         "traffic_share" => "traffic share",
@@ -501,6 +505,15 @@ mod tests {
 
     fn effect(name: &str) -> FeatureEffect {
         FeatureEffect { index: 0, name: name.into(), observed: 0.4, reference: 0.1, effect: 0.2 }
+    }
+
+    #[test]
+    fn the_two_halves_of_a_clock_feature_read_apart() {
+        let s = scenario();
+        let sin = feature_phrase("cluster.hour_sin", &s, None);
+        let cos = feature_phrase("cluster.hour_cos", &s, None);
+        assert_eq!((sin.as_str(), cos.as_str()), ("cluster hour of day (sine)", "cluster hour of day (cosine)"));
+        assert_ne!(feature_phrase("cluster.weekday_sin", &s, None), feature_phrase("cluster.weekday_cos", &s, None));
     }
 
     #[test]
