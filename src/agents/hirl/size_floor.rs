@@ -13,8 +13,8 @@
 //! whether the scenario has them is checked where the floor meets a scenario ([`SizeFloor::check_domains`]), since
 //! the text alone cannot know. Multipliers lie in [`MIN_MULTIPLIER`, `MAX_MULTIPLIER`]: no lower than half the
 //! need, no higher than the domain level's own ceiling. [`SizeFloor::spec`] writes that form back (priorities first,
-//! then domains in the order given; multipliers as given, so `parse(spec)` is the same floor bit for bit); serde uses
-//! it, which is how recordings store a floor.
+//! then domains by id, so two orderings of one floor are equal and read the same; multipliers as given, so
+//! `parse(spec)` is the same floor bit for bit); serde uses it, which is how recordings store a floor.
 
 use std::fmt;
 
@@ -39,7 +39,7 @@ const PRIORITIES: [Priority; 4] = [Priority::P0, Priority::P1, Priority::P2, Pri
 #[serde(try_from = "String", into = "String")]
 pub struct SizeFloor {
     by_rank: [Option<f64>; 4],
-    /// Domain ids as given (each once), in the order given.
+    /// Domain ids as given (each once), sorted by id.
     by_domain: Vec<(String, f64)>,
 }
 
@@ -59,7 +59,7 @@ impl SizeFloor {
         f64::from(self.min_level_ln(rank, domain_id)).exp()
     }
 
-    /// The domain ids this floor names, in the order given.
+    /// The domain ids this floor names, by id.
     pub fn domains(&self) -> impl Iterator<Item = &str> {
         self.by_domain.iter().map(|(id, _)| id.as_str())
     }
@@ -158,6 +158,7 @@ impl SizeFloor {
                 None => floor.by_domain.push((name.to_string(), m)),
             }
         }
+        floor.by_domain.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(floor)
     }
 }
@@ -236,9 +237,11 @@ mod tests {
         assert!((mixed.min_level_ln(0, "payment") - 1.03f32.ln()).abs() < 1e-6);
         assert!(mixed.min_level_ln(0, "fraud").abs() < 1e-7, "Fraud keeps P0's ×1.0");
         assert!((mixed.min_level_ln(3, "internal") - 0.8f32.ln()).abs() < 1e-6);
-        assert_eq!(mixed.domains().collect::<Vec<_>>(), ["payment", "internal"]);
-        assert_eq!(mixed.spec(), "P0=1,payment=1.03,internal=0.8");
-        assert_eq!(mixed.to_string(), "×1.000 for P0; ×1.030 for payment; ×0.800 for internal (others ×0.905)");
+        assert_eq!(mixed.domains().collect::<Vec<_>>(), ["internal", "payment"], "by id");
+        assert_eq!(mixed.spec(), "P0=1,internal=0.8,payment=1.03");
+        assert_eq!(mixed.to_string(), "×1.000 for P0; ×0.800 for internal; ×1.030 for payment (others ×0.905)");
+        let reordered = SizeFloor::parse("internal=0.8,payment=1.03,P0=1.0").expect("parses");
+        assert_eq!(reordered, mixed, "the order given does not make another floor");
         let all = SizeFloor::parse("P0=1.1,P1=1.1,P2=1.1,P3=1.1,data=1.2").expect("parses");
         assert_eq!(all.to_string(), "×1.100 for P0, P1, P2, P3; ×1.200 for data", "no priority is left shipped");
     }
