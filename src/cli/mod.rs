@@ -221,6 +221,11 @@ pub fn main() -> Result<ExitCode> {
                 &names,
                 std::slice::from_ref(&s),
             )?;
+            if let Some(floor) = &size_floor {
+                floor
+                    .check_domains(s.domains.iter().map(|d| d.id.as_str()))
+                    .map_err(|e| anyhow!("--size-floor on scenario \"{}\": {e}", s.name))?;
+            }
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
             config.agents = load_agents(agents.as_deref());

@@ -337,6 +337,8 @@ impl Session {
         if let Some(Err(e)) = assets.warm_reserve.as_ref().map(|w| w.check(&scenario)) {
             return Err(e.to_string());
         }
+        // As a reserve on a pool the scenario lacks: a floor on a domain it lacks would floor nothing, unseen.
+        assets.size_floor.check_domains(scenario.domains.iter().map(|d| d.id.as_str()))?;
         let runs = policies.iter().map(|p| Run::new(&scenario, seed, p, assets)).collect::<Result<Vec<_>, _>>()?;
         if runs.is_empty() {
             return Err("a session needs at least one policy".into());

@@ -358,6 +358,13 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
     let typo = text.replace("size_floor: Some(\"P0=1.08\")", "size_floor: Some(\"paymnt=1.08\")");
     let err = Recording::load_str(&typo, "typo.rec.ron").expect_err("unknown domain").to_string();
     assert!(err.contains("size_floor") && err.contains("no domain \"paymnt\""), "{err}");
+    // And a session asked for one does not start (the window keeps its run and says why, as for a reserve).
+    let typo = PolicyAssets {
+        size_floor: hirl_scale::agents::hirl::SizeFloor::parse("paymnt=1.08").expect("parses"),
+        ..assets()
+    };
+    let err = Session::new(Arc::new(s), 1, &policies, &typo, SessionConfig::every(600)).err().expect("refused");
+    assert!(err.contains("no domain \"paymnt\""), "{err}");
 }
 
 /// A one-run HPA recording of `small` (its first 10 minutes).
