@@ -564,6 +564,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     let tg = targets(&all);
     let per_seed = per_seed_totals(&args.suite.seeds, &args.policies, &cards);
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
+    print!("{}", by_domain_table(&args.policies, &cards));
     print!("{}", per_seed_table(&per_seed));
     print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
@@ -628,6 +629,40 @@ pub fn per_seed_totals(seeds: &[u64], policies: &[String], cards: &[Scorecard]) 
                 .collect(),
         })
         .collect()
+}
+
+/// Where each policy's breach minutes sit: per domain (in the order the scenarios list them, every domain any
+/// scenario has), its breach minutes and cascades summed over the suite. A P1 domain that calls a P0 one inline
+/// breaches with it, so this is where "which domain is short" shows, not in the totals.
+pub fn by_domain_table(policies: &[String], cards: &[Scorecard]) -> String {
+    let mut domains: Vec<&str> = Vec::new();
+    for d in cards.iter().flat_map(|c| &c.domains) {
+        if !domains.contains(&d.domain.as_str()) {
+            domains.push(&d.domain);
+        }
+    }
+    let mut s = String::new();
+    if domains.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "breach minutes by domain (cascades), over the suite:");
+    let mut header = format!("  {:<12}", "policy");
+    for d in &domains {
+        let _ = write!(header, " {d:>16}");
+    }
+    let _ = writeln!(s, "{}", header.trim_end());
+    for p in policies {
+        let mut line = format!("  {p:<12}");
+        for d in &domains {
+            let of_domain = cards.iter().filter(|c| policy_matches(&c.policy, p)).flat_map(|c| &c.domains);
+            let (minutes, cascades) = of_domain
+                .filter(|x| x.domain == *d)
+                .fold((0.0, 0u32), |(m, k), x| (m + x.slo_breach_minutes, k + x.cascade_events));
+            let _ = write!(line, " {:>16}", format!("{minutes:.1} ({cascades})"));
+        }
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+    s
 }
 
 /// The per-seed lines of `eval` (none for a single seed, whose line would repeat the totals): P0+P1 breach minutes,
@@ -727,6 +762,31 @@ pub fn eval_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_domain_lines_sum_each_policy_s_runs_per_domain_in_the_scenario_s_order() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small.ron loads");
+        let mut sim = crate::sim::Simulation::new(&s, 1);
+        sim.step();
+        let card = |policy: &str, payment_minutes: f64, fraud_cascades: u32| {
+            let mut c = sim.scorecard(policy);
+            c.domains[0].slo_breach_minutes = payment_minutes;
+            c.domains[1].cascade_events = fraud_cascades;
+            c
+        };
+        // Two runs of hirl (one under its HPA fallback's name), one of hpa.
+        let cards = vec![card("hpa", 10.0, 1), card("hirl", 2.5, 0), card("hirl (hpa fallback)", 1.0, 2)];
+        let table = by_domain_table(&["hpa".into(), "hirl".into()], &cards);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[0], "breach minutes by domain (cascades), over the suite:");
+        let header: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(header, ["policy", "payment", "fraud", "merchant", "data", "internal"]);
+        let row = |i: usize| lines[i].split_whitespace().map(str::to_string).collect::<Vec<_>>().join(" ");
+        assert!(row(2).starts_with("hpa 10.0 (0) 0.0 (1) 0.0 (0)"), "{table}");
+        assert!(row(3).starts_with("hirl 3.5 (0) 0.0 (2)"), "{table}");
+        assert_eq!(by_domain_table(&["hpa".into()], &[]), "", "no runs, no table");
+    }
 
     #[test]
     fn a_reward_weight_is_a_finite_number_not_below_zero() {
