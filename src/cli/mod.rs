@@ -65,7 +65,7 @@ pub enum Command {
         /// HiRL's Soldiers' size floor for the runs the window starts (see `eval --size-floor`); shown in the
         /// toolbar's size-floor menu and stored in recordings saved from the window. A replayed recording brings its
         /// own.
-        #[arg(long, value_name = "MULT|P0=MULT,…", value_parser = SizeFloor::parse)]
+        #[arg(long, value_name = "MULT|P0=MULT|DOMAIN=MULT,…", value_parser = SizeFloor::parse)]
         size_floor: Option<SizeFloor>,
     },
     /// Run a scenario headless with events injected live at given times and write an incident recording.
