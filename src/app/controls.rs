@@ -270,13 +270,12 @@ impl Controls {
     /// The baselines have no Soldiers: with none of the runs under HiRL the menu is off.
     fn size_floor_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let current = app.store.size_floor.clone();
-        let ids = app.store.scenario.domains.iter().map(|d| d.id.as_str());
         // A preset naming a domain this scenario lacks would floor nothing: it is left out.
         let mut choices: Vec<SizeFloor> =
             ["shipped", "payment=1.03", "P0=1.03", "P0=1.08", "P0=1.15", "P0=1.08,P1=1.08", "1.0"]
                 .iter()
                 .filter_map(|text| SizeFloor::parse(text).ok())
-                .filter(|floor| floor.check_domains(ids.clone()).is_ok())
+                .filter(|floor| floor.check(&app.store.scenario).is_ok())
                 .collect();
         if !choices.contains(&current) {
             choices.push(current.clone());

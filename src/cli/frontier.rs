@@ -77,9 +77,7 @@ struct FrontierJson<'a> {
 /// `scenarios` lacks is left out (a floor the user gives is checked, and refused, in [`setting_assets`]).
 fn levers(args: &FrontierArgs, scenarios: &[Scenario]) -> Result<Vec<Lever>> {
     let (floors, reserves) = if args.size_floors.is_empty() && args.warm_reserves.is_empty() {
-        let applies = |floor: &SizeFloor| {
-            scenarios.iter().all(|s| floor.check_domains(s.domains.iter().map(|d| d.id.as_str())).is_ok())
-        };
+        let applies = |floor: &SizeFloor| scenarios.iter().all(|s| floor.check(s).is_ok());
         let floors = DEFAULT_SIZE_FLOORS
             .iter()
             .map(|t| SizeFloor::parse(t).map_err(anyhow::Error::msg))
@@ -125,9 +123,7 @@ fn setting_assets(base: &PolicyAssets, lever: &Lever, policy: &str, scenarios: &
         Lever::SizeFloor(spec) => {
             let floor = SizeFloor::parse(spec).map_err(anyhow::Error::msg)?;
             for s in scenarios {
-                floor
-                    .check_domains(s.domains.iter().map(|d| d.id.as_str()))
-                    .map_err(|e| anyhow::anyhow!("on scenario \"{}\": {e}", s.name))?;
+                floor.check(s).map_err(anyhow::Error::msg)?;
             }
             assets.size_floor = floor;
         }

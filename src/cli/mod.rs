@@ -222,9 +222,7 @@ pub fn main() -> Result<ExitCode> {
                 std::slice::from_ref(&s),
             )?;
             if let Some(floor) = &size_floor {
-                floor
-                    .check_domains(s.domains.iter().map(|d| d.id.as_str()))
-                    .map_err(|e| anyhow!("--size-floor on scenario \"{}\": {e}", s.name))?;
+                floor.check(&s).map_err(|e| anyhow!("--size-floor: {e}"))?;
             }
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
@@ -398,9 +396,7 @@ pub fn with_size_floor(
         return Ok(base);
     };
     for s in scenarios {
-        floor
-            .check_domains(s.domains.iter().map(|d| d.id.as_str()))
-            .map_err(|e| anyhow!("--size-floor on scenario \"{}\": {e}", s.name))?;
+        floor.check(s).map_err(|e| anyhow!("--size-floor: {e}"))?;
     }
     let hirl: Vec<&str> = policies.iter().map(String::as_str).filter(|p| p.starts_with("hirl")).collect();
     if hirl.is_empty() {

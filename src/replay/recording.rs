@@ -226,9 +226,7 @@ impl Recording {
                 ),
             );
         }
-        if let Some(Err(e)) =
-            self.size_floor.as_ref().map(|f| f.check_domains(self.scenario.domains.iter().map(|d| d.id.as_str())))
-        {
+        if let Some(Err(e)) = self.size_floor.as_ref().map(|f| f.check(&self.scenario)) {
             fail("size_floor".into(), e);
         }
         let duration = self.scenario.duration_secs;

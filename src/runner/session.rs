@@ -338,7 +338,7 @@ impl Session {
             return Err(e.to_string());
         }
         // As a reserve on a pool the scenario lacks: a floor on a domain it lacks would floor nothing, unseen.
-        assets.size_floor.check_domains(scenario.domains.iter().map(|d| d.id.as_str()))?;
+        assets.size_floor.check(&scenario)?;
         let runs = policies.iter().map(|p| Run::new(&scenario, seed, p, assets)).collect::<Result<Vec<_>, _>>()?;
         if runs.is_empty() {
             return Err("a session needs at least one policy".into());

@@ -10,7 +10,7 @@
 //! Text form (the `--size-floor` argument, and how scorecards name it): `1.03` (every priority), `P0=1.03,P1=1.03`
 //! (the priorities not named keep the shipped floor), `payment=1.03` (a domain by its scenario id), or a mix such as
 //! `P0=1.0,payment=1.03`: a domain's own floor overrides its priority's. Names that are not P0–P3 are domain ids;
-//! whether the scenario has them is checked where the floor meets a scenario ([`SizeFloor::check_domains`]), since
+//! whether the scenario has them is checked where the floor meets a scenario ([`SizeFloor::check`]), since
 //! the text alone cannot know. Multipliers lie in [`MIN_MULTIPLIER`, `MAX_MULTIPLIER`]: no lower than half the
 //! need, no higher than the domain level's own ceiling. [`SizeFloor::spec`] writes that form back (priorities first,
 //! then domains by id, so two orderings of one floor are equal and read the same; multipliers as given, so
@@ -18,7 +18,7 @@
 
 use std::fmt;
 
-use crate::scenario::Priority;
+use crate::scenario::{Priority, Scenario};
 
 /// The shipped floor, ln of the multiplier.
 pub const SHIPPED_LN: f32 = -0.1;
@@ -64,23 +64,18 @@ impl SizeFloor {
         self.by_domain.iter().map(|(id, _)| id.as_str())
     }
 
-    /// Refuses a floor naming a domain the scenario does not have, naming it and the scenario's domains: the
-    /// floor would otherwise hold nothing where the user meant it to.
-    pub fn check_domains<'a>(
-        &self,
-        scenario_domain_ids: impl IntoIterator<Item = &'a str> + Clone,
-    ) -> Result<(), String> {
-        for id in self.domains() {
-            if !scenario_domain_ids.clone().into_iter().any(|known| known == id) {
-                let known: Vec<&str> = scenario_domain_ids.into_iter().collect();
-                return Err(format!(
-                    "size floor \"{id}={}\": the scenario has no domain \"{id}\" (its domains: {})",
-                    self.by_domain.iter().find(|(d, _)| d == id).map_or(0.0, |(_, m)| *m),
-                    known.join(", ")
-                ));
-            }
+    /// Refuses a floor naming a domain the scenario does not have, naming the scenario, the domain and the
+    /// scenario's domains: the floor would otherwise hold nothing where the user meant it to.
+    pub fn check(&self, scenario: &Scenario) -> Result<(), String> {
+        let known = || scenario.domains.iter().map(|d| d.id.as_str());
+        match self.by_domain.iter().find(|(id, _)| !known().any(|k| k == id)) {
+            Some((id, m)) => Err(format!(
+                "size floor \"{id}={m}\": scenario \"{}\" has no domain \"{id}\" (its domains: {})",
+                scenario.name,
+                known().collect::<Vec<_>>().join(", ")
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The text form `parse` reads back to this floor: `1.08`, `P0=1.08,P1=1.03`, `payment=1.03`, or `shipped`.
@@ -248,10 +243,16 @@ mod tests {
 
     #[test]
     fn a_floor_naming_a_domain_the_scenario_lacks_is_refused_naming_both() {
-        let ids = ["payment", "fraud", "merchant"];
-        assert_eq!(SizeFloor::parse("P0=1.1,fraud=1.2").expect("parses").check_domains(ids), Ok(()));
-        let err = SizeFloor::parse("paymnt=1.03").expect("parses").check_domains(ids).expect_err("unknown");
-        assert!(err.contains("no domain \"paymnt\"") && err.contains("payment, fraud, merchant"), "{err}");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small.ron loads");
+        assert_eq!(SizeFloor::parse("P0=1.1,fraud=1.2").expect("parses").check(&s), Ok(()));
+        assert_eq!(SizeFloor::parse("P7x=1.1").map(|f| f.check(&s).is_err()), Ok(true), "not a priority: a domain");
+        let err = SizeFloor::parse("fraud=1.2,paymnt=1.03").expect("parses").check(&s).expect_err("unknown");
+        assert_eq!(
+            err,
+            "size floor \"paymnt=1.03\": scenario \"small\" has no domain \"paymnt\" (its domains: payment, fraud, \
+             merchant, data, internal)"
+        );
     }
 
     #[test]
