@@ -122,9 +122,7 @@ fn setting_assets(base: &PolicyAssets, lever: &Lever, policy: &str, scenarios: &
         Lever::Shipped => {}
         Lever::SizeFloor(spec) => {
             let floor = SizeFloor::parse(spec).map_err(anyhow::Error::msg)?;
-            for s in scenarios {
-                floor.check(s).map_err(anyhow::Error::msg)?;
-            }
+            super::check_size_floor(&floor, scenarios)?;
             assets.size_floor = floor;
         }
         Lever::WarmReserve(spec) => {

@@ -222,7 +222,7 @@ pub fn main() -> Result<ExitCode> {
                 std::slice::from_ref(&s),
             )?;
             if let Some(floor) = &size_floor {
-                floor.check(&s).map_err(|e| anyhow!("--size-floor: {e}"))?;
+                check_size_floor(floor, std::slice::from_ref(&s))?;
             }
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
@@ -395,9 +395,7 @@ pub fn with_size_floor(
     let Some(floor) = arg.size_floor else {
         return Ok(base);
     };
-    for s in scenarios {
-        floor.check(s).map_err(|e| anyhow!("--size-floor: {e}"))?;
-    }
+    check_size_floor(&floor, scenarios)?;
     let hirl: Vec<&str> = policies.iter().map(String::as_str).filter(|p| p.starts_with("hirl")).collect();
     if hirl.is_empty() {
         anyhow::bail!(
@@ -413,6 +411,11 @@ pub fn with_size_floor(
         f64::from(crate::agents::hirl::size_floor::SHIPPED_LN).exp()
     );
     Ok(PolicyAssets { size_floor: floor, ..base })
+}
+
+/// Refuses a `--size-floor` naming a domain one of `scenarios` lacks (it would floor nothing there).
+fn check_size_floor(floor: &SizeFloor, scenarios: &[Scenario]) -> Result<()> {
+    scenarios.iter().try_for_each(|s| floor.check(s).map_err(|e| anyhow!("--size-floor: {e}")))
 }
 
 /// Checks a `--warm-reserve` against every scenario it will run on, and `--warm-reserve-for` against the policies

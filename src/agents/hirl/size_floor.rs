@@ -59,11 +59,6 @@ impl SizeFloor {
         f64::from(self.min_level_ln(rank, domain_id)).exp()
     }
 
-    /// The domain ids this floor names, by id.
-    pub fn domains(&self) -> impl Iterator<Item = &str> {
-        self.by_domain.iter().map(|(id, _)| id.as_str())
-    }
-
     /// Refuses a floor naming a domain the scenario does not have, naming the scenario, the domain and the
     /// scenario's domains: the floor would otherwise hold nothing where the user meant it to.
     pub fn check(&self, scenario: &Scenario) -> Result<(), String> {
@@ -232,7 +227,8 @@ mod tests {
         assert!((mixed.min_level_ln(0, "payment") - 1.03f32.ln()).abs() < 1e-6);
         assert!(mixed.min_level_ln(0, "fraud").abs() < 1e-7, "Fraud keeps P0's ×1.0");
         assert!((mixed.min_level_ln(3, "internal") - 0.8f32.ln()).abs() < 1e-6);
-        assert_eq!(mixed.domains().collect::<Vec<_>>(), ["internal", "payment"], "by id");
+        let ids: Vec<&str> = mixed.by_domain.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["internal", "payment"], "by id");
         assert_eq!(mixed.spec(), "P0=1,internal=0.8,payment=1.03");
         assert_eq!(mixed.to_string(), "×1.000 for P0; ×0.800 for internal; ×1.030 for payment (others ×0.905)");
         let reordered = SizeFloor::parse("internal=0.8,payment=1.03,P0=1.0").expect("parses");

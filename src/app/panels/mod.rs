@@ -45,12 +45,18 @@ impl<'a> PanelCtx<'a> {
         self.store.runs.get(self.run)
     }
 
-    /// `plot`, as wide as from `ui`'s cursor to the column's visible right edge. Side by side, a table wider than
-    /// its column widens the column's (horizontally scrolled) content, and a plot filling that would hide its newest
-    /// ticks past the edge and get a different time scale from its linked neighbour.
+    /// Points from `ui`'s cursor to the column's visible right edge (`ui`'s available width without a column).
+    /// Side by side, a table wider than its column widens the column's (horizontally scrolled) content, so the
+    /// available width can run past what the window shows.
+    pub fn visible_width(&self, ui: &egui::Ui) -> f32 {
+        self.column_right.map_or_else(|| ui.available_width(), |right| right - ui.cursor().min.x)
+    }
+
+    /// `plot`, as wide as [`Self::visible_width`]: filling a widened column's content would hide its newest ticks
+    /// past the edge and give it a different time scale from its linked neighbour.
     pub fn fit_width<'p>(&self, plot: Plot<'p>, ui: &egui::Ui) -> Plot<'p> {
         match self.column_right {
-            Some(right) => plot.width((right - ui.cursor().min.x).max(MIN_PLOT_WIDTH)),
+            Some(_) => plot.width(self.visible_width(ui).max(MIN_PLOT_WIDTH)),
             None => plot,
         }
     }

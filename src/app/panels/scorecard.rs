@@ -71,8 +71,7 @@ impl ScorecardPanel {
             .flatten()
             .and_then(|r| r.scorecard.as_ref().map(|c| (r.policy.as_str(), c)));
         let domains = &ctx.store.scenario.domains;
-        let width = ctx.column_right.map_or_else(|| ui.available_width(), |right| right - ui.cursor().min.x);
-        let narrow = width < NARROW_BELOW_PTS;
+        let narrow = ctx.visible_width(ui) < NARROW_BELOW_PTS;
 
         ui.horizontal_wrapped(|ui| {
             ui.weak(format!("after {} simulated", format_duration(card.simulated_secs)));
