@@ -10,8 +10,9 @@
 use std::sync::Arc;
 
 use crate::runner::{Frame, SeriesPoint, Speed};
-use crate::scenario::Scenario;
+use crate::scenario::{DomainLinks, Scenario};
 use crate::sim::Scorecard;
+use crate::sim::cascades::{Cascade, cascades};
 
 /// A run's items up to some time (or, for the future, after it).
 pub use crate::runner::RunItems as Items;
@@ -25,6 +26,11 @@ pub struct RunSeries {
     pub future: Items,
     /// The scorecard at now.
     pub scorecard: Option<Scorecard>,
+    /// The cascades among the events up to now, with what carried each (as many per domain as the scorecard counts).
+    pub cascades: Vec<Cascade>,
+    /// How many events `cascades` was read from: the past's events are a prefix of the run's timeline, so the same
+    /// count is the same events (a branch starts the run's history afresh).
+    pub(crate) cascades_from_events: usize,
 }
 
 impl std::ops::Deref for RunSeries {
@@ -37,6 +43,20 @@ impl std::ops::Deref for RunSeries {
 impl RunSeries {
     pub fn latest(&self) -> Option<&SeriesPoint> {
         self.points.last()
+    }
+
+    /// The cascade that began with `domain`'s breach at `t_secs`, if that breach was one.
+    pub fn cascade_at(&self, t_secs: u64, domain: u8) -> Option<&Cascade> {
+        let k = self.cascades.binary_search_by_key(&(t_secs, domain), |c| (c.t_secs, c.domain)).ok()?;
+        self.cascades.get(k)
+    }
+
+    /// Re-reads the cascades when the events up to now changed (the store does this with every frame).
+    pub fn explain_cascades(&mut self, links: &DomainLinks) {
+        if self.cascades_from_events != self.past.events.len() {
+            self.cascades = cascades(&self.past.events, links);
+            self.cascades_from_events = self.past.events.len();
+        }
     }
 
     /// Every `stride`-th point (and the last), so a plot of a long run stays cheap to draw: O(`max_points`), whatever
@@ -111,11 +131,13 @@ impl Store {
         self.warm_reserve_for = frame.warm_reserve_for;
         self.size_floor = frame.size_floor;
         let now = self.now_secs;
+        let links = DomainLinks::of(&self.scenario);
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
             if let Some(t) = run.branch_from_secs {
                 series.past.cut_after(t);
                 series.future = Items::default();
+                series.cascades_from_events = usize::MAX;
             }
             // New items come after everything held, so the future (held newest first) goes back into the past before
             // they are appended. Items are only new beyond the furthest point recorded, where the future is empty:
@@ -125,6 +147,7 @@ impl Store {
                 series.past.append(run.new);
             }
             Items::split_at(&mut series.past, &mut series.future, now);
+            series.explain_cascades(&links);
             series.scorecard = Some(run.scorecard);
         }
     }
@@ -145,6 +168,11 @@ pub fn clock_label(scenario: &Scenario, t_secs: u64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let t = (start_secs_of_week(scenario) + t_secs) % (7 * 86_400);
     format!("{} {:02}:{:02}", DAYS[(t / 86_400) as usize], (t % 86_400) / 3600, (t % 3600) / 60)
+}
+
+/// "Tue 12:40:05": [`clock_label`] to the second.
+pub fn clock_label_secs(scenario: &Scenario, t_secs: u64) -> String {
+    format!("{}:{:02}", clock_label(scenario, t_secs), t_secs % 60)
 }
 
 #[cfg(test)]
@@ -243,5 +271,6 @@ mod tests {
         let s = crate::scenario::load_file(&path).expect("shipped scenario");
         assert_eq!(clock_label(&s, 0), "Tue 11:00");
         assert_eq!(clock_label(&s, 6_000), "Tue 12:40");
+        assert_eq!(clock_label_secs(&s, 6_005), "Tue 12:40:05");
     }
 }

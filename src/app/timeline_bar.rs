@@ -74,7 +74,9 @@ pub fn markers(store: &Store) -> Vec<Marker> {
         let who = if side_by_side { format!("{}: ", series.policy) } else { String::new() };
         let domain_name =
             |d: usize| store.scenario.domains.get(d).map_or_else(|| format!("domain {d}"), |x| x.id.clone());
-        for e in series.past.events.iter().chain(series.future.events.iter().rev()) {
+        // Cascades are read from the events up to now, so a breach after now is marked without one.
+        let past = series.past.events.iter().map(|e| (e, true));
+        for (e, is_past) in past.chain(series.future.events.iter().rev().map(|e| (e, false))) {
             match &e.kind {
                 TimelineKind::Event { label, injected } => out.push(Marker {
                     t_secs: e.t_secs,
@@ -82,12 +84,22 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                     run,
                     label: format!("{who}{label}{}", if *injected { " (injected)" } else { "" }),
                 }),
-                TimelineKind::BreachStart { domain } => out.push(Marker {
-                    t_secs: e.t_secs,
-                    kind: MarkerKind::Breach,
-                    run,
-                    label: format!("{who}SLO breach starts: {}", domain_name(*domain as usize)),
-                }),
+                TimelineKind::BreachStart { domain } => {
+                    let cascade = is_past.then(|| series.cascade_at(e.t_secs, *domain)).flatten().map(|c| {
+                        let name = |d: u8| store.scenario.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
+                        format!(" — a cascade {}", c.describe(name))
+                    });
+                    out.push(Marker {
+                        t_secs: e.t_secs,
+                        kind: MarkerKind::Breach,
+                        run,
+                        label: format!(
+                            "{who}SLO breach starts: {}{}",
+                            domain_name(*domain as usize),
+                            cascade.unwrap_or_default()
+                        ),
+                    });
+                }
                 _ => {}
             }
         }
@@ -335,6 +347,36 @@ mod tests {
             vec![
                 (110, format!("safety: {name} handed to HPA (p99 at 2.10× SLO)")),
                 (2000, format!("safety: {name} handed to HPA (p99 at 2.10× SLO)")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_breach_marker_up_to_now_says_when_it_is_a_cascade() {
+        use crate::sim::TimelineEvent;
+        let mut store = empty_store();
+        let at = |t_secs, kind| TimelineEvent { t_secs, kind };
+        // small.ron: Payment (0) calls Fraud (1) inline, so Payment's surge is Fraud's load.
+        let past = Items {
+            events: vec![
+                at(100, TimelineKind::BreachStart { domain: 0 }),
+                at(130, TimelineKind::BreachStart { domain: 1 }),
+            ],
+            ..Items::default()
+        };
+        let future = Items { events: vec![at(200, TimelineKind::BreachStart { domain: 2 })], ..Items::default() };
+        let mut series = RunSeries { policy: "hpa".into(), past, future, ..RunSeries::default() };
+        series.explain_cascades(&crate::scenario::DomainLinks::of(&store.scenario));
+        store.runs.push(series);
+        let breaches: Vec<String> =
+            markers(&store).into_iter().filter(|m| m.kind == MarkerKind::Breach).map(|m| m.label).collect();
+        assert_eq!(
+            breaches,
+            vec![
+                "SLO breach starts: payment".to_string(),
+                "SLO breach starts: fraud — a cascade after payment (caller's load, 30 s into its breach)".to_string(),
+                // After now: not yet explained.
+                "SLO breach starts: merchant".to_string(),
             ]
         );
     }

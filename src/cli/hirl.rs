@@ -15,6 +15,7 @@ use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, ResumeState, TrainConfig, Trainer};
 use crate::policy::WarmReserveSpec;
 use crate::scenario::{self, Scenario, WhatIf};
+use crate::sim::cascades::CascadeCounts;
 use crate::sim::{Scorecard, SuiteTotals};
 
 /// The shipped scenarios the agents train on (scaled down) and are evaluated on (full scale).
@@ -434,7 +435,16 @@ struct EvalJson<'a> {
     fallback: &'a [FallbackRun],
     /// Each seed's totals over the suite, per policy (they add up to `totals`).
     per_seed: &'a [SeedTotals],
+    /// Per policy, its cascades over the suite by the link that carried each (they add up to its cascade events).
+    cascades_by_link: Vec<PolicyCascades<'a>>,
     scorecards: &'a [Scorecard],
+}
+
+#[derive(Serialize)]
+struct PolicyCascades<'a> {
+    policy: &'a str,
+    #[serde(flatten)]
+    counts: CascadeCounts,
 }
 
 /// One HiRL run's time on the HPA fallback, per domain (in scenario order).
@@ -548,10 +558,16 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     });
     let mut cards = Vec::new();
     let mut fallback = Vec::new();
+    let mut cascades_by_link = vec![CascadeCounts::default(); args.policies.len()];
     for (&(s, seed, p), run) in jobs.iter().zip(runs) {
         let run = run?;
         if let Some(times) = &run.fallback {
             fallback.push(FallbackRun::new(s, seed, p, times));
+        }
+        if let Some(k) = args.policies.iter().position(|q| q == p) {
+            for c in &run.cascades {
+                cascades_by_link[k].add(c.link(), 1);
+            }
         }
         cards.push(run.scorecard);
     }
@@ -565,6 +581,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     let per_seed = per_seed_totals(&args.suite.seeds, &args.policies, &cards);
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
     print!("{}", by_domain_table(&args.policies, &cards));
+    print!("{}", super::report::cascade_link_table(&args.policies, &cascades_by_link));
     print!("{}", per_seed_table(&per_seed));
     print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
@@ -580,6 +597,12 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             size_floor: args.size_floor.size_floor.as_ref().map(ToString::to_string),
             fallback: &fallback,
             per_seed: &per_seed,
+            cascades_by_link: args
+                .policies
+                .iter()
+                .zip(&cascades_by_link)
+                .map(|(policy, &counts)| PolicyCascades { policy, counts })
+                .collect(),
             scorecards: &cards,
         };
         super::write_json(path, &json)?;

@@ -22,6 +22,7 @@ use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{self, WarmReserveSpec};
 use crate::scenario::{self, DomainSpec, LoadError, Scenario};
+use crate::sim::cascades::{self, Cascade, CascadeCounts};
 use crate::sim::{Scorecard, Simulation};
 
 pub use bench::{BenchConfig, BenchResult, measure as bench_measure, scale_scenario};
@@ -291,6 +292,7 @@ pub fn main() -> Result<ExitCode> {
                 None => run_policy(&s, &policy, seed, &assets, true)?,
             };
             print!("{}", report::scorecard_table(&run.scorecard));
+            print!("{}", report::cascade_list(&s, &run.cascades, report::CASCADES_LISTED));
             if let Some(times) = &run.fallback {
                 println!("{}", fallback_line(&s.domains, times));
             }
@@ -317,11 +319,11 @@ pub fn main() -> Result<ExitCode> {
             let base = assets_for(&policies, agents.as_deref());
             let assets = with_warm_reserve(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
             let assets = with_size_floor(assets, size_floor, &policies, std::slice::from_ref(&s))?;
-            let cards = policies
-                .iter()
-                .map(|p| run_policy(&s, p, seed, &assets, true).map(|r| r.scorecard))
-                .collect::<Result<Vec<_>>>()?;
+            let runs = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
+            let (cards, explained): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.scorecard, r.cascades)).unzip();
             print!("{}", report::comparison_table(&cards));
+            let counts: Vec<CascadeCounts> = explained.iter().map(CascadeCounts::of).collect();
+            print!("{}", report::cascade_counts_lines(&cards, &counts));
             if let Some(path) = json {
                 write_json(&path, &cards)?;
             }
@@ -500,6 +502,8 @@ pub struct PolicyRun {
     pub scorecard: Scorecard,
     /// Per domain (`None` for policies without a safety layer).
     pub fallback: Option<Vec<FallbackTime>>,
+    /// Every cascade of the run and what carried it (as many per domain as the scorecard counts).
+    pub cascades: Vec<Cascade>,
 }
 
 impl PolicyRun {
@@ -521,7 +525,8 @@ impl PolicyRun {
             .scorecard(run_name)
             .held_under(assets.warm_reserve_of(policy_name))
             .sized_under(assets.size_floor_of(policy_name));
-        Self { scorecard, fallback }
+        let cascades = cascades::cascades(sim.timeline(), &sim.layout().links);
+        Self { scorecard, fallback, cascades }
     }
 }
 

@@ -2,8 +2,14 @@
 
 use std::fmt::Write;
 
+use crate::app::store::clock_label_secs;
+use crate::scenario::Scenario;
 use crate::sim::Scorecard;
+use crate::sim::cascades::{Cascade, CascadeCounts, CascadeLink};
 use crate::sim::scorecard::{ClusterScore, DomainScore};
+
+/// How many cascades `run` lists one by one (a week under HPA can have hundreds).
+pub const CASCADES_LISTED: usize = 12;
 
 fn opt(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), |x| format!("{x:.0}"))
@@ -174,4 +180,51 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A run's cascades: how many went through each link, then the first `max_listed`, one a line:
+/// "  Tue 14:00:20  merchant after payment (callee's latency, 5 s into its breach)".
+pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> String {
+    let mut out = String::new();
+    if cascades.is_empty() {
+        let _ = writeln!(out, "cascades: none");
+        return out;
+    }
+    let _ = writeln!(out, "cascades: {} ({})", cascades.len(), CascadeCounts::of(cascades).describe());
+    let domain = |d: u8| s.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
+    for c in cascades.iter().take(max_listed) {
+        let _ = writeln!(out, "  {}  {} {}", clock_label_secs(s, c.t_secs), domain(c.domain), c.describe(domain));
+    }
+    if cascades.len() > max_listed {
+        let _ = writeln!(out, "  … and {} more", cascades.len() - max_listed);
+    }
+    out
+}
+
+/// One line per run: its cascades by the link that carried them ("hirl: 3 (2 through a callee's latency, …)").
+pub fn cascade_counts_lines(cards: &[Scorecard], counts: &[CascadeCounts]) -> String {
+    let mut out =
+        String::from("cascades by what carried them (a breach starting while a linked domain is in breach):\n");
+    for (card, c) in cards.iter().zip(counts) {
+        let _ = writeln!(out, "  {:<12} {:>4}  {}", card.policy, c.total(), c.describe());
+    }
+    out
+}
+
+/// Per policy over a suite: cascades by the link that carried them, one column per link.
+pub fn cascade_link_table(policies: &[String], counts: &[CascadeCounts]) -> String {
+    let mut out = String::from("cascades by what carried them, over the suite (the strongest link of each):\n");
+    let _ = write!(out, "  {:<12}", "policy");
+    for l in CascadeLink::ALL {
+        let _ = write!(out, " {:>18}", l.label());
+    }
+    let _ = writeln!(out, " {:>8}", "total");
+    for (p, c) in policies.iter().zip(counts) {
+        let _ = write!(out, "  {p:<12}");
+        for l in CascadeLink::ALL {
+            let _ = write!(out, " {:>18}", c.get(l));
+        }
+        let _ = writeln!(out, " {:>8}", c.total());
+    }
+    out
 }

@@ -9,6 +9,7 @@
 //! - Nothing here knows about the simulator's internals, the UI or the networks.
 
 mod hpa_spec;
+mod links;
 pub mod locate;
 mod model;
 mod validate;
@@ -17,6 +18,7 @@ mod what_if;
 use std::fmt;
 use std::path::Path;
 
+pub use links::DomainLinks;
 pub use model::*;
 pub use validate::{MAX_DURATION_SECS, MAX_POOLS, Problem, validate, validate_event};
 pub use what_if::WhatIf;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rng::{SimRng, stream};
-use crate::scenario::{HpaSpec, Priority, Scenario};
+use crate::scenario::{DomainLinks, HpaSpec, Priority, Scenario};
 
 /// Dense index of an app (a Deployment with its HPA).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -101,8 +101,8 @@ pub struct Layout {
     pub hot: Vec<AppHot>,
     /// Domains ordered so that every caller comes before its callees.
     pub call_order: Vec<DomainId>,
-    /// `linked[a][b]`: a and b share a pool or an inline call (either way); used to tell cascades from coincidences.
-    pub linked: Vec<Vec<bool>>,
+    /// Inline calls and shared pools between domains: what tells a cascade from a coincidence.
+    pub links: DomainLinks,
 }
 
 impl Layout {
@@ -183,18 +183,7 @@ impl Layout {
         }
 
         let call_order = call_order(&domains);
-        let n = domains.len();
-        let mut linked = vec![vec![false; n]; n];
-        for (a, da) in domains.iter().enumerate() {
-            for (b, db) in domains.iter().enumerate() {
-                if a != b {
-                    let share_pool = da.pools.iter().any(|p| db.pools.contains(p));
-                    let calls = da.calls.iter().any(|(to, _)| to.0 as usize == b)
-                        || db.calls.iter().any(|(to, _)| to.0 as usize == a);
-                    linked[a][b] = share_pool || calls;
-                }
-            }
-        }
+        let links = DomainLinks::of(s);
         let hot = apps
             .iter()
             .map(|a| AppHot {
@@ -207,7 +196,7 @@ impl Layout {
                 domain: a.domain.0,
             })
             .collect();
-        Layout { domains, pools, tiers, apps, hot, call_order, linked }
+        Layout { domains, pools, tiers, apps, hot, call_order, links }
     }
 
     pub fn domain(&self, id: DomainId) -> &DomainInfo {

@@ -21,6 +21,7 @@
 //! Actions applied between ticks (via [`Simulation::apply`]) take effect at the next tick's scheduling pass.
 
 pub mod actions;
+pub mod cascades;
 pub mod layout;
 pub mod nodes;
 pub mod pods;

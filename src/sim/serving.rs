@@ -235,7 +235,7 @@ impl Simulation {
                 acc.breach_ticks += 1;
             }
             if breach && !acc.in_breach {
-                let cascade = (0..n_domains).any(|o| o != d && was_breaching[o] && layout.linked[d][o]);
+                let cascade = (0..n_domains).any(|o| o != d && was_breaching[o] && layout.links.linked(d, o));
                 if cascade {
                     acc.cascade_events += 1;
                 }

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use hirl_scale::policy;
-use hirl_scale::scenario::{self, Scenario};
+use hirl_scale::scenario::{self, DomainLinks, Scenario};
+use hirl_scale::sim::cascades::{Cascade, cascades};
 use hirl_scale::sim::{Scorecard, Simulation};
 
 pub const SHIPPED: &[&str] =
@@ -35,10 +36,15 @@ pub fn run(s: &Scenario, policy_name: &str) -> Scorecard {
 }
 
 pub fn run_for(s: &Scenario, policy_name: &str, seed: u64, secs: u64) -> Scorecard {
+    run_explained(s, policy_name, seed, secs).0
+}
+
+/// Runs like [`run_for`] and also explains the run's cascades from its timeline.
+pub fn run_explained(s: &Scenario, policy_name: &str, seed: u64, secs: u64) -> (Scorecard, Vec<Cascade>) {
     let mut sim = Simulation::new(s, seed);
     let mut p = policy::baseline(policy_name, sim.layout()).expect("known policy");
     policy::run_until(&mut sim, p.as_mut(), secs, |_| {});
-    sim.scorecard(policy_name)
+    (sim.scorecard(policy_name), cascades(sim.timeline(), &DomainLinks::of(s)))
 }
 
 /// Compares a scorecard with its golden file; `UPDATE_GOLDEN=1` rewrites the file instead.

@@ -4,18 +4,26 @@
 use hirl_scale::scenario;
 use hirl_scale::sim::Scorecard;
 
-use crate::common::{SHIPPED, check_golden, load, root, run};
+use crate::common::{SHIPPED, check_golden, load, root, run, run_explained};
 
 fn domain<'a>(card: &'a Scorecard, id: &str) -> &'a hirl_scale::sim::scorecard::DomainScore {
     card.domains.iter().find(|d| d.domain == id).expect("domain present")
 }
 
-/// Runs HPA twice and the heuristic once; checks both against golden files and the two HPA runs against each other.
+/// Runs HPA twice and the heuristic once; checks both against golden files and the two HPA runs against each other,
+/// and that the cascades explained from the timeline are the scorecard's.
 fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
     let s = load(name);
     let hpa = run(&s, "hpa");
-    let again = run(&s, "hpa");
+    let (again, explained) = run_explained(&s, "hpa", s.seed, s.duration_secs);
     assert_eq!(hpa, again, "{name}: two runs with the same seed differ");
+    for (i, d) in hpa.domains.iter().enumerate() {
+        let mine: Vec<_> = explained.iter().filter(|c| usize::from(c.domain) == i).collect();
+        assert_eq!(mine.len() as u32, d.cascade_events, "{name}: {}'s cascades explained: {mine:?}", d.domain);
+        assert!(
+            mine.iter().all(|c| !c.upstream.is_empty() && c.upstream.iter().all(|u| u.breaching_since_secs < c.t_secs))
+        );
+    }
     let heuristic = run(&s, "heuristic");
     let dir = root().join("tests/golden");
     check_golden(&hpa, &dir.join(format!("{name}.hpa.json")));

@@ -44,6 +44,20 @@ fn pick(h: &mut Harness<'_, HirlApp>, menu: &str, choice: &str) {
 }
 
 /// Largest value of `f` over the first run's points in `[from, to)`.
+/// The cascades the window explains, per run: as many per domain as its scorecard counts. Returns their total.
+fn cascades_agree_with_the_scorecards(app: &HirlApp) -> usize {
+    let mut total = 0;
+    for run in &app.store.runs {
+        let card = run.scorecard.as_ref().expect("scorecard");
+        for (i, d) in card.domains.iter().enumerate() {
+            let n = run.cascades.iter().filter(|c| usize::from(c.domain) == i).count();
+            assert_eq!(n as u32, d.cascade_events, "{}: {}'s cascades explained", run.policy, d.domain);
+            total += n;
+        }
+    }
+    total
+}
+
 fn peak(app: &HirlApp, from: u64, to: u64, f: impl Fn(&hirl_scale::runner::DomainPoint) -> f32) -> f32 {
     app.store.runs[0]
         .points
@@ -85,6 +99,7 @@ fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
         events.iter().any(|e| matches!(&e.kind, hirl_scale::sim::TimelineKind::Event { injected: true, .. })),
         "the injection is on the timeline"
     );
+    assert!(cascades_agree_with_the_scorecards(app) > 0, "the flash sale cascades");
 }
 
 #[test]
@@ -218,6 +233,7 @@ fn the_timeline_scrubs_back_ten_minutes_and_forward_to_the_identical_state() {
     step_until(&mut h, 60, "forward again", |a| a.store.now_secs == 1_800);
     h.step();
     assert_eq!(shown(h.state()), before, "scrubbing back and forward again gives the identical state");
+    cascades_agree_with_the_scorecards(h.state());
 }
 
 #[test]
@@ -242,6 +258,7 @@ fn an_opened_recording_replays_to_its_scorecards() {
         .iter()
         .any(|e| matches!(&e.kind, hirl_scale::sim::TimelineKind::Event { injected: true, .. }));
     assert!(injected, "the recorded injection fired in the replay");
+    assert!(cascades_agree_with_the_scorecards(h.state()) > 0, "the recorded flash sale cascades");
 }
 
 /// HPA on small with `share` of every pool held warm from the start, once the first frame shows the reserve.

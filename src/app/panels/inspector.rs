@@ -25,7 +25,7 @@ use crate::agents::hirl::record::{self, CommanderRecord, SoldierRecord};
 use crate::agents::hirl::reward::DecisionOutcome;
 use crate::agents::hirl::safety::Intervention;
 use crate::agents::hirl::{Brain, HirlNets};
-use crate::app::store::{RunSeries, Store, clock_label};
+use crate::app::store::{RunSeries, Store, clock_label, clock_label_secs};
 use crate::app::theme;
 
 /// What a run without decision records shows.
@@ -276,7 +276,7 @@ fn decision_time(store: &Store, decision: Decision<'_>) -> String {
 
 /// "Tue 13:02:10".
 fn seconds_label(store: &Store, t_secs: u64) -> String {
-    format!("{}:{:02}", clock_label(&store.scenario, t_secs), t_secs % 60)
+    clock_label_secs(&store.scenario, t_secs)
 }
 
 fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, state: &mut RunState) {

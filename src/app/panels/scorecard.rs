@@ -9,6 +9,7 @@ use egui::{Color32, RichText};
 use super::PanelCtx;
 use crate::app::{format_duration, theme};
 use crate::sim::Scorecard;
+use crate::sim::cascades::CascadeCounts;
 
 /// Lower is better for every compared metric: green when it fell, red when it rose.
 const BETTER: Color32 = Color32::from_rgb(0, 158, 115);
@@ -25,7 +26,8 @@ const COLUMNS: [(&str, &str, &str); 10] = [
     (
         "cascades",
         "cas-\ncades",
-        "Breach episodes that began while a linked domain (shared node pool or inline call) was in breach",
+        "Breach episodes that began while a linked domain (shared node pool or inline call) was in breach; hover a \
+         count for the links that carried them",
     ),
     (
         "inversion min",
@@ -106,7 +108,13 @@ impl ScorecardPanel {
                     let before = b.domains.iter().find(|x| x.domain == ds.domain).map(|x| x.slo_breach_minutes);
                     delta_label(ui, ds.slo_breach_minutes, before, "min");
                 }
-                ui.label(ds.cascade_events.to_string());
+                let cascades = ctx
+                    .series()
+                    .map(|series| CascadeCounts::of(series.cascades.iter().filter(|c| usize::from(c.domain) == index)));
+                let cell = ui.label(ds.cascade_events.to_string());
+                if let Some(counts) = cascades.filter(|c| c.total() > 0) {
+                    cell.on_hover_text(format!("{} (each is listed in the timeline)", counts.describe()));
+                }
                 ui.label(format!("{:.1}", ds.priority_inversion_minutes));
                 let pending = ds.pending_pod_minutes;
                 if narrow {

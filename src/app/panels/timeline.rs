@@ -5,7 +5,7 @@
 use egui::{Color32, RichText};
 
 use super::PanelCtx;
-use crate::app::store::Store;
+use crate::app::store::{RunSeries, Store};
 use crate::app::{format_duration, theme};
 use crate::sim::{TimelineEvent, TimelineKind};
 
@@ -52,7 +52,7 @@ impl TimelinePanel {
             .auto_shrink([false, true])
             .show_rows(ui, row_height, rows.len(), |ui, range| {
                 for e in rows.get(range).into_iter().flatten() {
-                    row_ui(ui, e, ctx.store);
+                    row_ui(ui, e, ctx.store, series);
                 }
             });
     }
@@ -66,8 +66,8 @@ impl TimelinePanel {
     }
 }
 
-fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store) {
-    let (tag, colour, text, tip) = describe(e, store);
+fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSeries) {
+    let (tag, colour, text, tip) = describe(e, store, series);
     ui.horizontal(|ui| {
         ui.monospace(store.clock_label(e.t_secs))
             .on_hover_text(format!("{} after the scenario's start", format_duration(e.t_secs)));
@@ -77,7 +77,7 @@ fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store) {
 }
 
 /// Tag, colour, text and tooltip of one entry.
-fn describe(e: &TimelineEvent, store: &Store) -> (&'static str, Color32, String, &'static str) {
+fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static str, Color32, String, &'static str) {
     let domain = |d: u8| store.scenario.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
     let pool = |p: u8| store.scenario.pools.get(usize::from(p)).map_or("?", |x| x.name.as_str());
     match &e.kind {
@@ -87,12 +87,15 @@ fn describe(e: &TimelineEvent, store: &Store) -> (&'static str, Color32, String,
         TimelineKind::Event { label, injected: false } => {
             ("event", EVENT, label.clone(), "An event scripted in the scenario file")
         }
-        TimelineKind::BreachStart { domain: d } => (
-            "breach",
-            theme::SLO,
-            format!("{} over SLO", domain(*d)),
-            "End-to-end p99 went above the SLO, or errors above the error budget",
-        ),
+        TimelineKind::BreachStart { domain: d } => match series.cascade_at(e.t_secs, *d) {
+            Some(c) => ("cascade", theme::SLO, format!("{} over SLO {}", domain(*d), c.describe(domain)), CASCADE_TIP),
+            None => (
+                "breach",
+                theme::SLO,
+                format!("{} over SLO", domain(*d)),
+                "End-to-end p99 went above the SLO, or errors above the error budget",
+            ),
+        },
         TimelineKind::BreachEnd { domain: d } => (
             "recovered",
             RECOVERED,
@@ -113,6 +116,12 @@ fn describe(e: &TimelineEvent, store: &Store) -> (&'static str, Color32, String,
         ),
     }
 }
+
+/// What a cascade is and what each link means (the scorecard counts these).
+const CASCADE_TIP: &str = "A breach that began while a linked domain was in breach: the scorecard counts it as a \
+    cascade. Callee's latency: this domain calls that one inline, so that one's p99 is part of its own. Caller's \
+    load: that domain calls this one inline, so its surge is this one's load. Shared pool: they compete for one \
+    pool's nodes (and a higher priority's pods preempt a lower one's).";
 
 fn nodes(count: u32) -> &'static str {
     if count == 1 { "node" } else { "nodes" }
@@ -158,6 +167,31 @@ mod tests {
         harness.get_by_label("payment over SLO");
         assert!(harness.query_by_label_contains("12 nodes ready in").is_some());
         harness.get_by_label("4 of 4 entries");
+    }
+
+    #[test]
+    fn a_cascade_says_which_breach_it_followed_and_through_what() {
+        let mut store = store();
+        let at = |t_secs, kind| TimelineEvent { t_secs, kind };
+        // small.ron: merchant (2) calls payment (0) inline; internal (4) shares shared-general with payment.
+        let events = vec![
+            at(900, TimelineKind::BreachStart { domain: 0 }),
+            at(905, TimelineKind::BreachStart { domain: 2 }),
+            at(1000, TimelineKind::BreachEnd { domain: 0 }),
+            at(1000, TimelineKind::BreachEnd { domain: 2 }),
+            at(2000, TimelineKind::BreachStart { domain: 4 }),
+        ];
+        let mut series =
+            RunSeries { policy: "hpa".into(), past: Items { events, ..Items::default() }, ..Default::default() };
+        series.explain_cascades(&crate::scenario::DomainLinks::of(&store.scenario));
+        assert_eq!(series.cascades.len(), 1);
+        store.runs.push(series);
+        let harness = render(&store);
+        harness.get_by_label("cascade");
+        harness.get_by_label("merchant over SLO after payment (callee's latency, 5 s into its breach)");
+        // Payment's own breach and Internal's later one (nothing linked in breach then) are plain breaches.
+        assert_eq!(harness.query_all_by_label("breach").count(), 2);
+        harness.get_by_label("internal over SLO");
     }
 
     #[test]

@@ -1,0 +1,296 @@
+//! Why each cascade happened, read back from a run's timeline.
+//!
+//! The scorecard counts a cascade when a domain's breach starts while a domain linked to it was in breach at the
+//! tick before (see [`super::scorecard`]). This module finds the same breaches in the timeline and says which links
+//! carried each one, strongest first:
+//! - [`CascadeLink::Latency`]: the domain calls the breaching one inline, so that one's p99 is part of its own (the
+//!   same trouble, seen again one hop up the call graph);
+//! - [`CascadeLink::Load`]: the breaching domain calls this one inline, so its surge is this one's load;
+//! - [`CascadeLink::Pool`]: only a node pool is shared, so the two competed for capacity (DESIGN §4's cascade
+//!   propagation: one domain's pods take the room another's need).
+//!
+//! Contract: the cascades are exactly the scorecard's, one per counted breach start, in timeline order (so the count
+//! per domain equals `cascade_events`; a test holds this on real runs). Upstream domains in scenario order. Times in
+//! simulated seconds since the run's start. Pure: the same timeline gives the same answer.
+
+use serde::Serialize;
+
+use super::{TimelineEvent, TimelineKind};
+use crate::scenario::DomainLinks;
+
+/// How a breach reached a linked domain, strongest first (the derived order is that ranking).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CascadeLink {
+    /// This domain calls the breaching one inline: the callee's latency is part of its own.
+    Latency,
+    /// The breaching domain calls this one inline: the caller's load is this one's.
+    Load,
+    /// They share a node pool and nothing else.
+    Pool,
+}
+
+impl CascadeLink {
+    pub const ALL: [CascadeLink; 3] = [CascadeLink::Latency, CascadeLink::Load, CascadeLink::Pool];
+
+    /// The strongest link from `domain` to `upstream`, if any.
+    pub fn between(links: &DomainLinks, domain: usize, upstream: usize) -> Option<Self> {
+        if links.calls(domain, upstream) {
+            Some(Self::Latency)
+        } else if links.calls(upstream, domain) {
+            Some(Self::Load)
+        } else if !links.shared_pools(domain, upstream).is_empty() {
+            Some(Self::Pool)
+        } else {
+            None
+        }
+    }
+
+    /// A few words for tables and timelines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Latency => "callee's latency",
+            Self::Load => "caller's load",
+            Self::Pool => "shared pool",
+        }
+    }
+}
+
+/// A linked domain that was in breach when a cascade began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Upstream {
+    pub domain: u8,
+    pub link: CascadeLink,
+    /// When its breach began.
+    pub breaching_since_secs: u64,
+}
+
+/// One cascade: a breach of `domain` that began at `t_secs` while the `upstream` domains were in breach.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cascade {
+    pub t_secs: u64,
+    pub domain: u8,
+    /// Never empty; strongest link first, then the earliest breach, then scenario order.
+    pub upstream: Vec<Upstream>,
+}
+
+impl Cascade {
+    /// The strongest link that carried it.
+    pub fn link(&self) -> CascadeLink {
+        self.upstream.first().map_or(CascadeLink::Pool, |u| u.link)
+    }
+
+    /// "after payment (callee's latency, 5 s into its breach), internal (shared pool, 2 min 30 s into its breach)",
+    /// with each domain named by `name`.
+    pub fn describe<'a>(&self, name: impl Fn(u8) -> &'a str) -> String {
+        let each: Vec<String> = self
+            .upstream
+            .iter()
+            .map(|u| {
+                let into = short_duration(self.t_secs.saturating_sub(u.breaching_since_secs));
+                format!("{} ({}, {into} into its breach)", name(u.domain), u.link.label())
+            })
+            .collect();
+        format!("after {}", each.join(", "))
+    }
+}
+
+/// "5 s", "2 min 30 s", "1 h 05 min".
+fn short_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 if secs.is_multiple_of(60) => format!("{} min", secs / 60),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+/// Cascades per link, as counted over one or more runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CascadeCounts {
+    pub latency: u32,
+    pub load: u32,
+    pub pool: u32,
+}
+
+impl CascadeCounts {
+    pub fn of<'a>(cascades: impl IntoIterator<Item = &'a Cascade>) -> Self {
+        let mut c = Self::default();
+        for x in cascades {
+            c.add(x.link(), 1);
+        }
+        c
+    }
+
+    pub fn add(&mut self, link: CascadeLink, n: u32) {
+        match link {
+            CascadeLink::Latency => self.latency += n,
+            CascadeLink::Load => self.load += n,
+            CascadeLink::Pool => self.pool += n,
+        }
+    }
+
+    pub fn get(&self, link: CascadeLink) -> u32 {
+        match link {
+            CascadeLink::Latency => self.latency,
+            CascadeLink::Load => self.load,
+            CascadeLink::Pool => self.pool,
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.latency + self.load + self.pool
+    }
+
+    /// "2 through a callee's latency, 1 through a shared pool" (links with none left out; "none" when empty).
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = CascadeLink::ALL
+            .iter()
+            .filter(|&&l| self.get(l) > 0)
+            .map(|&l| format!("{} through a {}", self.get(l), l.label()))
+            .collect();
+        if parts.is_empty() { "none".to_string() } else { parts.join(", ") }
+    }
+}
+
+/// One domain's breach: from its start to the tick it ended (`None` while open).
+#[derive(Clone, Copy)]
+struct Episode {
+    start_secs: u64,
+    end_secs: Option<u64>,
+}
+
+/// Every cascade in `timeline` (a run's events in time order), with what carried it.
+pub fn cascades(timeline: &[TimelineEvent], links: &DomainLinks) -> Vec<Cascade> {
+    let n = links.len();
+    let mut episodes: Vec<Vec<Episode>> = vec![Vec::new(); n];
+    for e in timeline {
+        match e.kind {
+            TimelineKind::BreachStart { domain } if usize::from(domain) < n => {
+                episodes[usize::from(domain)].push(Episode { start_secs: e.t_secs, end_secs: None });
+            }
+            TimelineKind::BreachEnd { domain } if usize::from(domain) < n => {
+                if let Some(last) = episodes[usize::from(domain)].last_mut() {
+                    last.end_secs.get_or_insert(e.t_secs);
+                }
+            }
+            _ => {}
+        }
+    }
+    // Whether domain `o` was in breach at the tick before `t`: an episode began before `t` and had not ended by
+    // then (an end stamped `t` means it was still in breach the tick before).
+    let breaching_before = |o: usize, t: u64| -> Option<u64> {
+        let eps = &episodes[o];
+        let k = eps.partition_point(|ep| ep.start_secs < t);
+        let ep = eps.get(k.checked_sub(1)?)?;
+        ep.end_secs.is_none_or(|end| end >= t).then_some(ep.start_secs)
+    };
+    let mut out = Vec::new();
+    for e in timeline {
+        let TimelineKind::BreachStart { domain } = e.kind else { continue };
+        let d = usize::from(domain);
+        if d >= n {
+            continue;
+        }
+        let mut upstream: Vec<Upstream> = (0..n)
+            .filter(|&o| o != d)
+            .filter_map(|o| {
+                let link = CascadeLink::between(links, d, o)?;
+                let since = breaching_before(o, e.t_secs)?;
+                Some(Upstream { domain: o as u8, link, breaching_since_secs: since })
+            })
+            .collect();
+        if upstream.is_empty() {
+            continue;
+        }
+        upstream.sort_by_key(|u| (u.link, u.breaching_since_secs, u.domain));
+        out.push(Cascade { t_secs: e.t_secs, domain, upstream });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    fn fraud_cascade() -> Scenario {
+        crate::scenario::load_str(include_str!("../../scenarios/fraud-cascade.ron"), "fraud-cascade.ron")
+            .expect("shipped scenario")
+    }
+
+    fn id(s: &Scenario, name: &str) -> u8 {
+        s.domains.iter().position(|d| d.id == name).expect("domain") as u8
+    }
+
+    fn start(t_secs: u64, domain: u8) -> TimelineEvent {
+        TimelineEvent { t_secs, kind: TimelineKind::BreachStart { domain } }
+    }
+
+    fn end(t_secs: u64, domain: u8) -> TimelineEvent {
+        TimelineEvent { t_secs, kind: TimelineKind::BreachEnd { domain } }
+    }
+
+    #[test]
+    fn each_cascade_names_the_strongest_link_first() {
+        let s = fraud_cascade();
+        let links = DomainLinks::of(&s);
+        let (payment, fraud, merchant, internal) =
+            (id(&s, "payment"), id(&s, "fraud"), id(&s, "merchant"), id(&s, "internal"));
+        let timeline = [start(100, payment), start(105, merchant), start(115, fraud), start(120, internal)];
+        let found = cascades(&timeline, &links);
+        assert_eq!(found.len(), 3, "{found:?}");
+        // Merchant calls Payment: Payment's latency is part of Merchant's.
+        assert_eq!((found[0].domain, found[0].link()), (merchant, CascadeLink::Latency));
+        // Payment calls Fraud: Payment's surge is Fraud's load (they share a pool too, but the call is stronger).
+        assert_eq!((found[1].domain, found[1].link()), (fraud, CascadeLink::Load));
+        assert_eq!(found[1].upstream[0].domain, payment);
+        // Internal calls no one and no one calls it: it shares pools with all three.
+        assert_eq!((found[2].domain, found[2].link()), (internal, CascadeLink::Pool));
+        assert_eq!(found[2].upstream.len(), 3);
+        assert_eq!(found[2].upstream[0].breaching_since_secs, 100, "earliest breach first: {:?}", found[2]);
+        let name = |d: u8| s.domains[usize::from(d)].id.as_str();
+        assert_eq!(found[0].describe(name), "after payment (callee's latency, 5 s into its breach)");
+        assert_eq!(
+            found[2].describe(name),
+            "after payment (shared pool, 20 s into its breach), merchant (shared pool, 15 s into its breach), \
+             fraud (shared pool, 5 s into its breach)"
+        );
+        assert_eq!(
+            [59, 60, 150, 3600, 3900].map(short_duration),
+            ["59 s", "1 min", "2 min 30 s", "1 h 00 min", "1 h 05 min"]
+        );
+        let counts = CascadeCounts::of(&found);
+        assert_eq!((counts.latency, counts.load, counts.pool, counts.total()), (1, 1, 1, 3));
+        assert_eq!(
+            counts.describe(),
+            "1 through a callee's latency, 1 through a caller's load, 1 through a shared pool"
+        );
+        assert_eq!(CascadeCounts::default().describe(), "none");
+    }
+
+    #[test]
+    fn only_a_breach_open_at_the_tick_before_counts_as_upstream() {
+        let s = fraud_cascade();
+        let links = DomainLinks::of(&s);
+        let (payment, merchant, data) = (id(&s, "payment"), id(&s, "merchant"), id(&s, "data"));
+        let timeline = [
+            // Same tick: a coincidence, not a cascade.
+            start(100, payment),
+            start(100, merchant),
+            end(150, merchant),
+            // Payment's breach ends at 200: it was still in breach at 195, so a start at 200 is a cascade...
+            start(200, merchant),
+            end(200, payment),
+            end(205, merchant),
+            // ...but a start after the tick it ended is not.
+            start(210, merchant),
+            end(250, merchant),
+            // Data shares no pool and no call with Payment.
+            start(300, payment),
+            start(310, data),
+        ];
+        let found = cascades(&timeline, &links);
+        assert_eq!(found.iter().map(|c| (c.t_secs, c.domain)).collect::<Vec<_>>(), vec![(200, merchant)]);
+    }
+}
