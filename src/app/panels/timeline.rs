@@ -1,11 +1,13 @@
 //! The run's event timeline, newest first: scripted and injected events, SLO breaches starting and ending (per
-//! domain), and nodes arriving (with their wait in seconds) or being removed, each stamped with the scenario's clock.
-//! A filter row picks which kinds are listed.
+//! domain), and nodes arriving (with their wait in seconds) or being removed, each stamped with the scenario's clock to
+//! the second (a cascade is seconds behind the breach it follows).
+//! A breach that began while a linked domain was in breach is tagged "cascade" and says which breach it followed and
+//! through what link ([`crate::sim::cascades`]). A filter row picks which kinds are listed.
 
 use egui::{Color32, RichText};
 
 use super::PanelCtx;
-use crate::app::store::{RunSeries, Store};
+use crate::app::store::{RunSeries, Store, clock_label_secs};
 use crate::app::{format_duration, theme};
 use crate::sim::{TimelineEvent, TimelineKind};
 
@@ -48,6 +50,9 @@ impl TimelinePanel {
         // Only the rows in view are laid out: a week-long run has thousands of node arrivals.
         egui::ScrollArea::vertical()
             .id_salt(("timeline", ctx.run))
+            // Both bounds: inside the window's scrolling column a scroll area otherwise shrinks to its 64-point
+            // minimum, about three rows.
+            .min_scrolled_height(200.0)
             .max_height(200.0)
             .auto_shrink([false, true])
             .show_rows(ui, row_height, rows.len(), |ui, range| {
@@ -69,10 +74,12 @@ impl TimelinePanel {
 fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSeries) {
     let (tag, colour, text, tip) = describe(e, store, series);
     ui.horizontal(|ui| {
-        ui.monospace(store.clock_label(e.t_secs))
+        ui.monospace(clock_label_secs(&store.scenario, e.t_secs))
             .on_hover_text(format!("{} after the scenario's start", format_duration(e.t_secs)));
         ui.label(RichText::new(tag).color(colour).strong()).on_hover_text(tip);
-        ui.label(text);
+        // One line a row (the list lays out only the rows in view, at a fixed height): a cascade after several
+        // domains is cut at the panel's edge, its whole text on hover.
+        ui.add(egui::Label::new(text).truncate());
     });
 }
 
