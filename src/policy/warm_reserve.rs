@@ -83,6 +83,18 @@ impl WarmReserveSpec {
 
     /// Every share is a fraction and every pool the spec names exists in `scenario`, once (a spec from the command
     /// line is already checked for the first; one read from a recording is not).
+    /// This reserve without the pools `scenario` lacks (`None` when none is left), and what was left out
+    /// (`"gpu=0.1"`): what a reserve set for one scenario still means on another.
+    pub fn kept_for(&self, scenario: &Scenario) -> (Option<WarmReserveSpec>, Vec<String>) {
+        let Self::Pools(pools) = self else {
+            return (Some(self.clone()), Vec::new());
+        };
+        let (kept, dropped): (Vec<_>, Vec<_>) =
+            pools.iter().cloned().partition(|(pool, _)| scenario.pools.iter().any(|p| &p.name == pool));
+        let dropped = dropped.into_iter().map(|(pool, share)| format!("{pool}={share}")).collect();
+        ((!kept.is_empty()).then_some(Self::Pools(kept)), dropped)
+    }
+
     pub fn check(&self, scenario: &Scenario) -> Result<(), BadWarmReserve> {
         let pools = match self {
             Self::Every(share) => return in_range(*share),
@@ -324,6 +336,13 @@ mod tests {
         let twice = WarmReserveSpec::Pools(vec![(first.clone(), 0.1), (first.clone(), 0.2)]);
         assert_eq!(twice.check(&s), Err(BadWarmReserve::Repeated(first.clone())));
         assert_eq!(WarmReserveSpec::Every(0.3).to_string(), "30% in every pool");
+        // On a scenario without some of its pools, a reserve keeps the pools it has.
+        let mixed = WarmReserveSpec::parse(&format!("gpu=0.1,{first}=0.25")).expect("parses");
+        assert_eq!(mixed.kept_for(&s), (Some(spec.clone()), vec!["gpu=0.1".to_string()]));
+        let none = WarmReserveSpec::parse("gpu=0.1").expect("parses");
+        assert_eq!(none.kept_for(&s), (None, vec!["gpu=0.1".to_string()]));
+        let every = WarmReserveSpec::Every(0.3);
+        assert_eq!(every.kept_for(&s), (Some(every.clone()), Vec::new()));
     }
 
     #[test]

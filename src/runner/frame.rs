@@ -236,4 +236,6 @@ pub enum Update {
     Exported(String),
     /// A recording written to a file.
     RecordingSaved(String),
+    /// Something the user should know that is not a failure (e.g. settings an opened scenario has no place for).
+    Notice(String),
 }

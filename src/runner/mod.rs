@@ -63,7 +63,8 @@ pub enum Command {
     SetSpeed(Speed),
     /// Inject an event into every run (it fires at the next tick, or at its own start if later).
     Inject(EventSpec),
-    /// Replace the scenario and restart from t = 0. `origin` names it in messages.
+    /// Replace the scenario and restart from t = 0. `origin` names it in messages. A size floor naming domains, or a
+    /// reserve naming pools, the new scenario lacks keeps the rest and drops those, with an [`Update::Notice`].
     Load {
         scenario: Box<Scenario>,
         origin: String,

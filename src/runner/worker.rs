@@ -261,7 +261,19 @@ impl Worker {
             }
             Command::Load { scenario, origin } => {
                 let seed = scenario.seed;
-                self.restart(Arc::new(*scenario), seed, self.session.policies(), Some(origin));
+                let before = self.assets.clone();
+                let dropped = keep_what_applies(&mut self.assets, &scenario);
+                let name = scenario.name.clone();
+                if self.restart(Arc::new(*scenario), seed, self.session.policies(), Some(origin)) {
+                    if !dropped.is_empty() {
+                        self.notify(Update::Notice(format!(
+                            "opened \"{name}\" without what it has no place for: {}",
+                            dropped.join("; ")
+                        )));
+                    }
+                } else {
+                    self.assets = before;
+                }
             }
             Command::SetPolicy(name) => {
                 let mut policies = self.session.policies();
@@ -369,4 +381,28 @@ impl Worker {
             Err(_) => {}
         }
     }
+}
+
+/// Narrows the size floor and the warm reserve to what `scenario` has (its domains, its pools) and says what was left
+/// out: a floor or reserve chosen for one scenario still applies where it can on the next one opened, and the rest
+/// is dropped with a notice rather than refusing the scenario.
+fn keep_what_applies(assets: &mut PolicyAssets, scenario: &Scenario) -> Vec<String> {
+    let mut dropped = Vec::new();
+    let (floor, lost) = assets.size_floor.kept_for(scenario);
+    if !lost.is_empty() {
+        dropped.push(format!("size floor {} (no such domain; now {})", lost.join(", "), floor.spec()));
+        assets.size_floor = floor;
+    }
+    if let Some(spec) = assets.warm_reserve.take() {
+        let (kept, lost) = spec.kept_for(scenario);
+        if !lost.is_empty() {
+            let now = kept.as_ref().map_or_else(|| "none".to_string(), ToString::to_string);
+            dropped.push(format!("warm reserve {} (no such pool; now {now})", lost.join(", ")));
+        }
+        assets.warm_reserve = kept;
+        if assets.warm_reserve.is_none() {
+            assets.warm_reserve_for.clear();
+        }
+    }
+    dropped
 }

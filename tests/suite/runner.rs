@@ -164,3 +164,43 @@ fn a_long_seek_forward_shows_progress_and_can_be_interrupted() {
     w.send(Command::Step(StepKind::Tick)).expect("queued");
     assert_eq!(frame_where(&w, 10, |f| f.now_secs != 600).now_secs, 605, "the run is at rest on 600 s");
 }
+
+#[test]
+fn opening_a_scenario_keeps_the_floor_and_reserve_it_has_room_for_and_says_what_it_dropped() {
+    use hirl_scale::agents::hirl::SizeFloor;
+    use hirl_scale::policy::WarmReserveSpec;
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.size_floor = SizeFloor::parse("P0=1.05,data=1.2").expect("parses");
+    cfg.warm_reserve = Some(WarmReserveSpec::parse("shared-general=0.2,merchant-general=0.1").expect("parses"));
+    let w = WorkerHandle::spawn(cfg, || {}).expect("worker starts");
+    let _ = frame_where(&w, 10, |_| true);
+    // The same cluster with its data domain and merchant pool named otherwise.
+    let mut other = load("small");
+    other.name = "renamed".into();
+    other.domains[3].id = "analytics".into();
+    for pool in &mut other.pools {
+        for d in &mut pool.domains {
+            if d == "data" {
+                *d = "analytics".into();
+            }
+        }
+        if pool.name == "merchant-general" {
+            pool.name = "merchant-pool".into();
+        }
+    }
+    w.send(Command::Load { scenario: Box::new(other), origin: "renamed.ron".into() }).expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut notice = None;
+    while Instant::now() < deadline && notice.is_none() {
+        match w.recv_timeout(Duration::from_millis(100)) {
+            Some(Update::Notice(n)) => notice = Some(n),
+            Some(Update::Error(e)) => panic!("the scenario was refused: {e}"),
+            _ => {}
+        }
+    }
+    let notice = notice.expect("a notice comes back");
+    assert!(notice.contains("size floor data=1.2") && notice.contains("now P0=1.05"), "{notice}");
+    assert!(notice.contains("warm reserve merchant-general=0.1"), "{notice}");
+    let f = frame_where(&w, 10, |f| f.scenario.name == "renamed");
+    assert_eq!(f.warm_reserve, Some(WarmReserveSpec::Pools(vec![("shared-general".into(), 0.2)])));
+}

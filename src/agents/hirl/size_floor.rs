@@ -73,6 +73,15 @@ impl SizeFloor {
         }
     }
 
+    /// This floor without the domains `scenario` lacks, and what was left out (`"payment=1.03"`, in id order): what a
+    /// floor set for one scenario still means on another (the window opening a new scenario keeps that much).
+    pub fn kept_for(&self, scenario: &Scenario) -> (SizeFloor, Vec<String>) {
+        let (kept, dropped): (Vec<_>, Vec<_>) =
+            self.by_domain.iter().cloned().partition(|(id, _)| scenario.domains.iter().any(|d| &d.id == id));
+        let dropped = dropped.into_iter().map(|(id, m)| format!("{id}={m}")).collect();
+        (SizeFloor { by_rank: self.by_rank, by_domain: kept }, dropped)
+    }
+
     /// The text form `parse` reads back to this floor: `1.08`, `P0=1.08,P1=1.03`, `payment=1.03`, or `shipped`.
     pub fn spec(&self) -> String {
         if let Some(m) = self.uniform() {
@@ -249,6 +258,19 @@ mod tests {
             "size floor \"paymnt=1.03\": scenario \"small\" has no domain \"paymnt\" (its domains: payment, fraud, \
              merchant, data, internal)"
         );
+    }
+
+    #[test]
+    fn on_another_scenario_a_floor_keeps_its_priorities_and_the_domains_it_has() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small.ron loads");
+        let floor = SizeFloor::parse("P0=1.1,fraud=1.2,paymnt=1.03,gpu=2").expect("parses");
+        let (kept, dropped) = floor.kept_for(&s);
+        assert_eq!(kept, SizeFloor::parse("P0=1.1,fraud=1.2").expect("parses"));
+        assert_eq!(dropped, ["gpu=2", "paymnt=1.03"], "in id order");
+        assert_eq!(kept.check(&s), Ok(()));
+        let fits = SizeFloor::parse("payment=1.03").expect("parses");
+        assert_eq!(fits.kept_for(&s), (fits.clone(), Vec::<String>::new()));
     }
 
     #[test]
