@@ -447,6 +447,10 @@ struct PolicyCascades<'a> {
     counts: CascadeCounts,
 }
 
+fn policy_cascades<'a>(policies: &'a [String], counts: &[CascadeCounts]) -> Vec<PolicyCascades<'a>> {
+    policies.iter().zip(counts).map(|(policy, &counts)| PolicyCascades { policy, counts }).collect()
+}
+
 /// One HiRL run's time on the HPA fallback, per domain (in scenario order).
 #[derive(Clone, Debug, Serialize)]
 pub struct FallbackRun {
@@ -597,12 +601,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             size_floor: args.size_floor.size_floor.as_ref().map(ToString::to_string),
             fallback: &fallback,
             per_seed: &per_seed,
-            cascades_by_link: args
-                .policies
-                .iter()
-                .zip(&cascades_by_link)
-                .map(|(policy, &counts)| PolicyCascades { policy, counts })
-                .collect(),
+            cascades_by_link: policy_cascades(&args.policies, &cascades_by_link),
             scorecards: &cards,
         };
         super::write_json(path, &json)?;
@@ -616,6 +615,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             "scenarios": scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
             "totals": all,
             "targets": tg,
+            "cascades_by_link": policy_cascades(&args.policies, &cascades_by_link),
         }));
         nets.save(&path)?;
         println!("recorded the evaluation in {}", crate::agents::forecast::model::metadata_path(&path).display());

@@ -26,6 +26,9 @@ pub struct About {
     /// The command that evaluated the model held out, when it was.
     pub eval_command: Option<String>,
     pub targets: Vec<Target>,
+    /// Each evaluated policy's cascades by the link that carried them, when the evaluation stored them:
+    /// "hpa 8 / 11 / 0 · hirl 2 / 5 / 9" (callee's latency / caller's load / shared pool).
+    pub cascades_by_link: Option<String>,
     /// The frontier stored with the agents, when it was measured.
     pub price: Option<StoredFrontier>,
 }
@@ -106,8 +109,19 @@ fn about_nets(nets: &HirlNets) -> About {
     if eval_command.is_none() {
         lines.push("not evaluated held out (run `hirl-scale eval --record-in-model`)".into());
     }
+    let cascades_by_link = eval.and_then(|e| e.get("cascades_by_link")).and_then(|c| c.as_array()).map(|rows| {
+        let count = |r: &serde_json::Value, key: &str| r.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let each: Vec<String> = rows
+            .iter()
+            .filter_map(|r| {
+                let policy = r.get("policy")?.as_str()?;
+                Some(format!("{policy} {} / {} / {}", count(r, "latency"), count(r, "load"), count(r, "pool")))
+            })
+            .collect();
+        each.join(" · ")
+    });
     let price = meta.frontier.as_ref().and_then(StoredFrontier::from_metadata);
-    About { lines, eval_command, targets, price }
+    About { lines, eval_command, targets, cascades_by_link, price }
 }
 
 /// Which networks selection kept: the last row marked `selected`, or — in files written before rows were marked —
@@ -171,6 +185,16 @@ impl AgentsPanel {
                     ui.end_row();
                 }
             });
+            if let Some(counts) = about.cascades_by_link.as_deref().filter(|c| !c.is_empty()) {
+                ui.label(format!(
+                    "cascades by what carried them (callee's latency / caller's load / shared pool): {counts}"
+                ))
+                .on_hover_text(
+                    "Callee's latency: a domain calling the breaching one inline, whose p99 is part of its own. \
+                         Caller's load: a domain the breaching one calls inline, whose load is its surge. Shared \
+                         pool: domains competing for one pool's nodes (a higher priority preempts a lower one).",
+                );
+            }
         }
         if let Some(price) = &about.price {
             price_ui(ui, price, ctx);
@@ -265,6 +289,8 @@ mod tests {
         let missed: Vec<&str> = about.targets.iter().filter(|t| !t.met).map(|t| t.target.as_str()).collect();
         assert_eq!(missed.len(), 2, "{missed:?}");
         assert!(missed[0].starts_with("P0+P1") && missed[1].starts_with("cascade"), "{missed:?}");
+        let cascades = about.cascades_by_link.expect("the evaluation stored its cascades by link");
+        assert!(cascades.starts_with("hpa ") && cascades.contains(" · hirl "), "{cascades}");
     }
 
     #[test]
