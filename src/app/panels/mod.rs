@@ -65,6 +65,10 @@ impl<'a> PanelCtx<'a> {
 /// Narrowest plot drawn, in points.
 const MIN_PLOT_WIDTH: f32 = 120.0;
 
+/// A column narrower than this (points) is a half of side by side: the scorecard takes its narrow form and the time
+/// plots' legends let the lines show through.
+pub const NARROW_BELOW_PTS: f32 = 900.0;
+
 /// Id shared by every time plot: linked x axes and a linked cursor.
 pub fn time_group() -> egui::Id {
     egui::Id::unique("hirl-time-axis")
@@ -76,11 +80,17 @@ pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit
     let scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let start_secs = start_secs_of_week(&ctx.store.scenario);
+    // Side by side a plot is half as wide and the legend covers a quarter of it: there the lines show through it.
+    let legend_alpha = if ctx.visible_width(ui) < NARROW_BELOW_PTS { 0.5 } else { 0.75 };
     ctx.fit_width(Plot::new((id, ctx.run)), ui)
         .height(ctx.plot_height)
-        // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches,
-        // and side by side a plot is half as wide.
-        .legend(Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small))
+        // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches.
+        .legend(
+            Legend::default()
+                .position(Corner::LeftTop)
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(legend_alpha),
+        )
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])
         .x_grid_spacer(move |input| clock_grid_marks(input, start_secs))

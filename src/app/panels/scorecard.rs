@@ -2,11 +2,12 @@
 //! pod-minutes, peak p99 against SLO in ms, error %, slowest scale-out in s, scaling actions per app-hour) and a
 //! cluster line (P0+P1 breach minutes, peak provisioner queue in nodes, slowest node wait in s, churn, node-hours,
 //! cost in $, over-provisioning ×). Side by side, the second run shows its change against the first, and in a
-//! column narrower than [`NARROW_BELOW_PTS`] the titles go over two lines and pending pod-minutes into k and M.
+//! column narrower than [`NARROW_BELOW_PTS`] the titles go over two lines and pending pod-minutes into k and M, so
+//! that side by side (half the window each) the last columns and the cluster line are not past the column's edge.
 
 use egui::{Color32, RichText};
 
-use super::PanelCtx;
+use super::{NARROW_BELOW_PTS, PanelCtx};
 use crate::app::{format_duration, theme};
 use crate::sim::Scorecard;
 use crate::sim::cascades::CascadeCounts;
@@ -53,10 +54,6 @@ const COLUMNS: [(&str, &str, &str); 10] = [
         "Changes of spec.replicas per app per simulated hour (high values mean oscillation)",
     ),
 ];
-
-/// Below this width (points) the table takes its narrow form: titles over two lines and large counts in k and M, so
-/// that side by side (half the window each) the last columns and the cluster line are not past the column's edge.
-const NARROW_BELOW_PTS: f32 = 900.0;
 
 #[derive(Default)]
 pub struct ScorecardPanel {}
