@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::app::store::clock_label_secs;
 use crate::scenario::Scenario;
+use crate::scenario::clock::clock_label_secs;
 use crate::sim::Scorecard;
 use crate::sim::cascades::{Cascade, CascadeCounts, CascadeLink};
 use crate::sim::scorecard::{ClusterScore, DomainScore};
@@ -201,7 +201,7 @@ pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> St
     out
 }
 
-/// One line per run: its cascades by the link that carried them ("hirl: 3 (2 through a callee's latency, …)").
+/// One line per run: its cascades by the link that carried them ("  hirl   4  1 through a callee's latency, …").
 pub fn cascade_counts_lines(cards: &[Scorecard], counts: &[CascadeCounts]) -> String {
     let mut out =
         String::from("cascades by what carried them (a breach starting while a linked domain is in breach):\n");

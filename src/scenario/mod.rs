@@ -8,6 +8,7 @@
 //! - Units are in field names: `_secs` (integer seconds of simulated time), `_ms`, `_millicores`, `_mib`, `_rps`.
 //! - Nothing here knows about the simulator's internals, the UI or the networks.
 
+pub mod clock;
 mod hpa_spec;
 mod links;
 pub mod locate;
