@@ -1,8 +1,10 @@
-//! Property tests: whatever controllers ask, the books balance and capacity is never exceeded.
+//! Property tests: whatever controllers ask, the books balance, capacity is never exceeded, and every cascade the
+//! scorecard counts is explained.
 
 use proptest::prelude::*;
 
 use hirl_scale::scenario::EventSpec;
+use hirl_scale::sim::cascades::cascades;
 use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation};
 
 use crate::common::load;
@@ -74,6 +76,12 @@ proptest! {
                 prop_assert!(d.p99_latency_ms.is_finite() && d.p99_latency_ms >= 0.0);
                 prop_assert!((0.0..=1.0).contains(&d.error_ratio));
             }
+        }
+        // Whatever happened, the cascades read back from the timeline are the scorecard's, domain by domain.
+        let explained = cascades(sim.timeline(), &sim.layout().links);
+        for (i, d) in sim.scorecard("script").domains.iter().enumerate() {
+            let n = explained.iter().filter(|c| usize::from(c.domain) == i).count();
+            prop_assert_eq!(n as u32, d.cascade_events, "{}: {:?}", d.domain, explained);
         }
     }
 }
