@@ -5,7 +5,7 @@
 //! - `slo_breach_minutes`: minutes in which the domain's end-to-end p99 exceeded its SLO or its error ratio exceeded
 //!   its error budget (degradation = max(p99/SLO − 1, errors/budget − 1, 0) > 0).
 //! - `cascade_events`: breach episodes that *began* while another domain linked to this one (sharing a node pool, or
-//!   an inline call either way) was already in breach.
+//!   an inline call either way) was already in breach ([`super::cascades`] says which link carried each).
 //! - `priority_inversion_minutes`: minutes in which the domain had unschedulable pods while pods of a lower-priority
 //!   domain held capacity in a pool it may use — starting or ready pods holding at least one pending pod's CPU
 //!   request there (a smaller fragment could not have seated it, and terminating pods are already leaving).
