@@ -297,6 +297,34 @@ mod tests {
     }
 
     #[test]
+    fn a_domains_cascade_count_shows_on_hover_what_carried_them() {
+        use crate::sim::cascades::{Cascade, CascadeLink, Upstream};
+        let mut store = store(1);
+        let cascade = |t_secs, link| Cascade {
+            t_secs,
+            domain: 1,
+            upstream: vec![Upstream { domain: 0, link, breaching_since_secs: t_secs - 5 }],
+        };
+        let run = &mut store.runs[0];
+        run.cascades = (1..=5).map(|k| cascade(k * 100, CascadeLink::Load)).collect();
+        run.cascades.extend([cascade(700, CascadeLink::Pool), cascade(800, CascadeLink::Pool)]);
+        if let Some(card) = run.scorecard.as_mut() {
+            card.domains[1].cascade_events = 7;
+        }
+        let mut harness = render(&store, 0);
+        harness.get_by_label("7").hover();
+        harness.run_steps(60);
+        assert!(
+            harness
+                .query_by_label_contains(
+                    "5 through a caller's load, 2 through a shared pool (each is listed in the timeline)"
+                )
+                .is_some(),
+            "the hover names the links"
+        );
+    }
+
+    #[test]
     fn empty_store_renders() {
         let store = store(0);
         render(&store, 0).get_by_label("waiting for data");
