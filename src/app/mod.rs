@@ -216,6 +216,10 @@ impl HirlApp {
             let open = panels::inspector::keeps_records(policy);
             section(ui, "Decision inspector", run, open, |ui| self.inspector.inspector_ui(ui, &ctx, brain.as_ref()));
         }
+        // A timeline row's time clicked: go there (as a click on the timeline bar does).
+        if let Some(t) = self.timeline.take_seek() {
+            self.seek(t);
+        }
     }
 }
 

@@ -432,3 +432,37 @@ fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_i
     let menu = h.get_by_value("size floor: P0=1.08");
     assert!(menu.accesskit_node().is_disabled(), "no Soldiers to floor under HPA");
 }
+
+#[test]
+fn clicking_a_time_in_the_event_timeline_goes_there() {
+    let mut h = window("small", Speed::X600);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    // On until some entry lies at least a minute back (small's first node arrivals and breaches come within the hour).
+    let back =
+        |a: &HirlApp| a.store.runs[0].events.iter().rev().map(|e| e.t_secs).find(|&t| t + 60 <= a.store.now_secs);
+    for k in 1..=6 {
+        if back(h.state()).is_some() {
+            break;
+        }
+        h.get_by_label("+10 min").click();
+        step_until(&mut h, 60, "ten minutes on", |a| a.store.now_secs == k * 600);
+    }
+    // Fold the sections above it, so the timeline is in view (only what is in view can be clicked).
+    for section in [
+        "Scorecard",
+        "Domain budgets and reserve",
+        "Latency p99 vs SLO, and traffic",
+        "Pending pods",
+        "Node pools and provisioner",
+        "Forecast intervals",
+        "Event timeline",
+    ] {
+        h.get_by_label(section).click();
+        h.run_steps(2);
+    }
+    let t = back(h.state()).expect("an entry a minute back");
+    let label = hirl_scale::scenario::clock::clock_label_secs(&h.state().store.scenario, t);
+    let row = h.query_all_by_label(&label).next().expect("the entry's time is listed");
+    row.click();
+    step_until(&mut h, 60, "the entry's moment", |a| a.store.now_secs == t);
+}

@@ -2,7 +2,8 @@
 //! domain), and nodes arriving (with their wait in seconds) or being removed, each stamped with the scenario's clock to
 //! the second (a cascade is seconds behind the breach it follows).
 //! A breach that began while a linked domain was in breach is tagged "cascade" and says which breach it followed and
-//! through what link ([`crate::sim::cascades`]). A filter row picks which kinds are listed.
+//! through what link ([`crate::sim::cascades`]). A filter row picks which kinds are listed; clicking a row's time asks
+//! the window to go to that moment ([`TimelinePanel::take_seek`]).
 
 use egui::{Color32, RichText};
 
@@ -19,15 +20,22 @@ pub struct TimelinePanel {
     show_events: bool,
     show_breaches: bool,
     show_nodes: bool,
+    /// A row's time clicked this frame: where the window should go (see [`TimelinePanel::take_seek`]).
+    seek_to: Option<u64>,
 }
 
 impl Default for TimelinePanel {
     fn default() -> Self {
-        Self { show_events: true, show_breaches: true, show_nodes: true }
+        Self { show_events: true, show_breaches: true, show_nodes: true, seek_to: None }
     }
 }
 
 impl TimelinePanel {
+    /// The moment a row's time was clicked at, once: the window seeks there (the panel only reads the store).
+    pub fn take_seek(&mut self) -> Option<u64> {
+        self.seek_to.take()
+    }
+
     pub fn timeline_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
         let Some(series) = ctx.series() else {
             ui.weak("waiting for data");
@@ -57,7 +65,9 @@ impl TimelinePanel {
             .auto_shrink([false, true])
             .show_rows(ui, row_height, rows.len(), |ui, range| {
                 for e in rows.get(range).into_iter().flatten() {
-                    row_ui(ui, e, ctx.store, series);
+                    if row_ui(ui, e, ctx.store, series) {
+                        self.seek_to = Some(e.t_secs);
+                    }
                 }
             });
     }
@@ -71,16 +81,25 @@ impl TimelinePanel {
     }
 }
 
-fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSeries) {
+/// One entry; returns whether its time was clicked.
+fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSeries) -> bool {
     let (tag, colour, text, tip) = describe(e, store, series);
     ui.horizontal(|ui| {
-        ui.monospace(clock_label_secs(&store.scenario, e.t_secs))
-            .on_hover_text(format!("{} after the scenario's start", format_duration(e.t_secs)));
+        let when = RichText::new(clock_label_secs(&store.scenario, e.t_secs)).monospace();
+        let clicked = ui
+            .add(egui::Label::new(when).sense(egui::Sense::click()))
+            .on_hover_text(format!(
+                "{} after the scenario's start: click to go to this moment",
+                format_duration(e.t_secs)
+            ))
+            .clicked();
         ui.label(RichText::new(tag).color(colour).strong()).on_hover_text(tip);
         // One line a row (the list lays out only the rows in view, at a fixed height): a cascade after several
         // domains is cut at the panel's edge, its whole text on hover.
         ui.add(egui::Label::new(text).truncate());
-    });
+        clicked
+    })
+    .inner
 }
 
 /// Tag, colour, text and tooltip of one entry.
@@ -199,6 +218,30 @@ mod tests {
         // Payment's own breach and Internal's later one (nothing linked in breach then) are plain breaches.
         assert_eq!(harness.query_all_by_label("breach").count(), 2);
         harness.get_by_label("internal over SLO");
+    }
+
+    #[test]
+    fn clicking_a_rows_time_asks_to_go_there() {
+        let mut store = store();
+        let at = |t_secs, kind| TimelineEvent { t_secs, kind };
+        let events =
+            vec![at(900, TimelineKind::BreachStart { domain: 0 }), at(1205, TimelineKind::BreachEnd { domain: 0 })];
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { events, ..Items::default() },
+            ..Default::default()
+        });
+        let ctx = PanelCtx { store: &store, run: 0, plot_height: 120.0, max_points: 100, column_right: None };
+        let mut harness = Harness::new_ui_state(
+            |ui, panel: &mut TimelinePanel| panel.timeline_ui(ui, &ctx),
+            TimelinePanel::default(),
+        );
+        harness.run();
+        let when = clock_label_secs(&store.scenario, 1205);
+        harness.get_by_label(&when).click();
+        harness.run();
+        assert_eq!(harness.state_mut().take_seek(), Some(1205));
+        assert_eq!(harness.state_mut().take_seek(), None, "once");
     }
 
     #[test]
