@@ -23,7 +23,7 @@ pub use pools::PoolsPanel;
 pub use scorecard::ScorecardPanel;
 pub use timeline::TimelinePanel;
 
-use egui_plot::{Corner, GridInput, GridMark, HoverPosition, Legend, Plot, PlotUi, VLine};
+use egui_plot::{Corner, GridInput, GridMark, HoverPosition, Legend, LineStyle, Plot, PlotUi, VLine};
 
 use super::store::{RunSeries, Store, clock_label, start_secs_of_week};
 use super::theme;
@@ -150,24 +150,39 @@ fn clock_grid_marks(input: GridInput, start_secs: u64) -> Vec<GridMark> {
     marks
 }
 
-/// Vertical annotations for injected/scripted events, breaches starting, node arrivals, plus the "now" line.
+/// Vertical annotations for injected/scripted events and breaches starting (cascades dashed), plus the "now" line.
 pub fn annotations(plot_ui: &mut PlotUi<'_>, ctx: &PanelCtx<'_>) {
     if let Some(series) = ctx.series() {
         for e in &series.events {
-            if let Some((label, colour)) = annotation(e, ctx.store) {
-                plot_ui.vline(VLine::new(label, e.t_secs as f64).color(colour).width(1.0));
+            if let Some(a) = annotation(e, series) {
+                let line = VLine::new(a.legend, e.t_secs as f64).color(a.colour).width(1.0);
+                plot_ui.vline(if a.dashed { line.style(LineStyle::dashed_dense()) } else { line });
             }
         }
     }
     plot_ui.vline(VLine::new("now", ctx.store.now_secs as f64).color(theme::NOW).width(1.5));
 }
 
-/// The legend group and colour of a timeline entry worth drawing on plots. Lines share one legend entry per kind
-/// (a legend of every breach would bury the data); the event timeline panel names each one.
-pub fn annotation(e: &TimelineEvent, _store: &Store) -> Option<(String, egui::Color32)> {
+/// How a timeline entry is drawn on the plots.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Annotation {
+    /// Lines share one legend entry per kind (a legend of every breach would bury the data); the event timeline
+    /// panel names each one.
+    pub legend: &'static str,
+    pub colour: egui::Color32,
+    pub dashed: bool,
+}
+
+/// The annotation of a timeline entry worth drawing on plots: events, and breaches starting — a cascade (a breach
+/// begun while a linked domain was in breach) dashed, so a spreading incident reads apart from its first breach.
+pub fn annotation(e: &TimelineEvent, series: &RunSeries) -> Option<Annotation> {
+    let plain = |legend, colour| Some(Annotation { legend, colour, dashed: false });
     match &e.kind {
-        TimelineKind::Event { .. } => Some(("events (see timeline)".to_string(), egui::Color32::from_rgb(255, 140, 0))),
-        TimelineKind::BreachStart { .. } => Some(("SLO breach starts".to_string(), theme::SLO)),
+        TimelineKind::Event { .. } => plain("events (see timeline)", egui::Color32::from_rgb(255, 140, 0)),
+        TimelineKind::BreachStart { domain } if series.cascade_at(e.t_secs, *domain).is_some() => {
+            Some(Annotation { legend: "cascades (see timeline)", colour: theme::SLO, dashed: true })
+        }
+        TimelineKind::BreachStart { .. } => plain("SLO breach starts", theme::SLO),
         _ => None,
     }
 }
@@ -179,6 +194,24 @@ mod tests {
     use egui_kittest::Harness;
 
     use super::{PanelCtx, test_support::empty_store, time_plot};
+
+    #[test]
+    fn a_cascade_is_drawn_dashed_under_its_own_legend_entry() {
+        use crate::app::store::{Items, RunSeries};
+        use crate::sim::{TimelineEvent, TimelineKind};
+        let store = empty_store();
+        let at = |t_secs, domain| TimelineEvent { t_secs, kind: TimelineKind::BreachStart { domain } };
+        // small.ron: merchant (2) calls payment (0) inline.
+        let events = vec![at(100, 0), at(110, 2)];
+        let mut series = RunSeries { past: Items { events: events.clone(), ..Items::default() }, ..Default::default() };
+        series.explain_cascades(&crate::scenario::DomainLinks::of(&store.scenario));
+        let first = super::annotation(&events[0], &series).expect("drawn");
+        let cascade = super::annotation(&events[1], &series).expect("drawn");
+        assert_eq!((first.legend, first.dashed), ("SLO breach starts", false));
+        assert_eq!((cascade.legend, cascade.dashed), ("cascades (see timeline)", true));
+        let ended = TimelineEvent { t_secs: 200, kind: TimelineKind::BreachEnd { domain: 0 } };
+        assert_eq!(super::annotation(&ended, &series), None, "only starts are drawn");
+    }
 
     /// Grid lines fall on round clock times, measured from the scenario's start hour, and coarser lines on the
     /// hours.
