@@ -2,8 +2,8 @@
 //! domain), and nodes arriving (with their wait in seconds) or being removed, each stamped with the scenario's clock to
 //! the second (a cascade is seconds behind the breach it follows).
 //! A breach that began while a linked domain was in breach is tagged "cascade" and says which breach it followed and
-//! through what link ([`crate::sim::cascades`]). A filter row picks which kinds are listed; clicking a row's time asks
-//! the window to go to that moment ([`TimelinePanel::take_seek`]).
+//! through what link ([`crate::sim::cascades`]). A filter row picks which kinds are listed (or the cascades alone);
+//! clicking a row's time asks the window to go to that moment ([`TimelinePanel::take_seek`]).
 
 use egui::{Color32, RichText};
 
@@ -20,13 +20,15 @@ pub struct TimelinePanel {
     show_events: bool,
     show_breaches: bool,
     show_nodes: bool,
+    /// Only the breaches that were cascades (the other filters aside).
+    cascades_only: bool,
     /// A row's time clicked this frame: where the window should go (see [`TimelinePanel::take_seek`]).
     seek_to: Option<u64>,
 }
 
 impl Default for TimelinePanel {
     fn default() -> Self {
-        Self { show_events: true, show_breaches: true, show_nodes: true, seek_to: None }
+        Self { show_events: true, show_breaches: true, show_nodes: true, cascades_only: false, seek_to: None }
     }
 }
 
@@ -46,13 +48,16 @@ impl TimelinePanel {
             ui.checkbox(&mut self.show_events, "events").on_hover_text("Scripted and injected events");
             ui.checkbox(&mut self.show_breaches, "breaches").on_hover_text("SLO breaches starting and ending");
             ui.checkbox(&mut self.show_nodes, "nodes").on_hover_text("Nodes arriving from the provisioner or removed");
+            ui.checkbox(&mut self.cascades_only, "cascades only").on_hover_text(
+                "Only the breaches that began while a linked domain was in breach; click a time to go there",
+            );
         });
         if series.events.is_empty() {
             ui.weak("no events yet");
             return;
         }
 
-        let rows: Vec<&TimelineEvent> = series.events.iter().rev().filter(|e| self.shows(&e.kind)).collect();
+        let rows: Vec<&TimelineEvent> = series.events.iter().rev().filter(|e| self.shows(e, series)).collect();
         ui.weak(format!("{} of {} entries", rows.len(), series.events.len()));
         let row_height = ui.text_style_height(&egui::TextStyle::Body);
         // Only the rows in view are laid out: a week-long run has thousands of node arrivals.
@@ -72,8 +77,11 @@ impl TimelinePanel {
             });
     }
 
-    fn shows(&self, kind: &TimelineKind) -> bool {
-        match kind {
+    fn shows(&self, e: &TimelineEvent, series: &RunSeries) -> bool {
+        if self.cascades_only {
+            return matches!(e.kind, TimelineKind::BreachStart { domain } if series.cascade_at(e.t_secs, domain).is_some());
+        }
+        match &e.kind {
             TimelineKind::Event { .. } => self.show_events,
             TimelineKind::BreachStart { .. } | TimelineKind::BreachEnd { .. } => self.show_breaches,
             TimelineKind::NodesArrived { .. } | TimelineKind::NodesRemoved { .. } => self.show_nodes,
@@ -212,12 +220,18 @@ mod tests {
         series.explain_cascades(&crate::scenario::DomainLinks::of(&store.scenario));
         assert_eq!(series.cascades.len(), 1);
         store.runs.push(series);
-        let harness = render(&store);
+        let mut harness = render(&store);
         harness.get_by_label("cascade");
         harness.get_by_label("merchant over SLO after payment (callee's latency, 5 s into its breach)");
         // Payment's own breach and Internal's later one (nothing linked in breach then) are plain breaches.
         assert_eq!(harness.query_all_by_label("breach").count(), 2);
         harness.get_by_label("internal over SLO");
+        // "cascades only" lists the one cascade and nothing else.
+        harness.get_by_label("cascades only").click();
+        harness.run();
+        harness.get_by_label("1 of 5 entries");
+        assert_eq!(harness.query_all_by_label("breach").count(), 0);
+        harness.get_by_label("cascade");
     }
 
     #[test]
