@@ -85,10 +85,10 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                     label: format!("{who}{label}{}", if *injected { " (injected)" } else { "" }),
                 }),
                 TimelineKind::BreachStart { domain } => {
-                    let cascade = is_past.then(|| series.cascade_at(e.t_secs, *domain)).flatten().map(|c| {
-                        let name = |d: u8| store.scenario.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
-                        format!(" — a cascade {}", c.describe(name))
-                    });
+                    let cascade = is_past
+                        .then(|| series.cascade_at(e.t_secs, *domain))
+                        .flatten()
+                        .map(|c| format!(" — a cascade {}", c.describe(&store.scenario)));
                     out.push(Marker {
                         t_secs: e.t_secs,
                         kind: MarkerKind::Breach,

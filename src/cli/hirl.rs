@@ -570,7 +570,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         }
         if let Some(k) = args.policies.iter().position(|q| q == p) {
             for c in &run.cascades {
-                cascades_by_link[k].add(c.link(), 1);
+                cascades_by_link[k].add(c.link());
             }
         }
         cards.push(run.scorecard);

@@ -191,9 +191,14 @@ pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> St
         return out;
     }
     let _ = writeln!(out, "cascades: {} ({})", cascades.len(), CascadeCounts::of(cascades).describe());
-    let domain = |d: u8| s.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
     for c in cascades.iter().take(max_listed) {
-        let _ = writeln!(out, "  {}  {} {}", clock_label_secs(s, c.t_secs), domain(c.domain), c.describe(domain));
+        let _ = writeln!(
+            out,
+            "  {}  {} {}",
+            clock_label_secs(s, c.t_secs),
+            s.domain_id(usize::from(c.domain)),
+            c.describe(s)
+        );
     }
     if cascades.len() > max_listed {
         let _ = writeln!(out, "  … and {} more", cascades.len() - max_listed);

@@ -34,6 +34,13 @@ pub struct Scenario {
     pub events: Vec<EventSpec>,
 }
 
+impl Scenario {
+    /// The id of domain `index` (scenario order), or "?" for an index the scenario does not have.
+    pub fn domain_id(&self, index: usize) -> &str {
+        self.domains.get(index).map_or("?", |d| d.id.as_str())
+    }
+}
+
 /// Day of week (0 = Monday), hour (0–23) and day of the month (1–30) at t = 0.
 ///
 /// The simulated calendar has 30-day months; paydays are the 1st and the 15th (see [`StartTime::is_payday`]).

@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::{TimelineEvent, TimelineKind};
-use crate::scenario::DomainLinks;
+use crate::scenario::{DomainLinks, Scenario};
 
 /// How a breach reached a linked domain, strongest first (the derived order is that ranking).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,14 +81,14 @@ impl Cascade {
     }
 
     /// "after payment (callee's latency, 5 s into its breach), internal (shared pool, 2 min 30 s into its breach)",
-    /// with each domain named by `name`.
-    pub fn describe<'a>(&self, name: impl Fn(u8) -> &'a str) -> String {
+    /// each domain named by its id in `scenario`.
+    pub fn describe(&self, scenario: &Scenario) -> String {
         let each: Vec<String> = self
             .upstream
             .iter()
             .map(|u| {
                 let into = short_duration(self.t_secs.saturating_sub(u.breaching_since_secs));
-                format!("{} ({}, {into} into its breach)", name(u.domain), u.link.label())
+                format!("{} ({}, {into} into its breach)", scenario.domain_id(usize::from(u.domain)), u.link.label())
             })
             .collect();
         format!("after {}", each.join(", "))
@@ -117,16 +117,17 @@ impl CascadeCounts {
     pub fn of<'a>(cascades: impl IntoIterator<Item = &'a Cascade>) -> Self {
         let mut c = Self::default();
         for x in cascades {
-            c.add(x.link(), 1);
+            c.add(x.link());
         }
         c
     }
 
-    pub fn add(&mut self, link: CascadeLink, n: u32) {
+    /// Counts one cascade carried by `link`.
+    pub fn add(&mut self, link: CascadeLink) {
         match link {
-            CascadeLink::Latency => self.latency += n,
-            CascadeLink::Load => self.load += n,
-            CascadeLink::Pool => self.pool += n,
+            CascadeLink::Latency => self.latency += 1,
+            CascadeLink::Load => self.load += 1,
+            CascadeLink::Pool => self.pool += 1,
         }
     }
 
@@ -249,10 +250,9 @@ mod tests {
         assert_eq!((found[2].domain, found[2].link()), (internal, CascadeLink::Pool));
         assert_eq!(found[2].upstream.len(), 3);
         assert_eq!(found[2].upstream[0].breaching_since_secs, 100, "earliest breach first: {:?}", found[2]);
-        let name = |d: u8| s.domains[usize::from(d)].id.as_str();
-        assert_eq!(found[0].describe(name), "after payment (callee's latency, 5 s into its breach)");
+        assert_eq!(found[0].describe(&s), "after payment (callee's latency, 5 s into its breach)");
         assert_eq!(
-            found[2].describe(name),
+            found[2].describe(&s),
             "after payment (shared pool, 20 s into its breach), merchant (shared pool, 15 s into its breach), \
              fraud (shared pool, 5 s into its breach)"
         );

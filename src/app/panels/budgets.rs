@@ -58,10 +58,6 @@ pub(super) fn stacked_bar(ui: &mut egui::Ui, size: Vec2, segments: &[(f32, Color
     (id, bar, rects)
 }
 
-fn domain_id<'a>(ctx: &PanelCtx<'a>, i: usize) -> &'a str {
-    ctx.store.scenario.domains.get(i).map_or("?", |d| d.id.as_str())
-}
-
 fn pct(share: f32) -> String {
     format!("{:.1}%", share * 100.0)
 }
@@ -82,7 +78,7 @@ fn now_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
         ui.painter().rect_filled(solid, 0.0, theme::domain_colour(i));
         let text = format!(
             "{}\nallotted {} (requested)\nused {}",
-            domain_id(ctx, i),
+            ctx.store.scenario.domain_id(i),
             pct(d.allotted_share),
             pct(d.used_share)
         );
@@ -110,7 +106,7 @@ fn now_table(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
         ui.end_row();
         for (i, d) in now.domains.iter().enumerate() {
             let full_name = ctx.store.scenario.domains.get(i).map_or("", |s| s.name.as_str());
-            ui.colored_label(theme::domain_colour(i), domain_id(ctx, i)).on_hover_text(full_name);
+            ui.colored_label(theme::domain_colour(i), ctx.store.scenario.domain_id(i)).on_hover_text(full_name);
             ui.label(pct(d.allotted_share)).on_hover_text(ALLOTTED_HELP);
             ui.label(pct(d.used_share)).on_hover_text(USED_HELP);
             ui.label(d.budget_share.map_or_else(|| "—".to_owned(), pct)).on_hover_text(BUDGET_HELP);
@@ -136,8 +132,12 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
     for (i, d) in now.domains.iter().enumerate() {
         let budget = d.budget_share.map_or_else(String::new, |b| format!(" · budget {}", pct(b)));
         // One name and one id for a domain's lines: one legend entry shows and hides them together.
-        let name =
-            format!("{} allotted {} · used {}{budget}", domain_id(ctx, i), pct(d.allotted_share), pct(d.used_share));
+        let name = format!(
+            "{} allotted {} · used {}{budget}",
+            ctx.store.scenario.domain_id(i),
+            pct(d.allotted_share),
+            pct(d.used_share)
+        );
         let colour = theme::domain_colour(i);
         let id = ("budgets-domain", i);
         lines.push(Line::new(&name, line(i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0));

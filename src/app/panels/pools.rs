@@ -107,7 +107,7 @@ fn occupancy_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, pool: &PoolPoint) {
         let used = pool.cpu_by_domain_cores.iter().sum::<f32>() + pool.reserve_cores;
         ui.label(format!("CPU requested, of {:.0} cores allocatable:", pool.cpu_capacity_cores));
         for (d, cores) in pool.cpu_by_domain_cores.iter().enumerate().filter(|(_, c)| **c > 0.0) {
-            let name = ctx.store.scenario.domains.get(d).map_or("?", |s| s.id.as_str());
+            let name = ctx.store.scenario.domain_id(d);
             ui.colored_label(theme::domain_colour(d), format!("{name}: {cores:.1} cores"));
         }
         ui.colored_label(theme::RESERVE, format!("reserve: {:.1} cores", pool.reserve_cores));

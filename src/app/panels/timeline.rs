@@ -112,7 +112,7 @@ fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSerie
 
 /// Tag, colour, text and tooltip of one entry.
 fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static str, Color32, String, &'static str) {
-    let domain = |d: u8| store.scenario.domains.get(usize::from(d)).map_or("?", |x| x.id.as_str());
+    let domain = |d: u8| store.scenario.domain_id(usize::from(d));
     let pool = |p: u8| store.scenario.pools.get(usize::from(p)).map_or("?", |x| x.name.as_str());
     match &e.kind {
         TimelineKind::Event { label, injected: true } => {
@@ -122,7 +122,9 @@ fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static s
             ("event", EVENT, label.clone(), "An event scripted in the scenario file")
         }
         TimelineKind::BreachStart { domain: d } => match series.cascade_at(e.t_secs, *d) {
-            Some(c) => ("cascade", theme::SLO, format!("{} over SLO {}", domain(*d), c.describe(domain)), CASCADE_TIP),
+            Some(c) => {
+                ("cascade", theme::SLO, format!("{} over SLO {}", domain(*d), c.describe(&store.scenario)), CASCADE_TIP)
+            }
             None => (
                 "breach",
                 theme::SLO,
