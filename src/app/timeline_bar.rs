@@ -374,7 +374,8 @@ mod tests {
             breaches,
             vec![
                 "SLO breach starts: payment".to_string(),
-                "SLO breach starts: fraud — a cascade after payment (caller's load, 30 s into its breach)".to_string(),
+                "SLO breach starts: fraud — a cascade after payment (caller's load, 30 s into its breach); not over yet"
+                    .to_string(),
                 // After now: not yet explained.
                 "SLO breach starts: merchant".to_string(),
             ]

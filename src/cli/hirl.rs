@@ -15,7 +15,7 @@ use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, ResumeState, TrainConfig, Trainer};
 use crate::policy::WarmReserveSpec;
 use crate::scenario::{self, Scenario, WhatIf};
-use crate::sim::cascades::CascadeCounts;
+use crate::sim::cascades::{CascadeCounts, CascadeLengths};
 use crate::sim::{Scorecard, SuiteTotals};
 
 /// The shipped scenarios the agents train on (scaled down) and are evaluated on (full scale).
@@ -437,6 +437,8 @@ struct EvalJson<'a> {
     per_seed: &'a [SeedTotals],
     /// Per policy, its cascades over the suite by the link that carried each (they add up to its cascade events).
     cascades_by_link: Vec<PolicyCascades<'a>>,
+    /// Per policy, the same cascades by how long each breach lasted.
+    cascades_by_length: Vec<PolicyCascadeLengths<'a>>,
     scorecards: &'a [Scorecard],
 }
 
@@ -449,6 +451,17 @@ struct PolicyCascades<'a> {
 
 fn policy_cascades<'a>(policies: &'a [String], counts: &[CascadeCounts]) -> Vec<PolicyCascades<'a>> {
     policies.iter().zip(counts).map(|(policy, &counts)| PolicyCascades { policy, counts }).collect()
+}
+
+#[derive(Serialize)]
+struct PolicyCascadeLengths<'a> {
+    policy: &'a str,
+    #[serde(flatten)]
+    lengths: CascadeLengths,
+}
+
+fn policy_cascade_lengths<'a>(policies: &'a [String], lengths: &[CascadeLengths]) -> Vec<PolicyCascadeLengths<'a>> {
+    policies.iter().zip(lengths).map(|(policy, &lengths)| PolicyCascadeLengths { policy, lengths }).collect()
 }
 
 /// One HiRL run's time on the HPA fallback, per domain (in scenario order).
@@ -563,6 +576,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     let mut cards = Vec::new();
     let mut fallback = Vec::new();
     let mut cascades_by_link = vec![CascadeCounts::default(); args.policies.len()];
+    let mut cascades_by_length = vec![CascadeLengths::default(); args.policies.len()];
     for (&(s, seed, p), run) in jobs.iter().zip(runs) {
         let run = run?;
         if let Some(times) = &run.fallback {
@@ -571,6 +585,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         if let Some(k) = args.policies.iter().position(|q| q == p) {
             for c in &run.cascades {
                 cascades_by_link[k].add(c.link());
+                cascades_by_length[k].add(c);
             }
         }
         cards.push(run.scorecard);
@@ -586,6 +601,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
     print!("{}", by_domain_table(&args.policies, &cards));
     print!("{}", super::report::cascade_link_table(&args.policies, &cascades_by_link));
+    print!("{}", super::report::cascade_length_table(&args.policies, &cascades_by_length));
     print!("{}", per_seed_table(&per_seed));
     print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
@@ -602,6 +618,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             fallback: &fallback,
             per_seed: &per_seed,
             cascades_by_link: policy_cascades(&args.policies, &cascades_by_link),
+            cascades_by_length: policy_cascade_lengths(&args.policies, &cascades_by_length),
             scorecards: &cards,
         };
         super::write_json(path, &json)?;
@@ -616,6 +633,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             "totals": all,
             "targets": tg,
             "cascades_by_link": policy_cascades(&args.policies, &cascades_by_link),
+            "cascades_by_length": policy_cascade_lengths(&args.policies, &cascades_by_length),
         }));
         nets.save(&path)?;
         println!("recorded the evaluation in {}", crate::agents::forecast::model::metadata_path(&path).display());

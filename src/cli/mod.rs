@@ -22,7 +22,7 @@ use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{self, WarmReserveSpec};
 use crate::scenario::{self, DomainSpec, LoadError, Scenario};
-use crate::sim::cascades::{self, Cascade, CascadeCounts};
+use crate::sim::cascades::{self, Cascade};
 use crate::sim::{Scorecard, Simulation};
 
 pub use bench::{BenchConfig, BenchResult, measure as bench_measure, scale_scenario};
@@ -322,8 +322,7 @@ pub fn main() -> Result<ExitCode> {
             let runs = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
             let (cards, explained): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.scorecard, r.cascades)).unzip();
             print!("{}", report::comparison_table(&cards));
-            let counts: Vec<CascadeCounts> = explained.iter().map(CascadeCounts::of).collect();
-            print!("{}", report::cascade_counts_lines(&cards, &counts));
+            print!("{}", report::cascade_counts_lines(&cards, &explained));
             if let Some(path) = json {
                 write_json(&path, &cards)?;
             }

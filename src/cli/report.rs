@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::scenario::Scenario;
 use crate::scenario::clock::clock_label_secs;
 use crate::sim::Scorecard;
-use crate::sim::cascades::{Cascade, CascadeCounts, CascadeLink};
+use crate::sim::cascades::{Cascade, CascadeCounts, CascadeLengths, CascadeLink};
 use crate::sim::scorecard::{ClusterScore, DomainScore};
 
 /// How many cascades `run` lists one by one (a week under HPA can have hundreds).
@@ -206,12 +206,37 @@ pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> St
     out
 }
 
-/// One line per run: its cascades by the link that carried them ("  hirl   4  1 through a callee's latency, …").
-pub fn cascade_counts_lines(cards: &[Scorecard], counts: &[CascadeCounts]) -> String {
+/// One line per run: its cascades by the link that carried them, then by how long they lasted
+/// ("  hirl   4  1 through a callee's latency, …; by length: 2 one tick, 2 longer").
+pub fn cascade_counts_lines(cards: &[Scorecard], cascades: &[Vec<Cascade>]) -> String {
     let mut out =
         String::from("cascades by what carried them (a breach starting while a linked domain is in breach):\n");
-    for (card, c) in cards.iter().zip(counts) {
-        let _ = writeln!(out, "  {:<12} {:>4}  {}", card.policy, c.total(), c.describe());
+    for (card, run) in cards.iter().zip(cascades) {
+        let c = CascadeCounts::of(run);
+        let _ = write!(out, "  {:<12} {:>4}  {}", card.policy, c.total(), c.describe());
+        if c.total() > 0 {
+            let _ = write!(out, "; by length: {}", CascadeLengths::of(run).describe());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Per policy over a suite: cascades by how long the breach lasted, one column per bin. A one-tick cascade is a
+/// domain over its SLO for a single 5 s sample; the scorecard counts it like any other.
+pub fn cascade_length_table(policies: &[String], lengths: &[CascadeLengths]) -> String {
+    let mut out = String::from("cascades by how long they lasted, over the suite (minutes: all of them together):\n");
+    let _ = write!(out, "  {:<12}", "policy");
+    for l in CascadeLengths::LABELS {
+        let _ = write!(out, " {l:>10}");
+    }
+    let _ = writeln!(out, " {:>10}", "minutes");
+    for (p, c) in policies.iter().zip(lengths) {
+        let _ = write!(out, "  {p:<12}");
+        for n in c.bins() {
+            let _ = write!(out, " {n:>10}");
+        }
+        let _ = writeln!(out, " {:>10.1}", c.minutes());
     }
     out
 }

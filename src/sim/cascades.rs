@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::{TimelineEvent, TimelineKind};
+use super::{TICK_SECS, TimelineEvent, TimelineKind};
 use crate::scenario::{DomainLinks, Scenario};
 
 /// How a breach reached a linked domain, strongest first (the derived order is that ranking).
@@ -72,6 +72,9 @@ pub struct Cascade {
     pub domain: u8,
     /// Never empty; strongest link first, then the earliest breach, then scenario order.
     pub upstream: Vec<Upstream>,
+    /// How long this breach lasted, from its start to the tick it ended (a one-tick breach lasts one tick, 5 s);
+    /// `None` while it has not ended by the timeline's last event.
+    pub lasted_secs: Option<u64>,
 }
 
 impl Cascade {
@@ -80,8 +83,8 @@ impl Cascade {
         self.upstream.first().map_or(CascadeLink::Pool, |u| u.link)
     }
 
-    /// "after payment (callee's latency, 5 s into its breach), internal (shared pool, 2 min 30 s into its breach)",
-    /// each domain named by its id in `scenario`.
+    /// "after payment (callee's latency, 5 s into its breach), internal (shared pool, 2 min 30 s into its breach);
+    /// lasted 40 s", each domain named by its id in `scenario`.
     pub fn describe(&self, scenario: &Scenario) -> String {
         let each: Vec<String> = self
             .upstream
@@ -91,7 +94,74 @@ impl Cascade {
                 format!("{} ({}, {into} into its breach)", scenario.domain_id(usize::from(u.domain)), u.link.label())
             })
             .collect();
-        format!("after {}", each.join(", "))
+        format!("after {}; {}", each.join(", "), self.lasted())
+    }
+
+    /// "lasted 40 s", "lasted 12 min 30 s", or "not over yet" (still in breach at the timeline's end).
+    pub fn lasted(&self) -> String {
+        self.lasted_secs.map_or_else(|| "not over yet".to_string(), |s| format!("lasted {}", short_duration(s)))
+    }
+}
+
+/// How long cascades lasted, in four bins: one tick, up to a minute, up to ten minutes, longer (or not over when
+/// the run ended). The same cascades as [`CascadeCounts`], binned by length instead of link.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CascadeLengths {
+    /// Over SLO for one 5 s tick only.
+    pub one_tick: u32,
+    /// Longer than a tick, at most a minute.
+    pub up_to_1_min: u32,
+    /// Longer than a minute, at most ten.
+    pub up_to_10_min: u32,
+    /// Longer than ten minutes, or still in breach when the run ended.
+    pub longer: u32,
+    /// How long the ended ones lasted together: the time domains spent in breaches a linked domain's breach had
+    /// carried to them (one still open at the timeline's end adds nothing). Seconds, so sums are exact.
+    pub total_secs: u64,
+}
+
+impl CascadeLengths {
+    /// Column headings, in the order of [`Self::bins`].
+    pub const LABELS: [&'static str; 4] = ["one tick", "≤ 1 min", "≤ 10 min", "longer"];
+
+    pub fn of<'a>(cascades: impl IntoIterator<Item = &'a Cascade>) -> Self {
+        let mut c = Self::default();
+        for x in cascades {
+            c.add(x);
+        }
+        c
+    }
+
+    /// Counts one cascade in the bin of its length.
+    pub fn add(&mut self, cascade: &Cascade) {
+        self.total_secs += cascade.lasted_secs.unwrap_or(0);
+        match cascade.lasted_secs {
+            Some(s) if s <= TICK_SECS => self.one_tick += 1,
+            Some(s) if s <= 60 => self.up_to_1_min += 1,
+            Some(s) if s <= 600 => self.up_to_10_min += 1,
+            _ => self.longer += 1,
+        }
+    }
+
+    /// [`Self::total_secs`] in minutes.
+    pub fn minutes(&self) -> f64 {
+        self.total_secs as f64 / 60.0
+    }
+
+    /// The four bins, in the order of [`Self::LABELS`].
+    pub fn bins(&self) -> [u32; 4] {
+        [self.one_tick, self.up_to_1_min, self.up_to_10_min, self.longer]
+    }
+
+    /// "2 one tick, 1 ≤ 1 min, 1 longer (25.3 min in all)" (empty bins left out; "none" when all are).
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> =
+            Self::LABELS.iter().zip(self.bins()).filter(|&(_, n)| n > 0).map(|(l, n)| format!("{n} {l}")).collect();
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            format!("{} ({:.1} min in all)", parts.join(", "), self.minutes())
+        }
     }
 }
 
@@ -205,7 +275,9 @@ pub fn cascades(timeline: &[TimelineEvent], links: &DomainLinks) -> Vec<Cascade>
             continue;
         }
         upstream.sort_by_key(|u| (u.link, u.breaching_since_secs, u.domain));
-        out.push(Cascade { t_secs: e.t_secs, domain, upstream });
+        let k = episodes[d].partition_point(|ep| ep.start_secs < e.t_secs);
+        let lasted_secs = episodes[d].get(k).and_then(|ep| ep.end_secs).map(|end| end - e.t_secs);
+        out.push(Cascade { t_secs: e.t_secs, domain, upstream, lasted_secs });
     }
     out
 }
@@ -250,11 +322,11 @@ mod tests {
         assert_eq!((found[2].domain, found[2].link()), (internal, CascadeLink::Pool));
         assert_eq!(found[2].upstream.len(), 3);
         assert_eq!(found[2].upstream[0].breaching_since_secs, 100, "earliest breach first: {:?}", found[2]);
-        assert_eq!(found[0].describe(&s), "after payment (callee's latency, 5 s into its breach)");
+        assert_eq!(found[0].describe(&s), "after payment (callee's latency, 5 s into its breach); not over yet");
         assert_eq!(
             found[2].describe(&s),
             "after payment (shared pool, 20 s into its breach), merchant (shared pool, 15 s into its breach), \
-             fraud (shared pool, 5 s into its breach)"
+             fraud (shared pool, 5 s into its breach); not over yet"
         );
         assert_eq!(
             [59, 60, 150, 3600, 3900].map(short_duration),
@@ -267,6 +339,45 @@ mod tests {
             "1 through a callee's latency, 1 through a caller's load, 1 through a shared pool"
         );
         assert_eq!(CascadeCounts::default().describe(), "none");
+        // No breach has ended: each is still open when the timeline stops.
+        assert!(found.iter().all(|c| c.lasted_secs.is_none()), "{found:?}");
+        assert_eq!(found[0].lasted(), "not over yet");
+        assert_eq!(CascadeLengths::of(&found).bins(), [0, 0, 0, 3]);
+    }
+
+    #[test]
+    fn each_cascade_knows_how_long_it_lasted() {
+        let s = fraud_cascade();
+        let links = DomainLinks::of(&s);
+        let (payment, fraud, merchant, internal) =
+            (id(&s, "payment"), id(&s, "fraud"), id(&s, "merchant"), id(&s, "internal"));
+        let timeline = [
+            start(100, payment),
+            start(105, merchant),
+            start(110, fraud),
+            end(115, fraud),
+            start(120, internal),
+            start(130, fraud),
+            end(170, internal),
+            end(190, fraud),
+            end(705, merchant),
+            end(800, payment),
+        ];
+        let found = cascades(&timeline, &links);
+        let lasted: Vec<(u8, Option<u64>)> = found.iter().map(|c| (c.domain, c.lasted_secs)).collect();
+        assert_eq!(
+            lasted,
+            vec![(merchant, Some(600)), (fraud, Some(5)), (internal, Some(50)), (fraud, Some(60))],
+            "each cascade is measured to the end of its own breach, not of a later one"
+        );
+        assert_eq!((found[0].lasted(), found[1].lasted()), ("lasted 10 min".to_string(), "lasted 5 s".to_string()));
+        assert_eq!(found[1].describe(&s), "after payment (caller's load, 10 s into its breach); lasted 5 s");
+        let lengths = CascadeLengths::of(&found);
+        assert_eq!(lengths.bins(), [1, 2, 1, 0], "bins are inclusive upward: 5 s, 50 s and 60 s, 600 s");
+        assert_eq!(lengths.bins().iter().sum::<u32>(), CascadeCounts::of(&found).total());
+        assert_eq!(lengths.describe(), "1 one tick, 2 ≤ 1 min, 1 ≤ 10 min (11.9 min in all)");
+        assert_eq!(lengths.total_secs, 600 + 5 + 50 + 60);
+        assert_eq!(CascadeLengths::default().describe(), "none");
     }
 
     #[test]
@@ -292,5 +403,6 @@ mod tests {
         ];
         let found = cascades(&timeline, &links);
         assert_eq!(found.iter().map(|c| (c.t_secs, c.domain)).collect::<Vec<_>>(), vec![(200, merchant)]);
+        assert_eq!(found[0].lasted_secs, Some(5), "ended at the next tick: one tick over SLO");
     }
 }

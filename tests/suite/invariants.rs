@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use hirl_scale::scenario::EventSpec;
 use hirl_scale::sim::cascades::cascades;
-use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation};
+use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation, TICK_SECS};
 
 use crate::common::load;
 
@@ -82,6 +82,16 @@ proptest! {
         for (i, d) in sim.scorecard("script").domains.iter().enumerate() {
             let n = explained.iter().filter(|c| usize::from(c.domain) == i).count();
             prop_assert_eq!(n as u32, d.cascade_events, "{}: {:?}", d.domain, explained);
+            // A cascade's length is whole ticks of that domain's breach time: together its cascades that ended
+            // never last longer than the domain was in breach.
+            let ended_secs: u64 =
+                explained.iter().filter(|c| usize::from(c.domain) == i).filter_map(|c| c.lasted_secs).sum();
+            prop_assert!(
+                explained.iter().filter_map(|c| c.lasted_secs).all(|s| s > 0 && s % TICK_SECS == 0),
+                "{:?}",
+                explained
+            );
+            prop_assert!(ended_secs as f64 <= d.slo_breach_minutes * 60.0 + 1e-6, "{}: {:?}", d.domain, explained);
         }
     }
 }

@@ -11,7 +11,7 @@ fn domain<'a>(card: &'a Scorecard, id: &str) -> &'a hirl_scale::sim::scorecard::
 }
 
 /// Runs HPA twice and the heuristic once; checks both against golden files and the two HPA runs against each other,
-/// and that the cascades explained from the timeline are the scorecard's.
+/// and that the cascades explained from the timeline are the scorecard's, each lasting no longer than its breach.
 fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
     let s = load(name);
     let hpa = run(&s, "hpa");
@@ -23,6 +23,10 @@ fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
         assert!(
             mine.iter().all(|c| !c.upstream.is_empty() && c.upstream.iter().all(|u| u.breaching_since_secs < c.t_secs))
         );
+        // Each ended cascade lasted whole ticks, within the run and within the domain's breach time.
+        let ended_secs: u64 = mine.iter().filter_map(|c| c.lasted_secs).sum();
+        assert!(ended_secs as f64 <= d.slo_breach_minutes * 60.0 + 1e-6, "{name}: {}: {mine:?}", d.domain);
+        assert!(mine.iter().all(|c| c.lasted_secs.is_none_or(|l| l > 0 && c.t_secs + l <= s.duration_secs)));
     }
     let heuristic = run(&s, "heuristic");
     let dir = root().join("tests/golden");

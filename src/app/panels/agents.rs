@@ -29,6 +29,8 @@ pub struct About {
     /// Each evaluated policy's cascades by the link that carried them, when the evaluation stored them:
     /// "hpa 8 / 11 / 0 · hirl 2 / 5 / 9" (callee's latency / caller's load / shared pool).
     pub cascades_by_link: Option<String>,
+    /// The same cascades by how long each lasted, in the same form (evaluations recorded before it lack it).
+    pub cascades_by_length: Option<String>,
     /// The frontier stored with the agents, when it was measured.
     pub price: Option<StoredFrontier>,
 }
@@ -109,19 +111,27 @@ fn about_nets(nets: &HirlNets) -> About {
     if eval_command.is_none() {
         lines.push("not evaluated held out (run `hirl-scale eval --record-in-model`)".into());
     }
-    let cascades_by_link = eval.and_then(|e| e.get("cascades_by_link")).and_then(|c| c.as_array()).map(|rows| {
-        let count = |r: &serde_json::Value, key: &str| r.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
-        let each: Vec<String> = rows
-            .iter()
-            .filter_map(|r| {
-                let policy = r.get("policy")?.as_str()?;
-                Some(format!("{policy} {} / {} / {}", count(r, "latency"), count(r, "load"), count(r, "pool")))
-            })
-            .collect();
-        each.join(" · ")
-    });
+    let cascades_by_link = eval.and_then(|e| policy_counts(e, "cascades_by_link", &["latency", "load", "pool"]));
+    let cascades_by_length = eval
+        .and_then(|e| policy_counts(e, "cascades_by_length", &["one_tick", "up_to_1_min", "up_to_10_min", "longer"]));
     let price = meta.frontier.as_ref().and_then(StoredFrontier::from_metadata);
-    About { lines, eval_command, targets, cascades_by_link, price }
+    About { lines, eval_command, targets, cascades_by_link, cascades_by_length, price }
+}
+
+/// "hpa 8 / 11 / 0 · hirl 2 / 5 / 9": the stored evaluation's per-policy rows under `key`, each the counts under
+/// `fields` in that order (a missing count reads 0; a row without a policy is skipped).
+fn policy_counts(eval: &serde_json::Value, key: &str, fields: &[&str]) -> Option<String> {
+    let rows = eval.get(key)?.as_array()?;
+    let each: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let policy = r.get("policy")?.as_str()?;
+            let counts: Vec<String> =
+                fields.iter().map(|f| r.get(*f).and_then(serde_json::Value::as_u64).unwrap_or(0).to_string()).collect();
+            Some(format!("{policy} {}", counts.join(" / ")))
+        })
+        .collect();
+    Some(each.join(" · "))
 }
 
 /// Which networks selection kept: the last row marked `selected`, or — in files written before rows were marked —
@@ -194,6 +204,13 @@ impl AgentsPanel {
                          Caller's load: a domain the breaching one calls inline, whose load is its surge. Shared \
                          pool: domains competing for one pool's nodes (a higher priority preempts a lower one).",
                 );
+            }
+            if let Some(counts) = about.cascades_by_length.as_deref().filter(|c| !c.is_empty()) {
+                ui.label(format!("… by how long they lasted (one tick / ≤ 1 min / ≤ 10 min / longer): {counts}"))
+                    .on_hover_text(
+                        "One tick: over the SLO for a single 5 s sample, which the scorecard counts like any other \
+                         breach. Longer: over ten minutes, or not over when the run ended.",
+                    );
             }
         }
         if let Some(price) = &about.price {
@@ -291,6 +308,9 @@ mod tests {
         assert!(missed[0].starts_with("P0+P1") && missed[1].starts_with("cascade"), "{missed:?}");
         let cascades = about.cascades_by_link.expect("the evaluation stored its cascades by link");
         assert!(cascades.starts_with("hpa ") && cascades.contains(" · hirl "), "{cascades}");
+        let lengths = about.cascades_by_length.expect("the evaluation stored its cascades by length");
+        assert!(lengths.starts_with("hpa ") && lengths.contains(" · hirl "), "{lengths}");
+        assert!(lengths.split(" · ").all(|row| row.matches(" / ").count() == 3), "four bins a policy: {lengths}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use egui::{Color32, RichText};
 use super::{NARROW_BELOW_PTS, PanelCtx};
 use crate::app::{format_duration, theme};
 use crate::sim::Scorecard;
-use crate::sim::cascades::CascadeCounts;
+use crate::sim::cascades::{CascadeCounts, CascadeLengths};
 
 /// Lower is better for every compared metric: green when it fell, red when it rose.
 const BETTER: Color32 = Color32::from_rgb(0, 158, 115);
@@ -105,12 +105,17 @@ impl ScorecardPanel {
                     let before = b.domains.iter().find(|x| x.domain == ds.domain).map(|x| x.slo_breach_minutes);
                     delta_label(ui, ds.slo_breach_minutes, before, "min");
                 }
-                let cascades = ctx
-                    .series()
-                    .map(|series| CascadeCounts::of(series.cascades.iter().filter(|c| usize::from(c.domain) == index)));
+                let cascades = ctx.series().map(|series| {
+                    let own = || series.cascades.iter().filter(|c| usize::from(c.domain) == index);
+                    (CascadeCounts::of(own()), CascadeLengths::of(own()))
+                });
                 let cell = ui.label(ds.cascade_events.to_string());
-                if let Some(counts) = cascades.filter(|c| c.total() > 0) {
-                    cell.on_hover_text(format!("{} (each is listed in the timeline)", counts.describe()));
+                if let Some((counts, lengths)) = cascades.filter(|(c, _)| c.total() > 0) {
+                    cell.on_hover_text(format!(
+                        "{}; by length: {}. Each is listed in the timeline.",
+                        counts.describe(),
+                        lengths.describe()
+                    ));
                 }
                 ui.label(format!("{:.1}", ds.priority_inversion_minutes));
                 let pending = ds.pending_pod_minutes;
@@ -304,6 +309,7 @@ mod tests {
             t_secs,
             domain: 1,
             upstream: vec![Upstream { domain: 0, link, breaching_since_secs: t_secs - 5 }],
+            lasted_secs: (t_secs < 500).then_some(5),
         };
         let run = &mut store.runs[0];
         run.cascades = (1..=5).map(|k| cascade(k * 100, CascadeLink::Load)).collect();
@@ -317,7 +323,8 @@ mod tests {
         assert!(
             harness
                 .query_by_label_contains(
-                    "5 through a caller's load, 2 through a shared pool (each is listed in the timeline)"
+                    "5 through a caller's load, 2 through a shared pool; by length: 4 one tick, 3 longer (0.3 min in \
+                     all). Each is listed in the timeline."
                 )
                 .is_some(),
             "the hover names the links"

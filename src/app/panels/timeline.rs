@@ -224,7 +224,8 @@ mod tests {
         store.runs.push(series);
         let mut harness = render(&store);
         harness.get_by_label("cascade");
-        harness.get_by_label("merchant over SLO after payment (callee's latency, 5 s into its breach)");
+        harness
+            .get_by_label("merchant over SLO after payment (callee's latency, 5 s into its breach); lasted 1 min 35 s");
         // Payment's own breach and Internal's later one (nothing linked in breach then) are plain breaches.
         assert_eq!(harness.query_all_by_label("breach").count(), 2);
         harness.get_by_label("internal over SLO");
