@@ -436,32 +436,23 @@ struct EvalJson<'a> {
     /// Each seed's totals over the suite, per policy (they add up to `totals`).
     per_seed: &'a [SeedTotals],
     /// Per policy, its cascades over the suite by the link that carried each (they add up to its cascade events).
-    cascades_by_link: Vec<PolicyCascades<'a>>,
+    cascades_by_link: Vec<PolicyRow<'a, CascadeCounts>>,
     /// Per policy, the same cascades by how long each breach lasted.
-    cascades_by_length: Vec<PolicyCascadeLengths<'a>>,
+    cascades_by_length: Vec<PolicyRow<'a, CascadeLengths>>,
     scorecards: &'a [Scorecard],
 }
 
+/// One policy's row of a per-policy table in the JSON: `{"policy": …, …the row's own fields}`.
 #[derive(Serialize)]
-struct PolicyCascades<'a> {
+struct PolicyRow<'a, T: Serialize> {
     policy: &'a str,
     #[serde(flatten)]
-    counts: CascadeCounts,
+    row: T,
 }
 
-fn policy_cascades<'a>(policies: &'a [String], counts: &[CascadeCounts]) -> Vec<PolicyCascades<'a>> {
-    policies.iter().zip(counts).map(|(policy, &counts)| PolicyCascades { policy, counts }).collect()
-}
-
-#[derive(Serialize)]
-struct PolicyCascadeLengths<'a> {
-    policy: &'a str,
-    #[serde(flatten)]
-    lengths: CascadeLengths,
-}
-
-fn policy_cascade_lengths<'a>(policies: &'a [String], lengths: &[CascadeLengths]) -> Vec<PolicyCascadeLengths<'a>> {
-    policies.iter().zip(lengths).map(|(policy, &lengths)| PolicyCascadeLengths { policy, lengths }).collect()
+/// `rows[i]` filed under `policies[i]`.
+fn policy_rows<'a, T: Serialize + Copy>(policies: &'a [String], rows: &[T]) -> Vec<PolicyRow<'a, T>> {
+    policies.iter().zip(rows).map(|(policy, &row)| PolicyRow { policy, row }).collect()
 }
 
 /// One HiRL run's time on the HPA fallback, per domain (in scenario order).
@@ -617,8 +608,8 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             size_floor: args.size_floor.size_floor.as_ref().map(ToString::to_string),
             fallback: &fallback,
             per_seed: &per_seed,
-            cascades_by_link: policy_cascades(&args.policies, &cascades_by_link),
-            cascades_by_length: policy_cascade_lengths(&args.policies, &cascades_by_length),
+            cascades_by_link: policy_rows(&args.policies, &cascades_by_link),
+            cascades_by_length: policy_rows(&args.policies, &cascades_by_length),
             scorecards: &cards,
         };
         super::write_json(path, &json)?;
@@ -632,8 +623,8 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             "scenarios": scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
             "totals": all,
             "targets": tg,
-            "cascades_by_link": policy_cascades(&args.policies, &cascades_by_link),
-            "cascades_by_length": policy_cascade_lengths(&args.policies, &cascades_by_length),
+            "cascades_by_link": policy_rows(&args.policies, &cascades_by_link),
+            "cascades_by_length": policy_rows(&args.policies, &cascades_by_length),
         }));
         nets.save(&path)?;
         println!("recorded the evaluation in {}", crate::agents::forecast::model::metadata_path(&path).display());
