@@ -72,6 +72,11 @@ pub struct TrainArgs {
     /// noise rather than the policy.
     #[arg(long, default_value_t = 0)]
     pub soldier_noise_hold_secs: u64,
+    /// The executor's idle-node rule in training and selection runs: remove a node after this many seconds unneeded
+    /// (default: the executor's own, 450). The shipped networks were trained under 600, the stock rule of the time;
+    /// with `--node-unneeded-secs 600` this tree writes them again.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub node_unneeded_secs: Option<u64>,
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -234,6 +239,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         full_scale_validation_seeds: args.full_scale_validation_seeds,
         selection_cost_tolerance: Some(args.selection_cost_tolerance),
         soldier_noise_hold_secs: args.soldier_noise_hold_secs,
+        node_unneeded_secs: args.node_unneeded_secs,
         ..TrainConfig::default()
     };
     for s in &mut cfg.stages {
@@ -258,6 +264,9 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     if args.soldier_noise_hold_secs > 0 {
         command.push_str(&format!(" --soldier-noise-hold-secs {}", args.soldier_noise_hold_secs));
     }
+    if let Some(secs) = args.node_unneeded_secs {
+        command.push_str(&format!(" --node-unneeded-secs {secs}"));
+    }
     let mut bars = Bars { bar: None };
     let mut on_iteration =
         |t: &Trainer| save_checkpoint(t, &checkpoint, &command).map_err(|e| train::TrainError::Other(format!("{e:#}")));
@@ -279,6 +288,17 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     nets.meta.training.source_tree = source_tree;
     nets.meta.training.curves_csv = curves.display().to_string();
     nets.meta.training.stages = stage_summaries(&trainer.curves);
+    // Networks that decide exactly as the ones already at `--out` keep those ones' evaluation and frontier; any
+    // others start unevaluated.
+    if let Ok(before) = HirlNets::load(&args.out)
+        && nets.inherit_evaluation(before)
+    {
+        println!(
+            "the networks are the ones {} already held (same digest): its evaluation and frontier still apply and \
+             are kept",
+            args.out.display()
+        );
+    }
     nets.save(&args.out)?;
     let kept = trainer.curves.iter().rev().find(|r| r.selected);
     if let (Some(hpa), Some(f)) = (trainer.full_scale_hpa(), kept.and_then(|r| r.full_scale.as_ref())) {

@@ -185,6 +185,41 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
 }
 
 #[test]
+fn eval_splits_each_policys_cascades_by_link_and_by_length_and_both_add_up() {
+    let (text, eval) = eval_small("1001", "cascade-splits");
+    assert!(text.contains("cascades by how long they lasted"), "{text}");
+    for (i, total) in eval["totals"].as_array().expect("totals").iter().enumerate() {
+        let events = total["cascade_events"].as_u64().expect("cascade events");
+        let by_link = &eval["cascades_by_link"][i];
+        let by_length = &eval["cascades_by_length"][i];
+        assert_eq!(by_link["policy"], total["policy"]);
+        assert_eq!(by_length["policy"], total["policy"]);
+        let sum = |row: &serde_json::Value, keys: &[&str]| -> u64 {
+            keys.iter().map(|k| row[*k].as_u64().unwrap_or(999)).sum()
+        };
+        assert_eq!(sum(by_link, &["latency", "load", "pool"]), events, "{by_link}");
+        assert_eq!(sum(by_length, &["one_tick", "up_to_1_min", "up_to_10_min", "longer"]), events, "{by_length}");
+        assert!(by_length["total_secs"].as_u64().is_some(), "{by_length}");
+    }
+}
+
+#[test]
+fn training_on_scenarios_its_stages_lack_is_refused_before_any_work() {
+    let dir = std::env::temp_dir().join(format!("hirl-train-refused-{}", std::process::id()));
+    let out = hirl()
+        .args(["train", "hirl", "--scenarios"])
+        .arg(scenario_path("small"))
+        .arg("--out")
+        .arg(dir.join("hirl.safetensors"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("stage \"soldiers: steady and diurnal\" trains on \"reference-day\""), "{stderr}");
+    assert!(!dir.exists(), "nothing written");
+}
+
+#[test]
 fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
     let (text, eval) = eval_small("1001,1002", "per-seed");
     let per_seed = eval["per_seed"].as_array().expect("a per_seed array");

@@ -196,6 +196,18 @@ impl HirlNets {
         d.hex()
     }
 
+    /// Takes `earlier`'s held-out evaluation and frontier when these networks decide exactly as `earlier`'s (same
+    /// [`HirlNets::digest`]): those figures measured these very decisions. Returns whether it did; networks that
+    /// differ keep their own (none, fresh from training).
+    pub fn inherit_evaluation(&mut self, earlier: HirlNets) -> bool {
+        if self.digest() != earlier.digest() {
+            return false;
+        }
+        self.meta.eval = earlier.meta.eval;
+        self.meta.frontier = earlier.meta.frontier;
+        true
+    }
+
     pub fn commander(&self, obs: &[f32], with_value: bool, out: &mut ActionDist) {
         self.commander.act(obs, with_value, out);
     }
@@ -326,6 +338,26 @@ mod tests {
     fn shipped() -> HirlNets {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_AGENTS_PATH);
         HirlNets::load(&path).expect("the shipped agents load")
+    }
+
+    #[test]
+    fn a_retrain_to_the_same_networks_keeps_their_evaluation_and_no_other_does() {
+        let earlier = shipped();
+        assert!(earlier.meta.eval.is_some() && earlier.meta.frontier.is_some(), "the shipped file is evaluated");
+        let fresh = |nets: &HirlNets| {
+            let mut n = nets.clone();
+            n.meta.eval = None;
+            n.meta.frontier = None;
+            n.meta.training.wall_secs += 1.0;
+            n
+        };
+        let mut same = fresh(&earlier);
+        assert!(same.inherit_evaluation(earlier.clone()), "how the file was written does not matter");
+        assert_eq!((&same.meta.eval, &same.meta.frontier), (&earlier.meta.eval, &earlier.meta.frontier));
+        let mut other = fresh(&earlier);
+        other.soldier.log_std[0] += 1e-3;
+        assert!(!other.inherit_evaluation(earlier), "one spread differs: the figures are not its own");
+        assert!(other.meta.eval.is_none() && other.meta.frontier.is_none());
     }
 
     #[test]

@@ -26,28 +26,32 @@ use crate::sim::{Scorecard, Simulation, SuiteTotals};
 #[derive(Clone, Debug)]
 pub struct FullScaleSuite {
     runs: Vec<(Scenario, u64)>,
+    /// The executor candidates run under.
+    executor: HirlConfig,
     pub hpa: SuiteTotals,
 }
 
 impl FullScaleSuite {
-    /// Runs HPA once on `runs` (scenario at full scale, run seed) for the reference.
-    pub fn new(runs: Vec<(Scenario, u64)>) -> Self {
+    /// Runs HPA once on `runs` (scenario at full scale, run seed) for the reference; candidates will run under
+    /// `executor`.
+    pub fn new(runs: Vec<(Scenario, u64)>, executor: HirlConfig) -> Self {
         let cards = run_all(&runs, &|s, _seed, sim| {
             let mut hpa = baselines::baseline("hpa", sim.layout()).ok()?;
             Some(run_to_end(s, sim, hpa.as_mut()))
         });
         let hpa = SuiteTotals::of("hpa", &cards.iter().collect::<Vec<_>>());
-        Self { runs, hpa }
+        Self { runs, executor, hpa }
     }
 
     pub fn runs(&self) -> usize {
         self.runs.len()
     }
 
-    /// Runs `nets` (as `hirl-scale eval` does, without decision records) on every run.
+    /// Runs `nets` (as `hirl-scale eval` does, without decision records, but under the suite's executor) on every
+    /// run.
     pub fn measure(&self, nets: &Arc<HirlNets>, forecaster: &ForecasterModel) -> SuiteTotals {
         let cards = run_all(&self.runs, &|s, seed, sim| {
-            let cfg = HirlConfig { keep_records: false, ..HirlConfig::default() };
+            let cfg = HirlConfig { keep_records: false, ..self.executor.clone() };
             let brain = Brain::Learned(nets.clone());
             let mut hirl = HirlPolicy::with_config(s, sim.layout(), seed, brain, forecaster.clone(), cfg);
             Some(run_to_end(s, sim, &mut hirl))
@@ -105,7 +109,7 @@ mod tests {
     }
 
     fn suite() -> FullScaleSuite {
-        FullScaleSuite { runs: Vec::new(), hpa: totals(100.0, 1000.0, 2.0) }
+        FullScaleSuite { runs: Vec::new(), executor: HirlConfig::default(), hpa: totals(100.0, 1000.0, 2.0) }
     }
 
     #[test]

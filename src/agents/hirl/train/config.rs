@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::super::policy::HirlConfig;
 use super::super::reward::RewardWeights;
 
 /// One curriculum stage.
@@ -94,11 +95,25 @@ pub struct TrainConfig {
     /// held out it is no better than the shipped file.
     #[serde(default)]
     pub soldier_noise_hold_secs: u64,
+    /// The executor's idle-node rule in training and selection runs: the cluster autoscaler removes a node after
+    /// this many seconds unneeded. Default `None`: the executor's own ([`HirlConfig::node_unneeded_secs`], 450 s).
+    /// Why a setting: the shipped networks were trained when the executor's rule was the stock 600 s; with
+    /// `Some(600)` this tree's training command writes them again byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_unneeded_secs: Option<u64>,
     /// Weights of the reward terms, for training, the validation score and the decision inspector. Default
     /// [`RewardWeights::default`].
     #[serde(default)]
     pub reward: RewardWeights,
     pub stages: Vec<Stage>,
+}
+
+impl TrainConfig {
+    /// The executor training and selection runs use: the shipped one, but for the idle-node rule when set.
+    pub fn executor(&self) -> HirlConfig {
+        let shipped = HirlConfig::default();
+        HirlConfig { node_unneeded_secs: self.node_unneeded_secs.unwrap_or(shipped.node_unneeded_secs), ..shipped }
+    }
 }
 
 fn default_commander_learning_rate() -> f64 {
@@ -152,6 +167,7 @@ impl Default for TrainConfig {
             target_kl_commander: default_target_kl_commander(),
             initial_log_std: -2.0,
             soldier_noise_hold_secs: 0,
+            node_unneeded_secs: None,
             reward: RewardWeights::default(),
             stages: vec![
                 // Soldiers under the fixed teacher Commander: steady → diurnal → correlated spikes → pool pressure.
@@ -186,10 +202,33 @@ impl Default for TrainConfig {
 pub(super) fn config_difference(a: &TrainConfig, b: &TrainConfig) -> String {
     let (a, b) = (serde_json::to_value(a).unwrap_or_default(), serde_json::to_value(b).unwrap_or_default());
     let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return "unreadable".into() };
-    a.iter()
-        .find_map(|(k, va)| {
-            let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
+    // Both ways round: a field left out when unset (`None`) is in one object only.
+    let null = serde_json::Value::Null;
+    a.keys()
+        .chain(b.keys().filter(|k| !a.contains_key(*k)))
+        .find_map(|k| {
+            let (va, vb) = (a.get(k).unwrap_or(&null), b.get(k).unwrap_or(&null));
             (va != vb).then(|| format!("{k}: {va} vs {vb}"))
         })
         .unwrap_or_else(|| "a field".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_node_rule_is_the_executors_unless_set_and_a_resume_names_it_either_way() {
+        let shipped = TrainConfig::default();
+        assert_eq!(shipped.executor(), HirlConfig::default(), "unset: training runs the shipped executor");
+        let stock = TrainConfig { node_unneeded_secs: Some(600), ..TrainConfig::default() };
+        assert_eq!(stock.executor(), HirlConfig { node_unneeded_secs: 600, ..HirlConfig::default() });
+        // Unset, the field is left out of the JSON, so a checkpoint written before it existed reads the same.
+        let json = serde_json::to_value(&shipped).expect("serialises");
+        assert!(json.get("node_unneeded_secs").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<TrainConfig>(json).expect("reads back"), shipped);
+        // Set on one side only, the difference is named whichever side it is on.
+        assert_eq!(config_difference(&shipped, &stock), "node_unneeded_secs: null vs 600");
+        assert_eq!(config_difference(&stock, &shipped), "node_unneeded_secs: 600 vs null");
+    }
 }

@@ -90,12 +90,14 @@ struct EpisodeSpec {
     soldier_noise_hold_secs: u64,
     secs: u64,
     reward: RewardWeights,
+    /// The executor's settings (records are kept whatever they say).
+    executor: HirlConfig,
 }
 
 fn run_episode(spec: &EpisodeSpec, forecaster: &ForecasterModel) -> Episode {
     let s = &spec.scenario;
     let mut sim = Simulation::new(s, spec.seed);
-    let cfg = HirlConfig { keep_records: true, ..HirlConfig::default() };
+    let cfg = HirlConfig { keep_records: true, ..spec.executor.clone() };
     let mut policy =
         HirlPolicy::with_config(s, sim.layout(), spec.seed, spec.soldiers.clone(), forecaster.clone(), cfg);
     policy.set_commander_brain(spec.commander.clone());
@@ -237,6 +239,11 @@ pub enum TrainError {
     Other(String),
     #[error("no training scenario named {0:?}")]
     UnknownScenario(String),
+    #[error(
+        "the curriculum's stage {stage:?} trains on {scenario:?}, which is not among the training scenarios \
+         ({given}); the stages train on the shipped suite, so give its scenarios (other files of the same names will do)"
+    )]
+    StageScenarioMissing { stage: String, scenario: String, given: String },
 }
 
 impl From<candle_core::Error> for TrainError {
@@ -280,6 +287,17 @@ pub struct Trainer {
 impl Trainer {
     /// `scenarios` are the training scenarios at full scale (they are scaled to `cfg.scale` here).
     pub fn new(cfg: TrainConfig, scenarios: &[Scenario], forecaster: ForecasterModel) -> Result<Self, TrainError> {
+        // Checked before any work: a stage without its scenario would otherwise fail only when it is reached.
+        for stage in &cfg.stages {
+            if let Some(missing) = stage.scenarios.iter().find(|n| !scenarios.iter().any(|s| &s.name == *n)) {
+                let given: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+                return Err(TrainError::StageScenarioMissing {
+                    stage: stage.name.clone(),
+                    scenario: missing.clone(),
+                    given: given.join(", "),
+                });
+            }
+        }
         let mut init = SimRng::new(cfg.seed, stream::INIT);
         let mut commander =
             TrainLevel::new("commander", COMMANDER_OBS, COMMANDER_ACT, &cfg.hidden, &mut init, cfg.initial_log_std)?;
@@ -508,6 +526,7 @@ impl Trainer {
                 soldier_noise_hold_secs: self.cfg.soldier_noise_hold_secs,
                 secs: self.cfg.episode_secs,
                 reward: self.cfg.reward.clone(),
+                executor: self.cfg.executor(),
             });
         }
         if !validation {
@@ -631,7 +650,7 @@ impl Trainer {
                 }
             }
             progress.phase("full-scale validation: HPA reference", 1);
-            self.full_scale = Some(FullScaleSuite::new(runs));
+            self.full_scale = Some(FullScaleSuite::new(runs, self.cfg.executor()));
             progress.step();
         }
         self.full_scale.as_ref()
