@@ -337,7 +337,7 @@ fn about_the_agents_shows_how_the_model_was_made_and_its_held_out_misses_or_why_
     h.get_by_label("About the agents").click_accesskit();
     h.run_steps(2);
     assert!(h.query_by_label_contains("trained by `hirl-scale train hirl --seed 11").is_some());
-    assert!(h.query_by_label_contains("source tree: git 2ec9bd9").is_some());
+    assert!(h.query_by_label_contains("source tree: git 6b6697d").is_some());
     assert_eq!(h.query_all_by_label("MISSED").count(), 2, "the two held-out misses are shown as such");
     // The frontier `eval frontier --record-in-model` stored: what the P0+P1 target would cost.
     assert!(

@@ -293,7 +293,7 @@ mod tests {
         let about = about("hirl", &Ok(shipped())).expect("hirl has agents");
         let text = about.lines.join("\n");
         assert!(text.contains("trained by `hirl-scale train hirl --seed 11"), "{text}");
-        assert!(text.contains("source tree: git 2ec9bd9"), "{text}");
+        assert!(text.contains("source tree: git 6b6697d"), "{text}");
         assert!(!text.contains("uncommitted"), "trained from a committed tree: {text}");
         // Full-scale selection kept the third steady/diurnal iteration, and its row says what it scored there.
         assert!(
@@ -311,6 +311,11 @@ mod tests {
         let lengths = about.cascades_by_length.expect("the evaluation stored its cascades by length");
         assert!(lengths.starts_with("hpa ") && lengths.contains(" · hirl "), "{lengths}");
         assert!(lengths.split(" · ").all(|row| row.matches(" / ").count() == 3), "four bins a policy: {lengths}");
+        // Read by field name from the JSON `eval` wrote: the shipped evaluation's own figures, not zeros.
+        assert!(
+            cascades.ends_with("hirl 2 / 5 / 9") && lengths.ends_with("hirl 1 / 3 / 3 / 9"),
+            "{cascades} | {lengths}"
+        );
     }
 
     #[test]
