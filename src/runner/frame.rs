@@ -74,6 +74,11 @@ pub struct PoolPoint {
     /// CPU requested per domain, cores.
     pub cpu_by_domain_cores: Vec<f32>,
     pub reserve_cores: f32,
+    /// Pods waiting for room (unschedulable), counted in their domain's first pool — where the cluster autoscaler
+    /// buys their nodes — and their CPU request in cores. Beside booting and queued nodes it shows a pool that
+    /// gets no nodes while its pods wait.
+    pub waiting_pods: u32,
+    pub waiting_cores: f32,
 }
 
 /// Everything plotted, at one tick.

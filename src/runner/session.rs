@@ -276,6 +276,15 @@ fn series_point(sim: &Simulation, policy_budgets_millicores: Option<&[f64]>) -> 
         })
         .collect();
     let n_domains = layout.domains.len();
+    let mut waiting = vec![(0u32, 0u64); layout.pools.len()];
+    let mut unschedulable = Vec::new();
+    obs.unschedulable(&mut unschedulable);
+    for u in &unschedulable {
+        if let Some(w) = layout.domains[u.domain.0 as usize].pools.first().and_then(|p| waiting.get_mut(p.0 as usize)) {
+            w.0 += u.pods;
+            w.1 += u64::from(u.pods) * u64::from(u.cpu_request_millicores);
+        }
+    }
     SeriesPoint {
         t_secs: sim.now_secs(),
         domains,
@@ -291,6 +300,8 @@ fn series_point(sim: &Simulation, policy_budgets_millicores: Option<&[f64]>) -> 
                     .map(|d| sim.pool_domain_cpu_millicores(p, d) as f32 / 1000.0)
                     .collect(),
                 reserve_cores: v.reserve_placed_millicores as f32 / 1000.0,
+                waiting_pods: waiting[p].0,
+                waiting_cores: waiting[p].1 as f32 / 1000.0,
             })
             .collect(),
         reserve_share: share(pools.iter().map(|p| p.reserve_placed_millicores as f64).sum()),
@@ -678,5 +689,32 @@ impl Session {
 
     pub fn snapshot_count(&self) -> usize {
         self.snapshots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Actions, AppId};
+
+    #[test]
+    fn pods_waiting_for_room_are_counted_in_their_domains_first_pool() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let s = crate::scenario::load_file(&path).expect("small.ron loads");
+        let mut sim = Simulation::new(&s, s.seed);
+        assert!(series_point(&sim, None).pools.iter().all(|p| p.waiting_pods == 0 && p.waiting_cores == 0.0));
+        // Far more of one Merchant app's pods than its pools hold: the rest wait.
+        let merchant = s.domains.iter().position(|d| d.id == "merchant").expect("small.ron has merchant");
+        let layout = sim.layout().clone();
+        let app = layout.domains[merchant].apps.start;
+        sim.apply(&Actions { replicas: vec![(AppId(app), 100_000)], ..Actions::default() });
+        sim.step();
+        let point = series_point(&sim, None);
+        let pending: u32 = sim.domain_truth().iter().map(|d| d.pending_pods).sum();
+        let first = layout.domains[merchant].pools[0].0 as usize;
+        assert!(pending > 0 && point.pools[first].waiting_pods == pending, "{:?}", point.pools);
+        let cpu = f64::from(pending) * f64::from(layout.apps[app as usize].cpu_request_millicores) / 1000.0;
+        assert!((f64::from(point.pools[first].waiting_cores) - cpu).abs() < 1e-3 * cpu, "{:?}", point.pools[first]);
+        assert!(point.pools.iter().enumerate().all(|(p, x)| p == first || x.waiting_pods == 0));
     }
 }

@@ -204,6 +204,8 @@ pub(super) mod fixture {
                             cpu_capacity_cores,
                             cpu_by_domain_cores: vec![400.0, 200.0, 0.0, 0.0, 30.0],
                             reserve_cores: 64.0,
+                            waiting_pods: if nodes == 40 { 0 } else { 1_250 },
+                            waiting_cores: if nodes == 40 { 0.0 } else { 312.5 },
                         })
                         .collect(),
                     reserve_share: 0.05,

@@ -1,5 +1,6 @@
 //! Node pools and the node provisioner. For the latest tick, one row per pool: nodes ready, booting (created, not
-//! Ready yet) and queued (waiting for the provisioner's cloud API), the ready nodes' CPU capacity in cores, and that
+//! Ready yet) and queued (waiting for the provisioner's cloud API), the pods waiting for room that the pool's nodes
+//! are bought for (and the whole nodes their CPU fills), the ready nodes' CPU capacity in cores, and that
 //! capacity's occupancy in cores requested per domain and held by the reserve. Then, over time in nodes: nodes per
 //! pool, total booting and queued nodes, and the provisioner's queued API calls (a count of requests).
 
@@ -75,11 +76,16 @@ fn pool_name<'a>(ctx: &PanelCtx<'a>, p: usize) -> &'a str {
 }
 
 fn pools_table(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
-    egui::Grid::new(("pools-table", ctx.run)).striped(true).num_columns(6).show(ui, |ui| {
+    egui::Grid::new(("pools-table", ctx.run)).striped(true).num_columns(7).show(ui, |ui| {
         ui.strong("pool");
         ui.strong("ready").on_hover_text("Nodes Ready to run pods");
         ui.strong("booting").on_hover_text("Nodes created at the cloud API and booting, not Ready yet");
         ui.strong("queued").on_hover_text("Nodes the provisioner wants, still waiting for the cloud API");
+        ui.strong("waiting").on_hover_text(
+            "Pods waiting for room, counted in their domain's first pool (where the cluster autoscaler buys their \
+             nodes), and the whole nodes of this pool their CPU fills. Pods waiting with nothing booting or queued \
+             here: the pool's nodes are not being asked for, or wait behind other pools' at the provisioner",
+        );
         ui.strong("capacity").on_hover_text("Allocatable CPU of the ready nodes");
         ui.strong("occupancy")
             .on_hover_text("Capacity requested per domain (domain colours) and held by the reserve (grey)");
@@ -89,11 +95,29 @@ fn pools_table(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
             ui.label(thousands(pool.nodes.into()));
             ui.label(thousands(pool.booting_nodes.into()));
             ui.label(thousands(pool.queued_nodes.into()));
+            waiting_cell(ui, ctx, p, pool);
             ui.label(format!("{} cores", thousands(pool.cpu_capacity_cores.max(0.0).round() as u64)));
             occupancy_bar(ui, ctx, pool);
             ui.end_row();
         }
     });
+}
+
+/// "1,250 pods ≈ 10 nodes" (the CPU they request in this pool's whole nodes), with their cores on hover; "—" when
+/// none wait.
+fn waiting_cell(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, p: usize, pool: &PoolPoint) {
+    if pool.waiting_pods == 0 {
+        ui.weak("—");
+        return;
+    }
+    let node_cores = ctx.store.scenario.pools.get(p).map_or(0.0, |s| s.node_cpu_millicores as f32 / 1000.0);
+    let text = if node_cores > 0.0 {
+        let nodes = (pool.waiting_cores / node_cores).ceil() as u64;
+        format!("{} pods ≈ {} nodes", thousands(pool.waiting_pods.into()), thousands(nodes))
+    } else {
+        format!("{} pods", thousands(pool.waiting_pods.into()))
+    };
+    ui.label(text).on_hover_text(format!("{:.1} cores requested", pool.waiting_cores));
 }
 
 fn occupancy_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, pool: &PoolPoint) {
@@ -138,6 +162,11 @@ mod tests {
         harness.get_by_label("Provisioner: 7 API calls queued");
         harness.get_by_label("shared-general 40 nodes");
         harness.get_by_label("queued 6 nodes (all pools)");
+        // Pods waiting, in the whole nodes of their pool: 312.5 cores are 10 of merchant-general's 32-core nodes
+        // and 20 of data-batch's 16-core ones; none wait for shared-general.
+        harness.get_by_label("1,250 pods ≈ 10 nodes");
+        harness.get_by_label("1,250 pods ≈ 20 nodes");
+        harness.get_by_label("—");
     }
 
     #[test]
