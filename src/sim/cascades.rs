@@ -166,7 +166,7 @@ impl CascadeLengths {
 }
 
 /// "5 s", "2 min 30 s", "1 h 05 min".
-fn short_duration(secs: u64) -> String {
+pub fn short_duration(secs: u64) -> String {
     match secs {
         0..60 => format!("{secs} s"),
         60..3600 if secs.is_multiple_of(60) => format!("{} min", secs / 60),
@@ -222,6 +222,26 @@ impl CascadeCounts {
             .collect();
         if parts.is_empty() { "none".to_string() } else { parts.join(", ") }
     }
+}
+
+/// How long `domain`'s breach that began at `start_secs` lasted: to its first end after the start (`None` while it
+/// has not ended by the timeline's last event). `timeline` in time order, as a run writes it.
+pub fn breach_lasted_secs(timeline: &[TimelineEvent], domain: u8, start_secs: u64) -> Option<u64> {
+    let from = timeline.partition_point(|e| e.t_secs <= start_secs);
+    timeline[from..]
+        .iter()
+        .find(|e| matches!(e.kind, TimelineKind::BreachEnd { domain: d } if d == domain))
+        .map(|e| e.t_secs - start_secs)
+}
+
+/// When `domain`'s breach that ended at `end_secs` began: its last start before the end. `timeline` in time order.
+pub fn breach_began_secs(timeline: &[TimelineEvent], domain: u8, end_secs: u64) -> Option<u64> {
+    let to = timeline.partition_point(|e| e.t_secs < end_secs);
+    timeline[..to]
+        .iter()
+        .rev()
+        .find(|e| matches!(e.kind, TimelineKind::BreachStart { domain: d } if d == domain))
+        .map(|e| e.t_secs)
 }
 
 /// One domain's breach: from its start to the tick it ended (`None` while open).
@@ -365,6 +385,14 @@ mod tests {
         ];
         let found = cascades(&timeline, &links);
         let lasted: Vec<(u8, Option<u64>)> = found.iter().map(|c| (c.domain, c.lasted_secs)).collect();
+        // The same lengths, breach by breach, for breaches that are no cascade too (Payment's own, 700 s).
+        for c in &found {
+            assert_eq!(breach_lasted_secs(&timeline, c.domain, c.t_secs), c.lasted_secs, "{c:?}");
+            let end = c.t_secs + c.lasted_secs.unwrap_or(0);
+            assert_eq!(breach_began_secs(&timeline, c.domain, end), Some(c.t_secs), "{c:?}");
+        }
+        assert_eq!(breach_lasted_secs(&timeline, payment, 100), Some(700));
+        assert_eq!(breach_lasted_secs(&timeline[..9], payment, 100), None, "not over by the last event");
         assert_eq!(
             lasted,
             vec![(merchant, Some(600)), (fraud, Some(5)), (internal, Some(50)), (fraud, Some(60))],

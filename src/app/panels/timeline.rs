@@ -10,6 +10,7 @@ use egui::{Color32, RichText};
 use super::PanelCtx;
 use crate::app::store::{RunSeries, Store, clock_label_secs};
 use crate::app::{format_duration, theme};
+use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, short_duration};
 use crate::sim::{TimelineEvent, TimelineKind};
 
 /// Same orange as the event annotations on the plots.
@@ -125,19 +126,28 @@ fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static s
             Some(c) => {
                 ("cascade", theme::SLO, format!("{} over SLO {}", domain(*d), c.describe(&store.scenario)), CASCADE_TIP)
             }
-            None => (
-                "breach",
-                theme::SLO,
-                format!("{} over SLO", domain(*d)),
-                "End-to-end p99 went above the SLO, or errors above the error budget",
-            ),
+            None => {
+                let lasted = breach_lasted_secs(&series.events, *d, e.t_secs)
+                    .map_or_else(|| "not over yet".to_string(), |s| format!("lasted {}", short_duration(s)));
+                (
+                    "breach",
+                    theme::SLO,
+                    format!("{} over SLO; {lasted}", domain(*d)),
+                    "End-to-end p99 went above the SLO, or errors above the error budget",
+                )
+            }
         },
-        TimelineKind::BreachEnd { domain: d } => (
-            "recovered",
-            RECOVERED,
-            format!("{} back within SLO", domain(*d)),
-            "p99 latency and errors are back within the SLO",
-        ),
+        TimelineKind::BreachEnd { domain: d } => {
+            let after = breach_began_secs(&series.events, *d, e.t_secs)
+                .map(|start| format!(" after {}", short_duration(e.t_secs - start)))
+                .unwrap_or_default();
+            (
+                "recovered",
+                RECOVERED,
+                format!("{} back within SLO{after}", domain(*d)),
+                "p99 latency and errors are back within the SLO",
+            )
+        }
         TimelineKind::NodesArrived { pool: p, count, wait_secs } => (
             "nodes",
             theme::NOW,
@@ -200,7 +210,9 @@ mod tests {
         let harness = render(&store);
         harness.get_by_label("injected");
         harness.get_by_label("flash sale on payment");
-        harness.get_by_label("payment over SLO");
+        // Each breach row says how long the breach lasted, and its end how long it had lasted.
+        harness.get_by_label("payment over SLO; lasted 5 min");
+        harness.get_by_label("payment back within SLO after 5 min");
         assert!(harness.query_by_label_contains("12 nodes ready in").is_some());
         harness.get_by_label("4 of 4 entries");
     }
@@ -228,7 +240,7 @@ mod tests {
             .get_by_label("merchant over SLO after payment (callee's latency, 5 s into its breach); lasted 1 min 35 s");
         // Payment's own breach and Internal's later one (nothing linked in breach then) are plain breaches.
         assert_eq!(harness.query_all_by_label("breach").count(), 2);
-        harness.get_by_label("internal over SLO");
+        harness.get_by_label("internal over SLO; not over yet");
         // "cascades only" lists the one cascade and nothing else.
         harness.get_by_label("cascades only").click();
         harness.run();
