@@ -13,8 +13,8 @@ use crate::runner::{Frame, SeriesPoint, Speed};
 /// The scenario's wall clock, where the panels have always found it.
 pub use crate::scenario::clock::{clock_label, clock_label_secs, start_secs_of_week};
 use crate::scenario::{DomainLinks, Scenario};
-use crate::sim::Scorecard;
 use crate::sim::cascades::{Cascade, cascades};
+use crate::sim::{Scorecard, TimelineEvent, TimelineKind};
 
 /// A run's items up to some time (or, for the future, after it).
 pub use crate::runner::RunItems as Items;
@@ -47,9 +47,10 @@ impl RunSeries {
         self.points.last()
     }
 
-    /// The cascade that began with `domain`'s breach at `t_secs`, if that breach was one.
-    pub fn cascade_at(&self, t_secs: u64, domain: u8) -> Option<&Cascade> {
-        let k = self.cascades.binary_search_by_key(&(t_secs, domain), |c| (c.t_secs, c.domain)).ok()?;
+    /// The cascade an entry of the timeline began, if it is a breach start that was one.
+    pub fn cascade_of(&self, e: &TimelineEvent) -> Option<&Cascade> {
+        let TimelineKind::BreachStart { domain } = e.kind else { return None };
+        let k = self.cascades.binary_search_by_key(&(e.t_secs, domain), |c| (c.t_secs, c.domain)).ok()?;
         self.cascades.get(k)
     }
 

@@ -86,7 +86,7 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                 }),
                 TimelineKind::BreachStart { domain } => {
                     let cascade = is_past
-                        .then(|| series.cascade_at(e.t_secs, *domain))
+                        .then(|| series.cascade_of(e))
                         .flatten()
                         .map(|c| format!(" — a cascade {}", c.describe(&store.scenario)));
                     out.push(Marker {

@@ -183,7 +183,7 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
 }
 
 /// A run's cascades: how many went through each link, then the first `max_listed`, one a line:
-/// "  Tue 14:00:20  merchant after payment (callee's latency, 5 s into its breach)".
+/// "  Tue 14:00:20  merchant after payment (callee's latency, 5 s into its breach); lasted 26 min".
 pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> String {
     let mut out = String::new();
     if cascades.is_empty() {

@@ -81,8 +81,6 @@ impl WarmReserveSpec {
         Ok(Self::Pools(pools))
     }
 
-    /// Every share is a fraction and every pool the spec names exists in `scenario`, once (a spec from the command
-    /// line is already checked for the first; one read from a recording is not).
     /// This reserve without the pools `scenario` lacks (`None` when none is left), and what was left out
     /// (`"gpu=0.1"`): what a reserve set for one scenario still means on another.
     pub fn kept_for(&self, scenario: &Scenario) -> (Option<WarmReserveSpec>, Vec<String>) {
@@ -95,6 +93,8 @@ impl WarmReserveSpec {
         ((!kept.is_empty()).then_some(Self::Pools(kept)), dropped)
     }
 
+    /// Every share is a fraction and every pool the spec names exists in `scenario`, once (a spec from the command
+    /// line is already checked for the first; one read from a recording is not).
     pub fn check(&self, scenario: &Scenario) -> Result<(), BadWarmReserve> {
         let pools = match self {
             Self::Every(share) => return in_range(*share),

@@ -97,9 +97,9 @@ impl Cascade {
         format!("after {}; {}", each.join(", "), self.lasted())
     }
 
-    /// "lasted 40 s", "lasted 12 min 30 s", or "not over yet" (still in breach at the timeline's end).
+    /// [`lasted_label`] of this breach.
     pub fn lasted(&self) -> String {
-        self.lasted_secs.map_or_else(|| "not over yet".to_string(), |s| format!("lasted {}", short_duration(s)))
+        lasted_label(self.lasted_secs)
     }
 }
 
@@ -224,6 +224,12 @@ impl CascadeCounts {
     }
 }
 
+/// "lasted 40 s", "lasted 12 min 30 s", or "not over yet" (`None`: still in breach at the timeline's end), for any
+/// breach's [`breach_lasted_secs`].
+pub fn lasted_label(lasted_secs: Option<u64>) -> String {
+    lasted_secs.map_or_else(|| "not over yet".to_string(), |s| format!("lasted {}", short_duration(s)))
+}
+
 /// How long `domain`'s breach that began at `start_secs` lasted: to its first end after the start (`None` while it
 /// has not ended by the timeline's last event). `timeline` in time order, as a run writes it.
 pub fn breach_lasted_secs(timeline: &[TimelineEvent], domain: u8, start_secs: u64) -> Option<u64> {
@@ -295,8 +301,7 @@ pub fn cascades(timeline: &[TimelineEvent], links: &DomainLinks) -> Vec<Cascade>
             continue;
         }
         upstream.sort_by_key(|u| (u.link, u.breaching_since_secs, u.domain));
-        let k = episodes[d].partition_point(|ep| ep.start_secs < e.t_secs);
-        let lasted_secs = episodes[d].get(k).and_then(|ep| ep.end_secs).map(|end| end - e.t_secs);
+        let lasted_secs = breach_lasted_secs(timeline, domain, e.t_secs);
         out.push(Cascade { t_secs: e.t_secs, domain, upstream, lasted_secs });
     }
     out

@@ -179,7 +179,7 @@ pub fn annotation(e: &TimelineEvent, series: &RunSeries) -> Option<Annotation> {
     let plain = |legend, colour| Some(Annotation { legend, colour, dashed: false });
     match &e.kind {
         TimelineKind::Event { .. } => plain("events (see timeline)", egui::Color32::from_rgb(255, 140, 0)),
-        TimelineKind::BreachStart { domain } if series.cascade_at(e.t_secs, *domain).is_some() => {
+        TimelineKind::BreachStart { .. } if series.cascade_of(e).is_some() => {
             Some(Annotation { legend: "cascades (see timeline)", colour: theme::SLO, dashed: true })
         }
         TimelineKind::BreachStart { .. } => plain("SLO breach starts", theme::SLO),

@@ -10,7 +10,7 @@ use egui::{Color32, RichText};
 use super::PanelCtx;
 use crate::app::store::{RunSeries, Store, clock_label_secs};
 use crate::app::{format_duration, theme};
-use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, short_duration};
+use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, lasted_label, short_duration};
 use crate::sim::{TimelineEvent, TimelineKind};
 
 /// Same orange as the event annotations on the plots.
@@ -80,7 +80,7 @@ impl TimelinePanel {
 
     fn shows(&self, e: &TimelineEvent, series: &RunSeries) -> bool {
         if self.cascades_only {
-            return matches!(e.kind, TimelineKind::BreachStart { domain } if series.cascade_at(e.t_secs, domain).is_some());
+            return series.cascade_of(e).is_some();
         }
         match &e.kind {
             TimelineKind::Event { .. } => self.show_events,
@@ -122,13 +122,12 @@ fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static s
         TimelineKind::Event { label, injected: false } => {
             ("event", EVENT, label.clone(), "An event scripted in the scenario file")
         }
-        TimelineKind::BreachStart { domain: d } => match series.cascade_at(e.t_secs, *d) {
+        TimelineKind::BreachStart { domain: d } => match series.cascade_of(e) {
             Some(c) => {
                 ("cascade", theme::SLO, format!("{} over SLO {}", domain(*d), c.describe(&store.scenario)), CASCADE_TIP)
             }
             None => {
-                let lasted = breach_lasted_secs(&series.events, *d, e.t_secs)
-                    .map_or_else(|| "not over yet".to_string(), |s| format!("lasted {}", short_duration(s)));
+                let lasted = lasted_label(breach_lasted_secs(&series.events, *d, e.t_secs));
                 (
                     "breach",
                     theme::SLO,
