@@ -611,6 +611,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     let per_seed = per_seed_totals(&args.suite.seeds, &args.policies, &cards);
     print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
     print!("{}", by_domain_table(&args.policies, &cards));
+    print!("{}", super::report::breach_cause_table(&all));
     print!("{}", super::report::cascade_link_table(&args.policies, &cascades_by_link));
     print!("{}", super::report::cascade_length_table(&args.policies, &cascades_by_length));
     print!("{}", per_seed_table(&per_seed));

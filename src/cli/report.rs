@@ -4,9 +4,10 @@ use std::fmt::Write;
 
 use crate::scenario::Scenario;
 use crate::scenario::clock::clock_label_secs;
-use crate::sim::Scorecard;
+use crate::sim::breach_cause::BreachCause;
 use crate::sim::cascades::{Cascade, CascadeCounts, CascadeLengths, CascadeLink};
 use crate::sim::scorecard::{ClusterScore, DomainScore};
+use crate::sim::{Scorecard, SuiteTotals};
 
 /// How many cascades `run` lists one by one (a week under HPA can have hundreds).
 pub const CASCADES_LISTED: usize = 12;
@@ -97,6 +98,32 @@ pub fn scorecard_table(card: &Scorecard) -> String {
         opt(c.max_time_to_scale_out_secs),
         c.scaling_actions_per_app_hour
     );
+    s.push_str(&held_by_lines(card));
+    s
+}
+
+/// What held each domain's breach minutes (only domains that breached): "  payment  26.2 min: waiting for room
+/// 13.6 · not scaled up 9.1 · …", headed by a line that says what the words mean.
+pub fn held_by_lines(card: &Scorecard) -> String {
+    let mut s = String::new();
+    let breached: Vec<&DomainScore> = card.domains.iter().filter(|d| d.slo_breach_minutes > 0.0).collect();
+    if breached.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "what held the breach minutes (where the requests over the SLO were: apps not scaled up, apps with pods \
+         waiting for room or starting, or an inline callee):"
+    );
+    for d in breached {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>6.1} min: {}",
+            d.domain,
+            d.slo_breach_minutes,
+            d.slo_breach_minutes_by_cause.summary()
+        );
+    }
     s
 }
 
@@ -106,6 +133,10 @@ type Metric = (&'static str, fn(&ClusterScore) -> f64);
 const CLUSTER_METRICS: &[Metric] = &[
     ("SLO breach minutes", |c| c.slo_breach_minutes),
     ("  of which P0+P1", |c| c.p0_p1_slo_breach_minutes),
+    ("    not scaled up", |c| c.p0_p1_slo_breach_minutes_by_cause.not_scaled_minutes),
+    ("    waiting for room", |c| c.p0_p1_slo_breach_minutes_by_cause.waiting_for_room_minutes),
+    ("    pods starting", |c| c.p0_p1_slo_breach_minutes_by_cause.pods_starting_minutes),
+    ("    callee's latency", |c| c.p0_p1_slo_breach_minutes_by_cause.callee_minutes),
     ("cascade events", |c| f64::from(c.cascade_events)),
     ("priority inversion min", |c| c.priority_inversion_minutes),
     ("  of which P0", |c| c.p0_priority_inversion_minutes),
@@ -237,6 +268,34 @@ pub fn cascade_length_table(policies: &[String], lengths: &[CascadeLengths]) -> 
             let _ = write!(out, " {n:>10}");
         }
         let _ = writeln!(out, " {:>10.1}", c.minutes());
+    }
+    out
+}
+
+/// Per policy over a suite: P0+P1 and all-domain breach minutes by what held them, one column per cause.
+pub fn breach_cause_table(totals: &[SuiteTotals]) -> String {
+    let mut out = String::from(
+        "breach minutes by what held them, over the suite (where the requests over the SLO were; P0+P1, then all \
+         domains):\n",
+    );
+    let _ = write!(out, "  {:<12} {:>6}", "policy", "");
+    for c in BreachCause::ALL {
+        let _ = write!(out, " {:>17}", c.label());
+    }
+    let _ = writeln!(out, " {:>9}", "total");
+    for t in totals {
+        let rows = [
+            ("P0+P1", &t.p0_p1_breach_minutes_by_cause, t.p0_p1_breach_minutes),
+            ("all", &t.breach_minutes_by_cause, t.breach_minutes),
+        ];
+        for (which, by_cause, total) in rows {
+            let _ = write!(out, "  {:<12} {which:>6}", t.policy);
+            for (_, minutes) in by_cause.iter() {
+                let _ = write!(out, " {minutes:>17.1}");
+            }
+            // The breach minutes themselves (the causes add up to them but for rounding in the last digit).
+            let _ = writeln!(out, " {total:>9.1}");
+        }
     }
     out
 }

@@ -21,6 +21,7 @@
 //! Actions applied between ticks (via [`Simulation::apply`]) take effect at the next tick's scheduling pass.
 
 pub mod actions;
+pub mod breach_cause;
 pub mod cascades;
 pub mod layout;
 pub mod nodes;
@@ -56,7 +57,9 @@ pub const TICK_SECS: u64 = 5;
 /// Version of the simulator's dynamics. Bump it whenever a change alters runs (the golden scorecards move): a
 /// recording made with another version is refused rather than replayed into a different incident.
 /// History: 2 — a priority inversion needs lower-priority room a pending pod could take (scorecard and state).
-pub const SIM_VERSION: u32 = 2;
+/// 3 — breach minutes by cause (the dynamics are unchanged, but the state and the scorecard gain them, so a
+/// recording's checkpoints no longer match).
+pub const SIM_VERSION: u32 = 3;
 
 /// Day of week (0 = Monday) and fractional hour at `t` seconds after a start `start_hour_of_week` hours into the week.
 pub fn calendar(start_hour_of_week: u64, t: u64) -> (u64, f64) {

@@ -4,6 +4,10 @@
 //! with its unit in the name. Definitions:
 //! - `slo_breach_minutes`: minutes in which the domain's end-to-end p99 exceeded its SLO or its error ratio exceeded
 //!   its error budget (degradation = max(p99/SLO − 1, errors/budget − 1, 0) > 0).
+//! - `slo_breach_minutes_by_cause` (and the cluster's `p0_p1_slo_breach_minutes_by_cause`): those minutes split by
+//!   what held them — the requests over the SLO at apps not scaled up, at apps with pods waiting for room, at apps
+//!   with pods starting, or the domain's own apps within it and an inline callee over ([`super::breach_cause`]).
+//!   Added within format 1; files without it read as zero.
 //! - `cascade_events`: breach episodes that *began* while another domain linked to this one (sharing a node pool, or
 //!   an inline call either way) was already in breach ([`super::cascades`] says which link carried each).
 //! - `priority_inversion_minutes`: minutes in which the domain had unschedulable pods while pods of a lower-priority
@@ -18,6 +22,8 @@
 //! - `over_provisioning_ratio`: mean CPU requested by scheduled pods over mean CPU actually used.
 
 use serde::{Deserialize, Serialize};
+
+use super::breach_cause::BreachMinutesByCause;
 
 pub const SCORECARD_FORMAT: &str = "hirl-scale-scorecard/1";
 
@@ -58,6 +64,9 @@ pub struct DomainScore {
     pub priority: String,
     pub slo_p99_latency_ms: f64,
     pub slo_breach_minutes: f64,
+    /// The breach minutes by what held them (see [`super::breach_cause`]); they add up to `slo_breach_minutes`.
+    #[serde(default)]
+    pub slo_breach_minutes_by_cause: BreachMinutesByCause,
     pub cascade_events: u32,
     pub priority_inversion_minutes: f64,
     pub pending_pod_minutes: f64,
@@ -83,6 +92,9 @@ pub struct ClusterScore {
     pub slo_breach_minutes: f64,
     /// Breach minutes of P0 and P1 domains only.
     pub p0_p1_slo_breach_minutes: f64,
+    /// The P0 and P1 breach minutes by what held them.
+    #[serde(default)]
+    pub p0_p1_slo_breach_minutes_by_cause: BreachMinutesByCause,
     pub cascade_events: u32,
     pub priority_inversion_minutes: f64,
     /// Inversion minutes of P0 domains only.
@@ -124,6 +136,10 @@ pub struct ScaleOutTimer {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DomainAcc {
     pub breach_ticks: u64,
+    /// Breached ticks split by cause, in [`super::breach_cause::BreachCause::ALL`] order (fractions of a tick: see
+    /// [`super::breach_cause`]).
+    #[serde(default)]
+    pub breach_ticks_by_cause: [f64; 4],
     pub in_breach: bool,
     pub cascade_events: u32,
     pub inversion_ticks: u64,
@@ -207,6 +223,7 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
             priority,
             slo_p99_latency_ms: slo,
             slo_breach_minutes: acc.breach_ticks as f64 * minutes_per_tick,
+            slo_breach_minutes_by_cause: BreachMinutesByCause::from_ticks(&acc.breach_ticks_by_cause, minutes_per_tick),
             cascade_events: acc.cascade_events,
             priority_inversion_minutes: acc.inversion_ticks as f64 * minutes_per_tick,
             pending_pod_minutes: acc.pending_pod_ticks as f64 * minutes_per_tick,
@@ -240,6 +257,14 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
             .filter(|(i, _)| inp.domain_is_p0_p1[*i])
             .map(|(_, d)| d.slo_breach_minutes)
             .sum(),
+        p0_p1_slo_breach_minutes_by_cause: out_domains
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| inp.domain_is_p0_p1[*i])
+            .fold(BreachMinutesByCause::default(), |mut sum, (_, d)| {
+                sum.add(&d.slo_breach_minutes_by_cause);
+                sum
+            }),
         cascade_events: domains.iter().map(|d| d.cascade_events).sum(),
         priority_inversion_minutes: sum(&|d| d.priority_inversion_minutes),
         p0_priority_inversion_minutes: cluster.inversion_ticks_p0 as f64 * minutes_per_tick,
@@ -285,7 +310,11 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
 pub struct SuiteTotals {
     pub policy: String,
     pub p0_p1_breach_minutes: f64,
+    /// The P0+P1 breach minutes by what held them (see [`super::breach_cause`]).
+    pub p0_p1_breach_minutes_by_cause: BreachMinutesByCause,
     pub breach_minutes: f64,
+    /// Every domain's breach minutes by what held them.
+    pub breach_minutes_by_cause: BreachMinutesByCause,
     pub cascade_events: u32,
     pub node_churn: u32,
     pub p0_priority_inversion_minutes: f64,
@@ -302,7 +331,11 @@ impl SuiteTotals {
         let mut t = SuiteTotals { policy: policy.to_string(), runs: cards.len(), ..Default::default() };
         for c in cards {
             t.p0_p1_breach_minutes += c.cluster.p0_p1_slo_breach_minutes;
+            t.p0_p1_breach_minutes_by_cause.add(&c.cluster.p0_p1_slo_breach_minutes_by_cause);
             t.breach_minutes += c.cluster.slo_breach_minutes;
+            for d in &c.domains {
+                t.breach_minutes_by_cause.add(&d.slo_breach_minutes_by_cause);
+            }
             t.cascade_events += c.cluster.cascade_events;
             t.node_churn += c.cluster.node_churn_nodes;
             t.p0_priority_inversion_minutes += c.cluster.p0_priority_inversion_minutes;

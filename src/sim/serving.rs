@@ -8,6 +8,7 @@
 //! every request. A domain's own p99 is the request-weighted 99th percentile over its apps (log histogram, 1/8-octave
 //! buckets); its end-to-end p99 adds the end-to-end p99 of every domain it calls inline, and so do its errors.
 
+use super::breach_cause::OverSloRates;
 use super::scorecard::ScaleOutTimer;
 use super::telemetry::{AppSample, DomainSample};
 use super::{Simulation, TICK_SECS, TimelineEvent, TimelineKind};
@@ -48,6 +49,14 @@ fn histogram_quantile(hist: &[f64], q: f64) -> f32 {
     ((BUCKETS as f32) / BUCKETS_PER_OCTAVE).exp2()
 }
 
+/// Per domain, where this tick's breach came from (see [`super::breach_cause`]).
+struct BreachSources {
+    /// The domain's own apps, before its callees are added, were over its SLO or its error budget.
+    own_degraded: Vec<bool>,
+    /// Request rate at its apps over the SLO, by cause.
+    over_slo: Vec<OverSloRates>,
+}
+
 impl Simulation {
     pub(super) fn serve_and_score(&mut self, score: bool) {
         let layout = std::sync::Arc::clone(&self.layout);
@@ -60,6 +69,7 @@ impl Simulation {
         let mut used_cpu = vec![0.0f64; n_domains];
         let mut ready_cpu = vec![0.0f64; n_domains];
         let mut pods = vec![(0u32, 0u32, 0u32); n_domains];
+        let mut over_slo = vec![OverSloRates::default(); n_domains];
 
         for (i, info) in layout.hot.iter().enumerate() {
             let d = info.domain as usize;
@@ -122,6 +132,10 @@ impl Simulation {
             hist[d * BUCKETS + bucket_of(p99_ms as f32)] += lambda;
             let pending = g.pending;
             let starting = g.starting_total;
+            let dom = &layout.domains[d];
+            if p99_ms > dom.slo_p99_latency_ms || app_errors > arrivals * dom.error_budget_ratio {
+                over_slo[d].add_app(lambda, pending, starting);
+            }
             pods[d].0 += ready;
             pods[d].1 += starting;
             pods[d].2 += pending;
@@ -147,9 +161,12 @@ impl Simulation {
         // Own latency and errors, then inline callees, callees first.
         let mut e2e_p99 = vec![0.0f64; n_domains];
         let mut e2e_err = vec![0.0f64; n_domains];
+        let mut own_degraded = vec![false; n_domains];
         for d in 0..n_domains {
             e2e_p99[d] = f64::from(histogram_quantile(&hist[d * BUCKETS..(d + 1) * BUCKETS], 0.99));
             e2e_err[d] = if requests[d] > 0.0 { (errors[d] / requests[d]).min(1.0) } else { 0.0 };
+            let dom = &layout.domains[d];
+            own_degraded[d] = e2e_p99[d] > dom.slo_p99_latency_ms || e2e_err[d] > dom.error_budget_ratio;
         }
         for &d in layout.call_order.iter().rev() {
             let d = d.0 as usize;
@@ -182,7 +199,7 @@ impl Simulation {
         if !score {
             return;
         }
-        self.accumulate_scores(now, &requests, &used_cpu);
+        self.accumulate_scores(now, &requests, &used_cpu, &BreachSources { own_degraded, over_slo });
     }
 
     /// CPU that preemption could free in `pool` for a pod of priority rank `rank`: what pods of lower priority hold
@@ -209,7 +226,7 @@ impl Simulation {
             .unwrap_or(u64::MAX)
     }
 
-    fn accumulate_scores(&mut self, now: u64, requests: &[f64], used_cpu: &[f64]) {
+    fn accumulate_scores(&mut self, now: u64, requests: &[f64], used_cpu: &[f64], sources: &BreachSources) {
         let layout = std::sync::Arc::clone(&self.layout);
         let n_domains = layout.domains.len();
         let was_breaching: Vec<bool> = self.state.domain_acc.iter().map(|a| a.in_breach).collect();
@@ -233,6 +250,12 @@ impl Simulation {
             let acc = &mut self.state.domain_acc[d];
             if breach {
                 acc.breach_ticks += 1;
+                sources.over_slo[d].split_into(
+                    &mut acc.breach_ticks_by_cause,
+                    sources.own_degraded[d],
+                    sample.pending_pods,
+                    sample.starting_pods,
+                );
             }
             if breach && !acc.in_breach {
                 let cascade = (0..n_domains).any(|o| o != d && was_breaching[o] && layout.links.linked(d, o));

@@ -37,6 +37,22 @@ fn run_prints_a_table_and_writes_the_documented_json() {
     }
     assert_eq!(card["domains"].as_array().map(Vec::len), Some(5));
     assert!(card["domains"][0].get("slo_breach_minutes").is_some());
+    // What held the breach minutes: in the JSON by cause, adding up, and in the table for each domain that breached.
+    let causes = ["not_scaled_minutes", "waiting_for_room_minutes", "pods_starting_minutes", "callee_minutes"];
+    let mut breached = 0;
+    for d in card["domains"].as_array().expect("domains") {
+        let by_cause = &d["slo_breach_minutes_by_cause"];
+        let sum: f64 = causes.iter().map(|k| by_cause[*k].as_f64().unwrap_or(f64::NAN)).sum();
+        let minutes = d["slo_breach_minutes"].as_f64().unwrap_or(f64::NAN);
+        assert!((sum - minutes).abs() < 1e-6, "{d}");
+        if minutes > 0.0 {
+            breached += 1;
+            let id = d["domain"].as_str().unwrap_or("?");
+            assert!(table.lines().any(|l| l.starts_with(&format!("  {id} ")) && l.contains(" min: ")), "{id}: {table}");
+        }
+    }
+    assert!(breached > 0, "small.ron's spike breaches some domain under HPA: {table}");
+    assert!(table.contains("what held the breach minutes"), "{table}");
 }
 
 #[test]
@@ -185,7 +201,7 @@ fn eval_reports_the_time_hirl_spent_on_the_hpa_fallback() {
 }
 
 #[test]
-fn eval_splits_each_policys_cascades_by_link_and_by_length_and_both_add_up() {
+fn eval_splits_cascades_by_link_and_length_and_breach_minutes_by_cause_and_all_add_up() {
     let (text, eval) = eval_small("1001", "cascade-splits");
     assert!(text.contains("cascades by how long they lasted"), "{text}");
     for (i, total) in eval["totals"].as_array().expect("totals").iter().enumerate() {
@@ -200,7 +216,16 @@ fn eval_splits_each_policys_cascades_by_link_and_by_length_and_both_add_up() {
         assert_eq!(sum(by_link, &["latency", "load", "pool"]), events, "{by_link}");
         assert_eq!(sum(by_length, &["one_tick", "up_to_1_min", "up_to_10_min", "longer"]), events, "{by_length}");
         assert!(by_length["total_secs"].as_u64().is_some(), "{by_length}");
+        // The P0+P1 breach minutes by what held them add up to the P0+P1 breach minutes.
+        let held = &total["p0_p1_breach_minutes_by_cause"];
+        let sum: f64 = ["not_scaled_minutes", "waiting_for_room_minutes", "pods_starting_minutes", "callee_minutes"]
+            .iter()
+            .map(|k| held[*k].as_f64().unwrap_or(f64::NAN))
+            .sum();
+        let p0_p1 = total["p0_p1_breach_minutes"].as_f64().unwrap_or(f64::NAN);
+        assert!((sum - p0_p1).abs() < 1e-6, "{held} vs {p0_p1}");
     }
+    assert!(text.contains("breach minutes by what held them"), "{text}");
 }
 
 #[test]

@@ -92,6 +92,10 @@ proptest! {
                 explained
             );
             prop_assert!(ended_secs as f64 <= d.slo_breach_minutes * 60.0 + 1e-6, "{}: {:?}", d.domain, explained);
+            // Every breached tick is split between its causes, whatever the actions did.
+            let by_cause = &d.slo_breach_minutes_by_cause;
+            prop_assert!((by_cause.total() - d.slo_breach_minutes).abs() < 1e-6, "{}: {:?}", d.domain, by_cause);
+            prop_assert!(by_cause.iter().all(|(_, m)| m >= 0.0), "{}: {:?}", d.domain, by_cause);
         }
     }
 }

@@ -143,7 +143,9 @@ fn damaged_recordings_are_refused_naming_the_place() {
     let other = refusal(&text.replacen("hirl-scale-recording/1", "hirl-scale-recording/9", 1));
     assert!(other.contains("format: expected \"hirl-scale-recording/1\""), "{other}");
     // Another simulator version.
-    let sim = refusal(&text.replacen("sim_version: 2,", "sim_version: 7,", 1));
+    let recorded = format!("sim_version: {},", hirl_scale::sim::SIM_VERSION);
+    assert!(text.contains(&recorded), "the shipped recording is of this simulator version");
+    let sim = refusal(&text.replacen(&recorded, "sim_version: 7,", 1));
     assert!(sim.contains("sim_version: recorded with simulator version 7"), "{sim}");
     // Injections out of order.
     let late = refusal(&text.replacen("injected_at_secs: 7200", "injected_at_secs: 99999", 1));

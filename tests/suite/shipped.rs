@@ -11,7 +11,8 @@ fn domain<'a>(card: &'a Scorecard, id: &str) -> &'a hirl_scale::sim::scorecard::
 }
 
 /// Runs HPA twice and the heuristic once; checks both against golden files and the two HPA runs against each other,
-/// and that the cascades explained from the timeline are the scorecard's, each lasting no longer than its breach.
+/// that the cascades explained from the timeline are the scorecard's, each lasting no longer than its breach, and
+/// that what held each domain's breach minutes adds up to them.
 fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
     let s = load(name);
     let hpa = run(&s, "hpa");
@@ -27,7 +28,13 @@ fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
         let ended_secs: u64 = mine.iter().filter_map(|c| c.lasted_secs).sum();
         assert!(ended_secs as f64 <= d.slo_breach_minutes * 60.0 + 1e-6, "{name}: {}: {mine:?}", d.domain);
         assert!(mine.iter().all(|c| c.lasted_secs.is_none_or(|l| l > 0 && c.t_secs + l <= s.duration_secs)));
+        // What held the breach minutes adds up to them, and no cause is negative.
+        let by_cause = &d.slo_breach_minutes_by_cause;
+        assert!((by_cause.total() - d.slo_breach_minutes).abs() < 1e-6, "{name}: {}: {by_cause:?}", d.domain);
+        assert!(by_cause.iter().all(|(_, m)| m >= 0.0), "{name}: {}: {by_cause:?}", d.domain);
     }
+    let p0_p1 = &hpa.cluster.p0_p1_slo_breach_minutes_by_cause;
+    assert!((p0_p1.total() - hpa.cluster.p0_p1_slo_breach_minutes).abs() < 1e-6, "{name}: {p0_p1:?}");
     let heuristic = run(&s, "heuristic");
     let dir = root().join("tests/golden");
     check_golden(&hpa, &dir.join(format!("{name}.hpa.json")));
@@ -89,6 +96,15 @@ fn fraud_cascade_spreads_from_payment_to_fraud() {
     assert!(fraud.slo_breach_minutes > 5.0, "fraud breaches: {}", fraud.slo_breach_minutes);
     assert!(fraud.cascade_events >= 1, "fraud's breach begins while payment is already in breach");
     assert!(fraud.peak_p99_latency_ms > 500.0);
+    // Payment's and Fraud's minutes are held mostly by pods waiting for room (the nodes the spike needs); Merchant
+    // breaches only through its inline call to Payment: its own apps stay within the SLO.
+    for id in ["payment", "fraud"] {
+        let d = domain(&hpa, id);
+        let waiting = d.slo_breach_minutes_by_cause.waiting_for_room_minutes;
+        assert!(waiting > 0.6 * d.slo_breach_minutes, "{id}: {:?}", d.slo_breach_minutes_by_cause);
+    }
+    let merchant = domain(&hpa, "merchant");
+    assert_eq!(merchant.slo_breach_minutes_by_cause.callee_minutes, merchant.slo_breach_minutes);
 }
 
 #[test]

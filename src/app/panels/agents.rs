@@ -17,6 +17,7 @@ use crate::agents::hirl::HirlNets;
 use crate::agents::hirl::frontier::{FrontierRow, Lever, P0_P1_TARGET_PCT, StoredFrontier, cheapest_reaching_p0_p1};
 use crate::agents::hirl::nets::Target;
 use crate::app::theme;
+use crate::sim::breach_cause::{BreachCause, BreachMinutesByCause};
 
 /// What the section says about a run's agents.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,6 +32,10 @@ pub struct About {
     pub cascades_by_link: Option<String>,
     /// The same cascades by how long each lasted, in the same form (evaluations recorded before it lack it).
     pub cascades_by_length: Option<String>,
+    /// Each evaluated policy's P0+P1 breach minutes by what held them, in the same form: "hpa 25.1 / 372.3 / 62.4 /
+    /// 235.0 · …" (not scaled up / waiting for room / pods starting / callee's latency; evaluations recorded before
+    /// it lack it).
+    pub breach_held_by: Option<String>,
     /// The frontier stored with the agents, when it was measured.
     pub price: Option<StoredFrontier>,
 }
@@ -114,8 +119,25 @@ fn about_nets(nets: &HirlNets) -> About {
     let cascades_by_link = eval.and_then(|e| policy_counts(e, "cascades_by_link", &["latency", "load", "pool"]));
     let cascades_by_length = eval
         .and_then(|e| policy_counts(e, "cascades_by_length", &["one_tick", "up_to_1_min", "up_to_10_min", "longer"]));
+    let breach_held_by = eval.and_then(p0_p1_held_by);
     let price = meta.frontier.as_ref().and_then(StoredFrontier::from_metadata);
-    About { lines, eval_command, targets, cascades_by_link, cascades_by_length, price }
+    About { lines, eval_command, targets, cascades_by_link, cascades_by_length, breach_held_by, price }
+}
+
+/// "hpa 25.1 / 372.3 / 62.4 / 235.0 · hirl …": each stored total's P0+P1 breach minutes by cause, in
+/// [`BreachCause::ALL`] order; `None` when no total has them (an evaluation recorded before they were measured).
+fn p0_p1_held_by(eval: &serde_json::Value) -> Option<String> {
+    let rows = eval.get("totals")?.as_array()?;
+    let each: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let policy = r.get("policy")?.as_str()?;
+            let by_cause = BreachMinutesByCause::deserialize(r.get("p0_p1_breach_minutes_by_cause")?).ok()?;
+            let minutes: Vec<String> = by_cause.iter().map(|(_, m)| format!("{m:.1}")).collect();
+            Some(format!("{policy} {}", minutes.join(" / ")))
+        })
+        .collect();
+    (!each.is_empty()).then(|| each.join(" · "))
 }
 
 /// "hpa 8 / 11 / 0 · hirl 2 / 5 / 9": the stored evaluation's per-policy rows under `key`, each the counts under
@@ -211,6 +233,16 @@ impl AgentsPanel {
                         "One tick: over the SLO for a single 5 s sample, which the scorecard counts like any other \
                          breach. Longer: over ten minutes, or not over when the run ended.",
                     );
+            }
+            if let Some(minutes) = &about.breach_held_by {
+                let causes: Vec<&str> = BreachCause::ALL.iter().map(|c| c.label()).collect();
+                let tip: Vec<String> =
+                    BreachCause::ALL.iter().map(|c| format!("{}: {}.", c.label(), c.explanation())).collect();
+                ui.label(format!("P0+P1 breach minutes by what held them ({}): {minutes}", causes.join(" / ")))
+                    .on_hover_text(format!(
+                        "Where the requests over the SLO were, at every breached 5 s tick.\n{}",
+                        tip.join("\n")
+                    ));
             }
         }
         if let Some(price) = &about.price {
@@ -316,6 +348,11 @@ mod tests {
             cascades.ends_with("hirl 2 / 5 / 9") && lengths.ends_with("hirl 1 / 3 / 3 / 9"),
             "{cascades} | {lengths}"
         );
+        // The P0+P1 minutes by what held them, read from the stored totals: four causes a policy, HiRL's own.
+        let held = about.breach_held_by.expect("the evaluation stored its breach minutes by cause");
+        assert!(held.starts_with("hpa ") && held.contains(" · hirl "), "{held}");
+        assert!(held.split(" · ").all(|row| row.matches(" / ").count() == 3), "{held}");
+        assert!(held.ends_with("hirl 23.4 / 82.8 / 27.0 / 51.5"), "{held}");
     }
 
     #[test]

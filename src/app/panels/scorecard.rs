@@ -10,6 +10,7 @@ use egui::{Color32, RichText};
 use super::{NARROW_BELOW_PTS, PanelCtx};
 use crate::app::{format_duration, theme};
 use crate::sim::Scorecard;
+use crate::sim::breach_cause::BreachMinutesByCause;
 use crate::sim::cascades::{CascadeCounts, CascadeLengths};
 
 /// Lower is better for every compared metric: green when it fell, red when it rose.
@@ -100,7 +101,10 @@ impl ScorecardPanel {
                 let name = domains.get(index).map_or(ds.domain.as_str(), |d| d.name.as_str());
                 ui.label(RichText::new(&ds.domain).color(theme::domain_colour(index))).on_hover_text(name);
                 ui.label(&ds.priority);
-                ui.label(format!("{:.1}", ds.slo_breach_minutes));
+                let breach = ui.label(format!("{:.1}", ds.slo_breach_minutes));
+                if ds.slo_breach_minutes > 0.0 {
+                    breach.on_hover_text(held_by_text(&ds.slo_breach_minutes_by_cause));
+                }
                 if let Some((_, b)) = base {
                     let before = b.domains.iter().find(|x| x.domain == ds.domain).map(|x| x.slo_breach_minutes);
                     delta_label(ui, ds.slo_breach_minutes, before, "min");
@@ -136,6 +140,15 @@ impl ScorecardPanel {
     }
 }
 
+/// What held a domain's (or the P0+P1 domains') breach minutes, a line per cause with any, largest first.
+fn held_by_text(by_cause: &BreachMinutesByCause) -> String {
+    let mut text = String::from("What held these minutes (where the requests over the SLO were):");
+    for (cause, minutes) in by_cause.largest_first() {
+        text.push_str(&format!("\n• {} {minutes:.1} min: {}", cause.label(), cause.explanation()));
+    }
+    text
+}
+
 fn cluster_ui(ui: &mut egui::Ui, card: &Scorecard, base: Option<(&str, &Scorecard)>) {
     let c = &card.cluster;
     let b = base.map(|(_, b)| &b.cluster);
@@ -143,8 +156,15 @@ fn cluster_ui(ui: &mut egui::Ui, card: &Scorecard, base: Option<(&str, &Scorecar
         // Each figure moves to the next line whole ("9300.0 node-hours" split over two lines reads as two figures).
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         ui.strong("cluster:");
-        ui.label(format!("P0+P1 breach {:.1} min", c.p0_p1_slo_breach_minutes))
-            .on_hover_text("SLO-breach minutes of P0 and P1 domains only, summed over domains");
+        let p0_p1 = ui.label(format!("P0+P1 breach {:.1} min", c.p0_p1_slo_breach_minutes));
+        if c.p0_p1_slo_breach_minutes > 0.0 {
+            p0_p1.on_hover_text(format!(
+                "SLO-breach minutes of P0 and P1 domains only, summed over domains.\n{}",
+                held_by_text(&c.p0_p1_slo_breach_minutes_by_cause)
+            ));
+        } else {
+            p0_p1.on_hover_text("SLO-breach minutes of P0 and P1 domains only, summed over domains");
+        }
         if let Some(b) = b {
             delta_label(ui, c.p0_p1_slo_breach_minutes, Some(b.p0_p1_slo_breach_minutes), "min");
         }
@@ -329,6 +349,35 @@ mod tests {
                 .is_some(),
             "the hover names the links"
         );
+    }
+
+    #[test]
+    fn breach_minutes_show_on_hover_what_held_them() {
+        use crate::sim::breach_cause::BreachMinutesByCause;
+        let mut store = store(1);
+        let by_cause = BreachMinutesByCause {
+            not_scaled_minutes: 0.5,
+            waiting_for_room_minutes: 9.75,
+            pods_starting_minutes: 2.25,
+            callee_minutes: 0.0,
+        };
+        if let Some(card) = store.runs[0].scorecard.as_mut() {
+            card.domains[0].slo_breach_minutes = 12.5;
+            card.domains[0].slo_breach_minutes_by_cause = by_cause;
+            card.cluster.p0_p1_slo_breach_minutes = 12.5;
+            card.cluster.p0_p1_slo_breach_minutes_by_cause = by_cause;
+        }
+        let mut harness = render(&store, 0);
+        harness.get_by_label("12.5").hover();
+        harness.run_steps(60);
+        let tip = "What held these minutes (where the requests over the SLO were):\n• waiting for room 9.8 min: ";
+        assert!(harness.query_by_label_contains(tip).is_some(), "the hover names the largest cause first");
+        assert!(harness.query_by_label_contains("• pods starting 2.2 min: ").is_some());
+        assert!(harness.query_by_label_contains("callee's latency").is_none(), "a cause with no minutes is left out");
+        let mut harness = render(&store, 0);
+        harness.get_by_label("P0+P1 breach 12.5 min").hover();
+        harness.run_steps(60);
+        assert!(harness.query_by_label_contains("summed over domains.\nWhat held these minutes").is_some());
     }
 
     #[test]
