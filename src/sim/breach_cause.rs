@@ -56,24 +56,21 @@ impl BreachCause {
         }
     }
 
-    /// One sentence for a tooltip.
+    /// Where the requests over the SLO were, in a phrase that follows "where the requests over the SLO were:".
     pub fn explanation(self) -> &'static str {
         match self {
             Self::NotScaled => {
-                "the requests over the SLO were at apps with no pod waiting or starting: their controllers had not \
-                 asked for more (telemetry lag, HPA's tolerance and rate limits, or the policy's choice)"
+                "at apps with no pod waiting or starting: their controllers had not asked for more (telemetry lag, \
+                 HPA's tolerance and rate limits, or the policy's choice)"
             }
             Self::WaitingForRoom => {
-                "the requests over the SLO were at apps with pods waiting for room on a node: nodes still being \
-                 bought or booting, or room held by higher priorities"
+                "at apps with pods waiting for room on a node: nodes still being bought or booting, or room held by \
+                 higher priorities"
             }
-            Self::PodsStarting => {
-                "the requests over the SLO were at apps whose new pods were seated but still starting (image pull \
-                 and boot), none waiting"
-            }
+            Self::PodsStarting => "at apps whose new pods were seated but still starting (image pull and boot)",
             Self::Callee => {
-                "the domain's own apps were within its SLO and error budget; an inline callee's latency or errors \
-                 put it over"
+                "not at the domain's own apps, which were within its SLO and error budget: an inline callee's \
+                 latency or errors put it over"
             }
         }
     }
