@@ -164,29 +164,32 @@ impl OverSloRates {
         self.rps[BreachCause::of_app(pending_pods, starting_pods).index()] += rps;
     }
 
-    /// Adds this breached tick's split to `ticks` (fractions summing to 1). `own_degraded`: the domain's own apps,
-    /// before its callees are added, are over the SLO or the error budget. `domain_pending_pods` and
-    /// `domain_starting_pods` decide the tick when no single app is over the SLO although the domain's own p99 is
-    /// (the quantile interpolates within a latency bucket).
-    pub fn split_into(
-        &self,
-        ticks: &mut [f64; 4],
-        own_degraded: bool,
-        domain_pending_pods: u32,
-        domain_starting_pods: u32,
-    ) {
+    /// This breached tick's split (fractions summing to 1, in [`BreachCause::ALL`] order). `own_degraded`: the
+    /// domain's own apps, before its callees are added, are over the SLO or the error budget.
+    /// `domain_pending_pods` and `domain_starting_pods` decide the tick when no single app is over the SLO although
+    /// the domain's own p99 is (the quantile interpolates within a latency bucket).
+    pub fn split(&self, own_degraded: bool, domain_pending_pods: u32, domain_starting_pods: u32) -> [f64; 4] {
+        let mut tick = [0.0; 4];
         if !own_degraded {
-            ticks[BreachCause::Callee.index()] += 1.0;
-            return;
+            tick[BreachCause::Callee.index()] = 1.0;
+            return tick;
         }
         let total: f64 = self.rps.iter().sum();
         if total > 0.0 {
-            for (tick, rps) in ticks.iter_mut().zip(self.rps) {
-                *tick += rps / total;
+            for (share, rps) in tick.iter_mut().zip(self.rps) {
+                *share = rps / total;
             }
         } else {
-            ticks[BreachCause::of_app(domain_pending_pods, domain_starting_pods).index()] += 1.0;
+            tick[BreachCause::of_app(domain_pending_pods, domain_starting_pods).index()] = 1.0;
         }
+        tick
+    }
+}
+
+/// Adds a tick's split to running sums.
+pub fn add_split(sums: &mut [f64; 4], split: &[f64; 4]) {
+    for (sum, share) in sums.iter_mut().zip(split) {
+        *sum += share;
     }
 }
 
@@ -209,9 +212,9 @@ mod tests {
         over.add_app(100.0, 0, 4);
         over.add_app(100.0, 0, 0);
         let mut ticks = [0.0; 4];
-        over.split_into(&mut ticks, true, 10, 4);
+        add_split(&mut ticks, &over.split(true, 10, 4));
         assert_eq!(ticks, [0.2, 0.6, 0.2, 0.0]);
-        over.split_into(&mut ticks, false, 10, 4);
+        add_split(&mut ticks, &over.split(false, 10, 4));
         assert_eq!(ticks, [0.2, 0.6, 0.2, 1.0], "own apps within the SLO: the callee's tick");
         let minutes = BreachMinutesByCause::from_ticks(&ticks, 5.0 / 60.0);
         assert!((minutes.total() - 2.0 * 5.0 / 60.0).abs() < 1e-12, "the causes add up to the breach");
@@ -219,9 +222,7 @@ mod tests {
 
     #[test]
     fn with_no_app_over_the_slo_the_domain_s_pods_decide() {
-        let mut ticks = [0.0; 4];
-        OverSloRates::default().split_into(&mut ticks, true, 0, 7);
-        assert_eq!(ticks, [0.0, 0.0, 1.0, 0.0]);
+        assert_eq!(OverSloRates::default().split(true, 0, 7), [0.0, 0.0, 1.0, 0.0]);
     }
 
     #[test]

@@ -236,7 +236,7 @@ pub fn breach_lasted_secs(timeline: &[TimelineEvent], domain: u8, start_secs: u6
     let from = timeline.partition_point(|e| e.t_secs <= start_secs);
     timeline[from..]
         .iter()
-        .find(|e| matches!(e.kind, TimelineKind::BreachEnd { domain: d } if d == domain))
+        .find(|e| matches!(e.kind, TimelineKind::BreachEnd { domain: d, .. } if d == domain))
         .map(|e| e.t_secs - start_secs)
 }
 
@@ -266,7 +266,7 @@ pub fn cascades(timeline: &[TimelineEvent], links: &DomainLinks) -> Vec<Cascade>
             TimelineKind::BreachStart { domain } if usize::from(domain) < n => {
                 episodes[usize::from(domain)].push(Episode { start_secs: e.t_secs, end_secs: None });
             }
-            TimelineKind::BreachEnd { domain } if usize::from(domain) < n => {
+            TimelineKind::BreachEnd { domain, .. } if usize::from(domain) < n => {
                 if let Some(last) = episodes[usize::from(domain)].last_mut() {
                     last.end_secs.get_or_insert(e.t_secs);
                 }
@@ -326,7 +326,7 @@ mod tests {
     }
 
     fn end(t_secs: u64, domain: u8) -> TimelineEvent {
-        TimelineEvent { t_secs, kind: TimelineKind::BreachEnd { domain } }
+        TimelineEvent { t_secs, kind: TimelineKind::BreachEnd { domain, held_by: Default::default() } }
     }
 
     #[test]

@@ -57,8 +57,8 @@ pub const TICK_SECS: u64 = 5;
 /// Version of the simulator's dynamics. Bump it whenever a change alters runs (the golden scorecards move): a
 /// recording made with another version is refused rather than replayed into a different incident.
 /// History: 2 — a priority inversion needs lower-priority room a pending pod could take (scorecard and state).
-/// 3 — breach minutes by cause (the dynamics are unchanged, but the state and the scorecard gain them, so a
-/// recording's checkpoints no longer match).
+/// 3 — breach minutes by cause, per run and per breach (the dynamics are unchanged, but the state, the timeline and
+/// the scorecard gain them, so a recording's checkpoints no longer match).
 pub const SIM_VERSION: u32 = 3;
 
 /// Day of week (0 = Monday) and fractional hour at `t` seconds after a start `start_hour_of_week` hours into the week.
@@ -121,6 +121,10 @@ pub enum TimelineKind {
     },
     BreachEnd {
         domain: u8,
+        /// What held the breach that ended, minute by minute (see [`breach_cause`]); zero in files written before
+        /// it was measured.
+        #[serde(default)]
+        held_by: breach_cause::BreachMinutesByCause,
     },
     NodesArrived {
         pool: u8,

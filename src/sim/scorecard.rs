@@ -140,6 +140,9 @@ pub struct DomainAcc {
     /// [`super::breach_cause`]).
     #[serde(default)]
     pub breach_ticks_by_cause: [f64; 4],
+    /// The same for the breach under way (or the last one), reset when a breach begins.
+    #[serde(default)]
+    pub episode_ticks_by_cause: [f64; 4],
     pub in_breach: bool,
     pub cascade_events: u32,
     pub inversion_ticks: u64,

@@ -8,7 +8,7 @@
 //! every request. A domain's own p99 is the request-weighted 99th percentile over its apps (log histogram, 1/8-octave
 //! buckets); its end-to-end p99 adds the end-to-end p99 of every domain it calls inline, and so do its errors.
 
-use super::breach_cause::OverSloRates;
+use super::breach_cause::{BreachMinutesByCause, OverSloRates, add_split};
 use super::scorecard::ScaleOutTimer;
 use super::telemetry::{AppSample, DomainSample};
 use super::{Simulation, TICK_SECS, TimelineEvent, TimelineKind};
@@ -249,13 +249,14 @@ impl Simulation {
             }
             let acc = &mut self.state.domain_acc[d];
             if breach {
+                if !acc.in_breach {
+                    acc.episode_ticks_by_cause = [0.0; 4];
+                }
                 acc.breach_ticks += 1;
-                sources.over_slo[d].split_into(
-                    &mut acc.breach_ticks_by_cause,
-                    sources.own_degraded[d],
-                    sample.pending_pods,
-                    sample.starting_pods,
-                );
+                let split =
+                    sources.over_slo[d].split(sources.own_degraded[d], sample.pending_pods, sample.starting_pods);
+                add_split(&mut acc.breach_ticks_by_cause, &split);
+                add_split(&mut acc.episode_ticks_by_cause, &split);
             }
             if breach && !acc.in_breach {
                 let cascade = (0..n_domains).any(|o| o != d && was_breaching[o] && layout.links.linked(d, o));
@@ -266,9 +267,10 @@ impl Simulation {
                     .timeline
                     .push(TimelineEvent { t_secs: now, kind: TimelineKind::BreachStart { domain: d as u8 } });
             } else if !breach && acc.in_breach {
+                let held_by = BreachMinutesByCause::from_ticks(&acc.episode_ticks_by_cause, TICK_SECS as f64 / 60.0);
                 self.state
                     .timeline
-                    .push(TimelineEvent { t_secs: now, kind: TimelineKind::BreachEnd { domain: d as u8 } });
+                    .push(TimelineEvent { t_secs: now, kind: TimelineKind::BreachEnd { domain: d as u8, held_by } });
             }
             acc.in_breach = breach;
             if inverted {

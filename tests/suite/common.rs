@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use hirl_scale::policy;
 use hirl_scale::scenario::{self, DomainLinks, Scenario};
 use hirl_scale::sim::cascades::{Cascade, cascades};
-use hirl_scale::sim::{Scorecard, Simulation};
+use hirl_scale::sim::{Scorecard, Simulation, TimelineEvent};
 
 pub const SHIPPED: &[&str] =
     &["reference-day", "flash-sale-early", "fraud-cascade", "provisioner-stampede", "priority-inversion", "small"];
@@ -39,12 +39,17 @@ pub fn run_for(s: &Scenario, policy_name: &str, seed: u64, secs: u64) -> Scoreca
     run_explained(s, policy_name, seed, secs).0
 }
 
-/// Runs like [`run_for`] and also explains the run's cascades from its timeline.
-pub fn run_explained(s: &Scenario, policy_name: &str, seed: u64, secs: u64) -> (Scorecard, Vec<Cascade>) {
+/// Runs like [`run_for`] and also explains the run's cascades from its timeline, which it returns too.
+pub fn run_explained(
+    s: &Scenario,
+    policy_name: &str,
+    seed: u64,
+    secs: u64,
+) -> (Scorecard, Vec<Cascade>, Vec<TimelineEvent>) {
     let mut sim = Simulation::new(s, seed);
     let mut p = policy::baseline(policy_name, sim.layout()).expect("known policy");
     policy::run_until(&mut sim, p.as_mut(), secs, |_| {});
-    (sim.scorecard(policy_name), cascades(sim.timeline(), &DomainLinks::of(s)))
+    (sim.scorecard(policy_name), cascades(sim.timeline(), &DomainLinks::of(s)), sim.timeline().to_vec())
 }
 
 /// Compares a scorecard with its golden file; `UPDATE_GOLDEN=1` rewrites the file instead.

@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use hirl_scale::scenario::EventSpec;
-use hirl_scale::sim::cascades::cascades;
-use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation, TICK_SECS};
+use hirl_scale::sim::cascades::{breach_began_secs, cascades};
+use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation, TICK_SECS, TimelineKind};
 
 use crate::common::load;
 
@@ -96,6 +96,17 @@ proptest! {
             let by_cause = &d.slo_breach_minutes_by_cause;
             prop_assert!((by_cause.total() - d.slo_breach_minutes).abs() < 1e-6, "{}: {:?}", d.domain, by_cause);
             prop_assert!(by_cause.iter().all(|(_, m)| m >= 0.0), "{}: {:?}", d.domain, by_cause);
+            // Each ended breach's minutes by cause add up to its length.
+            for e in sim.timeline() {
+                if let TimelineKind::BreachEnd { domain, held_by } = &e.kind
+                    && usize::from(*domain) == i
+                {
+                    let began = breach_began_secs(sim.timeline(), *domain, e.t_secs);
+                    prop_assert!(began.is_some(), "{:?}", e);
+                    let lasted_minutes = began.map_or(0.0, |b| (e.t_secs - b) as f64 / 60.0);
+                    prop_assert!((held_by.total() - lasted_minutes).abs() < 1e-6, "{:?}", e);
+                }
+            }
         }
     }
 }

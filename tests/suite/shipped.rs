@@ -2,7 +2,8 @@
 //! identically twice, and shows the failure it is named after.
 
 use hirl_scale::scenario;
-use hirl_scale::sim::Scorecard;
+use hirl_scale::sim::cascades::breach_began_secs;
+use hirl_scale::sim::{Scorecard, TimelineKind};
 
 use crate::common::{SHIPPED, check_golden, load, root, run, run_explained};
 
@@ -16,7 +17,7 @@ fn domain<'a>(card: &'a Scorecard, id: &str) -> &'a hirl_scale::sim::scorecard::
 fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
     let s = load(name);
     let hpa = run(&s, "hpa");
-    let (again, explained) = run_explained(&s, "hpa", s.seed, s.duration_secs);
+    let (again, explained, timeline) = run_explained(&s, "hpa", s.seed, s.duration_secs);
     assert_eq!(hpa, again, "{name}: two runs with the same seed differ");
     for (i, d) in hpa.domains.iter().enumerate() {
         let mine: Vec<_> = explained.iter().filter(|c| usize::from(c.domain) == i).collect();
@@ -32,6 +33,14 @@ fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
         let by_cause = &d.slo_breach_minutes_by_cause;
         assert!((by_cause.total() - d.slo_breach_minutes).abs() < 1e-6, "{name}: {}: {by_cause:?}", d.domain);
         assert!(by_cause.iter().all(|(_, m)| m >= 0.0), "{name}: {}: {by_cause:?}", d.domain);
+    }
+    // Each breach that ended says what held it, minute for minute of its length.
+    for e in &timeline {
+        if let TimelineKind::BreachEnd { domain, held_by } = &e.kind {
+            let began = breach_began_secs(&timeline, *domain, e.t_secs).expect("a breach ends after it began");
+            let lasted_minutes = (e.t_secs - began) as f64 / 60.0;
+            assert!((held_by.total() - lasted_minutes).abs() < 1e-6, "{name}: {e:?} began at {began}");
+        }
     }
     let p0_p1 = &hpa.cluster.p0_p1_slo_breach_minutes_by_cause;
     assert!((p0_p1.total() - hpa.cluster.p0_p1_slo_breach_minutes).abs() < 1e-6, "{name}: {p0_p1:?}");

@@ -209,7 +209,8 @@ mod tests {
         let cascade = super::annotation(&events[1], &series).expect("drawn");
         assert_eq!((first.legend, first.dashed), ("SLO breach starts", false));
         assert_eq!((cascade.legend, cascade.dashed), ("cascades (see timeline)", true));
-        let ended = TimelineEvent { t_secs: 200, kind: TimelineKind::BreachEnd { domain: 0 } };
+        let ended =
+            TimelineEvent { t_secs: 200, kind: TimelineKind::BreachEnd { domain: 0, held_by: Default::default() } };
         assert_eq!(super::annotation(&ended, &series), None, "only starts are drawn");
     }
 

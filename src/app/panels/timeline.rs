@@ -136,16 +136,16 @@ fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static s
                 )
             }
         },
-        TimelineKind::BreachEnd { domain: d } => {
+        TimelineKind::BreachEnd { domain: d, held_by } => {
             let after = breach_began_secs(&series.events, *d, e.t_secs)
                 .map(|start| format!(" after {}", short_duration(e.t_secs - start)))
                 .unwrap_or_default();
-            (
-                "recovered",
-                RECOVERED,
-                format!("{} back within SLO{after}", domain(*d)),
-                "p99 latency and errors are back within the SLO",
-            )
+            let held = if held_by.total() > 0.0 {
+                format!("; its minutes held by {}", held_by.summary())
+            } else {
+                String::new()
+            };
+            ("recovered", RECOVERED, format!("{} back within SLO{after}{held}", domain(*d)), RECOVERED_TIP)
         }
         TimelineKind::NodesArrived { pool: p, count, wait_secs } => (
             "nodes",
@@ -167,6 +167,12 @@ const CASCADE_TIP: &str = "A breach that began while a linked domain was in brea
     cascade. Callee's latency: this domain calls that one inline, so that one's p99 is part of its own. Caller's \
     load: that domain calls this one inline, so its surge is this one's load. Shared pool: they compete for one \
     pool's nodes (and a higher priority's pods preempt a lower one's).";
+
+/// What a recovery row says, and what held the breach's minutes.
+const RECOVERED_TIP: &str = "p99 latency and errors are back within the SLO. Its minutes held by: where the requests \
+    over the SLO were at each 5 s tick of the breach — at apps not scaled up (no pod waiting or starting), at apps \
+    with pods waiting for room on a node, at apps whose new pods were starting, or at none of the domain's own apps \
+    (an inline callee's latency put it over).";
 
 fn nodes(count: u32) -> &'static str {
     if count == 1 { "node" } else { "nodes" }
@@ -194,12 +200,17 @@ mod tests {
     #[test]
     fn lists_injected_event_breach_and_nodes() {
         let mut store = store();
+        let held_by = crate::sim::breach_cause::BreachMinutesByCause {
+            waiting_for_room_minutes: 3.5,
+            pods_starting_minutes: 1.5,
+            ..Default::default()
+        };
         let at = |t_secs, kind| TimelineEvent { t_secs, kind };
         let events = vec![
             at(600, TimelineKind::Event { label: "flash sale on payment".into(), injected: true }),
             at(900, TimelineKind::BreachStart { domain: 0 }),
             at(915, TimelineKind::NodesArrived { pool: 0, count: 12, wait_secs: 315 }),
-            at(1200, TimelineKind::BreachEnd { domain: 0 }),
+            at(1200, TimelineKind::BreachEnd { domain: 0, held_by }),
         ];
         store.runs.push(RunSeries {
             policy: "hpa".into(),
@@ -211,7 +222,10 @@ mod tests {
         harness.get_by_label("flash sale on payment");
         // Each breach row says how long the breach lasted, and its end how long it had lasted.
         harness.get_by_label("payment over SLO; lasted 5 min");
-        harness.get_by_label("payment back within SLO after 5 min");
+        // And its end, what held those minutes.
+        harness.get_by_label(
+            "payment back within SLO after 5 min; its minutes held by waiting for room 3.5 · pods starting 1.5",
+        );
         assert!(harness.query_by_label_contains("12 nodes ready in").is_some());
         harness.get_by_label("4 of 4 entries");
     }
@@ -224,8 +238,8 @@ mod tests {
         let events = vec![
             at(900, TimelineKind::BreachStart { domain: 0 }),
             at(905, TimelineKind::BreachStart { domain: 2 }),
-            at(1000, TimelineKind::BreachEnd { domain: 0 }),
-            at(1000, TimelineKind::BreachEnd { domain: 2 }),
+            at(1000, TimelineKind::BreachEnd { domain: 0, held_by: Default::default() }),
+            at(1000, TimelineKind::BreachEnd { domain: 2, held_by: Default::default() }),
             at(2000, TimelineKind::BreachStart { domain: 4 }),
         ];
         let mut series =
@@ -252,8 +266,10 @@ mod tests {
     fn clicking_a_rows_time_asks_to_go_there() {
         let mut store = store();
         let at = |t_secs, kind| TimelineEvent { t_secs, kind };
-        let events =
-            vec![at(900, TimelineKind::BreachStart { domain: 0 }), at(1205, TimelineKind::BreachEnd { domain: 0 })];
+        let events = vec![
+            at(900, TimelineKind::BreachStart { domain: 0 }),
+            at(1205, TimelineKind::BreachEnd { domain: 0, held_by: Default::default() }),
+        ];
         store.runs.push(RunSeries {
             policy: "hpa".into(),
             past: Items { events, ..Items::default() },
