@@ -94,6 +94,8 @@ pub struct Store {
     pub warm_reserve_for: Vec<String>,
     /// HiRL's Soldiers' size floor (the `hirl*` runs only).
     pub size_floor: crate::agents::hirl::SizeFloor,
+    /// How `scenario`'s domains are linked (for the cascades), built when the scenario changes, not every frame.
+    links: DomainLinks,
 }
 
 impl Store {
@@ -104,7 +106,6 @@ impl Store {
             duration_secs: scenario.duration_secs,
             playing: false,
             speed: Speed::default(),
-            scenario,
             policies: Vec::new(),
             runs: Vec::new(),
             recorded_until_secs: 0,
@@ -112,6 +113,8 @@ impl Store {
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
             size_floor: Default::default(),
+            links: DomainLinks::of(&scenario),
+            scenario,
         }
     }
 
@@ -126,6 +129,9 @@ impl Store {
         self.duration_secs = frame.duration_secs;
         self.playing = frame.playing;
         self.speed = frame.speed;
+        if !Arc::ptr_eq(&self.scenario, &frame.scenario) {
+            self.links = DomainLinks::of(&frame.scenario);
+        }
         self.scenario = frame.scenario;
         self.policies = frame.policies;
         self.recorded_until_secs = frame.recorded_until_secs;
@@ -134,7 +140,6 @@ impl Store {
         self.warm_reserve_for = frame.warm_reserve_for;
         self.size_floor = frame.size_floor;
         let now = self.now_secs;
-        let links = DomainLinks::of(&self.scenario);
         for (series, run) in self.runs.iter_mut().zip(frame.runs) {
             series.policy = run.policy;
             if let Some(t) = run.branch_from_secs {
@@ -150,7 +155,7 @@ impl Store {
                 series.past.append(run.new);
             }
             Items::split_at(&mut series.past, &mut series.future, now);
-            series.explain_cascades(&links);
+            series.explain_cascades(&self.links);
             series.scorecard = Some(run.scorecard);
         }
     }
@@ -220,6 +225,26 @@ mod tests {
                 branch_from_secs: branch,
             }],
         }
+    }
+
+    #[test]
+    fn domain_links_follow_the_scenario_and_are_kept_while_it_stays() {
+        let mut store = Store::new(small());
+        let mut first = frame(100, 0..100, None);
+        let mut unlinked = (*first.scenario).clone();
+        for d in &mut unlinked.domains {
+            d.calls.clear();
+        }
+        first.scenario = Arc::new(unlinked);
+        store.apply(first);
+        assert_eq!(store.links, DomainLinks::of(&store.scenario), "a new scenario: its links");
+        assert!(!store.links.calls(2, 0), "merchant no longer calls payment");
+        let mut next = frame(200, 100..200, None);
+        next.scenario = Arc::clone(&store.scenario);
+        store.apply(next);
+        assert!(!store.links.calls(2, 0), "the same scenario: the same links");
+        store.apply(frame(300, 200..300, None));
+        assert!(store.links.calls(2, 0), "small.ron again: merchant calls payment");
     }
 
     fn times(items: &[SeriesPoint]) -> Vec<u64> {
