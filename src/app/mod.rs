@@ -16,7 +16,8 @@ pub use controls::Controls;
 pub use flash_sale::FlashSaleDialog;
 
 use panels::{
-    BudgetsPanel, ForecastPanel, LatencyPanel, PanelCtx, PendingPanel, PoolsPanel, ScorecardPanel, TimelinePanel,
+    BreachesPanel, BudgetsPanel, ForecastPanel, LatencyPanel, PanelCtx, PendingPanel, PoolsPanel, ScorecardPanel,
+    TimelinePanel,
 };
 use store::Store;
 
@@ -44,6 +45,7 @@ pub struct HirlApp {
     pools: PoolsPanel,
     pending: PendingPanel,
     latency: LatencyPanel,
+    breaches: BreachesPanel,
     forecast: ForecastPanel,
     scorecard: ScorecardPanel,
     timeline: TimelinePanel,
@@ -76,6 +78,7 @@ impl HirlApp {
             pools: PoolsPanel::default(),
             pending: PendingPanel::default(),
             latency: LatencyPanel::default(),
+            breaches: BreachesPanel,
             forecast: ForecastPanel::default(),
             scorecard: ScorecardPanel::default(),
             timeline: TimelinePanel::default(),
@@ -203,6 +206,7 @@ impl HirlApp {
         section(ui, "Scorecard", run, true, |ui| self.scorecard.scorecard_ui(ui, &ctx));
         section(ui, "Domain budgets and reserve", run, true, |ui| self.budgets.budgets_ui(ui, &ctx));
         section(ui, "Latency p99 vs SLO, and traffic", run, true, |ui| self.latency.latency_ui(ui, &ctx));
+        section(ui, "What held the breaches", run, true, |ui| self.breaches.breaches_ui(ui, &ctx));
         section(ui, "Pending pods", run, true, |ui| self.pending.pending_ui(ui, &ctx));
         section(ui, "Node pools and provisioner", run, true, |ui| self.pools.pools_ui(ui, &ctx));
         section(ui, "Forecast intervals", run, true, |ui| self.forecast.forecast_ui(ui, &ctx));

@@ -24,3 +24,14 @@ pub const RESERVE: Color32 = Color32::from_rgb(160, 160, 160);
 pub const SLO: Color32 = Color32::from_rgb(220, 50, 47);
 /// The "now" line.
 pub const NOW: Color32 = Color32::from_rgb(120, 120, 255);
+
+/// What held a breach (the "what held the breaches" panel and its legend).
+pub fn cause_colour(cause: crate::sim::breach_cause::BreachCause) -> Color32 {
+    use crate::sim::breach_cause::BreachCause;
+    match cause {
+        BreachCause::NotScaled => Color32::from_rgb(170, 170, 170),
+        BreachCause::WaitingForRoom => Color32::from_rgb(213, 94, 0),
+        BreachCause::PodsStarting => Color32::from_rgb(0, 114, 178),
+        BreachCause::Callee => Color32::from_rgb(148, 103, 189),
+    }
+}

@@ -62,6 +62,21 @@ pub struct DomainPoint {
     pub used_share: f32,
     /// The domain's CPU budget (quota) as a share of allocatable CPU, when one is set (HiRL); `None` under HPA.
     pub budget_share: Option<f32>,
+    /// What held this tick's breach, by cause in [`crate::sim::breach_cause::BreachCause::ALL`] order (shares
+    /// summing to 1); all zero within the SLO.
+    pub breach_split: [f32; 4],
+}
+
+impl DomainPoint {
+    /// The cause that held most of this tick's breach (the first in order on a tie); `None` within the SLO.
+    pub fn breach_cause(&self) -> Option<crate::sim::breach_cause::BreachCause> {
+        use crate::sim::breach_cause::BreachCause;
+        let (best, share) = BreachCause::ALL
+            .iter()
+            .zip(self.breach_split)
+            .fold((BreachCause::NotScaled, 0.0f32), |best, (&c, s)| if s > best.1 { (c, s) } else { best });
+        (share > 0.0).then_some(best)
+    }
 }
 
 /// One node pool at one instant.

@@ -273,6 +273,7 @@ fn series_point(sim: &Simulation, policy_budgets_millicores: Option<&[f64]>) -> 
                 .map(|q| q as f64)
                 .or_else(|| policy_budgets_millicores.and_then(|b| b.get(d).copied()))
                 .map(share),
+            breach_split: sim.domain_breach_split().get(d).map_or([0.0; 4], |split| split.map(|x| x as f32)),
         })
         .collect();
     let n_domains = layout.domains.len();

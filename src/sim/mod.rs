@@ -160,6 +160,9 @@ pub struct SimState {
     app_now: Vec<AppSample>,
     domain_now: Vec<DomainSample>,
     domain_degradation: Vec<f64>,
+    /// The last scored tick's breach split by cause, per domain (see [`Simulation::domain_breach_split`]).
+    #[serde(default)]
+    domain_breach_split: Vec<[f64; 4]>,
     history: History,
     domain_acc: Vec<DomainAcc>,
     cluster_acc: ClusterAcc,
@@ -261,6 +264,7 @@ impl Simulation {
             app_now: vec![AppSample::default(); n_apps],
             domain_now: vec![DomainSample::default(); n_domains],
             domain_degradation: vec![0.0; n_domains],
+            domain_breach_split: vec![[0.0; 4]; n_domains],
             history: History::new(&scenario.telemetry, n_apps, n_domains),
             domain_acc: vec![DomainAcc::default(); n_domains],
             cluster_acc: ClusterAcc::default(),
@@ -321,6 +325,12 @@ impl Simulation {
     /// Ground truth of the last tick, per domain (for displays and scoring, not for controllers).
     pub fn domain_truth(&self) -> &[DomainSample] {
         &self.state.domain_now
+    }
+
+    /// Per domain, what held the last tick's breach: its split by cause, in [`breach_cause::BreachCause::ALL`]
+    /// order, summing to 1 in breach and all zero within the SLO (ground truth, as the scorecard counts it).
+    pub fn domain_breach_split(&self) -> &[[f64; 4]] {
+        &self.state.domain_breach_split
     }
 
     /// Changes of `spec.replicas` in the domain's apps since the start (the scorecard's scaling actions).

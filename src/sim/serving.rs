@@ -247,14 +247,20 @@ impl Simulation {
             if inverted && my_rank == 0 {
                 any_p0_inversion = true;
             }
+            let split = if breach {
+                sources.over_slo[d].split(sources.own_degraded[d], sample.pending_pods, sample.starting_pods)
+            } else {
+                [0.0; 4]
+            };
+            if let Some(slot) = self.state.domain_breach_split.get_mut(d) {
+                *slot = split;
+            }
             let acc = &mut self.state.domain_acc[d];
             if breach {
                 if !acc.in_breach {
                     acc.episode_ticks_by_cause = [0.0; 4];
                 }
                 acc.breach_ticks += 1;
-                let split =
-                    sources.over_slo[d].split(sources.own_degraded[d], sample.pending_pods, sample.starting_pods);
                 add_split(&mut acc.breach_ticks_by_cause, &split);
                 add_split(&mut acc.episode_ticks_by_cause, &split);
             }

@@ -110,3 +110,35 @@ proptest! {
         }
     }
 }
+
+/// What the window draws tick by tick is what the scorecard counts: summed over every tick, each domain's breach
+/// split by cause gives its breach minutes by cause (small.ron's spike under HPA, step by step).
+#[test]
+fn the_tick_by_tick_breach_split_adds_up_to_the_scorecard() {
+    use hirl_scale::policy;
+    let s = load("small");
+    let mut sim = Simulation::new(&s, s.seed);
+    let mut hpa = policy::baseline("hpa", sim.layout()).expect("hpa");
+    let mut sums = vec![[0.0f64; 4]; s.domains.len()];
+    let mut actions = Actions::default();
+    while sim.now_secs() < s.duration_secs {
+        actions.clear();
+        hpa.decide(&sim.observe(), &mut actions);
+        sim.apply(&actions);
+        sim.step();
+        for (sum, split) in sums.iter_mut().zip(sim.domain_breach_split()) {
+            for (total, share) in sum.iter_mut().zip(split) {
+                *total += share;
+            }
+        }
+    }
+    let card = sim.scorecard("hpa");
+    assert!(card.cluster.slo_breach_minutes > 0.0, "small.ron's spike breaches under HPA");
+    for (d, sum) in card.domains.iter().zip(&sums) {
+        let by_tick: Vec<f64> = sum.iter().map(|ticks| ticks * TICK_SECS as f64 / 60.0).collect();
+        let scored: Vec<f64> = d.slo_breach_minutes_by_cause.iter().map(|(_, m)| m).collect();
+        for (a, b) in by_tick.iter().zip(&scored) {
+            assert!((a - b).abs() < 1e-9, "{}: {by_tick:?} vs {scored:?}", d.domain);
+        }
+    }
+}

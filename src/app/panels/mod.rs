@@ -2,6 +2,7 @@
 //! (hover one, see the same instant on all), draw the run's events as annotations and show "now".
 
 mod agents;
+mod breaches;
 mod budgets;
 mod forecast;
 pub mod inspector;
@@ -14,6 +15,7 @@ pub(crate) mod test_support;
 mod timeline;
 
 pub use agents::AgentsPanel;
+pub use breaches::BreachesPanel;
 pub use budgets::BudgetsPanel;
 pub use forecast::ForecastPanel;
 pub use inspector::InspectorPanel;
@@ -77,20 +79,26 @@ pub fn time_group() -> egui::Id {
 /// A plot with the shared time axis (x in simulated seconds, labelled with the scenario's clock), linked cursor and
 /// a legend. `id` must be unique per panel and per run.
 pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit: &'static str) -> Plot<'a> {
+    // Side by side a plot is half as wide and the legend covers a quarter of it: there the lines show through it.
+    let legend_alpha = if ctx.visible_width(ui) < NARROW_BELOW_PTS { 0.5 } else { 0.75 };
+    // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches.
+    time_plot_without_legend(ui, id, ctx, y_unit).legend(
+        Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small).background_alpha(legend_alpha),
+    )
+}
+
+/// [`time_plot`] without a legend, for a panel that says what its colours mean above the plot.
+pub fn time_plot_without_legend<'a>(
+    ui: &egui::Ui,
+    id: &'static str,
+    ctx: &PanelCtx<'a>,
+    y_unit: &'static str,
+) -> Plot<'a> {
     let scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let start_secs = start_secs_of_week(&ctx.store.scenario);
-    // Side by side a plot is half as wide and the legend covers a quarter of it: there the lines show through it.
-    let legend_alpha = if ctx.visible_width(ui) < NARROW_BELOW_PTS { 0.5 } else { 0.75 };
     ctx.fit_width(Plot::new((id, ctx.run)), ui)
         .height(ctx.plot_height)
-        // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches.
-        .legend(
-            Legend::default()
-                .position(Corner::LeftTop)
-                .text_style(egui::TextStyle::Small)
-                .background_alpha(legend_alpha),
-        )
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])
         .x_grid_spacer(move |input| clock_grid_marks(input, start_secs))

@@ -1,0 +1,205 @@
+//! What held each breach, moment by moment: one lane per domain on the shared time axis, a bar wherever the domain
+//! was over its SLO, coloured by where the requests over the SLO were at that tick — at apps not scaled up, at apps
+//! with pods waiting for room, at apps with pods starting, or only a callee's latency (see
+//! [`crate::sim::breach_cause`]). An incident reads left to right as the life of the capacity it lacked.
+//!
+//! Every recorded tick is drawn (not the plots' sample), so a single 5 s breach shows; each run of ticks with the same
+//! cause is one segment. Above the plot, each cause's colour and the run's minutes of it so far, over every domain.
+
+use egui_plot::{HoverPosition, Line, PlotPoints};
+
+use super::{PanelCtx, annotations, time_plot_without_legend};
+use crate::app::theme;
+use crate::sim::TICK_SECS;
+use crate::sim::breach_cause::{BreachCause, BreachMinutesByCause};
+
+#[derive(Default)]
+pub struct BreachesPanel;
+
+/// A stretch of one domain's breach held by one cause: lane, cause, first tick's time and the time after its last.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    pub domain: usize,
+    pub cause: BreachCause,
+    pub from_secs: u64,
+    pub to_secs: u64,
+}
+
+/// The segments of `points` (one per tick, in time order), per domain in order, then in time.
+pub fn segments<'a>(
+    points: impl Iterator<Item = &'a crate::runner::SeriesPoint> + Clone,
+    domains: usize,
+) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for d in 0..domains {
+        let mut open: Option<Segment> = None;
+        for p in points.clone() {
+            let cause = p.domains.get(d).and_then(|x| x.breach_cause());
+            let end = p.t_secs + TICK_SECS;
+            match (open.as_mut(), cause) {
+                (Some(s), Some(c)) if s.cause == c && s.to_secs == p.t_secs => s.to_secs = end,
+                (_, Some(c)) => {
+                    out.extend(open.take());
+                    open = Some(Segment { domain: d, cause: c, from_secs: p.t_secs, to_secs: end });
+                }
+                (_, None) => out.extend(open.take()),
+            }
+        }
+        out.extend(open);
+    }
+    out
+}
+
+impl BreachesPanel {
+    pub fn breaches_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
+        let domains = &ctx.store.scenario.domains;
+        let Some(series) = ctx.series().filter(|s| !s.points.is_empty()) else {
+            ui.weak("waiting for data");
+            return;
+        };
+        let mut held = BreachMinutesByCause::default();
+        if let Some(card) = &series.scorecard {
+            for d in &card.domains {
+                held.add(&d.slo_breach_minutes_by_cause);
+            }
+        }
+        let n = domains.len();
+        // Lanes top to bottom in scenario order; a bar fills most of its lane.
+        let lane_y = move |d: usize| (n - 1 - d) as f64;
+        let bar_width = (ctx.plot_height / (n as f32 + 1.0) * 0.6).max(3.0);
+        let lane_names: Vec<String> = domains.iter().map(|d| d.id.clone()).collect();
+        let hover_names = lane_names.clone();
+        let scenario = std::sync::Arc::clone(&ctx.store.scenario);
+        // What the colours mean, with each cause's minutes so far (a plot legend would cover the lanes' start).
+        ui.horizontal_wrapped(|ui| {
+            for cause in BreachCause::ALL {
+                // A swatch painted, not a glyph: not every font the window may use has "■".
+                let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(swatch, 2.0, theme::cause_colour(cause));
+                ui.label(format!("{} {:.1} min", cause.label(), held.get(cause)))
+                    .on_hover_text(format!("Where the requests over the SLO were: {}.", cause.explanation()));
+                ui.add_space(8.0);
+            }
+        });
+        // From t = 0 to "now", as the other plots' lines run, so the linked time axis starts where theirs does.
+        let plot = time_plot_without_legend(ui, "breaches", ctx, "")
+            .include_x(0.0)
+            .include_x(ctx.store.now_secs as f64)
+            .y_axis_label("")
+            .include_y(-0.6)
+            .include_y(n as f64 - 0.4)
+            .show_grid([true, false])
+            .y_axis_formatter(move |mark, _| {
+                let lane = mark.value.round();
+                if (mark.value - lane).abs() > 1e-6 || lane < 0.0 {
+                    return String::new();
+                }
+                n.checked_sub(1 + lane as usize).and_then(|d| lane_names.get(d)).cloned().unwrap_or_default()
+            })
+            .label_formatter(move |hover| {
+                let position = match hover {
+                    HoverPosition::NearDataPoint { position, .. } | HoverPosition::Elsewhere { position } => position,
+                };
+                let when = crate::app::store::clock_label(&scenario, position.x.max(0.0) as u64);
+                let lane = position.y.round();
+                let domain = (lane >= 0.0)
+                    .then(|| n.checked_sub(1 + lane as usize))
+                    .flatten()
+                    .and_then(|d| hover_names.get(d))
+                    .map_or("", String::as_str);
+                Some(format!("{domain}\n{when}"))
+            });
+        plot.show(ui, |plot_ui| {
+            for s in segments(series.points.iter(), n) {
+                let y = lane_y(s.domain);
+                let line =
+                    Line::new(s.cause.label(), PlotPoints::from(vec![[s.from_secs as f64, y], [s.to_secs as f64, y]]));
+                plot_ui.line(line.color(theme::cause_colour(s.cause)).width(bar_width).id(("held", s.cause as usize)));
+            }
+            annotations(plot_ui, ctx);
+        });
+        ui.weak(
+            "A bar wherever a domain was over its SLO, coloured by where the requests over it were at that moment. \
+             Minutes above: every domain, so far; hover one for what it means.",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    use super::super::test_support::empty_store as store;
+    use super::*;
+    use crate::app::store::{Items, RunSeries, Store};
+    use crate::runner::{DomainPoint, SeriesPoint};
+
+    /// Domain 0 in breach at ticks 2–5 (waiting for room, then starting), domain 1 at tick 4 (its callee), and
+    /// domain 0 again at tick 8.
+    fn points(n: usize) -> Vec<SeriesPoint> {
+        let split = |t: u64, d: usize| -> [f32; 4] {
+            match (d, t) {
+                (0, 2..=3) => [0.1, 0.7, 0.2, 0.0],
+                (0, 4..=5) => [0.0, 0.3, 0.7, 0.0],
+                (1, 4) => [0.0, 0.0, 0.0, 1.0],
+                (0, 8) => [1.0, 0.0, 0.0, 0.0],
+                _ => [0.0; 4],
+            }
+        };
+        (0..10u64)
+            .map(|t| SeriesPoint {
+                t_secs: t * 5,
+                domains: (0..n).map(|d| DomainPoint { breach_split: split(t, d), ..Default::default() }).collect(),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_breach_is_cut_where_what_held_it_changes() {
+        let got = segments(points(5).iter(), 5);
+        let seg = |domain, cause, from_secs, to_secs| Segment { domain, cause, from_secs, to_secs };
+        assert_eq!(
+            got,
+            vec![
+                seg(0, BreachCause::WaitingForRoom, 10, 20),
+                seg(0, BreachCause::PodsStarting, 20, 30),
+                seg(0, BreachCause::NotScaled, 40, 45),
+                seg(1, BreachCause::Callee, 20, 25),
+            ]
+        );
+    }
+
+    fn render(store: &Store) -> Harness<'_> {
+        let ctx = PanelCtx { store, run: 0, plot_height: 120.0, max_points: 100, column_right: None };
+        let mut harness = Harness::new_ui(move |ui| BreachesPanel.breaches_ui(ui, &ctx));
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn each_cause_is_named_above_the_plot_with_its_minutes() {
+        let mut store = store();
+        let n = store.scenario.domains.len();
+        let mut card = crate::sim::Simulation::new(&store.scenario, 1).scorecard("hpa");
+        card.domains[0].slo_breach_minutes_by_cause.waiting_for_room_minutes = 12.25;
+        card.domains[1].slo_breach_minutes_by_cause.waiting_for_room_minutes = 1.0;
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { points: points(n), ..Items::default() },
+            scorecard: Some(card),
+            ..Default::default()
+        });
+        let harness = render(&store);
+        harness.get_by_label("waiting for room 13.2 min");
+        harness.get_by_label("pods starting 0.0 min");
+        harness.get_by_label("callee's latency 0.0 min");
+        assert!(harness.query_by_label_contains("A bar wherever a domain was over its SLO").is_some());
+    }
+
+    #[test]
+    fn empty_store_renders() {
+        render(&store()).get_by_label("waiting for data");
+    }
+}
