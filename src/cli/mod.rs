@@ -22,6 +22,7 @@ use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{self, WarmReserveSpec};
 use crate::scenario::{self, DomainSpec, LoadError, Scenario};
+use crate::sim::breach_cause::BreachCause;
 use crate::sim::cascades::{self, Cascade};
 use crate::sim::{Scorecard, Simulation};
 
@@ -577,7 +578,8 @@ pub fn load_agents(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::
 }
 
 /// Runs a policy and records one CSV row every `interval_secs` simulated seconds: per domain rps, p99, error ratio,
-/// ready, starting and pending pods, CPU utilisation; then cluster nodes, booting and queued nodes.
+/// ready, starting and pending pods, CPU utilisation, and what held its breach at that tick (the cause's key, empty
+/// within the SLO); then cluster nodes, booting and queued nodes.
 pub fn run_traced(
     s: &Scenario,
     policy_name: &str,
@@ -591,7 +593,7 @@ pub fn run_traced(
     let run_name = policy.name().to_string();
     let mut csv = String::from("t_secs");
     for d in &sim.layout().domains {
-        for col in ["rps", "p99_ms", "error_ratio", "ready", "starting", "pending", "cpu_util"] {
+        for col in ["rps", "p99_ms", "error_ratio", "ready", "starting", "pending", "cpu_util", "held_by"] {
             let _ = write!(csv, ",{}_{col}", d.id);
         }
     }
@@ -601,17 +603,18 @@ pub fn run_traced(
         let next = (sim.now_secs() + interval_secs).min(s.duration_secs);
         policy::run_until(&mut sim, policy.as_mut(), next, |_| {});
         let _ = write!(csv, "{}", sim.now_secs());
-        for d in sim.domain_truth() {
+        for (d, split) in sim.domain_truth().iter().zip(sim.domain_breach_split()) {
             let _ = write!(
                 csv,
-                ",{:.0},{:.1},{:.5},{},{},{},{}",
+                ",{:.0},{:.1},{:.5},{},{},{},{},{}",
                 d.rps,
                 d.p99_latency_ms,
                 d.error_ratio,
                 d.ready_pods,
                 d.starting_pods,
                 d.pending_pods,
-                d.cpu_utilization.map_or_else(String::new, |u| format!("{u:.3}"))
+                d.cpu_utilization.map_or_else(String::new, |u| format!("{u:.3}")),
+                BreachCause::dominant(*split).map_or("", BreachCause::key)
             );
         }
         let obs = sim.observe();

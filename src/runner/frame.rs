@@ -70,12 +70,7 @@ pub struct DomainPoint {
 impl DomainPoint {
     /// The cause that held most of this tick's breach (the first in order on a tie); `None` within the SLO.
     pub fn breach_cause(&self) -> Option<crate::sim::breach_cause::BreachCause> {
-        use crate::sim::breach_cause::BreachCause;
-        let (best, share) = BreachCause::ALL
-            .iter()
-            .zip(self.breach_split)
-            .fold((BreachCause::NotScaled, 0.0f32), |best, (&c, s)| if s > best.1 { (c, s) } else { best });
-        (share > 0.0).then_some(best)
+        crate::sim::breach_cause::BreachCause::dominant(self.breach_split.map(f64::from))
     }
 }
 

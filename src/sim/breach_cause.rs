@@ -46,6 +46,27 @@ impl BreachCause {
         }
     }
 
+    /// The cause that held most of a tick's `split` (shares in [`Self::ALL`] order; the first on a tie); `None`
+    /// when every share is zero (within the SLO).
+    pub fn dominant(split: [f64; 4]) -> Option<Self> {
+        let (best, share) = Self::ALL
+            .iter()
+            .zip(split)
+            .fold((Self::NotScaled, 0.0), |best, (&c, s)| if s > best.1 { (c, s) } else { best });
+        (share > 0.0).then_some(best)
+    }
+
+    /// The cause as a word for file formats, as in the scorecard's field names: `not_scaled`, `waiting_for_room`,
+    /// `pods_starting`, `callee`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::NotScaled => "not_scaled",
+            Self::WaitingForRoom => "waiting_for_room",
+            Self::PodsStarting => "pods_starting",
+            Self::Callee => "callee",
+        }
+    }
+
     /// A few words for tables and tooltips.
     pub fn label(self) -> &'static str {
         match self {
@@ -203,6 +224,14 @@ mod tests {
         assert_eq!(BreachCause::of_app(3, 0), BreachCause::WaitingForRoom);
         assert_eq!(BreachCause::of_app(3, 5), BreachCause::WaitingForRoom, "pods waiting decide before starting");
         assert_eq!(BreachCause::of_app(0, 5), BreachCause::PodsStarting);
+    }
+
+    #[test]
+    fn the_dominant_cause_is_the_largest_share_and_none_within_the_slo() {
+        assert_eq!(BreachCause::dominant([0.1, 0.6, 0.3, 0.0]), Some(BreachCause::WaitingForRoom));
+        assert_eq!(BreachCause::dominant([0.0, 0.5, 0.5, 0.0]), Some(BreachCause::WaitingForRoom), "first on a tie");
+        assert_eq!(BreachCause::dominant([0.0, 0.0, 0.0, 1.0]), Some(BreachCause::Callee));
+        assert_eq!(BreachCause::dominant([0.0; 4]), None);
     }
 
     #[test]

@@ -139,10 +139,21 @@ fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request(
         .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
-    let rows = std::fs::read_to_string(&trace).expect("trace written").lines().count();
+    let csv = std::fs::read_to_string(&trace).expect("trace written");
     let _ = (std::fs::remove_file(&json), std::fs::remove_file(&trace));
     assert_eq!(card["scenario"], "small+unbounded-provisioner");
-    assert_eq!(rows, 1 + 21_600 / 5, "a header and one row per 5 s tick of the 6 h run");
+    assert_eq!(csv.lines().count(), 1 + 21_600 / 5, "a header and one row per 5 s tick of the 6 h run");
+    // Traced every tick, each domain's rows that name what held a breach are its breach minutes.
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    for d in card["domains"].as_array().expect("domains") {
+        let id = d["domain"].as_str().unwrap_or("?");
+        let col = header.iter().position(|h| *h == format!("{id}_held_by")).expect("a held_by column per domain");
+        let held: Vec<&str> = csv.lines().skip(1).filter_map(|l| l.split(',').nth(col)).collect();
+        assert!(held.iter().all(|h| ["", "not_scaled", "waiting_for_room", "pods_starting", "callee"].contains(h)));
+        let breached_minutes = held.iter().filter(|h| !h.is_empty()).count() as f64 * 5.0 / 60.0;
+        let scored = d["slo_breach_minutes"].as_f64().unwrap_or(f64::NAN);
+        assert!((breached_minutes - scored).abs() < 1e-6, "{id}: {breached_minutes} vs {scored}");
+    }
 
     let out = hirl().args(["run", "--what-if", "faster-nodes"]).arg(scenario_path("small")).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
