@@ -50,6 +50,24 @@ pub fn segments<'a>(
     out
 }
 
+/// What held `domain`'s breach at `t_secs` (the tick drawn there), shares largest first: "waiting for room 70% ·
+/// pods starting 30%"; "within its SLO" between breaches; empty past the last tick recorded.
+pub fn held_at(points: &[crate::runner::SeriesPoint], domain: usize, t_secs: f64) -> String {
+    let k = points.partition_point(|p| p.t_secs as f64 <= t_secs);
+    let Some(point) = k.checked_sub(1).and_then(|k| points.get(k)) else { return String::new() };
+    if t_secs >= (point.t_secs + TICK_SECS) as f64 {
+        return String::new();
+    }
+    let Some(split) = point.domains.get(domain).map(|d| d.breach_split) else { return String::new() };
+    let mut shares: Vec<(BreachCause, f32)> =
+        BreachCause::ALL.iter().copied().zip(split).filter(|(_, s)| *s > 0.0).collect();
+    if shares.is_empty() {
+        return "within its SLO".to_string();
+    }
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    shares.iter().map(|(c, s)| format!("{} {:.0}%", c.label(), s * 100.0)).collect::<Vec<_>>().join(" · ")
+}
+
 impl BreachesPanel {
     pub fn breaches_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
         let domains = &ctx.store.scenario.domains;
@@ -102,12 +120,10 @@ impl BreachesPanel {
                 };
                 let when = crate::app::store::clock_label(&scenario, position.x.max(0.0) as u64);
                 let lane = position.y.round();
-                let domain = (lane >= 0.0)
-                    .then(|| n.checked_sub(1 + lane as usize))
-                    .flatten()
-                    .and_then(|d| hover_names.get(d))
-                    .map_or("", String::as_str);
-                Some(format!("{domain}\n{when}"))
+                let domain = (lane >= 0.0).then(|| n.checked_sub(1 + lane as usize)).flatten();
+                let name = domain.and_then(|d| hover_names.get(d)).map_or("", String::as_str);
+                let held = domain.map(|d| held_at(&series.points, d, position.x)).unwrap_or_default();
+                Some(format!("{name}\n{when}\n{held}"))
             });
         plot.show(ui, |plot_ui| {
             for s in segments(series.points.iter(), n) {
@@ -154,6 +170,16 @@ mod tests {
                 ..Default::default()
             })
             .collect()
+    }
+
+    #[test]
+    fn the_hover_says_what_held_the_tick_under_the_pointer() {
+        let points = points(5);
+        assert_eq!(held_at(&points, 0, 12.0), "waiting for room 70% · pods starting 20% · not scaled up 10%");
+        assert_eq!(held_at(&points, 1, 22.5), "callee's latency 100%");
+        assert_eq!(held_at(&points, 1, 30.0), "within its SLO");
+        assert_eq!(held_at(&points, 0, 50.0), "", "past the last tick recorded");
+        assert_eq!(held_at(&points, 0, -3.0), "", "before the start");
     }
 
     #[test]
