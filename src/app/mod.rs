@@ -1,6 +1,7 @@
 //! The desktop window (eframe/egui). Thin: it owns a [`WorkerHandle`], drains frames into a [`Store`] within a small
 //! time budget each frame, and draws panels from the store. It never waits on the simulation.
 
+pub mod breach_segments;
 mod controls;
 mod flash_sale;
 pub mod panels;

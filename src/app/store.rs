@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use super::breach_segments::BreachSegments;
 use crate::runner::{Frame, SeriesPoint, Speed};
 /// The scenario's wall clock, where the panels have always found it.
 pub use crate::scenario::clock::{clock_label, clock_label_secs, start_secs_of_week};
@@ -33,6 +34,8 @@ pub struct RunSeries {
     /// How many events `cascades` was read from: the past's events are a prefix of the run's timeline, so the same
     /// count is the same events (a branch starts the run's history afresh).
     pub(crate) cascades_from_events: usize,
+    /// What held each breach among the points up to now, tick by tick (read as the points arrive).
+    pub breach_segments: BreachSegments,
 }
 
 impl std::ops::Deref for RunSeries {
@@ -146,6 +149,7 @@ impl Store {
                 series.past.cut_after(t);
                 series.future = Items::default();
                 series.cascades_from_events = usize::MAX;
+                series.breach_segments = BreachSegments::default();
             }
             // New items come after everything held, so the future (held newest first) goes back into the past before
             // they are appended. Items are only new beyond the furthest point recorded, where the future is empty:
@@ -156,6 +160,7 @@ impl Store {
             }
             Items::split_at(&mut series.past, &mut series.future, now);
             series.explain_cascades(&self.links);
+            series.breach_segments.follow(&series.past.points);
             series.scorecard = Some(run.scorecard);
         }
     }
@@ -264,6 +269,34 @@ mod tests {
         store.apply(frame(60, 55..65, None)); // past the recorded end: new points join in order
         assert_eq!(times(&store.runs[0].points), (0..65).step_by(5).collect::<Vec<_>>());
         assert!(store.runs[0].future.points.is_empty());
+    }
+
+    #[test]
+    fn what_held_the_breaches_follows_the_points_up_to_now_through_seeks_and_branches() {
+        use crate::app::breach_segments::Segment;
+        use crate::runner::DomainPoint;
+        use crate::sim::breach_cause::BreachCause;
+        // Payment waits for room from 20 s to 40 s in the first history; the branch's new points breach nowhere.
+        let with_breach = |mut f: Frame, breached: fn(u64) -> bool| {
+            for p in &mut f.runs[0].new.points {
+                let split = if breached(p.t_secs) { [0.0, 1.0, 0.0, 0.0] } else { [0.0; 4] };
+                p.domains = vec![DomainPoint { breach_split: split, ..DomainPoint::default() }];
+            }
+            f
+        };
+        let segments = |store: &Store| store.runs[0].breach_segments.iter().copied().collect::<Vec<_>>();
+        let waiting =
+            |from_secs, to_secs| Segment { domain: 0, cause: BreachCause::WaitingForRoom, from_secs, to_secs };
+        let mut store = Store::new(small());
+        store.apply(with_breach(frame(50, 0..55, None), |t| (20..=40).contains(&t)));
+        assert_eq!(segments(&store), vec![waiting(20, 45)]);
+        store.apply(frame(30, 0..0, None)); // a seek back: only what is up to now
+        assert_eq!(segments(&store), vec![waiting(20, 35)]);
+        store.apply(frame(50, 0..0, None)); // and forward again
+        assert_eq!(segments(&store), vec![waiting(20, 45)]);
+        // Injected at 30 s and run on past where the old history ended, in one frame: the old 35…40 are gone.
+        store.apply(with_breach(frame(60, 35..65, Some(30)), |_| false));
+        assert_eq!(segments(&store), vec![waiting(20, 35)]);
     }
 
     #[test]

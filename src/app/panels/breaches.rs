@@ -3,8 +3,9 @@
 //! with pods waiting for room, at apps with pods starting, or only a callee's latency (see
 //! [`crate::sim::breach_cause`]). An incident reads left to right as the life of the capacity it lacked.
 //!
-//! Every recorded tick is drawn (not the plots' sample), so a single 5 s breach shows; each run of ticks with the same
-//! cause is one segment. Above the plot, each cause's colour and the run's minutes of it so far, over every domain.
+//! Every recorded tick is drawn (not the plots' sample), so a single 5 s breach shows: each run of ticks with the same
+//! cause is one segment, which the store keeps as the run grows ([`crate::app::breach_segments`]). Above the plot,
+//! each cause's colour and the run's minutes of it so far, over every domain.
 
 use egui_plot::{HoverPosition, Line, PlotPoints};
 
@@ -15,40 +16,6 @@ use crate::sim::breach_cause::{BreachCause, BreachMinutesByCause};
 
 #[derive(Default)]
 pub struct BreachesPanel;
-
-/// A stretch of one domain's breach held by one cause: lane, cause, first tick's time and the time after its last.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Segment {
-    pub domain: usize,
-    pub cause: BreachCause,
-    pub from_secs: u64,
-    pub to_secs: u64,
-}
-
-/// The segments of `points` (one per tick, in time order), per domain in order, then in time.
-pub fn segments<'a>(
-    points: impl Iterator<Item = &'a crate::runner::SeriesPoint> + Clone,
-    domains: usize,
-) -> Vec<Segment> {
-    let mut out = Vec::new();
-    for d in 0..domains {
-        let mut open: Option<Segment> = None;
-        for p in points.clone() {
-            let cause = p.domains.get(d).and_then(|x| x.breach_cause());
-            let end = p.t_secs + TICK_SECS;
-            match (open.as_mut(), cause) {
-                (Some(s), Some(c)) if s.cause == c && s.to_secs == p.t_secs => s.to_secs = end,
-                (_, Some(c)) => {
-                    out.extend(open.take());
-                    open = Some(Segment { domain: d, cause: c, from_secs: p.t_secs, to_secs: end });
-                }
-                (_, None) => out.extend(open.take()),
-            }
-        }
-        out.extend(open);
-    }
-    out
-}
 
 /// What held `domain`'s breach at `t_secs` (the tick drawn there), shares largest first: "waiting for room 70% ·
 /// pods starting 30%"; "within its SLO" between breaches; empty past the last tick recorded.
@@ -126,7 +93,7 @@ impl BreachesPanel {
                 Some(format!("{name}\n{when}\n{held}"))
             });
         plot.show(ui, |plot_ui| {
-            for s in segments(series.points.iter(), n) {
+            for s in series.breach_segments.iter() {
                 let y = lane_y(s.domain);
                 let line =
                     Line::new(s.cause.label(), PlotPoints::from(vec![[s.from_secs as f64, y], [s.to_secs as f64, y]]));
@@ -148,29 +115,9 @@ mod tests {
 
     use super::super::test_support::empty_store as store;
     use super::*;
+    use crate::app::breach_segments::BreachSegments;
+    use crate::app::breach_segments::tests::points;
     use crate::app::store::{Items, RunSeries, Store};
-    use crate::runner::{DomainPoint, SeriesPoint};
-
-    /// Domain 0 in breach at ticks 2–5 (waiting for room, then starting), domain 1 at tick 4 (its callee), and
-    /// domain 0 again at tick 8.
-    fn points(n: usize) -> Vec<SeriesPoint> {
-        let split = |t: u64, d: usize| -> [f32; 4] {
-            match (d, t) {
-                (0, 2..=3) => [0.1, 0.7, 0.2, 0.0],
-                (0, 4..=5) => [0.0, 0.3, 0.7, 0.0],
-                (1, 4) => [0.0, 0.0, 0.0, 1.0],
-                (0, 8) => [1.0, 0.0, 0.0, 0.0],
-                _ => [0.0; 4],
-            }
-        };
-        (0..10u64)
-            .map(|t| SeriesPoint {
-                t_secs: t * 5,
-                domains: (0..n).map(|d| DomainPoint { breach_split: split(t, d), ..Default::default() }).collect(),
-                ..Default::default()
-            })
-            .collect()
-    }
 
     #[test]
     fn the_hover_says_what_held_the_tick_under_the_pointer() {
@@ -180,21 +127,6 @@ mod tests {
         assert_eq!(held_at(&points, 1, 30.0), "within its SLO");
         assert_eq!(held_at(&points, 0, 50.0), "", "past the last tick recorded");
         assert_eq!(held_at(&points, 0, -3.0), "", "before the start");
-    }
-
-    #[test]
-    fn a_breach_is_cut_where_what_held_it_changes() {
-        let got = segments(points(5).iter(), 5);
-        let seg = |domain, cause, from_secs, to_secs| Segment { domain, cause, from_secs, to_secs };
-        assert_eq!(
-            got,
-            vec![
-                seg(0, BreachCause::WaitingForRoom, 10, 20),
-                seg(0, BreachCause::PodsStarting, 20, 30),
-                seg(0, BreachCause::NotScaled, 40, 45),
-                seg(1, BreachCause::Callee, 20, 25),
-            ]
-        );
     }
 
     fn render(store: &Store) -> Harness<'_> {
@@ -211,9 +143,11 @@ mod tests {
         let mut card = crate::sim::Simulation::new(&store.scenario, 1).scorecard("hpa");
         card.domains[0].slo_breach_minutes_by_cause.waiting_for_room_minutes = 12.25;
         card.domains[1].slo_breach_minutes_by_cause.waiting_for_room_minutes = 1.0;
+        let points = points(n);
         store.runs.push(RunSeries {
             policy: "hpa".into(),
-            past: Items { points: points(n), ..Items::default() },
+            breach_segments: BreachSegments::of(&points),
+            past: Items { points, ..Items::default() },
             scorecard: Some(card),
             ..Default::default()
         });
