@@ -130,13 +130,12 @@ pub fn held_by_lines(card: &Scorecard) -> String {
 /// A metric shown in comparisons: label, getter, and whether lower is better.
 type Metric = (&'static str, fn(&ClusterScore) -> f64);
 
+/// The P0+P1 breach row, which the rows of what held those minutes follow (one per cause).
+const P0_P1_ROW: &str = "  of which P0+P1";
+
 const CLUSTER_METRICS: &[Metric] = &[
     ("SLO breach minutes", |c| c.slo_breach_minutes),
-    ("  of which P0+P1", |c| c.p0_p1_slo_breach_minutes),
-    ("    not scaled up", |c| c.p0_p1_slo_breach_minutes_by_cause.not_scaled_minutes),
-    ("    waiting for room", |c| c.p0_p1_slo_breach_minutes_by_cause.waiting_for_room_minutes),
-    ("    pods starting", |c| c.p0_p1_slo_breach_minutes_by_cause.pods_starting_minutes),
-    ("    callee's latency", |c| c.p0_p1_slo_breach_minutes_by_cause.callee_minutes),
+    (P0_P1_ROW, |c| c.p0_p1_slo_breach_minutes),
     ("cascade events", |c| f64::from(c.cascade_events)),
     ("priority inversion min", |c| c.priority_inversion_minutes),
     ("  of which P0", |c| c.p0_priority_inversion_minutes),
@@ -186,7 +185,7 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
         }
     }
     s.push('\n');
-    for (label, get) in CLUSTER_METRICS {
+    let mut row = |label: &str, get: &dyn Fn(&ClusterScore) -> f64| {
         let reference = get(&first.cluster);
         let _ = write!(s, "{label:<24}");
         for c in cards {
@@ -197,6 +196,14 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
             }
         }
         s.push('\n');
+    };
+    for (label, get) in CLUSTER_METRICS {
+        row(label, get);
+        if *label == P0_P1_ROW {
+            for cause in BreachCause::ALL {
+                row(&format!("    {}", cause.label()), &|c| c.p0_p1_slo_breach_minutes_by_cause.get(cause));
+            }
+        }
     }
     let _ = writeln!(s, "SLO breach minutes per domain:");
     for (i, d) in first.domains.iter().enumerate() {

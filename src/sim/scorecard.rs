@@ -252,22 +252,16 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
     let alloc: f64 = domains.iter().map(|d| d.allocated_cpu_sum).sum();
     let used: f64 = domains.iter().map(|d| d.used_cpu_sum).sum();
     let actions: u64 = domains.iter().map(|d| d.scaling_actions).sum();
+    let p0_p1: Vec<&DomainScore> =
+        out_domains.iter().enumerate().filter(|(i, _)| inp.domain_is_p0_p1[*i]).map(|(_, d)| d).collect();
+    let mut p0_p1_by_cause = BreachMinutesByCause::default();
+    for d in &p0_p1 {
+        p0_p1_by_cause.add(&d.slo_breach_minutes_by_cause);
+    }
     let cluster_score = ClusterScore {
         slo_breach_minutes: sum(&|d| d.slo_breach_minutes),
-        p0_p1_slo_breach_minutes: out_domains
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| inp.domain_is_p0_p1[*i])
-            .map(|(_, d)| d.slo_breach_minutes)
-            .sum(),
-        p0_p1_slo_breach_minutes_by_cause: out_domains
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| inp.domain_is_p0_p1[*i])
-            .fold(BreachMinutesByCause::default(), |mut sum, (_, d)| {
-                sum.add(&d.slo_breach_minutes_by_cause);
-                sum
-            }),
+        p0_p1_slo_breach_minutes: p0_p1.iter().map(|d| d.slo_breach_minutes).sum(),
+        p0_p1_slo_breach_minutes_by_cause: p0_p1_by_cause,
         cascade_events: domains.iter().map(|d| d.cascade_events).sum(),
         priority_inversion_minutes: sum(&|d| d.priority_inversion_minutes),
         p0_priority_inversion_minutes: cluster.inversion_ticks_p0 as f64 * minutes_per_tick,
