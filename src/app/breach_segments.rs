@@ -79,13 +79,13 @@ pub(crate) mod tests {
     /// Domain 0 in breach at ticks 2–5 (waiting for room, then starting), domain 1 at tick 4 (its callee), and
     /// domain 0 again at tick 8.
     pub(crate) fn points(n: usize) -> Vec<SeriesPoint> {
-        let split = |t: u64, d: usize| -> [f32; 4] {
+        let split = |t: u64, d: usize| -> [f32; BreachCause::COUNT] {
             match (d, t) {
-                (0, 2..=3) => [0.1, 0.7, 0.2, 0.0],
-                (0, 4..=5) => [0.0, 0.3, 0.7, 0.0],
-                (1, 4) => [0.0, 0.0, 0.0, 1.0],
-                (0, 8) => [1.0, 0.0, 0.0, 0.0],
-                _ => [0.0; 4],
+                (0, 2..=3) => [0.1, 0.0, 0.7, 0.2, 0.0],
+                (0, 4..=5) => [0.0, 0.0, 0.3, 0.7, 0.0],
+                (1, 4) => [0.0, 0.0, 0.0, 0.0, 1.0],
+                (0, 8) => [1.0, 0.0, 0.0, 0.0, 0.0],
+                _ => [0.0; BreachCause::COUNT],
             }
         };
         (0..10u64)

@@ -279,7 +279,7 @@ mod tests {
         // Payment waits for room from 20 s to 40 s in the first history; the branch's new points breach nowhere.
         let with_breach = |mut f: Frame, breached: fn(u64) -> bool| {
             for p in &mut f.runs[0].new.points {
-                let split = if breached(p.t_secs) { [0.0, 1.0, 0.0, 0.0] } else { [0.0; 4] };
+                let split = if breached(p.t_secs) { [0.0, 0.0, 1.0, 0.0, 0.0] } else { [0.0; BreachCause::COUNT] };
                 p.domains = vec![DomainPoint { breach_split: split, ..DomainPoint::default() }];
             }
             f

@@ -30,6 +30,7 @@ pub fn cause_colour(cause: crate::sim::breach_cause::BreachCause) -> Color32 {
     use crate::sim::breach_cause::BreachCause;
     match cause {
         BreachCause::NotScaled => Color32::from_rgb(170, 170, 170),
+        BreachCause::HeldBack => Color32::from_rgb(0, 158, 115),
         BreachCause::WaitingForRoom => Color32::from_rgb(213, 94, 0),
         BreachCause::PodsStarting => Color32::from_rgb(0, 114, 178),
         BreachCause::Callee => Color32::from_rgb(148, 103, 189),

@@ -14,6 +14,7 @@
 use crate::sim::{Actions, AppId, CohortPhase, CohortView, Layout, Observation};
 
 use super::Autoscaler;
+use super::held_back::{HeldBack, hpa_held_back};
 use super::hpa::{
     GroupedPods, HpaController, HpaControllerConfig, MetricInput, MetricOutcome, MetricSample, MetricTarget, PodCohort,
     PodPhase, SyncOutcome,
@@ -56,6 +57,8 @@ pub struct HpaFleet {
     cohorts: Vec<PodCohort>,
     inputs: Vec<MetricInput>,
     outcomes: Vec<MetricOutcome>,
+    /// What [`Autoscaler::decide`] last declared held back per app (its rate limits and `maxReplicas`).
+    held_back: HeldBack,
 }
 
 impl HpaFleet {
@@ -73,6 +76,7 @@ impl HpaFleet {
             cohorts: Vec::new(),
             inputs: Vec::new(),
             outcomes: Vec::new(),
+            held_back: HeldBack::new(layout.apps.len()),
         }
     }
 
@@ -162,10 +166,11 @@ impl Autoscaler for HpaFleet {
         for i in 0..self.controllers.len() {
             let app = AppId(i as u32);
             let current = obs.app_desired_replicas(app);
-            let desired = self.sync_app(obs, app).desired_replicas;
-            if desired != current {
-                out.replicas.push((app, desired));
+            let sync = self.sync_app(obs, app);
+            if sync.desired_replicas != current {
+                out.replicas.push((app, sync.desired_replicas));
             }
+            self.held_back.declare(app, hpa_held_back(&sync), out);
         }
     }
 

@@ -10,6 +10,7 @@
 //! ([`hpa::HpaController::set_bounds`]), as `kubectl patch` would, by a policy that wraps an [`HpaFleet`].
 
 pub mod cluster_autoscaler;
+pub mod held_back;
 pub mod hpa;
 mod hpa_fleet;
 mod pid;
@@ -19,6 +20,7 @@ pub mod warm_reserve;
 use crate::sim::{Actions, Layout, Observation, Simulation};
 
 pub use cluster_autoscaler::{ClusterAutoscaler, ClusterAutoscalerConfig, ScaleUpMode};
+pub use held_back::{HeldBack, hpa_held_back};
 pub use hpa_fleet::HpaFleet;
 pub use pid::{PidConfig, PidScaler};
 pub use threshold::{ThresholdConfig, ThresholdScaler};

@@ -30,11 +30,18 @@ pub struct ThresholdScaler {
     cfg: ThresholdConfig,
     bounds: Vec<(u32, u32)>,
     last_change: Vec<Option<u64>>,
+    /// Steps `maxReplicas` cut short, declared held back.
+    held_back: super::HeldBack,
 }
 
 impl ThresholdScaler {
     pub fn new(layout: &Layout, cfg: ThresholdConfig) -> Self {
-        Self { cfg, bounds: super::hpa_fleet::replica_bounds(layout), last_change: vec![None; layout.apps.len()] }
+        Self {
+            cfg,
+            bounds: super::hpa_fleet::replica_bounds(layout),
+            last_change: vec![None; layout.apps.len()],
+            held_back: super::HeldBack::new(layout.apps.len()),
+        }
     }
 }
 
@@ -60,14 +67,15 @@ impl Autoscaler for ThresholdScaler {
             // A step up waits until the previous one has landed (no pods pending or starting), or the scaler would
             // keep adding replicas that cannot be scheduled while CPU stays high.
             let landed = view.pending_pods + view.starting_pods == 0;
-            let target = if util >= self.cfg.scale_up_at && landed {
+            let stepped = if util >= self.cfg.scale_up_at && landed {
                 current.saturating_add(step)
             } else if util <= self.cfg.scale_down_at {
                 current.saturating_sub(step)
             } else {
                 current
-            }
-            .clamp(min, max);
+            };
+            let target = stepped.clamp(min, max);
+            self.held_back.declare(AppId(i as u32), stepped.saturating_sub(target), out);
             if target != current {
                 out.replicas.push((AppId(i as u32), target));
                 self.last_change[i] = Some(now);

@@ -64,7 +64,7 @@ pub struct DomainPoint {
     pub budget_share: Option<f32>,
     /// What held this tick's breach, by cause in [`crate::sim::breach_cause::BreachCause::ALL`] order (shares
     /// summing to 1); all zero within the SLO.
-    pub breach_split: [f32; 4],
+    pub breach_split: [f32; crate::sim::breach_cause::BreachCause::COUNT],
 }
 
 impl DomainPoint {

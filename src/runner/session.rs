@@ -26,6 +26,7 @@ use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{Autoscaler, WarmReserveSpec};
 use crate::replay::{Checkpoint, FORMAT, ModelStamp, Recording};
 use crate::scenario::{self, EventSpec, Scenario};
+use crate::sim::breach_cause::BreachCause;
 use crate::sim::{Actions, DomainId, InjectedEvent, PoolId, SIM_VERSION, Scorecard, Simulation};
 
 /// How a session keeps its past. A full-scale snapshot (one run: simulation ≈ 1.4 MB, HiRL policy ≈ 0.9 MB) is
@@ -273,7 +274,10 @@ fn series_point(sim: &Simulation, policy_budgets_millicores: Option<&[f64]>) -> 
                 .map(|q| q as f64)
                 .or_else(|| policy_budgets_millicores.and_then(|b| b.get(d).copied()))
                 .map(share),
-            breach_split: sim.domain_breach_split().get(d).map_or([0.0; 4], |split| split.map(|x| x as f32)),
+            breach_split: sim
+                .domain_breach_split()
+                .get(d)
+                .map_or([0.0; BreachCause::COUNT], |split| split.map(|x| x as f32)),
         })
         .collect();
     let n_domains = layout.domains.len();

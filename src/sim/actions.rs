@@ -21,6 +21,11 @@ pub struct Actions {
     pub reserves: Vec<(PoolId, u64)>,
     /// Turn PriorityClasses (priority scheduling order and preemption) on or off.
     pub priority_classes: Option<bool>,
+    /// Declare how many pods beyond `spec.replicas` the controller sized an app at and holds back on purpose (a rate
+    /// limit, a bound, a seating rule); 0 clears it. Kept until declared again. Changes nothing in the cluster: it
+    /// tells the scorer that a breach at an app with no pod waiting or starting was a choice, not an unseen need
+    /// (see [`super::breach_cause::BreachCause::HeldBack`]).
+    pub held_back: Vec<(AppId, u32)>,
 }
 
 impl Actions {
@@ -31,6 +36,7 @@ impl Actions {
         self.domain_quotas.clear();
         self.reserves.clear();
         self.priority_classes = None;
+        self.held_back.clear();
     }
 
     pub fn is_empty(&self) -> bool {
@@ -40,5 +46,6 @@ impl Actions {
             && self.domain_quotas.is_empty()
             && self.reserves.is_empty()
             && self.priority_classes.is_none()
+            && self.held_back.is_empty()
     }
 }

@@ -44,6 +44,7 @@ pub use scorecard::{Scorecard, SuiteTotals};
 pub use telemetry::{AppView, CohortPhase, CohortView, DomainSample, Observation, PoolView, UnschedulableView};
 
 use crate::scenario::{ClusterSpec, EventSpec, MetricTarget, Scenario, TelemetrySpec};
+use breach_cause::{BreachCause, CauseSplit};
 use nodes::{Arrival, NodeCohort, PoolState, Provisioner, Slowdown};
 use pods::PodGroup;
 use queueing::ErlangCTable;
@@ -59,7 +60,9 @@ pub const TICK_SECS: u64 = 5;
 /// History: 2 — a priority inversion needs lower-priority room a pending pod could take (scorecard and state).
 /// 3 — breach minutes by cause, per run and per breach (the dynamics are unchanged, but the state, the timeline and
 /// the scorecard gain them, so a recording's checkpoints no longer match).
-pub const SIM_VERSION: u32 = 3;
+/// 4 — pods a controller declares held back on purpose ([`Actions::held_back`]) and the breach cause they give
+/// (dynamics unchanged; the state gains them).
+pub const SIM_VERSION: u32 = 4;
 
 /// Day of week (0 = Monday) and fractional hour at `t` seconds after a start `start_hour_of_week` hours into the week.
 pub fn calendar(start_hour_of_week: u64, t: u64) -> (u64, f64) {
@@ -156,13 +159,16 @@ pub struct SimState {
     next_injected: usize,
     priority_classes: bool,
     domain_quota_millicores: Vec<Option<u64>>,
+    /// Pods each app's controller declared held back ([`Actions::held_back`]), in app order.
+    #[serde(default)]
+    held_back_pods: Vec<u32>,
     /// Results of the last tick.
     app_now: Vec<AppSample>,
     domain_now: Vec<DomainSample>,
     domain_degradation: Vec<f64>,
     /// The last scored tick's breach split by cause, per domain (see [`Simulation::domain_breach_split`]).
     #[serde(default)]
-    domain_breach_split: Vec<[f64; 4]>,
+    domain_breach_split: Vec<CauseSplit>,
     history: History,
     domain_acc: Vec<DomainAcc>,
     cluster_acc: ClusterAcc,
@@ -261,10 +267,11 @@ impl Simulation {
             next_injected: 0,
             priority_classes: scenario.cluster.priority_classes,
             domain_quota_millicores: vec![None; n_domains],
+            held_back_pods: vec![0; n_apps],
             app_now: vec![AppSample::default(); n_apps],
             domain_now: vec![DomainSample::default(); n_domains],
             domain_degradation: vec![0.0; n_domains],
-            domain_breach_split: vec![[0.0; 4]; n_domains],
+            domain_breach_split: vec![[0.0; BreachCause::COUNT]; n_domains],
             history: History::new(&scenario.telemetry, n_apps, n_domains),
             domain_acc: vec![DomainAcc::default(); n_domains],
             cluster_acc: ClusterAcc::default(),
@@ -329,7 +336,7 @@ impl Simulation {
 
     /// Per domain, what held the last tick's breach: its split by cause, in [`breach_cause::BreachCause::ALL`]
     /// order, summing to 1 in breach and all zero within the SLO (ground truth, as the scorecard counts it).
-    pub fn domain_breach_split(&self) -> &[[f64; 4]] {
+    pub fn domain_breach_split(&self) -> &[CauseSplit] {
         &self.state.domain_breach_split
     }
 
@@ -573,6 +580,11 @@ impl Simulation {
         for &(pool, millicores) in &actions.reserves {
             if let Some(p) = self.state.pools.get_mut(pool.0 as usize) {
                 p.reserve_target_millicores = millicores;
+            }
+        }
+        for &(app, pods) in &actions.held_back {
+            if let Some(held) = self.state.held_back_pods.get_mut(app.0 as usize) {
+                *held = pods;
             }
         }
         let grace = u64::from(self.cluster_spec.termination_grace_secs);

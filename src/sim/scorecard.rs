@@ -23,7 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::breach_cause::BreachMinutesByCause;
+use super::breach_cause::{BreachMinutesByCause, CauseSplit};
 
 pub const SCORECARD_FORMAT: &str = "hirl-scale-scorecard/1";
 
@@ -139,10 +139,10 @@ pub struct DomainAcc {
     /// Breached ticks split by cause, in [`super::breach_cause::BreachCause::ALL`] order (fractions of a tick: see
     /// [`super::breach_cause`]).
     #[serde(default)]
-    pub breach_ticks_by_cause: [f64; 4],
+    pub breach_ticks_by_cause: CauseSplit,
     /// The same for the breach under way (or the last one), reset when a breach begins.
     #[serde(default)]
-    pub episode_ticks_by_cause: [f64; 4],
+    pub episode_ticks_by_cause: CauseSplit,
     pub in_breach: bool,
     pub cascade_events: u32,
     pub inversion_ticks: u64,

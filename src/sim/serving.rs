@@ -8,7 +8,7 @@
 //! every request. A domain's own p99 is the request-weighted 99th percentile over its apps (log histogram, 1/8-octave
 //! buckets); its end-to-end p99 adds the end-to-end p99 of every domain it calls inline, and so do its errors.
 
-use super::breach_cause::{BreachMinutesByCause, OverSloRates, add_split};
+use super::breach_cause::{BreachCause, BreachMinutesByCause, DomainPods, OverSloRates, add_split};
 use super::scorecard::ScaleOutTimer;
 use super::telemetry::{AppSample, DomainSample};
 use super::{Simulation, TICK_SECS, TimelineEvent, TimelineKind};
@@ -55,6 +55,8 @@ struct BreachSources {
     own_degraded: Vec<bool>,
     /// Request rate at its apps over the SLO, by cause.
     over_slo: Vec<OverSloRates>,
+    /// Pods its apps' controllers declared held back.
+    held_back_pods: Vec<u32>,
 }
 
 impl Simulation {
@@ -70,6 +72,7 @@ impl Simulation {
         let mut ready_cpu = vec![0.0f64; n_domains];
         let mut pods = vec![(0u32, 0u32, 0u32); n_domains];
         let mut over_slo = vec![OverSloRates::default(); n_domains];
+        let mut held_back_pods = vec![0u32; n_domains];
 
         for (i, info) in layout.hot.iter().enumerate() {
             let d = info.domain as usize;
@@ -132,9 +135,11 @@ impl Simulation {
             hist[d * BUCKETS + bucket_of(p99_ms as f32)] += lambda;
             let pending = g.pending;
             let starting = g.starting_total;
+            let held_back = self.state.held_back_pods.get(i).copied().unwrap_or(0);
+            held_back_pods[d] = held_back_pods[d].saturating_add(held_back);
             let dom = &layout.domains[d];
             if p99_ms > dom.slo_p99_latency_ms || app_errors > arrivals * dom.error_budget_ratio {
-                over_slo[d].add_app(lambda, pending, starting);
+                over_slo[d].add_app(lambda, pending, starting, held_back);
             }
             pods[d].0 += ready;
             pods[d].1 += starting;
@@ -199,7 +204,7 @@ impl Simulation {
         if !score {
             return;
         }
-        self.accumulate_scores(now, &requests, &used_cpu, &BreachSources { own_degraded, over_slo });
+        self.accumulate_scores(now, &requests, &used_cpu, &BreachSources { own_degraded, over_slo, held_back_pods });
     }
 
     /// CPU that preemption could free in `pool` for a pod of priority rank `rank`: what pods of lower priority hold
@@ -248,9 +253,14 @@ impl Simulation {
                 any_p0_inversion = true;
             }
             let split = if breach {
-                sources.over_slo[d].split(sources.own_degraded[d], sample.pending_pods, sample.starting_pods)
+                let pods = DomainPods {
+                    pending: sample.pending_pods,
+                    starting: sample.starting_pods,
+                    held_back: sources.held_back_pods[d],
+                };
+                sources.over_slo[d].split(sources.own_degraded[d], pods)
             } else {
-                [0.0; 4]
+                [0.0; BreachCause::COUNT]
             };
             if let Some(slot) = self.state.domain_breach_split.get_mut(d) {
                 *slot = split;
@@ -258,7 +268,7 @@ impl Simulation {
             let acc = &mut self.state.domain_acc[d];
             if breach {
                 if !acc.in_breach {
-                    acc.episode_ticks_by_cause = [0.0; 4];
+                    acc.episode_ticks_by_cause = [0.0; BreachCause::COUNT];
                 }
                 acc.breach_ticks += 1;
                 add_split(&mut acc.breach_ticks_by_cause, &split);

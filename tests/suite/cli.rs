@@ -38,11 +38,11 @@ fn run_prints_a_table_and_writes_the_documented_json() {
     assert_eq!(card["domains"].as_array().map(Vec::len), Some(5));
     assert!(card["domains"][0].get("slo_breach_minutes").is_some());
     // What held the breach minutes: in the JSON by cause, adding up, and in the table for each domain that breached.
-    let causes = ["not_scaled_minutes", "waiting_for_room_minutes", "pods_starting_minutes", "callee_minutes"];
+    let causes = cause_fields();
     let mut breached = 0;
     for d in card["domains"].as_array().expect("domains") {
         let by_cause = &d["slo_breach_minutes_by_cause"];
-        let sum: f64 = causes.iter().map(|k| by_cause[*k].as_f64().unwrap_or(f64::NAN)).sum();
+        let sum: f64 = causes.iter().map(|k| by_cause[k.as_str()].as_f64().unwrap_or(f64::NAN)).sum();
         let minutes = d["slo_breach_minutes"].as_f64().unwrap_or(f64::NAN);
         assert!((sum - minutes).abs() < 1e-6, "{d}");
         if minutes > 0.0 {
@@ -149,7 +149,10 @@ fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request(
         let id = d["domain"].as_str().unwrap_or("?");
         let col = header.iter().position(|h| *h == format!("{id}_held_by")).expect("a held_by column per domain");
         let held: Vec<&str> = csv.lines().skip(1).filter_map(|l| l.split(',').nth(col)).collect();
-        assert!(held.iter().all(|h| ["", "not_scaled", "waiting_for_room", "pods_starting", "callee"].contains(h)));
+        assert!(
+            held.iter()
+                .all(|h| ["", "not_scaled", "held_back", "waiting_for_room", "pods_starting", "callee"].contains(h))
+        );
         let breached_minutes = held.iter().filter(|h| !h.is_empty()).count() as f64 * 5.0 / 60.0;
         let scored = d["slo_breach_minutes"].as_f64().unwrap_or(f64::NAN);
         assert!((breached_minutes - scored).abs() < 1e-6, "{id}: {breached_minutes} vs {scored}");
@@ -229,10 +232,7 @@ fn eval_splits_cascades_by_link_and_length_and_breach_minutes_by_cause_and_all_a
         assert!(by_length["total_secs"].as_u64().is_some(), "{by_length}");
         // The P0+P1 breach minutes by what held them add up to the P0+P1 breach minutes.
         let held = &total["p0_p1_breach_minutes_by_cause"];
-        let sum: f64 = ["not_scaled_minutes", "waiting_for_room_minutes", "pods_starting_minutes", "callee_minutes"]
-            .iter()
-            .map(|k| held[*k].as_f64().unwrap_or(f64::NAN))
-            .sum();
+        let sum: f64 = cause_fields().iter().map(|k| held[k.as_str()].as_f64().unwrap_or(f64::NAN)).sum();
         let p0_p1 = total["p0_p1_breach_minutes"].as_f64().unwrap_or(f64::NAN);
         assert!((sum - p0_p1).abs() < 1e-6, "{held} vs {p0_p1}");
     }
@@ -574,4 +574,9 @@ fn a_recording_keeps_the_size_floor_and_replay_runs_under_it() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("size floor (recorded): ×1.300 for P0 (others ×0.905)"), "{text}");
     assert!(text.contains("bit-identical"), "{text}");
+}
+
+/// The scorecard's field of each breach cause, named by the cause's key: `not_scaled_minutes`, … .
+fn cause_fields() -> Vec<String> {
+    hirl_scale::sim::breach_cause::BreachCause::ALL.iter().map(|c| format!("{}_minutes", c.key())).collect()
 }

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use hirl_scale::scenario::EventSpec;
+use hirl_scale::sim::breach_cause::BreachCause;
 use hirl_scale::sim::cascades::{breach_began_secs, cascades};
 use hirl_scale::sim::{Actions, AppId, DomainId, PoolId, Simulation, TICK_SECS, TimelineKind};
 
@@ -119,7 +120,7 @@ fn the_tick_by_tick_breach_split_adds_up_to_the_scorecard() {
     let s = load("small");
     let mut sim = Simulation::new(&s, s.seed);
     let mut hpa = policy::baseline("hpa", sim.layout()).expect("hpa");
-    let mut sums = vec![[0.0f64; 4]; s.domains.len()];
+    let mut sums = vec![[0.0f64; BreachCause::COUNT]; s.domains.len()];
     let mut actions = Actions::default();
     while sim.now_secs() < s.duration_secs {
         actions.clear();
@@ -141,4 +142,50 @@ fn the_tick_by_tick_breach_split_adds_up_to_the_scorecard() {
             assert!((a - b).abs() < 1e-9, "{}: {by_tick:?} vs {scored:?}", d.domain);
         }
     }
+}
+
+/// A breach at apps whose HPAs are pinned at `maxReplicas` is one their controllers chose, not one they had not
+/// seen: the scorer reads it as "held back" from the HPAs' declarations, and the same run without them reads it as
+/// "not scaled up" (small.ron's Payment spike, every Payment HPA patched to its count at t = 0, as `kubectl patch`
+/// would).
+#[test]
+fn a_breach_at_hpas_pinned_at_max_replicas_is_held_back() {
+    use hirl_scale::policy::{Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HpaFleet};
+    let s = load("small");
+    let run = |declare: bool| {
+        let mut sim = Simulation::new(&s, s.seed);
+        let layout = sim.layout().clone();
+        let payment = layout.domains.iter().position(|d| d.id == "payment").expect("payment");
+        let mut hpa = HpaFleet::new(&layout);
+        for a in layout.domains[payment].apps.clone() {
+            let app = AppId(a);
+            let now = sim.observe().app_desired_replicas(app);
+            let controller = hpa.controller_mut(app).expect("an HPA per app");
+            let min = controller.spec().min_replicas.min(now);
+            controller.set_bounds(min, now).expect("valid bounds");
+        }
+        let mut ca = ClusterAutoscaler::new(&layout, ClusterAutoscalerConfig::default());
+        let mut actions = Actions::default();
+        while sim.now_secs() < s.duration_secs {
+            actions.clear();
+            let obs = sim.observe();
+            hpa.decide(&obs, &mut actions);
+            ca.decide(&obs, &mut actions);
+            if !declare {
+                actions.held_back.clear();
+            }
+            sim.apply(&actions);
+            sim.step();
+        }
+        sim.scorecard("hpa").domains[payment].slo_breach_minutes_by_cause
+    };
+    let (declared, silent) = (run(true), run(false));
+    assert!(declared.held_back_minutes > 10.0, "{declared:?}");
+    assert_eq!(silent.held_back_minutes, 0.0);
+    assert!(
+        (declared.held_back_minutes + declared.not_scaled_minutes - silent.not_scaled_minutes).abs() < 1e-9,
+        "the declarations move minutes from not scaled up to held back and change nothing else: {declared:?} vs \
+         {silent:?}"
+    );
+    assert!((declared.total() - silent.total()).abs() < 1e-9, "{declared:?} vs {silent:?}");
 }

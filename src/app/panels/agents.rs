@@ -348,11 +348,11 @@ mod tests {
             cascades.ends_with("hirl 2 / 5 / 9") && lengths.ends_with("hirl 1 / 3 / 3 / 9"),
             "{cascades} | {lengths}"
         );
-        // The P0+P1 minutes by what held them, read from the stored totals: four causes a policy, HiRL's own.
+        // The P0+P1 minutes by what held them, read from the stored totals: five causes a policy, HiRL's own.
         let held = about.breach_held_by.expect("the evaluation stored its breach minutes by cause");
         assert!(held.starts_with("hpa ") && held.contains(" · hirl "), "{held}");
-        assert!(held.split(" · ").all(|row| row.matches(" / ").count() == 3), "{held}");
-        assert!(held.ends_with("hirl 23.4 / 82.8 / 27.0 / 51.5"), "{held}");
+        assert!(held.split(" · ").all(|row| row.matches(" / ").count() == 4), "{held}");
+        assert!(held.ends_with("hirl 3.9 / 19.5 / 82.8 / 27.0 / 51.5"), "{held}");
     }
 
     #[test]

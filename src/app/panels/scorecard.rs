@@ -357,6 +357,7 @@ mod tests {
         let mut store = store(1);
         let by_cause = BreachMinutesByCause {
             not_scaled_minutes: 0.5,
+            held_back_minutes: 0.0,
             waiting_for_room_minutes: 9.75,
             pods_starting_minutes: 2.25,
             callee_minutes: 0.0,

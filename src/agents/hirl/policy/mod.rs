@@ -42,7 +42,9 @@ use super::size_floor::SizeFloor;
 use super::survival::{SurvivalConfig, SurvivalFirst};
 use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
 use crate::policy::cluster_autoscaler::DeferredDemand;
-use crate::policy::{Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HpaFleet, ScaleUpMode};
+use crate::policy::{
+    Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HeldBack, HpaFleet, ScaleUpMode, hpa_held_back,
+};
 use crate::scenario::{EventSpec, Scenario};
 use crate::sim::{Actions, AppId, DomainId, Layout, Observation, PoolId};
 
@@ -240,6 +242,15 @@ pub struct HirlPolicy {
     announced_lift: Vec<f64>,
     /// Per app, its unschedulable pods this tick (scratch).
     app_pending: Vec<u32>,
+    /// Per app, the replica decision of this tick before the seating rules (scratch).
+    decided: Vec<Option<u32>>,
+    /// Per app, while a seating rule holds its domain: the count it was last sized at (see
+    /// [`Self::declare_held_back`]).
+    hold_sized: Vec<Option<u32>>,
+    /// Per app, what its fallback HPA's rate limit or `maxReplicas` held back at its last sync.
+    hpa_held: Vec<u32>,
+    /// What was last declared held back to the scorer.
+    held_back: HeldBack,
     /// Per pool: free CPU (millicores) left for slack at this Soldier tick (see [`HirlConfig::slack_waits_for_room`]).
     slack_room: Vec<i64>,
     /// Slack held back for want of room at the last Soldier tick, declared to the cluster autoscaler until the next.
@@ -325,6 +336,10 @@ impl HirlPolicy {
             ramp_lead: RampLead::new(cfg.ramp_lead, layout.domains.len(), cfg.soldier_period_secs),
             announced_lift: vec![1.0; layout.domains.len()],
             app_pending: Vec::new(),
+            decided: Vec::new(),
+            hold_sized: vec![None; n_apps],
+            hpa_held: vec![0; n_apps],
+            held_back: HeldBack::new(n_apps),
             slack_room: Vec::new(),
             slack_deferred: Vec::new(),
             interventions_logged: 0,
@@ -863,12 +878,20 @@ impl Autoscaler for HirlPolicy {
                     for a in layout.domains[d].apps.clone() {
                         let app = AppId(a);
                         let current = obs.app_desired_replicas(app);
-                        let desired = self.hpa.sync_app(obs, app).desired_replicas;
-                        if desired != current {
-                            out.replicas.push((app, desired));
+                        let sync = self.hpa.sync_app(obs, app);
+                        if sync.desired_replicas != current {
+                            out.replicas.push((app, sync.desired_replicas));
                         }
+                        self.hpa_held[a as usize] = hpa_held_back(&sync);
                     }
                 }
+            }
+        }
+        self.decided.clear();
+        self.decided.resize(layout.apps.len(), None);
+        for &(a, r) in &out.replicas {
+            if let Some(d) = self.decided.get_mut(a.0 as usize) {
+                *d = Some(r);
             }
         }
         let mut deferred = Vec::new();
@@ -880,6 +903,7 @@ impl Autoscaler for HirlPolicy {
         }
         deferred.extend_from_slice(&self.slack_deferred);
         self.ca.set_deferred_demand(&deferred);
+        self.declare_held_back(obs, &levels, out);
         self.pace_node_requests(obs, out);
     }
 

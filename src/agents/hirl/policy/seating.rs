@@ -4,6 +4,7 @@
 //! for what each was measured to buy.
 
 use super::super::record::{CalleeHold, Staging};
+use super::super::safety::SafetyLevel;
 use super::super::slack::{self, SlackApp};
 use super::super::survival::StagedApp;
 use super::HirlPolicy;
@@ -182,6 +183,39 @@ impl HirlPolicy {
                     cpu_millicores: result.held_cpu_millicores,
                     memory_mib: result.held_memory_mib,
                 });
+            }
+        }
+    }
+
+    /// Declares to the scorer the pods held back on purpose this tick ([`crate::policy::held_back`]), after every
+    /// seating rule. While survival first stages a domain or callees first holds it, each of its apps is sized at the
+    /// last decision made for it (a Soldier's or a fallback HPA's) since the rule engaged, else at its count when it
+    /// engaged; what stands below that is held back. A domain run by its HPAs holds back what their rate limits and
+    /// `maxReplicas` took off. Slack trimmed for want of room is not declared: it is beyond the need.
+    pub(super) fn declare_held_back(&mut self, obs: &Observation<'_>, levels: &[SafetyLevel], out: &mut Actions) {
+        let layout = obs.layout();
+        let mut final_replicas: Vec<u32> =
+            (0..layout.apps.len()).map(|a| obs.app_desired_replicas(AppId(a as u32))).collect();
+        for &(a, r) in &out.replicas {
+            if let Some(f) = final_replicas.get_mut(a.0 as usize) {
+                *f = r;
+            }
+        }
+        for (d, domain) in layout.domains.iter().enumerate() {
+            let seated_by_rule = self.survival.is_engaged(d) || self.callee_hold[d].is_some();
+            let on_hpa = levels.get(d) == Some(&SafetyLevel::HpaFallback);
+            for a in domain.apps.clone() {
+                let i = a as usize;
+                let by_rule = if seated_by_rule {
+                    let sized = self.decided[i].or(self.hold_sized[i]).unwrap_or(obs.app_desired_replicas(AppId(a)));
+                    self.hold_sized[i] = Some(sized);
+                    sized.saturating_sub(final_replicas[i])
+                } else {
+                    self.hold_sized[i] = None;
+                    0
+                };
+                let by_hpa = if on_hpa { self.hpa_held[i] } else { 0 };
+                self.held_back.declare(AppId(a), by_rule.max(by_hpa), out);
             }
         }
     }
