@@ -112,8 +112,8 @@ pub fn held_by_lines(card: &Scorecard) -> String {
     }
     let _ = writeln!(
         s,
-        "what held the breach minutes (where the requests over the SLO were: apps not scaled up, apps with pods \
-         waiting for room or starting, or an inline callee):"
+        "what held the breach minutes (where the requests over the SLO were: apps not scaled up, apps whose \
+         controllers held pods back, apps with pods waiting for room or starting, or an inline callee):"
     );
     for d in breached {
         let _ = writeln!(

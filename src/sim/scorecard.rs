@@ -5,9 +5,10 @@
 //! - `slo_breach_minutes`: minutes in which the domain's end-to-end p99 exceeded its SLO or its error ratio exceeded
 //!   its error budget (degradation = max(p99/SLO − 1, errors/budget − 1, 0) > 0).
 //! - `slo_breach_minutes_by_cause` (and the cluster's `p0_p1_slo_breach_minutes_by_cause`): those minutes split by
-//!   what held them — the requests over the SLO at apps not scaled up, at apps with pods waiting for room, at apps
-//!   with pods starting, or the domain's own apps within it and an inline callee over ([`super::breach_cause`]).
-//!   Added within format 1; files without it read as zero.
+//!   what held them — the requests over the SLO at apps not scaled up, at apps whose controllers held pods back on
+//!   purpose, at apps with pods waiting for room, at apps with pods starting, or the domain's own apps within it and
+//!   an inline callee over ([`super::breach_cause`]). Added within format 1; files without it (or without
+//!   `held_back_minutes`, added later) read it as zero.
 //! - `cascade_events`: breach episodes that *began* while another domain linked to this one (sharing a node pool, or
 //!   an inline call either way) was already in breach ([`super::cascades`] says which link carried each).
 //! - `priority_inversion_minutes`: minutes in which the domain had unschedulable pods while pods of a lower-priority

@@ -32,9 +32,9 @@ pub struct About {
     pub cascades_by_link: Option<String>,
     /// The same cascades by how long each lasted, in the same form (evaluations recorded before it lack it).
     pub cascades_by_length: Option<String>,
-    /// Each evaluated policy's P0+P1 breach minutes by what held them, in the same form: "hpa 25.1 / 372.3 / 62.4 /
-    /// 235.0 · …" (not scaled up / waiting for room / pods starting / callee's latency; evaluations recorded before
-    /// it lack it).
+    /// Each evaluated policy's P0+P1 breach minutes by what held them, in the same form: "hpa 25.1 / 0.0 / 372.3 /
+    /// 62.4 / 235.0 · …" (not scaled up / held back / waiting for room / pods starting / callee's latency, as in
+    /// [`BreachCause::ALL`]; evaluations recorded before it lack it, and those before held back read it as zero).
     pub breach_held_by: Option<String>,
     /// The frontier stored with the agents, when it was measured.
     pub price: Option<StoredFrontier>,
@@ -124,7 +124,7 @@ fn about_nets(nets: &HirlNets) -> About {
     About { lines, eval_command, targets, cascades_by_link, cascades_by_length, breach_held_by, price }
 }
 
-/// "hpa 25.1 / 372.3 / 62.4 / 235.0 · hirl …": each stored total's P0+P1 breach minutes by cause, in
+/// "hpa 25.1 / 0.0 / 372.3 / 62.4 / 235.0 · hirl …": each stored total's P0+P1 breach minutes by cause, in
 /// [`BreachCause::ALL`] order; `None` when no total has them (an evaluation recorded before they were measured).
 fn p0_p1_held_by(eval: &serde_json::Value) -> Option<String> {
     let rows = eval.get("totals")?.as_array()?;

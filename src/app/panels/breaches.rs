@@ -1,6 +1,7 @@
 //! What held each breach, moment by moment: one lane per domain on the shared time axis, a bar wherever the domain
 //! was over its SLO, coloured by where the requests over the SLO were at that tick — at apps not scaled up, at apps
-//! with pods waiting for room, at apps with pods starting, or only a callee's latency (see
+//! whose controllers held pods back on purpose, at apps with pods waiting for room, at apps with pods starting, or
+//! only a callee's latency (see
 //! [`crate::sim::breach_cause`]). An incident reads left to right as the life of the capacity it lacked.
 //!
 //! Every recorded tick is drawn (not the plots' sample), so a single 5 s breach shows: each run of ticks with the same

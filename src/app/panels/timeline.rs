@@ -170,7 +170,8 @@ const CASCADE_TIP: &str = "A breach that began while a linked domain was in brea
 
 /// What a recovery row says, and what held the breach's minutes.
 const RECOVERED_TIP: &str = "p99 latency and errors are back within the SLO. Its minutes held by: where the requests \
-    over the SLO were at each 5 s tick of the breach — at apps not scaled up (no pod waiting or starting), at apps \
+    over the SLO were at each 5 s tick of the breach — at apps not scaled up (no pod waiting or starting, none held \
+    back), at apps whose controller held pods back on purpose (a rate limit, maxReplicas, a seating rule), at apps \
     with pods waiting for room on a node, at apps whose new pods were starting, or at none of the domain's own apps \
     (an inline callee's latency put it over).";
 
