@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand};
 
 use crate::agents::hirl::SizeFloor;
 use crate::agents::hirl::safety::{FallbackTime, fallback_time};
+use crate::agents::hirl::seating_time::{SeatingTime, seating_line};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{self, WarmReserveSpec};
 use crate::scenario::{self, DomainSpec, LoadError, Scenario};
@@ -297,6 +298,10 @@ pub fn main() -> Result<ExitCode> {
             if let Some(times) = &run.fallback {
                 println!("{}", fallback_line(&s.domains, times));
             }
+            if let Some(times) = &run.seating {
+                let ids: Vec<&str> = s.domains.iter().map(|d| d.id.as_str()).collect();
+                println!("{}", seating_line(&ids, times));
+            }
             if let Some(path) = json {
                 write_json(&path, &run.scorecard)?;
             }
@@ -502,6 +507,8 @@ pub struct PolicyRun {
     pub scorecard: Scorecard,
     /// Per domain (`None` for policies without a safety layer).
     pub fallback: Option<Vec<FallbackTime>>,
+    /// Per domain, how long HiRL's seating rules held it (`None` for other policies).
+    pub seating: Option<Vec<SeatingTime>>,
     /// Every cascade of the run and what carried it (as many per domain as the scorecard counts).
     pub cascades: Vec<Cascade>,
 }
@@ -517,16 +524,16 @@ impl PolicyRun {
         assets: &PolicyAssets,
     ) -> Self {
         use crate::agents::hirl::HirlPolicy;
-        let fallback = policy
-            .inspect()
-            .and_then(|p| p.downcast_ref::<HirlPolicy>())
-            .map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
+        let hirl = policy.inspect().and_then(|p| p.downcast_ref::<HirlPolicy>());
+        let fallback =
+            hirl.map(|hirl| fallback_time(hirl.safety().interventions(), sim.layout().domains.len(), sim.now_secs()));
+        let seating = hirl.map(|hirl| hirl.seating_time().to_vec());
         let scorecard = sim
             .scorecard(run_name)
             .held_under(assets.warm_reserve_of(policy_name))
             .sized_under(assets.size_floor_of(policy_name));
         let cascades = cascades::cascades(sim.timeline(), &sim.layout().links);
-        Self { scorecard, fallback, cascades }
+        Self { scorecard, fallback, seating, cascades }
     }
 }
 

@@ -15,6 +15,7 @@ fn run_prints_a_table_and_writes_the_documented_json() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("payment") && table.contains("breach"), "{table}");
     assert!(!table.contains("safety:"), "only HiRL has a safety layer: {table}");
+    assert!(!table.contains("seating:"), "nor seating rules: {table}");
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
     assert_eq!(card["format"], "hirl-scale-scorecard/1");
@@ -176,6 +177,11 @@ fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
         line == "safety: no domain was handed to its HPAs" || line.contains(" min (once)") || line.contains(" times)"),
         "{line}"
     );
+    // And how long its seating rules held each domain, which is where its "held back" breach minutes come from.
+    let line = text.lines().find(|l| l.starts_with("seating: ")).unwrap_or_else(|| panic!("no seating line: {text}"));
+    let (callees, survival) = line.split_once("; survival first staged ").unwrap_or_else(|| panic!("{line}"));
+    assert!(callees.starts_with("seating: callees first held back "), "{line}");
+    assert!(survival == "no domain" || survival.contains(" min ("), "{line}");
 }
 
 /// `eval --policies hpa,hirl-teacher` on `small.ron` with `seeds`: its printout and its JSON (`tag` keeps concurrent

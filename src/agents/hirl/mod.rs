@@ -6,7 +6,8 @@
 //! - [`policy`]: the [`HirlPolicy`] autoscaler — the executor that turns decisions into cluster actions, with the
 //!   Commander's [`directive`] (floors, dead zone), the Soldiers' budget [`projection`], the [`safety`] layer and
 //!   [`survival`] first (under scarcity every app is seated to the pods that carry its load before any gets more)
-//!   and the Soldiers' [`size_floor`] and [`ramp_lead`] (sizing ahead of a gentle climb in load);
+//!   and the Soldiers' [`size_floor`] and [`ramp_lead`] (sizing ahead of a gentle climb in load); how long its
+//!   seating rules held each domain is kept in [`seating_time`];
 //! - [`record`]: a record of every decision, for the window's inspector, which explains it with [`explain`] (plain
 //!   language, the outcome against the critic) and [`attribution`] (what moved the action and the value);
 //! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
@@ -28,6 +29,7 @@ pub mod ramp_lead;
 pub mod record;
 pub mod reward;
 pub mod safety;
+pub mod seating_time;
 pub mod selection;
 pub mod size_floor;
 pub mod slack;

@@ -38,6 +38,7 @@ use super::projection;
 use super::ramp_lead::{RampLead, RampLeadConfig};
 use super::record::{CommanderRecord, DecisionLog, SoldierRecord};
 use super::safety::{DomainSignal, SafetyConfig, SafetyLayer, SafetyLevel};
+use super::seating_time::SeatingTime;
 use super::size_floor::SizeFloor;
 use super::survival::{SurvivalConfig, SurvivalFirst};
 use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
@@ -251,6 +252,8 @@ pub struct HirlPolicy {
     hpa_held: Vec<u32>,
     /// What was last declared held back to the scorer.
     held_back: HeldBack,
+    /// Per domain, how long each seating rule held it.
+    seating_time: Vec<SeatingTime>,
     /// Per pool: free CPU (millicores) left for slack at this Soldier tick (see [`HirlConfig::slack_waits_for_room`]).
     slack_room: Vec<i64>,
     /// Slack held back for want of room at the last Soldier tick, declared to the cluster autoscaler until the next.
@@ -340,6 +343,7 @@ impl HirlPolicy {
             hold_sized: vec![None; n_apps],
             hpa_held: vec![0; n_apps],
             held_back: HeldBack::new(n_apps),
+            seating_time: vec![SeatingTime::default(); layout.domains.len()],
             slack_room: Vec::new(),
             slack_deferred: Vec::new(),
             interventions_logged: 0,
@@ -368,6 +372,11 @@ impl HirlPolicy {
     /// out after every tick, so copies of the policy (replay snapshots) stay small.
     pub fn take_decisions(&mut self) -> DecisionLog {
         self.log_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Per domain (scenario order), how long callees first and survival first held it so far.
+    pub fn seating_time(&self) -> &[SeatingTime] {
+        &self.seating_time
     }
 
     pub fn safety(&self) -> &SafetyLayer {

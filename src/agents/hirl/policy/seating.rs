@@ -194,15 +194,23 @@ impl HirlPolicy {
     /// `maxReplicas` took off. Slack trimmed for want of room is not declared: it is beyond the need.
     pub(super) fn declare_held_back(&mut self, obs: &Observation<'_>, levels: &[SafetyLevel], out: &mut Actions) {
         let layout = obs.layout();
-        let mut final_replicas: Vec<u32> =
-            (0..layout.apps.len()).map(|a| obs.app_desired_replicas(AppId(a as u32))).collect();
-        for &(a, r) in &out.replicas {
-            if let Some(f) = final_replicas.get_mut(a.0 as usize) {
-                *f = r;
+        // Each app's count after this tick, needed only while a rule holds some domain (most ticks none does).
+        let any_held = (0..layout.domains.len()).any(|d| self.callee_hold[d].is_some() || self.survival.is_engaged(d));
+        let mut final_replicas: Vec<u32> = Vec::new();
+        if any_held {
+            final_replicas.extend((0..layout.apps.len()).map(|a| obs.app_desired_replicas(AppId(a as u32))));
+            for &(a, r) in &out.replicas {
+                if let Some(f) = final_replicas.get_mut(a.0 as usize) {
+                    *f = r;
+                }
             }
         }
         for (d, domain) in layout.domains.iter().enumerate() {
-            let seated_by_rule = self.survival.is_engaged(d) || self.callee_hold[d].is_some();
+            let (held, staged) = (self.callee_hold[d].is_some(), self.survival.is_engaged(d));
+            if let Some(time) = self.seating_time.get_mut(d) {
+                time.tick(crate::sim::TICK_SECS, held, staged);
+            }
+            let seated_by_rule = held || staged;
             let on_hpa = levels.get(d) == Some(&SafetyLevel::HpaFallback);
             for a in domain.apps.clone() {
                 let i = a as usize;
