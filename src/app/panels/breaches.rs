@@ -144,6 +144,7 @@ mod tests {
         let mut card = crate::sim::Simulation::new(&store.scenario, 1).scorecard("hpa");
         card.domains[0].slo_breach_minutes_by_cause.waiting_for_room_minutes = 12.25;
         card.domains[1].slo_breach_minutes_by_cause.waiting_for_room_minutes = 1.0;
+        card.domains[1].slo_breach_minutes_by_cause.held_back_minutes = 6.5;
         let points = points(n);
         store.runs.push(RunSeries {
             policy: "hpa".into(),
@@ -154,6 +155,7 @@ mod tests {
         });
         let harness = render(&store);
         harness.get_by_label("waiting for room 13.2 min");
+        harness.get_by_label("held back 6.5 min");
         harness.get_by_label("pods starting 0.0 min");
         harness.get_by_label("callee's latency 0.0 min");
         assert!(harness.query_by_label_contains("A bar wherever a domain was over its SLO").is_some());
