@@ -883,20 +883,22 @@ impl HpaController {
         inputs: &[MetricInput],
         outcomes: &mut Vec<MetricOutcome>,
     ) -> Result<(u32, usize), ReasonKind> {
-        outcomes.extend(self.spec.metrics.iter().enumerate().map(|(i, target)| {
-            let Some(input) = inputs.get(i) else {
-                return Err(MetricError::NoInput);
-            };
-            match target {
-                MetricTarget::CpuUtilization { average_utilization }
-                | MetricTarget::MemoryUtilization { average_utilization } => {
-                    resource_replicas(current_replicas, *average_utilization, &input.grouped, &self.cfg)
-                }
-                MetricTarget::PodsAverageValue { average_value, .. } => {
+        // A plain loop, not `extend(map(..))`: this runs 1,550 times every 15 s, and the generic `extend` was left
+        // out of line by some builds (a 5% slower simulated day, measured with callgrind).
+        for (i, target) in self.spec.metrics.iter().enumerate() {
+            let outcome = match (target, inputs.get(i)) {
+                (_, None) => Err(MetricError::NoInput),
+                (
+                    MetricTarget::CpuUtilization { average_utilization }
+                    | MetricTarget::MemoryUtilization { average_utilization },
+                    Some(input),
+                ) => resource_replicas(current_replicas, *average_utilization, &input.grouped, &self.cfg),
+                (MetricTarget::PodsAverageValue { average_value, .. }, Some(input)) => {
                     pods_metric_replicas(current_replicas, *average_value, &input.grouped, &self.cfg)
                 }
-            }
-        }));
+            };
+            outcomes.push(outcome);
+        }
 
         if self.spec.metrics.is_empty() {
             return Err(ReasonKind::NoMetrics);

@@ -109,7 +109,17 @@ impl PodGroup {
 
     /// Moves pods whose boot finished by `now` to Ready, and finished terminations out.
     /// Returns the resources freed by terminations as (pool, pod count) pairs through `freed`.
+    #[inline]
     pub fn advance(&mut self, now: u64, freed: &mut impl FnMut(usize, u32)) {
+        // Most apps, most ticks, have no pod starting, recently ready or terminating: nothing to move, and no call
+        // (left out of line, the call alone cost 3% of a simulated day; callgrind).
+        if self.starting.is_empty() && self.recent_ready.is_empty() && self.terminating.is_empty() {
+            return;
+        }
+        self.advance_cohorts(now, freed);
+    }
+
+    fn advance_cohorts(&mut self, now: u64, freed: &mut impl FnMut(usize, u32)) {
         // Cold starts are per app, so starting cohorts finish in order.
         while let Some(c) = self.starting.front().copied() {
             if c.ready_secs > now {

@@ -55,8 +55,6 @@ struct BreachSources {
     own_degraded: Vec<bool>,
     /// Request rate at its apps over the SLO, by cause.
     over_slo: Vec<OverSloRates>,
-    /// Pods its apps' controllers declared held back.
-    held_back_pods: Vec<u32>,
 }
 
 impl Simulation {
@@ -72,7 +70,6 @@ impl Simulation {
         let mut ready_cpu = vec![0.0f64; n_domains];
         let mut pods = vec![(0u32, 0u32, 0u32); n_domains];
         let mut over_slo = vec![OverSloRates::default(); n_domains];
-        let mut held_back_pods = vec![0u32; n_domains];
 
         for (i, info) in layout.hot.iter().enumerate() {
             let d = info.domain as usize;
@@ -135,10 +132,9 @@ impl Simulation {
             hist[d * BUCKETS + bucket_of(p99_ms as f32)] += lambda;
             let pending = g.pending;
             let starting = g.starting_total;
-            let held_back = self.state.held_back_pods.get(i).copied().unwrap_or(0);
-            held_back_pods[d] = held_back_pods[d].saturating_add(held_back);
             let dom = &layout.domains[d];
             if p99_ms > dom.slo_p99_latency_ms || app_errors > arrivals * dom.error_budget_ratio {
+                let held_back = self.state.held_back_pods.get(i).copied().unwrap_or(0);
                 over_slo[d].add_app(lambda, pending, starting, held_back);
             }
             pods[d].0 += ready;
@@ -204,7 +200,7 @@ impl Simulation {
         if !score {
             return;
         }
-        self.accumulate_scores(now, &requests, &used_cpu, &BreachSources { own_degraded, over_slo, held_back_pods });
+        self.accumulate_scores(now, &requests, &used_cpu, &BreachSources { own_degraded, over_slo });
     }
 
     /// CPU that preemption could free in `pool` for a pod of priority rank `rank`: what pods of lower priority hold
@@ -217,6 +213,13 @@ impl Simulation {
             .filter(|(_, w)| self.layout.domains[w.domain as usize].priority.rank() > rank)
             .map(|(g, w)| u64::from(g.running_in(pool)) * u64::from(w.cpu_request_millicores))
             .sum()
+    }
+
+    /// Pods the controllers of `domain`'s apps declared held back.
+    fn held_back_pods_of(&self, domain: usize) -> u32 {
+        let apps = self.layout.domains[domain].apps.clone();
+        let held = self.state.held_back_pods.get(apps.start as usize..apps.end as usize).unwrap_or_default();
+        held.iter().fold(0u32, |sum, &h| sum.saturating_add(h))
     }
 
     /// The smallest CPU request among the domain's unschedulable pods (`u64::MAX` when none is pending).
@@ -256,7 +259,8 @@ impl Simulation {
                 let pods = DomainPods {
                     pending: sample.pending_pods,
                     starting: sample.starting_pods,
-                    held_back: sources.held_back_pods[d],
+                    // Summed only here: needed when no single app is over the SLO, which is rare.
+                    held_back: self.held_back_pods_of(d),
                 };
                 sources.over_slo[d].split(sources.own_degraded[d], pods)
             } else {
