@@ -222,7 +222,13 @@ impl HirlPolicy {
                     self.hold_sized[i] = None;
                     0
                 };
-                let by_hpa = if on_hpa { self.hpa_held[i] } else { 0 };
+                // A domain handed back to the Soldiers forgets its HPAs' last holds, so a later hand-over starts clean.
+                let by_hpa = if on_hpa {
+                    self.hpa_held[i]
+                } else {
+                    self.hpa_held[i] = 0;
+                    0
+                };
                 self.held_back.declare(AppId(a), by_rule.max(by_hpa), out);
             }
         }
