@@ -230,9 +230,15 @@ pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> St
     }
     let _ = writeln!(out, "cascades: {} ({})", cascades.len(), CascadeCounts::of(cascades).describe());
     for c in cascades.iter().take(max_listed) {
+        // What held its minutes, for an ended breach that has its split (timelines written before it lack one).
+        let held_by = c
+            .held_by
+            .filter(|h| h.total() > 0.0)
+            .map(|h| format!("; its minutes held by {}", h.summary()))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {}  {} {}",
+            "  {}  {} {}{held_by}",
             clock_label_secs(s, c.t_secs),
             s.domain_id(usize::from(c.domain)),
             c.describe(s)

@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+use super::breach_cause::BreachMinutesByCause;
 use super::{TICK_SECS, TimelineEvent, TimelineKind};
 use crate::scenario::{DomainLinks, Scenario};
 
@@ -66,7 +67,7 @@ pub struct Upstream {
 }
 
 /// One cascade: a breach of `domain` that began at `t_secs` while the `upstream` domains were in breach.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Cascade {
     pub t_secs: u64,
     pub domain: u8,
@@ -75,6 +76,8 @@ pub struct Cascade {
     /// How long this breach lasted, from its start to the tick it ended (a one-tick breach lasts one tick, 5 s);
     /// `None` while it has not ended by the timeline's last event.
     pub lasted_secs: Option<u64>,
+    /// What held this breach's minutes (see [`super::breach_cause`]); `None` while it has not ended.
+    pub held_by: Option<BreachMinutesByCause>,
 }
 
 impl Cascade {
@@ -233,11 +236,17 @@ pub fn lasted_label(lasted_secs: Option<u64>) -> String {
 /// How long `domain`'s breach that began at `start_secs` lasted: to its first end after the start (`None` while it
 /// has not ended by the timeline's last event). `timeline` in time order, as a run writes it.
 pub fn breach_lasted_secs(timeline: &[TimelineEvent], domain: u8, start_secs: u64) -> Option<u64> {
+    breach_end(timeline, domain, start_secs).map(|(lasted_secs, _)| lasted_secs)
+}
+
+/// How long `domain`'s breach that began at `start_secs` lasted, and what held its minutes: its first end after the
+/// start (`None` while it has not ended by the timeline's last event). `timeline` in time order.
+pub fn breach_end(timeline: &[TimelineEvent], domain: u8, start_secs: u64) -> Option<(u64, BreachMinutesByCause)> {
     let from = timeline.partition_point(|e| e.t_secs <= start_secs);
-    timeline[from..]
-        .iter()
-        .find(|e| matches!(e.kind, TimelineKind::BreachEnd { domain: d, .. } if d == domain))
-        .map(|e| e.t_secs - start_secs)
+    timeline[from..].iter().find_map(|e| match &e.kind {
+        TimelineKind::BreachEnd { domain: d, held_by } if *d == domain => Some((e.t_secs - start_secs, *held_by)),
+        _ => None,
+    })
 }
 
 /// When `domain`'s breach that ended at `end_secs` began: its last start before the end. `timeline` in time order.
@@ -301,8 +310,9 @@ pub fn cascades(timeline: &[TimelineEvent], links: &DomainLinks) -> Vec<Cascade>
             continue;
         }
         upstream.sort_by_key(|u| (u.link, u.breaching_since_secs, u.domain));
-        let lasted_secs = breach_lasted_secs(timeline, domain, e.t_secs);
-        out.push(Cascade { t_secs: e.t_secs, domain, upstream, lasted_secs });
+        let end = breach_end(timeline, domain, e.t_secs);
+        let (lasted_secs, held_by) = (end.map(|(secs, _)| secs), end.map(|(_, held_by)| held_by));
+        out.push(Cascade { t_secs: e.t_secs, domain, upstream, lasted_secs, held_by });
     }
     out
 }

@@ -29,6 +29,13 @@ fn golden_and_deterministic(name: &str) -> (Scorecard, Scorecard) {
         let ended_secs: u64 = mine.iter().filter_map(|c| c.lasted_secs).sum();
         assert!(ended_secs as f64 <= d.slo_breach_minutes * 60.0 + 1e-6, "{name}: {}: {mine:?}", d.domain);
         assert!(mine.iter().all(|c| c.lasted_secs.is_none_or(|l| l > 0 && c.t_secs + l <= s.duration_secs)));
+        // Each ended cascade carries what held its minutes, minute for minute of its length; an open one none.
+        for c in &mine {
+            let held = c.held_by.map(|h| h.total() * 60.0);
+            let lasted = c.lasted_secs.map(|l| l as f64);
+            assert!(held.zip(lasted).is_none_or(|(h, l)| (h - l).abs() < 1e-6), "{name}: {c:?}");
+            assert_eq!(held.is_some(), lasted.is_some(), "{name}: {c:?}");
+        }
         // What held the breach minutes adds up to them, and no cause is negative.
         let by_cause = &d.slo_breach_minutes_by_cause;
         assert!((by_cause.total() - d.slo_breach_minutes).abs() < 1e-6, "{name}: {}: {by_cause:?}", d.domain);

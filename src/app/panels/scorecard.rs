@@ -330,6 +330,7 @@ mod tests {
             domain: 1,
             upstream: vec![Upstream { domain: 0, link, breaching_since_secs: t_secs - 5 }],
             lasted_secs: (t_secs < 500).then_some(5),
+            held_by: None,
         };
         let run = &mut store.runs[0];
         run.cascades = (1..=5).map(|k| cascade(k * 100, CascadeLink::Load)).collect();
