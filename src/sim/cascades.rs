@@ -310,8 +310,7 @@ pub fn cascades(timeline: &[TimelineEvent], links: &DomainLinks) -> Vec<Cascade>
             continue;
         }
         upstream.sort_by_key(|u| (u.link, u.breaching_since_secs, u.domain));
-        let end = breach_end(timeline, domain, e.t_secs);
-        let (lasted_secs, held_by) = (end.map(|(secs, _)| secs), end.map(|(_, held_by)| held_by));
+        let (lasted_secs, held_by) = breach_end(timeline, domain, e.t_secs).unzip();
         out.push(Cascade { t_secs: e.t_secs, domain, upstream, lasted_secs, held_by });
     }
     out

@@ -259,7 +259,8 @@ impl Simulation {
                 let pods = DomainPods {
                     pending: sample.pending_pods,
                     starting: sample.starting_pods,
-                    // Summed only here: needed when no single app is over the SLO, which is rare.
+                    // Summed on breached ticks only, not in the per-app loop: the split needs it only when no
+                    // single app is over the SLO.
                     held_back: self.held_back_pods_of(d),
                 };
                 sources.over_slo[d].split(sources.own_degraded[d], pods)
