@@ -149,7 +149,10 @@ struct Key {
 
 /// One row of the observation table.
 struct ObsRow {
+    /// The model's feature name (its schema: "d0.p99_over_slo"), shown on hover and matched by the filter.
     name: String,
+    /// The same in words, with the scenario's domain and group names ("payment p99 over SLO").
+    phrase: String,
     unit: &'static str,
     value: f32,
     typical: Option<f32>,
@@ -366,9 +369,9 @@ fn refresh_analysis(store: &Store, state: &mut RunState, list: &[Decision<'_>], 
     let sample: Vec<&[f32]> =
         systematic_sample(index + 1, MAX_TYPICAL_SAMPLES).into_iter().map(|i| list[i].obs()).collect();
     let typical = Typical::of(&sample);
-    let (level, names) = match decision {
-        Decision::Commander(_) => (Level::Commander, commander_names()),
-        Decision::Soldier(r) => (Level::Soldier(r.domain), soldier_names()),
+    let (level, names, soldier_domain) = match decision {
+        Decision::Commander(_) => (Level::Commander, commander_names(), None),
+        Decision::Soldier(r) => (Level::Soldier(r.domain), soldier_names(), Some(r.domain)),
     };
     let obs = decision.obs();
     let mut rows: Vec<ObsRow> = obs
@@ -378,6 +381,7 @@ fn refresh_analysis(store: &Store, state: &mut RunState, list: &[Decision<'_>], 
             let name = names.get(i).cloned().unwrap_or_else(|| format!("feature {i}"));
             ObsRow {
                 unit: feature_unit(&name),
+                phrase: explain::feature_phrase(&name, &store.scenario, soldier_domain),
                 name,
                 value,
                 typical: typical.as_ref().and_then(|t| t.median.get(i).copied()),
@@ -759,12 +763,15 @@ fn observation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState) {
     header.default_open(true).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label("filter:");
-            let field = egui::TextEdit::singleline(&mut state.filter).hint_text("feature name, e.g. forecast");
+            let field = egui::TextEdit::singleline(&mut state.filter).hint_text("e.g. payment, forecast");
             ui.add(field.desired_width(180.0));
             ui.weak(format!("typical: median of {} decisions of this stream so far", analysis.typical_count));
         });
         let filter = state.filter.to_lowercase();
-        let rows = analysis.rows.iter().filter(|r| filter.is_empty() || r.name.to_lowercase().contains(&filter));
+        let matches = |r: &ObsRow| {
+            filter.is_empty() || r.name.to_lowercase().contains(&filter) || r.phrase.to_lowercase().contains(&filter)
+        };
+        let rows = analysis.rows.iter().filter(|r| matches(r));
         egui::ScrollArea::vertical()
             .id_salt(("inspector-observation-rows", ctx.run))
             // Nested in the window's scroll area, the table would otherwise shrink to what is left on screen.
@@ -783,7 +790,7 @@ fn observation_rows_ui<'a>(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rows: impl Ite
         ui.strong("deviation").on_hover_text(DEVIATION_HELP);
         ui.end_row();
         for row in rows {
-            ui.label(&row.name);
+            ui.label(&row.phrase).on_hover_text(format!("{} in the model's observation", row.name));
             ui.weak(row.unit);
             ui.label(signed(f64::from(row.value), 3));
             ui.label(row.typical.map_or_else(|| "—".to_string(), |t| signed(f64::from(t), 3)));
@@ -1054,15 +1061,24 @@ mod tests {
         let mut panel = InspectorPanel::default();
         let brain = Brain::Teacher;
         let mut h = harness(&store, Vec2::new(900.0, 2400.0), move |ui, ctx| panel.inspector_ui(ui, ctx, Some(&brain)));
-        assert!(h.query_by_label("d0.ln_rps").is_some());
+        // Features read in words, with the scenario's domain names; the model's own name is on hover.
+        assert!(h.query_by_label("payment traffic").is_some());
         let field = h.get_by_role(egui::accesskit::Role::TextInput);
         field.focus();
         field.type_text("forecast_p80_15m");
         h.run();
-        assert!(h.query_by_label("d0.ln_rps").is_none(), "filtered out");
-        for d in 0..5 {
-            h.get_by_label(&format!("d{d}.forecast_p80_15m_ln_ratio"));
+        assert!(h.query_by_label("payment traffic").is_none(), "filtered out");
+        for d in ["payment", "fraud", "merchant", "data", "internal"] {
+            h.get_by_label(&format!("{d} forecast p80 at 15 min"));
         }
+        // The filter matches the words too: a domain's name finds its features.
+        let field = h.get_by_role(egui::accesskit::Role::TextInput);
+        field.focus();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        field.type_text("merchant");
+        h.run();
+        h.get_by_label("merchant traffic");
+        assert!(h.query_by_label("payment traffic").is_none(), "another domain's feature");
     }
 
     #[test]

@@ -82,8 +82,13 @@ pub fn time_plot<'a>(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'a>, y_unit
     // Side by side a plot is half as wide and the legend covers a quarter of it: there the lines show through it.
     let legend_alpha = if ctx.visible_width(ui) < NARROW_BELOW_PTS { 0.5 } else { 0.75 };
     // Top left and small: in a live run the newest ticks are at the right edge, which is what the user watches.
+    // Entries in the order drawn, so domains read in the scenario's order as in every table, not alphabetically.
     time_plot_without_legend(ui, id, ctx, y_unit).legend(
-        Legend::default().position(Corner::LeftTop).text_style(egui::TextStyle::Small).background_alpha(legend_alpha),
+        Legend::default()
+            .position(Corner::LeftTop)
+            .text_style(egui::TextStyle::Small)
+            .background_alpha(legend_alpha)
+            .follow_insertion_order(true),
     )
 }
 
@@ -104,19 +109,36 @@ pub fn time_plot_without_legend<'a>(
         .x_grid_spacer(move |input| clock_grid_marks(input, start_secs))
         .x_axis_formatter(move |mark, _| axis_clock_label(&scenario, mark.value))
         .y_axis_label(y_unit)
+        .y_axis_formatter(|mark, _| value_axis_label(mark))
         .label_formatter(move |hover| {
             let (name, position) = match hover {
                 HoverPosition::NearDataPoint { plot_name, position, .. } => (*plot_name, position),
                 HoverPosition::Elsewhere { position } => ("", position),
             };
             let when = clock_label(&label_scenario, position.x.max(0.0) as u64);
+            let value = crate::app::grouped(position.y, 1);
             Some(if name.is_empty() {
-                format!("{when}\n{:.1} {y_unit}", position.y)
+                format!("{when}\n{value} {y_unit}")
             } else {
-                format!("{name}\n{when}\n{:.1} {y_unit}", position.y)
+                format!("{name}\n{when}\n{value} {y_unit}")
             })
         })
         .allow_scroll(false)
+}
+
+/// A value axis's label: "2M" and "1.5M" for request rates, "20k" for pods, rather than seven-digit numbers. The
+/// unit follows the grid step, so every mark on an axis shares it; steps under 10,000 keep egui_plot's own form
+/// (as many decimals as the step needs), which covers latencies in ms and shares in %.
+fn value_axis_label(mark: GridMark) -> String {
+    // As many decimals as the step needs: 0.5M needs one (the margin keeps 0.1's log from rounding up to two).
+    let decimals = |step: f64| (-step.log10() - 1e-9).ceil().max(0.0) as usize;
+    let (scaled, step, suffix) = match mark.step_size {
+        s if s >= 1e5 => (mark.value / 1e6, s / 1e6, "M"),
+        s if s >= 1e4 => (mark.value / 1e3, s / 1e3, "k"),
+        s => (mark.value, s, ""),
+    };
+    let text = egui::emath::format_with_decimals_in_range(scaled, decimals(step)..=decimals(step));
+    if scaled == 0.0 { "0".to_owned() } else { format!("{text}{suffix}") }
 }
 
 /// The time axis's label at `t_secs`. Before the start there is no clock: a fresh run's plot spans both sides of
@@ -159,17 +181,28 @@ fn clock_grid_marks(input: GridInput, start_secs: u64) -> Vec<GridMark> {
 }
 
 /// Vertical annotations for injected/scripted events and breaches starting (cascades dashed), plus the "now" line.
+///
+/// Drawn before the data, so the data lies on top; kind by kind in a fixed order, so the legends (in the order drawn)
+/// always list them the same way, ahead of the domains.
 pub fn annotations(plot_ui: &mut PlotUi<'_>, ctx: &PanelCtx<'_>) {
     if let Some(series) = ctx.series() {
-        for e in &series.events {
-            if let Some(a) = annotation(e, series) {
-                let line = VLine::new(a.legend, e.t_secs as f64).color(a.colour).width(1.0);
-                plot_ui.vline(if a.dashed { line.style(LineStyle::dashed_dense()) } else { line });
-            }
+        let mut marked: Vec<(Annotation, u64)> =
+            series.events.iter().filter_map(|e| Some((annotation(e, series)?, e.t_secs))).collect();
+        // Stable: within a kind, timeline order.
+        marked.sort_by_key(|(a, _)| ANNOTATION_ORDER.iter().position(|&l| l == a.legend));
+        for (a, t_secs) in marked {
+            let line = VLine::new(a.legend, t_secs as f64).color(a.colour).width(1.0);
+            plot_ui.vline(if a.dashed { line.style(LineStyle::dashed_dense()) } else { line });
         }
     }
     plot_ui.vline(VLine::new("now", ctx.store.now_secs as f64).color(theme::NOW).width(1.5));
 }
+
+/// The annotations' legend entries, in the order the legends list them.
+const ANNOTATION_ORDER: [&str; 3] = [BREACH_STARTS, CASCADES, EVENTS];
+const BREACH_STARTS: &str = "SLO breach starts";
+const CASCADES: &str = "cascades (see timeline)";
+const EVENTS: &str = "events (see timeline)";
 
 /// How a timeline entry is drawn on the plots.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -186,11 +219,11 @@ pub struct Annotation {
 pub fn annotation(e: &TimelineEvent, series: &RunSeries) -> Option<Annotation> {
     let plain = |legend, colour| Some(Annotation { legend, colour, dashed: false });
     match &e.kind {
-        TimelineKind::Event { .. } => plain("events (see timeline)", egui::Color32::from_rgb(255, 140, 0)),
+        TimelineKind::Event { .. } => plain(EVENTS, egui::Color32::from_rgb(255, 140, 0)),
         TimelineKind::BreachStart { .. } if series.cascade_of(e).is_some() => {
-            Some(Annotation { legend: "cascades (see timeline)", colour: theme::SLO, dashed: true })
+            Some(Annotation { legend: CASCADES, colour: theme::SLO, dashed: true })
         }
-        TimelineKind::BreachStart { .. } => plain("SLO breach starts", theme::SLO),
+        TimelineKind::BreachStart { .. } => plain(BREACH_STARTS, theme::SLO),
         _ => None,
     }
 }
@@ -202,6 +235,20 @@ mod tests {
     use egui_kittest::Harness;
 
     use super::{PanelCtx, test_support::empty_store, time_plot};
+
+    #[test]
+    fn value_axes_mark_millions_and_thousands_by_their_grid_step() {
+        use egui_plot::GridMark;
+        let label = |value, step_size| super::value_axis_label(GridMark { value, step_size });
+        assert_eq!(label(4_000_000.0, 1e6), "4M");
+        assert_eq!(label(1_500_000.0, 5e5), "1.5M");
+        assert_eq!(label(300_000.0, 1e5), "0.3M");
+        assert_eq!(label(50_000.0, 1e4), "50k");
+        assert_eq!(label(0.0, 1e4), "0");
+        // Latencies in ms and shares in % keep their plain form.
+        assert_eq!(label(2_000.0, 1e3), "2000");
+        assert_eq!(label(2.5, 0.5), "2.5");
+    }
 
     #[test]
     fn a_cascade_is_drawn_dashed_under_its_own_legend_entry() {

@@ -8,7 +8,7 @@
 use egui::{Color32, RichText};
 
 use super::{NARROW_BELOW_PTS, PanelCtx};
-use crate::app::{format_duration, theme};
+use crate::app::{format_duration, grouped, theme};
 use crate::sim::Scorecard;
 use crate::sim::breach_cause::BreachMinutesByCause;
 use crate::sim::cascades::{CascadeCounts, CascadeLengths};
@@ -124,9 +124,9 @@ impl ScorecardPanel {
                 ui.label(format!("{:.1}", ds.priority_inversion_minutes));
                 let pending = ds.pending_pod_minutes;
                 if narrow {
-                    ui.label(compact_count(pending)).on_hover_text(format!("{pending:.1} pod·min"));
+                    ui.label(compact_count(pending)).on_hover_text(format!("{} pod·min", grouped(pending, 1)));
                 } else {
-                    ui.label(format!("{pending:.1}"));
+                    ui.label(grouped(pending, 1));
                 }
                 let peak = RichText::new(format!("{:.0} / {:.0}", ds.peak_p99_latency_ms, ds.slo_p99_latency_ms));
                 ui.label(if ds.peak_p99_latency_ms > ds.slo_p99_latency_ms { peak.color(theme::SLO) } else { peak });
@@ -183,7 +183,8 @@ fn cluster_ui(ui: &mut egui::Ui, card: &Scorecard, base: Option<(&str, &Scorecar
         ui.label(format!("churn {} nodes", c.node_churn_nodes))
             .on_hover_text("Nodes removed within the churn window of arriving (paid for, barely used)");
         ui.separator();
-        ui.label(format!("{:.1} node-hours", c.node_hours)).on_hover_text("Node-hours billed, booting nodes included");
+        ui.label(format!("{} node-hours", grouped(c.node_hours, 1)))
+            .on_hover_text("Node-hours billed, booting nodes included");
         ui.separator();
         ui.label(format!("cost {}", dollars(c.cost_dollars)))
             .on_hover_text("Node-hours × price per node-hour; clouds bill from launch, so booting nodes count");
@@ -233,16 +234,8 @@ fn compact_count(v: f64) -> String {
 
 /// "$12,345.67".
 fn dollars(v: f64) -> String {
-    let cents = format!("{:.2}", v.abs());
-    let (int, frac) = cents.split_once('.').unwrap_or((cents.as_str(), "00"));
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}${grouped}.{frac}", if v < 0.0 { "−" } else { "" })
+    let sign = if v < 0.0 { "−" } else { "" };
+    format!("{sign}${}", grouped(v.abs(), 2))
 }
 
 #[cfg(test)]
@@ -301,6 +294,11 @@ mod tests {
         assert_eq!(harness.query_all_by_label("±0%").count(), 4 + store.scenario.domains.len() - 1);
         assert_eq!(dollars(12_345.678), "$12,345.68");
         assert_eq!(dollars(5.0), "$5.00");
+        assert_eq!(dollars(-1234.5), "−$1,234.50");
+        assert_eq!(grouped(426_571.24, 1), "426,571.2");
+        assert_eq!(grouped(999.96, 1), "1,000.0");
+        assert_eq!(grouped(-0.01, 1), "0.0");
+        assert_eq!(grouped(1_234_567.0, 0), "1,234,567");
     }
 
     #[test]
