@@ -244,18 +244,6 @@ pub fn format_duration(secs: u64) -> String {
     format!("{}h {:02}m {:02}s", secs / 3600, (secs % 3600) / 60, secs % 60)
 }
 
-/// "426,571.2": digits grouped in thousands, as full-scale pod-minutes and node-hours run to six figures.
-pub fn grouped(v: f64, decimals: usize) -> String {
-    let text = format!("{:.decimals$}", v.abs());
-    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
-    let int = int.parse::<u64>().map_or_else(|_| int.to_owned(), crate::agents::hirl::explain::thousands);
-    let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "−" } else { "" };
-    match frac {
-        Some(frac) => format!("{sign}{int}.{frac}"),
-        None => format!("{sign}{int}"),
-    }
-}
-
 /// Opens the window (blocks until it is closed).
 pub fn run_window(config: WorkerConfig) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {

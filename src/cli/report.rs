@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::agents::hirl::explain::grouped;
 use crate::scenario::Scenario;
 use crate::scenario::clock::clock_label_secs;
 use crate::sim::breach_cause::BreachCause;
@@ -127,36 +128,41 @@ pub fn held_by_lines(card: &Scorecard) -> String {
     s
 }
 
-/// A metric shown in comparisons: label, getter, and whether lower is better.
-type Metric = (&'static str, fn(&ClusterScore) -> f64);
+/// A metric shown in comparisons: label, decimals shown, getter. Counts have none; scaling actions per app-hour
+/// two, as the HiRL target compares them to the hundredth (2.29 against 2.43).
+type Metric = (&'static str, usize, fn(&ClusterScore) -> f64);
 
 /// The P0+P1 breach row, which the rows of what held those minutes follow (one per cause).
 const P0_P1_ROW: &str = "  of which P0+P1";
 
+/// Decimals of a breach-minutes row (the cluster's, the P0+P1 causes', a domain's).
+const MINUTES_DECIMALS: usize = 1;
+
 const CLUSTER_METRICS: &[Metric] = &[
-    ("SLO breach minutes", |c| c.slo_breach_minutes),
-    (P0_P1_ROW, |c| c.p0_p1_slo_breach_minutes),
-    ("cascade events", |c| f64::from(c.cascade_events)),
-    ("priority inversion min", |c| c.priority_inversion_minutes),
-    ("  of which P0", |c| c.p0_priority_inversion_minutes),
-    ("pending pod-minutes", |c| c.pending_pod_minutes),
-    ("peak pending pods", |c| f64::from(c.peak_pending_pods)),
-    ("peak provisioner queue", |c| f64::from(c.peak_provisioner_queue_nodes)),
-    ("max node wait s", |c| c.max_node_provision_secs.unwrap_or(0.0)),
-    ("nodes provisioned", |c| f64::from(c.nodes_provisioned)),
-    ("node churn", |c| f64::from(c.node_churn_nodes)),
-    ("max scale-out s", |c| c.max_time_to_scale_out_secs.unwrap_or(0.0)),
-    ("actions / app-hour", |c| c.scaling_actions_per_app_hour),
-    ("node-hours", |c| c.node_hours),
-    ("cost $", |c| c.cost_dollars),
-    ("over-provisioning ×", |c| c.over_provisioning_ratio),
+    ("SLO breach minutes", MINUTES_DECIMALS, |c| c.slo_breach_minutes),
+    (P0_P1_ROW, MINUTES_DECIMALS, |c| c.p0_p1_slo_breach_minutes),
+    ("cascade events", 0, |c| f64::from(c.cascade_events)),
+    ("priority inversion min", 1, |c| c.priority_inversion_minutes),
+    ("  of which P0", 1, |c| c.p0_priority_inversion_minutes),
+    ("pending pod-minutes", 0, |c| c.pending_pod_minutes),
+    ("peak pending pods", 0, |c| f64::from(c.peak_pending_pods)),
+    ("peak provisioner queue", 0, |c| f64::from(c.peak_provisioner_queue_nodes)),
+    ("max node wait s", 0, |c| c.max_node_provision_secs.unwrap_or(0.0)),
+    ("nodes provisioned", 0, |c| f64::from(c.nodes_provisioned)),
+    ("node churn", 0, |c| f64::from(c.node_churn_nodes)),
+    ("max scale-out s", 0, |c| c.max_time_to_scale_out_secs.unwrap_or(0.0)),
+    ("actions / app-hour", 2, |c| c.scaling_actions_per_app_hour),
+    ("node-hours", 1, |c| c.node_hours),
+    ("cost $", 2, |c| c.cost_dollars),
+    ("over-provisioning ×", 2, |c| c.over_provisioning_ratio),
 ];
 
-fn change(reference: f64, value: f64) -> String {
+/// The change against the reference: a percentage, or the value itself (with `decimals`) when the reference is zero.
+fn change(reference: f64, value: f64, decimals: usize) -> String {
     if reference == value {
         "=".to_string()
     } else if reference.abs() < 1e-9 {
-        format!("+{value:.1}")
+        format!("+{}", grouped(value, decimals))
     } else {
         format!("{:+.0}%", (value / reference - 1.0) * 100.0)
     }
@@ -185,23 +191,24 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
         }
     }
     s.push('\n');
-    let mut row = |label: &str, get: &dyn Fn(&ClusterScore) -> f64| {
+    let mut row = |label: &str, decimals: usize, get: &dyn Fn(&ClusterScore) -> f64| {
         let reference = get(&first.cluster);
         let _ = write!(s, "{label:<24}");
         for c in cards {
             let v = get(&c.cluster);
-            let _ = write!(s, " {v:>12.1}");
+            let _ = write!(s, " {:>12}", grouped(v, decimals));
             if !std::ptr::eq(c, first) {
-                let _ = write!(s, " {:>7}", change(reference, v));
+                let _ = write!(s, " {:>7}", change(reference, v, decimals));
             }
         }
         s.push('\n');
     };
-    for (label, get) in CLUSTER_METRICS {
-        row(label, get);
+    for (label, decimals, get) in CLUSTER_METRICS {
+        row(label, *decimals, get);
         if *label == P0_P1_ROW {
             for cause in BreachCause::ALL {
-                row(&format!("    {}", cause.label()), &|c| c.p0_p1_slo_breach_minutes_by_cause.get(cause));
+                let minutes = |c: &ClusterScore| c.p0_p1_slo_breach_minutes_by_cause.get(cause);
+                row(&format!("    {}", cause.label()), MINUTES_DECIMALS, &minutes);
             }
         }
     }
@@ -210,9 +217,9 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
         let _ = write!(s, "  {:<22}", format!("{} ({})", d.domain, d.priority));
         for c in cards {
             let v = c.domains.get(i).map_or(0.0, |x: &DomainScore| x.slo_breach_minutes);
-            let _ = write!(s, " {v:>12.1}");
+            let _ = write!(s, " {:>12}", grouped(v, MINUTES_DECIMALS));
             if !std::ptr::eq(c, first) {
-                let _ = write!(s, " {:>7}", change(d.slo_breach_minutes, v));
+                let _ = write!(s, " {:>7}", change(d.slo_breach_minutes, v, MINUTES_DECIMALS));
             }
         }
         s.push('\n');
@@ -329,4 +336,54 @@ pub fn cascade_link_table(policies: &[String], counts: &[CascadeCounts]) -> Stri
         let _ = writeln!(out, " {:>8}", c.total());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(policy: &str, cluster: ClusterScore) -> Scorecard {
+        Scorecard {
+            format: "hirl-scale-scorecard/1".to_owned(),
+            scenario: "test".to_owned(),
+            policy: policy.to_owned(),
+            seed: 1,
+            warm_reserve: None,
+            size_floor: None,
+            simulated_secs: 3600,
+            cluster,
+            domains: Vec::new(),
+        }
+    }
+
+    fn row<'a>(table: &'a str, label: &str) -> Vec<&'a str> {
+        let line = table.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no row {label}"));
+        line[label.len()..].split_whitespace().collect()
+    }
+
+    #[test]
+    fn the_comparison_shows_counts_whole_large_figures_grouped_and_actions_to_the_hundredth() {
+        let hpa = ClusterScore {
+            cascade_events: 19,
+            pending_pod_minutes: 1_073_598.4,
+            scaling_actions_per_app_hour: 2.434,
+            node_hours: 175_169.04,
+            ..ClusterScore::default()
+        };
+        let hirl = ClusterScore {
+            cascade_events: 16,
+            pending_pod_minutes: 432_167.2,
+            scaling_actions_per_app_hour: 2.286,
+            node_hours: 173_437.0,
+            node_churn_nodes: 3,
+            ..ClusterScore::default()
+        };
+        let table = comparison_table(&[card("hpa", hpa), card("hirl", hirl)]);
+        assert_eq!(row(&table, "cascade events"), ["19", "16", "-16%"]);
+        assert_eq!(row(&table, "pending pod-minutes"), ["1,073,598", "432,167", "-60%"]);
+        assert_eq!(row(&table, "actions / app-hour"), ["2.43", "2.29", "-6%"]);
+        assert_eq!(row(&table, "node-hours"), ["175,169.0", "173,437.0", "-1%"]);
+        // From zero, the change is the figure itself, in the row's own precision.
+        assert_eq!(row(&table, "node churn"), ["0", "3", "+3"]);
+    }
 }

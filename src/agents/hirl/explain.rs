@@ -43,6 +43,19 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// "426,571.2": [`thousands`] with `decimals` places, for figures that run to six and more (pod-minutes,
+/// node-hours); "−" for a negative figure that does not round to zero.
+pub fn grouped(v: f64, decimals: usize) -> String {
+    let text = format!("{:.decimals$}", v.abs());
+    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let int = int.parse::<u64>().map_or_else(|_| int.to_owned(), thousands);
+    let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "−" } else { "" };
+    match frac {
+        Some(frac) => format!("{sign}{int}.{frac}"),
+        None => format!("{sign}{int}"),
+    }
+}
+
 /// CPU in cores from millicores: one decimal below 100 cores ("12.5 cores"), whole and grouped above ("8,328
 /// cores"), where a tenth of a core is noise.
 pub fn cores(millicores: f64) -> String {
@@ -522,6 +535,11 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1204), "1,204");
         assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(grouped(426_571.24, 1), "426,571.2");
+        assert_eq!(grouped(999.96, 1), "1,000.0");
+        assert_eq!(grouped(-2.5, 1), "−2.5");
+        assert_eq!(grouped(-0.01, 1), "0.0");
+        assert_eq!(grouped(1_234_567.0, 0), "1,234,567");
         assert_eq!(cores(1500.0), "1.5 cores");
         assert_eq!(cores(99_940.0), "99.9 cores");
         assert_eq!(cores(8_328_000.0), "8,328 cores");

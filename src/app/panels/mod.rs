@@ -116,7 +116,7 @@ pub fn time_plot_without_legend<'a>(
                 HoverPosition::Elsewhere { position } => ("", position),
             };
             let when = clock_label(&label_scenario, position.x.max(0.0) as u64);
-            let value = crate::app::grouped(position.y, 1);
+            let value = crate::agents::hirl::explain::grouped(position.y, 1);
             Some(if name.is_empty() {
                 format!("{when}\n{value} {y_unit}")
             } else {
