@@ -188,10 +188,14 @@ impl HirlApp {
         } else {
             ui.columns(runs, |cols| {
                 for (run, col) in cols.iter_mut().enumerate() {
+                    let visible_width = col.available_width();
                     // Tables wider than half the window scroll inside their column instead of spilling over.
-                    egui::ScrollArea::horizontal()
-                        .id_salt(("run-column", run))
-                        .show(col, |ui| self.run_column_ui(ui, run, plot_height));
+                    egui::ScrollArea::horizontal().id_salt(("run-column", run)).show(col, |ui| {
+                        // Text wraps at the column's visible edge: the scroll area would otherwise offer it the
+                        // widest table's width, and every summary line would run past the window's edge.
+                        ui.set_max_width(visible_width);
+                        self.run_column_ui(ui, run, plot_height);
+                    });
                 }
             });
         }
@@ -204,22 +208,26 @@ impl HirlApp {
         if let Some(series) = ctx.series() {
             ui.heading(format!("policy: {}", series.policy));
         }
-        section(ui, "Scorecard", run, true, |ui| self.scorecard.scorecard_ui(ui, &ctx));
-        section(ui, "Domain budgets and reserve", run, true, |ui| self.budgets.budgets_ui(ui, &ctx));
-        section(ui, "Latency p99 vs SLO, and traffic", run, true, |ui| self.latency.latency_ui(ui, &ctx));
-        section(ui, "What held the breaches", run, true, |ui| self.breaches.breaches_ui(ui, &ctx));
-        section(ui, "Pending pods", run, true, |ui| self.pending.pending_ui(ui, &ctx));
-        section(ui, "Node pools and provisioner", run, true, |ui| self.pools.pools_ui(ui, &ctx));
-        section(ui, "Forecast intervals", run, true, |ui| self.forecast.forecast_ui(ui, &ctx));
-        section(ui, "Event timeline", run, false, |ui| self.timeline.timeline_ui(ui, &ctx));
+        let width = ui.available_width();
+        let section = |ui: &mut egui::Ui, title, open, add: &mut dyn FnMut(&mut egui::Ui)| {
+            section(ui, title, run, open, width, add);
+        };
+        section(ui, "Scorecard", true, &mut |ui| self.scorecard.scorecard_ui(ui, &ctx));
+        section(ui, "Domain budgets and reserve", true, &mut |ui| self.budgets.budgets_ui(ui, &ctx));
+        section(ui, "Latency p99 vs SLO, and traffic", true, &mut |ui| self.latency.latency_ui(ui, &ctx));
+        section(ui, "What held the breaches", true, &mut |ui| self.breaches.breaches_ui(ui, &ctx));
+        section(ui, "Pending pods", true, &mut |ui| self.pending.pending_ui(ui, &ctx));
+        section(ui, "Node pools and provisioner", true, &mut |ui| self.pools.pools_ui(ui, &ctx));
+        section(ui, "Forecast intervals", true, &mut |ui| self.forecast.forecast_ui(ui, &ctx));
+        section(ui, "Event timeline", false, &mut |ui| self.timeline.timeline_ui(ui, &ctx));
         // Shown once the run exists, so "open when the run keeps records" is decided on its real policy.
         if self.store.policies.get(run).is_some_and(|p| panels::inspector::keeps_records(p)) {
-            section(ui, "About the agents", run, false, |ui| self.agents_panel.agents_ui(ui, &ctx, &self.agents));
+            section(ui, "About the agents", false, &mut |ui| self.agents_panel.agents_ui(ui, &ctx, &self.agents));
         }
         if let Some(policy) = ctx.series().map(|s| s.policy.as_str()) {
             let brain = panels::inspector::brain_for(policy, &self.agents);
             let open = panels::inspector::keeps_records(policy);
-            section(ui, "Decision inspector", run, open, |ui| self.inspector.inspector_ui(ui, &ctx, brain.as_ref()));
+            section(ui, "Decision inspector", open, &mut |ui| self.inspector.inspector_ui(ui, &ctx, brain.as_ref()));
         }
         // A timeline row's time clicked: go there (as a click on the timeline bar does).
         if let Some(t) = self.timeline.take_seek() {
@@ -234,9 +242,14 @@ impl eframe::App for HirlApp {
     }
 }
 
-/// A collapsible panel section, kept apart per run so each column folds on its own.
-fn section(ui: &mut egui::Ui, title: &str, run: usize, open: bool, add: impl FnOnce(&mut egui::Ui)) {
-    egui::CollapsingHeader::new(title).id_salt((title, run)).default_open(open).show(ui, add);
+/// A collapsible panel section, kept apart per run so each column folds on its own, laid out `width` wide. Each
+/// section starts from that width afresh: egui lets a row too wide for its column widen the column, and the text of
+/// every section below would then wrap past the window's edge.
+fn section(ui: &mut egui::Ui, title: &str, run: usize, open: bool, width: f32, add: &mut dyn FnMut(&mut egui::Ui)) {
+    let rect = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(width, ui.available_height()));
+    ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+        egui::CollapsingHeader::new(title).id_salt((title, run)).default_open(open).show(ui, |ui| add(ui));
+    });
 }
 
 /// "2h 05m 10s".

@@ -466,3 +466,39 @@ fn clicking_a_time_in_the_event_timeline_goes_there() {
     row.click();
     step_until(&mut h, 60, "the entry's moment", |a| a.store.now_secs == t);
 }
+
+#[test]
+fn side_by_side_prose_wraps_inside_its_column() {
+    // The fraud-cascade recording (HPA against HiRL) well into its incident: the forecast panel names its source at
+    // the end of a row, and the inspector's summaries and safety lines run long. egui lets a row too wide for a
+    // column widen it, and every text below would then wrap past the window's edge.
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    let path = crate::common::root().join("scenarios/recordings/fraud-cascade.rec.ron");
+    h.state_mut().open_recording_path(&path);
+    step_until(&mut h, 60, "the replay", |a| a.store.runs.len() == 2 && a.store.origin.ends_with("cascade.rec.ron"));
+    h.state_mut().seek(4_200);
+    step_until(&mut h, 120, "14:10", |a| a.store.now_secs == 4_200 && a.store.runs[1].commander.len() >= 60);
+    h.run_steps(3);
+    let columns = [h.get_by_label("policy: hpa").rect(), h.get_by_label("policy: hirl").rect()];
+    let mut prose = 0;
+    for node in h.query_all(by().role(Role::Label)) {
+        let text = node.value().unwrap_or_default();
+        if text.chars().count() < 50 {
+            continue; // figures and names; tables wider than a column scroll inside it
+        }
+        let rect = node.rect();
+        let Some(column) = columns.iter().find(|c| rect.left() >= c.left() && rect.left() < c.right()) else {
+            continue;
+        };
+        prose += 1;
+        assert!(
+            rect.right() <= column.right() + 0.5,
+            "runs to {} past its column's {}: {text}",
+            rect.right(),
+            column.right()
+        );
+    }
+    assert!(prose >= 10, "long texts checked: {prose}");
+    h.get_by_label_contains("the Commander");
+}

@@ -60,14 +60,15 @@ impl ForecastPanel {
                 ui.selectable_value(&mut self.horizon_secs, h, format!("{} min", h / 60))
                     .on_hover_text("How far ahead the plotted band was forecast");
             }
-            ui.separator();
-            let text = RichText::new(format!("source: {source}")).strong();
-            ui.label(if fallback { text.color(ui.visuals().warn_fg_color) } else { text }).on_hover_text(
-                "The forecaster that produced these intervals. The learned model reads the last 24 h, the calendar and \
-                 announced promotions; the exponential-smoothing fallback is used when the model is missing, refused \
-                 or gives a non-finite output, and says why.",
-            );
         });
+        // On a line of its own: at the end of the row above, egui would lay the long source out unwrapped past a
+        // half-width column's edge, and widen the column for every section below it.
+        let text = RichText::new(format!("source: {source}")).strong();
+        ui.label(if fallback { text.color(ui.visuals().warn_fg_color) } else { text }).on_hover_text(
+            "The forecaster that produced these intervals. The learned model reads the last 24 h, the calendar and \
+             announced promotions; the exponential-smoothing fallback is used when the model is missing, refused \
+             or gives a non-finite output, and says why.",
+        );
 
         let Some(series) = series else {
             ui.weak("waiting for data");
