@@ -188,14 +188,10 @@ impl HirlApp {
         } else {
             ui.columns(runs, |cols| {
                 for (run, col) in cols.iter_mut().enumerate() {
-                    let visible_width = col.available_width();
                     // Tables wider than half the window scroll inside their column instead of spilling over.
-                    egui::ScrollArea::horizontal().id_salt(("run-column", run)).show(col, |ui| {
-                        // Text wraps at the column's visible edge: the scroll area would otherwise offer it the
-                        // widest table's width, and every summary line would run past the window's edge.
-                        ui.set_max_width(visible_width);
-                        self.run_column_ui(ui, run, plot_height);
-                    });
+                    egui::ScrollArea::horizontal()
+                        .id_salt(("run-column", run))
+                        .show(col, |ui| self.run_column_ui(ui, run, plot_height));
                 }
             });
         }

@@ -182,8 +182,8 @@ fn clock_grid_marks(input: GridInput, start_secs: u64) -> Vec<GridMark> {
 
 /// Vertical annotations for injected/scripted events and breaches starting (cascades dashed), plus the "now" line.
 ///
-/// Drawn before the data, so the data lies on top; kind by kind in a fixed order, so the legends (in the order drawn)
-/// always list them the same way, ahead of the domains.
+/// Drawn before the data, so the data lies on top; kind by kind in a fixed order, so every legend lists the kinds in
+/// the same order whatever happened first in the run.
 pub fn annotations(plot_ui: &mut PlotUi<'_>, ctx: &PanelCtx<'_>) {
     if let Some(series) = ctx.series() {
         let mut marked: Vec<(Annotation, u64)> =
