@@ -13,7 +13,12 @@ use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
 use crate::runner::{PoolPoint, SeriesPoint};
 
+/// The occupancy bar's width, points, where the column has room; narrower down to [`MIN_BAR_WIDTH`] where it has not
+/// (side by side, after a wide waiting cell).
 const BAR_WIDTH: f32 = 260.0;
+const MIN_BAR_WIDTH: f32 = 80.0;
+/// Room left between the bar and the column's edge, where the window's scroll bar floats.
+const BAR_EDGE_MARGIN: f32 = 12.0;
 
 #[derive(Default)]
 pub struct PoolsPanel {}
@@ -126,7 +131,12 @@ fn occupancy_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, pool: &PoolPoint) {
     let mut segments: Vec<_> =
         pool.cpu_by_domain_cores.iter().enumerate().map(|(d, c)| (share(*c), theme::domain_colour(d))).collect();
     segments.push((share(pool.reserve_cores), theme::RESERVE));
-    let (id, bar, _) = stacked_bar(ui, Vec2::new(BAR_WIDTH, 14.0), &segments);
+    // The bar is the table's last column: it ends before the column's visible edge rather than under it.
+    let width = match ctx.column_right {
+        Some(_) => (ctx.visible_width(ui) - BAR_EDGE_MARGIN).clamp(MIN_BAR_WIDTH, BAR_WIDTH),
+        None => BAR_WIDTH,
+    };
+    let (id, bar, _) = stacked_bar(ui, Vec2::new(width, 14.0), &segments);
     ui.interact(bar, id, Sense::hover()).on_hover_ui(|ui| {
         let used = pool.cpu_by_domain_cores.iter().sum::<f32>() + pool.reserve_cores;
         ui.label(format!("CPU requested, of {:.0} cores allocatable:", pool.cpu_capacity_cores));
@@ -167,6 +177,34 @@ mod tests {
         harness.get_by_label("1,250 pods ≈ 10 nodes");
         harness.get_by_label("1,250 pods ≈ 20 nodes");
         harness.get_by_label("—");
+    }
+
+    #[test]
+    fn in_a_narrow_column_the_occupancy_bar_ends_inside_it() {
+        let store = fixture::store();
+        let column_right = 600.0;
+        let mut panel = PoolsPanel::default();
+        let mut harness = Harness::builder().with_size(egui::vec2(1200.0, 600.0)).build_ui(|ui| {
+            let ctx = PanelCtx {
+                store: &store,
+                run: 0,
+                plot_height: 150.0,
+                max_points: 1500,
+                column_right: Some(column_right),
+            };
+            panel.pools_ui(ui, &ctx);
+        });
+        harness.run();
+        // The bars answer hovers with their breakdown: one starts right of the capacity cell and, full width, would
+        // run 260 points, far past the column's edge.
+        let row = harness.get_by_label("1,280 cores").rect();
+        let mut tooltip_at = |x: f32| {
+            harness.hover_at(egui::pos2(x, row.center().y));
+            harness.run();
+            harness.query_by_label_contains("cores allocatable").is_some()
+        };
+        assert!(tooltip_at(row.right() + 40.0), "the bar is there, inside the column");
+        assert!(!tooltip_at(column_right + 20.0), "the bar ends before the column's edge");
     }
 
     #[test]
