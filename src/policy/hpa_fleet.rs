@@ -85,6 +85,17 @@ impl HpaFleet {
         self.controllers.get_mut(app.0 as usize)
     }
 
+    /// One sync of one app's HPA, as the controller acts on it: a changed replica count goes into `out`. Returns the
+    /// pods its rate limits and `maxReplicas` held back ([`hpa_held_back`]), for the caller to declare.
+    pub fn sync_into(&mut self, obs: &Observation<'_>, app: AppId, out: &mut Actions) -> u32 {
+        let current = obs.app_desired_replicas(app);
+        let sync = self.sync_app(obs, app);
+        if sync.desired_replicas != current {
+            out.replicas.push((app, sync.desired_replicas));
+        }
+        hpa_held_back(&sync)
+    }
+
     /// One sync of one app's HPA. The per-metric outcomes stay in [`Self::last_metric_outcomes`].
     pub fn sync_app(&mut self, obs: &Observation<'_>, app: AppId) -> SyncOutcome {
         let i = app.0 as usize;
@@ -165,12 +176,8 @@ impl Autoscaler for HpaFleet {
         }
         for i in 0..self.controllers.len() {
             let app = AppId(i as u32);
-            let current = obs.app_desired_replicas(app);
-            let sync = self.sync_app(obs, app);
-            if sync.desired_replicas != current {
-                out.replicas.push((app, sync.desired_replicas));
-            }
-            self.held_back.declare(app, hpa_held_back(&sync), out);
+            let held_back = self.sync_into(obs, app, out);
+            self.held_back.declare(app, held_back, out);
         }
     }
 

@@ -20,7 +20,7 @@ pub mod warm_reserve;
 use crate::sim::{Actions, Layout, Observation, Simulation};
 
 pub use cluster_autoscaler::{ClusterAutoscaler, ClusterAutoscalerConfig, ScaleUpMode};
-pub use held_back::{HeldBack, hpa_held_back};
+pub use held_back::HeldBack;
 pub use hpa_fleet::HpaFleet;
 pub use pid::{PidConfig, PidScaler};
 pub use threshold::{ThresholdConfig, ThresholdScaler};

@@ -43,9 +43,7 @@ use super::size_floor::SizeFloor;
 use super::survival::{SurvivalConfig, SurvivalFirst};
 use crate::agents::forecast::{Forecast, ForecasterModel, LiveForecaster};
 use crate::policy::cluster_autoscaler::DeferredDemand;
-use crate::policy::{
-    Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HeldBack, HpaFleet, ScaleUpMode, hpa_held_back,
-};
+use crate::policy::{Autoscaler, ClusterAutoscaler, ClusterAutoscalerConfig, HeldBack, HpaFleet, ScaleUpMode};
 use crate::scenario::{EventSpec, Scenario};
 use crate::sim::{Actions, AppId, DomainId, Layout, Observation, PoolId};
 
@@ -885,13 +883,7 @@ impl Autoscaler for HirlPolicy {
             for (d, level) in levels.iter().enumerate() {
                 if *level == SafetyLevel::HpaFallback {
                     for a in layout.domains[d].apps.clone() {
-                        let app = AppId(a);
-                        let current = obs.app_desired_replicas(app);
-                        let sync = self.hpa.sync_app(obs, app);
-                        if sync.desired_replicas != current {
-                            out.replicas.push((app, sync.desired_replicas));
-                        }
-                        self.hpa_held[a as usize] = hpa_held_back(&sync);
+                        self.hpa_held[a as usize] = self.hpa.sync_into(obs, AppId(a), out);
                     }
                 }
             }
