@@ -60,6 +60,7 @@ fn deliver(session: &mut Session, store: &mut Store, generation: u64) {
         warm_reserve_for: Vec::new(),
         size_floor: session.size_floor().clone(),
         scenario: Arc::clone(session.scenario()),
+        injections: session.injections().to_vec(),
         policies: session.policies(),
         runs: session.take_frames(),
     };

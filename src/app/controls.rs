@@ -2,15 +2,16 @@
 //!
 //! Shortcuts: Space play/pause · → step a tick · Shift+→ next Soldier decision (10 s) · Ctrl+→ next Commander
 //! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · F flash sale ·
-//! 1–5 speed · O open · S save scenario · E export session · B side by side · R restart.
+//! 1–5 speed · O open a scenario · S save it · E export the session · B side by side · R restart. The file
+//! buttons and keys open the in-window file prompt (`file_prompt`).
 
 use crate::agents::hirl::SizeFloor;
 use crate::agents::policies::LEARNED;
 use crate::policy::{BASELINES, WarmReserveSpec, describe_held};
 use crate::runner::{Command, Speed, StepKind};
-use crate::scenario;
 
-use super::{HirlApp, Notice};
+use super::HirlApp;
+use super::file_prompt::FileAction;
 
 pub struct Controls {
     /// The policy chosen in the toolbar (the run's, or the challenger's in side-by-side mode).
@@ -319,58 +320,29 @@ impl Controls {
         app.send(Command::SideBySide(other));
     }
 
-    /// Opens a scenario through the native dialog; a broken file is reported and the current run goes on.
-    pub fn open_scenario(app: &mut HirlApp) {
-        let Some(path) = rfd::FileDialog::new().add_filter("scenario", &["ron"]).pick_file() else { return };
-        Self::load_path(app, &path);
+    /// Opens the file prompt for `action` (it validates the path and reports a refused file in itself).
+    fn prompt(app: &mut HirlApp, action: FileAction) {
+        let origin = app.origin.clone();
+        app.file_prompt.open(action, &origin);
     }
 
-    /// Loads a scenario file into the worker, or shows why it cannot.
-    pub fn load_path(app: &mut HirlApp, path: &std::path::Path) {
-        match scenario::load_file(path) {
-            Ok(s) => {
-                app.origin = path.display().to_string();
-                app.send(Command::Load { scenario: Box::new(s), origin: app.origin.clone() });
-                app.notice = Some(Notice { text: format!("loaded {}", path.display()), is_error: false });
-            }
-            Err(e) => {
-                app.notice = Some(Notice { text: e.to_string().trim_end().replace('\n', " · "), is_error: true });
-            }
-        }
+    fn open_scenario(app: &mut HirlApp) {
+        Self::prompt(app, FileAction::OpenScenario);
     }
 
     fn save_scenario(app: &mut HirlApp) {
-        let Some(path) =
-            rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("scenario.ron").save_file()
-        else {
-            return;
-        };
-        app.notice = Some(match scenario::save_file(&app.store.scenario, &path) {
-            Ok(()) => Notice { text: format!("saved {}", path.display()), is_error: false },
-            Err(e) => Notice { text: format!("cannot save {}: {e}", path.display()), is_error: true },
-        });
+        Self::prompt(app, FileAction::SaveScenario);
     }
 
     fn open_recording(app: &mut HirlApp) {
-        let Some(path) = rfd::FileDialog::new().add_filter("recording", &["ron"]).pick_file() else { return };
-        app.open_recording_path(&path);
+        Self::prompt(app, FileAction::OpenRecording);
     }
 
     fn save_recording(app: &mut HirlApp) {
-        let Some(path) =
-            rfd::FileDialog::new().add_filter("recording", &["ron"]).set_file_name("incident.rec.ron").save_file()
-        else {
-            return;
-        };
-        app.save_recording_path(&path);
+        Self::prompt(app, FileAction::SaveRecording);
     }
 
     fn export_session(app: &mut HirlApp) {
-        let Some(path) =
-            rfd::FileDialog::new().add_filter("scenario", &["ron"]).set_file_name("session.ron").save_file()
-        else {
-            return;
-        };
-        app.send(Command::Export(path));
+        Self::prompt(app, FileAction::ExportSession);
     }
 }

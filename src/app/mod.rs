@@ -3,6 +3,7 @@
 
 pub mod breach_segments;
 mod controls;
+pub mod file_prompt;
 mod flash_sale;
 pub mod panels;
 pub mod store;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use crate::runner::{Command, Update, WorkerConfig, WorkerHandle};
 
 pub use controls::Controls;
+pub use file_prompt::{FileAction, FilePrompt};
 pub use flash_sale::FlashSaleDialog;
 
 use panels::{
@@ -42,6 +44,8 @@ pub struct HirlApp {
     pub longest_drain: Duration,
     controls: controls::Controls,
     flash_sale: flash_sale::FlashSaleDialog,
+    /// The in-window file prompt behind the toolbar's file buttons.
+    pub file_prompt: file_prompt::FilePrompt,
     budgets: BudgetsPanel,
     pools: PoolsPanel,
     pending: PendingPanel,
@@ -75,6 +79,7 @@ impl HirlApp {
             longest_drain: Duration::ZERO,
             controls,
             flash_sale: flash_sale::FlashSaleDialog::default(),
+            file_prompt: file_prompt::FilePrompt::default(),
             budgets: BudgetsPanel::default(),
             pools: PoolsPanel::default(),
             pending: PendingPanel::default(),
@@ -157,6 +162,8 @@ impl HirlApp {
         egui::Panel::top("timeline-bar").show(ui, |ui| timeline_bar::TimelineBar::timeline_bar_ui(self, ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         flash_sale::FlashSaleDialog::dialog_ui(self, ui);
+        file_prompt::FilePrompt::prompt_ui(self, ui);
+        file_prompt::drop_ui(self, ui);
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| self.panels_ui(ui));
         });

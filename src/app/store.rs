@@ -85,6 +85,8 @@ pub struct Store {
     pub playing: bool,
     pub speed: Speed,
     pub scenario: Arc<Scenario>,
+    /// Every event injected in this branch, in injection order (see [`Frame::injections`]).
+    pub injections: Vec<crate::sim::InjectedEvent>,
     /// The runs' policies by command-line name, in run order (see [`Frame::policies`]).
     pub policies: Vec<String>,
     pub runs: Vec<RunSeries>,
@@ -109,6 +111,7 @@ impl Store {
             duration_secs: scenario.duration_secs,
             playing: false,
             speed: Speed::default(),
+            injections: Vec::new(),
             policies: Vec::new(),
             runs: Vec::new(),
             recorded_until_secs: 0,
@@ -136,6 +139,7 @@ impl Store {
             self.links = DomainLinks::of(&frame.scenario);
         }
         self.scenario = frame.scenario;
+        self.injections = frame.injections;
         self.policies = frame.policies;
         self.recorded_until_secs = frame.recorded_until_secs;
         self.origin = frame.origin;
@@ -219,6 +223,7 @@ mod tests {
             warm_reserve_for: Vec::new(),
             size_floor: Default::default(),
             scenario,
+            injections: Vec::new(),
             policies: vec!["hpa".into()],
             runs: vec![crate::runner::RunFrame {
                 policy: "hpa".into(),

@@ -234,6 +234,9 @@ pub struct Frame {
     /// HiRL's Soldiers' size floor (it applies to the `hirl*` runs only).
     pub size_floor: crate::agents::hirl::SizeFloor,
     pub scenario: Arc<Scenario>,
+    /// Every event injected in this branch, in injection order (after a seek back, the recorded future's too: each
+    /// says when it was injected). A handful per session, so sent whole.
+    pub injections: Vec<crate::sim::InjectedEvent>,
     /// The runs' policies by command-line name, in run order (`hirl` even while the HPA fallback runs it and the run
     /// is named so): what the toolbar's policy menu offers and what commands name.
     pub policies: Vec<String>,

@@ -367,6 +367,7 @@ impl Worker {
             warm_reserve_for: self.session.warm_reserve_for().to_vec(),
             size_floor: self.session.size_floor().clone(),
             scenario: Arc::clone(self.session.scenario()),
+            injections: self.session.injections().to_vec(),
             policies: self.session.policies(),
             runs: self.session.take_frames(),
         };

@@ -7,7 +7,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{Queryable, by};
 use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel, LEARNED_SOURCE};
-use hirl_scale::app::{Controls, HirlApp};
+use hirl_scale::app::HirlApp;
 use hirl_scale::runner::{Speed, WorkerConfig};
 
 use crate::common::{load, scenario_path};
@@ -124,8 +124,16 @@ fn side_by_side_runs_advance_together() {
     assert!(h.query_all_by_label("policy: heuristic").count() >= 1, "the right-hand run is labelled");
 }
 
+/// Replaces the text of the focused field (the file prompt focuses its path on opening) and steps a frame.
+fn type_into_focused(h: &mut Harness<'_, HirlApp>, text: &str) {
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.event(egui::Event::Text(text.to_string()));
+    h.step();
+}
+
 #[test]
-fn a_broken_scenario_from_the_dialog_is_reported_and_the_run_goes_on() {
+fn a_broken_scenario_from_the_file_prompt_is_reported_there_and_the_run_goes_on() {
     // 600×: flat out, the six-hour run could end during one slow frame, and then it would not "go on".
     let mut h = window("small", Speed::X600);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
@@ -135,18 +143,95 @@ fn a_broken_scenario_from_the_dialog_is_reported_and_the_run_goes_on() {
     let bad = std::env::temp_dir().join(format!("hirl-window-bad-{}.ron", std::process::id()));
     let text = std::fs::read_to_string(scenario_path("small")).expect("read");
     std::fs::write(&bad, text.replacen("maxReplicas: 3000", "maxReplicas: 1", 1)).expect("write");
-    // What the Open dialog does with the file it was given.
-    Controls::load_path(h.state_mut(), &bad);
+    h.get_by_label("Open…").click();
+    h.run_steps(3);
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::OpenScenario));
+    // A path with no file: refused in the prompt, before anything is read.
+    type_into_focused(&mut h, "/no/such/scenario.ron");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.query_by_label("no file at /no/such/scenario.ron").is_some(), "the prompt says why");
+    // The broken file: its loader's reason (file, line, field), in the prompt, which stays open to correct it.
+    h.get(by().role(Role::TextInput)).focus();
+    type_into_focused(&mut h, &bad.display().to_string());
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
     let _ = std::fs::remove_file(&bad);
-    let notice = h.state().notice.clone().expect("a notice");
-    assert!(notice.is_error);
-    assert!(notice.text.contains(":21:") && notice.text.contains("maxReplicas"), "{}", notice.text);
-    h.step();
-    assert!(h.query_by_label_contains("maxReplicas").is_some(), "the error is shown in the window");
+    assert!(h.state().file_prompt.action().is_some(), "a refused file keeps the prompt open");
+    let reason = h.query_by_label_contains("maxReplicas").expect("the reason is shown in the window");
+    let reason = reason.value().unwrap_or_default();
+    assert!(reason.contains(":21:") && reason.contains("maxReplicas"), "{reason}");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(h.state().file_prompt.action(), None, "Esc closes the prompt");
 
     let t = h.state().store.now_secs;
     step_until(&mut h, 60, "the current run goes on", |a| a.store.now_secs > t + 300);
     assert_eq!(h.state().store.scenario.name, "small");
+}
+
+#[test]
+fn the_scenario_saved_through_the_file_prompt_loads_back_the_same() {
+    let mut h = window("small", Speed::X1);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    let dir = std::env::temp_dir().join(format!("hirl-window-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("saved.ron");
+    std::fs::write(&path, "not a scenario").expect("write");
+    h.key_press(egui::Key::S);
+    h.run_steps(3);
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::SaveScenario));
+    type_into_focused(&mut h, &path.display().to_string());
+    h.run_steps(1);
+    assert!(h.query_by_label_contains("Save replaces it").is_some(), "an existing file is named before it is replaced");
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert_eq!(h.state().file_prompt.action(), None, "a saved file closes the prompt");
+    let saved = hirl_scale::scenario::load_file(&path).expect("the saved file loads");
+    assert_eq!(saved, *h.state().store.scenario, "what was saved is the scenario loaded");
+    assert!(h.query_by_label_contains("saved ").is_some(), "the status bar says where it went");
+    // The next prompt starts in the folder last used.
+    h.key_press(egui::Key::E);
+    h.run_steps(3);
+    let field = h.get(by().role(Role::TextInput));
+    let offered = field.value().unwrap_or_default();
+    assert_eq!(offered, dir.join("session.ron").display().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A file dropped onto the window, as the windowing backend hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_recording_dropped_onto_the_window_replays_and_a_broken_drop_is_reported() {
+    // The shipped recordings were made with the shipped agents, which a replay must have loaded.
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    let junk = std::env::temp_dir().join(format!("hirl-window-drop-{}.ron", std::process::id()));
+    std::fs::write(&junk, "(name: ").expect("write");
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(junk.clone())));
+    h.run_steps(2);
+    let _ = std::fs::remove_file(&junk);
+    let notice = h.state().notice.clone().expect("a notice");
+    assert!(notice.is_error && notice.text.contains(&junk.display().to_string()), "{}", notice.text);
+    assert_eq!(h.state().store.scenario.name, "small", "a refused drop loses nothing");
+
+    let path = crate::common::root().join("scenarios/recordings/small.rec.ron");
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(path)));
+    h.step();
+    assert!(!h.state().notice.as_ref().is_some_and(|n| n.is_error), "{:?}", h.state().notice);
+    step_until(&mut h, 20, "the replay", |a| a.store.runs.len() == 2 && a.store.origin.ends_with("small.rec.ron"));
 }
 
 #[test]
@@ -167,6 +252,29 @@ fn keyboard_shortcuts_play_step_and_open_the_flash_sale_dialog() {
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
     assert!(h.query_by_label("Inject").is_none(), "Esc closes it");
+}
+
+#[test]
+fn an_announced_flash_sale_from_the_dialog_goes_on_the_forecasts_calendar() {
+    let mut h = window("small", Speed::X1);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.step();
+    assert!(h.query_by_label_contains("announced start").is_none(), "small.ron announces nothing");
+    h.key_press(egui::Key::F);
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("Unannounced: nothing knows").is_some(), "unannounced by default, and said so");
+    h.get_by_label("on the calendar").click();
+    h.run_steps(2);
+    let sliders: Vec<_> = h.query_all(by().role(Role::Slider)).collect();
+    assert_eq!(sliders.len(), 5, "multiplier, ramp, duration, starts in, calendar says");
+    sliders[3].set_value_accesskit(60.0); // starts in an hour
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("(on time). HiRL holds the lift warm").is_some(), "an announced sale, on time");
+    h.get_by_label("Inject").click();
+    step_until(&mut h, 20, "the injection", |a| a.store.injections.len() == 1);
+    h.step();
+    let expected = format!("announced start {}", h.state().store.clock_label(3_600));
+    assert!(h.query_by_label_contains(&expected).is_some(), "the forecast panel marks the calendar's start");
 }
 
 #[test]

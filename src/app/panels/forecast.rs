@@ -113,7 +113,7 @@ impl ForecastPanel {
                 let name = format!("latest forecast p10–p90 ({short_source})");
                 plot_ui.add(FilledArea::new(name, xs, lo, hi).fill_color(theme::NOW.gamma_multiply(0.25)).id("fan"));
             }
-            for at in announced_starts(&ctx.store.scenario, &spec.id) {
+            for at in announced_starts(ctx.store, &spec.id) {
                 let line = egui_plot::VLine::new(
                     format!("announced start {}", clock_label(&ctx.store.scenario, at)),
                     at as f64,
@@ -125,11 +125,15 @@ impl ForecastPanel {
     }
 }
 
-/// When the calendar says this domain's promotions start (what the learned forecaster is told in advance).
-fn announced_starts(scenario: &crate::scenario::Scenario, domain_id: &str) -> Vec<u64> {
-    scenario
+/// When the calendar says this domain's promotions start (what the learned forecaster is told in advance): the
+/// scenario's, and those injected up to now (one injected later in the recorded future is not announced yet).
+fn announced_starts(store: &crate::app::store::Store, domain_id: &str) -> Vec<u64> {
+    let injected = store.injections.iter().filter(|i| i.injected_at_secs <= store.now_secs).map(|i| &i.event);
+    store
+        .scenario
         .events
         .iter()
+        .chain(injected)
         .filter_map(|e| match e {
             crate::scenario::EventSpec::FlashSale { domain, announced_start_secs: Some(a), .. }
                 if domain == domain_id =>
