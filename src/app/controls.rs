@@ -1,7 +1,7 @@
-//! The toolbar and keyboard shortcuts: play/pause/step, speed, policy, side by side, flash sale, files, theme.
+//! The toolbar and keyboard shortcuts: play/pause/step, speed, policy, side by side, injections, files, theme.
 //!
 //! Shortcuts: Space play/pause · → step a tick · Shift+→ next Soldier decision (10 s) · Ctrl+→ next Commander
-//! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · F flash sale ·
+//! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · F inject an event ·
 //! 1–5 speed · O open a scenario · S save it · E export the session · B side by side · R restart. The file
 //! buttons and keys open the in-window file prompt (`file_prompt`).
 
@@ -70,7 +70,7 @@ impl Controls {
             }
         }
         if pressed(Key::F, Modifiers::NONE) {
-            app.flash_sale.open = true;
+            app.inject.open = true;
         }
         if pressed(Key::O, Modifiers::NONE) {
             Self::open_scenario(app);
@@ -155,9 +155,15 @@ impl Controls {
                 Self::toggle_side_by_side(app);
             }
             ui.separator();
-            if ui.button("Flash sale…").on_hover_text("Inject a flash sale into the running simulation (F)").clicked()
+            if ui
+                .button("Inject…")
+                .on_hover_text(
+                    "Inject an incident into the running simulation: a flash sale (announced or not), a traffic \
+                     spike, a zone outage, a cloud API slowdown or a batch job (F)",
+                )
+                .clicked()
             {
-                app.flash_sale.open = true;
+                app.inject.open = true;
             }
             ui.separator();
             if ui.button("Open…").on_hover_text("Open a scenario file (O)").clicked() {

@@ -4,7 +4,7 @@
 pub mod breach_segments;
 mod controls;
 pub mod file_prompt;
-mod flash_sale;
+mod inject_dialog;
 pub mod panels;
 pub mod store;
 pub mod theme;
@@ -16,7 +16,7 @@ use crate::runner::{Command, Update, WorkerConfig, WorkerHandle};
 
 pub use controls::Controls;
 pub use file_prompt::{FileAction, FilePrompt};
-pub use flash_sale::FlashSaleDialog;
+pub use inject_dialog::{InjectDialog, InjectKind};
 
 use panels::{
     BreachesPanel, BudgetsPanel, ForecastPanel, LatencyPanel, PanelCtx, PendingPanel, PoolsPanel, ScorecardPanel,
@@ -43,7 +43,7 @@ pub struct HirlApp {
     /// Longest time one frame has spent taking worker updates (the UI's only contact with the simulation).
     pub longest_drain: Duration,
     controls: controls::Controls,
-    flash_sale: flash_sale::FlashSaleDialog,
+    inject: inject_dialog::InjectDialog,
     /// The in-window file prompt behind the toolbar's file buttons.
     pub file_prompt: file_prompt::FilePrompt,
     budgets: BudgetsPanel,
@@ -78,7 +78,7 @@ impl HirlApp {
             notice: None,
             longest_drain: Duration::ZERO,
             controls,
-            flash_sale: flash_sale::FlashSaleDialog::default(),
+            inject: inject_dialog::InjectDialog::default(),
             file_prompt: file_prompt::FilePrompt::default(),
             budgets: BudgetsPanel::default(),
             pools: PoolsPanel::default(),
@@ -161,7 +161,7 @@ impl HirlApp {
         egui::Panel::top("toolbar").show(ui, |ui| controls::Controls::toolbar_ui(self, ui));
         egui::Panel::top("timeline-bar").show(ui, |ui| timeline_bar::TimelineBar::timeline_bar_ui(self, ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        flash_sale::FlashSaleDialog::dialog_ui(self, ui);
+        inject_dialog::InjectDialog::dialog_ui(self, ui);
         file_prompt::FilePrompt::prompt_ui(self, ui);
         file_prompt::drop_ui(self, ui);
         egui::CentralPanel::default().show(ui, |ui| {

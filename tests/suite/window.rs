@@ -79,7 +79,7 @@ fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
     step_until(&mut h, 20, "paused", |a| !a.store.playing);
     let injected_at = h.state().store.now_secs;
 
-    h.get_by_label("Flash sale…").click();
+    h.get_by_label("Inject…").click();
     h.run_steps(3); // a new egui window is sized on its first frames before it is shown
     h.get_by_label("Inject").click();
     h.run_steps(2);
@@ -275,6 +275,41 @@ fn an_announced_flash_sale_from_the_dialog_goes_on_the_forecasts_calendar() {
     h.step();
     let expected = format!("announced start {}", h.state().store.clock_label(3_600));
     assert!(h.query_by_label_contains(&expected).is_some(), "the forecast panel marks the calendar's start");
+}
+
+#[test]
+fn a_zone_outage_from_the_inject_dialog_takes_the_nodes_away_in_every_run() {
+    let mut h = window("small", Speed::X1);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs", |a| {
+        a.store.runs.len() == 2 && a.store.runs.iter().all(|r| r.latest().is_some())
+    });
+    let nodes = |a: &HirlApp| -> Vec<u32> {
+        a.store.runs.iter().map(|r| r.latest().expect("a point").pools[0].nodes).collect()
+    };
+    let before = nodes(h.state());
+    h.key_press(egui::Key::F);
+    h.run_steps(3);
+    pick(&mut h, "flash sale", "zone outage (nodes lost)");
+    h.run_steps(2);
+    let pool = h.state().store.scenario.pools[0].name.clone();
+    let summary = format!("{pool} loses 40 of its {} nodes now", before[0]);
+    assert!(h.query_by_label_contains(&summary).is_some(), "the dialog says what it will do: {summary}");
+    h.get_by_label("Inject").click();
+    h.run_steps(2);
+    h.get_by_label("Step: tick").click();
+    step_until(&mut h, 20, "the loss", |a| {
+        a.store.now_secs >= 5 && a.store.runs.iter().all(|r| r.latest().is_some_and(|p| p.t_secs >= 5))
+    });
+    let after = nodes(h.state());
+    for (run, (b, a)) in before.iter().zip(&after).enumerate() {
+        assert_eq!(*a, b - 40, "run {run}: {b} ready nodes, 40 lost");
+        let logged = h.state().store.runs[run].events.iter().any(|e| {
+            matches!(&e.kind, hirl_scale::sim::TimelineKind::Event { label, injected: true } if *label == format!("node loss {pool} −40"))
+        });
+        assert!(logged, "run {run}: the injection is on the timeline");
+    }
 }
 
 #[test]

@@ -272,7 +272,9 @@ fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, ctx: &PanelCtx<'_>) {
     let text_colour = ui.visuals().text_color();
     ctx.fit_width(Plot::new(("price of the target", ctx.run)), ui)
         .height(260.0)
-        .legend(Legend::default())
+        // In the order drawn: the targets first, then the frontier and the levers (alphabetical put "HPA's
+        // node-hours" first and split the targets apart).
+        .legend(Legend::default().follow_insertion_order(true))
         .x_axis_label("node-hours against HPA, %")
         .y_axis_label("P0+P1 breach against HPA, %")
         .include_x(x_lo)
