@@ -24,6 +24,11 @@ impl Controls {
         Self { policy: policy.to_string(), side_by_side: false }
     }
 
+    /// The policy chosen in the toolbar.
+    pub fn policy(&self) -> &str {
+        &self.policy
+    }
+
     /// The toolbar follows the runs that are running (a recording opened, a restart): the last run's policy, and
     /// side by side when there are two.
     pub fn follow_runs(&mut self, policies: &[String]) {

@@ -59,6 +59,8 @@ pub struct HirlApp {
     agents: Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String>,
     agents_panel: panels::AgentsPanel,
     inspector: panels::InspectorPanel,
+    /// The window title last asked for (sent again only when it changes).
+    title: String,
 }
 
 impl HirlApp {
@@ -92,6 +94,7 @@ impl HirlApp {
             agents,
             agents_panel: panels::AgentsPanel,
             inspector: panels::InspectorPanel::default(),
+            title: String::new(),
         })
     }
 
@@ -157,6 +160,7 @@ impl HirlApp {
     /// The whole window, inside any `Ui` (eframe's root, or a test harness).
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         self.drain_updates();
+        self.follow_title(ui.ctx());
         controls::Controls::shortcuts_ui(self, ui);
         egui::Panel::top("toolbar").show(ui, |ui| controls::Controls::toolbar_ui(self, ui));
         egui::Panel::top("timeline-bar").show(ui, |ui| timeline_bar::TimelineBar::timeline_bar_ui(self, ui));
@@ -167,6 +171,24 @@ impl HirlApp {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| self.panels_ui(ui));
         });
+    }
+
+    /// The window's title names the scenario and the runs ("HiRL-Scale — fraud-cascade — hpa vs hirl"), so two
+    /// windows side by side on a trainer's screen, or in the task bar, say which is which.
+    pub fn window_title(&self) -> String {
+        let runs = match self.store.policies.as_slice() {
+            [] => self.controls.policy().to_string(),
+            runs => runs.join(" vs "),
+        };
+        format!("HiRL-Scale — {} — {runs}", self.store.scenario.name)
+    }
+
+    fn follow_title(&mut self, ctx: &egui::Context) {
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
     }
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {

@@ -14,8 +14,23 @@ const DOMAIN_COLOURS: [Color32; 8] = [
     Color32::from_rgb(150, 150, 150), // grey
 ];
 
-pub fn domain_colour(domain: usize) -> Color32 {
-    DOMAIN_COLOURS[domain % DOMAIN_COLOURS.len()]
+/// The same hues, darker, for the light theme: yellow, sky blue and orange are at 1.3–2.2:1 against a white panel,
+/// unreadable as the domain names in every table. Each of these is at least 4.5:1 there (the unit test checks).
+const DOMAIN_COLOURS_LIGHT: [Color32; 8] = [
+    Color32::from_rgb(168, 92, 0),    // orange
+    Color32::from_rgb(0, 112, 170),   // sky blue
+    Color32::from_rgb(0, 122, 88),    // green
+    Color32::from_rgb(166, 68, 128),  // purple
+    Color32::from_rgb(122, 112, 0),   // yellow (olive, the darkest yellow that still reads as one)
+    Color32::from_rgb(60, 70, 160),   // blue (indigo, apart from the sky blue)
+    Color32::from_rgb(180, 66, 0),    // vermillion
+    Color32::from_rgb(100, 100, 100), // grey
+];
+
+/// A domain's colour in the window's theme (`ui.visuals().dark_mode`).
+pub fn domain_colour(domain: usize, dark_mode: bool) -> Color32 {
+    let palette = if dark_mode { &DOMAIN_COLOURS } else { &DOMAIN_COLOURS_LIGHT };
+    palette[domain % palette.len()]
 }
 
 /// The reserve pool.
@@ -34,5 +49,38 @@ pub fn cause_colour(cause: crate::sim::breach_cause::BreachCause) -> Color32 {
         BreachCause::WaitingForRoom => Color32::from_rgb(213, 94, 0),
         BreachCause::PodsStarting => Color32::from_rgb(0, 114, 178),
         BreachCause::Callee => Color32::from_rgb(148, 103, 189),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// WCAG contrast ratio of two colours.
+    fn contrast(a: Color32, b: Color32) -> f64 {
+        let luminance = |c: Color32| {
+            let channel = |v: u8| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.039_28 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+            };
+            0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
+        };
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn domain_names_read_on_either_theme() {
+        let light = egui::Visuals::light();
+        let dark = egui::Visuals::dark();
+        for d in 0..5 {
+            // Text contrast (WCAG AA) on the light theme's panels, for the five domains a scenario has.
+            let on_light = contrast(domain_colour(d, false), light.panel_fill);
+            assert!(on_light >= 4.5, "domain {d} on the light theme: {on_light:.2}:1");
+            let on_dark = contrast(domain_colour(d, true), dark.panel_fill);
+            assert!(on_dark >= 4.5, "domain {d} on the dark theme: {on_dark:.2}:1");
+        }
+        // The light palette was needed: the dark theme's yellow on a light panel is unreadable.
+        assert!(contrast(domain_colour(4, true), light.panel_fill) < 1.5);
     }
 }

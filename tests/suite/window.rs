@@ -122,6 +122,7 @@ fn side_by_side_runs_advance_together() {
     let rps = |r: &hirl_scale::app::store::RunSeries| r.points.iter().map(|p| p.domains[2].rps).collect::<Vec<_>>();
     assert_eq!(rps(a), rps(b));
     assert!(h.query_all_by_label("policy: heuristic").count() >= 1, "the right-hand run is labelled");
+    assert_eq!(app.window_title(), "HiRL-Scale — small — hpa vs heuristic", "the title says what is compared");
 }
 
 /// Replaces the text of the focused field (the file prompt focuses its path on opening) and steps a frame.

@@ -67,7 +67,7 @@ fn now_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
         .domains
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.allotted_share, theme::domain_colour(i).gamma_multiply(0.4)))
+        .map(|(i, d)| (d.allotted_share, theme::domain_colour(i, ui.visuals().dark_mode).gamma_multiply(0.4)))
         .collect();
     segments.push((now.reserve_share, theme::RESERVE));
     let (id, bar, rects) = stacked_bar(ui, Vec2::new(ui.available_width(), 18.0), &segments);
@@ -75,7 +75,7 @@ fn now_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
         // Used can exceed the request (CPU limits above requests); the bar shows at most the whole request.
         let used = if d.allotted_share > 0.0 { (d.used_share / d.allotted_share).clamp(0.0, 1.0) } else { 0.0 };
         let solid = Rect::from_min_size(rect.min, Vec2::new(rect.width() * used, rect.height()));
-        ui.painter().rect_filled(solid, 0.0, theme::domain_colour(i));
+        ui.painter().rect_filled(solid, 0.0, theme::domain_colour(i, ui.visuals().dark_mode));
         let text = format!(
             "{}\nallotted {} (requested)\nused {}",
             ctx.store.scenario.domain_id(i),
@@ -106,7 +106,8 @@ fn now_table(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
         ui.end_row();
         for (i, d) in now.domains.iter().enumerate() {
             let full_name = ctx.store.scenario.domains.get(i).map_or("", |s| s.name.as_str());
-            ui.colored_label(theme::domain_colour(i), ctx.store.scenario.domain_id(i)).on_hover_text(full_name);
+            ui.colored_label(theme::domain_colour(i, ui.visuals().dark_mode), ctx.store.scenario.domain_id(i))
+                .on_hover_text(full_name);
             ui.label(pct(d.allotted_share)).on_hover_text(ALLOTTED_HELP);
             ui.label(pct(d.used_share)).on_hover_text(USED_HELP);
             ui.label(d.budget_share.map_or_else(|| "—".to_owned(), pct)).on_hover_text(BUDGET_HELP);
@@ -138,7 +139,7 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
             pct(d.allotted_share),
             pct(d.used_share)
         );
-        let colour = theme::domain_colour(i);
+        let colour = theme::domain_colour(i, ui.visuals().dark_mode);
         let id = ("budgets-domain", i);
         lines.push(Line::new(&name, line(i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0));
         lines.push(

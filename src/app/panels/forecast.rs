@@ -38,7 +38,7 @@ impl ForecastPanel {
             ui.weak("the scenario has no domains");
             return;
         };
-        let colour = theme::domain_colour(d);
+        let colour = theme::domain_colour(d, ui.visuals().dark_mode);
         let series = ctx.series().filter(|s| !s.points.is_empty());
         let latest = series.and_then(|s| s.forecasts.last()).and_then(|set| set.get(d));
         let source: &str = latest.map_or("no forecast yet", |f| &f.source);
@@ -50,7 +50,7 @@ impl ForecastPanel {
                 .selected_text(RichText::new(&spec.id).color(colour))
                 .show_ui(ui, |ui| {
                     for (i, dom) in domains.iter().enumerate() {
-                        let text = RichText::new(&dom.id).color(theme::domain_colour(i));
+                        let text = RichText::new(&dom.id).color(theme::domain_colour(i, ui.visuals().dark_mode));
                         ui.selectable_value(&mut self.domain, i, text).on_hover_text(&dom.name);
                     }
                 });

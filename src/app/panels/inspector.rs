@@ -291,7 +291,7 @@ fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, s
             ui.selectable_value(
                 &mut choice,
                 Stream::Soldier(d),
-                RichText::new(&spec.id).color(theme::domain_colour(d)),
+                RichText::new(&spec.id).color(theme::domain_colour(d, ui.visuals().dark_mode)),
             )
             .on_hover_text(format!("{}'s Soldier", spec.name));
         }
@@ -471,7 +471,7 @@ fn commander_action_table_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &Comman
         ui.end_row();
         for i in 0..=n {
             let name = if i == n { "reserve".to_string() } else { explain::domain_name(scenario, i) };
-            ui.label(RichText::new(format!("share: {name}")).color(share_colour(i, n)));
+            ui.label(RichText::new(format!("share: {name}")).color(share_colour(i, n, ui.visuals().dark_mode)));
             ui.label(mean_std(&rec.mean, &rec.log_std, i));
             ui.label(chosen(&rec.action, i));
             let (raw, done) =
@@ -606,8 +606,8 @@ fn fallback_after_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord)
     );
 }
 
-fn share_colour(i: usize, n: usize) -> Color32 {
-    if i == n { theme::RESERVE } else { theme::domain_colour(i) }
+fn share_colour(i: usize, n: usize, dark_mode: bool) -> Color32 {
+    if i == n { theme::RESERVE } else { theme::domain_colour(i, dark_mode) }
 }
 
 /// Two stacked bars: the shares before and after the dead zone.
@@ -616,8 +616,11 @@ fn share_bars_ui(ui: &mut egui::Ui, rec: &CommanderRecord) {
     for (label, shares) in [("before the dead zone", &rec.raw_shares), ("executed", &rec.shares)] {
         ui.horizontal(|ui| {
             ui.add_sized([130.0, 16.0], egui::Label::new(RichText::new(label).small()));
-            let segments: Vec<(f32, Color32)> =
-                shares.iter().enumerate().map(|(i, s)| (*s as f32, share_colour(i, n))).collect();
+            let segments: Vec<(f32, Color32)> = shares
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*s as f32, share_colour(i, n, ui.visuals().dark_mode)))
+                .collect();
             let width = (ui.available_width() - 8.0).max(40.0);
             super::budgets::stacked_bar(ui, Vec2::new(width, 14.0), &segments);
         });

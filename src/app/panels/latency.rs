@@ -29,7 +29,7 @@ impl LatencyPanel {
             for (i, d) in domains.iter().enumerate() {
                 if let Some(hidden) = self.hidden.get_mut(i) {
                     let mut shown = !*hidden;
-                    let text = RichText::new(&d.id).color(theme::domain_colour(i));
+                    let text = RichText::new(&d.id).color(theme::domain_colour(i, ui.visuals().dark_mode));
                     if ui.checkbox(&mut shown, text).on_hover_text(&d.name).changed() {
                         *hidden = !shown;
                     }
@@ -48,9 +48,10 @@ impl LatencyPanel {
         };
         let visible = |i: usize| !self.hidden.get(i).copied().unwrap_or(false);
 
+        let dark = ui.visuals().dark_mode;
         time_plot(ui, "latency", ctx, "ms").show(ui, |plot_ui| {
             for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
-                let colour = theme::domain_colour(i);
+                let colour = theme::domain_colour(i, dark);
                 let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{:.0} ms", p.p99_latency_ms));
                 let name = format!("{} {now} / SLO {:.0}", d.id, d.slo.p99_latency_ms);
                 // Same name and id as the latency line: one legend entry shows and hides both.
@@ -70,7 +71,7 @@ impl LatencyPanel {
             for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
                 let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{} req/s", format_rps(p.rps)));
                 let line = Line::new(format!("{} {now}", d.id), line_of(i, |p| p.rps));
-                plot_ui.line(line.color(theme::domain_colour(i)).id(("rps", i)));
+                plot_ui.line(line.color(theme::domain_colour(i, dark)).id(("rps", i)));
             }
             annotations(plot_ui, ctx);
         });

@@ -42,7 +42,7 @@ impl PendingPanel {
                 thousands(d.starting_pods.into())
             );
             // One name and one id per domain: one legend entry shows and hides both of its lines.
-            let colour = theme::domain_colour(i);
+            let colour = theme::domain_colour(i, ui.visuals().dark_mode);
             let key = ("pending-domain", i);
             lines.push(Line::new(&name, line(i, |d| d.pending_pods)).id(key).color(colour).width(2.0));
             lines.push(

@@ -128,8 +128,12 @@ fn waiting_cell(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, p: usize, pool: &PoolPoin
 fn occupancy_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, pool: &PoolPoint) {
     // A pool with no ready nodes has no capacity: draw an empty bar rather than dividing by zero.
     let share = |cores: f32| if pool.cpu_capacity_cores > 0.0 { cores / pool.cpu_capacity_cores } else { 0.0 };
-    let mut segments: Vec<_> =
-        pool.cpu_by_domain_cores.iter().enumerate().map(|(d, c)| (share(*c), theme::domain_colour(d))).collect();
+    let mut segments: Vec<_> = pool
+        .cpu_by_domain_cores
+        .iter()
+        .enumerate()
+        .map(|(d, c)| (share(*c), theme::domain_colour(d, ui.visuals().dark_mode)))
+        .collect();
     segments.push((share(pool.reserve_cores), theme::RESERVE));
     // The bar is the table's last column: it ends before the column's visible edge rather than under it.
     let width = match ctx.column_right {
@@ -142,7 +146,7 @@ fn occupancy_bar(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, pool: &PoolPoint) {
         ui.label(format!("CPU requested, of {:.0} cores allocatable:", pool.cpu_capacity_cores));
         for (d, cores) in pool.cpu_by_domain_cores.iter().enumerate().filter(|(_, c)| **c > 0.0) {
             let name = ctx.store.scenario.domain_id(d);
-            ui.colored_label(theme::domain_colour(d), format!("{name}: {cores:.1} cores"));
+            ui.colored_label(theme::domain_colour(d, ui.visuals().dark_mode), format!("{name}: {cores:.1} cores"));
         }
         ui.colored_label(theme::RESERVE, format!("reserve: {:.1} cores", pool.reserve_cores));
         ui.label(format!("free: {:.1} cores", (pool.cpu_capacity_cores - used).max(0.0)));

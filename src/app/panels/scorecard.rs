@@ -100,7 +100,8 @@ impl ScorecardPanel {
             for (i, ds) in card.domains.iter().enumerate() {
                 let index = domains.iter().position(|d| d.id == ds.domain).unwrap_or(i);
                 let name = domains.get(index).map_or(ds.domain.as_str(), |d| d.name.as_str());
-                ui.label(RichText::new(&ds.domain).color(theme::domain_colour(index))).on_hover_text(name);
+                ui.label(RichText::new(&ds.domain).color(theme::domain_colour(index, ui.visuals().dark_mode)))
+                    .on_hover_text(name);
                 ui.label(&ds.priority);
                 let breach = ui.label(format!("{:.1}", ds.slo_breach_minutes));
                 if ds.slo_breach_minutes > 0.0 {
