@@ -238,6 +238,12 @@ impl FilePrompt {
                 } else {
                     ui.weak(action.help());
                 }
+                // A relative path is relative to where the program was started, which the user may not know.
+                let typed = Path::new(prompt.path.trim());
+                let resolved = resolve(&prompt.path);
+                if !prompt.path.trim().is_empty() && resolved.as_path() != typed {
+                    ui.weak(format!("= {}", resolved.display()));
+                }
                 if prompt.browse_returned_nothing {
                     ui.weak("The file chooser returned no file (cancelled, or this desktop has none): type the path.");
                 }
@@ -261,7 +267,7 @@ impl FilePrompt {
             cancel = true;
         }
         if confirm {
-            let path = PathBuf::from(app.file_prompt.path.trim());
+            let path = resolve(&app.file_prompt.path);
             match confirm_action(app, action, &path) {
                 Ok(()) => {
                     app.file_prompt.last_dir =
@@ -277,9 +283,27 @@ impl FilePrompt {
     }
 }
 
+/// The path typed, as the program will use it: trimmed, a leading `~` for the home folder (as in a shell), and a
+/// relative path made absolute from the working directory (so the prompt can show where a file really goes).
+pub fn resolve(typed: &str) -> PathBuf {
+    let typed = typed.trim();
+    let home = || std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
+    let path = match (typed.strip_prefix('~'), home()) {
+        (Some(""), Some(home)) => home,
+        (Some(rest), Some(home)) if rest.starts_with(std::path::MAIN_SEPARATOR) => {
+            home.join(rest.trim_start_matches(std::path::MAIN_SEPARATOR))
+        }
+        _ => PathBuf::from(typed),
+    };
+    match std::env::current_dir() {
+        Ok(cwd) if path.is_relative() && !typed.is_empty() => cwd.join(path),
+        _ => path,
+    }
+}
+
 /// "replaces …" when a write would replace a file, so a Save never surprises; `None` otherwise.
 fn existing_file_warning(action: FileAction, path: &str) -> Option<String> {
-    let path = Path::new(path.trim());
+    let path = resolve(path);
     (action.writes() && path.is_file()).then(|| format!("{} exists: {} replaces it.", path.display(), action.verb()))
 }
 
@@ -385,6 +409,18 @@ mod tests {
         assert_eq!(existing_file_warning(FileAction::OpenScenario, &text), None);
         assert_eq!(existing_file_warning(FileAction::SaveScenario, &dir.join("new.ron").display().to_string()), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn typed_paths_resolve_as_a_shell_would() {
+        let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set for the tests"));
+        assert_eq!(resolve("~/runs/a.ron"), home.join("runs/a.ron"));
+        assert_eq!(resolve("  ~  "), home);
+        assert_eq!(resolve("/tmp/a.ron "), PathBuf::from("/tmp/a.ron"));
+        let cwd = std::env::current_dir().expect("a working directory");
+        assert_eq!(resolve("scenarios/x.ron"), cwd.join("scenarios/x.ron"));
+        assert_eq!(resolve("~user/a.ron"), cwd.join("~user/a.ron"), "another user's home is not guessed");
+        assert_eq!(resolve(""), PathBuf::new());
     }
 
     #[test]
