@@ -221,8 +221,8 @@ impl InjectDialog {
                 let cores = f64::from(*pods) * f64::from(*cpu_request_millicores) / 1000.0;
                 format!(
                     "{domain_name} runs a batch job from {when}: {} pods of {} m CPU and {} MiB each ({} cores in \
-                     all) at {domain_name}'s priority ({priority}), for {} min once scheduled. No autoscaler scales \
-                     them; they hold their room.",
+                     all) at {domain_name}'s priority ({priority}), deleted {} min after its start. No autoscaler \
+                     scales them; while they run they hold their room.",
                     thousands(u64::from(*pods)),
                     thousands(u64::from(*cpu_request_millicores)),
                     thousands(u64::from(*memory_request_mib)),
@@ -256,65 +256,47 @@ impl InjectDialog {
                 });
                 ui.end_row();
                 if d.kind.uses_domain() {
-                    ui.label("Domain");
-                    egui::ComboBox::from_id_salt("inject-domain")
-                        .selected_text(scenario.domains.get(d.domain).map_or("—", |x| x.name.as_str()))
-                        .show_ui(ui, |ui| {
-                            for (i, domain) in scenario.domains.iter().enumerate() {
-                                ui.selectable_value(&mut d.domain, i, &domain.name);
-                            }
-                        });
-                    ui.end_row();
+                    let names: Vec<&str> = scenario.domains.iter().map(|x| x.name.as_str()).collect();
+                    pick_row(ui, "Domain", &mut d.domain, &names);
                 }
                 if d.kind.is_surge() {
-                    ui.label("Multiplier")
-                        .on_hover_text("Traffic at the peak, as a multiple of what it would have been");
-                    ui.add(egui::Slider::new(&mut d.multiplier, 1.1..=6.0).suffix("×"));
-                    ui.end_row();
-                    ui.label("Ramp").on_hover_text("Seconds from normal to the peak (and back at the end)");
-                    ui.add(egui::Slider::new(&mut d.ramp_secs, 5..=1800).suffix(" s"));
-                    ui.end_row();
+                    let multiplier = egui::Slider::new(&mut d.multiplier, 1.1..=6.0).suffix("×");
+                    row(ui, "Multiplier", "Traffic at the peak, as a multiple of what it would have been", multiplier);
+                    let ramp = egui::Slider::new(&mut d.ramp_secs, 5..=1800).suffix(" s");
+                    row(ui, "Ramp", "Seconds from normal to the peak (and back at the end)", ramp);
                 }
                 if d.kind == InjectKind::NodePoolLoss {
-                    ui.label("Pool");
-                    egui::ComboBox::from_id_salt("inject-pool")
-                        .selected_text(scenario.pools.get(d.pool).map_or("—", |p| p.name.as_str()))
-                        .show_ui(ui, |ui| {
-                            for (i, pool) in scenario.pools.iter().enumerate() {
-                                ui.selectable_value(&mut d.pool, i, &pool.name);
-                            }
-                        });
-                    ui.end_row();
+                    let names: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
+                    pick_row(ui, "Pool", &mut d.pool, &names);
                     // Up to the pool's nodes now (losing more than it has loses them all).
                     let most = pool_nodes.get(d.pool).copied().flatten().unwrap_or(1_000).max(1);
-                    ui.label("Nodes lost");
-                    ui.add(egui::Slider::new(&mut d.nodes_lost, 1..=most).logarithmic(true));
-                    ui.end_row();
+                    let lost = egui::Slider::new(&mut d.nodes_lost, 1..=most).logarithmic(true);
+                    row(ui, "Nodes lost", "At most the nodes the pool has now (in the left-hand run)", lost);
                 }
                 if d.kind == InjectKind::ProvisionerSlowdown {
-                    ui.label("Boots take").on_hover_text("Node boot time, as a multiple of the usual");
-                    ui.add(egui::Slider::new(&mut d.slowdown_factor, 1.5..=10.0).suffix("× as long"));
-                    ui.end_row();
+                    let factor = egui::Slider::new(&mut d.slowdown_factor, 1.5..=10.0).suffix("× as long");
+                    row(ui, "Boots take", "Node boot time, as a multiple of the usual", factor);
                 }
                 if d.kind == InjectKind::BatchJob {
-                    ui.label("Pods");
-                    ui.add(egui::Slider::new(&mut d.batch_pods, 1..=20_000).logarithmic(true));
-                    ui.end_row();
-                    ui.label("CPU per pod");
-                    ui.add(egui::Slider::new(&mut d.batch_cpu_millicores, 100..=8_000).suffix(" m"));
-                    ui.end_row();
-                    ui.label("Memory per pod");
-                    ui.add(egui::Slider::new(&mut d.batch_memory_mib, 128..=32_768).logarithmic(true).suffix(" MiB"));
-                    ui.end_row();
+                    let pods = egui::Slider::new(&mut d.batch_pods, 1..=20_000).logarithmic(true);
+                    row(ui, "Pods", "Pods the job creates, all at its start", pods);
+                    let cpu = egui::Slider::new(&mut d.batch_cpu_millicores, 100..=8_000).suffix(" m");
+                    row(ui, "CPU per pod", "Each pod's CPU request, millicores", cpu);
+                    let memory =
+                        egui::Slider::new(&mut d.batch_memory_mib, 128..=32_768).logarithmic(true).suffix(" MiB");
+                    row(ui, "Memory per pod", "Each pod's memory request", memory);
                 }
                 if d.kind != InjectKind::NodePoolLoss {
-                    ui.label("Duration");
-                    ui.add(egui::Slider::new(&mut d.duration_mins, 5..=480).suffix(" min"));
-                    ui.end_row();
+                    let duration = egui::Slider::new(&mut d.duration_mins, 5..=480).suffix(" min");
+                    row(
+                        ui,
+                        "Duration",
+                        "How long it lasts (a batch job: from its start, whether its pods are scheduled or still wait)",
+                        duration,
+                    );
                 }
-                ui.label("Starts in").on_hover_text("Minutes of simulated time from now (0 = at the next tick)");
-                ui.add(egui::Slider::new(&mut d.starts_in_mins, 0..=240).suffix(" min"));
-                ui.end_row();
+                let starts_in = egui::Slider::new(&mut d.starts_in_mins, 0..=240).suffix(" min");
+                row(ui, "Starts in", "Minutes of simulated time from now (0 = at the next tick)", starts_in);
                 if d.kind == InjectKind::FlashSale {
                     ui.label("Announced").on_hover_text(
                         "On the business calendar from the moment you inject it: the forecasters and HiRL may use \
@@ -392,6 +374,27 @@ impl InjectDialog {
             self.batch_memory_mib
         )
     }
+}
+
+/// A grid row: `label` (with `hover`) and its widget.
+fn row(ui: &mut egui::Ui, label: &str, hover: &str, widget: impl egui::Widget) {
+    ui.label(label).on_hover_text(hover);
+    ui.add(widget);
+    ui.end_row();
+}
+
+/// A grid row: `label`, and a menu choosing one of `names` by index (its own id, from the label).
+fn pick_row(ui: &mut egui::Ui, label: &str, chosen: &mut usize, names: &[&str]) {
+    ui.label(label);
+    egui::ComboBox::from_id_salt(("inject", label)).selected_text(names.get(*chosen).copied().unwrap_or("—")).show_ui(
+        ui,
+        |ui| {
+            for (i, name) in names.iter().enumerate() {
+                ui.selectable_value(chosen, i, *name);
+            }
+        },
+    );
+    ui.end_row();
 }
 
 /// "On the calendar from now for 13:00 (on time). HiRL holds …": an announced sale's calendar in words.
