@@ -268,7 +268,7 @@ impl FilePrompt {
         }
         if confirm {
             let path = resolve(&app.file_prompt.path);
-            match confirm_action(app, action, &path) {
+            match open_or_write(app, action, &path) {
                 Ok(()) => {
                     app.file_prompt.last_dir =
                         path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf);
@@ -360,14 +360,33 @@ fn one_line(text: &str) -> String {
 /// file that is not what its name says is tried as the other before it is refused (with the first reason).
 pub fn open_dropped(app: &mut HirlApp, path: &Path) {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let as_recording = name.ends_with(".rec.ron");
-    let first = if as_recording { FileAction::OpenRecording } else { FileAction::OpenScenario };
-    let second = if as_recording { FileAction::OpenScenario } else { FileAction::OpenRecording };
-    if let Err(first_reason) = confirm_action(app, first, path)
-        && confirm_action(app, second, path).is_err()
-    {
-        app.notice = Some(Notice { text: first_reason, is_error: true });
+    let action = if name.ends_with(".rec.ron") { FileAction::OpenRecording } else { FileAction::OpenScenario };
+    if let Err(reason) = open_or_write(app, action, path) {
+        app.notice = Some(Notice { text: reason, is_error: true });
     }
+}
+
+/// Does `action`; an open that fails is tried as the other kind of file (a recording chosen with "Open…", a
+/// scenario with "Open recording…"), which the status bar then names. `Err` is the first reason.
+fn open_or_write(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<(), String> {
+    let other = match action {
+        FileAction::OpenScenario => FileAction::OpenRecording,
+        FileAction::OpenRecording => FileAction::OpenScenario,
+        _ => return confirm_action(app, action, path),
+    };
+    let first_reason = match confirm_action(app, action, path) {
+        Ok(()) => return Ok(()),
+        Err(reason) => reason,
+    };
+    // Only a file that is there and read can be the other kind; a missing one keeps its first reason.
+    if !path.is_file() || confirm_action(app, other, path).is_err() {
+        return Err(first_reason);
+    }
+    if let Some(notice) = &mut app.notice {
+        let kind = if other == FileAction::OpenRecording { "a recording" } else { "a scenario" };
+        notice.text = format!("{} (the file is {kind}, so it was opened as one)", notice.text);
+    }
+    Ok(())
 }
 
 /// While files are dragged over the window, says what dropping them does; takes the dropped ones.

@@ -200,6 +200,22 @@ fn the_scenario_saved_through_the_file_prompt_loads_back_the_same() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_recording_chosen_with_open_scenario_is_replayed_and_the_status_bar_says_so() {
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.key_press(egui::Key::O);
+    h.run_steps(3);
+    let path = crate::common::root().join("scenarios/recordings/small.rec.ron");
+    type_into_focused(&mut h, &path.display().to_string());
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().file_prompt.action(), None, "the prompt closed: the file was opened");
+    let notice = h.state().notice.clone().expect("a notice");
+    assert!(!notice.is_error && notice.text.contains("the file is a recording"), "{}", notice.text);
+    step_until(&mut h, 20, "the replay", |a| a.store.runs.len() == 2 && a.store.origin.ends_with("small.rec.ron"));
+}
+
 /// A file dropped onto the window, as the windowing backend hands it over.
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
