@@ -13,15 +13,35 @@ use crate::runner::{Command, Speed, StepKind};
 use super::HirlApp;
 use super::file_prompt::FileAction;
 
+/// Every keyboard shortcut and what it does, as the "Keys" window lists them (`shortcuts_ui` binds them).
+pub const SHORTCUTS: [(&str, &str); 14] = [
+    ("Space", "play / pause"),
+    ("→", "step one 5 s tick"),
+    ("Shift+→", "step to the next Soldier decision time (10 s)"),
+    ("Ctrl+→", "step to the next Commander decision time (60 s)"),
+    ("← / Shift+← / Ctrl+←", "the same steps back in time (exact, from snapshots)"),
+    ("1 … 5", "speed 1×, 10×, 60×, 600×, as fast as possible"),
+    ("F", "inject an event: flash sale, spike, zone outage, cloud API slowdown, batch job"),
+    ("B", "side by side: HPA against the chosen policy, same traffic and events (again: back)"),
+    ("O", "open a scenario"),
+    ("S", "save the scenario"),
+    ("E", "export the session: the scenario plus every event injected so far"),
+    ("R", "restart from t = 0, injected events kept"),
+    ("?", "this list"),
+    ("Ctrl+plus / Ctrl+minus / Ctrl+0", "zoom in / out / back (for a projector)"),
+];
+
 pub struct Controls {
     /// The policy chosen in the toolbar (the run's, or the challenger's in side-by-side mode).
     policy: String,
     side_by_side: bool,
+    /// The "Keys" window is open.
+    keys_open: bool,
 }
 
 impl Controls {
     pub fn new(policy: &str) -> Self {
-        Self { policy: policy.to_string(), side_by_side: false }
+        Self { policy: policy.to_string(), side_by_side: false, keys_open: false }
     }
 
     /// The policy chosen in the toolbar.
@@ -91,6 +111,10 @@ impl Controls {
         }
         if pressed(Key::R, Modifiers::NONE) {
             app.send(Command::Restart);
+        }
+        // "?" is Shift+/ on most layouts: the text event, whatever the modifiers.
+        if ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Text(t) if t == "?"))) {
+            app.controls.keys_open = !app.controls.keys_open;
         }
     }
 
@@ -204,6 +228,9 @@ impl Controls {
             if ui.button("Restart").on_hover_text("Start the scenario again from t = 0 (R)").clicked() {
                 app.send(Command::Restart);
             }
+            if ui.selectable_label(app.controls.keys_open, "Keys").on_hover_text("Keyboard shortcuts (?)").clicked() {
+                app.controls.keys_open = !app.controls.keys_open;
+            }
             ui.separator();
             // Text labels: egui's own theme buttons use emoji the bundled fonts lack.
             let mut theme = ui.options(|o| o.theme_preference);
@@ -219,6 +246,25 @@ impl Controls {
                 }
             }
         });
+    }
+
+    /// The keyboard shortcuts, in a window of their own while "Keys" (or ?) has it open.
+    pub fn keys_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
+        let mut open = app.controls.keys_open;
+        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).resizable(false).show(
+            ui.ctx(),
+            |ui| {
+                egui::Grid::new("keys-grid").num_columns(2).striped(true).spacing([16.0, 4.0]).show(ui, |ui| {
+                    for (key, action) in SHORTCUTS {
+                        ui.label(egui::RichText::new(key).monospace().strong());
+                        ui.label(action);
+                        ui.end_row();
+                    }
+                });
+                ui.weak("Keys do nothing while a text field has the keyboard (the file prompt's path).");
+            },
+        );
+        app.controls.keys_open = open && app.controls.keys_open;
     }
 
     /// The warm reserve (restarts the run, injected events kept): none, a share of every pool, or 40% of one pool —

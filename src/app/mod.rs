@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::runner::{Command, Update, WorkerConfig, WorkerHandle};
 
-pub use controls::Controls;
+pub use controls::{Controls, SHORTCUTS};
 pub use file_prompt::{FileAction, FilePrompt};
 pub use inject_dialog::{InjectDialog, InjectKind};
 
@@ -166,6 +166,7 @@ impl HirlApp {
         egui::Panel::top("timeline-bar").show(ui, |ui| timeline_bar::TimelineBar::timeline_bar_ui(self, ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         inject_dialog::InjectDialog::dialog_ui(self, ui);
+        controls::Controls::keys_ui(self, ui);
         file_prompt::FilePrompt::prompt_ui(self, ui);
         file_prompt::drop_ui(self, ui);
         egui::CentralPanel::default().show(ui, |ui| {

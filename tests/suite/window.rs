@@ -269,6 +269,15 @@ fn keyboard_shortcuts_play_step_and_open_the_flash_sale_dialog() {
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
     assert!(h.query_by_label("Inject").is_none(), "Esc closes it");
+    // "?" lists every shortcut, and again hides the list.
+    h.event(egui::Event::Text("?".into()));
+    h.run_steps(3);
+    for (key, action) in hirl_scale::app::SHORTCUTS {
+        assert!(h.query_by_label(key).is_some() && h.query_by_label(action).is_some(), "{key}: {action}");
+    }
+    h.event(egui::Event::Text("?".into()));
+    h.run_steps(2);
+    assert!(h.query_by_label(hirl_scale::app::SHORTCUTS[4].1).is_none(), "? again closes the list");
 }
 
 #[test]
