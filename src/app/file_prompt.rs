@@ -335,9 +335,7 @@ fn confirm_action(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<
             app.notice = Some(Notice { text: format!("loaded {}", path.display()), is_error: false });
         }
         FileAction::OpenRecording => {
-            let recording = crate::replay::Recording::load_file(path).map_err(|e| one_line(&e.to_string()))?;
-            app.send(Command::OpenRecording { recording: Box::new(recording), origin: path.display().to_string() });
-            app.notice = Some(Notice { text: format!("replaying {}", path.display()), is_error: false });
+            app.try_open_recording(path)?;
         }
         FileAction::SaveScenario => {
             scenario::save_file(&app.store.scenario, path)
@@ -352,7 +350,7 @@ fn confirm_action(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<
 }
 
 /// A loader's message on one line (they name the file, the line and the reason over several).
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.trim_end().replace('\n', " · ")
 }
 

@@ -113,12 +113,17 @@ impl HirlApp {
     /// Opens a recording file and asks the worker to replay it. A damaged file, or one made with other models or
     /// another scenario version, is refused with the reason and the current run goes on.
     pub fn open_recording_path(&mut self, path: &std::path::Path) {
-        match crate::replay::Recording::load_file(path) {
-            Ok(rec) => {
-                self.send(Command::OpenRecording { recording: Box::new(rec), origin: path.display().to_string() })
-            }
-            Err(e) => self.notice = Some(Notice { text: e.to_string().replace('\n', " · "), is_error: true }),
+        if let Err(reason) = self.try_open_recording(path) {
+            self.notice = Some(Notice { text: reason, is_error: true });
         }
+    }
+
+    /// [`Self::open_recording_path`], with the reason a file is refused (on one line) returned instead of shown.
+    pub fn try_open_recording(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let recording = crate::replay::Recording::load_file(path).map_err(|e| file_prompt::one_line(&e.to_string()))?;
+        self.send(Command::OpenRecording { recording: Box::new(recording), origin: path.display().to_string() });
+        self.notice = Some(Notice { text: format!("replaying {}", path.display()), is_error: false });
+        Ok(())
     }
 
     /// Asks the worker to write the session as a recording.
