@@ -380,7 +380,8 @@ impl Controls {
     /// Opens the file prompt for `action` (it validates the path and reports a refused file in itself).
     fn prompt(app: &mut HirlApp, action: FileAction) {
         let origin = app.origin.clone();
-        app.file_prompt.open(action, &origin);
+        let name = app.store.scenario.name.clone();
+        app.file_prompt.open(action, &origin, &name);
     }
 
     fn open_scenario(app: &mut HirlApp) {

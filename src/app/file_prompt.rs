@@ -62,13 +62,22 @@ impl FileAction {
         matches!(self, FileAction::OpenRecording | FileAction::SaveRecording)
     }
 
-    /// The file name a new file is offered under.
-    fn default_name(self) -> &'static str {
+    /// The file name a new file is offered under, from the scenario's name: never the name of the file it came
+    /// from (the shipped files carry comments a save would drop) nor of a shipped recording.
+    fn default_name(self, scenario_name: &str) -> String {
+        let mut stem = String::new();
+        for c in scenario_name.chars() {
+            let c = if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' };
+            if !(c == '-' && stem.ends_with('-')) {
+                stem.push(c);
+            }
+        }
+        let stem = if stem.trim_matches('-').is_empty() { "scenario" } else { stem.trim_matches('-') };
         match self {
-            FileAction::SaveScenario => "scenario.ron",
-            FileAction::ExportSession => "session.ron",
-            FileAction::SaveRecording => "incident.rec.ron",
-            FileAction::OpenScenario | FileAction::OpenRecording => "",
+            FileAction::SaveScenario => format!("{stem}-copy.ron"),
+            FileAction::ExportSession => format!("{stem}-session.ron"),
+            FileAction::SaveRecording => format!("{stem}-incident.rec.ron"),
+            FileAction::OpenScenario | FileAction::OpenRecording => String::new(),
         }
     }
 
@@ -118,8 +127,8 @@ impl FilePrompt {
     }
 
     /// Opens the prompt for `action`, its path starting in the folder last used (else the one the scenario came
-    /// from, else the working directory) with the action's default file name.
-    pub fn open(&mut self, action: FileAction, origin: &str) {
+    /// from, else the working directory) with the action's default file name, made from `scenario_name`.
+    pub fn open(&mut self, action: FileAction, origin: &str, scenario_name: &str) {
         let dir = self.last_dir.clone().or_else(|| {
             let parent = Path::new(origin).parent()?;
             (!parent.as_os_str().is_empty() && parent.is_dir()).then(|| parent.to_path_buf())
@@ -129,10 +138,10 @@ impl FilePrompt {
             (true, None) if Path::new("scenarios/recordings").is_dir() => Some(PathBuf::from("scenarios/recordings")),
             (_, dir) => dir,
         };
-        let name = action.default_name();
+        let name = action.default_name(scenario_name);
         self.path = match dir {
-            Some(dir) => dir.join(name).display().to_string(),
-            None => name.to_string(),
+            Some(dir) => dir.join(&name).display().to_string(),
+            None => name,
         };
         if !action.writes() && !self.path.is_empty() && !self.path.ends_with(std::path::MAIN_SEPARATOR) {
             self.path.push(std::path::MAIN_SEPARATOR);
@@ -153,6 +162,7 @@ impl FilePrompt {
     fn browse(&mut self, action: FileAction, repaint: impl Fn() + Send + 'static) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let start_dir = Path::new(&self.path).parent().filter(|p| p.is_dir()).map(Path::to_path_buf);
+        let file_name = Path::new(&self.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
             let (filter, extensions) =
                 if action.is_recording() { ("recording", ["ron"]) } else { ("scenario", ["ron"]) };
@@ -160,11 +170,7 @@ impl FilePrompt {
             if let Some(dir) = start_dir {
                 dialog = dialog.set_directory(dir);
             }
-            let picked = if action.writes() {
-                dialog.set_file_name(action.default_name()).save_file()
-            } else {
-                dialog.pick_file()
-            };
+            let picked = if action.writes() { dialog.set_file_name(file_name).save_file() } else { dialog.pick_file() };
             // The prompt may have been closed meanwhile: nobody to tell, nothing lost.
             let _ = tx.send(picked);
             repaint();
@@ -450,7 +456,9 @@ mod tests {
             FileAction::SaveRecording,
         ] {
             assert!(!action.title().is_empty() && !action.help().is_empty());
-            assert_eq!(action.writes(), !action.default_name().is_empty(), "{action:?}: a write offers a file name");
+            let name = action.default_name("Fraud cascade (P0)");
+            assert_eq!(action.writes(), !name.is_empty(), "{action:?}: a write offers a file name");
+            assert!(name.is_empty() || name.starts_with("fraud-cascade-p0-"), "{action:?}: {name}");
             assert_eq!(action.writes(), action.verb() != "Open", "{action:?}");
         }
     }

@@ -196,7 +196,7 @@ fn the_scenario_saved_through_the_file_prompt_loads_back_the_same() {
     h.run_steps(3);
     let field = h.get(by().role(Role::TextInput));
     let offered = field.value().unwrap_or_default();
-    assert_eq!(offered, dir.join("session.ron").display().to_string());
+    assert_eq!(offered, dir.join("small-session.ron").display().to_string(), "named for the scenario");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
