@@ -306,10 +306,15 @@ impl InjectDialog {
                     ui.end_row();
                     if d.announced {
                         ui.label("Calendar says").on_hover_text(
-                            "When the calendar says it starts, against when it really does: 0 on time; +N it comes \
-                             N minutes before the calendar says (the flash-sale-early postmortem); −N it comes late",
+                            "How the sale's real start compares with the calendar's: on time; N min early (it comes N \
+                             minutes before the calendar says, as in the flash-sale-early postmortem); N min late. Type \
+                             \"20 early\" or \"30 late\" into the field, or drag",
                         );
-                        ui.add(egui::Slider::new(&mut d.calendar_offset_mins, -60..=120).suffix(" min"));
+                        ui.add(
+                            egui::Slider::new(&mut d.calendar_offset_mins, -60..=120)
+                                .custom_formatter(|v, _| calendar_offset_label(v))
+                                .custom_parser(parse_calendar_offset),
+                        );
                         ui.end_row();
                     }
                 }
@@ -374,6 +379,27 @@ impl InjectDialog {
             self.batch_memory_mib
         )
     }
+}
+
+/// "on time", "20 min early", "30 min late": the calendar's offset as the slider shows it.
+fn calendar_offset_label(minutes: f64) -> String {
+    match minutes.round() as i64 {
+        0 => "on time".to_string(),
+        n if n > 0 => format!("{n} min early"),
+        n => format!("{} min late", -n),
+    }
+}
+
+/// What a user may type into the offset's field: "on time", "20 early", "30 min late", or minutes ("-30" is late).
+fn parse_calendar_offset(text: &str) -> Option<f64> {
+    let text = text.trim().to_lowercase();
+    if text.starts_with("on") {
+        return Some(0.0);
+    }
+    let number: String =
+        text.chars().take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | '−')).collect();
+    let minutes: f64 = number.replace('−', "-").parse().ok()?;
+    Some(if text.contains("late") { -minutes.abs() } else { minutes })
 }
 
 /// A grid row: `label` (with `hover`) and its widget.
@@ -463,6 +489,20 @@ mod tests {
         // The calendar cannot have announced a start before the announcement.
         d.starts_in_mins = 0;
         assert_eq!(announced_start(&d, &s, 600), (600, Some(600)));
+    }
+
+    #[test]
+    fn the_calendar_offset_reads_and_parses_in_words() {
+        assert_eq!(calendar_offset_label(0.0), "on time");
+        assert_eq!(calendar_offset_label(20.0), "20 min early");
+        assert_eq!(calendar_offset_label(-30.0), "30 min late");
+        for label in ["on time", "20 min early", "30 min late"] {
+            let parsed = parse_calendar_offset(label).expect(label);
+            assert_eq!(calendar_offset_label(parsed), label, "a shown label parses back to itself");
+        }
+        assert_eq!(parse_calendar_offset("-15"), Some(-15.0));
+        assert_eq!(parse_calendar_offset("15 late"), Some(-15.0));
+        assert_eq!(parse_calendar_offset("soon"), None);
     }
 
     #[test]
