@@ -111,16 +111,55 @@ fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSerie
     .inner
 }
 
+/// Whether `event` is the one the timeline logged as `label` at `t_secs` (events fire at their start's tick).
+fn fired_as(event: &crate::scenario::EventSpec, label: &str, t_secs: u64) -> bool {
+    event.label() == label && event.start_secs().div_ceil(5) * 5 == t_secs.div_ceil(5) * 5
+}
+
+/// What the timeline's short label leaves out: whether a sale was announced and for when, how long it lasts, and
+/// when an injected event was injected if that was before it fired — "; announced for 14:00 (it came 20 min early);
+/// 60 min; injected at 13:10:00".
+fn event_detail(event: &crate::scenario::EventSpec, store: &Store, injected_at_secs: Option<u64>) -> String {
+    use crate::scenario::EventSpec;
+    let clock = |t: u64| clock_label_secs(&store.scenario, t);
+    let mut parts = Vec::new();
+    match event {
+        EventSpec::FlashSale { announced_start_secs, start_secs, duration_secs, .. } => {
+            parts.push(match *announced_start_secs {
+                None => "unannounced".to_string(),
+                Some(a) if a == *start_secs => format!("announced for {} (on time)", clock(a)),
+                Some(a) if a > *start_secs => {
+                    format!("announced for {} (it came {} early)", clock(a), short_duration(a - start_secs))
+                }
+                Some(a) => format!("announced for {} (it came {} late)", clock(a), short_duration(start_secs - a)),
+            });
+            parts.push(short_duration(*duration_secs));
+        }
+        EventSpec::Spike { duration_secs, .. }
+        | EventSpec::BatchJob { duration_secs, .. }
+        | EventSpec::ProvisionerSlowdown { duration_secs, .. } => parts.push(short_duration(*duration_secs)),
+        EventSpec::NodePoolLoss { .. } => {}
+    }
+    if let Some(at) = injected_at_secs.filter(|&at| at + 5 < event.start_secs()) {
+        parts.push(format!("injected at {}", clock(at)));
+    }
+    parts.iter().map(|p| format!("; {p}")).collect()
+}
+
 /// Tag, colour, text and tooltip of one entry.
 fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static str, Color32, String, &'static str) {
     let domain = |d: u8| store.scenario.domain_id(usize::from(d));
     let pool = |p: u8| store.scenario.pools.get(usize::from(p)).map_or("?", |x| x.name.as_str());
     match &e.kind {
         TimelineKind::Event { label, injected: true } => {
-            ("injected", EVENT, label.clone(), "An event injected from the window during the run")
+            let injection = store.injections.iter().find(|i| fired_as(&i.event, label, e.t_secs));
+            let detail = injection.map(|i| event_detail(&i.event, store, Some(i.injected_at_secs))).unwrap_or_default();
+            ("injected", EVENT, format!("{label}{detail}"), "An event injected from the window during the run")
         }
         TimelineKind::Event { label, injected: false } => {
-            ("event", EVENT, label.clone(), "An event scripted in the scenario file")
+            let scripted = store.scenario.events.iter().find(|ev| fired_as(ev, label, e.t_secs));
+            let detail = scripted.map(|ev| event_detail(ev, store, None)).unwrap_or_default();
+            ("event", EVENT, format!("{label}{detail}"), "An event scripted in the scenario file")
         }
         TimelineKind::BreachStart { domain: d } => match series.cascade_of(e) {
             Some(c) => {
@@ -229,6 +268,41 @@ mod tests {
         );
         assert!(harness.query_by_label_contains("12 nodes ready in").is_some());
         harness.get_by_label("4 of 4 entries");
+    }
+
+    #[test]
+    fn an_injected_sale_says_whether_and_for_when_it_was_announced_and_when_it_was_injected() {
+        use crate::scenario::EventSpec;
+        let mut store = store();
+        let sale = |announced_start_secs| EventSpec::FlashSale {
+            domain: "payment".into(),
+            announced_start_secs,
+            start_secs: 3_600,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs: 1_800,
+        };
+        let early = sale(Some(4_800));
+        let label = early.label();
+        store.injections = vec![crate::sim::InjectedEvent { injected_at_secs: 600, event: early }];
+        let at = |t_secs, kind| TimelineEvent { t_secs, kind };
+        let events = vec![at(3_600, TimelineKind::Event { label: label.clone(), injected: true })];
+        store.runs.push(RunSeries {
+            policy: "hpa".into(),
+            past: Items { events, ..Items::default() },
+            ..Default::default()
+        });
+        let clock = |t| clock_label_secs(&store.scenario, t);
+        let expected = format!(
+            "{label}; announced for {} (it came 20 min early); 30 min; injected at {}",
+            clock(4_800),
+            clock(600)
+        );
+        render(&store).get_by_label(&expected);
+
+        // Unannounced, and injected to fire at once: nothing to say about when it was injected.
+        store.injections[0] = crate::sim::InjectedEvent { injected_at_secs: 3_600, event: sale(None) };
+        render(&store).get_by_label(&format!("{label}; unannounced; 30 min"));
     }
 
     #[test]
