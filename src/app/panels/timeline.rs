@@ -8,7 +8,7 @@
 use egui::{Color32, RichText};
 
 use super::PanelCtx;
-use crate::app::store::{RunSeries, Store, clock_label_secs};
+use crate::app::store::{RunSeries, Store, clock_label, clock_label_secs};
 use crate::app::{format_duration, theme};
 use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, lasted_label, short_duration};
 use crate::sim::{TimelineEvent, TimelineKind};
@@ -121,7 +121,8 @@ fn fired_as(event: &crate::scenario::EventSpec, label: &str, t_secs: u64) -> boo
 /// 60 min; injected at 13:10:00".
 fn event_detail(event: &crate::scenario::EventSpec, store: &Store, injected_at_secs: Option<u64>) -> String {
     use crate::scenario::EventSpec;
-    let clock = |t: u64| clock_label_secs(&store.scenario, t);
+    // The calendar's start to the minute, as calendars give it; the injection to the second, as every row's time.
+    let clock = |t: u64| clock_label(&store.scenario, t);
     let mut parts = Vec::new();
     match event {
         EventSpec::FlashSale { announced_start_secs, start_secs, duration_secs, .. } => {
@@ -141,7 +142,7 @@ fn event_detail(event: &crate::scenario::EventSpec, store: &Store, injected_at_s
         EventSpec::NodePoolLoss { .. } => {}
     }
     if let Some(at) = injected_at_secs.filter(|&at| at + 5 < event.start_secs()) {
-        parts.push(format!("injected at {}", clock(at)));
+        parts.push(format!("injected at {}", clock_label_secs(&store.scenario, at)));
     }
     parts.iter().map(|p| format!("; {p}")).collect()
 }
@@ -292,11 +293,10 @@ mod tests {
             past: Items { events, ..Items::default() },
             ..Default::default()
         });
-        let clock = |t| clock_label_secs(&store.scenario, t);
         let expected = format!(
             "{label}; announced for {} (it came 20 min early); 30 min; injected at {}",
-            clock(4_800),
-            clock(600)
+            clock_label(&store.scenario, 4_800),
+            clock_label_secs(&store.scenario, 600)
         );
         render(&store).get_by_label(&expected);
 
