@@ -237,17 +237,17 @@ impl FilePrompt {
                     }
                 });
                 ui.add_space(4.0);
+                let resolved = resolve(&prompt.path);
                 if let Some(error) = &prompt.error {
                     ui.colored_label(super::theme::SLO, error);
-                } else if let Some(warning) = existing_file_warning(action, &prompt.path) {
+                } else if let Some(warning) = existing_file_warning(action, &resolved) {
                     ui.colored_label(ui.visuals().warn_fg_color, warning);
                 } else {
                     ui.weak(action.help());
                 }
                 // A relative path is relative to where the program was started, which the user may not know.
-                let typed = Path::new(prompt.path.trim());
-                let resolved = resolve(&prompt.path);
-                if !prompt.path.trim().is_empty() && resolved.as_path() != typed {
+                let typed = prompt.path.trim();
+                if !typed.is_empty() && resolved.as_path() != Path::new(typed) {
                     ui.weak(format!("= {}", resolved.display()));
                 }
                 if prompt.browse_returned_nothing {
@@ -308,8 +308,7 @@ pub fn resolve(typed: &str) -> PathBuf {
 }
 
 /// "replaces …" when a write would replace a file, so a Save never surprises; `None` otherwise.
-fn existing_file_warning(action: FileAction, path: &str) -> Option<String> {
-    let path = resolve(path);
+fn existing_file_warning(action: FileAction, path: &Path) -> Option<String> {
     (action.writes() && path.is_file()).then(|| format!("{} exists: {} replaces it.", path.display(), action.verb()))
 }
 
@@ -318,20 +317,16 @@ fn confirm_action(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<
     if path.as_os_str().is_empty() {
         return Err("type a file's path".to_string());
     }
+    if path.is_dir() {
+        return Err(format!("{} is a folder: add a file name", path.display()));
+    }
     if action.writes() {
-        if path.is_dir() {
-            return Err(format!("{} is a folder: add a file name", path.display()));
-        }
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !parent.is_dir() {
             return Err(format!("no folder {}", parent.display()));
         }
     } else if !path.is_file() {
-        return Err(if path.is_dir() {
-            format!("{} is a folder: add a file name", path.display())
-        } else {
-            format!("no file at {}", path.display())
-        });
+        return Err(format!("no file at {}", path.display()));
     }
     match action {
         FileAction::OpenScenario => {
@@ -425,12 +420,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("there.ron");
         std::fs::write(&file, "x").unwrap();
-        let text = file.display().to_string();
-        let warning = existing_file_warning(FileAction::SaveScenario, &text).unwrap();
+        let warning = existing_file_warning(FileAction::SaveScenario, &file).unwrap();
         assert!(warning.contains("Save replaces it"), "{warning}");
-        assert!(existing_file_warning(FileAction::ExportSession, &text).unwrap().contains("Export replaces it"));
-        assert_eq!(existing_file_warning(FileAction::OpenScenario, &text), None);
-        assert_eq!(existing_file_warning(FileAction::SaveScenario, &dir.join("new.ron").display().to_string()), None);
+        assert!(existing_file_warning(FileAction::ExportSession, &file).unwrap().contains("Export replaces it"));
+        assert_eq!(existing_file_warning(FileAction::OpenScenario, &file), None);
+        assert_eq!(existing_file_warning(FileAction::SaveScenario, &dir.join("new.ron")), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -7,7 +7,7 @@
 //! says why in the dialog, which stays open. Injected events fire at the next tick or at their own start, in every
 //! run alike (side by side included), and are kept in recordings and session exports.
 
-use crate::agents::hirl::explain::thousands;
+use crate::agents::hirl::explain::{cores, thousands};
 use crate::runner::Command;
 use crate::scenario::{EventSpec, Scenario, validate_event};
 
@@ -88,7 +88,7 @@ pub struct InjectDialog {
     batch_pods: u32,
     batch_cpu_millicores: u32,
     batch_memory_mib: u32,
-    /// Why the scenario's checks refused the last Inject, until something is changed.
+    /// Why the scenario's checks refused the last Inject, until the event the settings make changes.
     refused: Option<String>,
 }
 
@@ -218,15 +218,14 @@ impl InjectDialog {
             EventSpec::BatchJob { pods, cpu_request_millicores, memory_request_mib, duration_secs, .. } => {
                 let priority =
                     scenario.domains.get(self.domain).map_or("?".to_string(), |d| format!("{:?}", d.priority));
-                let cores = f64::from(*pods) * f64::from(*cpu_request_millicores) / 1000.0;
                 format!(
-                    "{domain_name} runs a batch job from {when}: {} pods of {} m CPU and {} MiB each ({} cores in \
+                    "{domain_name} runs a batch job from {when}: {} pods of {} m CPU and {} MiB each ({} in \
                      all) at {domain_name}'s priority ({priority}), deleted {} min after its start. No autoscaler \
                      scales them; while they run they hold their room.",
                     thousands(u64::from(*pods)),
                     thousands(u64::from(*cpu_request_millicores)),
                     thousands(u64::from(*memory_request_mib)),
-                    thousands(cores.round() as u64),
+                    cores(f64::from(*pods) * f64::from(*cpu_request_millicores)),
                     duration_secs / 60
                 )
             }
@@ -246,7 +245,8 @@ impl InjectDialog {
             .collect();
         egui::Window::new("Inject an event").open(&mut open).collapsible(false).resizable(false).show(ui.ctx(), |ui| {
             let d = &mut app.inject;
-            let before = d.signature();
+            // The event the settings make: a change to any setting that matters changes it, and clears a refusal.
+            let before = d.event(&scenario, now);
             egui::Grid::new("inject-grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
                 ui.label("Event");
                 egui::ComboBox::from_id_salt("inject-kind").selected_text(d.kind.name()).show_ui(ui, |ui| {
@@ -319,7 +319,7 @@ impl InjectDialog {
                     }
                 }
             });
-            if d.signature() != before {
+            if d.event(&scenario, now) != before {
                 d.refused = None;
             }
             ui.add_space(4.0);
@@ -357,27 +357,6 @@ impl InjectDialog {
             open = false;
         }
         app.inject.open = open;
-    }
-
-    /// Everything the user sets, to notice a change (which clears a refusal).
-    fn signature(&self) -> String {
-        format!(
-            "{:?} {} {} {} {} {} {} {} {} {} {} {} {} {}",
-            self.kind,
-            self.domain,
-            self.multiplier,
-            self.ramp_secs,
-            self.duration_mins,
-            self.starts_in_mins,
-            self.announced,
-            self.calendar_offset_mins,
-            self.pool,
-            self.nodes_lost,
-            self.slowdown_factor,
-            self.batch_pods,
-            self.batch_cpu_millicores,
-            self.batch_memory_mib
-        )
     }
 }
 
