@@ -178,7 +178,10 @@ impl Controls {
             let label = if app.controls.side_by_side { "Single run" } else { "Side by side" };
             if ui
                 .button(label)
-                .on_hover_text("Compare HPA (left) with the chosen policy (right) on identical traffic and events (B)")
+                .on_hover_text(
+                    "Compare HPA (left) with the chosen policy (right; HiRL when that is HPA) on identical traffic and \
+                     events (B)",
+                )
                 .clicked()
             {
                 Self::toggle_side_by_side(app);
@@ -370,8 +373,10 @@ impl Controls {
     fn toggle_side_by_side(app: &mut HirlApp) {
         app.controls.side_by_side = !app.controls.side_by_side;
         if app.controls.side_by_side && app.controls.policy == "hpa" {
-            // HPA against itself shows nothing: the tuned heuristic is the natural first challenger.
-            app.controls.policy = "heuristic".to_string();
+            // HPA against itself shows nothing. The product's comparison is HPA against HiRL; with the agents refused
+            // `hirl` would be HPA again, so the tuned heuristic is the challenger then.
+            let challenger = if app.agents.is_ok() { "hirl" } else { "heuristic" };
+            app.controls.policy = challenger.to_string();
         }
         let other = app.controls.side_by_side.then(|| app.controls.policy.clone());
         app.send(Command::SideBySide(other));

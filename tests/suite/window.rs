@@ -125,6 +125,22 @@ fn side_by_side_runs_advance_together() {
     assert_eq!(app.window_title(), "HiRL-Scale — small — hpa vs heuristic", "the title says what is compared");
 }
 
+#[test]
+fn side_by_side_from_hpa_puts_hirl_on_the_right_when_the_agents_load() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    let assets = hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root());
+    (cfg.forecaster, cfg.agents) = (assets.forecaster, assets.agents);
+    let mut h = window_with(cfg);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    h.step();
+    let app = h.state();
+    let policies: Vec<&str> = app.store.runs.iter().map(|r| r.policy.as_str()).collect();
+    assert_eq!(policies, ["hpa", "hirl"], "the product's comparison, not the heuristic's");
+    assert_eq!(app.window_title(), "HiRL-Scale — small — hpa vs hirl");
+}
+
 /// Replaces the text of the focused field (the file prompt focuses its path on opening) and steps a frame.
 fn type_into_focused(h: &mut Harness<'_, HirlApp>, text: &str) {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
