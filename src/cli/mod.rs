@@ -294,6 +294,7 @@ pub fn main() -> Result<ExitCode> {
                 None => run_policy(&s, &policy, seed, &assets, true)?,
             };
             print!("{}", report::scorecard_table(&run.scorecard));
+            print!("{}", report::event_list(&s));
             print!("{}", report::cascade_list(&s, &run.cascades, report::CASCADES_LISTED));
             if let Some(times) = &run.fallback {
                 println!("{}", fallback_line(&s.domains, times));
@@ -337,16 +338,20 @@ pub fn main() -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             };
             let apps: u32 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
+            let events = s.events.len();
             println!(
-                "{}: ok — \"{}\", {} domains, {} apps, {} pools, {} events, {} s",
+                "{}: ok — \"{}\", {} domains, {} apps, {} pools, {events} event{}, {} ({} – {})",
                 scenario.display(),
                 s.name,
                 s.domains.len(),
-                apps,
+                crate::agents::hirl::explain::grouped(f64::from(apps), 0),
                 s.pools.len(),
-                s.events.len(),
-                s.duration_secs
+                if events == 1 { "" } else { "s" },
+                scenario::describe::short_duration(s.duration_secs),
+                scenario::clock::clock_label(&s, 0),
+                scenario::clock::clock_label(&s, s.duration_secs),
             );
+            print!("{}", scenario::describe::event_lines(&s, "  "));
         }
         Command::Bench { scenario, policy, scales, secs, child } => {
             let Some(s) = load_or_report(&scenario)? else {

@@ -227,6 +227,15 @@ pub fn comparison_table(cards: &[Scorecard]) -> String {
     s
 }
 
+/// The scenario's scripted events, for reading a run's breaches against them: "events: 1" and a line each, or
+/// "events: none".
+pub fn event_list(s: &Scenario) -> String {
+    if s.events.is_empty() {
+        return "events: none\n".to_string();
+    }
+    format!("events: {}\n{}", s.events.len(), crate::scenario::describe::event_lines(s, "  "))
+}
+
 /// A run's cascades: how many went through each link, then the first `max_listed`, one a line:
 /// "  Tue 14:00:20  merchant after payment (callee's latency, 5 s into its breach); lasted 26 min".
 pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> String {

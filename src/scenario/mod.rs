@@ -9,6 +9,7 @@
 //! - Nothing here knows about the simulator's internals, the UI or the networks.
 
 pub mod clock;
+pub mod describe;
 mod hpa_spec;
 mod links;
 pub mod locate;

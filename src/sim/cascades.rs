@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::breach_cause::BreachMinutesByCause;
 use super::{TICK_SECS, TimelineEvent, TimelineKind};
+use crate::scenario::describe::short_duration;
 use crate::scenario::{DomainLinks, Scenario};
 
 /// How a breach reached a linked domain, strongest first (the derived order is that ranking).
@@ -165,16 +166,6 @@ impl CascadeLengths {
         } else {
             format!("{} ({:.1} min in all)", parts.join(", "), self.minutes())
         }
-    }
-}
-
-/// "5 s", "2 min 30 s", "1 h 05 min".
-pub fn short_duration(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 if secs.is_multiple_of(60) => format!("{} min", secs / 60),
-        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
-        _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
     }
 }
 
@@ -361,10 +352,6 @@ mod tests {
             found[2].describe(&s),
             "after payment (shared pool, 20 s into its breach), merchant (shared pool, 15 s into its breach), \
              fraud (shared pool, 5 s into its breach); not over yet"
-        );
-        assert_eq!(
-            [59, 60, 150, 3600, 3900].map(short_duration),
-            ["59 s", "1 min", "2 min 30 s", "1 h 00 min", "1 h 05 min"]
         );
         let counts = CascadeCounts::of(&found);
         assert_eq!((counts.latency, counts.load, counts.pool, counts.total()), (1, 1, 1, 3));

@@ -16,6 +16,7 @@ fn run_prints_a_table_and_writes_the_documented_json() {
     assert!(table.contains("payment") && table.contains("breach"), "{table}");
     assert!(!table.contains("safety:"), "only HiRL has a safety layer: {table}");
     assert!(!table.contains("seating:"), "nor seating rules: {table}");
+    assert!(table.contains("events: 1\n  Tue 13:30  spike payment ×2; ramps up in"), "the scenario's spike: {table}");
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
     assert_eq!(card["format"], "hirl-scale-scorecard/1");
@@ -109,6 +110,11 @@ fn validate_accepts_every_shipped_scenario() {
         if path.extension().is_some_and(|e| e == "ron") {
             let out = hirl().arg("validate").arg(&path).output().expect("runs");
             assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+            // The summary, then a line for each scripted event at its clock time.
+            let said = String::from_utf8_lossy(&out.stdout);
+            let s = hirl_scale::scenario::load_file(&path).expect("loads");
+            assert_eq!(said.lines().count(), 1 + s.events.len(), "{said}");
+            assert!(said.lines().skip(1).all(|l| l.starts_with("  Tue ") && l.contains("; lasts ")), "{said}");
         }
     }
 }

@@ -8,9 +8,10 @@
 use egui::{Color32, RichText};
 
 use super::PanelCtx;
-use crate::app::store::{RunSeries, Store, clock_label, clock_label_secs};
+use crate::app::store::{RunSeries, Store, clock_label_secs};
 use crate::app::{format_duration, theme};
-use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, lasted_label, short_duration};
+use crate::scenario::describe::{event_detail, short_duration};
+use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, lasted_label};
 use crate::sim::{TimelineEvent, TimelineKind};
 
 /// Same orange as the event annotations on the plots.
@@ -116,37 +117,6 @@ fn fired_as(event: &crate::scenario::EventSpec, label: &str, t_secs: u64) -> boo
     event.label() == label && event.start_secs().div_ceil(5) * 5 == t_secs.div_ceil(5) * 5
 }
 
-/// What the timeline's short label leaves out: whether a sale was announced and for when, how long it lasts, and
-/// when an injected event was injected if that was before it fired — "; announced for 14:00 (it came 20 min early);
-/// 60 min; injected at 13:10:00".
-fn event_detail(event: &crate::scenario::EventSpec, store: &Store, injected_at_secs: Option<u64>) -> String {
-    use crate::scenario::EventSpec;
-    // The calendar's start to the minute, as calendars give it; the injection to the second, as every row's time.
-    let clock = |t: u64| clock_label(&store.scenario, t);
-    let mut parts = Vec::new();
-    match event {
-        EventSpec::FlashSale { announced_start_secs, start_secs, duration_secs, .. } => {
-            parts.push(match *announced_start_secs {
-                None => "unannounced".to_string(),
-                Some(a) if a == *start_secs => format!("announced for {} (on time)", clock(a)),
-                Some(a) if a > *start_secs => {
-                    format!("announced for {} (it came {} early)", clock(a), short_duration(a - start_secs))
-                }
-                Some(a) => format!("announced for {} (it came {} late)", clock(a), short_duration(start_secs - a)),
-            });
-            parts.push(short_duration(*duration_secs));
-        }
-        EventSpec::Spike { duration_secs, .. }
-        | EventSpec::BatchJob { duration_secs, .. }
-        | EventSpec::ProvisionerSlowdown { duration_secs, .. } => parts.push(short_duration(*duration_secs)),
-        EventSpec::NodePoolLoss { .. } => {}
-    }
-    if let Some(at) = injected_at_secs.filter(|&at| at + 5 < event.start_secs()) {
-        parts.push(format!("injected at {}", clock_label_secs(&store.scenario, at)));
-    }
-    parts.iter().map(|p| format!("; {p}")).collect()
-}
-
 /// Tag, colour, text and tooltip of one entry.
 fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static str, Color32, String, &'static str) {
     let domain = |d: u8| store.scenario.domain_id(usize::from(d));
@@ -154,12 +124,14 @@ fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static s
     match &e.kind {
         TimelineKind::Event { label, injected: true } => {
             let injection = store.injections.iter().find(|i| fired_as(&i.event, label, e.t_secs));
-            let detail = injection.map(|i| event_detail(&i.event, store, Some(i.injected_at_secs))).unwrap_or_default();
+            let detail = injection
+                .map(|i| event_detail(&store.scenario, &i.event, Some(i.injected_at_secs)))
+                .unwrap_or_default();
             ("injected", EVENT, format!("{label}{detail}"), "An event injected from the window during the run")
         }
         TimelineKind::Event { label, injected: false } => {
             let scripted = store.scenario.events.iter().find(|ev| fired_as(ev, label, e.t_secs));
-            let detail = scripted.map(|ev| event_detail(ev, store, None)).unwrap_or_default();
+            let detail = scripted.map(|ev| event_detail(&store.scenario, ev, None)).unwrap_or_default();
             ("event", EVENT, format!("{label}{detail}"), "An event scripted in the scenario file")
         }
         TimelineKind::BreachStart { domain: d } => match series.cascade_of(e) {
@@ -294,15 +266,15 @@ mod tests {
             ..Default::default()
         });
         let expected = format!(
-            "{label}; announced for {} (it came 20 min early); 30 min; injected at {}",
-            clock_label(&store.scenario, 4_800),
+            "{label}; announced for {} (it came 20 min early); ramps up in 1 min; lasts 30 min; injected at {}",
+            crate::app::store::clock_label(&store.scenario, 4_800),
             clock_label_secs(&store.scenario, 600)
         );
         render(&store).get_by_label(&expected);
 
         // Unannounced, and injected to fire at once: nothing to say about when it was injected.
         store.injections[0] = crate::sim::InjectedEvent { injected_at_secs: 3_600, event: sale(None) };
-        render(&store).get_by_label(&format!("{label}; unannounced; 30 min"));
+        render(&store).get_by_label(&format!("{label}; unannounced; ramps up in 1 min; lasts 30 min"));
     }
 
     #[test]
