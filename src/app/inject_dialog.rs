@@ -162,13 +162,13 @@ impl InjectDialog {
     }
 
     /// The event in words, with the wall-clock times `clock` gives: what the user is about to inject.
-    /// `pool_nodes` is the chosen pool's node count now, if known.
+    /// `pool_nodes` is the chosen pool's node count now in each run, with the run's policy (empty if not known).
     pub fn summary(
         &self,
         scenario: &Scenario,
         now_secs: u64,
         clock: impl Fn(u64) -> String,
-        pool_nodes: Option<u32>,
+        pool_nodes: &[(String, u32)],
     ) -> String {
         let Some(event) = self.event(scenario, now_secs) else {
             return "Pick a domain or pool of this scenario.".to_string();
@@ -201,12 +201,24 @@ impl InjectDialog {
                 duration_secs / 60
             ),
             EventSpec::NodePoolLoss { pool, nodes, .. } => {
-                let of = pool_nodes.map_or_else(String::new, |n| format!(" of its {}", thousands(u64::from(n))));
+                // One count ("40 of its 916 nodes"), or each run's where the autoscalers bought different numbers.
+                let counts: Vec<u32> = pool_nodes.iter().map(|(_, n)| *n).collect();
+                let (of, each) = match counts.first() {
+                    None => (String::new(), String::new()),
+                    Some(&n) if counts.iter().all(|&c| c == n) => {
+                        (format!(" of its {}", thousands(u64::from(n))), String::new())
+                    }
+                    Some(_) => {
+                        let each: Vec<String> =
+                            pool_nodes.iter().map(|(p, n)| format!("{} under {p}", thousands(u64::from(*n)))).collect();
+                        (" of its".to_string(), format!(" ({})", each.join(", ")))
+                    }
+                };
                 let verb = if self.starts_in_mins == 0 { "loses" } else { "will lose" };
                 let at = if self.starts_in_mins == 0 { "now".to_string() } else { format!("at {when}") };
                 format!(
-                    "{pool} {verb} {}{of} nodes {at}, all at once; the pods on them go back to Pending and wait \
-                     for room like any other. The cluster autoscaler may buy the nodes back.",
+                    "{pool} {verb} {}{of} nodes {at}{each}, all at once; the pods on them go back to Pending and \
+                     wait for room like any other. The cluster autoscaler may buy the nodes back.",
                     thousands(u64::from(*nodes))
                 )
             }
@@ -240,8 +252,12 @@ impl InjectDialog {
         let mut inject = None;
         let scenario = std::sync::Arc::clone(&app.store.scenario);
         let now = app.store.now_secs;
-        let pool_nodes: Vec<Option<u32>> = (0..scenario.pools.len())
-            .map(|p| app.store.runs.first().and_then(|r| r.latest()).and_then(|pt| pt.pools.get(p)).map(|x| x.nodes))
+        // Each pool's nodes now in every run: side by side, the autoscalers have bought different numbers.
+        let pool_nodes: Vec<Vec<(String, u32)>> = (0..scenario.pools.len())
+            .map(|p| {
+                let runs = app.store.runs.iter();
+                runs.filter_map(|r| Some((r.policy.clone(), r.latest()?.pools.get(p)?.nodes))).collect()
+            })
             .collect();
         egui::Window::new("Inject an event").open(&mut open).collapsible(false).resizable(false).show(ui.ctx(), |ui| {
             let d = &mut app.inject;
@@ -269,9 +285,10 @@ impl InjectDialog {
                     let names: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
                     pick_row(ui, "Pool", &mut d.pool, &names);
                     // Up to the pool's nodes now (losing more than it has loses them all).
-                    let most = pool_nodes.get(d.pool).copied().flatten().unwrap_or(1_000).max(1);
+                    let nodes = pool_nodes.get(d.pool).map(|runs| runs.iter().map(|(_, n)| *n));
+                    let most = nodes.and_then(Iterator::max).unwrap_or(1_000).max(1);
                     let lost = egui::Slider::new(&mut d.nodes_lost, 1..=most).logarithmic(true);
-                    row(ui, "Nodes lost", "At most the nodes the pool has now (in the left-hand run)", lost);
+                    row(ui, "Nodes lost", "At most the nodes the pool has now (side by side, in the run with more)", lost);
                 }
                 if d.kind == InjectKind::ProvisionerSlowdown {
                     let factor = egui::Slider::new(&mut d.slowdown_factor, 1.5..=10.0).suffix("× as long");
@@ -323,8 +340,8 @@ impl InjectDialog {
                 d.refused = None;
             }
             ui.add_space(4.0);
-            let summary =
-                d.summary(&scenario, now, |t| app.store.clock_label(t), pool_nodes.get(d.pool).copied().flatten());
+            let nodes = pool_nodes.get(d.pool).map_or(&[][..], Vec::as_slice);
+            let summary = d.summary(&scenario, now, |t| app.store.clock_label(t), nodes);
             ui.add(egui::Label::new(egui::RichText::new(summary).weak()).wrap());
             if let Some(why) = &d.refused {
                 ui.colored_label(super::theme::SLO, why);
@@ -442,7 +459,7 @@ mod tests {
     #[test]
     fn a_sale_can_be_unannounced_on_time_early_or_late() {
         let s = small();
-        let summary = |d: &InjectDialog| d.summary(&s, 600, clock, None);
+        let summary = |d: &InjectDialog| d.summary(&s, 600, clock, &[]);
         let mut d = InjectDialog { starts_in_mins: 90, ..InjectDialog::default() };
         assert_eq!(announced_start(&d, &s, 600), (6_000, None));
         assert!(summary(&d).contains("Unannounced"));
@@ -492,14 +509,25 @@ mod tests {
             let event = d.event(&s, 600).expect("small.ron has a first domain and pool");
             assert_eq!(event.start_secs(), 1_200, "{kind:?} starts in 10 minutes");
             assert!(validate_event(&s, &event).is_empty(), "{kind:?}: {:?}", validate_event(&s, &event));
-            let text = d.summary(&s, 600, clock, Some(916));
+            let text = d.summary(&s, 600, clock, &[("hpa".into(), 916)]);
             assert!(text.contains("00:20 (in 10 min)"), "{kind:?}: {text}");
         }
         let loss = InjectDialog { kind: InjectKind::NodePoolLoss, ..InjectDialog::default() };
-        let text = loss.summary(&s, 600, clock, Some(916));
+        let text = loss.summary(&s, 600, clock, &[("hpa".into(), 916)]);
         assert!(text.starts_with(&format!("{} loses 40 of its 916 nodes now", s.pools[0].name)), "{text}");
+        // Side by side, each run's count when they differ.
+        let text = loss.summary(&s, 600, clock, &[("hpa".into(), 1_651), ("hirl".into(), 1_598)]);
+        assert!(
+            text.starts_with(&format!(
+                "{} loses 40 of its nodes now (1,651 under hpa, 1,598 under hirl)",
+                s.pools[0].name
+            )),
+            "{text}"
+        );
+        let text = loss.summary(&s, 600, clock, &[("hpa".into(), 916), ("hirl".into(), 916)]);
+        assert!(text.contains("40 of its 916 nodes now"), "{text}");
         let job = InjectDialog { kind: InjectKind::BatchJob, domain: 1, ..InjectDialog::default() };
-        let text = job.summary(&s, 600, clock, None);
+        let text = job.summary(&s, 600, clock, &[]);
         assert!(text.contains("2,000 pods of 1,000 m CPU and 2,048 MiB each (2,000 cores in all)"), "{text}");
         assert!(text.contains(&format!("({:?})", s.domains[1].priority)), "{text}");
     }
@@ -517,6 +545,6 @@ mod tests {
         // A domain the scenario lacks makes no event at all.
         let none = InjectDialog { domain: 99, ..InjectDialog::default() };
         assert_eq!(none.event(&s, 600), None);
-        assert!(none.summary(&s, 600, clock, None).starts_with("Pick a domain"));
+        assert!(none.summary(&s, 600, clock, &[]).starts_with("Pick a domain"));
     }
 }
