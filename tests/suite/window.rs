@@ -19,8 +19,12 @@ fn window(scenario: &str, speed: Speed) -> Harness<'static, HirlApp> {
 }
 
 pub fn window_with(cfg: WorkerConfig) -> Harness<'static, HirlApp> {
+    window_sized(cfg, [1500.0, 1000.0])
+}
+
+fn window_sized(cfg: WorkerConfig, size_pts: [f32; 2]) -> Harness<'static, HirlApp> {
     let app = HirlApp::new(cfg, || {}).expect("worker starts");
-    Harness::builder().with_size([1500.0, 1000.0]).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
+    Harness::builder().with_size(size_pts).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
 }
 
 /// Steps frames until `done` holds, failing after `secs` of wall time.
@@ -139,6 +143,33 @@ fn side_by_side_from_hpa_puts_hirl_on_the_right_when_the_agents_load() {
     let policies: Vec<&str> = app.store.runs.iter().map(|r| r.policy.as_str()).collect();
     assert_eq!(policies, ["hpa", "hirl"], "the product's comparison, not the heuristic's");
     assert_eq!(app.window_title(), "HiRL-Scale — small — hpa vs hirl");
+}
+
+#[test]
+fn side_by_side_on_a_1280_projector_every_scorecard_column_is_inside_its_half() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    let assets = hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root());
+    (cfg.forecaster, cfg.agents) = (assets.forecaster, assets.agents);
+    cfg.speed = Speed::Max;
+    let mut h = window_sized(cfg, [1280.0, 720.0]);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs with scorecards", |a| {
+        a.store.runs.len() == 2 && a.store.runs.iter().all(|r| r.scorecard.is_some())
+    });
+    h.run_steps(2);
+    let columns = [h.get_by_label("policy: hpa").rect(), h.get_by_label("policy: hirl").rect()];
+    // The last column's title, over two lines in a narrow column; the right-hand table also has "Δ vs hpa".
+    let last: Vec<_> = h.query_all_by_label("actions /\napp·h").map(|n| n.rect()).collect();
+    assert_eq!(last.len(), 2, "both tables, titles over two lines");
+    for (title, column) in last.iter().zip(&columns) {
+        assert!(
+            title.right() <= column.right() + 0.5,
+            "the last title ends at {} past {}",
+            title.right(),
+            column.right()
+        );
+    }
 }
 
 /// Replaces the text of the focused field (the file prompt focuses its path on opening) and steps a frame.

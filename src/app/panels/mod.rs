@@ -116,7 +116,7 @@ pub fn time_plot_without_legend<'a>(
                 HoverPosition::Elsewhere { position } => ("", position),
             };
             let when = clock_label(&label_scenario, position.x.max(0.0) as u64);
-            let value = crate::agents::hirl::explain::grouped(position.y, 1);
+            let value = crate::agents::hirl::explain::grouped(position.y, hover_decimals(y_unit));
             Some(if name.is_empty() {
                 format!("{when}\n{value} {y_unit}")
             } else {
@@ -124,6 +124,12 @@ pub fn time_plot_without_legend<'a>(
             })
         })
         .allow_scroll(false)
+}
+
+/// Decimals of the value a plot's hover shows: counts of pods, nodes and requests are whole ("40,967 pods", not
+/// "40,966.9": the cursor's height between two marks is no count); latencies and shares keep one.
+fn hover_decimals(y_unit: &str) -> usize {
+    if matches!(y_unit, "pods" | "nodes" | "req/s") { 0 } else { 1 }
 }
 
 /// A value axis's label: "2M" and "1.5M" for request rates, "20k" for pods, rather than seven-digit numbers. The
@@ -248,6 +254,16 @@ mod tests {
         // Latencies in ms and shares in % keep their plain form.
         assert_eq!(label(2_000.0, 1e3), "2000");
         assert_eq!(label(2.5, 0.5), "2.5");
+    }
+
+    #[test]
+    fn a_hover_counts_pods_nodes_and_requests_whole_and_keeps_a_decimal_for_the_rest() {
+        let shown = |v, unit| crate::agents::hirl::explain::grouped(v, super::hover_decimals(unit));
+        assert_eq!(shown(40_966.9, "pods"), "40,967");
+        assert_eq!(shown(1_512.4, "nodes"), "1,512");
+        assert_eq!(shown(250_000.4, "req/s"), "250,000");
+        assert_eq!(shown(212.46, "ms"), "212.5");
+        assert_eq!(shown(34.82, "% of cluster CPU"), "34.8");
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::sim::Scorecard;
 use crate::sim::breach_cause::BreachMinutesByCause;
 use crate::sim::cascades::{CascadeCounts, CascadeLengths};
 
+/// Below this visible width (points) the table's gaps shrink to 4 points: side by side in a 1280-point window.
+const TIGHT_BELOW_PTS: f32 = 700.0;
+
 /// Lower is better for every compared metric: green when it fell, red when it rose.
 const BETTER: Color32 = Color32::from_rgb(0, 158, 115);
 
@@ -72,7 +75,8 @@ impl ScorecardPanel {
             .flatten()
             .and_then(|r| r.scorecard.as_ref().map(|c| (r.policy.as_str(), c)));
         let domains = &ctx.store.scenario.domains;
-        let narrow = ctx.visible_width(ui) < NARROW_BELOW_PTS;
+        let width_pts = ctx.visible_width(ui);
+        let narrow = width_pts < NARROW_BELOW_PTS;
 
         ui.horizontal_wrapped(|ui| {
             ui.weak(format!("after {} simulated", format_duration(card.simulated_secs)));
@@ -88,7 +92,11 @@ impl ScorecardPanel {
                 );
             }
         });
-        egui::Grid::new(("scorecard", ctx.run)).striped(true).show(ui, |ui| {
+        // Narrower still, the columns sit closer: side by side on a 1280-point projector the last column would be past
+        // the column's edge with the default 8-point gaps.
+        let gap_pts = if width_pts < TIGHT_BELOW_PTS { 4.0 } else { ui.spacing().item_spacing.x };
+        let grid = egui::Grid::new(("scorecard", ctx.run)).striped(true);
+        grid.spacing([gap_pts, ui.spacing().item_spacing.y]).show(ui, |ui| {
             for (i, (title, two_lines, tip)) in COLUMNS.iter().enumerate() {
                 ui.strong(if narrow { *two_lines } else { *title }).on_hover_text(*tip);
                 if let (2, Some((policy, _))) = (i, base) {
