@@ -90,6 +90,12 @@ impl Cascade {
     /// "after payment (callee's latency, 5 s into its breach), internal (shared pool, 2 min 30 s into its breach);
     /// lasted 40 s", each domain named by its id in `scenario`.
     pub fn describe(&self, scenario: &Scenario) -> String {
+        format!("{}; {}", self.after(scenario), self.lasted())
+    }
+
+    /// "after payment (callee's latency, 5 s into its breach), internal (shared pool, 2 min 30 s into its breach)":
+    /// the breaches it followed, strongest link first.
+    pub fn after(&self, scenario: &Scenario) -> String {
         let each: Vec<String> = self
             .upstream
             .iter()
@@ -98,7 +104,7 @@ impl Cascade {
                 format!("{} ({}, {into} into its breach)", scenario.domain_id(usize::from(u.domain)), u.link.label())
             })
             .collect();
-        format!("after {}; {}", each.join(", "), self.lasted())
+        format!("after {}", each.join(", "))
     }
 
     /// [`lasted_label`] of this breach.

@@ -136,7 +136,10 @@ fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static s
         }
         TimelineKind::BreachStart { domain: d } => match series.cascade_of(e) {
             Some(c) => {
-                ("cascade", theme::SLO, format!("{} over SLO {}", domain(*d), c.describe(&store.scenario)), CASCADE_TIP)
+                // How long it lasted before whom it followed: a row is cut at the column's edge, and a cascade after
+                // several domains (side by side, on a projector) would lose its length first.
+                let text = format!("{} over SLO; {}; {}", domain(*d), c.lasted(), c.after(&store.scenario));
+                ("cascade", theme::SLO, text, CASCADE_TIP)
             }
             None => {
                 let lasted = lasted_label(breach_lasted_secs(&series.events, *d, e.t_secs));
@@ -296,8 +299,9 @@ mod tests {
         store.runs.push(series);
         let mut harness = render(&store);
         harness.get_by_label("cascade");
-        harness
-            .get_by_label("merchant over SLO after payment (callee's latency, 5 s into its breach); lasted 1 min 35 s");
+        harness.get_by_label(
+            "merchant over SLO; lasted 1 min 35 s; after payment (callee's latency, 5 s into its breach)",
+        );
         // Payment's own breach and Internal's later one (nothing linked in breach then) are plain breaches.
         assert_eq!(harness.query_all_by_label("breach").count(), 2);
         harness.get_by_label("internal over SLO; not over yet");
