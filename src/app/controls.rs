@@ -175,6 +175,7 @@ impl Controls {
             }
             Self::warm_reserve_ui(app, ui);
             Self::size_floor_ui(app, ui);
+            Self::what_if_ui(app, ui);
             let label = if app.controls.side_by_side { "Single run" } else { "Side by side" };
             if ui
                 .button(label)
@@ -370,6 +371,47 @@ impl Controls {
         }
     }
 
+    /// Real-world limits lifted in every run (restarts them, injected events kept): "would a faster provisioner have
+    /// saved us?" asked of the run on screen. The scenario's name, in the title and the scorecards, says a limit is
+    /// lifted, so a what-if run never passes for the scenario itself.
+    fn what_if_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
+        use crate::scenario::WhatIf;
+        let current = crate::scenario::what_if::lifted(&app.store.scenario);
+        let label = |lifts: &[WhatIf]| match lifts {
+            [] => "none".to_string(),
+            [w] => what_if_words(*w).to_string(),
+            _ => "both".to_string(),
+        };
+        let choices: [&[WhatIf]; 4] = [&[], &[WhatIf::NoTelemetryLag], &[WhatIf::UnboundedProvisioner], &WhatIf::ALL];
+        let mut picked = None;
+        egui::ComboBox::from_id_salt("what-if")
+            .selected_text(format!("what if: {}", label(&current)))
+            .show_ui(ui, |ui| {
+                for choice in choices {
+                    let text = match choice {
+                        [] => "none: the scenario's own limits".to_string(),
+                        [w] => format!("{} (lifted)", what_if_words(*w)),
+                        _ => "both lifted".to_string(),
+                    };
+                    if ui.selectable_label(choice == current.as_slice(), text).clicked() && choice != current.as_slice()
+                    {
+                        picked = Some(choice.to_vec());
+                    }
+                }
+            })
+            .response
+            .on_hover_text(
+                "Lift a real-world limit in every run, to see how much of a breach it causes: no telemetry lag \
+                 (controllers see pod counts, CPU, latency and traffic at once instead of 30–90 s late) or an \
+                 unbounded provisioner (no cloud-API rate limit, no cap on nodes booting at once, no backlog delay; \
+                 each node still boots in its 60–150 s). Restarts the run; injected events are kept; the scenario's \
+                 name says what is lifted. eval --what-if measures it on the whole suite.",
+            );
+        if let Some(lifts) = picked {
+            app.send(Command::SetWhatIf(lifts));
+        }
+    }
+
     fn toggle_side_by_side(app: &mut HirlApp) {
         app.controls.side_by_side = !app.controls.side_by_side;
         if app.controls.side_by_side && app.controls.policy == "hpa" {
@@ -407,5 +449,13 @@ impl Controls {
 
     fn export_session(app: &mut HirlApp) {
         Self::prompt(app, FileAction::ExportSession);
+    }
+}
+
+/// A lifted limit in words, for the toolbar.
+fn what_if_words(w: crate::scenario::WhatIf) -> &'static str {
+    match w {
+        crate::scenario::WhatIf::NoTelemetryLag => "no telemetry lag",
+        crate::scenario::WhatIf::UnboundedProvisioner => "unbounded provisioner",
     }
 }

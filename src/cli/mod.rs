@@ -70,6 +70,10 @@ pub enum Command {
         /// own.
         #[arg(long, value_name = "MULT|P0=MULT|DOMAIN=MULT,…", value_parser = SizeFloor::parse)]
         size_floor: Option<SizeFloor>,
+        /// Lift real-world limits in every run the window starts (see `eval --what-if`): no-telemetry-lag,
+        /// unbounded-provisioner; shown in the toolbar's what-if menu, which puts them back.
+        #[arg(long, value_delimiter = ',')]
+        what_if: Vec<crate::scenario::WhatIf>,
     },
     /// Run a scenario headless with events injected live at given times and write an incident recording.
     Record(recording::RecordArgs),
@@ -196,6 +200,7 @@ pub fn main() -> Result<ExitCode> {
         warm_reserve: None,
         warm_reserve_for: Vec::new(),
         size_floor: None,
+        what_if: Vec::new(),
     });
     match command {
         Command::Gui {
@@ -207,6 +212,7 @@ pub fn main() -> Result<ExitCode> {
             warm_reserve,
             warm_reserve_for,
             size_floor,
+            what_if,
         } => {
             let path = scenario.unwrap_or_else(default_scenario);
             let Some(s) = load_or_report(&path)? else {
@@ -234,6 +240,7 @@ pub fn main() -> Result<ExitCode> {
             config.warm_reserve_for = held.warm_reserve_for;
             // Any run may become HiRL in the window, so the floor is not refused here for want of one.
             config.size_floor = size_floor.unwrap_or_default();
+            config.what_if = what_if;
             if let Some(r) = recording {
                 // A refused recording is an error here: the user asked for exactly this replay.
                 let rec = crate::replay::Recording::load_file(&r)?;

@@ -86,6 +86,10 @@ pub enum Command {
     /// Restart (the injected events so far replay) with this size floor for HiRL's Soldiers (the other policies have
     /// none to set; the floor waits in the session for a HiRL run).
     SetSizeFloor(crate::agents::hirl::SizeFloor),
+    /// Restart (the injected events so far replay) with these real-world limits lifted, every run alike (none: the
+    /// scenario's own limits). The scenario's name says which are lifted. A scenario that came lifted (a recording,
+    /// a file) does not say what its limits were, so it cannot be put back: an error, and the run goes on as it was.
+    SetWhatIf(Vec<crate::scenario::WhatIf>),
     /// Write the session as a scenario: the scenario plus every event injected so far.
     Export(PathBuf),
     /// Move every run to exactly this simulated time (pauses): back from a snapshot, or forward.
@@ -133,6 +137,9 @@ pub struct WorkerConfig {
     /// HiRL's Soldiers' size floor for the runs started here (`gui --size-floor`); a replayed recording brings its
     /// own. Default: the shipped floor.
     pub size_floor: crate::agents::hirl::SizeFloor,
+    /// Real-world limits lifted in `scenario` before the first run (`gui --what-if`); the window can put them back.
+    /// Default: none.
+    pub what_if: Vec<crate::scenario::WhatIf>,
 }
 
 impl WorkerConfig {
@@ -153,6 +160,7 @@ impl WorkerConfig {
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
             size_floor: Default::default(),
+            what_if: Vec::new(),
         }
     }
 }

@@ -10,7 +10,8 @@ use super::replay::{model_stamps, open_recording};
 use super::session::{Session, SessionConfig};
 use super::{Command, WorkerConfig};
 use crate::agents::policies::PolicyAssets;
-use crate::scenario::Scenario;
+use crate::scenario::what_if::{Limits, lifted};
+use crate::scenario::{Scenario, WhatIf};
 use crate::sim::TICK_SECS;
 
 /// Longest stretch of simulation between two looks at the command queue and two frames.
@@ -42,6 +43,16 @@ struct Worker {
     updates: Sender<Update>,
     waker: Box<dyn Fn() + Send>,
     dirty: bool,
+    /// The limits the session's scenario had before the what-ifs its name shows were lifted here; `None` when none
+    /// are, or when it came lifted (then they cannot be put back).
+    unlifted: Option<Limits>,
+}
+
+/// `scenario` with `what_if` lifted, and what it had before if that lifted anything new.
+fn lift(mut scenario: Scenario, what_if: &[WhatIf]) -> (Scenario, Option<Limits>) {
+    let before = (!what_if.is_empty() && lifted(&scenario).is_empty()).then(|| Limits::of(&scenario));
+    what_if.iter().for_each(|w| w.apply(&mut scenario));
+    (scenario, before)
 }
 
 pub(super) fn run(
@@ -60,18 +71,20 @@ pub(super) fn run(
         size_floor: config.size_floor,
     };
     let mut origin = config.origin;
+    let (scenario, mut unlifted) = lift(config.scenario, &config.what_if);
     let replay = config.recording.map(|(rec, file)| (open_recording(&rec, &file, &assets, config.session), file, rec));
     let session = match replay {
         Some((Ok(s), o, rec)) => {
             origin = o;
             hold_as_recorded(&mut assets, &rec);
+            unlifted = None;
             Ok(s)
         }
         Some((Err(e), _, _)) => {
             let _ = updates.try_send(Update::Error(e));
-            Session::new(Arc::new(config.scenario), seed, &[config.policy], &assets, config.session)
+            Session::new(Arc::new(scenario), seed, &[config.policy], &assets, config.session)
         }
-        None => Session::new(Arc::new(config.scenario), seed, &[config.policy], &assets, config.session),
+        None => Session::new(Arc::new(scenario), seed, &[config.policy], &assets, config.session),
     };
     let session = match session {
         Ok(s) => s,
@@ -95,6 +108,7 @@ pub(super) fn run(
         updates,
         waker,
         dirty: true,
+        unlifted,
     };
     loop {
         let next = if w.playing || w.seeking_to.is_some() {
@@ -264,7 +278,10 @@ impl Worker {
                 let before = self.assets.clone();
                 let dropped = keep_what_applies(&mut self.assets, &scenario);
                 let name = scenario.name.clone();
-                if self.restart(Arc::new(*scenario), seed, self.session.policies(), Some(origin)) {
+                // The limits lifted now stay lifted, as the toolbar shows them (like the floor and the reserve).
+                let (scenario, unlifted) = lift(*scenario, &lifted(self.session.scenario()));
+                if self.restart(Arc::new(scenario), seed, self.session.policies(), Some(origin)) {
+                    self.unlifted = unlifted;
                     if !dropped.is_empty() {
                         self.notify(Update::Notice(format!(
                             "opened \"{name}\" without what it has no place for: {}",
@@ -301,6 +318,7 @@ impl Worker {
                 let previous = std::mem::replace(&mut self.assets.size_floor, floor);
                 self.restart_or_restore(self.session.policies(), |a| a.size_floor = previous);
             }
+            Command::SetWhatIf(what_if) => self.set_what_if(&what_if),
             Command::Restart => {
                 let scenario = Arc::clone(self.session.scenario());
                 self.restart(scenario, self.session.seed(), self.session.policies(), None);
@@ -329,12 +347,37 @@ impl Worker {
                 let session = open_recording(&recording, &origin, &self.assets, self.session_cfg);
                 if session.is_ok() {
                     self.playing = false;
-                    // Runs started after this replay hold what it held.
+                    // Runs started after this replay hold what it held; its scenario's limits are as recorded.
                     hold_as_recorded(&mut self.assets, &recording);
+                    self.unlifted = None;
                 }
                 self.replace(session, Some(origin));
             }
             Command::Quit => {}
+        }
+    }
+
+    /// Restarts with `what_if` lifted instead of what is lifted now (see [`Command::SetWhatIf`]).
+    fn set_what_if(&mut self, what_if: &[WhatIf]) {
+        let mut scenario = self.session.export_scenario();
+        let now = lifted(&scenario);
+        if now == what_if {
+            return;
+        }
+        if !now.is_empty() {
+            let Some(limits) = &self.unlifted else {
+                let names: Vec<&str> = now.iter().map(|w| w.name()).collect();
+                return self.error(format!(
+                    "this run's scenario came with {} lifted and does not say what its limits were; open the \
+                     scenario itself to run it under its own",
+                    names.join(" and ")
+                ));
+            };
+            limits.restore(&mut scenario);
+        }
+        let (scenario, unlifted) = lift(scenario, what_if);
+        if self.restart(Arc::new(scenario), self.session.seed(), self.session.policies(), None) {
+            self.unlifted = unlifted;
         }
     }
 

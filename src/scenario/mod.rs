@@ -15,7 +15,7 @@ mod links;
 pub mod locate;
 mod model;
 mod validate;
-mod what_if;
+pub mod what_if;
 
 use std::fmt;
 use std::path::Path;

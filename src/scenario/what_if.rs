@@ -6,11 +6,13 @@
 //! - Applying one appends `+name` to the scenario's name, so scorecards and tables never pass a what-if run off as a
 //!   run of the shipped scenario. Applying the same what-if twice changes nothing more.
 //! - Nothing that shapes traffic, pools or events is touched: node boot times and pod cold starts stay as written.
+//! - [`lifted`] reads back from the name which limits a scenario has lifted; [`Limits`] keeps what a scenario had
+//!   before a lift, so the window can put the limits back (a what-if scenario alone does not say what they were).
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::Scenario;
+use super::{ProvisionerSpec, Scenario, TelemetrySpec};
 
 /// Calls per minute and concurrent boots that no scenario at this scale reaches: a provisioner without limits.
 const UNBOUNDED: u32 = 1_000_000;
@@ -57,6 +59,38 @@ impl WhatIf {
             }
         }
         s.name.push_str(&suffix);
+    }
+}
+
+/// The limits lifted in `s`, in [`WhatIf::ALL`]'s order, as its name says (`fraud-cascade+unbounded-provisioner`).
+pub fn lifted(s: &Scenario) -> Vec<WhatIf> {
+    lifted_in_name(&s.name)
+}
+
+/// [`lifted`] from a scenario's name alone (a scorecard keeps only the name).
+pub fn lifted_in_name(name: &str) -> Vec<WhatIf> {
+    let parts: Vec<&str> = name.split('+').skip(1).collect();
+    WhatIf::ALL.into_iter().filter(|w| parts.contains(&w.name())).collect()
+}
+
+/// What a what-if changes in a scenario, as it was before: put back with [`Limits::restore`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    name: String,
+    telemetry: TelemetrySpec,
+    provisioner: ProvisionerSpec,
+}
+
+impl Limits {
+    pub fn of(s: &Scenario) -> Self {
+        Self { name: s.name.clone(), telemetry: s.telemetry.clone(), provisioner: s.provisioner.clone() }
+    }
+
+    /// `s` with these limits (and the name that went with them) back; everything else, events included, as it is.
+    pub fn restore(&self, s: &mut Scenario) {
+        s.name.clone_from(&self.name);
+        s.telemetry = self.telemetry.clone();
+        s.provisioner = self.provisioner.clone();
     }
 }
 
@@ -117,5 +151,24 @@ mod tests {
         WhatIf::UnboundedProvisioner.apply(&mut s);
         assert_eq!(s.telemetry, original.telemetry);
         assert_eq!(s.provisioner.backlog_latency_ms_per_node, 0);
+    }
+
+    #[test]
+    fn the_name_says_what_is_lifted_and_the_kept_limits_put_the_scenario_back() {
+        let original = shipped("small");
+        assert!(lifted(&original).is_empty());
+        let kept = Limits::of(&original);
+        let mut s = original.clone();
+        WhatIf::UnboundedProvisioner.apply(&mut s);
+        WhatIf::NoTelemetryLag.apply(&mut s);
+        assert_eq!(lifted(&s), WhatIf::ALL, "both, in ALL's order whatever the order applied");
+        s.events.clear(); // what the lift did not touch stays as it is now
+        kept.restore(&mut s);
+        assert!(lifted(&s).is_empty());
+        assert_eq!(
+            (&s.name, &s.telemetry, &s.provisioner),
+            (&original.name, &original.telemetry, &original.provisioner)
+        );
+        assert!(s.events.is_empty());
     }
 }

@@ -204,3 +204,63 @@ fn opening_a_scenario_keeps_the_floor_and_reserve_it_has_room_for_and_says_what_
     let f = frame_where(&w, 10, |f| f.scenario.name == "renamed");
     assert_eq!(f.warm_reserve, Some(WarmReserveSpec::Pools(vec![("shared-general".into(), 0.2)])));
 }
+
+#[test]
+fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits_back() {
+    use hirl_scale::scenario::WhatIf;
+    let original = load("small");
+    let w = worker(Speed::Max);
+    w.send(Command::SideBySide(Some("heuristic".to_string()))).expect("queued");
+    let _ = frame_where(&w, 10, |f| f.runs.len() == 2);
+    let spike = EventSpec::Spike {
+        domain: "payment".to_string(),
+        start_secs: 600,
+        ramp_secs: 30,
+        multiplier: 3.0,
+        duration_secs: 1200,
+    };
+    w.send(Command::Inject(spike.clone())).expect("queued");
+    w.send(Command::SetWhatIf(vec![WhatIf::UnboundedProvisioner])).expect("queued");
+    let lifted = frame_where(&w, 10, |f| f.scenario.name == "small+unbounded-provisioner");
+    assert_eq!(lifted.policies, ["hpa", "heuristic"], "both runs, on the same lifted scenario");
+    assert_eq!(lifted.scenario.provisioner.backlog_latency_ms_per_node, 0);
+    assert_eq!(lifted.scenario.telemetry, original.telemetry, "only the limit asked for");
+    assert!(lifted.scenario.events.contains(&spike), "the injected spike replays in the restarted runs");
+
+    // Another lift replaces it; none puts the scenario's own limits back.
+    w.send(Command::SetWhatIf(vec![WhatIf::NoTelemetryLag])).expect("queued");
+    let f = frame_where(&w, 10, |f| f.scenario.name == "small+no-telemetry-lag");
+    assert_eq!(f.scenario.provisioner, original.provisioner);
+    assert_eq!(f.scenario.telemetry.latency_lag_secs, 0);
+    w.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let f = frame_where(&w, 10, |f| f.scenario.name == "small");
+    assert_eq!((&f.scenario.provisioner, &f.scenario.telemetry), (&original.provisioner, &original.telemetry));
+    assert!(f.scenario.events.contains(&spike));
+}
+
+#[test]
+fn a_scenario_that_came_lifted_cannot_be_put_back_and_says_why() {
+    use hirl_scale::scenario::WhatIf;
+    let mut came_lifted = load("small");
+    WhatIf::UnboundedProvisioner.apply(&mut came_lifted);
+    let w = WorkerHandle::spawn(WorkerConfig::new(came_lifted, "exported.ron", "hpa"), || {}).expect("worker starts");
+    let _ = frame_where(&w, 10, |_| true);
+    w.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut message = None;
+    while Instant::now() < deadline && message.is_none() {
+        if let Some(Update::Error(e)) = w.recv_timeout(Duration::from_millis(100)) {
+            message = Some(e);
+        }
+    }
+    let message = message.expect("an error comes back");
+    assert!(message.contains("unbounded-provisioner lifted") && message.contains("open the scenario"), "{message}");
+    // `gui --what-if` lifts at the start and can put the limits back.
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.what_if = vec![WhatIf::NoTelemetryLag];
+    let w = WorkerHandle::spawn(cfg, || {}).expect("worker starts");
+    let _ = frame_where(&w, 10, |f| f.scenario.name == "small+no-telemetry-lag");
+    w.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let f = frame_where(&w, 10, |f| f.scenario.name == "small");
+    assert_eq!(f.scenario.telemetry, load("small").telemetry);
+}

@@ -172,6 +172,27 @@ fn side_by_side_on_a_1280_projector_every_scorecard_column_is_inside_its_half() 
     }
 }
 
+#[test]
+fn the_what_if_menu_lifts_a_limit_in_both_runs_and_every_scorecard_says_so() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    h.step();
+    assert!(h.query_by_label_contains("what if:").is_none(), "the scenario's own limits: no note");
+    pick(&mut h, "what if: none", "unbounded provisioner (lifted)");
+    step_until(&mut h, 20, "the lifted runs' scorecards", |a| {
+        a.store.scenario.name == "small+unbounded-provisioner"
+            && a.store.runs.iter().all(|r| r.scorecard.as_ref().is_some_and(|c| c.scenario.ends_with("provisioner")))
+    });
+    h.step();
+    assert!(h.query_by_value("what if: unbounded provisioner").is_some(), "the menu shows it");
+    assert_eq!(h.query_all_by_label("· what if: unbounded-provisioner lifted").count(), 2, "on both scorecards");
+    assert_eq!(h.state().window_title(), "HiRL-Scale — small+unbounded-provisioner — hpa vs heuristic");
+    pick(&mut h, "what if: unbounded provisioner", "none: the scenario's own limits");
+    step_until(&mut h, 20, "the scenario's own limits", |a| a.store.scenario.name == "small");
+}
+
 /// Replaces the text of the focused field (the file prompt focuses its path on opening) and steps a frame.
 fn type_into_focused(h: &mut Harness<'_, HirlApp>, text: &str) {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);

@@ -85,6 +85,17 @@ impl ScorecardPanel {
                 ui.weak(format!("· warm reserve {reserve}"))
                     .on_hover_text("This run held placeholder pods warm ahead of spikes, paid for in node-hours");
             }
+            let lifted = crate::scenario::what_if::lifted_in_name(&card.scenario);
+            if !lifted.is_empty() {
+                let names: Vec<&str> = lifted.iter().map(|w| w.name()).collect();
+                ui.label(
+                    RichText::new(format!("· what if: {} lifted", names.join(", "))).color(ui.visuals().warn_fg_color),
+                )
+                .on_hover_text(
+                    "A real-world limit was lifted in this run (toolbar: what if): its figures say how much of \
+                         the breach that limit causes, not how the scenario itself goes",
+                );
+            }
             if let Some(floor) = &card.size_floor {
                 ui.weak(format!("· size floor {floor}")).on_hover_text(
                     "HiRL's Soldiers ran under a raised size floor (toolbar): slack held in the domains, paid for in \
