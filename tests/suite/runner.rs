@@ -227,6 +227,24 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     assert_eq!(lifted.scenario.telemetry, original.telemetry, "only the limit asked for");
     assert!(lifted.scenario.events.contains(&spike), "the injected spike replays in the restarted runs");
 
+    // A recording of the lifted runs replays bit for bit, under its lifted name.
+    w.send(Command::Play).expect("queued");
+    let _ = frame_where(&w, 60, |f| f.now_secs >= 1_200);
+    w.send(Command::Pause).expect("queued");
+    let path = std::env::temp_dir().join(format!("hirl-what-if-{}.rec.ron", std::process::id()));
+    w.send(Command::SaveRecording(path.clone())).expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut saved = false;
+    while Instant::now() < deadline && !saved {
+        saved = matches!(w.recv_timeout(Duration::from_millis(100)), Some(Update::RecordingSaved(_)));
+    }
+    assert!(saved, "recording saved");
+    let out = crate::common::hirl().arg("replay").arg(&path).output().expect("runs");
+    let _ = std::fs::remove_file(&path);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("bit-identical"), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("small+unbounded-provisioner"), "{said}");
+
     // Another lift replaces it; none puts the scenario's own limits back.
     w.send(Command::SetWhatIf(vec![WhatIf::NoTelemetryLag])).expect("queued");
     let f = frame_where(&w, 10, |f| f.scenario.name == "small+no-telemetry-lag");
