@@ -26,6 +26,23 @@ fn frame_where(w: &WorkerHandle, secs: u64, mut done: impl FnMut(&Frame) -> bool
     panic!("no matching frame within {secs} s");
 }
 
+/// Waits up to `secs` for an update that `pick` takes (frames and the rest pass by), or `None`.
+fn update_where<T>(w: &WorkerHandle, secs: u64, mut pick: impl FnMut(Update) -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Some(found) = w.recv_timeout(Duration::from_millis(100)).and_then(&mut pick) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The next error message the worker sends, within `secs`.
+fn next_error(w: &WorkerHandle, secs: u64) -> String {
+    let error = |u| if let Update::Error(e) = u { Some(e) } else { None };
+    update_where(w, secs, error).expect("an error comes back")
+}
+
 #[test]
 fn starts_paused_and_steps_exactly() {
     let w = worker(Speed::X60);
@@ -100,14 +117,7 @@ fn a_bad_injection_is_an_error_message_and_the_run_goes_on() {
         duration_secs: 100,
     }))
     .expect("queued");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut message = None;
-    while Instant::now() < deadline && message.is_none() {
-        if let Some(Update::Error(e)) = w.recv_timeout(Duration::from_millis(100)) {
-            message = Some(e);
-        }
-    }
-    let message = message.expect("an error comes back");
+    let message = next_error(&w, 10);
     assert!(message.contains("unknown domain \"nope\""), "{message}");
     w.send(Command::Step(StepKind::Tick)).expect("queued");
     assert_eq!(frame_where(&w, 10, |f| f.now_secs > 0).now_secs, 5);
@@ -127,12 +137,7 @@ fn export_writes_a_scenario_that_replays_the_session() {
     }))
     .expect("queued");
     w.send(Command::Export(path.clone())).expect("queued");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut exported = false;
-    while Instant::now() < deadline && !exported {
-        exported = matches!(w.recv_timeout(Duration::from_millis(100)), Some(Update::Exported(_)));
-    }
-    assert!(exported, "export confirmed");
+    assert!(update_where(&w, 10, |u| matches!(u, Update::Exported(_)).then_some(())).is_some(), "export confirmed");
     let s = hirl_scale::scenario::load_file(&path).expect("exported file loads");
     let _ = std::fs::remove_file(&path);
     let spike = s.events.last().expect("the injected spike is in the file");
@@ -189,16 +194,12 @@ fn opening_a_scenario_keeps_the_floor_and_reserve_it_has_room_for_and_says_what_
         }
     }
     w.send(Command::Load { scenario: Box::new(other), origin: "renamed.ron".into() }).expect("queued");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut notice = None;
-    while Instant::now() < deadline && notice.is_none() {
-        match w.recv_timeout(Duration::from_millis(100)) {
-            Some(Update::Notice(n)) => notice = Some(n),
-            Some(Update::Error(e)) => panic!("the scenario was refused: {e}"),
-            _ => {}
-        }
-    }
-    let notice = notice.expect("a notice comes back");
+    let notice = update_where(&w, 10, |u| match u {
+        Update::Notice(n) => Some(n),
+        Update::Error(e) => panic!("the scenario was refused: {e}"),
+        _ => None,
+    })
+    .expect("a notice comes back");
     assert!(notice.contains("size floor data=1.2") && notice.contains("now P0=1.05"), "{notice}");
     assert!(notice.contains("warm reserve merchant-general=0.1"), "{notice}");
     let f = frame_where(&w, 10, |f| f.scenario.name == "renamed");
@@ -233,12 +234,8 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     w.send(Command::Pause).expect("queued");
     let path = std::env::temp_dir().join(format!("hirl-what-if-{}.rec.ron", std::process::id()));
     w.send(Command::SaveRecording(path.clone())).expect("queued");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut saved = false;
-    while Instant::now() < deadline && !saved {
-        saved = matches!(w.recv_timeout(Duration::from_millis(100)), Some(Update::RecordingSaved(_)));
-    }
-    assert!(saved, "recording saved");
+    let saved = update_where(&w, 20, |u| matches!(u, Update::RecordingSaved(_)).then_some(()));
+    assert!(saved.is_some(), "recording saved");
     let out = crate::common::hirl().arg("replay").arg(&path).output().expect("runs");
     let _ = std::fs::remove_file(&path);
     let said = String::from_utf8_lossy(&out.stdout);
@@ -264,14 +261,7 @@ fn a_scenario_that_came_lifted_cannot_be_put_back_and_says_why() {
     let w = WorkerHandle::spawn(WorkerConfig::new(came_lifted, "exported.ron", "hpa"), || {}).expect("worker starts");
     let _ = frame_where(&w, 10, |_| true);
     w.send(Command::SetWhatIf(Vec::new())).expect("queued");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut message = None;
-    while Instant::now() < deadline && message.is_none() {
-        if let Some(Update::Error(e)) = w.recv_timeout(Duration::from_millis(100)) {
-            message = Some(e);
-        }
-    }
-    let message = message.expect("an error comes back");
+    let message = next_error(&w, 10);
     assert!(message.contains("unbounded-provisioner lifted") && message.contains("open the scenario"), "{message}");
     // `gui --what-if` lifts at the start and can put the limits back.
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");

@@ -27,6 +27,13 @@ fn window_sized(cfg: WorkerConfig, size_pts: [f32; 2]) -> Harness<'static, HirlA
     Harness::builder().with_size(size_pts).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
 }
 
+/// Clicks "Side by side" once the first frame is in, and steps until both runs are.
+fn side_by_side(h: &mut Harness<'_, HirlApp>) {
+    step_until(h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Side by side").click();
+    step_until(h, 20, "two runs", |a| a.store.runs.len() == 2);
+}
+
 /// Steps frames until `done` holds, failing after `secs` of wall time.
 pub fn step_until(h: &mut Harness<'_, HirlApp>, secs: u64, what: &str, done: impl Fn(&HirlApp) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -109,9 +116,7 @@ fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
 #[test]
 fn side_by_side_runs_advance_together() {
     let mut h = window("small", Speed::Max);
-    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
-    h.get_by_label("Side by side").click();
-    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    side_by_side(&mut h);
     h.get_by_label("Play").click();
     step_until(&mut h, 60, "ten simulated minutes", |a| a.store.now_secs >= 600);
     h.get_by_label("Pause").click();
@@ -135,9 +140,7 @@ fn side_by_side_from_hpa_puts_hirl_on_the_right_when_the_agents_load() {
     let assets = hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root());
     (cfg.forecaster, cfg.agents) = (assets.forecaster, assets.agents);
     let mut h = window_with(cfg);
-    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
-    h.get_by_label("Side by side").click();
-    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    side_by_side(&mut h);
     h.step();
     let app = h.state();
     let policies: Vec<&str> = app.store.runs.iter().map(|r| r.policy.as_str()).collect();
@@ -175,9 +178,7 @@ fn side_by_side_on_a_1280_projector_every_scorecard_column_is_inside_its_half() 
 #[test]
 fn the_what_if_menu_lifts_a_limit_in_both_runs_and_every_scorecard_says_so() {
     let mut h = window("small", Speed::Max);
-    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
-    h.get_by_label("Side by side").click();
-    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    side_by_side(&mut h);
     h.step();
     assert!(h.query_by_label_contains("what if:").is_none(), "the scenario's own limits: no note");
     pick(&mut h, "what if: none", "unbounded provisioner (lifted)");
@@ -531,8 +532,7 @@ fn the_warm_reserve_menu_shows_the_reserve_and_restarts_the_run_under_another() 
 fn side_by_side_the_reserve_can_be_held_under_the_challenger_only() {
     let mut h = window_holding(0.3);
     assert!(h.query_by_label("heuristic only").is_none(), "one run: nobody to leave out");
-    h.get_by_label("Side by side").click();
-    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    side_by_side(&mut h);
     h.step();
     let generation = h.state().store.generation;
     h.get_by_label("heuristic only").click();
@@ -607,8 +607,7 @@ fn without_agents_hirl_runs_on_hpa_and_the_toolbar_still_compares_it() {
     h.step();
     assert_eq!(h.state().store.runs[0].policy, "hirl (HPA fallback)");
     assert!(h.query_by_value("policy: hirl").is_some(), "the menu names the policy");
-    h.get_by_label("Side by side").click();
-    step_until(&mut h, 20, "two runs", |a| a.store.runs.len() == 2);
+    side_by_side(&mut h);
     assert_eq!(h.state().store.policies, ["hpa", "hirl"]);
     h.step();
     assert!(h.state().notice.as_ref().is_none_or(|n| !n.is_error), "no error: {:?}", h.state().notice);
