@@ -173,6 +173,24 @@ impl Store {
     pub fn clock_label(&self, t_secs: u64) -> String {
         clock_label(&self.scenario, t_secs)
     }
+
+    /// What the timeline's short label of an event leaves out ([`crate::scenario::describe::event_detail`]): the
+    /// event is found by its label and the tick it fired at, among the injections if it was injected, else among
+    /// the scenario's own events. Empty when none matches.
+    pub fn event_detail(&self, label: &str, t_secs: u64, injected: bool) -> String {
+        use crate::scenario::describe::event_detail;
+        // Events fire at their start's tick.
+        let fired_as = |event: &crate::scenario::EventSpec| {
+            event.label() == label && event.start_secs().div_ceil(5) * 5 == t_secs.div_ceil(5) * 5
+        };
+        if injected {
+            let injection = self.injections.iter().find(|i| fired_as(&i.event));
+            injection.map(|i| event_detail(&self.scenario, &i.event, Some(i.injected_at_secs))).unwrap_or_default()
+        } else {
+            let scripted = self.scenario.events.iter().find(|ev| fired_as(ev));
+            scripted.map(|ev| event_detail(&self.scenario, ev, None)).unwrap_or_default()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -82,7 +82,11 @@ pub fn markers(store: &Store) -> Vec<Marker> {
                     t_secs: e.t_secs,
                     kind: MarkerKind::Event,
                     run,
-                    label: format!("{who}{label}{}", if *injected { " (injected)" } else { "" }),
+                    label: format!(
+                        "{who}{label}{}{}",
+                        if *injected { " (injected)" } else { "" },
+                        store.event_detail(label, e.t_secs, *injected)
+                    ),
                 }),
                 TimelineKind::BreachStart { domain } => {
                     let cascade = is_past
@@ -349,6 +353,25 @@ mod tests {
                 (2000, format!("safety: {name} handed to HPA (p99 at 2.10× SLO)")),
             ]
         );
+    }
+
+    #[test]
+    fn an_event_marker_says_what_its_short_label_leaves_out() {
+        use crate::sim::TimelineEvent;
+        let mut store = empty_store();
+        // small.ron's one scripted event: a payment spike.
+        let spike = store.scenario.events[0].clone();
+        let (label, t_secs) = (spike.label(), spike.start_secs());
+        let past = Items {
+            events: vec![TimelineEvent { t_secs, kind: TimelineKind::Event { label: label.clone(), injected: false } }],
+            ..Items::default()
+        };
+        store.runs.push(RunSeries { policy: "hpa".into(), past, ..RunSeries::default() });
+        let events: Vec<String> =
+            markers(&store).into_iter().filter(|m| m.kind == MarkerKind::Event).map(|m| m.label).collect();
+        let detail = crate::scenario::describe::event_detail(&store.scenario, &spike, None);
+        assert!(detail.contains("; lasts "), "{detail}");
+        assert_eq!(events, vec![format!("{label}{detail}")]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use egui::{Color32, RichText};
 use super::PanelCtx;
 use crate::app::store::{RunSeries, Store, clock_label_secs};
 use crate::app::{format_duration, theme};
-use crate::scenario::describe::{event_detail, short_duration};
+use crate::scenario::describe::short_duration;
 use crate::sim::cascades::{breach_began_secs, breach_lasted_secs, lasted_label};
 use crate::sim::{TimelineEvent, TimelineKind};
 
@@ -112,26 +112,17 @@ fn row_ui(ui: &mut egui::Ui, e: &TimelineEvent, store: &Store, series: &RunSerie
     .inner
 }
 
-/// Whether `event` is the one the timeline logged as `label` at `t_secs` (events fire at their start's tick).
-fn fired_as(event: &crate::scenario::EventSpec, label: &str, t_secs: u64) -> bool {
-    event.label() == label && event.start_secs().div_ceil(5) * 5 == t_secs.div_ceil(5) * 5
-}
-
 /// Tag, colour, text and tooltip of one entry.
 fn describe(e: &TimelineEvent, store: &Store, series: &RunSeries) -> (&'static str, Color32, String, &'static str) {
     let domain = |d: u8| store.scenario.domain_id(usize::from(d));
     let pool = |p: u8| store.scenario.pools.get(usize::from(p)).map_or("?", |x| x.name.as_str());
     match &e.kind {
         TimelineKind::Event { label, injected: true } => {
-            let injection = store.injections.iter().find(|i| fired_as(&i.event, label, e.t_secs));
-            let detail = injection
-                .map(|i| event_detail(&store.scenario, &i.event, Some(i.injected_at_secs)))
-                .unwrap_or_default();
+            let detail = store.event_detail(label, e.t_secs, true);
             ("injected", EVENT, format!("{label}{detail}"), "An event injected from the window during the run")
         }
         TimelineKind::Event { label, injected: false } => {
-            let scripted = store.scenario.events.iter().find(|ev| fired_as(ev, label, e.t_secs));
-            let detail = scripted.map(|ev| event_detail(&store.scenario, ev, None)).unwrap_or_default();
+            let detail = store.event_detail(label, e.t_secs, false);
             ("event", EVENT, format!("{label}{detail}"), "An event scripted in the scenario file")
         }
         TimelineKind::BreachStart { domain: d } => match series.cascade_of(e) {
