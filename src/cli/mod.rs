@@ -335,6 +335,7 @@ pub fn main() -> Result<ExitCode> {
             let runs = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
             let (cards, explained): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.scorecard, r.cascades)).unzip();
             print!("{}", report::comparison_table(&cards));
+            print!("{}", report::event_list(&s));
             print!("{}", report::cascade_counts_lines(&cards, &explained));
             if let Some(path) = json {
                 write_json(&path, &cards)?;

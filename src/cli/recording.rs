@@ -128,6 +128,8 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
         return rerecord(&rec, &args.recording, &assets);
     }
     let report = verify(&rec, &origin, &assets).map_err(|e| anyhow!(e))?;
+    print!("{}", report::event_list(&rec.scenario));
+    print!("{}", report::injection_list(&rec.scenario, &rec.injections));
     print!("{}", report::comparison_table(&report.scorecards));
     let checks = rec.checkpoints.len();
     match report.first_divergence {

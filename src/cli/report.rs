@@ -236,6 +236,22 @@ pub fn event_list(s: &Scenario) -> String {
     format!("events: {}\n{}", s.events.len(), crate::scenario::describe::event_lines(s, "  "))
 }
 
+/// A recording's injections, each at the time it fired, with what its label leaves out (and when it was injected, if
+/// earlier): "injected: 1" and a line each; nothing when there are none.
+pub fn injection_list(s: &Scenario, injections: &[crate::sim::InjectedEvent]) -> String {
+    if injections.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("injected: {}\n", injections.len());
+    for i in injections {
+        // An event injected to start later fires at its start; one due already, at the tick it was injected.
+        let fired_secs = i.event.start_secs().max(i.injected_at_secs);
+        let detail = crate::scenario::describe::event_detail(s, &i.event, Some(i.injected_at_secs));
+        let _ = writeln!(out, "  {}  {}{detail}", clock_label_secs(s, fired_secs), i.event.label());
+    }
+    out
+}
+
 /// A run's cascades: how many went through each link, then the first `max_listed`, one a line:
 /// "  Tue 14:00:20  merchant after payment (callee's latency, 5 s into its breach); lasted 26 min".
 pub fn cascade_list(s: &Scenario, cascades: &[Cascade], max_listed: usize) -> String {

@@ -592,3 +592,27 @@ fn a_recording_keeps_the_size_floor_and_replay_runs_under_it() {
 fn cause_fields() -> Vec<String> {
     hirl_scale::sim::breach_cause::BreachCause::ALL.iter().map(|c| format!("{}_minutes", c.key())).collect()
 }
+
+#[test]
+fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
+    let out_path = std::env::temp_dir().join(format!("hirl-scale-injected-{}.rec.ron", std::process::id()));
+    let spike = r#"600=Spike(domain: "fraud", start_secs: 1200, ramp_secs: 60, multiplier: 2.0, duration_secs: 600)"#;
+    let out = hirl()
+        .args(["record", "--policies", "hpa", "--until", "1800", "--inject", spike, "--out"])
+        .arg(&out_path)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hirl().arg("replay").arg(&out_path).output().expect("runs");
+    let _ = std::fs::remove_file(&out_path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("events: 1\n  Tue 13:30  spike payment ×2; ramps up in"), "the scripted spike: {text}");
+    assert!(
+        text.contains(
+            "injected: 1\n  Tue 10:20:00  spike fraud ×2; ramps up in 1 min; lasts 10 min; injected at Tue 10:10:00\n"
+        ),
+        "fired at its start, injected ten minutes before: {text}"
+    );
+}
