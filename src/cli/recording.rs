@@ -93,7 +93,15 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         }
         session.seek(t);
         let fired = session.inject(event).map_err(|e| anyhow!(e))?;
-        println!("injected at {t} s: {} (fires at {} s)", fired.label(), fired.start_secs());
+        let s = session.scenario();
+        println!(
+            "injected at {} ({t} s): {}{} (fires at {}, {} s)",
+            crate::scenario::clock::clock_label_secs(s, t),
+            fired.label(),
+            crate::scenario::describe::event_detail(s, &fired, None),
+            crate::scenario::clock::clock_label_secs(s, fired.start_secs()),
+            fired.start_secs()
+        );
     }
     session.seek(until);
     let origin = args.scenario.display().to_string();

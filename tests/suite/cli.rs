@@ -604,6 +604,11 @@ fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
         .output()
         .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("injected at Tue 10:10:00 (600 s): spike fraud ×2; ramps up in 1 min; lasts 10 min (fires at Tue 10:20:00, 1200 s)"),
+        "{said}"
+    );
     let out = hirl().arg("replay").arg(&out_path).output().expect("runs");
     let _ = std::fs::remove_file(&out_path);
     let text = String::from_utf8_lossy(&out.stdout);
