@@ -71,8 +71,9 @@ pub enum Command {
         #[arg(long, value_name = "MULT|P0=MULT|DOMAIN=MULT,…", value_parser = SizeFloor::parse)]
         size_floor: Option<SizeFloor>,
         /// Lift real-world limits in every run the window starts (see `eval --what-if`): no-telemetry-lag,
-        /// unbounded-provisioner; shown in the toolbar's what-if menu, which puts them back.
-        #[arg(long, value_delimiter = ',')]
+        /// unbounded-provisioner; shown in the toolbar's what-if menu, which puts them back. Not with `--recording`:
+        /// a recording replays under the limits it was recorded with.
+        #[arg(long, value_delimiter = ',', conflicts_with = "recording")]
         what_if: Vec<crate::scenario::WhatIf>,
     },
     /// Run a scenario headless with events injected live at given times and write an incident recording.

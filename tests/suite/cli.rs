@@ -621,3 +621,13 @@ fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
         "fired at its start, injected ten minutes before: {text}"
     );
 }
+
+#[test]
+fn a_what_if_over_a_recording_is_refused_before_any_window_opens() {
+    let recording = root().join("scenarios/recordings/small.rec.ron");
+    let out =
+        hirl().args(["gui", "--what-if", "no-telemetry-lag", "--recording"]).arg(&recording).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("cannot be used with") && said.contains("--recording"), "{said}");
+}
