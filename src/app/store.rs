@@ -180,9 +180,9 @@ impl Store {
     pub fn event_detail(&self, label: &str, t_secs: u64, injected: bool) -> String {
         use crate::scenario::describe::event_detail;
         // Events fire at their start's tick.
-        let fired_as = |event: &crate::scenario::EventSpec| {
-            event.label() == label && event.start_secs().div_ceil(5) * 5 == t_secs.div_ceil(5) * 5
-        };
+        let tick = |t: u64| t.div_ceil(crate::sim::TICK_SECS);
+        let fired_as =
+            |event: &crate::scenario::EventSpec| event.label() == label && tick(event.start_secs()) == tick(t_secs);
         if injected {
             let injection = self.injections.iter().find(|i| fired_as(&i.event));
             injection.map(|i| event_detail(&self.scenario, &i.event, Some(i.injected_at_secs))).unwrap_or_default()

@@ -93,7 +93,7 @@ impl ScorecardPanel {
                 )
                 .on_hover_text(
                     "A real-world limit was lifted in this run (toolbar: what if): its figures say how much of \
-                         the breach that limit causes, not how the scenario itself goes",
+                     the breach that limit causes, not how the scenario itself goes",
                 );
             }
             if let Some(floor) = &card.size_floor {
