@@ -132,6 +132,15 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
     if let Some(floor) = &rec.size_floor {
         println!("size floor (recorded): {floor} of each domain's HPA-sized need under HiRL");
     }
+    let lifted = crate::scenario::what_if::lifted(&rec.scenario);
+    if !lifted.is_empty() {
+        let names: Vec<&str> = lifted.iter().map(|w| w.name()).collect();
+        let back = match rec.unlifted {
+            Some(_) => "the scenario's own limits are kept with it: the window's what-if menu puts them back",
+            None => "the recording does not keep the scenario's own limits",
+        };
+        println!("what if (recorded): {} lifted; {back}", names.join(" and "));
+    }
     if args.rerecord {
         return rerecord(&rec, &args.recording, &assets);
     }
@@ -171,7 +180,11 @@ fn rerecord(
 ) -> Result<std::process::ExitCode> {
     let mut session = Session::from_recording(rec, assets, SessionConfig::every(3600)).map_err(|e| anyhow!(e))?;
     session.seek(rec.end_secs);
-    let again = session.recording(&rec.origin, model_stamps(&rec.policies, assets));
+    // The limits a what-if lifted are the recording's, not the session's: carry them over.
+    let again = Recording {
+        unlifted: rec.unlifted.clone(),
+        ..session.recording(&rec.origin, model_stamps(&rec.policies, assets))
+    };
     again.save_file(path)?;
     print!("{}", report::comparison_table(&again.scorecards));
     println!("{}: re-recorded with the models loaded now", path.display());

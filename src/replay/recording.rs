@@ -18,6 +18,7 @@ use crate::agents::hirl::SizeFloor;
 use crate::digest::Digest;
 use crate::policy::WarmReserveSpec;
 use crate::scenario::locate::{Location, SourceMap};
+use crate::scenario::what_if::Limits;
 use crate::scenario::{self, Scenario};
 use crate::sim::{InjectedEvent, SIM_VERSION, Scorecard, TICK_SECS};
 
@@ -66,6 +67,11 @@ pub struct Recording {
     /// form (`P0=1.08`); absent: the shipped floor (and in recordings made before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_floor: Option<SizeFloor>,
+    /// The limits the scenario had before the window's what-if menu (or `gui --what-if`) lifted them, so that a
+    /// replay can put them back; absent when nothing was lifted, when the scenario came lifted, and in recordings
+    /// made before it. Checked against the scenario's name and limits (see `Limits::problems_with`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlifted: Option<Limits>,
     /// The models the policies used; a replay needs the same ones.
     pub models: Vec<ModelStamp>,
     /// Events injected live, in injection order.
@@ -197,6 +203,13 @@ impl Recording {
             && let Some(Err(e)) = self.warm_reserve.as_ref().map(|w| w.check(&self.scenario))
         {
             fail("warm_reserve".into(), e.to_string());
+        }
+        if scenario_problems.is_empty()
+            && let Some(limits) = &self.unlifted
+        {
+            for (path, message) in limits.problems_with(&self.scenario) {
+                fail(if path.is_empty() { "unlifted".into() } else { format!("unlifted.{path}") }, message);
+            }
         }
         if self.policies.is_empty() || self.policies.len() > 2 {
             fail("policies".into(), format!("expected one or two policies, found {}", self.policies.len()));

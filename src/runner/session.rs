@@ -675,6 +675,8 @@ impl Session {
             policies,
             warm_reserve,
             warm_reserve_for,
+            // What a what-if replaced is known to whoever lifted it (the worker), not to the session.
+            unlifted: None,
             models,
             injections: self.injections.clone(),
             end_secs: end,

@@ -10,6 +10,7 @@ use super::replay::{model_stamps, open_recording};
 use super::session::{Session, SessionConfig};
 use super::{Command, WorkerConfig};
 use crate::agents::policies::PolicyAssets;
+use crate::replay::Recording;
 use crate::scenario::what_if::{Limits, lifted};
 use crate::scenario::{Scenario, WhatIf};
 use crate::sim::TICK_SECS;
@@ -43,8 +44,9 @@ struct Worker {
     updates: Sender<Update>,
     waker: Box<dyn Fn() + Send>,
     dirty: bool,
-    /// The limits the session's scenario had before the what-ifs its name shows were lifted here; `None` when none
-    /// are, or when it came lifted (then they cannot be put back).
+    /// The limits the session's scenario had before the what-ifs its name shows were lifted (here, or where a replayed
+    /// recording was made); `None` when none are, or when it came lifted without them (then they cannot be put
+    /// back).
     unlifted: Option<Limits>,
 }
 
@@ -77,7 +79,7 @@ pub(super) fn run(
         Some((Ok(s), o, rec)) => {
             origin = o;
             hold_as_recorded(&mut assets, &rec);
-            unlifted = None;
+            unlifted = rec.unlifted.clone();
             Ok(s)
         }
         Some((Err(e), _, _)) => {
@@ -337,7 +339,7 @@ impl Worker {
             }
             Command::SaveRecording(path) => {
                 let models = model_stamps(&self.session.policies(), &self.assets);
-                let rec = self.session.recording(&self.origin, models);
+                let rec = Recording { unlifted: self.unlifted.clone(), ..self.session.recording(&self.origin, models) };
                 match rec.save_file(&path) {
                     Ok(()) => self.notify(Update::RecordingSaved(path.display().to_string())),
                     Err(e) => self.error(e.to_string()),
@@ -347,9 +349,10 @@ impl Worker {
                 let session = open_recording(&recording, &origin, &self.assets, self.session_cfg);
                 if session.is_ok() {
                     self.playing = false;
-                    // Runs started after this replay hold what it held; its scenario's limits are as recorded.
+                    // Runs started after this replay hold what it held; its scenario's limits are as recorded, and
+                    // the what-if menu can put back those the recording kept.
                     hold_as_recorded(&mut self.assets, &recording);
-                    self.unlifted = None;
+                    self.unlifted = recording.unlifted.clone();
                 }
                 self.replace(session, Some(origin));
             }

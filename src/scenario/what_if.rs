@@ -8,9 +8,12 @@
 //! - Nothing that shapes traffic, pools or events is touched: node boot times and pod cold starts stay as written.
 //! - [`lifted`] reads back from the name which limits a scenario has lifted; [`Limits`] keeps what a scenario had
 //!   before a lift, so the window can put the limits back (a what-if scenario alone does not say what they were).
+//!   Recordings store them; [`Limits::problems_with`] checks stored limits against the lifted scenario they belong to.
 
 use std::fmt;
 use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 use super::{ProvisionerSpec, Scenario, TelemetrySpec};
 
@@ -74,7 +77,8 @@ pub fn lifted_in_name(name: &str) -> Vec<WhatIf> {
 }
 
 /// What a what-if changes in a scenario, as it was before: put back with [`Limits::restore`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     name: String,
     telemetry: TelemetrySpec,
@@ -91,6 +95,45 @@ impl Limits {
         s.name.clone_from(&self.name);
         s.telemetry = self.telemetry.clone();
         s.provisioner = self.provisioner.clone();
+    }
+
+    /// Why these limits do not belong to `lifted_scenario`, as (field path under the limits, message); empty when
+    /// [`Limits::restore`] on it gives back a valid scenario that differs from it only in what its name says was
+    /// lifted. Limits read from a file are checked with this before anything is put back.
+    pub fn problems_with(&self, lifted_scenario: &Scenario) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let now = lifted(lifted_scenario);
+        if now.is_empty() {
+            out.push((
+                String::new(),
+                format!("the scenario \"{}\" has no limit lifted, so there are none to put back", lifted_scenario.name),
+            ));
+            return out;
+        }
+        if !lifted_in_name(&self.name).is_empty() || !lifted_scenario.name.starts_with(&format!("{}+", self.name)) {
+            out.push((
+                "name".into(),
+                format!(
+                    "\"{}\" is not the name of the scenario \"{}\" before its lifts",
+                    self.name, lifted_scenario.name
+                ),
+            ));
+        }
+        // A limit the scenario did not lift must come back as it is, or "putting back" would change something else.
+        if !now.contains(&WhatIf::NoTelemetryLag) && self.telemetry != lifted_scenario.telemetry {
+            out.push(("telemetry".into(), "differs from the scenario's, whose telemetry lag was not lifted".into()));
+        }
+        if !now.contains(&WhatIf::UnboundedProvisioner) && self.provisioner != lifted_scenario.provisioner {
+            out.push(("provisioner".into(), "differs from the scenario's, whose provisioner was not lifted".into()));
+        }
+        let mut restored = lifted_scenario.clone();
+        self.restore(&mut restored);
+        for p in super::validate(&restored) {
+            if ["name", "telemetry", "provisioner"].iter().any(|f| p.path.starts_with(f)) {
+                out.push((p.path, p.message));
+            }
+        }
+        out
     }
 }
 
@@ -170,5 +213,33 @@ mod tests {
             (&original.name, &original.telemetry, &original.provisioner)
         );
         assert!(s.events.is_empty());
+    }
+
+    #[test]
+    fn stored_limits_are_checked_against_the_lifted_scenario_they_would_put_back() {
+        let original = shipped("small");
+        let kept = Limits::of(&original);
+        let mut lifted_lag = original.clone();
+        WhatIf::NoTelemetryLag.apply(&mut lifted_lag);
+        assert!(kept.problems_with(&lifted_lag).is_empty(), "{:?}", kept.problems_with(&lifted_lag));
+        let text = ron::to_string(&kept).expect("serialises");
+        assert_eq!(ron::from_str::<Limits>(&text).expect("parses"), kept, "round trip");
+
+        let paths = |limits: &Limits, s: &Scenario| -> Vec<String> {
+            limits.problems_with(s).into_iter().map(|(path, _)| path).collect()
+        };
+        assert_eq!(paths(&kept, &original), [""], "nothing lifted, nothing to put back");
+        // The provisioner was not lifted, so limits that would change it are refused, as is another scenario's name.
+        let mut tampered = kept.clone();
+        tampered.provisioner.max_concurrent_nodes += 1;
+        tampered.name = "other".into();
+        assert_eq!(paths(&tampered, &lifted_lag), ["name", "provisioner"]);
+        // A lifted limit may differ, but what it puts back must validate.
+        let mut broken = kept.clone();
+        broken.provisioner.api_calls_per_min = 0;
+        let mut lifted_both = lifted_lag.clone();
+        WhatIf::UnboundedProvisioner.apply(&mut lifted_both);
+        assert!(paths(&kept, &lifted_both).is_empty());
+        assert_eq!(paths(&broken, &lifted_both), ["provisioner.api_calls_per_min"]);
     }
 }

@@ -375,3 +375,37 @@ fn plain_single(assets: &PolicyAssets) -> Recording {
     s.seek(600);
     s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), assets))
 }
+
+#[test]
+fn a_what_if_recording_keeps_the_scenarios_own_limits_and_bad_ones_are_refused_in_place() {
+    use hirl_scale::scenario::WhatIf;
+    use hirl_scale::scenario::what_if::Limits;
+    let original = load("small");
+    let mut lifted = original.clone();
+    WhatIf::UnboundedProvisioner.apply(&mut lifted);
+    let mut s = Session::new(Arc::new(lifted), 1, &["hpa".to_string()], &assets(), SessionConfig::every(3_600))
+        .expect("starts");
+    s.seek(600);
+    let rec = Recording { unlifted: Some(Limits::of(&original)), ..s.recording("small.ron", Vec::new()) };
+    let text = rec.to_ron_string().expect("serialises");
+    assert_eq!(Recording::load_str(&text, "lifted.rec.ron").expect("loads"), rec, "save → load is exact");
+
+    // Kept limits that would change what was not lifted are refused, naming the field and its line.
+    let at = text.find("unlifted:").expect("the kept limits are in the text");
+    let tampered = format!("{}{}", &text[..at], text[at..].replacen("pods_lag_secs: 30", "pods_lag_secs: 31", 1));
+    let err = Recording::load_str(&tampered, "lifted.rec.ron").expect_err("refused").to_string();
+    let line = err.lines().find(|l| l.contains("unlifted.telemetry")).unwrap_or_default();
+    assert!(
+        line.ends_with(": unlifted.telemetry: differs from the scenario's, whose telemetry lag was not lifted"),
+        "{err}"
+    );
+    let place: Vec<&str> = line.split(':').take(3).collect();
+    assert!(place[0] == "lifted.rec.ron" && place[1].parse::<usize>().is_ok(), "file and line: {err}");
+    // A recording of a scenario with nothing lifted has nothing to put back.
+    let plain = Recording {
+        unlifted: Some(Limits::of(&original)),
+        ..session(&["hpa"], 3_600).recording("small.ron", Vec::new())
+    };
+    let problems = plain.problems();
+    assert!(problems.iter().any(|(path, m)| path == "unlifted" && m.contains("has no limit lifted")), "{problems:?}");
+}

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use hirl_scale::replay::Recording;
 use hirl_scale::runner::{Command, Frame, Speed, StepKind, Update, WorkerConfig, WorkerHandle};
 use hirl_scale::scenario::EventSpec;
 
@@ -237,10 +238,33 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     let saved = update_where(&w, 20, |u| matches!(u, Update::RecordingSaved(_)).then_some(()));
     assert!(saved.is_some(), "recording saved");
     let out = crate::common::hirl().arg("replay").arg(&path).output().expect("runs");
+    let recording = Recording::load_file(&path).expect("the saved recording loads");
     let _ = std::fs::remove_file(&path);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && said.contains("bit-identical"), "{said}{}", String::from_utf8_lossy(&out.stderr));
     assert!(said.contains("small+unbounded-provisioner"), "{said}");
+    assert!(
+        said.contains("what if (recorded): unbounded-provisioner lifted; the scenario's own limits are kept"),
+        "{said}"
+    );
+
+    // The recording keeps the scenario's own limits, so its replay can be put back under them too: opened at start
+    // (`gui --recording`) or later (Open recording…).
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.recording = Some((Box::new(recording.clone()), "lifted.rec.ron".into()));
+    let at_start = WorkerHandle::spawn(cfg, || {}).expect("worker starts");
+    let _ = frame_where(&at_start, 10, |f| f.scenario.name == "small+unbounded-provisioner");
+    at_start.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let f = frame_where(&at_start, 10, |f| f.scenario.name == "small");
+    assert_eq!(f.scenario.provisioner, original.provisioner);
+    w.send(Command::OpenRecording { recording: Box::new(recording), origin: "lifted.rec.ron".into() }).expect("queued");
+    let _ = frame_where(&w, 10, |f| f.origin.contains("lifted.rec.ron"));
+    w.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let f = frame_where(&w, 10, |f| f.scenario.name == "small");
+    assert_eq!((&f.scenario.provisioner, &f.scenario.telemetry), (&original.provisioner, &original.telemetry));
+    assert!(f.scenario.events.contains(&spike), "the recorded injection stays");
+    w.send(Command::SetWhatIf(vec![WhatIf::UnboundedProvisioner])).expect("queued");
+    let _ = frame_where(&w, 10, |f| f.scenario.name == "small+unbounded-provisioner");
 
     // Another lift replaces it; none puts the scenario's own limits back.
     w.send(Command::SetWhatIf(vec![WhatIf::NoTelemetryLag])).expect("queued");
