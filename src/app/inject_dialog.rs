@@ -9,6 +9,7 @@
 
 use crate::agents::hirl::explain::{cores, thousands};
 use crate::runner::Command;
+use crate::scenario::describe::short_duration;
 use crate::scenario::{EventSpec, Scenario, validate_event};
 
 use super::HirlApp;
@@ -325,7 +326,7 @@ impl InjectDialog {
                         ui.label("Calendar says").on_hover_text(
                             "How the sale's real start compares with the calendar's: on time; N min early (it comes N \
                              minutes before the calendar says, as in the flash-sale-early postmortem); N min late. Type \
-                             \"20 early\" or \"30 late\" into the field, or drag",
+                             \"20 early\", \"30 late\" or \"1 h 05 min early\" into the field, or drag",
                         );
                         ui.add(
                             egui::Slider::new(&mut d.calendar_offset_mins, -60..=120)
@@ -377,25 +378,34 @@ impl InjectDialog {
     }
 }
 
-/// "on time", "20 min early", "30 min late": the calendar's offset as the slider shows it.
+/// "on time", "20 min early", "1 h 05 min late": the calendar's offset as the slider shows it, in the event
+/// timeline's words ([`short_duration`]).
 fn calendar_offset_label(minutes: f64) -> String {
     match minutes.round() as i64 {
         0 => "on time".to_string(),
-        n if n > 0 => format!("{n} min early"),
-        n => format!("{} min late", -n),
+        n => format!("{} {}", short_duration(n.unsigned_abs() * 60), if n > 0 { "early" } else { "late" }),
     }
 }
 
-/// What a user may type into the offset's field: "on time", "20 early", "30 min late", or minutes ("-30" is late).
+/// What a user may type into the offset's field: "on time", "20 early", "1 h 05 min late", "1.5 h", or minutes
+/// ("-30" is late). A number followed by "h" is hours; any other, minutes.
 fn parse_calendar_offset(text: &str) -> Option<f64> {
-    let text = text.trim().to_lowercase();
+    let text = text.trim().to_lowercase().replace('−', "-");
     if text.starts_with("on") {
         return Some(0.0);
     }
-    let number: String =
-        text.chars().take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | '−')).collect();
-    let minutes: f64 = number.replace('−', "-").parse().ok()?;
-    Some(if text.contains("late") { -minutes.abs() } else { minutes })
+    let is_number = |c: char| c.is_ascii_digit() || c == '.';
+    let (mut minutes, mut rest, mut any) = (0.0, text.as_str(), false);
+    while let Some(start) = rest.find(is_number) {
+        let number = &rest[start..];
+        let len = number.find(|c: char| !is_number(c)).unwrap_or(number.len());
+        let value: f64 = number[..len].parse().ok()?;
+        rest = number[len..].trim_start();
+        minutes += if rest.starts_with('h') { value * 60.0 } else { value };
+        any = true;
+    }
+    let late = text.starts_with('-') || text.contains("late");
+    any.then_some(if late { -minutes } else { minutes })
 }
 
 /// A grid row: `label` (with `hover`) and its widget.
@@ -425,8 +435,8 @@ fn announcement(announced_secs: u64, start_secs: u64, now_secs: u64, clock: &imp
     let mut text = format!("On the calendar from now for {}", clock(announced_secs));
     text.push_str(&match announced_secs.cmp(&start_secs) {
         std::cmp::Ordering::Equal => " (on time)".to_string(),
-        std::cmp::Ordering::Greater => format!(", but it comes {} min early", (announced_secs - start_secs) / 60),
-        std::cmp::Ordering::Less => format!(", but it comes {} min late", (start_secs - announced_secs) / 60),
+        std::cmp::Ordering::Greater => format!(", but it comes {} early", short_duration(announced_secs - start_secs)),
+        std::cmp::Ordering::Less => format!(", but it comes {} late", short_duration(start_secs - announced_secs)),
     });
     text.push_str(&format!(". HiRL holds the lift warm from {} min before the calendar's start", lead_secs / 60));
     if announced_secs < now_secs + lead_secs {
@@ -492,12 +502,15 @@ mod tests {
         assert_eq!(calendar_offset_label(0.0), "on time");
         assert_eq!(calendar_offset_label(20.0), "20 min early");
         assert_eq!(calendar_offset_label(-30.0), "30 min late");
-        for label in ["on time", "20 min early", "30 min late"] {
+        assert_eq!(calendar_offset_label(65.0), "1 h 05 min early", "as the event timeline writes it");
+        for label in ["on time", "20 min early", "30 min late", "1 h 05 min early", "1 h 00 min late"] {
             let parsed = parse_calendar_offset(label).expect(label);
             assert_eq!(calendar_offset_label(parsed), label, "a shown label parses back to itself");
         }
         assert_eq!(parse_calendar_offset("-15"), Some(-15.0));
         assert_eq!(parse_calendar_offset("15 late"), Some(-15.0));
+        assert_eq!(parse_calendar_offset("1.5 h early"), Some(90.0));
+        assert_eq!(parse_calendar_offset("-1 h 05 min"), Some(-65.0));
         assert_eq!(parse_calendar_offset("soon"), None);
     }
 
