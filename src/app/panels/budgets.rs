@@ -5,7 +5,7 @@
 use egui::{Color32, Rect, Sense, StrokeKind, Vec2, pos2};
 use egui_plot::{Line, LineStyle};
 
-use super::{PanelCtx, annotations, time_plot};
+use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::app::theme;
 use crate::runner::{DomainPoint, SeriesPoint};
 
@@ -153,12 +153,14 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
     let reserve: Vec<[f64; 2]> = points.iter().map(|p| [p.t_secs as f64, f64::from(p.reserve_share) * 100.0]).collect();
     let reserve_name = format!("reserve {}", pct(now.reserve_share));
     lines.push(Line::new(reserve_name, reserve).id("budgets-reserve").color(theme::RESERVE).width(1.5));
+    let mut shared = SharedY::new(ui, "budgets", ctx);
     time_plot(ui, "budgets", ctx, "% of cluster CPU").show(ui, |plot_ui| {
         for l in lines {
-            plot_ui.line(l);
+            shared.line(plot_ui, l);
         }
         annotations(plot_ui, ctx);
     });
+    shared.record(ui.ctx());
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use egui::RichText;
 use egui_plot::{HLine, Line, LineStyle, PlotPoints};
 
-use super::{PanelCtx, annotations, time_plot};
+use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::app::theme;
 use crate::runner::DomainPoint;
 
@@ -49,14 +49,17 @@ impl LatencyPanel {
         let visible = |i: usize| !self.hidden.get(i).copied().unwrap_or(false);
 
         let dark = ui.visuals().dark_mode;
+        let mut shared = SharedY::new(ui, "latency", ctx);
         time_plot(ui, "latency", ctx, "ms").show(ui, |plot_ui| {
             for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
                 let colour = theme::domain_colour(i, dark);
                 let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{:.0} ms", p.p99_latency_ms));
                 let name = format!("{} {now} / SLO {:.0}", d.id, d.slo.p99_latency_ms);
                 // Same name and id as the latency line: one legend entry shows and hides both.
-                plot_ui.line(Line::new(name.clone(), line_of(i, |p| p.p99_latency_ms)).color(colour).id(("p99", i)));
-                plot_ui.hline(
+                let p99 = Line::new(name.clone(), line_of(i, |p| p.p99_latency_ms)).color(colour).id(("p99", i));
+                shared.line(plot_ui, p99);
+                shared.hline(
+                    plot_ui,
                     HLine::new(name, d.slo.p99_latency_ms)
                         .color(colour)
                         .style(LineStyle::dashed_dense())
@@ -66,15 +69,18 @@ impl LatencyPanel {
             }
             annotations(plot_ui, ctx);
         });
+        shared.record(ui.ctx());
 
+        let mut shared = SharedY::new(ui, "traffic", ctx);
         time_plot(ui, "traffic", ctx, "req/s").show(ui, |plot_ui| {
             for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
                 let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{} req/s", format_rps(p.rps)));
                 let line = Line::new(format!("{} {now}", d.id), line_of(i, |p| p.rps));
-                plot_ui.line(line.color(theme::domain_colour(i, dark)).id(("rps", i)));
+                shared.line(plot_ui, line.color(theme::domain_colour(i, dark)).id(("rps", i)));
             }
             annotations(plot_ui, ctx);
         });
+        shared.record(ui.ctx());
     }
 }
 

@@ -1,5 +1,6 @@
 //! One file per panel. Every time-series panel uses [`time_plot`], so all plots share one time axis and one cursor
-//! (hover one, see the same instant on all), draw the run's events as annotations and show "now".
+//! (hover one, see the same instant on all), draw the run's events as annotations and show "now"; side by side, the
+//! panels that draw their values through [`SharedY`] share one value scale across the two halves too.
 
 mod agents;
 mod breaches;
@@ -10,6 +11,7 @@ mod latency;
 mod pending;
 mod pools;
 mod scorecard;
+mod shared_y;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod timeline;
@@ -26,6 +28,8 @@ pub use scorecard::ScorecardPanel;
 pub use timeline::TimelinePanel;
 
 use egui_plot::{Corner, GridInput, GridMark, HoverPosition, Legend, LineStyle, Plot, PlotUi, VLine};
+
+pub use shared_y::SharedY;
 
 use super::store::{RunSeries, Store, clock_label, start_secs_of_week};
 use super::theme;
@@ -102,7 +106,8 @@ pub fn time_plot_without_legend<'a>(
     let scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let label_scenario = std::sync::Arc::clone(&ctx.store.scenario);
     let start_secs = start_secs_of_week(&ctx.store.scenario);
-    ctx.fit_width(Plot::new((id, ctx.run)), ui)
+    let plot = ctx.fit_width(Plot::new((id, ctx.run)).id(shared_y::plot_id(id, ctx.run)), ui);
+    shared_y::include_other_halves(plot, ui, id, ctx)
         .height(ctx.plot_height)
         .link_axis(time_group(), [true, false])
         .link_cursor(time_group(), [true, false])

@@ -4,7 +4,7 @@
 
 use egui_plot::{Line, LineStyle};
 
-use super::{PanelCtx, annotations, time_plot};
+use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
 use crate::runner::{DomainPoint, SeriesPoint};
@@ -49,12 +49,14 @@ impl PendingPanel {
                 Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour).style(LineStyle::dashed_dense()),
             );
         }
+        let mut shared = SharedY::new(ui, "pending", ctx);
         time_plot(ui, "pending", ctx, "pods").show(ui, |plot_ui| {
             for l in lines {
-                plot_ui.line(l);
+                shared.line(plot_ui, l);
             }
             annotations(plot_ui, ctx);
         });
+        shared.record(ui.ctx());
     }
 }
 

@@ -8,7 +8,7 @@ use egui::{Sense, Vec2};
 use egui_plot::{Line, LineStyle};
 
 use super::budgets::stacked_bar;
-use super::{PanelCtx, annotations, time_plot};
+use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
 use crate::runner::{PoolPoint, SeriesPoint};
@@ -67,12 +67,14 @@ impl PoolsPanel {
                 .width(1.0)
                 .color(theme::RESERVE),
         );
+        let mut shared = SharedY::new(ui, "pools", ctx);
         time_plot(ui, "pools", ctx, "nodes").show(ui, |plot_ui| {
             for l in lines {
-                plot_ui.line(l);
+                shared.line(plot_ui, l);
             }
             annotations(plot_ui, ctx);
         });
+        shared.record(ui.ctx());
     }
 }
 
