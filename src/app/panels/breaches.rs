@@ -75,6 +75,8 @@ impl BreachesPanel {
             .include_y(-0.6)
             .include_y(n as f64 - 0.4)
             .show_grid([true, false])
+            // Lanes sit at whole numbers: egui_plot's own spacer, whose finest step at this height is 1, marks each.
+            .y_grid_spacer(egui_plot::log_grid_spacer(10))
             .y_axis_formatter(move |mark, _| {
                 let lane = mark.value.round();
                 if (mark.value - lane).abs() > 1e-6 || lane < 0.0 {

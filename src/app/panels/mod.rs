@@ -114,6 +114,7 @@ pub fn time_plot_without_legend<'a>(
         .x_grid_spacer(move |input| clock_grid_marks(input, start_secs))
         .x_axis_formatter(move |mark, _| axis_clock_label(&scenario, mark.value))
         .y_axis_label(y_unit)
+        .y_grid_spacer(value_grid_marks)
         .y_axis_formatter(|mark, _| value_axis_label(mark))
         .label_formatter(move |hover| {
             let (name, position) = match hover {
@@ -189,6 +190,49 @@ fn clock_grid_marks(input: GridInput, start_secs: u64) -> Vec<GridMark> {
         k += 1.0;
     }
     marks
+}
+
+/// Points between labelled marks of a value axis: egui_plot paints a label only past 20 points, fully past 30.
+const VALUE_LABEL_SPACING_PTS: f64 = 32.0;
+
+/// Grid marks of a value axis in steps of 1, 2 or 5 × 10ⁿ. egui_plot's own spacer steps by powers of ten only, so a
+/// 150-point plot of 0–57% had its tens 23 points apart, too close to label, and its hundreds out of range: the axis
+/// read "0" and nothing else. Three levels, each dividing the next: the labelled one (the finest nice step at least
+/// [`VALUE_LABEL_SPACING_PTS`] apart), a fifth or a quarter of it for the fine grid, and ten times it.
+fn value_grid_marks(input: GridInput) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    // egui_plot's base step is the value spanned by its minimum grid spacing, 8 points.
+    let per_point = input.base_step_size / 8.0;
+    if !(lo.is_finite() && hi.is_finite() && per_point > 0.0 && per_point.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    let wanted = per_point * VALUE_LABEL_SPACING_PTS;
+    let decade = 10f64.powf(wanted.log10().floor());
+    // (labelled step's mantissa, fine steps in it): 1 = 5 × 0.2, 2 = 4 × 0.5, 5 = 5 × 1.
+    let (mantissa, fine_per_label) = [(1.0, 5.0), (2.0, 4.0), (5.0, 5.0), (10.0, 5.0)]
+        .into_iter()
+        .find(|&(m, _)| m * decade >= wanted)
+        .unwrap_or((10.0, 5.0));
+    let labelled = mantissa * decade;
+    let fine = labelled / fine_per_label;
+    let per_coarse = (fine_per_label * 10.0) as i64;
+    let per_label = fine_per_label as i64;
+    let (first, last) = ((lo / fine).ceil() as i64, (hi / fine).floor() as i64);
+    if last - first > 10_000 {
+        return Vec::new();
+    }
+    (first..=last)
+        .map(|k| {
+            let step_size = if k % per_coarse == 0 {
+                labelled * 10.0
+            } else if k % per_label == 0 {
+                labelled
+            } else {
+                fine
+            };
+            GridMark { value: k as f64 * fine, step_size }
+        })
+        .collect()
 }
 
 /// Vertical annotations for injected/scripted events and breaches starting (cascades dashed), plus the "now" line.
@@ -288,6 +332,39 @@ mod tests {
         let ended =
             TimelineEvent { t_secs: 200, kind: TimelineKind::BreachEnd { domain: 0, held_by: Default::default() } };
         assert_eq!(super::annotation(&ended, &series), None, "only starts are drawn");
+    }
+
+    /// A value axis labels steps of 1, 2 or 5 × 10ⁿ, far enough apart for egui_plot to paint every label in full,
+    /// and near enough that a plot of 80 points or more shows at least two (three from 200).
+    #[test]
+    fn value_grid_marks_label_nice_steps_at_every_height() {
+        for height_pts in [80.0, 100.0, 150.0, 200.0, 260.0, 600.0] {
+            for (lo, hi) in [(0.0, 57.0), (0.0, 1.3), (0.0, 3.8e6), (-5.0, 120.0), (0.0, 0.004), (0.0, 55_475.0)] {
+                let per_point = (hi - lo) / height_pts;
+                let marks =
+                    super::value_grid_marks(egui_plot::GridInput { bounds: (lo, hi), base_step_size: per_point * 8.0 });
+                let steps: Vec<f64> = {
+                    let mut s: Vec<f64> = marks.iter().map(|m| m.step_size).collect();
+                    s.sort_by(f64::total_cmp);
+                    s.dedup();
+                    s
+                };
+                // The labelled level is the finest whose marks stand 30 points apart (egui_plot's full strength).
+                let labelled = *steps.iter().find(|&&s| s / per_point > 30.0).expect("a labelled level");
+                let mantissa = labelled / 10f64.powf(labelled.log10().floor());
+                assert!(
+                    [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-6),
+                    "{labelled} at {height_pts} pt over {lo}..{hi}"
+                );
+                let shown = marks.iter().filter(|m| m.step_size >= labelled).count();
+                let least = if height_pts >= 200.0 { 3 } else { 2 };
+                assert!(shown >= least, "{shown} labels at {height_pts} pt over {lo}..{hi}");
+                for m in marks.iter().filter(|m| m.step_size >= labelled) {
+                    let k = m.value / labelled;
+                    assert!((k - k.round()).abs() < 1e-6, "{} is a multiple of {labelled}", m.value);
+                }
+            }
+        }
     }
 
     /// Grid lines fall on round clock times, measured from the scenario's start hour, and coarser lines on the
