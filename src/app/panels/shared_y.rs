@@ -9,7 +9,7 @@
 //! - Extents are data, never the bounds drawn (which would include the other half's and never shrink).
 //! - The other half's extent is the one it recorded last frame: a half drawn first sees the other's one frame late.
 //!   A recorded extent that changed asks for one more frame, so a paused window settles as well as a live one.
-//! - One run alone includes nothing: its plot is scaled to its own data, as before.
+//! - One run alone measures, records and includes nothing: its plot is scaled to its own data, as before.
 
 use egui_plot::{HLine, ItemIdSet, Line, Plot, PlotItem, PlotMemory, PlotUi};
 
@@ -42,6 +42,8 @@ pub fn include_other_halves<'p>(plot: Plot<'p>, ui: &egui::Ui, id: &'static str,
 pub struct SharedY {
     id: &'static str,
     run: usize,
+    /// Side by side: alone, nothing is measured or recorded.
+    shared: bool,
     hidden: ItemIdSet,
     extent: Option<[f64; 2]>,
 }
@@ -49,12 +51,16 @@ pub struct SharedY {
 impl SharedY {
     /// For panel `id`'s plot of `ctx.run`.
     pub fn new(ui: &egui::Ui, id: &'static str, ctx: &PanelCtx<'_>) -> Self {
-        let hidden = PlotMemory::load(ui.ctx(), plot_id(id, ctx.run)).map(|m| m.hidden_items).unwrap_or_default();
-        Self { id, run: ctx.run, hidden, extent: None }
+        let shared = ctx.store.runs.len() > 1;
+        let hidden = shared
+            .then(|| PlotMemory::load(ui.ctx(), plot_id(id, ctx.run)).map(|m| m.hidden_items))
+            .flatten()
+            .unwrap_or_default();
+        Self { id, run: ctx.run, shared, hidden, extent: None }
     }
 
     fn note(&mut self, item: &dyn PlotItem) {
-        if self.hidden.contains(&item.id()) {
+        if !self.shared || self.hidden.contains(&item.id()) {
             return;
         }
         let bounds = item.bounds();
@@ -76,6 +82,9 @@ impl SharedY {
 
     /// Stores the extent for the other halves' next frame; asks for that frame if it changed.
     pub fn record(self, ctx: &egui::Context) {
+        if !self.shared {
+            return;
+        }
         let changed = ctx.data_mut(|d| {
             let extents: &mut Extents = d.get_temp_mut_or_default(extents_key(self.id));
             if extents.0.len() <= self.run {
@@ -147,7 +156,7 @@ mod tests {
     fn a_line_hidden_in_the_legend_does_not_count() {
         let ctx = egui::Context::default();
         let hidden: ItemIdSet = std::iter::once(ItemId::new("big")).collect();
-        let mut shared = SharedY { id: "test-hidden", run: 0, hidden, extent: None };
+        let mut shared = SharedY { id: "test-hidden", run: 0, shared: true, hidden, extent: None };
         shared.note(&Line::new("big", vec![[0.0, 5_000.0]]).id("big"));
         assert_eq!(shared.extent, None);
         shared.note(&Line::new("small", vec![[0.0, 2.0], [1.0, 40.0]]));
