@@ -1,6 +1,6 @@
 //! The command line, as a user runs it.
 
-use crate::common::{hirl, root, scenario_path};
+use crate::common::{hirl, root, scenario_path, succeeded};
 
 #[test]
 fn run_prints_a_table_and_writes_the_documented_json() {
@@ -11,8 +11,7 @@ fn run_prints_a_table_and_writes_the_documented_json() {
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let table = String::from_utf8_lossy(&out.stdout);
+    let table = succeeded(&out);
     assert!(table.contains("payment") && table.contains("breach"), "{table}");
     assert!(!table.contains("safety:"), "only HiRL has a safety layer: {table}");
     assert!(!table.contains("seating:"), "nor seating rules: {table}");
@@ -61,8 +60,7 @@ fn run_prints_a_table_and_writes_the_documented_json() {
 fn compare_shows_policies_side_by_side() {
     let out =
         hirl().args(["compare", "--policies", "hpa,threshold,pid"]).arg(scenario_path("small")).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeded(&out);
     for p in ["hpa", "threshold", "pid", "Δ", "cost $"] {
         assert!(text.contains(p), "missing {p}: {text}");
     }
@@ -144,7 +142,7 @@ fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request(
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    succeeded(&out);
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let csv = std::fs::read_to_string(&trace).expect("trace written");
     let _ = (std::fs::remove_file(&json), std::fs::remove_file(&trace));
@@ -176,8 +174,7 @@ fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request(
 #[test]
 fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
     let out = hirl().args(["run", "--policy", "hirl-teacher"]).arg(scenario_path("small")).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeded(&out);
     let line = text.lines().find(|l| l.starts_with("safety: ")).unwrap_or_else(|| panic!("no safety line: {text}"));
     assert!(
         line == "safety: no domain was handed to its HPAs" || line.contains(" min (once)") || line.contains(" times)"),
@@ -201,10 +198,10 @@ fn eval_small(seeds: &str, tag: &str) -> (String, serde_json::Value) {
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = succeeded(&out);
     let eval = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
-    (String::from_utf8_lossy(&out.stdout).into_owned(), eval)
+    (text, eval)
 }
 
 #[test]
@@ -308,8 +305,7 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
         .arg(&small)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeded(&out);
     assert!(text.contains("hirl-teacher --size-floor 1.3") && text.contains("--warm-reserve shared-general=0.2"));
     assert!(text.contains("P0+P1 ≤ −75% at no more node-hours than HPA:"), "{text}");
     let frontier: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("json");
@@ -355,7 +351,7 @@ fn eval_frontier_records_its_rows_in_the_agents_metadata_and_leaves_the_weights_
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    succeeded(&out);
     let weights_same = std::fs::read(&agents).ok() == std::fs::read(root().join("models/hirl.safetensors")).ok();
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("hirl.json")).expect("metadata")).expect("json");
@@ -407,10 +403,10 @@ fn compare_on_small(policies: &str, extra: &[&str], tag: &str) -> (String, serde
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = succeeded(&out);
     let cards: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     let _ = std::fs::remove_file(&json);
-    (String::from_utf8_lossy(&out.stdout).into_owned(), cards)
+    (text, cards)
 }
 
 #[test]
@@ -543,8 +539,7 @@ fn a_recording_keeps_which_run_held_the_reserve_and_replay_says_so() {
             .expect("runs")
     };
     let out = record(&["--warm-reserve-for", "heuristic"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeded(&out);
     assert!(
         text.contains("warm reserve: 30% in every pool — heuristic only (the other policies run as shipped)"),
         "{text}"
@@ -574,8 +569,7 @@ fn a_recording_keeps_the_size_floor_and_replay_runs_under_it() {
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeded(&out);
     assert!(text.contains("size floor: ×1.300 for P0 (others ×0.905) of each domain's HPA-sized need"), "{text}");
     let rec = hirl_scale::replay::Recording::load_file(&out_path).expect("a valid recording");
     assert_eq!(rec.size_floor.map(|f| f.spec()).as_deref(), Some("P0=1.3"));
@@ -603,8 +597,7 @@ fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = succeeded(&out);
     assert!(
         said.contains("injected at Tue 10:10:00 (600 s): spike fraud ×2; ramps up in 1 min; lasts 10 min (fires at Tue 10:20:00, 1200 s)"),
         "{said}"

@@ -15,6 +15,12 @@ pub fn hirl() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_hirl-scale"))
 }
 
+/// Asserts a finished command succeeded (its stderr is the failure message) and gives its stdout.
+pub fn succeeded(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

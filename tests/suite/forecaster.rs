@@ -7,7 +7,7 @@ use hirl_scale::policy;
 use hirl_scale::scenario::{EventSpec, Scenario};
 use hirl_scale::sim::{DomainId, Simulation};
 
-use crate::common::{hirl, load, root, scenario_path};
+use crate::common::{hirl, load, root, scenario_path, succeeded};
 
 fn shipped_model() -> ForecasterModel {
     match ForecastModel::load(&root().join(DEFAULT_MODEL_PATH)) {
@@ -114,8 +114,7 @@ fn train_then_eval_from_the_command_line_and_a_missing_model_is_a_clear_error() 
         .arg(&out_path)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = succeeded(&out);
     assert!(text.contains("pinball 15 min") && text.contains("MAPE p50 15 min, steady"), "{text}");
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("f.json")).expect("metadata written")).expect("json");
@@ -134,7 +133,7 @@ fn train_then_eval_from_the_command_line_and_a_missing_model_is_a_clear_error() 
         .arg(&json)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    succeeded(&out);
     let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("json");
     assert_eq!(metrics["coverage_by_domain"].as_array().map(Vec::len), Some(5));
 

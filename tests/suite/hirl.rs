@@ -15,7 +15,7 @@ use hirl_scale::agents::hirl::{
 use hirl_scale::policy::{self, Autoscaler};
 use hirl_scale::sim::Simulation;
 
-use crate::common::{hirl, load};
+use crate::common::{hirl, load, succeeded};
 
 struct Quiet;
 impl Progress for Quiet {
@@ -280,8 +280,7 @@ fn hirl_teacher_runs_from_the_command_line_and_beats_hpa_on_small() {
         .current_dir(crate::common::root())
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("hirl-teacher"));
+    assert!(succeeded(&out).contains("hirl-teacher"));
 }
 
 #[test]
