@@ -26,6 +26,8 @@ use store::Store;
 
 /// How long one frame may spend taking worker updates.
 const DRAIN_BUDGET: Duration = Duration::from_millis(2);
+/// Screen points per plotted point of a time series (see `run_column_ui`).
+const PLOT_PTS_PER_POINT: f32 = 2.5;
 
 /// A message shown in the status bar, with its severity.
 #[derive(Clone, Debug, PartialEq)]
@@ -233,9 +235,11 @@ impl HirlApp {
     }
 
     fn run_column_ui(&mut self, ui: &mut egui::Ui, run: usize, plot_height: f32) {
-        // ~600 points per line: at 1,500 px per plot that is a point every 2–3 px, and keeps frames cheap.
+        // A point every 2.5 points of column: ~600 a line across a 1,500-point window, half that in each half side
+        // by side, where more would land on the same pixels and only cost frame time.
         let column_right = Some(ui.max_rect().right());
-        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points: 600, column_right };
+        let max_points = ((ui.max_rect().width() / PLOT_PTS_PER_POINT) as usize).clamp(100, 600);
+        let ctx = PanelCtx { store: &self.store, run, plot_height, max_points, column_right };
         if let Some(series) = ctx.series() {
             ui.heading(format!("policy: {}", series.policy));
         }
