@@ -8,6 +8,8 @@
 //! - [`policy`]: the `Autoscaler` trait and the baselines (HPA v2, cluster autoscaler, threshold, PID, tuned heuristic).
 //! - [`sim`]: the deterministic cluster core. [`scenario`]: RON scenario files, validation, save/load.
 //! - [`parallel`]: independent runs on a few threads, results in job order (used by training's selection and `eval`).
+//! - [`report`]: scorecards and events as plain-text tables — what the CLI prints and the window's "copy as text"
+//!   copies.
 //!
 //! `sim` and `scenario` know nothing of any UI or neural-network crate.
 
@@ -18,6 +20,7 @@ pub mod digest;
 pub mod parallel;
 pub mod policy;
 pub mod replay;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;

@@ -9,7 +9,6 @@ mod frontier;
 mod frontier_plot;
 mod hirl;
 mod recording;
-mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +21,7 @@ use crate::agents::hirl::safety::{FallbackTime, fallback_time};
 use crate::agents::hirl::seating_time::{RuleTime, SeatingTime};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::policy::{self, WarmReserveSpec};
+use crate::report;
 use crate::scenario::{self, DomainSpec, LoadError, Scenario};
 use crate::sim::breach_cause::BreachCause;
 use crate::sim::cascades::{self, Cascade};

@@ -60,6 +60,17 @@ const COLUMNS: [(&str, &str, &str); 10] = [
     ),
 ];
 
+/// What "copy as text" copies: side by side, every run's scorecard against the first's, as `compare` prints them;
+/// alone, this run's, as `run` prints it.
+fn text_of(ctx: &PanelCtx<'_>, card: &Scorecard) -> String {
+    let cards: Vec<Scorecard> = ctx.store.runs.iter().filter_map(|r| r.scorecard.clone()).collect();
+    if cards.len() > 1 && cards.len() == ctx.store.runs.len() {
+        crate::report::comparison_table(&cards)
+    } else {
+        crate::report::scorecard_table(card)
+    }
+}
+
 #[derive(Default)]
 pub struct ScorecardPanel {}
 
@@ -101,6 +112,13 @@ impl ScorecardPanel {
                     "HiRL's Soldiers ran under a raised size floor (toolbar): slack held in the domains, paid for in \
                      node-hours",
                 );
+            }
+            let copy = ui.small_button("copy as text").on_hover_text(
+                "Copy the scorecard as plain text, as `hirl-scale run` prints it — side by side, both runs with the \
+                 change, as `compare` prints them — for a postmortem or a chat",
+            );
+            if copy.clicked() {
+                ui.ctx().copy_text(text_of(ctx, card));
             }
         });
         // Narrower still, the columns sit closer: side by side on a 1280-point projector the last column would be past
@@ -294,6 +312,34 @@ mod tests {
             Harness::builder().with_size(egui::vec2(1400.0, 400.0)).build_ui(move |ui| panel.scorecard_ui(ui, &ctx));
         harness.run();
         harness
+    }
+
+    /// The text the last frame put on the clipboard, if any.
+    fn copied(harness: &Harness<'_>) -> Option<String> {
+        harness.output().platform_output.commands.iter().find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn copy_as_text_copies_what_the_cli_prints() {
+        let alone = store(1);
+        let mut harness = render(&alone, 0);
+        harness.get_by_label("copy as text").click();
+        harness.step();
+        let card = alone.runs[0].scorecard.as_ref().expect("scored");
+        assert_eq!(copied(&harness), Some(crate::report::scorecard_table(card)), "as `run` prints it");
+
+        // Side by side, either half copies both runs, the second against the first, as `compare` prints them.
+        let both = store(2);
+        let mut harness = render(&both, 1);
+        harness.get_by_label("copy as text").click();
+        harness.step();
+        let cards: Vec<Scorecard> = both.runs.iter().filter_map(|r| r.scorecard.clone()).collect();
+        let text = copied(&harness).expect("copied");
+        assert_eq!(text, crate::report::comparison_table(&cards));
+        assert!(text.contains("hpa") && text.contains("hirl") && text.contains("Δ"), "{text}");
     }
 
     #[test]

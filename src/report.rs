@@ -1,4 +1,5 @@
-//! Plain-text tables for scorecards.
+//! Plain-text tables for scorecards, events and cascades: what the CLI prints, and what the window's scorecard
+//! copies as text, so a table pasted from either reads the same.
 
 use std::fmt::Write;
 
