@@ -61,14 +61,19 @@ const COLUMNS: [(&str, &str, &str); 10] = [
 ];
 
 /// What "copy as text" copies: side by side, every run's scorecard against the first's, as `compare` prints them;
-/// alone, this run's, as `run` prints it.
+/// alone, this run's, as `run` prints it; then what happened, as `replay` lists it: the scenario's events and those
+/// injected from the window.
 fn text_of(ctx: &PanelCtx<'_>, card: &Scorecard) -> String {
     let cards: Vec<Scorecard> = ctx.store.runs.iter().filter_map(|r| r.scorecard.clone()).collect();
-    if cards.len() > 1 && cards.len() == ctx.store.runs.len() {
+    let mut text = if cards.len() > 1 && cards.len() == ctx.store.runs.len() {
         crate::report::comparison_table(&cards)
     } else {
         crate::report::scorecard_table(card)
-    }
+    };
+    let scenario = &ctx.store.scenario;
+    text.push_str(&crate::report::event_list(scenario));
+    text.push_str(&crate::report::injection_list(scenario, &ctx.store.injections));
+    text
 }
 
 #[derive(Default)]
@@ -329,16 +334,29 @@ mod tests {
         harness.get_by_label("copy as text").click();
         harness.step();
         let card = alone.runs[0].scorecard.as_ref().expect("scored");
-        assert_eq!(copied(&harness), Some(crate::report::scorecard_table(card)), "as `run` prints it");
+        let events = crate::report::event_list(&alone.scenario);
+        assert!(events.contains("spike payment"), "small.ron's spike: {events}");
+        assert_eq!(copied(&harness), Some(crate::report::scorecard_table(card) + &events), "as `run` prints it");
 
-        // Side by side, either half copies both runs, the second against the first, as `compare` prints them.
-        let both = store(2);
+        // Side by side, either half copies both runs, the second against the first, as `compare` prints them, and
+        // what was injected, as `replay` lists it.
+        let mut both = store(2);
+        let spike = crate::scenario::EventSpec::Spike {
+            domain: "fraud".into(),
+            start_secs: 600,
+            ramp_secs: 0,
+            multiplier: 2.0,
+            duration_secs: 300,
+        };
+        both.injections.push(crate::sim::InjectedEvent { injected_at_secs: 120, event: spike });
         let mut harness = render(&both, 1);
         harness.get_by_label("copy as text").click();
         harness.step();
         let cards: Vec<Scorecard> = both.runs.iter().filter_map(|r| r.scorecard.clone()).collect();
         let text = copied(&harness).expect("copied");
-        assert_eq!(text, crate::report::comparison_table(&cards));
+        let injected = crate::report::injection_list(&both.scenario, &both.injections);
+        assert!(injected.starts_with("injected: 1\n") && injected.contains("spike fraud"), "{injected}");
+        assert_eq!(text, crate::report::comparison_table(&cards) + &events + &injected);
         assert!(text.contains("hpa") && text.contains("hirl") && text.contains("Δ"), "{text}");
     }
 
