@@ -260,6 +260,9 @@ impl InjectDialog {
                 runs.filter_map(|r| Some((r.policy.clone(), r.latest()?.pools.get(p)?.nodes))).collect()
             })
             .collect();
+        // A field being typed into owns Enter (it commits the value) and Escape (it cancels the edit): neither may
+        // also inject or close, or typing "20 early" and Enter would send the sale before its summary was read.
+        let typing = ui.ctx().text_edit_focused();
         egui::Window::new("Inject an event").open(&mut open).collapsible(false).resizable(false).show(ui.ctx(), |ui| {
             let d = &mut app.inject;
             // The event the settings make: a change to any setting that matters changes it, and clears a refusal.
@@ -348,7 +351,7 @@ impl InjectDialog {
                 ui.colored_label(super::theme::SLO, why);
             }
             ui.separator();
-            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let enter = !typing && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button("Inject").on_hover_text("Inject it now (Enter); Esc closes").clicked() || enter {
                 match d.event(&scenario, now) {
                     Some(event) => {
@@ -367,7 +370,7 @@ impl InjectDialog {
                 }
             }
         });
-        if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        if !typing && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
             open = false;
         }
         if let Some(event) = inject {

@@ -408,6 +408,35 @@ fn a_zone_outage_from_the_inject_dialog_takes_the_nodes_away_in_every_run() {
 }
 
 #[test]
+fn enter_in_an_inject_dialog_field_commits_the_field_and_only_a_second_enter_injects() {
+    let mut h = window("small", Speed::X1);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.key_press(egui::Key::F);
+    h.run_steps(3);
+    // "Starts in": clicking its value opens it for typing.
+    h.get(by().value("0 min").role(Role::SpinButton)).click();
+    h.run_steps(2);
+    assert!(h.ctx.text_edit_focused(), "the field takes the keyboard");
+    h.event(egui::Event::Key {
+        key: egui::Key::A,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::COMMAND,
+    });
+    h.event(egui::Event::Text("30".into()));
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert!(h.query_by_label("Inject an event").is_some(), "Enter committed the field; the dialog stays open");
+    assert!(h.query_by_label_contains("in 30 min").is_some(), "the summary reads the typed value");
+    assert!(h.state().store.injections.is_empty(), "nothing sent yet");
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, 10, "the injection", |a| !a.store.injections.is_empty());
+    assert_eq!(h.state().store.injections[0].event.start_secs(), 1_800, "30 minutes from t = 0");
+}
+
+#[test]
 fn the_forecast_panel_names_its_source_learned_or_fallback() {
     let mut h = window("small", Speed::Max);
     step_until(&mut h, 20, "a forecast", |a| a.store.runs.first().is_some_and(|r| !r.forecasts.is_empty()));
