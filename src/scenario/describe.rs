@@ -54,7 +54,7 @@ pub fn event_detail(scenario: &Scenario, event: &EventSpec, injected_at_secs: Op
         }
         EventSpec::NodePoolLoss { .. } => {}
     }
-    if let Some(at) = injected_at_secs.filter(|&at| at + 5 < event.start_secs()) {
+    if let Some(at) = injected_at_secs.filter(|&at| at + super::TICK_SECS < event.start_secs()) {
         parts.push(format!("injected at {}", clock_label_secs(scenario, at)));
     }
     parts.iter().map(|p| format!("; {p}")).collect()

@@ -27,6 +27,10 @@ pub use what_if::WhatIf;
 
 use locate::{Location, SourceMap};
 
+/// The base tick, seconds: a scenario's length is a whole number of ticks, and the simulator steps by it
+/// (`sim::TICK_SECS` is this constant).
+pub const TICK_SECS: u64 = 5;
+
 /// The scenario format version this build reads and writes.
 pub const SCENARIO_VERSION: u32 = 1;
 

@@ -62,11 +62,13 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             format!("unsupported scenario version {}; this build reads version {SCENARIO_VERSION}", s.version),
         );
     }
-    if s.duration_secs == 0 || !s.duration_secs.is_multiple_of(5) || s.duration_secs > MAX_DURATION_SECS {
+    if s.duration_secs == 0 || !s.duration_secs.is_multiple_of(super::TICK_SECS) || s.duration_secs > MAX_DURATION_SECS
+    {
         c.fail(
             "duration_secs",
             format!(
-                "must be a positive multiple of the 5 s tick, at most {MAX_DURATION_SECS}; got {}",
+                "must be a positive multiple of the {} s tick, at most {MAX_DURATION_SECS}; got {}",
+                super::TICK_SECS,
                 s.duration_secs
             ),
         );

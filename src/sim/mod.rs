@@ -52,8 +52,9 @@ use scorecard::{ClusterAcc, DomainAcc, ScaleOutTimer};
 use telemetry::{AppSample, History};
 use traffic::{Traffic, TrafficEvent};
 
-/// The base tick, seconds.
-pub const TICK_SECS: u64 = 5;
+/// The base tick, seconds: the scenario format's ([`crate::scenario::TICK_SECS`]), so scenario times and simulator
+/// steps cannot disagree.
+pub const TICK_SECS: u64 = crate::scenario::TICK_SECS;
 
 /// Version of the simulator's dynamics. Bump it whenever a change alters runs (the golden scorecards move): a
 /// recording made with another version is refused rather than replayed into a different incident.

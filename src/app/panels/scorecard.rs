@@ -120,7 +120,8 @@ impl ScorecardPanel {
             }
             let copy = ui.small_button("copy as text").on_hover_text(
                 "Copy the scorecard as plain text, as `hirl-scale run` prints it — side by side, both runs with the \
-                 change, as `compare` prints them — for a postmortem or a chat",
+                 change, as `compare` prints them — then the scenario's events and those injected, for a postmortem \
+                 or a chat",
             );
             if copy.clicked() {
                 ui.ctx().copy_text(text_of(ctx, card));
