@@ -33,8 +33,31 @@ pub fn domain_colour(domain: usize, dark_mode: bool) -> Color32 {
     palette[domain % palette.len()]
 }
 
+/// How many domains a scenario has: the Commander's six-way split is five domains and the reserve.
+const SCENARIO_DOMAINS: usize = 5;
+
+/// A node pool's line, in the theme: the palette's hues that no domain of a five-domain scenario takes (blue,
+/// vermillion), then the text's neutral. Left to egui_plot, pools took its own hues in order, and two of them were
+/// the green and blue that mean merchant and fraud everywhere else. A fourth pool repeats the first's colour; the
+/// pools panel dashes it.
+pub fn pool_colour(pool: usize, dark_mode: bool) -> Color32 {
+    let palette = if dark_mode { &DOMAIN_COLOURS } else { &DOMAIN_COLOURS_LIGHT };
+    let neutral = if dark_mode { Color32::from_gray(215) } else { Color32::from_gray(40) };
+    match pool % POOL_COLOURS {
+        0 => palette[SCENARIO_DOMAINS],
+        1 => palette[SCENARIO_DOMAINS + 1],
+        _ => neutral,
+    }
+}
+
+/// How many pools have a colour of their own before [`pool_colour`] repeats.
+pub const POOL_COLOURS: usize = 3;
+
 /// The reserve pool.
 pub const RESERVE: Color32 = Color32::from_rgb(160, 160, 160);
+/// The provisioner's nodes booting and queued and its API calls, told apart by their dashes: the reserve's grey, as
+/// the pools plot has no reserve line.
+pub const PROVISIONER: Color32 = RESERVE;
 /// SLO lines and breaches.
 pub const SLO: Color32 = Color32::from_rgb(220, 50, 47);
 /// The "now" line.
@@ -82,5 +105,20 @@ mod tests {
         }
         // The light palette was needed: the dark theme's yellow on a light panel is unreadable.
         assert!(contrast(domain_colour(4, true), light.panel_fill) < 1.5);
+    }
+
+    #[test]
+    fn pools_take_no_domains_colour() {
+        for dark_mode in [false, true] {
+            let pools: Vec<Color32> = (0..POOL_COLOURS).map(|p| pool_colour(p, dark_mode)).collect();
+            for (p, colour) in pools.iter().enumerate() {
+                for d in 0..SCENARIO_DOMAINS {
+                    assert_ne!(*colour, domain_colour(d, dark_mode), "pool {p} has domain {d}'s colour");
+                }
+                assert!(!pools[..p].contains(colour), "pool {p} repeats an earlier pool's colour");
+                assert_ne!(*colour, RESERVE, "pool {p} looks like the reserve");
+            }
+            assert_eq!(pool_colour(POOL_COLOURS, dark_mode), pools[0], "the fourth pool repeats the first's colour");
+        }
     }
 }

@@ -43,10 +43,17 @@ impl PoolsPanel {
         };
         let total = |now: &SeriesPoint, f: fn(&PoolPoint) -> u32| now.pools.iter().map(f).sum::<u32>();
         let mut lines = Vec::with_capacity(now.pools.len() + 3);
+        let dark_mode = ui.visuals().dark_mode;
         for (p, pool) in now.pools.iter().enumerate() {
             let name = format!("{} {} nodes", pool_name(ctx, p), thousands(pool.nodes.into()));
             let nodes = line(&|s| s.pools.get(p).map_or(0, |q| q.nodes));
-            lines.push(Line::new(name, nodes).id(("pools-pool", p)).width(2.0));
+            let mut pool_line =
+                Line::new(name, nodes).id(("pools-pool", p)).width(2.0).color(theme::pool_colour(p, dark_mode));
+            if p >= theme::POOL_COLOURS {
+                // Its colour is an earlier pool's.
+                pool_line = pool_line.style(LineStyle::dashed_loose());
+            }
+            lines.push(pool_line);
         }
         let booting = format!("booting {} nodes (all pools)", thousands(total(now, |q| q.booting_nodes).into()));
         let queued = format!("queued {} nodes (all pools)", thousands(total(now, |q| q.queued_nodes).into()));
@@ -54,18 +61,22 @@ impl PoolsPanel {
         lines.push(
             Line::new(booting, line(&|s| total(s, |q| q.booting_nodes)))
                 .id("pools-booting")
+                .color(theme::PROVISIONER)
+                .width(1.5)
                 .style(LineStyle::dashed_dense()),
         );
         lines.push(
             Line::new(queued, line(&|s| total(s, |q| q.queued_nodes)))
                 .id("pools-queued")
+                .color(theme::PROVISIONER)
+                .width(1.5)
                 .style(LineStyle::dotted_dense()),
         );
         lines.push(
             Line::new(calls, line(&|s| s.provisioner_queued_requests))
                 .id("pools-calls")
                 .width(1.0)
-                .color(theme::RESERVE),
+                .color(theme::PROVISIONER),
         );
         let mut shared = SharedY::new(ui, "pools", ctx);
         time_plot(ui, "pools", ctx, "nodes").show(ui, |plot_ui| {
