@@ -1,7 +1,8 @@
 //! The toolbar and keyboard shortcuts: play/pause/step, speed, policy, side by side, injections, files, theme.
 //!
 //! Shortcuts: Space play/pause · → step a tick · Shift+→ next Soldier decision (10 s) · Ctrl+→ next Commander
-//! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · F inject an event ·
+//! decision (60 s) · ← / Shift+← / Ctrl+← the same steps back in time (exact, from snapshots) · [ / ] ten minutes
+//! back / on · , / . the previous / next marker · Home / End the start / the latest recorded moment · F inject an event ·
 //! 1–5 speed · O open a scenario · S save it · E export the session · B side by side · R restart. The file
 //! buttons and keys open the in-window file prompt (`file_prompt`).
 
@@ -12,14 +13,18 @@ use crate::runner::{Command, Speed, StepKind};
 
 use super::HirlApp;
 use super::file_prompt::FileAction;
+use super::timeline_bar::TimelineBar;
 
 /// Every keyboard shortcut and what it does, as the "Keys" window lists them (`shortcuts_ui` binds them).
-pub const SHORTCUTS: [(&str, &str); 14] = [
+pub const SHORTCUTS: [(&str, &str); 17] = [
     ("Space", "play / pause"),
     ("→", "step one 5 s tick"),
     ("Shift+→", "step to the next Soldier decision time (10 s)"),
     ("Ctrl+→", "step to the next Commander decision time (60 s)"),
     ("← / Shift+← / Ctrl+←", "the same steps back in time (exact, from snapshots)"),
+    ("[ / ]", "ten simulated minutes back / on"),
+    (", / .", "the previous / next marker on the timeline: an event, a breach, a fallback"),
+    ("Home / End", "the start of the run / the latest moment recorded"),
     ("1 … 5", "speed 1×, 10×, 60×, 600×, as fast as possible"),
     ("F", "inject an event: flash sale, spike, zone outage, cloud API slowdown, batch job"),
     ("B", "side by side: HPA against the chosen policy, same traffic and events (again: back)"),
@@ -88,6 +93,29 @@ impl Controls {
                 let now = app.store.now_secs;
                 app.seek(now.saturating_sub(1) / period * period);
             }
+        }
+        let now = app.store.now_secs;
+        let mut seek = None;
+        if pressed(Key::OpenBracket, Modifiers::NONE) {
+            seek = Some(TimelineBar::jump_secs(&app.store, now, false));
+        }
+        if pressed(Key::CloseBracket, Modifiers::NONE) {
+            seek = Some(TimelineBar::jump_secs(&app.store, now, true));
+        }
+        if pressed(Key::Comma, Modifiers::NONE) {
+            seek = app.timeline_bar.neighbours(&app.store, now).0;
+        }
+        if pressed(Key::Period, Modifiers::NONE) {
+            seek = app.timeline_bar.neighbours(&app.store, now).1;
+        }
+        if pressed(Key::Home, Modifiers::NONE) {
+            seek = Some(0);
+        }
+        if pressed(Key::End, Modifiers::NONE) {
+            seek = Some(app.store.recorded_until_secs.max(now));
+        }
+        if let Some(t_secs) = seek.filter(|t| *t != now) {
+            app.seek(t_secs);
         }
         for (key, speed) in [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5].into_iter().zip(Speed::ALL) {
             if pressed(key, Modifiers::NONE) {

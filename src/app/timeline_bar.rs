@@ -126,6 +126,9 @@ pub fn markers(store: &Store) -> Vec<Marker> {
     out
 }
 
+/// How far "−10 min" and "+10 min" go, seconds.
+const JUMP_SECS: u64 = 600;
+
 /// The bar's state: cached markers (rebuilt when the store grows or changes generation).
 #[derive(Default)]
 pub struct TimelineBar {
@@ -160,6 +163,29 @@ impl TimelineBar {
         &self.cache
     }
 
+    /// The times of the nearest markers strictly before and strictly after `now_secs`, Commander decisions left out
+    /// (the "previous marker" and "next marker" buttons, and their keys).
+    pub fn neighbours(&mut self, store: &Store, now_secs: u64) -> (Option<u64>, Option<u64>) {
+        // Markers are time-ordered, Commander decisions after all the others.
+        let landmarks = self.markers(store).iter().filter(|m| m.kind != MarkerKind::Decision).map(|m| m.t_secs);
+        let mut previous = None;
+        for t in landmarks {
+            if t > now_secs {
+                return (previous, Some(t));
+            }
+            if t < now_secs {
+                previous = Some(t);
+            }
+        }
+        (previous, None)
+    }
+
+    /// Where "−10 min" and "+10 min" (and their keys) go from `now_secs`: ten simulated minutes, kept inside the
+    /// scenario.
+    pub fn jump_secs(store: &Store, now_secs: u64, forward: bool) -> u64 {
+        if forward { (now_secs + JUMP_SECS).min(store.duration_secs) } else { now_secs.saturating_sub(JUMP_SECS) }
+    }
+
     pub fn timeline_bar_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         let store = &app.store;
         let now = store.now_secs;
@@ -171,39 +197,25 @@ impl TimelineBar {
             );
             if ui
                 .button("−10 min")
-                .on_hover_text("Go back ten simulated minutes (exact state, from a snapshot)")
+                .on_hover_text("Go back ten simulated minutes (exact state, from a snapshot) ([)")
                 .clicked()
             {
-                seek = Some(now.saturating_sub(600));
+                seek = Some(Self::jump_secs(store, now, false));
             }
-            if ui.button("+10 min").on_hover_text("Go forward ten simulated minutes").clicked() {
-                seek = Some((now + 600).min(store.duration_secs));
+            if ui.button("+10 min").on_hover_text("Go forward ten simulated minutes (])").clicked() {
+                seek = Some(Self::jump_secs(store, now, true));
             }
-            let previous = app
-                .timeline_bar
-                .markers(&app.store)
-                .iter()
-                .rev()
-                .filter(|m| m.kind != MarkerKind::Decision)
-                .find(|m| m.t_secs < now)
-                .map(|m| m.t_secs);
-            let next = app
-                .timeline_bar
-                .markers(&app.store)
-                .iter()
-                .filter(|m| m.kind != MarkerKind::Decision)
-                .find(|m| m.t_secs > now)
-                .map(|m| m.t_secs);
+            let (previous, next) = app.timeline_bar.neighbours(&app.store, now);
             if ui
                 .add_enabled(previous.is_some(), egui::Button::new("previous marker"))
-                .on_hover_text("Jump to the previous event, breach or fallback")
+                .on_hover_text("Jump to the previous event, breach or fallback (,)")
                 .clicked()
             {
                 seek = previous;
             }
             if ui
                 .add_enabled(next.is_some(), egui::Button::new("next marker"))
-                .on_hover_text("Jump to the next event, breach or fallback")
+                .on_hover_text("Jump to the next event, breach or fallback (.)")
                 .clicked()
             {
                 seek = next;

@@ -350,6 +350,38 @@ fn keyboard_shortcuts_play_step_and_open_the_flash_sale_dialog() {
 }
 
 #[test]
+fn keyboard_shortcuts_move_along_the_timeline() {
+    use hirl_scale::app::timeline_bar::{MarkerKind, markers};
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.key_press(egui::Key::Space);
+    // Past small.ron's spike at 3 h 30 min, so there are markers both sides of "now" after a step back.
+    step_until(&mut h, 60, "past the spike", |a| a.store.now_secs >= 14_400);
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, 20, "paused", |a| !a.store.playing);
+    let recorded = h.state().store.recorded_until_secs;
+    let landmarks: Vec<u64> =
+        markers(&h.state().store).into_iter().filter(|m| m.kind != MarkerKind::Decision).map(|m| m.t_secs).collect();
+    assert!(landmarks.contains(&12_600), "the spike is a marker: {landmarks:?}");
+
+    h.key_press(egui::Key::Home);
+    step_until(&mut h, 20, "Home: the start", |a| a.store.now_secs == 0);
+    h.key_press(egui::Key::Period);
+    let first = landmarks.iter().copied().find(|t| *t > 0).expect("a marker after the start");
+    step_until(&mut h, 20, ". : the first marker", |a| a.store.now_secs == first);
+    h.key_press(egui::Key::CloseBracket);
+    step_until(&mut h, 20, "] : ten minutes on", |a| a.store.now_secs == first + 600);
+    h.key_press(egui::Key::OpenBracket);
+    step_until(&mut h, 20, "[ : ten minutes back", |a| a.store.now_secs == first);
+    h.key_press(egui::Key::End);
+    step_until(&mut h, 20, "End: the latest moment recorded", |a| a.store.now_secs == recorded);
+    h.key_press(egui::Key::Comma);
+    let last = landmarks.iter().copied().filter(|t| *t < recorded).max().expect("a marker before the end");
+    step_until(&mut h, 20, ", : the last marker before it", |a| a.store.now_secs == last);
+    assert!(!h.state().store.playing, "moving along the timeline keeps the run paused");
+}
+
+#[test]
 fn an_announced_flash_sale_from_the_dialog_goes_on_the_forecasts_calendar() {
     let mut h = window("small", Speed::X1);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
