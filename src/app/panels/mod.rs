@@ -195,10 +195,12 @@ fn clock_grid_marks(input: GridInput, start_secs: u64) -> Vec<GridMark> {
 /// Points between labelled marks of a value axis: egui_plot paints a label only past 20 points, fully past 30.
 const VALUE_LABEL_SPACING_PTS: f64 = 32.0;
 
-/// Grid marks of a value axis in steps of 1, 2 or 5 × 10ⁿ. egui_plot's own spacer steps by powers of ten only, so a
-/// 150-point plot of 0–57% had its tens 23 points apart, too close to label, and its hundreds out of range: the axis
+/// Grid marks of a value axis in steps of 1, 2, 2.5 or 5 × 10ⁿ. egui_plot's own spacer steps by powers of ten only, so
+/// a 150-point plot of 0–57% had its tens 23 points apart, too close to label, and its hundreds out of range: the axis
 /// read "0" and nothing else. Three levels, each dividing the next: the labelled one (the finest nice step at least
-/// [`VALUE_LABEL_SPACING_PTS`] apart), a fifth or a quarter of it for the fine grid, and ten times it.
+/// [`VALUE_LABEL_SPACING_PTS`] apart), a fifth or a quarter of it for the fine grid, and ten times it. The 2.5 step
+/// only from 25 up, where it labels whole numbers (no "2.5 pods"): without it, a 100-point plot of 0–70 jumped from
+/// 20s, too close, to 50s and read just "0" and "50".
 fn value_grid_marks(input: GridInput) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
     // egui_plot's base step is the value spanned by its minimum grid spacing, 8 points.
@@ -208,9 +210,10 @@ fn value_grid_marks(input: GridInput) -> Vec<GridMark> {
     }
     let wanted = per_point * VALUE_LABEL_SPACING_PTS;
     let decade = 10f64.powf(wanted.log10().floor());
-    // (labelled step's mantissa, fine steps in it): 1 = 5 × 0.2, 2 = 4 × 0.5, 5 = 5 × 1.
-    let (mantissa, fine_per_label) = [(1.0, 5.0), (2.0, 4.0), (5.0, 5.0), (10.0, 5.0)]
+    // (labelled step's mantissa, fine steps in it): 1 = 5 × 0.2, 2 = 4 × 0.5, 2.5 = 5 × 0.5, 5 = 5 × 1.
+    let (mantissa, fine_per_label) = [(1.0, 5.0), (2.0, 4.0), (2.5, 5.0), (5.0, 5.0), (10.0, 5.0)]
         .into_iter()
+        .filter(|&(m, _)| m != 2.5 || decade >= 10.0)
         .find(|&(m, _)| m * decade >= wanted)
         .unwrap_or((10.0, 5.0));
     let labelled = mantissa * decade;
@@ -334,12 +337,23 @@ mod tests {
         assert_eq!(super::annotation(&ended, &series), None, "only starts are drawn");
     }
 
-    /// A value axis labels steps of 1, 2 or 5 × 10ⁿ, far enough apart for egui_plot to paint every label in full,
-    /// and near enough that a plot of 80 points or more shows at least two (three from 200).
+    /// A value axis labels steps of 1, 2, 2.5 or 5 × 10ⁿ (2.5 only on whole numbers), far enough apart for egui_plot
+    /// to paint every label in full, and near enough that a plot of 80 points or more shows at least two (three from
+    /// 200).
     #[test]
     fn value_grid_marks_label_nice_steps_at_every_height() {
+        let ranges = [
+            (0.0, 57.0),
+            (0.0, 1.3),
+            (0.0, 3.8e6),
+            (-5.0, 120.0),
+            (0.0, 0.004),
+            (0.0, 55_475.0),
+            (0.0, 70.0),
+            (0.0, 7.0),
+        ];
         for height_pts in [80.0, 100.0, 150.0, 200.0, 260.0, 600.0] {
-            for (lo, hi) in [(0.0, 57.0), (0.0, 1.3), (0.0, 3.8e6), (-5.0, 120.0), (0.0, 0.004), (0.0, 55_475.0)] {
+            for (lo, hi) in ranges {
                 let per_point = (hi - lo) / height_pts;
                 let marks =
                     super::value_grid_marks(egui_plot::GridInput { bounds: (lo, hi), base_step_size: per_point * 8.0 });
@@ -353,9 +367,10 @@ mod tests {
                 let labelled = *steps.iter().find(|&&s| s / per_point > 30.0).expect("a labelled level");
                 let mantissa = labelled / 10f64.powf(labelled.log10().floor());
                 assert!(
-                    [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-6),
+                    [1.0, 2.0, 2.5, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-6),
                     "{labelled} at {height_pts} pt over {lo}..{hi}"
                 );
+                assert!(labelled < 0.99 || (labelled - labelled.round()).abs() < 1e-9, "{labelled}: a whole step");
                 let shown = marks.iter().filter(|m| m.step_size >= labelled).count();
                 let least = if height_pts >= 200.0 { 3 } else { 2 };
                 assert!(shown >= least, "{shown} labels at {height_pts} pt over {lo}..{hi}");
@@ -365,6 +380,11 @@ mod tests {
                 }
             }
         }
+        // 0–70 on 100 points: 25s, where 1-2-5 steps gave 0 and 50 alone (20s would be 29 points apart).
+        let marks =
+            super::value_grid_marks(egui_plot::GridInput { bounds: (0.0, 70.0), base_step_size: 70.0 / 100.0 * 8.0 });
+        let labelled: Vec<f64> = marks.iter().filter(|m| m.step_size >= 25.0).map(|m| m.value).collect();
+        assert_eq!(labelled, vec![0.0, 25.0, 50.0]);
     }
 
     /// Grid lines fall on round clock times, measured from the scenario's start hour, and coarser lines on the
