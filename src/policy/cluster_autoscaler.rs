@@ -127,7 +127,10 @@ impl ClusterAutoscaler {
         for (p, v) in views.iter().enumerate() {
             let cpu = obs.unplaced_reserve_millicores(PoolId(p as u8));
             if cpu > 0 {
-                let mem = cpu * v.node_memory_mib / v.node_cpu_millicores.max(1);
+                // In 128 bits: a large reserve on nodes with much memory per core overflows 64.
+                let mem = (u128::from(cpu) * u128::from(v.node_memory_mib) / u128::from(v.node_cpu_millicores.max(1)))
+                    .try_into()
+                    .unwrap_or(u64::MAX);
                 demands.push((usize::MAX - p, cpu, mem));
             }
         }

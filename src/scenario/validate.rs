@@ -12,8 +12,28 @@ pub struct Problem {
 
 /// Most pools a scenario may have (the simulator keeps per-pool counters per app in a fixed array).
 pub const MAX_POOLS: usize = 8;
-/// Longest scenario: four weeks.
+/// Longest scenario: four weeks. Also the longest event, and the latest announced start.
 pub const MAX_DURATION_SECS: u64 = 28 * 86_400;
+/// Most apps a scenario may have in all: the simulator keeps state and every telemetry tick per app, about 3 KB an
+/// app (44 MiB for the 15,500 apps `hirl-scale bench` runs), so 100,000 is some 300 MB. Unbounded, a typo of
+/// `apps: 1000000000` exhausted the memory and killed the window with everything in it.
+pub const MAX_APPS: u64 = 100_000;
+/// Most pods a scenario's apps may run in all at their `maxReplicas`: pod counts add up per domain in 32 bits, with
+/// batch jobs' on top.
+pub const MAX_REPLICAS_IN_ALL: u64 = 1_000_000_000;
+/// Largest node, millicores: 4,096 cores (the largest cloud machines have under 2,000).
+pub const MAX_NODE_CPU_MILLICORES: u32 = 4_096_000;
+/// Largest node, MiB: 32 TiB.
+pub const MAX_NODE_MEMORY_MIB: u32 = 32 * 1024 * 1024;
+/// Most nodes one pool may hold (Kubernetes supports 5,000 nodes a cluster).
+pub const MAX_POOL_NODES: u32 = 100_000;
+/// Longest service time of one request, ms: ten minutes.
+pub const MAX_SERVICE_TIME_MS: f64 = 600_000.0;
+/// Most pods one batch job may start: ten times the reference cluster's busiest hour. Pod counts add up per domain
+/// in 32 bits.
+pub const MAX_BATCH_PODS: u32 = 1_000_000;
+/// Longest telemetry lag, seconds: the simulator keeps a row of samples per tick for the longest lag, for every app.
+pub const MAX_TELEMETRY_LAG_SECS: u32 = 600;
 
 struct Checker {
     problems: Vec<Problem>,
@@ -107,11 +127,20 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 
     for (i, p) in s.pools.iter().enumerate() {
         let path = format!("pools[{i}]");
-        if p.node_cpu_millicores == 0 {
-            c.fail(format!("{path}.node_cpu_millicores"), "must be positive");
+        if p.node_cpu_millicores == 0 || p.node_cpu_millicores > MAX_NODE_CPU_MILLICORES {
+            c.fail(
+                format!("{path}.node_cpu_millicores"),
+                format!("must be 1 to {MAX_NODE_CPU_MILLICORES}, got {}", p.node_cpu_millicores),
+            );
         }
-        if p.node_memory_mib == 0 {
-            c.fail(format!("{path}.node_memory_mib"), "must be positive");
+        if p.node_memory_mib == 0 || p.node_memory_mib > MAX_NODE_MEMORY_MIB {
+            c.fail(
+                format!("{path}.node_memory_mib"),
+                format!("must be 1 to {MAX_NODE_MEMORY_MIB} (32 TiB), got {}", p.node_memory_mib),
+            );
+        }
+        if p.max_nodes > MAX_POOL_NODES {
+            c.fail(format!("{path}.max_nodes"), format!("at most {MAX_POOL_NODES}, got {}", p.max_nodes));
         }
         c.finite_in(format!("{path}.price_per_node_hour"), p.price_per_node_hour, 0.0, 1000.0, "price");
         if p.min_nodes > p.max_nodes {
@@ -138,6 +167,19 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             if !domain_ids.contains(&d.as_str()) {
                 c.fail(format!("{path}.domains[{j}]"), unknown("domain", d, &domain_ids));
             }
+        }
+    }
+
+    check_app_count(&mut c, s);
+    let lags = &s.telemetry;
+    for (field, lag_secs) in [
+        ("pods_lag_secs", lags.pods_lag_secs),
+        ("cpu_lag_secs", lags.cpu_lag_secs),
+        ("latency_lag_secs", lags.latency_lag_secs),
+        ("rps_lag_secs", lags.rps_lag_secs),
+    ] {
+        if lag_secs > MAX_TELEMETRY_LAG_SECS {
+            c.fail(format!("telemetry.{field}"), format!("at most {MAX_TELEMETRY_LAG_SECS} s, got {lag_secs}"));
         }
     }
 
@@ -210,20 +252,63 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
     }
 }
 
+/// The app count and the pods at `maxReplicas`, each reported at the tier that takes it over its bound
+/// ([`MAX_APPS`], [`MAX_REPLICAS_IN_ALL`]).
+fn check_app_count(c: &mut Checker, s: &Scenario) {
+    let (mut apps, mut replicas) = (0u64, 0u64);
+    for (i, d) in s.domains.iter().enumerate() {
+        for (j, t) in d.tiers.iter().enumerate() {
+            let path = format!("domains[{i}].tiers[{j}]");
+            let before = apps;
+            apps = apps.saturating_add(u64::from(t.apps));
+            if before <= MAX_APPS && apps > MAX_APPS {
+                c.fail(
+                    format!("{path}.apps"),
+                    format!("brings the scenario to {apps} apps; at most {MAX_APPS} are supported"),
+                );
+            }
+            let before = replicas;
+            replicas = replicas.saturating_add(u64::from(t.apps).saturating_mul(u64::from(t.hpa.max_replicas)));
+            if before <= MAX_REPLICAS_IN_ALL && replicas > MAX_REPLICAS_IN_ALL {
+                c.fail(
+                    format!("{path}.hpa.maxReplicas"),
+                    format!(
+                        "brings the scenario's apps to {replicas} pods at their maxReplicas; at most \
+                         {MAX_REPLICAS_IN_ALL} are supported"
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn check_tier(c: &mut Checker, path: &str, t: &TierSpec) {
     if t.apps == 0 {
         c.fail(format!("{path}.apps"), "a tier needs at least one app");
     }
     c.finite_in(format!("{path}.traffic_share"), t.traffic_share, 0.0, 1.0, "traffic share");
-    c.positive(format!("{path}.service_time_ms"), t.service_time_ms, "service time");
+    if t.service_time_ms > MAX_SERVICE_TIME_MS {
+        c.fail(
+            format!("{path}.service_time_ms"),
+            format!("at most {MAX_SERVICE_TIME_MS} ms, got {}", t.service_time_ms),
+        );
+    } else {
+        c.positive(format!("{path}.service_time_ms"), t.service_time_ms, "service time");
+    }
     if t.concurrency_per_pod == 0 {
         c.fail(format!("{path}.concurrency_per_pod"), "must be at least 1");
     }
-    if t.cpu_request_millicores == 0 {
-        c.fail(format!("{path}.cpu_request_millicores"), "must be positive");
+    if t.cpu_request_millicores == 0 || t.cpu_request_millicores > MAX_NODE_CPU_MILLICORES {
+        c.fail(
+            format!("{path}.cpu_request_millicores"),
+            format!("must be 1 to {MAX_NODE_CPU_MILLICORES}, got {}", t.cpu_request_millicores),
+        );
     }
-    if t.memory_request_mib == 0 {
-        c.fail(format!("{path}.memory_request_mib"), "must be positive");
+    if t.memory_request_mib == 0 || t.memory_request_mib > MAX_NODE_MEMORY_MIB {
+        c.fail(
+            format!("{path}.memory_request_mib"),
+            format!("must be 1 to {MAX_NODE_MEMORY_MIB}, got {}", t.memory_request_mib),
+        );
     }
     c.positive(format!("{path}.base_p99_latency_ms"), t.base_p99_latency_ms, "base p99 latency");
     if t.cold_start_secs.0 > t.cold_start_secs.1 {
@@ -250,6 +335,24 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
             c.fail(format!("{path}.domain"), unknown("domain", d, domains));
         }
     };
+    let duration_secs = match e {
+        EventSpec::FlashSale { duration_secs, .. }
+        | EventSpec::Spike { duration_secs, .. }
+        | EventSpec::BatchJob { duration_secs, .. }
+        | EventSpec::ProvisionerSlowdown { duration_secs, .. } => Some(*duration_secs),
+        EventSpec::NodePoolLoss { .. } => None,
+    };
+    if let Some(duration_secs) = duration_secs.filter(|d| *d > MAX_DURATION_SECS) {
+        c.fail(
+            format!("{path}.duration_secs"),
+            format!("at most {MAX_DURATION_SECS} (four weeks), got {duration_secs}"),
+        );
+    }
+    if let EventSpec::FlashSale { announced_start_secs: Some(at), .. } = e
+        && *at > MAX_DURATION_SECS
+    {
+        c.fail(format!("{path}.announced_start_secs"), format!("at most {MAX_DURATION_SECS} (four weeks), got {at}"));
+    }
     match e {
         EventSpec::FlashSale { domain, ramp_secs, multiplier, duration_secs, .. }
         | EventSpec::Spike { domain, ramp_secs, multiplier, duration_secs, .. } => {
@@ -267,11 +370,20 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
         }
         EventSpec::BatchJob { domain, pods, cpu_request_millicores, memory_request_mib, duration_secs, .. } => {
             domain_ok(c, domain);
-            if *pods == 0 {
-                c.fail(format!("{path}.pods"), "must be at least 1");
+            if *pods == 0 || *pods > MAX_BATCH_PODS {
+                c.fail(format!("{path}.pods"), format!("must be 1 to {MAX_BATCH_PODS}, got {pods}"));
             }
-            if *cpu_request_millicores == 0 || *memory_request_mib == 0 {
-                c.fail(format!("{path}.cpu_request_millicores"), "requests must be positive");
+            if *cpu_request_millicores == 0 || *cpu_request_millicores > MAX_NODE_CPU_MILLICORES {
+                c.fail(
+                    format!("{path}.cpu_request_millicores"),
+                    format!("must be 1 to {MAX_NODE_CPU_MILLICORES}, got {cpu_request_millicores}"),
+                );
+            }
+            if *memory_request_mib == 0 || *memory_request_mib > MAX_NODE_MEMORY_MIB {
+                c.fail(
+                    format!("{path}.memory_request_mib"),
+                    format!("must be 1 to {MAX_NODE_MEMORY_MIB}, got {memory_request_mib}"),
+                );
             }
             if *duration_secs == 0 {
                 c.fail(format!("{path}.duration_secs"), "must be positive");
@@ -366,5 +478,91 @@ mod tests {
         s.events = vec![good.clone(); 10];
         s.events[1] = bad.clone();
         assert!(validate_event(&s, &good).is_empty(), "the broken events[1] is not the added one");
+    }
+
+    /// Each size past its upper bound is refused at its own path, and the bound itself is accepted.
+    #[test]
+    fn sizes_past_their_bounds_are_refused_where_they_are() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let small = crate::scenario::load_file(&path).expect("shipped scenario");
+        let refused = |edit: &dyn Fn(&mut Scenario), at_bound: &dyn Fn(&mut Scenario), path: &str| {
+            let mut s = small.clone();
+            edit(&mut s);
+            let problems = validate(&s);
+            assert!(problems.iter().any(|p| p.path == path), "{path}: {problems:?}");
+            let mut s = small.clone();
+            at_bound(&mut s);
+            assert!(validate(&s).is_empty(), "{path} at its bound: {:?}", validate(&s));
+        };
+        refused(
+            &|s| s.pools[0].node_cpu_millicores = MAX_NODE_CPU_MILLICORES + 1,
+            &|s| s.pools[0].node_cpu_millicores = MAX_NODE_CPU_MILLICORES,
+            "pools[0].node_cpu_millicores",
+        );
+        refused(
+            &|s| s.pools[1].node_memory_mib = MAX_NODE_MEMORY_MIB + 1,
+            &|s| s.pools[1].node_memory_mib = MAX_NODE_MEMORY_MIB,
+            "pools[1].node_memory_mib",
+        );
+        refused(
+            &|s| s.pools[2].max_nodes = MAX_POOL_NODES + 1,
+            &|s| s.pools[2].max_nodes = MAX_POOL_NODES,
+            "pools[2].max_nodes",
+        );
+        refused(
+            &|s| s.telemetry.cpu_lag_secs = MAX_TELEMETRY_LAG_SECS + 1,
+            &|s| s.telemetry.cpu_lag_secs = MAX_TELEMETRY_LAG_SECS,
+            "telemetry.cpu_lag_secs",
+        );
+        refused(
+            &|s| s.domains[0].tiers[0].service_time_ms = MAX_SERVICE_TIME_MS * 2.0,
+            &|s| s.domains[0].tiers[0].service_time_ms = MAX_SERVICE_TIME_MS,
+            "domains[0].tiers[0].service_time_ms",
+        );
+        refused(
+            &|s| s.domains[2].tiers[1].cpu_request_millicores = MAX_NODE_CPU_MILLICORES + 1,
+            &|s| s.domains[2].tiers[1].cpu_request_millicores = MAX_NODE_CPU_MILLICORES,
+            "domains[2].tiers[1].cpu_request_millicores",
+        );
+        // The last tier takes the count over: 100,000 apps in all is the bound.
+        let all: u32 = small.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
+        let at_bound = MAX_APPS as u32 - (all - small.domains[4].tiers[2].apps);
+        refused(
+            &|s| s.domains[4].tiers[2].apps = at_bound + 1,
+            &|s| {
+                s.domains[4].tiers[2].apps = at_bound;
+                // At the bound in apps, and under it in pods at maxReplicas.
+                s.domains[4].tiers[2].hpa.max_replicas = 100;
+            },
+            "domains[4].tiers[2].apps",
+        );
+        refused(
+            &|s| {
+                s.domains[3].tiers[0].hpa.max_replicas =
+                    (MAX_REPLICAS_IN_ALL / u64::from(s.domains[3].tiers[0].apps)) as u32 + 1
+            },
+            &|s| s.domains[3].tiers[0].hpa.max_replicas = 1_000_000,
+            "domains[3].tiers[0].hpa.maxReplicas",
+        );
+        let spike = |duration_secs: u64| EventSpec::Spike {
+            domain: "payment".into(),
+            start_secs: 0,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs,
+        };
+        assert!(validate_event(&small, &spike(MAX_DURATION_SECS)).is_empty());
+        let problems = validate_event(&small, &spike(u64::MAX));
+        assert_eq!(problems.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), [".duration_secs"], "{problems:?}");
+        let batch = |pods: u32| EventSpec::BatchJob {
+            domain: "data".into(),
+            start_secs: 0,
+            duration_secs: 600,
+            pods,
+            cpu_request_millicores: 1000,
+            memory_request_mib: 1024,
+        };
+        assert!(validate_event(&small, &batch(MAX_BATCH_PODS)).is_empty());
+        assert_eq!(validate_event(&small, &batch(u32::MAX))[0].path, ".pods");
     }
 }

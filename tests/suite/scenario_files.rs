@@ -139,6 +139,107 @@ fn garbage_never_panics() {
     }
 }
 
+/// small.ron with every section a scenario may have written out, and one event of every kind, so that every number
+/// a scenario file can hold is in it.
+fn every_section_text() -> String {
+    let extra = r#"    provisioner: (api_calls_per_min: 60, max_concurrent_nodes: 200, node_boot_secs: (90, 180), backlog_latency_ms_per_node: 50, scale_down_unneeded_secs: 600, allocatable_fraction: 0.9),
+    telemetry: (pods_lag_secs: 15, cpu_lag_secs: 30, latency_lag_secs: 30, rps_lag_secs: 15),
+    cluster: (priority_classes: true, termination_grace_secs: 30, churn_window_secs: 900),
+    events: [
+        FlashSale(domain: "merchant", announced_start_secs: Some(7200), start_secs: 7500, ramp_secs: 300, multiplier: 3.0, duration_secs: 1800),
+        BatchJob(domain: "data", start_secs: 3600, duration_secs: 1800, pods: 200, cpu_request_millicores: 2000, memory_request_mib: 4096),
+        ProvisionerSlowdown(start_secs: 5000, duration_secs: 1200, factor: 3.0),
+        NodePoolLoss(pool: "shared-general", at_secs: 9000, nodes: 10),
+"#;
+    let text = small_text();
+    assert_eq!(text.matches("    events: [\n").count(), 1, "small.ron's events list");
+    text.replace("    events: [\n", extra)
+}
+
+/// The byte ranges of the number literals in `text` (digits and dots, not inside a name such as `p99`).
+fn number_literals(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let inside_name = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if bytes[i].is_ascii_digit() && !inside_name {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            out.push(start..i);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Values a hand edit or a typo puts in a scenario: zero, the edges of the integer types, and absurd magnitudes.
+const EDGE_VALUES: [&str; 11] =
+    ["0", "0.0", "2", "65535", "100000", "1000000000", "4294967295", "18446744073709551615", "1e308", "1e-300", "-1"];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Any scenario the checks accept runs to its end under HPA and HiRL's teacher without a panic (this suite builds
+    /// with overflow checks), and any they refuse is refused with a location. Found unbounded: a billion apps or a
+    /// billion-second telemetry lag exhausted the memory, and an event lasting u64::MAX seconds, an announced start at
+    /// u64::MAX or a batch job of u32::MAX pods overflowed.
+    #[test]
+    fn an_edited_number_is_refused_with_its_place_or_runs(
+        edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0..EDGE_VALUES.len()), 1..=3)
+    ) {
+        let text = every_section_text();
+        let literals = number_literals(&text);
+        let mut chosen: Vec<(std::ops::Range<usize>, &str)> =
+            edits.iter().map(|(at, v)| (literals[at.index(literals.len())].clone(), EDGE_VALUES[*v])).collect();
+        chosen.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+        chosen.dedup_by_key(|(range, _)| range.start);
+        let mut edited = text.clone();
+        for (range, value) in &chosen {
+            edited.replace_range(range.clone(), value);
+        }
+        match scenario::load_str(&edited, "edited.ron") {
+            Err(e) => {
+                for d in &e.diagnostics {
+                    proptest::prop_assert!(d.location.line >= 1, "{e}");
+                }
+            }
+            Ok(s) => {
+                // Kept to what a debug build runs in a fraction of a second: an edit may make a valid run four weeks
+                // long or 100,000 apps wide. Those events all start within the first four hours.
+                let apps: u64 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| u64::from(t.apps)).sum();
+                let until_secs = if apps > 500 { 60 } else { s.duration_secs.min(8 * 3600) };
+                let hpa = crate::common::run_for(&s, "hpa", s.seed, until_secs);
+                proptest::prop_assert_eq!(hpa.simulated_secs, until_secs);
+                let mut sim = hirl_scale::sim::Simulation::new(&s, s.seed);
+                let mut teacher = hirl_scale::agents::hirl::policy::HirlPolicy::new(
+                    &s,
+                    sim.layout(),
+                    s.seed,
+                    hirl_scale::agents::hirl::Brain::Teacher,
+                    hirl_scale::agents::forecast::ForecasterModel::fallback("test"),
+                );
+                hirl_scale::policy::run_until(&mut sim, &mut teacher, until_secs, |_| {});
+                proptest::prop_assert_eq!(sim.now_secs(), until_secs);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_billion_apps_is_refused_at_the_tier_not_run_out_of_memory() {
+    let e = broken("TierSpec(name: \"risk-scoring\", apps: 2", "TierSpec(name: \"risk-scoring\", apps: 1000000000");
+    let paths: Vec<&str> = e.diagnostics.iter().map(|d| d.path.as_str()).collect();
+    // So many apps also put the pods at their maxReplicas over what the simulator counts.
+    assert_eq!(paths, ["domains[1].tiers[0].apps", "domains[1].tiers[0].hpa.maxReplicas"], "{e}");
+    let d = &e.diagnostics[0];
+    assert_eq!(d.location.line, line_of("TierSpec(name: \"risk-scoring\""), "{e}");
+    assert!(d.message.contains("at most 100000"), "{e}");
+}
+
 #[test]
 fn save_is_atomic_and_round_trips() {
     let s = crate::common::load("small");
