@@ -50,6 +50,13 @@ impl Checker {
         }
     }
 
+    /// A whole number within `lo..=hi`.
+    fn count_in(&mut self, path: String, value: u32, lo: u32, hi: u32) {
+        if !(lo..=hi).contains(&value) {
+            self.fail(path, format!("must be {lo} to {hi}, got {value}"));
+        }
+    }
+
     fn positive(&mut self, path: String, value: f64, what: &str) {
         if !value.is_finite() || value <= 0.0 {
             self.fail(path, format!("{what} must be a positive number, got {value}"));
@@ -127,18 +134,8 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 
     for (i, p) in s.pools.iter().enumerate() {
         let path = format!("pools[{i}]");
-        if p.node_cpu_millicores == 0 || p.node_cpu_millicores > MAX_NODE_CPU_MILLICORES {
-            c.fail(
-                format!("{path}.node_cpu_millicores"),
-                format!("must be 1 to {MAX_NODE_CPU_MILLICORES}, got {}", p.node_cpu_millicores),
-            );
-        }
-        if p.node_memory_mib == 0 || p.node_memory_mib > MAX_NODE_MEMORY_MIB {
-            c.fail(
-                format!("{path}.node_memory_mib"),
-                format!("must be 1 to {MAX_NODE_MEMORY_MIB} (32 TiB), got {}", p.node_memory_mib),
-            );
-        }
+        c.count_in(format!("{path}.node_cpu_millicores"), p.node_cpu_millicores, 1, MAX_NODE_CPU_MILLICORES);
+        c.count_in(format!("{path}.node_memory_mib"), p.node_memory_mib, 1, MAX_NODE_MEMORY_MIB);
         if p.max_nodes > MAX_POOL_NODES {
             c.fail(format!("{path}.max_nodes"), format!("at most {MAX_POOL_NODES}, got {}", p.max_nodes));
         }
@@ -298,18 +295,8 @@ fn check_tier(c: &mut Checker, path: &str, t: &TierSpec) {
     if t.concurrency_per_pod == 0 {
         c.fail(format!("{path}.concurrency_per_pod"), "must be at least 1");
     }
-    if t.cpu_request_millicores == 0 || t.cpu_request_millicores > MAX_NODE_CPU_MILLICORES {
-        c.fail(
-            format!("{path}.cpu_request_millicores"),
-            format!("must be 1 to {MAX_NODE_CPU_MILLICORES}, got {}", t.cpu_request_millicores),
-        );
-    }
-    if t.memory_request_mib == 0 || t.memory_request_mib > MAX_NODE_MEMORY_MIB {
-        c.fail(
-            format!("{path}.memory_request_mib"),
-            format!("must be 1 to {MAX_NODE_MEMORY_MIB}, got {}", t.memory_request_mib),
-        );
-    }
+    c.count_in(format!("{path}.cpu_request_millicores"), t.cpu_request_millicores, 1, MAX_NODE_CPU_MILLICORES);
+    c.count_in(format!("{path}.memory_request_mib"), t.memory_request_mib, 1, MAX_NODE_MEMORY_MIB);
     c.positive(format!("{path}.base_p99_latency_ms"), t.base_p99_latency_ms, "base p99 latency");
     if t.cold_start_secs.0 > t.cold_start_secs.1 {
         c.fail(format!("{path}.cold_start_secs"), "range is inverted (first value above the second)");
@@ -370,21 +357,9 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
         }
         EventSpec::BatchJob { domain, pods, cpu_request_millicores, memory_request_mib, duration_secs, .. } => {
             domain_ok(c, domain);
-            if *pods == 0 || *pods > MAX_BATCH_PODS {
-                c.fail(format!("{path}.pods"), format!("must be 1 to {MAX_BATCH_PODS}, got {pods}"));
-            }
-            if *cpu_request_millicores == 0 || *cpu_request_millicores > MAX_NODE_CPU_MILLICORES {
-                c.fail(
-                    format!("{path}.cpu_request_millicores"),
-                    format!("must be 1 to {MAX_NODE_CPU_MILLICORES}, got {cpu_request_millicores}"),
-                );
-            }
-            if *memory_request_mib == 0 || *memory_request_mib > MAX_NODE_MEMORY_MIB {
-                c.fail(
-                    format!("{path}.memory_request_mib"),
-                    format!("must be 1 to {MAX_NODE_MEMORY_MIB}, got {memory_request_mib}"),
-                );
-            }
+            c.count_in(format!("{path}.pods"), *pods, 1, MAX_BATCH_PODS);
+            c.count_in(format!("{path}.cpu_request_millicores"), *cpu_request_millicores, 1, MAX_NODE_CPU_MILLICORES);
+            c.count_in(format!("{path}.memory_request_mib"), *memory_request_mib, 1, MAX_NODE_MEMORY_MIB);
             if *duration_secs == 0 {
                 c.fail(format!("{path}.duration_secs"), "must be positive");
             }
