@@ -51,7 +51,7 @@ impl Checker {
     }
 
     /// A whole number within `lo..=hi`.
-    fn count_in(&mut self, path: String, value: u32, lo: u32, hi: u32) {
+    fn count_in<T: PartialOrd + Copy + std::fmt::Display>(&mut self, path: String, value: T, lo: T, hi: T) {
         if !(lo..=hi).contains(&value) {
             self.fail(path, format!("must be {lo} to {hi}, got {value}"));
         }
@@ -136,9 +136,6 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         let path = format!("pools[{i}]");
         c.count_in(format!("{path}.node_cpu_millicores"), p.node_cpu_millicores, 1, MAX_NODE_CPU_MILLICORES);
         c.count_in(format!("{path}.node_memory_mib"), p.node_memory_mib, 1, MAX_NODE_MEMORY_MIB);
-        if p.max_nodes > MAX_POOL_NODES {
-            c.fail(format!("{path}.max_nodes"), format!("at most {MAX_POOL_NODES}, got {}", p.max_nodes));
-        }
         c.finite_in(format!("{path}.price_per_node_hour"), p.price_per_node_hour, 0.0, 1000.0, "price");
         if p.min_nodes > p.max_nodes {
             c.fail(
@@ -146,9 +143,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                 format!("min_nodes ({}) is greater than max_nodes ({})", p.min_nodes, p.max_nodes),
             );
         }
-        if p.max_nodes == 0 {
-            c.fail(format!("{path}.max_nodes"), "must be at least 1");
-        }
+        c.count_in(format!("{path}.max_nodes"), p.max_nodes, 1, MAX_POOL_NODES);
         if let Some(n) = p.initial_nodes
             && (n < p.min_nodes || n > p.max_nodes)
         {
@@ -175,9 +170,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         ("latency_lag_secs", lags.latency_lag_secs),
         ("rps_lag_secs", lags.rps_lag_secs),
     ] {
-        if lag_secs > MAX_TELEMETRY_LAG_SECS {
-            c.fail(format!("telemetry.{field}"), format!("at most {MAX_TELEMETRY_LAG_SECS} s, got {lag_secs}"));
-        }
+        c.count_in(format!("telemetry.{field}"), lag_secs, 0, MAX_TELEMETRY_LAG_SECS);
     }
 
     let pr = &s.provisioner;
@@ -322,32 +315,15 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
             c.fail(format!("{path}.domain"), unknown("domain", d, domains));
         }
     };
-    let duration_secs = match e {
-        EventSpec::FlashSale { duration_secs, .. }
-        | EventSpec::Spike { duration_secs, .. }
-        | EventSpec::BatchJob { duration_secs, .. }
-        | EventSpec::ProvisionerSlowdown { duration_secs, .. } => Some(*duration_secs),
-        EventSpec::NodePoolLoss { .. } => None,
-    };
-    if let Some(duration_secs) = duration_secs.filter(|d| *d > MAX_DURATION_SECS) {
-        c.fail(
-            format!("{path}.duration_secs"),
-            format!("at most {MAX_DURATION_SECS} (four weeks), got {duration_secs}"),
-        );
-    }
-    if let EventSpec::FlashSale { announced_start_secs: Some(at), .. } = e
-        && *at > MAX_DURATION_SECS
-    {
-        c.fail(format!("{path}.announced_start_secs"), format!("at most {MAX_DURATION_SECS} (four weeks), got {at}"));
+    if let EventSpec::FlashSale { announced_start_secs: Some(at), .. } = e {
+        c.count_in(format!("{path}.announced_start_secs"), *at, 0, MAX_DURATION_SECS);
     }
     match e {
         EventSpec::FlashSale { domain, ramp_secs, multiplier, duration_secs, .. }
         | EventSpec::Spike { domain, ramp_secs, multiplier, duration_secs, .. } => {
             domain_ok(c, domain);
             c.finite_in(format!("{path}.multiplier"), *multiplier, 0.0, 100.0, "multiplier");
-            if *duration_secs == 0 {
-                c.fail(format!("{path}.duration_secs"), "must be positive");
-            }
+            c.count_in(format!("{path}.duration_secs"), *duration_secs, 1, MAX_DURATION_SECS);
             if ramp_secs.saturating_mul(2) > *duration_secs {
                 c.fail(
                     format!("{path}.ramp_secs"),
@@ -360,12 +336,11 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
             c.count_in(format!("{path}.pods"), *pods, 1, MAX_BATCH_PODS);
             c.count_in(format!("{path}.cpu_request_millicores"), *cpu_request_millicores, 1, MAX_NODE_CPU_MILLICORES);
             c.count_in(format!("{path}.memory_request_mib"), *memory_request_mib, 1, MAX_NODE_MEMORY_MIB);
-            if *duration_secs == 0 {
-                c.fail(format!("{path}.duration_secs"), "must be positive");
-            }
+            c.count_in(format!("{path}.duration_secs"), *duration_secs, 1, MAX_DURATION_SECS);
         }
-        EventSpec::ProvisionerSlowdown { factor, .. } => {
+        EventSpec::ProvisionerSlowdown { factor, duration_secs, .. } => {
             c.finite_in(format!("{path}.factor"), *factor, 1.0, 100.0, "slowdown factor");
+            c.count_in(format!("{path}.duration_secs"), *duration_secs, 0, MAX_DURATION_SECS);
         }
         EventSpec::NodePoolLoss { pool, .. } => {
             if !pools.contains(&pool.as_str()) {
