@@ -151,29 +151,25 @@ fn every_section_text() -> String {
         ProvisionerSlowdown(start_secs: 5000, duration_secs: 1200, factor: 3.0),
         NodePoolLoss(pool: "shared-general", at_secs: 9000, nodes: 10),
 "#;
+    // One HPA with every field written out, so that its rule values are edited too.
+    let first_hpa = "hpa: (minReplicas: 3, maxReplicas: 3000, metrics: [CpuUtilization(averageUtilization: 70)])";
+    let full_hpa = "hpa: (minReplicas: 3, maxReplicas: 3000, metrics: [CpuUtilization(averageUtilization: 70), \
+        MemoryUtilization(averageUtilization: 80), PodsAverageValue(metric: \"requests_per_second\", averageValue: 50.0)], \
+        behavior: (scaleUp: (stabilizationWindowSeconds: 30, selectPolicy: Max, policies: [(type: Pods, value: 4, \
+        periodSeconds: 15), (type: Percent, value: 100, periodSeconds: 15)]), scaleDown: (stabilizationWindowSeconds: \
+        300, selectPolicy: Min, policies: [(type: Percent, value: 10, periodSeconds: 60), (type: Pods, value: 5, \
+        periodSeconds: 30)])))";
     let text = small_text();
     assert_eq!(text.matches("    events: [\n").count(), 1, "small.ron's events list");
-    text.replace("    events: [\n", extra)
+    assert!(text.contains(first_hpa), "small.ron's first HPA");
+    text.replace("    events: [\n", extra).replacen(first_hpa, full_hpa, 1)
 }
 
-/// The byte ranges of the number literals in `text` (digits and dots, not inside a name such as `p99`).
-fn number_literals(text: &str) -> Vec<std::ops::Range<usize>> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let inside_name = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-        if bytes[i].is_ascii_digit() && !inside_name {
-            let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-                i += 1;
-            }
-            out.push(start..i);
-        } else {
-            i += 1;
-        }
-    }
-    out
+#[test]
+fn the_fuzz_input_loads_as_written() {
+    let s = scenario::load_str(&every_section_text(), "every-section.ron").expect("every section, unedited, loads");
+    let hpa = &s.domains[0].tiers[0].hpa;
+    assert_eq!((hpa.metrics.len(), hpa.behavior.scale_down.policies.len()), (3, 2), "the full HPA is in place");
 }
 
 /// Values a hand edit or a typo puts in a scenario: zero, the edges of the integer types, and absurd magnitudes.
@@ -192,7 +188,7 @@ proptest::proptest! {
         edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0..EDGE_VALUES.len()), 1..=3)
     ) {
         let text = every_section_text();
-        let literals = number_literals(&text);
+        let literals = crate::common::number_literals(&text);
         let mut chosen: Vec<(std::ops::Range<usize>, &str)> =
             edits.iter().map(|(at, v)| (literals[at.index(literals.len())].clone(), EDGE_VALUES[*v])).collect();
         chosen.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
