@@ -1,9 +1,15 @@
-//! `cargo bench --bench frame_time`: how long the UI thread takes to build one frame of the full reference cluster
-//! while the worker simulates at 600×, and how long it ever spent taking updates from the worker.
+//! `cargo bench --bench frame_time -- [FRAMES] [side-by-side] [harness]`: how long the UI thread takes to build one
+//! frame of the full reference cluster while the worker simulates at 600×, and how long it ever spent taking updates
+//! from the worker.
 //!
-//! Frames are built headless with egui_kittest (layout and tessellation, no GPU), one every ~16 ms, for a number of
-//! frames; the worker runs on its own thread meanwhile. `cargo bench --bench frame_time -- 900 side-by-side` builds
-//! the side-by-side window instead (HPA against the tuned heuristic: twice the plots, on one value scale per panel).
+//! By default a frame is built as eframe builds it, short of the GPU: `Context::run_ui` lays the window out and
+//! `Context::tessellate` turns its shapes into meshes; the two are timed apart. One frame every ~16 ms, for FRAMES
+//! frames (900 by default); the worker runs on its own thread meanwhile. `side-by-side` builds the side-by-side
+//! window instead (HPA against the tuned heuristic: twice the plots, on one value scale per panel).
+//!
+//! `harness` builds frames through egui_kittest, as this bench did until 2026-12-06: layout, plus the AccessKit
+//! tree kittest keeps up for its queries, and no tessellation. eframe builds that tree only while an assistive
+//! technology asks for it, so those figures are the window's cost with a screen reader attached, not without one.
 
 use std::time::{Duration, Instant};
 
@@ -11,43 +17,116 @@ use egui_kittest::Harness;
 use hirl_scale::app::HirlApp;
 use hirl_scale::runner::{Command, Speed, WorkerConfig};
 
+/// The window's size in points (the size `gui` opens at).
+const WINDOW_PTS: [f32; 2] = [1500.0, 950.0];
+
+/// How one frame is built.
+trait FrameBuilder {
+    /// Builds one frame; returns the time spent laying it out and tessellating it (zero where it is not).
+    fn frame(&mut self) -> (Duration, Duration);
+    fn app(&mut self) -> &mut HirlApp;
+}
+
+/// As eframe does, without the GPU: a plain context, layout then tessellation.
+struct Plain {
+    ctx: egui::Context,
+    app: HirlApp,
+    started: Instant,
+}
+
+impl FrameBuilder for Plain {
+    fn frame(&mut self) -> (Duration, Duration) {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW_PTS.into())),
+            time: Some(self.started.elapsed().as_secs_f64()),
+            predicted_dt: 1.0 / 60.0,
+            ..Default::default()
+        };
+        let app = &mut self.app;
+        let t = Instant::now();
+        let output = self.ctx.run_ui(input, |ui| app.ui_root(ui));
+        let layout = t.elapsed();
+        let t = Instant::now();
+        let meshes = self.ctx.tessellate(output.shapes, output.pixels_per_point);
+        std::hint::black_box(meshes);
+        (layout, t.elapsed())
+    }
+
+    fn app(&mut self) -> &mut HirlApp {
+        &mut self.app
+    }
+}
+
+/// Through egui_kittest: layout and its AccessKit tree, timed together.
+struct Kittest(Harness<'static, HirlApp>);
+
+impl FrameBuilder for Kittest {
+    fn frame(&mut self) -> (Duration, Duration) {
+        let t = Instant::now();
+        self.0.step();
+        (t.elapsed(), Duration::ZERO)
+    }
+
+    fn app(&mut self) -> &mut HirlApp {
+        self.0.state_mut()
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-day.ron");
     let scenario = hirl_scale::scenario::load_file(&path)?;
-    let frames: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(900);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let frames: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(900);
+    let side_by_side = args.iter().any(|a| a == "side-by-side");
+    let through_harness = args.iter().any(|a| a == "harness");
     let mut cfg = WorkerConfig::new(scenario, "reference-day.ron", "hpa");
     cfg.speed = Speed::X600;
     let app = HirlApp::new(cfg, || {})?;
-    let mut harness =
-        Harness::builder().with_size([1500.0, 950.0]).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app);
-    harness.step();
-    let side_by_side = std::env::args().nth(2).is_some_and(|a| a == "side-by-side");
+    let mut builder: Box<dyn FrameBuilder> = if through_harness {
+        let ui = |ui: &mut egui::Ui, app: &mut HirlApp| app.ui_root(ui);
+        Box::new(Kittest(Harness::builder().with_size(WINDOW_PTS).build_ui_state(ui, app)))
+    } else {
+        Box::new(Plain { ctx: egui::Context::default(), app, started: Instant::now() })
+    };
+    builder.frame();
     if side_by_side {
-        harness.state_mut().send(Command::SideBySide(Some("heuristic".to_string())));
+        builder.app().send(Command::SideBySide(Some("heuristic".to_string())));
         for _ in 0..500 {
-            if harness.state().store.runs.len() == 2 {
+            if builder.app().store.runs.len() == 2 {
                 break;
             }
-            harness.step();
+            builder.frame();
             std::thread::sleep(Duration::from_millis(10));
         }
-        anyhow::ensure!(harness.state().store.runs.len() == 2, "side by side did not start");
+        anyhow::ensure!(builder.app().store.runs.len() == 2, "side by side did not start");
     }
-    harness.state_mut().send(Command::Play);
+    builder.app().send(Command::Play);
     let mut times = Vec::with_capacity(frames);
+    let (mut layout_total, mut tessellation_total) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..frames {
         let t = Instant::now();
-        harness.step();
+        let (layout, tessellation) = builder.frame();
         times.push(t.elapsed());
+        layout_total += layout;
+        tessellation_total += tessellation;
         std::thread::sleep(Duration::from_millis(16).saturating_sub(t.elapsed()));
     }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mean = times.iter().map(|d| ms(*d)).sum::<f64>() / times.len() as f64;
     let p = |q: f64| ms(times[((times.len() - 1) as f64 * q) as usize]);
-    let app = harness.state();
+    let parts = if through_harness {
+        "layout and kittest's AccessKit tree".to_string()
+    } else {
+        format!(
+            "layout {:.2} ms + tessellation {:.2} ms on average",
+            ms(layout_total) / frames as f64,
+            ms(tessellation_total) / frames as f64
+        )
+    };
+    let app = builder.app();
     println!(
-        "frame build at full scale{}, worker at 600×: {} frames over {} simulated s; mean {:.2} ms, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; longest update drain {:.3} ms",
+        "frame build at full scale{}, worker at 600×: {} frames over {} simulated s; mean {:.2} ms ({parts}), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; longest update drain {:.3} ms",
         if side_by_side { ", side by side" } else { "" },
         times.len(),
         app.store.now_secs,
@@ -55,7 +134,7 @@ fn main() -> anyhow::Result<()> {
         p(0.5),
         p(0.95),
         p(1.0),
-        ms(app.longest_drain)
+        app.longest_drain.as_secs_f64() * 1000.0
     );
     Ok(())
 }

@@ -383,7 +383,10 @@ fn keyboard_shortcuts_move_along_the_timeline() {
 
 #[test]
 fn an_announced_flash_sale_from_the_dialog_goes_on_the_forecasts_calendar() {
-    let mut h = window("small", Speed::X1);
+    // Tall enough that the forecast panel is in view: plots below the fold are not built.
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.speed = Speed::X1;
+    let mut h = window_sized(cfg, [1500.0, 3000.0]);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
     h.step();
     assert!(h.query_by_label_contains("announced start").is_none(), "small.ron announces nothing");

@@ -68,6 +68,10 @@ impl BreachesPanel {
             }
         });
         // From t = 0 to "now", as the other plots' lines run, so the linked time axis starts where theirs does.
+        if ctx.time_plot_out_of_view(ui, "breaches") {
+            breaches_help_ui(ui);
+            return;
+        }
         let plot = time_plot_without_legend(ui, "breaches", ctx, "")
             .include_x(0.0)
             .include_x(ctx.store.now_secs as f64)
@@ -104,11 +108,15 @@ impl BreachesPanel {
             }
             annotations(plot_ui, ctx);
         });
-        ui.weak(
-            "A bar wherever a domain was over its SLO, coloured by where the requests over it were at that moment. \
-             Minutes above: every domain, so far; hover one for what it means.",
-        );
+        breaches_help_ui(ui);
     }
+}
+
+fn breaches_help_ui(ui: &mut egui::Ui) {
+    ui.weak(
+        "A bar wherever a domain was over its SLO, coloured by where the requests over it were at that moment. \
+         Minutes above: every domain, so far; hover one for what it means.",
+    );
 }
 
 #[cfg(test)]

@@ -124,6 +124,9 @@ fn now_table(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, now: &SeriesPoint) {
 
 fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
     let Some(series) = ctx.series() else { return };
+    if ctx.time_plot_out_of_view(ui, "budgets") {
+        return;
+    }
     let points: Vec<&SeriesPoint> = series.sampled(ctx.max_points).collect();
     let Some(now) = points.last() else { return };
     let line = |i: usize, value: fn(&DomainPoint) -> Option<f32>| -> Vec<[f64; 2]> {
@@ -143,7 +146,7 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
         let id = ("budgets-domain", i);
         lines.push(Line::new(&name, line(i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0));
         lines.push(
-            Line::new(&name, line(i, |d| Some(d.used_share))).id(id).color(colour).style(LineStyle::dashed_dense()),
+            Line::new(&name, line(i, |d| Some(d.used_share))).id(id).color(colour).style(LineStyle::dashed_loose()),
         );
         let budgets = line(i, |d| d.budget_share);
         if !budgets.is_empty() {

@@ -93,6 +93,9 @@ impl ForecastPanel {
             ui.weak(format!("these forecasts have no {} min horizon", h / 60));
         }
 
+        if ctx.time_plot_out_of_view(ui, "forecast") {
+            return;
+        }
         let actual: PlotPoints<'_> = series
             .sampled(ctx.max_points)
             .filter_map(|p| p.domains.get(d).map(|x| [p.t_secs as f64, f64::from(x.rps)]))
@@ -107,7 +110,7 @@ impl ForecastPanel {
                 let name = format!("p10–p90, {} min ahead ({short_source})", h / 60);
                 plot_ui.add(FilledArea::new(name, &xs, &lo, &hi).fill_color(colour.gamma_multiply(0.25)).id("band"));
                 let line = Line::new(format!("p80, {} min ahead", h / 60), p80);
-                plot_ui.line(line.color(colour.gamma_multiply(0.8)).style(LineStyle::dashed_dense()).id("p80"));
+                plot_ui.line(line.color(colour.gamma_multiply(0.8)).style(LineStyle::dashed_loose()).id("p80"));
             }
             if let Some((xs, lo, hi)) = &fan {
                 let name = format!("latest forecast p10–p90 ({short_source})");

@@ -49,38 +49,41 @@ impl LatencyPanel {
         let visible = |i: usize| !self.hidden.get(i).copied().unwrap_or(false);
 
         let dark = ui.visuals().dark_mode;
-        let mut shared = SharedY::new(ui, "latency", ctx);
-        time_plot(ui, "latency", ctx, "ms").show(ui, |plot_ui| {
-            for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
-                let colour = theme::domain_colour(i, dark);
-                let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{:.0} ms", p.p99_latency_ms));
-                let name = format!("{} {now} / SLO {:.0}", d.id, d.slo.p99_latency_ms);
-                // Same name and id as the latency line: one legend entry shows and hides both.
-                let p99 = Line::new(name.clone(), line_of(i, |p| p.p99_latency_ms)).color(colour).id(("p99", i));
-                shared.line(plot_ui, p99);
-                shared.hline(
-                    plot_ui,
-                    HLine::new(name, d.slo.p99_latency_ms)
-                        .color(colour)
-                        .style(LineStyle::dashed_dense())
-                        .width(1.0)
-                        .id(("p99", i)),
-                );
-            }
-            annotations(plot_ui, ctx);
-        });
-        shared.record(ui.ctx());
-
-        let mut shared = SharedY::new(ui, "traffic", ctx);
-        time_plot(ui, "traffic", ctx, "req/s").show(ui, |plot_ui| {
-            for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
-                let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{} req/s", format_rps(p.rps)));
-                let line = Line::new(format!("{} {now}", d.id), line_of(i, |p| p.rps));
-                shared.line(plot_ui, line.color(theme::domain_colour(i, dark)).id(("rps", i)));
-            }
-            annotations(plot_ui, ctx);
-        });
-        shared.record(ui.ctx());
+        if !ctx.time_plot_out_of_view(ui, "latency") {
+            let mut shared = SharedY::new(ui, "latency", ctx);
+            time_plot(ui, "latency", ctx, "ms").show(ui, |plot_ui| {
+                for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
+                    let colour = theme::domain_colour(i, dark);
+                    let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{:.0} ms", p.p99_latency_ms));
+                    let name = format!("{} {now} / SLO {:.0}", d.id, d.slo.p99_latency_ms);
+                    // Same name and id as the latency line: one legend entry shows and hides both.
+                    let p99 = Line::new(name.clone(), line_of(i, |p| p.p99_latency_ms)).color(colour).id(("p99", i));
+                    shared.line(plot_ui, p99);
+                    shared.hline(
+                        plot_ui,
+                        HLine::new(name, d.slo.p99_latency_ms)
+                            .color(colour)
+                            .style(LineStyle::dashed_loose())
+                            .width(1.0)
+                            .id(("p99", i)),
+                    );
+                }
+                annotations(plot_ui, ctx);
+            });
+            shared.record(ui.ctx());
+        }
+        if !ctx.time_plot_out_of_view(ui, "traffic") {
+            let mut shared = SharedY::new(ui, "traffic", ctx);
+            time_plot(ui, "traffic", ctx, "req/s").show(ui, |plot_ui| {
+                for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
+                    let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{} req/s", format_rps(p.rps)));
+                    let line = Line::new(format!("{} {now}", d.id), line_of(i, |p| p.rps));
+                    shared.line(plot_ui, line.color(theme::domain_colour(i, dark)).id(("rps", i)));
+                }
+                annotations(plot_ui, ctx);
+            });
+            shared.record(ui.ctx());
+        }
     }
 }
 

@@ -66,6 +66,26 @@ impl<'a> PanelCtx<'a> {
             None => plot,
         }
     }
+
+    /// Whether time plot `id`, placed at `ui`'s cursor, would lie wholly out of view (scrolled past, or below the
+    /// window's edge); if so, takes the space it would fill without building it, so the scroll area keeps its
+    /// length. A panel asks before gathering the plot's lines: built for nothing, the plots below the fold cost a
+    /// tenth of a frame. A half of side by side not drawn records no value extent (see [`shared_y`]), so the other
+    /// half scales to its own data meanwhile.
+    pub fn time_plot_out_of_view(&self, ui: &mut egui::Ui, id: &'static str) -> bool {
+        // The size egui_plot gives the plot: `fit_width`'s width, or all that is available, by `plot_height`.
+        let width = match self.column_right {
+            Some(_) => self.visible_width(ui).max(MIN_PLOT_WIDTH),
+            None => ui.available_size_before_wrap().x,
+        };
+        let size = egui::vec2(width, self.plot_height);
+        if ui.is_rect_visible(egui::Rect::from_min_size(ui.cursor().min, size)) {
+            return false;
+        }
+        ui.allocate_space(size);
+        SharedY::new(ui, id, self).record(ui.ctx());
+        true
+    }
 }
 
 /// Narrowest plot drawn, in points.
@@ -293,6 +313,37 @@ mod tests {
     use egui_kittest::Harness;
 
     use super::{PanelCtx, test_support::empty_store, time_plot};
+
+    /// The pending panel below `gap_pts` of empty space in a 300-point-tall scroll area: whether its plot was built,
+    /// and how tall the scroll area's content is.
+    fn pending_below(gap_pts: f32) -> (bool, f32) {
+        let store = super::budgets::fixture::store();
+        let content_height = Cell::new(0.0);
+        let mut harness = Harness::builder().with_size(egui::vec2(1200.0, 300.0)).build_ui(|ui| {
+            let output = egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.add_space(gap_pts);
+                let ctx = PanelCtx { store: &store, run: 0, plot_height: 150.0, max_points: 1500, column_right: None };
+                super::PendingPanel::default().pending_ui(ui, &ctx);
+                ui.label("below");
+            });
+            content_height.set(output.content_size.y);
+        });
+        harness.run();
+        let built = egui_plot::PlotMemory::load(&harness.ctx, super::shared_y::plot_id("pending", 0)).is_some();
+        (built, content_height.get())
+    }
+
+    #[test]
+    fn a_time_plot_out_of_view_takes_its_space_and_is_not_built() {
+        let (built_in_view, height_in_view) = pending_below(0.0);
+        assert!(built_in_view, "in view, the plot is built");
+        let (built_below, height_below) = pending_below(1000.0);
+        assert!(!built_below, "below the fold, it is not");
+        assert!(
+            (height_below - 1000.0 - height_in_view).abs() < 0.5,
+            "the skipped plot takes the space it would fill: {height_below} against 1000 + {height_in_view}"
+        );
+    }
 
     #[test]
     fn value_axes_mark_millions_and_thousands_by_their_grid_step() {

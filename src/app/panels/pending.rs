@@ -27,6 +27,9 @@ impl PendingPanel {
             return;
         };
         summary_ui(ui, ctx, now);
+        if ctx.time_plot_out_of_view(ui, "pending") {
+            return;
+        }
 
         let line = |i: usize, value: fn(&DomainPoint) -> u32| -> Vec<[f64; 2]> {
             points.iter().filter_map(|p| Some([p.t_secs as f64, f64::from(value(p.domains.get(i)?))])).collect()
@@ -46,7 +49,7 @@ impl PendingPanel {
             let key = ("pending-domain", i);
             lines.push(Line::new(&name, line(i, |d| d.pending_pods)).id(key).color(colour).width(2.0));
             lines.push(
-                Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour).style(LineStyle::dashed_dense()),
+                Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour).style(LineStyle::dashed_loose()),
             );
         }
         let mut shared = SharedY::new(ui, "pending", ctx);

@@ -37,6 +37,9 @@ impl PoolsPanel {
         pools_table(ui, ctx, now);
         ui.label(format!("Provisioner: {} API calls queued", thousands(now.provisioner_queued_requests.into())))
             .on_hover_text("Node-creation calls waiting for the cloud API's rate limit");
+        if ctx.time_plot_out_of_view(ui, "pools") {
+            return;
+        }
 
         let line = |value: &dyn Fn(&SeriesPoint) -> u32| -> Vec<[f64; 2]> {
             points.iter().map(|p| [p.t_secs as f64, f64::from(value(p))]).collect()

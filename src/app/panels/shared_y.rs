@@ -80,7 +80,8 @@ impl SharedY {
         plot_ui.hline(hline);
     }
 
-    /// Stores the extent for the other halves' next frame; asks for that frame if it changed.
+    /// Stores the extent for the other halves' next frame; asks for that frame if it changed. Recorded before any
+    /// item is drawn, it clears the half's extent: [`PanelCtx::time_plot_out_of_view`] does so for a plot not built.
     pub fn record(self, ctx: &egui::Context) {
         if !self.shared {
             return;
