@@ -5,6 +5,7 @@
 use egui::{Color32, Rect, Sense, StrokeKind, Vec2, pos2};
 use egui_plot::{Line, LineStyle};
 
+use super::styled_line::{DASH_PTS, StyledLine};
 use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::app::theme;
 use crate::runner::{DomainPoint, SeriesPoint};
@@ -144,18 +145,19 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
         );
         let colour = theme::domain_colour(i, ui.visuals().dark_mode);
         let id = ("budgets-domain", i);
-        lines.push(Line::new(&name, line(i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0));
-        lines.push(
-            Line::new(&name, line(i, |d| Some(d.used_share))).id(id).color(colour).style(LineStyle::dashed_loose()),
-        );
+        lines.push(Line::new(&name, line(i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0).into());
+        let used = Line::new(&name, line(i, |d| Some(d.used_share))).id(id).color(colour);
+        lines.push(StyledLine::dashed(used, DASH_PTS));
         let budgets = line(i, |d| d.budget_share);
         if !budgets.is_empty() {
-            lines.push(Line::new(&name, budgets).id(id).color(colour).width(1.0).style(LineStyle::dotted_loose()));
+            lines.push(
+                Line::new(&name, budgets).id(id).color(colour).width(1.0).style(LineStyle::dotted_loose()).into(),
+            );
         }
     }
     let reserve: Vec<[f64; 2]> = points.iter().map(|p| [p.t_secs as f64, f64::from(p.reserve_share) * 100.0]).collect();
     let reserve_name = format!("reserve {}", pct(now.reserve_share));
-    lines.push(Line::new(reserve_name, reserve).id("budgets-reserve").color(theme::RESERVE).width(1.5));
+    lines.push(Line::new(reserve_name, reserve).id("budgets-reserve").color(theme::RESERVE).width(1.5).into());
     let mut shared = SharedY::new(ui, "budgets", ctx);
     time_plot(ui, "budgets", ctx, "% of cluster CPU").show(ui, |plot_ui| {
         for l in lines {

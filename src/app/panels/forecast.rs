@@ -8,6 +8,7 @@ use egui::RichText;
 use egui_plot::{FilledArea, Line, LineStyle, PlotPoints};
 
 use super::latency::format_rps;
+use super::styled_line::{DASH_PTS, StyledLine};
 use super::{PanelCtx, annotations, time_plot};
 use crate::app::store::{RunSeries, clock_label};
 use crate::app::theme;
@@ -110,7 +111,7 @@ impl ForecastPanel {
                 let name = format!("p10–p90, {} min ahead ({short_source})", h / 60);
                 plot_ui.add(FilledArea::new(name, &xs, &lo, &hi).fill_color(colour.gamma_multiply(0.25)).id("band"));
                 let line = Line::new(format!("p80, {} min ahead", h / 60), p80);
-                plot_ui.line(line.color(colour.gamma_multiply(0.8)).style(LineStyle::dashed_loose()).id("p80"));
+                plot_ui.add(StyledLine::dashed(line.color(colour.gamma_multiply(0.8)).id("p80"), DASH_PTS));
             }
             if let Some((xs, lo, hi)) = &fan {
                 let name = format!("latest forecast p10–p90 ({short_source})");

@@ -12,6 +12,7 @@ mod pending;
 mod pools;
 mod scorecard;
 mod shared_y;
+mod styled_line;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod timeline;

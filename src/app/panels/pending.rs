@@ -2,8 +2,9 @@
 //! room), and as thinner dashed lines the pods scheduled but still starting. The line above totals the pods pending
 //! now per priority class (P0 most important).
 
-use egui_plot::{Line, LineStyle};
+use egui_plot::Line;
 
+use super::styled_line::{DASH_PTS, StyledLine};
 use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
@@ -47,10 +48,9 @@ impl PendingPanel {
             // One name and one id per domain: one legend entry shows and hides both of its lines.
             let colour = theme::domain_colour(i, ui.visuals().dark_mode);
             let key = ("pending-domain", i);
-            lines.push(Line::new(&name, line(i, |d| d.pending_pods)).id(key).color(colour).width(2.0));
-            lines.push(
-                Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour).style(LineStyle::dashed_loose()),
-            );
+            lines.push(Line::new(&name, line(i, |d| d.pending_pods)).id(key).color(colour).width(2.0).into());
+            let starting = Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour);
+            lines.push(StyledLine::dashed(starting, DASH_PTS));
         }
         let mut shared = SharedY::new(ui, "pending", ctx);
         time_plot(ui, "pending", ctx, "pods").show(ui, |plot_ui| {

@@ -8,6 +8,7 @@ use egui::{Sense, Vec2};
 use egui_plot::{Line, LineStyle};
 
 use super::budgets::stacked_bar;
+use super::styled_line::{DASH_PTS, SHORT_DASH_PTS, StyledLine};
 use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::agents::hirl::explain::thousands;
 use crate::app::theme;
@@ -50,36 +51,37 @@ impl PoolsPanel {
         for (p, pool) in now.pools.iter().enumerate() {
             let name = format!("{} {} nodes", pool_name(ctx, p), thousands(pool.nodes.into()));
             let nodes = line(&|s| s.pools.get(p).map_or(0, |q| q.nodes));
-            let mut pool_line =
+            let pool_line =
                 Line::new(name, nodes).id(("pools-pool", p)).width(2.0).color(theme::pool_colour(p, dark_mode));
-            if p >= theme::POOL_COLOURS {
-                // Its colour is an earlier pool's.
-                pool_line = pool_line.style(LineStyle::dashed_loose());
-            }
-            lines.push(pool_line);
+            // A fourth pool on takes an earlier pool's colour, dashed.
+            lines.push(if p >= theme::POOL_COLOURS {
+                StyledLine::dashed(pool_line, DASH_PTS)
+            } else {
+                pool_line.into()
+            });
         }
         let booting = format!("booting {} nodes (all pools)", thousands(total(now, |q| q.booting_nodes).into()));
         let queued = format!("queued {} nodes (all pools)", thousands(total(now, |q| q.queued_nodes).into()));
         let calls = format!("API calls queued {}", thousands(now.provisioner_queued_requests.into()));
-        lines.push(
-            Line::new(booting, line(&|s| total(s, |q| q.booting_nodes)))
-                .id("pools-booting")
-                .color(theme::PROVISIONER)
-                .width(1.5)
-                .style(LineStyle::dashed_dense()),
-        );
+        let booting = Line::new(booting, line(&|s| total(s, |q| q.booting_nodes)))
+            .id("pools-booting")
+            .color(theme::PROVISIONER)
+            .width(1.5);
+        lines.push(StyledLine::dashed(booting, SHORT_DASH_PTS));
         lines.push(
             Line::new(queued, line(&|s| total(s, |q| q.queued_nodes)))
                 .id("pools-queued")
                 .color(theme::PROVISIONER)
                 .width(1.5)
-                .style(LineStyle::dotted_dense()),
+                .style(LineStyle::dotted_dense())
+                .into(),
         );
         lines.push(
             Line::new(calls, line(&|s| s.provisioner_queued_requests))
                 .id("pools-calls")
                 .width(1.0)
-                .color(theme::PROVISIONER),
+                .color(theme::PROVISIONER)
+                .into(),
         );
         let mut shared = SharedY::new(ui, "pools", ctx);
         time_plot(ui, "pools", ctx, "nodes").show(ui, |plot_ui| {

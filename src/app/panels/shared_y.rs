@@ -11,9 +11,10 @@
 //!   A recorded extent that changed asks for one more frame, so a paused window settles as well as a live one.
 //! - One run alone measures, records and includes nothing: its plot is scaled to its own data, as before.
 
-use egui_plot::{HLine, ItemIdSet, Line, Plot, PlotItem, PlotMemory, PlotUi};
+use egui_plot::{HLine, ItemIdSet, Plot, PlotItem, PlotMemory, PlotUi};
 
 use super::PanelCtx;
+use super::styled_line::StyledLine;
 
 /// The y extents (min, max) each run's half recorded last frame for one panel, by run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -70,9 +71,10 @@ impl SharedY {
         }
     }
 
-    pub fn line<'a>(&mut self, plot_ui: &mut PlotUi<'a>, line: Line<'a>) {
+    pub fn line<'a>(&mut self, plot_ui: &mut PlotUi<'a>, line: impl Into<StyledLine<'a>>) {
+        let line = line.into();
         self.note(&line);
-        plot_ui.line(line);
+        plot_ui.add(line);
     }
 
     pub fn hline(&mut self, plot_ui: &mut PlotUi<'_>, hline: HLine) {
@@ -104,6 +106,7 @@ impl SharedY {
 mod tests {
     use egui_kittest::Harness;
     use egui_plot::ItemId;
+    use egui_plot::Line;
 
     use super::super::PendingPanel;
     use super::*;
