@@ -67,11 +67,11 @@ impl BreachesPanel {
                 ui.add_space(8.0);
             }
         });
-        // From t = 0 to "now", as the other plots' lines run, so the linked time axis starts where theirs does.
         if ctx.time_plot_out_of_view(ui, "breaches") {
             breaches_help_ui(ui);
             return;
         }
+        // From t = 0 to "now", as the other plots' lines run, so the linked time axis starts where theirs does.
         let plot = time_plot_without_legend(ui, "breaches", ctx, "")
             .include_x(0.0)
             .include_x(ctx.store.now_secs as f64)
