@@ -101,3 +101,19 @@ pub fn number_literals(text: &str) -> Vec<std::ops::Range<usize>> {
     }
     out
 }
+
+/// `text` with the number literals `edits` pick (an index into [`number_literals`], a value out of `values`) replaced;
+/// two edits of one literal keep the first.
+pub fn with_numbers_replaced(text: &str, edits: &[(proptest::sample::Index, usize)], values: &[&str]) -> String {
+    let literals = number_literals(text);
+    let mut chosen: Vec<(std::ops::Range<usize>, &str)> =
+        edits.iter().map(|(at, v)| (literals[at.index(literals.len())].clone(), values[*v])).collect();
+    // From the end backwards, so that each replacement leaves the ranges before it where they were.
+    chosen.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    chosen.dedup_by_key(|(range, _)| range.start);
+    let mut edited = text.to_owned();
+    for (range, value) in &chosen {
+        edited.replace_range(range.clone(), value);
+    }
+    edited
+}

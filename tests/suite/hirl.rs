@@ -583,15 +583,8 @@ fn damage() -> impl proptest::strategy::Strategy<Value = Damage> {
 /// naming each tensor's type, shape and place.
 fn damaged_copy(name: &str, (json_edits, byte_edits): &Damage) -> std::path::PathBuf {
     let models = crate::common::root().join("models");
-    let mut meta = std::fs::read_to_string(models.join(format!("{name}.json"))).expect("shipped metadata");
-    let literals = crate::common::number_literals(&meta);
-    let mut chosen: Vec<(std::ops::Range<usize>, &str)> =
-        json_edits.iter().map(|(at, v)| (literals[at.index(literals.len())].clone(), MODEL_EDGE_VALUES[*v])).collect();
-    chosen.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-    chosen.dedup_by_key(|(range, _)| range.start);
-    for (range, value) in &chosen {
-        meta.replace_range(range.clone(), value);
-    }
+    let meta = std::fs::read_to_string(models.join(format!("{name}.json"))).expect("shipped metadata");
+    let meta = crate::common::with_numbers_replaced(&meta, json_edits, &MODEL_EDGE_VALUES);
     let mut weights = std::fs::read(models.join(format!("{name}.safetensors"))).expect("shipped weights");
     let header_len = u64::from_le_bytes(weights[..8].try_into().expect("8 bytes"));
     let header_end = 8 + usize::try_from(header_len).expect("header length");

@@ -187,16 +187,7 @@ proptest::proptest! {
     fn an_edited_number_is_refused_with_its_place_or_runs(
         edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0..EDGE_VALUES.len()), 1..=3)
     ) {
-        let text = every_section_text();
-        let literals = crate::common::number_literals(&text);
-        let mut chosen: Vec<(std::ops::Range<usize>, &str)> =
-            edits.iter().map(|(at, v)| (literals[at.index(literals.len())].clone(), EDGE_VALUES[*v])).collect();
-        chosen.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-        chosen.dedup_by_key(|(range, _)| range.start);
-        let mut edited = text.clone();
-        for (range, value) in &chosen {
-            edited.replace_range(range.clone(), value);
-        }
+        let edited = crate::common::with_numbers_replaced(&every_section_text(), &edits, &EDGE_VALUES);
         match scenario::load_str(&edited, "edited.ron") {
             Err(e) => {
                 for d in &e.diagnostics {

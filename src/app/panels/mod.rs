@@ -62,10 +62,15 @@ impl<'a> PanelCtx<'a> {
     /// `plot`, as wide as [`Self::visible_width`]: filling a widened column's content would hide its newest ticks
     /// past the edge and give it a different time scale from its linked neighbour.
     pub fn fit_width<'p>(&self, plot: Plot<'p>, ui: &egui::Ui) -> Plot<'p> {
-        match self.column_right {
-            Some(_) => plot.width(self.visible_width(ui).max(MIN_PLOT_WIDTH)),
+        match self.fitted_plot_width(ui) {
+            Some(width) => plot.width(width),
             None => plot,
         }
+    }
+
+    /// The width [`Self::fit_width`] gives a plot; `None`: the plot fills its ui.
+    fn fitted_plot_width(&self, ui: &egui::Ui) -> Option<f32> {
+        self.column_right.map(|_| self.visible_width(ui).max(MIN_PLOT_WIDTH))
     }
 
     /// Whether time plot `id`, placed at `ui`'s cursor, would lie wholly out of view (scrolled past, or below the
@@ -75,10 +80,7 @@ impl<'a> PanelCtx<'a> {
     /// half scales to its own data meanwhile.
     pub fn time_plot_out_of_view(&self, ui: &mut egui::Ui, id: &'static str) -> bool {
         // The size egui_plot gives the plot: `fit_width`'s width, or all that is available, by `plot_height`.
-        let width = match self.column_right {
-            Some(_) => self.visible_width(ui).max(MIN_PLOT_WIDTH),
-            None => ui.available_size_before_wrap().x,
-        };
+        let width = self.fitted_plot_width(ui).unwrap_or_else(|| ui.available_size_before_wrap().x);
         let size = egui::vec2(width, self.plot_height);
         if ui.is_rect_visible(egui::Rect::from_min_size(ui.cursor().min, size)) {
             return false;

@@ -137,13 +137,13 @@ fn dashes(points: &[Pos2], dash_pts: f32, gap_pts: f32) -> Vec<Vec<Pos2>> {
                 }
                 break;
             }
+            // The dash under way ends here, or the next one starts here.
             let at = from + (to - from) * (left / length);
+            current.push(at);
             if drawing {
-                current.push(at);
                 out.push(std::mem::take(&mut current));
                 left = gap_pts;
             } else {
-                current.push(at);
                 left = dash_pts;
             }
             drawing = !drawing;
