@@ -6,6 +6,7 @@ mod controls;
 pub mod file_prompt;
 mod inject_dialog;
 pub mod panels;
+pub mod plot_lines;
 pub mod store;
 pub mod theme;
 pub mod timeline_bar;
@@ -235,8 +236,9 @@ impl HirlApp {
     }
 
     fn run_column_ui(&mut self, ui: &mut egui::Ui, run: usize, plot_height: f32) {
-        // A point every 2.5 points of column: ~600 a line across a 1,500-point window, half that in each half side
-        // by side, where more would land on the same pixels and only cost frame time.
+        // At most a point every 2.5 points of column: ~600 a line across a 1,500-point window, half that in each half
+        // side by side, where more would land on the same pixels and only cost frame time. A long run's lines keep
+        // each stretch's lowest and highest point (`RunSeries::line`), so that is between half and all of it.
         let column_right = Some(ui.max_rect().right());
         let max_points = ((ui.max_rect().width() / PLOT_PTS_PER_POINT) as usize).clamp(100, 600);
         let ctx = PanelCtx { store: &self.store, run, plot_height, max_points, column_right };

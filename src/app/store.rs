@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use super::breach_segments::BreachSegments;
+use super::plot_lines::{LineKey, PlotLines};
 use crate::runner::{Frame, SeriesPoint, Speed};
 /// The scenario's wall clock, where the panels have always found it.
 pub use crate::scenario::clock::{clock_label, clock_label_secs, start_secs_of_week};
@@ -36,6 +37,8 @@ pub struct RunSeries {
     pub(crate) cascades_from_events: usize,
     /// What held each breach among the points up to now, tick by tick (read as the points arrive).
     pub breach_segments: BreachSegments,
+    /// The plotted lines, thinned with their peaks kept, cached as the points arrive (see [`RunSeries::line`]).
+    pub(crate) lines: PlotLines,
 }
 
 impl std::ops::Deref for RunSeries {
@@ -65,14 +68,11 @@ impl RunSeries {
         }
     }
 
-    /// Every `stride`-th point (and the last), so a plot of a long run stays cheap to draw: O(`max_points`), whatever
-    /// the run's length.
-    pub fn sampled(&self, max_points: usize) -> impl Iterator<Item = &SeriesPoint> {
-        let n = self.points.len();
-        let stride = n.div_ceil(max_points.max(1)).max(1);
-        // The last point is always included so "now" is drawn; skip it in the strided part if it falls there.
-        let last = n.checked_sub(1).filter(|l| l % stride != 0);
-        self.points.iter().step_by(stride).chain(last.and_then(|l| self.points.get(l)))
+    /// The line of `value` over the points up to now, as plot points `[t_secs, value]`: about `max_points` of them
+    /// whatever the run's length, with every bucket's lowest and highest value kept, so a one-tick spike is drawn
+    /// ([`crate::app::plot_lines`]). `key` names the value; the same key must always mean the same value.
+    pub fn line(&self, key: LineKey, max_points: usize, value: impl Fn(&SeriesPoint) -> Option<f64>) -> Vec<[f64; 2]> {
+        self.lines.line(&self.past.points, key, max_points, value)
     }
 }
 
@@ -154,6 +154,7 @@ impl Store {
                 series.future = Items::default();
                 series.cascades_from_events = usize::MAX;
                 series.breach_segments = BreachSegments::default();
+                series.lines.clear();
             }
             // New items come after everything held, so the future (held newest first) goes back into the past before
             // they are appended. Items are only new beyond the furthest point recorded, where the future is empty:
@@ -196,30 +197,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn series(n: u64) -> RunSeries {
-        RunSeries {
-            past: Items {
-                points: (0..n).map(|i| SeriesPoint { t_secs: i * 5, ..SeriesPoint::default() }).collect(),
-                ..Items::default()
-            },
-            ..RunSeries::default()
-        }
-    }
-
-    #[test]
-    fn sampling_is_bounded_evenly_spaced_and_keeps_the_last_point() {
-        for (n, max) in [(0, 10), (1, 10), (10, 10), (11, 10), (17_280, 600), (1_000, 1)] {
-            let s = series(n);
-            let ts: Vec<u64> = s.sampled(max).map(|p| p.t_secs).collect();
-            assert!(ts.len() <= max + 1, "n={n} max={max}: {} points", ts.len());
-            assert_eq!(ts.last().copied(), s.points.last().map(|p| p.t_secs), "n={n}: last point kept");
-            assert!(ts.windows(2).all(|w| w[0] < w[1]), "n={n}: in order, no repeats");
-            if n > 0 {
-                assert_eq!(ts[0], 0);
-            }
-        }
-    }
 
     fn small() -> Arc<Scenario> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
@@ -320,6 +297,30 @@ mod tests {
         // Injected at 30 s and run on past where the old history ended, in one frame: the old 35…40 are gone.
         store.apply(with_breach(frame(60, 35..65, Some(30)), |_| false));
         assert_eq!(segments(&store), vec![waiting(20, 35)]);
+    }
+
+    #[test]
+    fn plotted_lines_follow_the_points_up_to_now_through_seeks_and_branches() {
+        // The reserve at 1 % of the cluster, but 9 % at 40 s in the first history; 2 % after the branch at 30 s.
+        let with_reserve = |mut f: Frame, share: fn(u64) -> f32| {
+            for p in &mut f.runs[0].new.points {
+                p.reserve_share = share(p.t_secs);
+            }
+            f
+        };
+        let line = |store: &Store| store.runs[0].line(("reserve", 0), 600, |p| Some(f64::from(p.reserve_share)));
+        let peak = |store: &Store| line(store).iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+        let mut store = Store::new(small());
+        store.apply(with_reserve(frame(50, 0..55, None), |t| if t == 40 { 0.09 } else { 0.01 }));
+        assert_eq!(line(&store).len(), 11);
+        assert_eq!(peak(&store), f64::from(0.09f32));
+        store.apply(frame(30, 0..0, None)); // a seek back: the spike is in the future
+        assert_eq!(peak(&store), f64::from(0.01f32));
+        store.apply(frame(50, 0..0, None)); // and forward again
+        assert_eq!(peak(&store), f64::from(0.09f32));
+        store.apply(with_reserve(frame(60, 35..65, Some(30)), |_| 0.02)); // injected at 30 s: a new history
+        assert_eq!(peak(&store), f64::from(0.02f32));
+        assert_eq!(line(&store).last(), Some(&[60.0, f64::from(0.02f32)]));
     }
 
     #[test]

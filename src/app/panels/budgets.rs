@@ -128,10 +128,9 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
     if ctx.time_plot_out_of_view(ui, "budgets") {
         return;
     }
-    let points: Vec<&SeriesPoint> = series.sampled(ctx.max_points).collect();
-    let Some(now) = points.last() else { return };
-    let line = |i: usize, value: fn(&DomainPoint) -> Option<f32>| -> Vec<[f64; 2]> {
-        points.iter().filter_map(|p| Some([p.t_secs as f64, f64::from(value(p.domains.get(i)?)?) * 100.0])).collect()
+    let Some(now) = series.latest() else { return };
+    let line = |key: &'static str, i: usize, value: fn(&DomainPoint) -> Option<f32>| -> Vec<[f64; 2]> {
+        series.line((key, i), ctx.max_points, |p| Some(f64::from(value(p.domains.get(i)?)?) * 100.0))
     };
     let mut lines = Vec::new();
     for (i, d) in now.domains.iter().enumerate() {
@@ -145,17 +144,19 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
         );
         let colour = theme::domain_colour(i, ui.visuals().dark_mode);
         let id = ("budgets-domain", i);
-        lines.push(Line::new(&name, line(i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0).into());
-        let used = Line::new(&name, line(i, |d| Some(d.used_share))).id(id).color(colour);
+        lines.push(
+            Line::new(&name, line("allotted", i, |d| Some(d.allotted_share))).id(id).color(colour).width(2.0).into(),
+        );
+        let used = Line::new(&name, line("used", i, |d| Some(d.used_share))).id(id).color(colour);
         lines.push(StyledLine::dashed(used, DASH_PTS));
-        let budgets = line(i, |d| d.budget_share);
+        let budgets = line("budget", i, |d| d.budget_share);
         if !budgets.is_empty() {
             lines.push(
                 Line::new(&name, budgets).id(id).color(colour).width(1.0).style(LineStyle::dotted_loose()).into(),
             );
         }
     }
-    let reserve: Vec<[f64; 2]> = points.iter().map(|p| [p.t_secs as f64, f64::from(p.reserve_share) * 100.0]).collect();
+    let reserve = series.line(("reserve", 0), ctx.max_points, |p| Some(f64::from(p.reserve_share) * 100.0));
     let reserve_name = format!("reserve {}", pct(now.reserve_share));
     lines.push(Line::new(reserve_name, reserve).id("budgets-reserve").color(theme::RESERVE).width(1.5).into());
     let mut shared = SharedY::new(ui, "budgets", ctx);

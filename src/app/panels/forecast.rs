@@ -7,7 +7,7 @@
 use egui::RichText;
 use egui_plot::{FilledArea, Line, LineStyle, PlotPoints};
 
-use super::latency::format_rps;
+use super::latency::{RPS_LINE, format_rps};
 use super::styled_line::{DASH_PTS, StyledLine};
 use super::{PanelCtx, annotations, time_plot};
 use crate::app::store::{RunSeries, clock_label};
@@ -97,10 +97,8 @@ impl ForecastPanel {
         if ctx.time_plot_out_of_view(ui, "forecast") {
             return;
         }
-        let actual: PlotPoints<'_> = series
-            .sampled(ctx.max_points)
-            .filter_map(|p| p.domains.get(d).map(|x| [p.t_secs as f64, f64::from(x.rps)]))
-            .collect();
+        let actual: PlotPoints<'_> =
+            series.line((RPS_LINE, d), ctx.max_points, |p| p.domains.get(d).map(|x| f64::from(x.rps))).into();
         let now_rps = series.latest().and_then(|p| p.domains.get(d)).map(|x| x.rps);
         let fan = latest.map(|f| fan_of(f, rps_at(series, d, f.made_at_secs))).filter(|f| f.0.len() >= 2);
 

@@ -39,12 +39,10 @@ impl LatencyPanel {
 
         let latest = series.latest();
         let current = |i: usize| latest.and_then(|p| p.domains.get(i));
-        // One pass per domain over the sampled points: the sampler bounds the work, whatever the run's length.
-        let line_of = |i: usize, value: fn(&DomainPoint) -> f32| -> PlotPoints<'static> {
-            series
-                .sampled(ctx.max_points)
-                .filter_map(|p| p.domains.get(i).map(|d| [p.t_secs as f64, f64::from(value(d))]))
-                .collect()
+        // Thinned with every bucket's peak kept, and cached as points arrive: the work per frame is bounded by the
+        // width, whatever the run's length, and a one-tick breach still shows.
+        let line_of = |key: &'static str, i: usize, value: fn(&DomainPoint) -> f32| -> PlotPoints<'static> {
+            series.line((key, i), ctx.max_points, |p| p.domains.get(i).map(|d| f64::from(value(d)))).into()
         };
         let visible = |i: usize| !self.hidden.get(i).copied().unwrap_or(false);
 
@@ -57,7 +55,8 @@ impl LatencyPanel {
                     let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{:.0} ms", p.p99_latency_ms));
                     let name = format!("{} {now} / SLO {:.0}", d.id, d.slo.p99_latency_ms);
                     // Same name and id as the latency line: one legend entry shows and hides both.
-                    let p99 = Line::new(name.clone(), line_of(i, |p| p.p99_latency_ms)).color(colour).id(("p99", i));
+                    let p99 =
+                        Line::new(name.clone(), line_of("p99", i, |p| p.p99_latency_ms)).color(colour).id(("p99", i));
                     shared.line(plot_ui, p99);
                     shared.hline(
                         plot_ui,
@@ -77,7 +76,7 @@ impl LatencyPanel {
             time_plot(ui, "traffic", ctx, "req/s").show(ui, |plot_ui| {
                 for (i, d) in domains.iter().enumerate().filter(|(i, _)| visible(*i)) {
                     let now = current(i).map_or_else(|| "—".to_owned(), |p| format!("{} req/s", format_rps(p.rps)));
-                    let line = Line::new(format!("{} {now}", d.id), line_of(i, |p| p.rps));
+                    let line = Line::new(format!("{} {now}", d.id), line_of(RPS_LINE, i, |p| p.rps));
                     shared.line(plot_ui, line.color(theme::domain_colour(i, dark)).id(("rps", i)));
                 }
                 annotations(plot_ui, ctx);
@@ -86,6 +85,9 @@ impl LatencyPanel {
         }
     }
 }
+
+/// The key of a domain's request-rate line, shared with the forecast panel's "actual" line.
+pub(super) const RPS_LINE: &str = "rps";
 
 /// A request rate for legends: "850", "30.4k", "1.25M" (exact values are in the hover label).
 pub(super) fn format_rps(rps: f32) -> String {

@@ -41,7 +41,7 @@ pub struct PanelCtx<'a> {
     pub store: &'a Store,
     pub run: usize,
     pub plot_height: f32,
-    /// Most points to draw per line (long runs are sampled).
+    /// Most points to draw per line (long runs are thinned, each stretch's extremes kept: [`RunSeries::line`]).
     pub max_points: usize,
     /// Screen x of the right edge of the run's column as the window shows it; `None`: plots fill their ui.
     pub column_right: Option<f32>,
@@ -76,7 +76,7 @@ impl<'a> PanelCtx<'a> {
     /// Whether time plot `id`, placed at `ui`'s cursor, would lie wholly out of view (scrolled past, or below the
     /// window's edge); if so, takes the space it would fill without building it, so the scroll area keeps its
     /// length. A panel asks before gathering the plot's lines: built for nothing, the plots below the fold cost a
-    /// tenth of a frame. A half of side by side not drawn records no value extent (see [`shared_y`]), so the other
+    /// tenth of a frame. A half of side by side not drawn records no value extent (see [`SharedY`]), so the other
     /// half scales to its own data meanwhile.
     pub fn time_plot_out_of_view(&self, ui: &mut egui::Ui, id: &'static str) -> bool {
         // The size egui_plot gives the plot: `fit_width`'s width, or all that is available, by `plot_height`.

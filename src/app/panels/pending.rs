@@ -22,8 +22,7 @@ impl PendingPanel {
             ui.weak("waiting for data");
             return;
         };
-        let points: Vec<&SeriesPoint> = series.sampled(ctx.max_points).collect();
-        let Some(now) = points.last() else {
+        let Some(now) = series.latest() else {
             ui.weak("waiting for data");
             return;
         };
@@ -32,8 +31,8 @@ impl PendingPanel {
             return;
         }
 
-        let line = |i: usize, value: fn(&DomainPoint) -> u32| -> Vec<[f64; 2]> {
-            points.iter().filter_map(|p| Some([p.t_secs as f64, f64::from(value(p.domains.get(i)?))])).collect()
+        let line = |key: &'static str, i: usize, value: fn(&DomainPoint) -> u32| -> Vec<[f64; 2]> {
+            series.line((key, i), ctx.max_points, |p| p.domains.get(i).map(|d| f64::from(value(d))))
         };
         let mut lines = Vec::with_capacity(2 * now.domains.len());
         for (i, d) in now.domains.iter().enumerate() {
@@ -48,8 +47,9 @@ impl PendingPanel {
             // One name and one id per domain: one legend entry shows and hides both of its lines.
             let colour = theme::domain_colour(i, ui.visuals().dark_mode);
             let key = ("pending-domain", i);
-            lines.push(Line::new(&name, line(i, |d| d.pending_pods)).id(key).color(colour).width(2.0).into());
-            let starting = Line::new(&name, line(i, |d| d.starting_pods)).id(key).color(colour);
+            lines
+                .push(Line::new(&name, line("pending", i, |d| d.pending_pods)).id(key).color(colour).width(2.0).into());
+            let starting = Line::new(&name, line("starting", i, |d| d.starting_pods)).id(key).color(colour);
             lines.push(StyledLine::dashed(starting, DASH_PTS));
         }
         let mut shared = SharedY::new(ui, "pending", ctx);

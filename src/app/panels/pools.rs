@@ -11,6 +11,7 @@ use super::budgets::stacked_bar;
 use super::styled_line::{DASH_PTS, SHORT_DASH_PTS, StyledLine};
 use super::{PanelCtx, SharedY, annotations, time_plot};
 use crate::agents::hirl::explain::thousands;
+use crate::app::plot_lines::LineKey;
 use crate::app::theme;
 use crate::runner::{PoolPoint, SeriesPoint};
 
@@ -30,8 +31,7 @@ impl PoolsPanel {
             ui.weak("waiting for data");
             return;
         };
-        let points: Vec<&SeriesPoint> = series.sampled(ctx.max_points).collect();
-        let Some(now) = points.last() else {
+        let Some(now) = series.latest() else {
             ui.weak("waiting for data");
             return;
         };
@@ -42,15 +42,15 @@ impl PoolsPanel {
             return;
         }
 
-        let line = |value: &dyn Fn(&SeriesPoint) -> u32| -> Vec<[f64; 2]> {
-            points.iter().map(|p| [p.t_secs as f64, f64::from(value(p))]).collect()
+        let line = |key: LineKey, value: &dyn Fn(&SeriesPoint) -> u32| -> Vec<[f64; 2]> {
+            series.line(key, ctx.max_points, |p| Some(f64::from(value(p))))
         };
         let total = |now: &SeriesPoint, f: fn(&PoolPoint) -> u32| now.pools.iter().map(f).sum::<u32>();
         let mut lines = Vec::with_capacity(now.pools.len() + 3);
         let dark_mode = ui.visuals().dark_mode;
         for (p, pool) in now.pools.iter().enumerate() {
             let name = format!("{} {} nodes", pool_name(ctx, p), thousands(pool.nodes.into()));
-            let nodes = line(&|s| s.pools.get(p).map_or(0, |q| q.nodes));
+            let nodes = line(("pool-nodes", p), &|s| s.pools.get(p).map_or(0, |q| q.nodes));
             let pool_line =
                 Line::new(name, nodes).id(("pools-pool", p)).width(2.0).color(theme::pool_colour(p, dark_mode));
             // A fourth pool on takes an earlier pool's colour, dashed.
@@ -63,13 +63,13 @@ impl PoolsPanel {
         let booting = format!("booting {} nodes (all pools)", thousands(total(now, |q| q.booting_nodes).into()));
         let queued = format!("queued {} nodes (all pools)", thousands(total(now, |q| q.queued_nodes).into()));
         let calls = format!("API calls queued {}", thousands(now.provisioner_queued_requests.into()));
-        let booting = Line::new(booting, line(&|s| total(s, |q| q.booting_nodes)))
+        let booting = Line::new(booting, line(("booting", 0), &|s| total(s, |q| q.booting_nodes)))
             .id("pools-booting")
             .color(theme::PROVISIONER)
             .width(1.5);
         lines.push(StyledLine::dashed(booting, SHORT_DASH_PTS));
         lines.push(
-            Line::new(queued, line(&|s| total(s, |q| q.queued_nodes)))
+            Line::new(queued, line(("queued", 0), &|s| total(s, |q| q.queued_nodes)))
                 .id("pools-queued")
                 .color(theme::PROVISIONER)
                 .width(1.5)
@@ -77,7 +77,7 @@ impl PoolsPanel {
                 .into(),
         );
         lines.push(
-            Line::new(calls, line(&|s| s.provisioner_queued_requests))
+            Line::new(calls, line(("calls", 0), &|s| s.provisioner_queued_requests))
                 .id("pools-calls")
                 .width(1.0)
                 .color(theme::PROVISIONER)
