@@ -145,14 +145,19 @@ pub fn time_plot_without_legend<'a>(
                 HoverPosition::Elsewhere { position } => ("", position),
             };
             let when = clock_label(&label_scenario, position.x.max(0.0) as u64);
-            let value = crate::agents::hirl::explain::grouped(position.y, hover_decimals(y_unit));
-            Some(if name.is_empty() {
-                format!("{when}\n{value} {y_unit}")
-            } else {
-                format!("{name}\n{when}\n{value} {y_unit}")
-            })
+            Some(hover_label(name, &when, position.y, y_unit))
         })
         .allow_scroll(false)
+}
+
+/// What a time plot's hover says: the line's name (near one), the time, and the value at the cursor's height. Every
+/// time plot's values are zero or more (latencies, shares, rates, counts), so below zero, in the margin egui_plot
+/// leaves under the axis, the cursor's height is no value and only the time is shown ("−61,438 req/s" was).
+fn hover_label(name: &str, when: &str, y: f64, y_unit: &str) -> String {
+    let value =
+        (y >= 0.0).then(|| format!("\n{} {y_unit}", crate::agents::hirl::explain::grouped(y, hover_decimals(y_unit))));
+    let value = value.unwrap_or_default();
+    if name.is_empty() { format!("{when}{value}") } else { format!("{name}\n{when}{value}") }
 }
 
 /// Decimals of the value a plot's hover shows: counts of pods, nodes and requests are whole ("40,967 pods", not
@@ -370,6 +375,13 @@ mod tests {
         assert_eq!(shown(250_000.4, "req/s"), "250,000");
         assert_eq!(shown(212.46, "ms"), "212.5");
         assert_eq!(shown(34.82, "% of cluster CPU"), "34.8");
+    }
+
+    #[test]
+    fn a_hover_below_zero_gives_the_time_and_no_value() {
+        assert_eq!(super::hover_label("", "Tue 16:01", -61_438.2, "req/s"), "Tue 16:01");
+        assert_eq!(super::hover_label("", "Tue 16:01", 1_250.4, "req/s"), "Tue 16:01\n1,250 req/s");
+        assert_eq!(super::hover_label("payment 140 ms", "Tue 14:02", 0.0, "ms"), "payment 140 ms\nTue 14:02\n0.0 ms");
     }
 
     #[test]
