@@ -87,7 +87,10 @@ impl FileAction {
             FileAction::OpenScenario => {
                 "A scenario file (RON). A broken file is refused with the line and the reason; the run goes on."
             }
-            FileAction::SaveScenario => "The loaded scenario as it was opened (RON), written atomically.",
+            FileAction::SaveScenario => {
+                "The scenario the runs use, without the events injected since (Export adds them); a what-if keeps \
+                 its own limits to put back. RON, written atomically."
+            }
             FileAction::ExportSession => {
                 "The loaded scenario with every event injected so far added to its events, so it replays them."
             }
@@ -338,12 +341,9 @@ fn confirm_action(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<
         FileAction::OpenRecording => {
             app.try_open_recording(path)?;
         }
-        FileAction::SaveScenario => {
-            scenario::save_file(&app.store.scenario, path)
-                .map_err(|e| format!("cannot save {}: {}", path.display(), one_line(&e.to_string())))?;
-            app.notice = Some(Notice { text: format!("saved {}", path.display()), is_error: false });
-        }
-        // The worker writes these (it holds the session); it reports success or failure in the status bar.
+        // The worker writes these (it holds the session and a what-if's own limits); it reports success or failure in
+        // the status bar.
+        FileAction::SaveScenario => app.send(Command::SaveScenario(path.to_path_buf())),
         FileAction::ExportSession => app.send(Command::Export(path.to_path_buf())),
         FileAction::SaveRecording => app.save_recording_path(path),
     }

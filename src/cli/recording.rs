@@ -69,9 +69,11 @@ fn parse_injection(text: &str) -> Result<(u64, EventSpec)> {
 }
 
 pub fn record_command(args: RecordArgs) -> Result<()> {
-    let Some(s) = super::load_or_report(&args.scenario)? else {
+    let Some(mut s) = super::load_or_report(&args.scenario)? else {
         bail!("{}: invalid scenario (problems above)", args.scenario.display());
     };
+    // An exported what-if scenario's own limits go where a recording keeps them, as the window's recordings do.
+    let unlifted = s.unlifted.take();
     let mut injections = args.injections.iter().map(|t| parse_injection(t)).collect::<Result<Vec<_>>>()?;
     injections.sort_by_key(|(t, _)| *t);
     let seed = args.seed.unwrap_or(s.seed);
@@ -105,7 +107,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
     }
     session.seek(until);
     let origin = args.scenario.display().to_string();
-    let rec = session.recording(&origin, model_stamps(&session.policies(), &assets));
+    let rec = Recording { unlifted, ..session.recording(&origin, model_stamps(&session.policies(), &assets)) };
     rec.save_file(&args.out)?;
     print!("{}", report::comparison_table(&rec.scorecards));
     println!(

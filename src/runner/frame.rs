@@ -250,7 +250,7 @@ pub enum Update {
     Frame(Box<Frame>),
     /// A command failed; the run goes on as before.
     Error(String),
-    /// A scenario exported to a file.
+    /// A scenario saved or exported to a file: what to tell the user (where, and what a what-if's file keeps).
     Exported(String),
     /// A recording written to a file.
     RecordingSaved(String),

@@ -90,8 +90,11 @@ pub enum Command {
     /// scenario's own limits). The scenario's name says which are lifted. A scenario that came lifted (a recording,
     /// a file) does not say what its limits were, so it cannot be put back: an error, and the run goes on as it was.
     SetWhatIf(Vec<crate::scenario::WhatIf>),
-    /// Write the session as a scenario: the scenario plus every event injected so far.
+    /// Write the session as a scenario: the scenario plus every event injected so far. A what-if session's file keeps
+    /// the limits it lifted ([`crate::scenario::Scenario::unlifted`]).
     Export(PathBuf),
+    /// Write the scenario the runs use, without the injections (what-if limits kept as for [`Command::Export`]).
+    SaveScenario(PathBuf),
     /// Move every run to exactly this simulated time (pauses): back from a snapshot, or forward.
     Seek(u64),
     /// Write the session as a recording (scenario, seed, policies, injections, models, checkpoints).

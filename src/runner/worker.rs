@@ -50,9 +50,13 @@ struct Worker {
     unlifted: Option<Limits>,
 }
 
-/// `scenario` with `what_if` lifted, and what it had before if that lifted anything new.
+/// `scenario` with `what_if` lifted, and the limits it had before anything was lifted: its own if this lifts the first,
+/// or those it came with (an exported what-if session carries them, [`Scenario::unlifted`]), which are taken out of
+/// it, so the scenario a session runs never carries them.
 fn lift(mut scenario: Scenario, what_if: &[WhatIf]) -> (Scenario, Option<Limits>) {
-    let before = (!what_if.is_empty() && lifted(&scenario).is_empty()).then(|| Limits::of(&scenario));
+    let came_with = scenario.unlifted.take();
+    let before =
+        if lifted(&scenario).is_empty() { (!what_if.is_empty()).then(|| Limits::of(&scenario)) } else { came_with };
     what_if.iter().for_each(|w| w.apply(&mut scenario));
     (scenario, before)
 }
@@ -325,13 +329,8 @@ impl Worker {
                 let scenario = Arc::clone(self.session.scenario());
                 self.restart(scenario, self.session.seed(), self.session.policies(), None);
             }
-            Command::Export(path) => {
-                let exported = self.session.export_scenario();
-                match crate::scenario::save_file(&exported, &path) {
-                    Ok(()) => self.notify(Update::Exported(path.display().to_string())),
-                    Err(e) => self.error(format!("cannot export to {}: {e}", path.display())),
-                }
-            }
+            Command::Export(path) => self.write_scenario(&path, true),
+            Command::SaveScenario(path) => self.write_scenario(&path, false),
             Command::Seek(t) => {
                 self.set_playing(false);
                 self.seeking_to = Some(self.session.begin_seek(t));
@@ -357,6 +356,28 @@ impl Worker {
                 self.replace(session, Some(origin));
             }
             Command::Quit => {}
+        }
+    }
+
+    /// Writes the scenario the runs use, with the injections so far as scripted events or without them. A what-if
+    /// session's file keeps the limits it lifted, so opened again it can be put back.
+    fn write_scenario(&mut self, path: &std::path::Path, with_injections: bool) {
+        let scenario =
+            if with_injections { self.session.export_scenario() } else { (**self.session.scenario()).clone() };
+        let scenario = Scenario { unlifted: self.unlifted.clone(), ..scenario };
+        let names: Vec<&str> = lifted(&scenario).iter().map(|w| w.name()).collect();
+        let what_if = match (names.is_empty(), &scenario.unlifted) {
+            (true, _) => String::new(),
+            (false, Some(_)) => format!(
+                " ({} lifted, with the scenario's own limits: opened again, the what-if menu puts them back)",
+                names.join(" and ")
+            ),
+            (false, None) => format!(" ({} lifted, as the scenario came)", names.join(" and ")),
+        };
+        let (done, failed) = if with_injections { ("session exported", "export") } else { ("saved", "save") };
+        match crate::scenario::save_file(&scenario, path) {
+            Ok(()) => self.notify(Update::Exported(format!("{done} to {}{what_if}", path.display()))),
+            Err(e) => self.error(format!("cannot {failed} to {}: {e}", path.display())),
         }
     }
 

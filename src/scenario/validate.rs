@@ -188,6 +188,12 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     for (i, e) in s.events.iter().enumerate() {
         check_event(&mut c, &format!("events[{i}]"), e, s, &domain_ids, &pool_names);
     }
+    if let Some(limits) = &s.unlifted {
+        // Limits that would put back something else, or put back an invalid scenario, are refused in place.
+        for (path, message) in limits.problems_with(s) {
+            c.fail(if path.is_empty() { "unlifted".to_owned() } else { format!("unlifted.{path}") }, message);
+        }
+    }
     c.problems
 }
 

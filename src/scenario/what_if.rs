@@ -8,7 +8,8 @@
 //! - Nothing that shapes traffic, pools or events is touched: node boot times and pod cold starts stay as written.
 //! - [`lifted`] reads back from the name which limits a scenario has lifted; [`Limits`] keeps what a scenario had
 //!   before a lift, so the window can put the limits back (a what-if scenario alone does not say what they were).
-//!   Recordings store them; [`Limits::problems_with`] checks stored limits against the lifted scenario they belong to.
+//!   Recordings and exported what-if scenarios ([`Scenario::unlifted`]) store them; [`Limits::problems_with`] checks
+//!   stored limits against the lifted scenario they belong to.
 
 use std::fmt;
 use std::str::FromStr;
@@ -128,6 +129,8 @@ impl Limits {
         }
         let mut restored = lifted_scenario.clone();
         self.restore(&mut restored);
+        // The limits put back are checked here, not limits the scenario may carry (that would check these again).
+        restored.unlifted = None;
         for p in super::validate(&restored) {
             if ["name", "telemetry", "provisioner"].iter().any(|f| p.path.starts_with(f)) {
                 out.push((p.path, p.message));
@@ -241,5 +244,38 @@ mod tests {
         WhatIf::UnboundedProvisioner.apply(&mut lifted_both);
         assert!(paths(&kept, &lifted_both).is_empty());
         assert_eq!(paths(&broken, &lifted_both), ["provisioner.api_calls_per_min"]);
+    }
+
+    #[test]
+    fn a_scenario_file_keeps_its_limits_to_put_back_and_wrong_ones_are_refused_in_place() {
+        let original = shipped("small");
+        let mut exported = original.clone();
+        WhatIf::UnboundedProvisioner.apply(&mut exported);
+        exported.unlifted = Some(Limits::of(&original));
+        let text = crate::scenario::to_ron_string(&exported).expect("serialises");
+        assert_eq!(crate::scenario::load_str(&text, "exported.ron").expect("loads"), exported, "round trip");
+        assert!(
+            !crate::scenario::to_ron_string(&original).expect("serialises").contains("unlifted"),
+            "absent: unwritten"
+        );
+
+        // Limits that would change what was not lifted, and limits on a scenario with nothing lifted, are refused
+        // with the place named.
+        let mut tampered = exported.clone();
+        if let Some(limits) = &mut tampered.unlifted {
+            limits.telemetry.cpu_lag_secs += 5;
+        }
+        let text = crate::scenario::to_ron_string(&tampered).expect("serialises");
+        let err = crate::scenario::load_str(&text, "exported.ron").expect_err("refused").to_string();
+        assert!(err.contains("unlifted.telemetry: differs from the scenario's"), "{err}");
+        // The line of the carried limits' telemetry, the first `telemetry:` after `unlifted:`.
+        let lines: Vec<&str> = text.lines().collect();
+        let unlifted_at = lines.iter().position(|l| l.contains("unlifted:")).expect("written");
+        let telemetry_at = (unlifted_at..lines.len()).find(|&i| lines[i].contains("telemetry:")).expect("written");
+        assert!(err.contains(&format!("exported.ron:{}:", telemetry_at + 1)), "located at the field: {err}");
+        let unlifted_but_carrying = Scenario { unlifted: Some(Limits::of(&original)), ..original.clone() };
+        let text = crate::scenario::to_ron_string(&unlifted_but_carrying).expect("serialises");
+        let err = crate::scenario::load_str(&text, "plain.ron").expect_err("refused").to_string();
+        assert!(err.contains("has no limit lifted, so there are none to put back"), "{err}");
     }
 }

@@ -616,6 +616,35 @@ fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
 }
 
 #[test]
+fn a_recording_of_an_exported_what_if_scenario_keeps_its_own_limits_where_recordings_keep_them() {
+    use hirl_scale::scenario::{WhatIf, what_if::Limits};
+    let dir = std::env::temp_dir();
+    let (exported, out_path) = (
+        dir.join(format!("hirl-scale-exported-lifted-{}.ron", std::process::id())),
+        dir.join(format!("hirl-scale-exported-lifted-{}.rec.ron", std::process::id())),
+    );
+    let original = hirl_scale::scenario::load_file(&scenario_path("small")).expect("shipped scenario");
+    let mut lifted = original.clone();
+    WhatIf::NoTelemetryLag.apply(&mut lifted);
+    lifted.unlifted = Some(Limits::of(&original));
+    hirl_scale::scenario::save_file(&lifted, &exported).expect("written");
+    let out = hirl()
+        .args(["record", "--policies", "hpa", "--until", "600", "--out"])
+        .arg(&out_path)
+        .arg(&exported)
+        .output()
+        .expect("runs");
+    succeeded(&out);
+    let recording = hirl_scale::replay::Recording::load_file(&out_path).expect("the recording loads");
+    let out = hirl().arg("replay").arg(&out_path).output().expect("runs");
+    let _ = (std::fs::remove_file(&exported), std::fs::remove_file(&out_path));
+    assert_eq!(recording.unlifted, Some(Limits::of(&original)), "kept where a recording keeps them");
+    assert_eq!(recording.scenario.unlifted, None, "not twice");
+    let said = succeeded(&out);
+    assert!(said.contains("no-telemetry-lag lifted; the scenario's own limits are kept"), "{said}");
+}
+
+#[test]
 fn a_what_if_over_a_recording_is_refused_before_any_window_opens() {
     let recording = root().join("scenarios/recordings/small.rec.ron");
     let out =

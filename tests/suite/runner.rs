@@ -266,6 +266,38 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     w.send(Command::SetWhatIf(vec![WhatIf::UnboundedProvisioner])).expect("queued");
     let _ = frame_where(&w, 10, |f| f.scenario.name == "small+unbounded-provisioner");
 
+    // Exported, the lifted session keeps the scenario's own limits: opened again, at the start (`gui FILE`) or with
+    // Open…, it runs lifted and the what-if menu puts them back.
+    let path = std::env::temp_dir().join(format!("hirl-what-if-export-{}.ron", std::process::id()));
+    w.send(Command::Export(path.clone())).expect("queued");
+    let said = update_where(&w, 20, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
+    assert!(said.is_some_and(|t| t.contains("the what-if menu puts them back")), "the notice says what it kept");
+    let exported = hirl_scale::scenario::load_file(&path).expect("the export loads");
+    assert_eq!(exported.name, "small+unbounded-provisioner");
+    assert!(exported.unlifted.is_some(), "the file keeps the limits to put back");
+    // Saved rather than exported: the scenario the runs use, which holds the spike too, since lifting a limit
+    // restarted the runs with the injections so far scripted.
+    w.send(Command::SaveScenario(path.clone())).expect("queued");
+    let said = update_where(&w, 20, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
+    assert!(said.is_some_and(|t| t.starts_with("saved ") && t.contains("puts them back")), "the notice");
+    let saved = hirl_scale::scenario::load_file(&path).expect("the saved file loads");
+    let _ = std::fs::remove_file(&path);
+    assert!(saved == exported, "saved as exported");
+    let reopened =
+        WorkerHandle::spawn(WorkerConfig::new(exported.clone(), "exported.ron", "hpa"), || {}).expect("starts");
+    let f = frame_where(&reopened, 10, |f| f.scenario.name == "small+unbounded-provisioner");
+    assert_eq!(f.scenario.unlifted, None, "the run's scenario does not carry them");
+    assert_eq!(f.scenario.provisioner.backlog_latency_ms_per_node, 0, "it runs lifted, as exported");
+    reopened.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let f = frame_where(&reopened, 10, |f| f.scenario.name == "small");
+    assert_eq!((&f.scenario.provisioner, &f.scenario.telemetry), (&original.provisioner, &original.telemetry));
+    assert!(f.scenario.events.contains(&spike), "the injected spike is scripted in the export");
+    reopened.send(Command::Load { scenario: Box::new(exported), origin: "exported.ron".into() }).expect("queued");
+    let _ = frame_where(&reopened, 10, |f| f.scenario.name == "small+unbounded-provisioner");
+    reopened.send(Command::SetWhatIf(Vec::new())).expect("queued");
+    let f = frame_where(&reopened, 10, |f| f.scenario.name == "small");
+    assert_eq!(f.scenario.provisioner, original.provisioner);
+
     // Another lift replaces it; none puts the scenario's own limits back.
     w.send(Command::SetWhatIf(vec![WhatIf::NoTelemetryLag])).expect("queued");
     let f = frame_where(&w, 10, |f| f.scenario.name == "small+no-telemetry-lag");
@@ -287,6 +319,14 @@ fn a_scenario_that_came_lifted_cannot_be_put_back_and_says_why() {
     w.send(Command::SetWhatIf(Vec::new())).expect("queued");
     let message = next_error(&w, 10);
     assert!(message.contains("unbounded-provisioner lifted") && message.contains("open the scenario"), "{message}");
+    // Its export says so, and keeps no limits it does not know.
+    let path = std::env::temp_dir().join(format!("hirl-came-lifted-{}.ron", std::process::id()));
+    w.send(Command::Export(path.clone())).expect("queued");
+    let said = update_where(&w, 10, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
+    let reloaded = hirl_scale::scenario::load_file(&path).expect("the export loads");
+    let _ = std::fs::remove_file(&path);
+    assert!(said.is_some_and(|t| t.contains("unbounded-provisioner lifted, as the scenario came")));
+    assert_eq!(reloaded.unlifted, None);
     // `gui --what-if` lifts at the start and can put the limits back.
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
     cfg.what_if = vec![WhatIf::NoTelemetryLag];

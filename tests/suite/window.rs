@@ -257,9 +257,10 @@ fn the_scenario_saved_through_the_file_prompt_loads_back_the_same() {
     h.get_by_label("Save").click();
     h.run_steps(2);
     assert_eq!(h.state().file_prompt.action(), None, "a saved file closes the prompt");
+    // The worker writes it and says so in the status bar.
+    step_until(&mut h, 20, "the file saved", |a| a.notice.as_ref().is_some_and(|n| n.text.starts_with("saved ")));
     let saved = hirl_scale::scenario::load_file(&path).expect("the saved file loads");
     assert_eq!(saved, *h.state().store.scenario, "what was saved is the scenario loaded");
-    assert!(h.query_by_label_contains("saved ").is_some(), "the status bar says where it went");
     // The next prompt starts in the folder last used.
     h.key_press(egui::Key::E);
     h.run_steps(3);
