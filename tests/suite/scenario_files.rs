@@ -140,7 +140,8 @@ fn garbage_never_panics() {
 }
 
 /// small.ron with every section a scenario may have written out, and one event of every kind, so that every number
-/// a scenario file can hold is in it.
+/// a scenario file can hold is in it. Its provisioner is lifted (a what-if), with the limits to put back written out
+/// as an exported what-if session keeps them.
 fn every_section_text() -> String {
     let extra = r#"    provisioner: (api_calls_per_min: 60, max_concurrent_nodes: 200, node_boot_secs: (90, 180), backlog_latency_ms_per_node: 50, scale_down_unneeded_secs: 600, allocatable_fraction: 0.9),
     telemetry: (pods_lag_secs: 15, cpu_lag_secs: 30, latency_lag_secs: 30, rps_lag_secs: 15),
@@ -159,10 +160,16 @@ fn every_section_text() -> String {
         periodSeconds: 15), (type: Percent, value: 100, periodSeconds: 15)]), scaleDown: (stabilizationWindowSeconds: \
         300, selectPolicy: Min, policies: [(type: Percent, value: 10, periodSeconds: 60), (type: Pods, value: 5, \
         periodSeconds: 30)])))";
+    let unlifted = r#"    unlifted: Some((name: "small", telemetry: (pods_lag_secs: 15, cpu_lag_secs: 30, latency_lag_secs: 30, rps_lag_secs: 15), provisioner: (api_calls_per_min: 30, max_concurrent_nodes: 100, node_boot_secs: (90, 180), backlog_latency_ms_per_node: 250, scale_down_unneeded_secs: 600, allocatable_fraction: 0.9))),
+)
+"#;
     let text = small_text();
     assert_eq!(text.matches("    events: [\n").count(), 1, "small.ron's events list");
     assert!(text.contains(first_hpa), "small.ron's first HPA");
-    text.replace("    events: [\n", extra).replacen(first_hpa, full_hpa, 1)
+    assert!(text.ends_with("    ],\n)\n"), "small.ron ends with its events");
+    let text = text.replace("    events: [\n", extra).replacen(first_hpa, full_hpa, 1);
+    let text = text.replacen("    name: \"small\",", "    name: \"small+unbounded-provisioner\",", 1);
+    format!("{}{unlifted}", text.strip_suffix(")\n").unwrap_or(&text))
 }
 
 #[test]
@@ -170,6 +177,8 @@ fn the_fuzz_input_loads_as_written() {
     let s = scenario::load_str(&every_section_text(), "every-section.ron").expect("every section, unedited, loads");
     let hpa = &s.domains[0].tiers[0].hpa;
     assert_eq!((hpa.metrics.len(), hpa.behavior.scale_down.policies.len()), (3, 2), "the full HPA is in place");
+    let limits = s.unlifted.as_ref().expect("the limits to put back are in place");
+    assert!(limits.problems_with(&s).is_empty() && s.name == "small+unbounded-provisioner");
 }
 
 /// Values a hand edit or a typo puts in a scenario: zero, the edges of the integer types, and absurd magnitudes.
