@@ -368,11 +368,9 @@ impl Worker {
         let names: Vec<&str> = lifted(&scenario).iter().map(|w| w.name()).collect();
         let what_if = match (names.is_empty(), &scenario.unlifted) {
             (true, _) => String::new(),
-            (false, Some(_)) => format!(
-                " ({} lifted, with the scenario's own limits: opened again, the what-if menu puts them back)",
-                names.join(" and ")
-            ),
-            (false, None) => format!(" ({} lifted, as the scenario came)", names.join(" and ")),
+            // Short: the status bar has one line.
+            (false, Some(_)) => format!(" ({} lifted; its own limits kept, to put back)", names.join(" and ")),
+            (false, None) => format!(" ({} lifted, as it came)", names.join(" and ")),
         };
         let (done, failed) = if with_injections { ("session exported", "export") } else { ("saved", "save") };
         match crate::scenario::save_file(&scenario, path) {

@@ -271,7 +271,10 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     let path = std::env::temp_dir().join(format!("hirl-what-if-export-{}.ron", std::process::id()));
     w.send(Command::Export(path.clone())).expect("queued");
     let said = update_where(&w, 20, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
-    assert!(said.is_some_and(|t| t.contains("the what-if menu puts them back")), "the notice says what it kept");
+    assert!(
+        said.is_some_and(|t| t.contains("unbounded-provisioner lifted; its own limits kept, to put back")),
+        "the notice says what it kept"
+    );
     let exported = hirl_scale::scenario::load_file(&path).expect("the export loads");
     assert_eq!(exported.name, "small+unbounded-provisioner");
     assert!(exported.unlifted.is_some(), "the file keeps the limits to put back");
@@ -279,7 +282,7 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     // restarted the runs with the injections so far scripted.
     w.send(Command::SaveScenario(path.clone())).expect("queued");
     let said = update_where(&w, 20, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
-    assert!(said.is_some_and(|t| t.starts_with("saved ") && t.contains("puts them back")), "the notice");
+    assert!(said.is_some_and(|t| t.starts_with("saved ") && t.contains("to put back")), "the notice");
     let saved = hirl_scale::scenario::load_file(&path).expect("the saved file loads");
     let _ = std::fs::remove_file(&path);
     assert!(saved == exported, "saved as exported");
@@ -325,7 +328,7 @@ fn a_scenario_that_came_lifted_cannot_be_put_back_and_says_why() {
     let said = update_where(&w, 10, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
     let reloaded = hirl_scale::scenario::load_file(&path).expect("the export loads");
     let _ = std::fs::remove_file(&path);
-    assert!(said.is_some_and(|t| t.contains("unbounded-provisioner lifted, as the scenario came")));
+    assert!(said.is_some_and(|t| t.contains("unbounded-provisioner lifted, as it came")));
     assert_eq!(reloaded.unlifted, None);
     // `gui --what-if` lifts at the start and can put the limits back.
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
