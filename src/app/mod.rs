@@ -154,7 +154,7 @@ impl HirlApp {
                 }
                 Update::Error(text) => self.notice = Some(Notice { text, is_error: true }),
                 Update::Notice(text) => self.notice = Some(Notice { text, is_error: false }),
-                Update::Exported(text) => self.notice = Some(Notice { text, is_error: false }),
+                Update::ScenarioWritten(text) => self.notice = Some(Notice { text, is_error: false }),
                 Update::RecordingSaved(path) => {
                     self.notice = Some(Notice { text: format!("recording saved to {path}"), is_error: false })
                 }

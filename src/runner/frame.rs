@@ -251,7 +251,7 @@ pub enum Update {
     /// A command failed; the run goes on as before.
     Error(String),
     /// A scenario saved or exported to a file: what to tell the user (where, and what a what-if's file keeps).
-    Exported(String),
+    ScenarioWritten(String),
     /// A recording written to a file.
     RecordingSaved(String),
     /// Something the user should know that is not a failure (e.g. settings an opened scenario has no place for).

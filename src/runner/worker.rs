@@ -374,7 +374,7 @@ impl Worker {
         };
         let (done, failed) = if with_injections { ("session exported", "export") } else { ("saved", "save") };
         match crate::scenario::save_file(&scenario, path) {
-            Ok(()) => self.notify(Update::Exported(format!("{done} to {}{what_if}", path.display()))),
+            Ok(()) => self.notify(Update::ScenarioWritten(format!("{done} to {}{what_if}", path.display()))),
             Err(e) => self.error(format!("cannot {failed} to {}: {e}", path.display())),
         }
     }

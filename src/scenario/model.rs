@@ -33,8 +33,8 @@ pub struct Scenario {
     #[serde(default)]
     pub events: Vec<EventSpec>,
     /// In a scenario whose name says limits were lifted (a what-if, `fraud-cascade+unbounded-provisioner`), the
-    /// limits it had before, so the window's what-if menu can put them back: written by the window's "Export
-    /// session…" of a what-if run. Absent otherwise (default). Checked against the lifted limits when the file loads
+    /// limits it had before, so the window's what-if menu can put them back: written by the window's "Save…" and
+    /// "Export session…" of a what-if run. Absent otherwise (default). Checked against the lifted limits when the file loads
     /// ([`super::what_if::Limits::problems_with`]); the simulator never reads it, and the window's worker takes it
     /// out of the scenario it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -138,7 +138,10 @@ fn export_writes_a_scenario_that_replays_the_session() {
     }))
     .expect("queued");
     w.send(Command::Export(path.clone())).expect("queued");
-    assert!(update_where(&w, 10, |u| matches!(u, Update::Exported(_)).then_some(())).is_some(), "export confirmed");
+    assert!(
+        update_where(&w, 10, |u| matches!(u, Update::ScenarioWritten(_)).then_some(())).is_some(),
+        "export confirmed"
+    );
     let s = hirl_scale::scenario::load_file(&path).expect("exported file loads");
     let _ = std::fs::remove_file(&path);
     let spike = s.events.last().expect("the injected spike is in the file");
@@ -270,7 +273,7 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     // Open…, it runs lifted and the what-if menu puts them back.
     let path = std::env::temp_dir().join(format!("hirl-what-if-export-{}.ron", std::process::id()));
     w.send(Command::Export(path.clone())).expect("queued");
-    let said = update_where(&w, 20, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
+    let said = update_where(&w, 20, |u| if let Update::ScenarioWritten(text) = u { Some(text.clone()) } else { None });
     assert!(
         said.is_some_and(|t| t.contains("unbounded-provisioner lifted; its own limits kept, to put back")),
         "the notice says what it kept"
@@ -281,7 +284,7 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     // Saved rather than exported: the scenario the runs use, which holds the spike too, since lifting a limit
     // restarted the runs with the injections so far scripted.
     w.send(Command::SaveScenario(path.clone())).expect("queued");
-    let said = update_where(&w, 20, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
+    let said = update_where(&w, 20, |u| if let Update::ScenarioWritten(text) = u { Some(text.clone()) } else { None });
     assert!(said.is_some_and(|t| t.starts_with("saved ") && t.contains("to put back")), "the notice");
     let saved = hirl_scale::scenario::load_file(&path).expect("the saved file loads");
     let _ = std::fs::remove_file(&path);
@@ -325,7 +328,7 @@ fn a_scenario_that_came_lifted_cannot_be_put_back_and_says_why() {
     // Its export says so, and keeps no limits it does not know.
     let path = std::env::temp_dir().join(format!("hirl-came-lifted-{}.ron", std::process::id()));
     w.send(Command::Export(path.clone())).expect("queued");
-    let said = update_where(&w, 10, |u| if let Update::Exported(text) = u { Some(text.clone()) } else { None });
+    let said = update_where(&w, 10, |u| if let Update::ScenarioWritten(text) = u { Some(text.clone()) } else { None });
     let reloaded = hirl_scale::scenario::load_file(&path).expect("the export loads");
     let _ = std::fs::remove_file(&path);
     assert!(said.is_some_and(|t| t.contains("unbounded-provisioner lifted, as it came")));
