@@ -70,8 +70,8 @@ fn bucket_len_for(n: usize, max_points: usize) -> usize {
     n.saturating_mul(2).div_ceil(max_points.max(2)).next_power_of_two()
 }
 
-/// A bucket's lowest and highest points `[t_secs, value]`; the earliest one on a tie, so merged buckets agree with a
-/// bucket read from its points.
+/// A bucket's lowest and highest points `[t_secs, value]`, the earliest one on a tie (a bucket read from its points
+/// and one merged from two are both built by [`merge`], so they agree).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Extremes {
     lo: [f64; 2],
@@ -129,13 +129,10 @@ impl Envelope {
             self.buckets = self.buckets.chunks_exact(2).map(|pair| merge(pair[0], pair[1])).collect();
             self.bucket_len *= 2;
         }
-        let complete = points.len() / self.bucket_len;
         // After a seek back, buckets past now go; the points are the same when time comes back to them.
-        self.buckets.truncate(complete);
-        for k in self.buckets.len()..complete {
-            let bucket = points.get(k * self.bucket_len..(k + 1) * self.bucket_len).unwrap_or_default();
-            self.buckets.push(Extremes::of(bucket, value));
-        }
+        self.buckets.truncate(points.len() / self.bucket_len);
+        let new = points.chunks_exact(self.bucket_len).skip(self.buckets.len());
+        self.buckets.extend(new.map(|bucket| Extremes::of(bucket, value)));
     }
 
     /// The line: each complete bucket's extremes, the bucket in progress's, then the latest point.

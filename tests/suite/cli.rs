@@ -623,7 +623,7 @@ fn a_recording_of_an_exported_what_if_scenario_keeps_its_own_limits_where_record
         dir.join(format!("hirl-scale-exported-lifted-{}.ron", std::process::id())),
         dir.join(format!("hirl-scale-exported-lifted-{}.rec.ron", std::process::id())),
     );
-    let original = hirl_scale::scenario::load_file(&scenario_path("small")).expect("shipped scenario");
+    let original = crate::common::load("small");
     let mut lifted = original.clone();
     WhatIf::NoTelemetryLag.apply(&mut lifted);
     lifted.unlifted = Some(Limits::of(&original));

@@ -154,9 +154,11 @@ pub fn time_plot_without_legend<'a>(
 /// time plot's values are zero or more (latencies, shares, rates, counts), so below zero, in the margin egui_plot
 /// leaves under the axis, the cursor's height is no value and only the time is shown ("−61,438 req/s" was).
 fn hover_label(name: &str, when: &str, y: f64, y_unit: &str) -> String {
-    let value =
-        (y >= 0.0).then(|| format!("\n{} {y_unit}", crate::agents::hirl::explain::grouped(y, hover_decimals(y_unit))));
-    let value = value.unwrap_or_default();
+    let value = if y >= 0.0 {
+        format!("\n{} {y_unit}", crate::agents::hirl::explain::grouped(y, hover_decimals(y_unit)))
+    } else {
+        String::new()
+    };
     if name.is_empty() { format!("{when}{value}") } else { format!("{name}\n{when}{value}") }
 }
 
