@@ -1,6 +1,7 @@
 //! Forecast intervals for one domain, in requests per second: the actual traffic, and each past forecast's p10–p90
 //! band and p80 line drawn at the time it predicted (made at m for horizon h → placed at m + h), so the band sits over
-//! the traffic it was about. The latest forecast's fan over every horizon reaches beyond "now". The forecaster's
+//! the traffic it was about; past a plot's width in forecasts, each drawn point stands for a few consecutive ones and
+//! keeps their widest band. The latest forecast's fan over every horizon reaches beyond "now". The forecaster's
 //! source is named in the heading (in the warning colour when it is the fallback) and the legend; announced promotion
 //! starts of the domain are dotted lines.
 
@@ -76,20 +77,8 @@ impl ForecastPanel {
             return;
         };
         let h = self.horizon_secs;
-        let (mut xs, mut lo, mut p80, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        // Sample forecast sets like points: a week has ~10k of them, one per simulated minute.
         let n = series.forecasts.len();
-        let stride = n.div_ceil(ctx.max_points.max(1)).max(1);
-        for (_, set) in series.forecasts.iter().enumerate().filter(|(i, _)| i % stride == 0 || i + 1 == n) {
-            let Some((made_at, q)) = set.get(d).and_then(|f| Some((f.made_at_secs, quantiles_at(f, h)?))) else {
-                continue;
-            };
-            let x = (made_at + h) as f64;
-            xs.push(x);
-            lo.push(q[0]);
-            p80.push([x, q[2]]);
-            hi.push(q[3]);
-        }
+        let PastBand { xs, lo, p80, hi } = past_band(&series.forecasts, d, h, ctx.max_points);
         if n > 0 && xs.is_empty() {
             ui.weak(format!("these forecasts have no {} min horizon", h / 60));
         }
@@ -145,6 +134,42 @@ fn announced_starts(store: &crate::app::store::Store, domain_id: &str) -> Vec<u6
             _ => None,
         })
         .collect()
+}
+
+/// Past forecasts of one domain and horizon, as drawn: x is when each forecast was about (made at + horizon).
+#[derive(Debug, Default, PartialEq)]
+struct PastBand {
+    xs: Vec<f64>,
+    lo: Vec<f64>,
+    p80: Vec<[f64; 2]>,
+    hi: Vec<f64>,
+}
+
+/// The past band of `domain` at `horizon_secs`, in at most about `max_points` points.
+///
+/// Forecast sets come one per simulated minute, so a week has ~10k. Beyond `max_points` they are taken in buckets of
+/// consecutive sets (aligned on the set's index, so a bucket does not move as sets arrive), each drawn at its last
+/// set's time with the lowest p10 and the highest p90 of the bucket and the last set's p80: the band keeps every
+/// forecast's extremes, where a stride would drop a short widening between kept sets. The last set is always last.
+fn past_band(forecasts: &[Vec<Forecast>], domain: usize, horizon_secs: u64, max_points: usize) -> PastBand {
+    let stride = forecasts.len().div_ceil(max_points.max(1)).max(1);
+    let mut band = PastBand::default();
+    for bucket in forecasts.chunks(stride) {
+        let mut edges: Option<(f64, f64)> = None;
+        let mut last = None;
+        for f in bucket.iter().filter_map(|set| set.get(domain)) {
+            let Some(q) = quantiles_at(f, horizon_secs) else { continue };
+            edges = Some(edges.map_or((q[0], q[3]), |(lo, hi)| (lo.min(q[0]), hi.max(q[3]))));
+            last = Some(((f.made_at_secs + horizon_secs) as f64, q[2]));
+        }
+        if let (Some((lo, hi)), Some((x, p80))) = (edges, last) {
+            band.xs.push(x);
+            band.lo.push(lo);
+            band.p80.push([x, p80]);
+            band.hi.push(hi);
+        }
+    }
+    band
 }
 
 /// p10, p50, p80, p90 for `horizon`, when the forecast has that horizon and its numbers are usable.
@@ -235,6 +260,40 @@ mod tests {
         let harness = render(&store);
         assert!(harness.query_by_label_contains(&format!("source: {SOURCE}")).is_some());
         assert!(harness.query_by_label_contains("p10–p90, 15 min ahead").is_some());
+    }
+
+    fn sets(n: u64) -> Vec<Vec<Forecast>> {
+        (0..n).map(|k| vec![forecast(60 * k, &[300, 900])]).collect()
+    }
+
+    #[test]
+    fn a_short_past_band_keeps_every_forecast() {
+        let band = past_band(&sets(5), 0, 900, 100);
+        assert_eq!(band.xs, [900.0, 960.0, 1020.0, 1080.0, 1140.0]);
+        assert_eq!(band.lo, [900.0; 5]);
+        assert_eq!(band.hi, [1150.0; 5]);
+        assert_eq!(band.p80, band.xs.iter().map(|&x| [x, 1080.0]).collect::<Vec<_>>());
+        // A horizon the forecasts lack draws nothing; another domain index neither.
+        assert_eq!(past_band(&sets(5), 0, 1800, 100), PastBand::default());
+        assert_eq!(past_band(&sets(5), 1, 900, 100), PastBand::default());
+    }
+
+    #[test]
+    fn a_long_past_band_keeps_a_one_minute_widening_and_ends_at_the_last_forecast() {
+        let mut forecasts = sets(1001);
+        // One forecast between two buckets' last sets widens both ways (the stride would be 11 here).
+        forecasts[437][0].horizons[1].1 = [10.0, 1000.0, 1080.0, 5000.0];
+        // A set without the horizon (a forecaster warming up) is passed over, not drawn as a gap.
+        forecasts[500][0].horizons.truncate(1);
+        let band = past_band(&forecasts, 0, 900, 100);
+        assert!(band.xs.len() <= 100, "{} points", band.xs.len());
+        assert!(band.xs.windows(2).all(|w| w[0] < w[1]), "in time order");
+        assert_eq!(band.hi.iter().copied().fold(f64::MIN, f64::max), 5000.0);
+        assert_eq!(band.lo.iter().copied().fold(f64::MAX, f64::min), 10.0);
+        assert_eq!(band.hi.iter().filter(|&&v| v == 5000.0).count(), 1, "only the widening's bucket is wider");
+        assert_eq!(band.xs.last().copied(), Some((60 * 1000 + 900) as f64));
+        assert_eq!(band.lo.len(), band.xs.len());
+        assert_eq!(band.p80.len(), band.xs.len());
     }
 
     #[test]
