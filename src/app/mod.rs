@@ -25,8 +25,10 @@ use panels::{
 };
 use store::Store;
 
-/// How long one frame may spend taking worker updates.
-const DRAIN_BUDGET: Duration = Duration::from_millis(2);
+/// How long one frame may spend applying worker updates. The first one waiting is always applied, however long it
+/// takes; the rest wait in the channel for the next frame, and a full channel holds the worker back, so a burst of
+/// updates slows the simulation, not the window.
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(2);
 /// Screen points per plotted point of a time series (see `run_column_ui`).
 const PLOT_PTS_PER_POINT: f32 = 2.5;
 
@@ -134,33 +136,54 @@ impl HirlApp {
         self.send(Command::SaveRecording(path.to_path_buf()));
     }
 
-    /// Takes what the worker has sent, within the frame's budget.
-    pub fn drain_updates(&mut self) {
+    /// Applies what the worker has sent, within the frame's [`DRAIN_BUDGET`]; returns how many updates it applied.
+    pub fn drain_updates(&mut self) -> usize {
+        self.drain_updates_within(DRAIN_BUDGET)
+    }
+
+    /// Applies updates until `budget` is spent, and at least one if any has arrived (so the window always moves
+    /// on); returns how many it applied. The budget is checked after each update, so one that takes longer than the
+    /// budget is still applied whole.
+    pub fn drain_updates_within(&mut self, budget: Duration) -> usize {
         let start = std::time::Instant::now();
-        let updates = self.worker.drain(DRAIN_BUDGET);
-        for update in updates {
-            match update {
-                Update::Frame(frame) => {
-                    let generation = self.store.generation;
-                    self.store.apply(*frame);
-                    if self.store.generation != generation {
-                        // A new run (a recording opened, a policy switched): the toolbar shows what actually runs,
-                        // by the names its menu and commands use (not "hirl (HPA fallback)").
-                        self.controls.follow_runs(&self.store.policies);
-                    }
-                    if self.origin != self.store.origin && !self.store.origin.is_empty() {
-                        self.origin = self.store.origin.clone();
-                    }
-                }
-                Update::Error(text) => self.notice = Some(Notice { text, is_error: true }),
-                Update::Notice(text) => self.notice = Some(Notice { text, is_error: false }),
-                Update::ScenarioWritten(text) => self.notice = Some(Notice { text, is_error: false }),
-                Update::RecordingSaved(path) => {
-                    self.notice = Some(Notice { text: format!("recording saved to {path}"), is_error: false })
-                }
+        let mut applied = 0;
+        while let Some(update) = self.worker.try_next() {
+            self.apply_update(update);
+            applied += 1;
+            if start.elapsed() >= budget {
+                break;
             }
         }
         self.longest_drain = self.longest_drain.max(start.elapsed());
+        applied
+    }
+
+    /// How many worker updates wait to be applied.
+    pub fn queued_updates(&self) -> usize {
+        self.worker.queued()
+    }
+
+    fn apply_update(&mut self, update: Update) {
+        match update {
+            Update::Frame(frame) => {
+                let generation = self.store.generation;
+                self.store.apply(*frame);
+                if self.store.generation != generation {
+                    // A new run (a recording opened, a policy switched): the toolbar shows what actually runs, by
+                    // the names its menu and commands use (not "hirl (HPA fallback)").
+                    self.controls.follow_runs(&self.store.policies);
+                }
+                if self.origin != self.store.origin && !self.store.origin.is_empty() {
+                    self.origin = self.store.origin.clone();
+                }
+            }
+            Update::Error(text) => self.notice = Some(Notice { text, is_error: true }),
+            Update::Notice(text) => self.notice = Some(Notice { text, is_error: false }),
+            Update::ScenarioWritten(text) => self.notice = Some(Notice { text, is_error: false }),
+            Update::RecordingSaved(path) => {
+                self.notice = Some(Notice { text: format!("recording saved to {path}"), is_error: false })
+            }
+        }
     }
 
     /// The whole window, inside any `Ui` (eframe's root, or a test harness).

@@ -20,7 +20,7 @@ mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
@@ -202,17 +202,14 @@ impl WorkerHandle {
         })
     }
 
-    /// Takes the updates that have arrived, spending at most `budget` (never waits for one).
-    pub fn drain(&self, budget: Duration) -> Vec<Update> {
-        let start = Instant::now();
-        let mut out = Vec::new();
-        while let Ok(u) = self.updates.try_recv() {
-            out.push(u);
-            if start.elapsed() >= budget {
-                break;
-            }
-        }
-        out
+    /// The next update that has arrived, if any (never waits for one).
+    pub fn try_next(&self) -> Option<Update> {
+        self.updates.try_recv().ok()
+    }
+
+    /// How many updates have arrived and wait to be taken (at most the frame capacity).
+    pub fn queued(&self) -> usize {
+        self.updates.len()
     }
 
     /// Waits up to `timeout` for the next update (for tests and headless tools; the window never calls this).

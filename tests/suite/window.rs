@@ -27,6 +27,27 @@ fn window_sized(cfg: WorkerConfig, size_pts: [f32; 2]) -> Harness<'static, HirlA
     Harness::builder().with_size(size_pts).build_ui_state(|ui, app: &mut HirlApp| app.ui_root(ui), app)
 }
 
+#[test]
+fn a_frame_applies_worker_updates_within_its_budget_and_leaves_the_rest_queued() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.speed = Speed::Max;
+    cfg.start_playing = true;
+    let mut app = HirlApp::new(cfg, || {}).expect("worker starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.queued_updates() < 3 {
+        assert!(Instant::now() < deadline, "the worker queued {} updates", app.queued_updates());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // A spent budget still applies one update, so the window moves on; the others stay queued for later frames.
+    assert_eq!(app.drain_updates_within(Duration::ZERO), 1);
+    assert!(app.queued_updates() >= 2, "{} left", app.queued_updates());
+    assert_eq!(app.drain_updates_within(Duration::ZERO), 1);
+    assert!(!app.store.runs.is_empty(), "the first frame is in");
+    // A budget to spare takes everything there.
+    let queued = app.queued_updates();
+    assert!(app.drain_updates_within(Duration::from_secs(1)) >= queued.max(1));
+}
+
 /// Clicks "Side by side" once the first frame is in, and steps until both runs are.
 fn side_by_side(h: &mut Harness<'_, HirlApp>) {
     step_until(h, 20, "first frame", |a| !a.store.runs.is_empty());
