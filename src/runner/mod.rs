@@ -3,7 +3,8 @@
 //!
 //! Contract:
 //! - The UI never blocks: [`WorkerHandle::send`] fails fast when the command queue is full, and
-//!   [`WorkerHandle::drain`] takes what has arrived within a time budget and returns.
+//!   [`WorkerHandle::try_next`] takes one update if one has arrived and returns (the window applies them within a
+//!   time budget per frame, so a full update channel holds the worker back, never the window).
 //! - The worker owns every simulation; frames carry copies. After each frame it calls the waker (the window's
 //!   `request_repaint`).
 //! - Errors travel as [`Update::Error`]; a failed command leaves the current run as it was.
