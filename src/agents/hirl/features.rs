@@ -13,7 +13,7 @@
 
 use crate::agents::forecast::Forecast;
 use crate::scenario::{MetricTarget, Priority};
-use crate::sim::{AppId, DomainId, Layout, Observation, PoolId};
+use crate::sim::{AppId, AppView, DomainId, Layout, Observation, PoolId};
 
 /// Domains the networks are built for (the reference cluster's five).
 pub const N_DOMAINS: usize = 5;
@@ -167,9 +167,8 @@ pub fn cpu_target(layout: &Layout, app: usize) -> f32 {
         .clamp(0.1, 1.0)
 }
 
-/// How much an app is at risk: max(CPU / target, p99 / SLO, pending / current).
-pub fn at_risk(obs: &Observation<'_>, app: usize, cpu_target: f32, slo_ms: f32) -> f32 {
-    let v = obs.app(AppId(app as u32));
+/// How much an app is at risk: max(CPU / target, p99 / SLO, pending / current), from what the controller sees of it.
+pub fn at_risk(v: &AppView, cpu_target: f32, slo_ms: f32) -> f32 {
     let cpu = v.cpu_utilization.unwrap_or(0.0) / cpu_target;
     let lat = v.p99_latency_ms / slo_ms.max(1.0);
     let pend = v.pending_pods as f32 / v.desired_replicas.max(1) as f32;
@@ -426,9 +425,34 @@ pub fn group_of(layout: &Layout, app: usize) -> usize {
 /// Per-app numbers a Soldier computes once per decision and reuses for the action.
 #[derive(Clone, Debug, Default)]
 pub struct AppScratch {
+    /// What the Soldier sees of each app of its domain, in app order (read once: a view gathers four lagged rows).
+    pub views: Vec<AppView>,
     pub at_risk: Vec<f32>,
     /// The top apps of the domain, most at risk first (app indices).
+    /// Scratch for ranking them.
+    pub rank_keys: Vec<u64>,
     pub top: Vec<usize>,
+}
+
+/// The [`TOP_APPS`] apps most at risk, most at risk first, ties by index: app `first + k` has risk `risks[k]`.
+/// Each app becomes one integer key whose plain order is that total order (risk descending by
+/// [`f32::total_cmp`], then index ascending), so selecting the first keys and sorting them equals sorting all, with
+/// integer comparisons. `keys` is scratch.
+fn top_at_risk(risks: &[f32], first: usize, keys: &mut Vec<u64>, top: &mut Vec<usize>) {
+    keys.clear();
+    keys.extend(risks.iter().enumerate().map(|(k, r)| {
+        // `total_cmp`'s own key (negatives' magnitude bits flipped), made unsigned, then inverted for descending.
+        let bits = r.to_bits() as i32;
+        let ordered = (bits ^ (((bits >> 31) as u32) >> 1) as i32) as u32 ^ 0x8000_0000;
+        (u64::from(!ordered) << 32) | (first + k) as u64
+    }));
+    if keys.len() > TOP_APPS {
+        keys.select_nth_unstable(TOP_APPS - 1);
+        keys.truncate(TOP_APPS);
+    }
+    keys.sort_unstable();
+    top.clear();
+    top.extend(keys.iter().map(|&key| (key & u64::from(u32::MAX)) as usize));
 }
 
 /// The Soldier's observation for one domain ([`SOLDIER_OBS`] numbers, named by [`soldier_names`]).
@@ -460,15 +484,16 @@ pub fn soldier_obs(
     let info = &layout.domains[domain];
     let slo = info.slo_p99_latency_ms as f32;
     let apps = info.apps.clone();
+    scratch.views.clear();
+    scratch.views.extend(apps.clone().map(|a| obs.app(AppId(a))));
     scratch.at_risk.clear();
     // Groups: traffic share, CPU (traffic-weighted), pending fraction, max at-risk.
     let mut g = [[0.0f32; 5]; N_GROUPS];
     let mut g_pods = [0.0f32; N_GROUPS];
-    let total_rps: f32 = apps.clone().map(|a| obs.app(AppId(a)).rps).sum::<f32>().max(1e-3);
-    for a in apps.clone() {
+    let total_rps: f32 = scratch.views.iter().map(|v| v.rps).sum::<f32>().max(1e-3);
+    for (a, v) in apps.clone().zip(&scratch.views) {
         let i = a as usize;
-        let v = obs.app(AppId(a));
-        let risk = at_risk(obs, i, targets[i], slo);
+        let risk = at_risk(v, targets[i], slo);
         scratch.at_risk.push(risk);
         let k = group_of(layout, i);
         g[k][0] = 1.0;
@@ -489,21 +514,13 @@ pub fn soldier_obs(
         ]);
     }
     // Top apps: highest at-risk first, ties by index.
-    scratch.top.clear();
-    scratch.top.extend(apps.clone().map(|a| a as usize));
     let first = apps.start as usize;
+    top_at_risk(&scratch.at_risk, first, &mut scratch.rank_keys, &mut scratch.top);
     let risks = &scratch.at_risk;
-    let order = |a: &usize, b: &usize| risks[*b - first].total_cmp(&risks[*a - first]).then(a.cmp(b));
-    // A total order, so selecting the first TOP_APPS and sorting them equals sorting all (at a fraction of the cost).
-    if scratch.top.len() > TOP_APPS {
-        scratch.top.select_nth_unstable_by(TOP_APPS - 1, order);
-        scratch.top.truncate(TOP_APPS);
-    }
-    scratch.top.sort_by(order);
     for k in 0..TOP_APPS {
         match scratch.top.get(k) {
             Some(&i) => {
-                let v = obs.app(AppId(i as u32));
+                let v = &scratch.views[i - first];
                 out.extend_from_slice(&[
                     1.0,
                     risks[i - first].max(1e-3).ln().clamp(-5.0, 5.0),
@@ -522,6 +539,28 @@ pub fn soldier_obs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_top_apps_are_the_first_of_a_full_sort_by_risk_then_index() {
+        let mut rng = crate::sim::rng::SimRng::new(7, 1);
+        for n in [0, 1, 5, TOP_APPS, TOP_APPS + 1, 310] {
+            // Few distinct values, so ties are common; NaN and infinities rank by `total_cmp` like everything else.
+            let mut risks: Vec<f32> = (0..n).map(|_| (rng.uniform() * 6.0).floor() as f32 / 2.0).collect();
+            if n > 4 {
+                risks[1] = f32::NAN;
+                risks[2] = f32::INFINITY;
+                risks[3] = -0.5;
+                risks[4] = -0.0;
+            }
+            let first = 1_000;
+            let mut all: Vec<usize> = (first..first + n).collect();
+            all.sort_by(|&a, &b| risks[b - first].total_cmp(&risks[a - first]).then(a.cmp(&b)));
+            all.truncate(TOP_APPS);
+            let (mut keys, mut top) = (vec![5], vec![99]);
+            top_at_risk(&risks, first, &mut keys, &mut top);
+            assert_eq!(top, all, "{n} apps");
+        }
+    }
 
     #[test]
     fn names_match_the_shapes_and_are_unique() {

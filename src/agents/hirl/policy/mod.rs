@@ -48,7 +48,10 @@ use crate::scenario::{EventSpec, Scenario};
 use crate::sim::{Actions, AppId, DomainId, Layout, Observation, PoolId};
 
 mod exploration;
+mod scale_down_window;
 mod seating;
+
+use scale_down_window::ScaleDownWindow;
 
 pub use exploration::{Exploration, Level, Transition, gaussian_log_prob};
 
@@ -219,9 +222,8 @@ pub struct HirlPolicy {
     /// Per app: CPU target of its HPA, min/max replicas, one replica's CPU request.
     targets: Vec<f32>,
     bounds: Vec<(u32, u32)>,
-    /// Per app: the targets of the last scale-down window, a ring of `window` entries.
-    recent_targets: Vec<u32>,
-    window: usize,
+    /// Per app: the targets of the last scale-down window and the highest of them.
+    scale_down_window: ScaleDownWindow,
     /// Announced promotion starts (seconds).
     announced: Vec<u64>,
     last_finite: Vec<bool>,
@@ -316,8 +318,7 @@ impl HirlPolicy {
                     (h.min_replicas, h.max_replicas.max(h.min_replicas))
                 })
                 .collect(),
-            recent_targets: vec![0; n_apps * window],
-            window,
+            scale_down_window: ScaleDownWindow::new(n_apps, window),
             announced: scenario
                 .events
                 .iter()
@@ -710,9 +711,9 @@ impl HirlPolicy {
         let mut wanted = Vec::with_capacity(apps.len());
         let mut unrounded = Vec::with_capacity(apps.len());
         let mut needs = Vec::with_capacity(apps.len());
-        for a in apps.clone() {
+        // The views the observation was built from: the same tick, read once.
+        for (a, v) in apps.clone().zip(&self.scratch.views) {
             let i = a as usize;
-            let v = obs.app(AppId(a));
             let need = self.hpa_sized_pods(layout, i, v.rps);
             needs.push(need);
             let factor = lead * group_factor[features::group_of(layout, i)] * app_factor[i - first];
@@ -729,7 +730,7 @@ impl HirlPolicy {
         let budget = self.directive.budget_millicores.get(d).copied().unwrap_or(current_mc);
         let proj = projection::project(&deltas, &cost, current_mc, budget.max(1.0), self.cfg.budget_cap_ratio);
         // Hysteresis and the scale-down window, then the actions.
-        let slot = ((t / self.cfg.soldier_period_secs) as usize) % self.window;
+        let tick = t / self.cfg.soldier_period_secs;
         let mut nexts = Vec::with_capacity(apps.len());
         for (k, a) in apps.clone().enumerate() {
             let i = a as usize;
@@ -737,17 +738,10 @@ impl HirlPolicy {
             let projected = (f64::from(cur) + proj.deltas[k]).round().max(0.0) as u32;
             let (lo, hi) = self.bounds[i];
             let projected = projected.clamp(lo, hi);
-            let ring = &mut self.recent_targets[i * self.window..(i + 1) * self.window];
-            ring[slot] = projected;
-            // A scale-down goes only as low as the highest target of the window (never above `cur`); the scan stops
-            // at the first target that keeps `cur` (this runs for every app at every Soldier tick).
-            let next = if projected > cur {
-                projected
-            } else if level == SafetyLevel::Freeze || ring.iter().any(|&v| v >= cur) {
-                cur
-            } else {
-                ring.iter().copied().max().unwrap_or(projected).max(projected)
-            };
+            let highest = self.scale_down_window.record(i, tick, projected);
+            // A scale-down goes only as low as the highest target of the window, never above `cur`.
+            let next =
+                if projected > cur || level == SafetyLevel::Freeze { projected.max(cur) } else { highest.min(cur) };
             nexts.push(next);
         }
         let slack_held_millicores = if self.cfg.slack_waits_for_room {
