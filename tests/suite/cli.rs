@@ -1,10 +1,10 @@
 //! The command line, as a user runs it.
 
-use crate::common::{hirl, root, scenario_path, succeeded};
+use crate::common::{hirl, root, scenario_path, succeeded, temp_path};
 
 #[test]
 fn run_prints_a_table_and_writes_the_documented_json() {
-    let json = std::env::temp_dir().join(format!("hirl-scale-run-{}.json", std::process::id()));
+    let json = temp_path("run.json");
     let out = hirl()
         .args(["run", "--policy", "hpa", "--seed", "5", "--json"])
         .arg(&json)
@@ -68,7 +68,7 @@ fn compare_shows_policies_side_by_side() {
 
 #[test]
 fn invalid_scenario_exits_nonzero_with_locations() {
-    let bad = std::env::temp_dir().join(format!("hirl-scale-bad-{}.ron", std::process::id()));
+    let bad = temp_path("bad.ron");
     let text = std::fs::read_to_string(scenario_path("small")).expect("read");
     std::fs::write(&bad, text.replacen("maxReplicas: 3000", "maxReplicas: 1", 1)).expect("write");
     for args in [vec!["validate"], vec!["run", "--policy", "hpa"]] {
@@ -129,11 +129,7 @@ fn help_lists_every_command() {
 
 #[test]
 fn a_what_if_run_is_named_for_the_lifted_limit_and_traces_every_tick_on_request() {
-    let dir = std::env::temp_dir();
-    let (json, trace) = (
-        dir.join(format!("hirl-scale-whatif-{}.json", std::process::id())),
-        dir.join(format!("hirl-scale-whatif-{}.csv", std::process::id())),
-    );
+    let (json, trace) = (temp_path("whatif.json"), temp_path("whatif.csv"));
     let out = hirl()
         .args(["run", "--policy", "hpa", "--what-if", "unbounded-provisioner", "--trace-interval-secs", "5", "--json"])
         .arg(&json)
@@ -190,7 +186,7 @@ fn a_hirl_run_says_how_long_each_domain_was_on_the_hpa_fallback() {
 /// `eval --policies hpa,hirl-teacher` on `small.ron` with `seeds`: its printout and its JSON (`tag` keeps concurrent
 /// tests' files apart: two tests asking for the same seeds would otherwise write, read and delete one file).
 fn eval_small(seeds: &str, tag: &str) -> (String, serde_json::Value) {
-    let json = std::env::temp_dir().join(format!("hirl-scale-eval-{tag}-{}.json", std::process::id()));
+    let json = temp_path(format!("eval-{tag}.json"));
     let out = hirl()
         .args(["eval", "--policies", "hpa,hirl-teacher", "--seeds", seeds, "--json"])
         .arg(&json)
@@ -250,7 +246,7 @@ fn eval_splits_cascades_by_link_and_length_and_breach_minutes_by_cause_and_all_a
 
 #[test]
 fn training_on_scenarios_its_stages_lack_is_refused_before_any_work() {
-    let dir = std::env::temp_dir().join(format!("hirl-train-refused-{}", std::process::id()));
+    let dir = temp_path("train-refused");
     let out = hirl()
         .args(["train", "hirl", "--scenarios"])
         .arg(scenario_path("small"))
@@ -291,7 +287,7 @@ fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
 
 #[test]
 fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() {
-    let dir = std::env::temp_dir().join(format!("hirl-scale-frontier-{}", std::process::id()));
+    let dir = temp_path("frontier");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (json, svg) = (dir.join("frontier.json"), dir.join("frontier.svg"));
     let small = scenario_path("small");
@@ -339,7 +335,7 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
 
 #[test]
 fn eval_frontier_records_its_rows_in_the_agents_metadata_and_leaves_the_weights_alone() {
-    let dir = std::env::temp_dir().join(format!("hirl-scale-frontier-record-{}", std::process::id()));
+    let dir = temp_path("frontier-record");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let agents = dir.join("hirl.safetensors");
     std::fs::copy(root().join("models/hirl.safetensors"), &agents).expect("copy weights");
@@ -395,7 +391,7 @@ fn eval_frontier_refuses_what_it_cannot_price_with_a_clear_error() {
 /// `compare --policies POLICIES --json FILE EXTRA… small.ron`, which must succeed: its stdout and its JSON scorecards
 /// (`tag` keeps concurrent tests' files apart).
 fn compare_on_small(policies: &str, extra: &[&str], tag: &str) -> (String, serde_json::Value) {
-    let json = std::env::temp_dir().join(format!("hirl-scale-{tag}-{}.json", std::process::id()));
+    let json = temp_path(format!("compare-{tag}.json"));
     let out = hirl()
         .args(["compare", "--policies", policies, "--json"])
         .arg(&json)
@@ -527,7 +523,7 @@ fn a_warm_reserve_is_held_under_every_policy_and_named_pools_are_checked() {
 
 #[test]
 fn a_recording_keeps_which_run_held_the_reserve_and_replay_says_so() {
-    let out_path = std::env::temp_dir().join(format!("hirl-scale-only-{}.rec.ron", std::process::id()));
+    let out_path = temp_path("only.rec.ron");
     let record = |extra: &[&str]| {
         hirl()
             .args(["record", "--policies", "hpa,heuristic", "--until", "1800", "--warm-reserve", "0.3"])
@@ -561,7 +557,7 @@ fn a_recording_keeps_which_run_held_the_reserve_and_replay_says_so() {
 
 #[test]
 fn a_recording_keeps_the_size_floor_and_replay_runs_under_it() {
-    let out_path = std::env::temp_dir().join(format!("hirl-scale-floor-{}.rec.ron", std::process::id()));
+    let out_path = temp_path("floor.rec.ron");
     let out = hirl()
         .args(["record", "--policies", "hpa,hirl-teacher", "--until", "1800", "--size-floor", "P0=1.3"])
         .arg("--out")
@@ -589,7 +585,7 @@ fn cause_fields() -> Vec<String> {
 
 #[test]
 fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
-    let out_path = std::env::temp_dir().join(format!("hirl-scale-injected-{}.rec.ron", std::process::id()));
+    let out_path = temp_path("injected.rec.ron");
     let spike = r#"600=Spike(domain: "fraud", start_secs: 1200, ramp_secs: 60, multiplier: 2.0, duration_secs: 600)"#;
     let out = hirl()
         .args(["record", "--policies", "hpa", "--until", "1800", "--inject", spike, "--out"])
@@ -618,11 +614,7 @@ fn replay_lists_the_scenarios_events_and_what_was_injected_when() {
 #[test]
 fn a_recording_of_an_exported_what_if_scenario_keeps_its_own_limits_where_recordings_keep_them() {
     use hirl_scale::scenario::{WhatIf, what_if::Limits};
-    let dir = std::env::temp_dir();
-    let (exported, out_path) = (
-        dir.join(format!("hirl-scale-exported-lifted-{}.ron", std::process::id())),
-        dir.join(format!("hirl-scale-exported-lifted-{}.rec.ron", std::process::id())),
-    );
+    let (exported, out_path) = (temp_path("exported-lifted.ron"), temp_path("exported-lifted.rec.ron"));
     let original = crate::common::load("small");
     let mut lifted = original.clone();
     WhatIf::NoTelemetryLag.apply(&mut lifted);

@@ -21,6 +21,12 @@ pub fn succeeded(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A path in the system's temporary directory for this test process: `hirl-{pid}-{name}` (the pid keeps two test
+/// runs at once apart; `name` keeps the tests of one run apart).
+pub fn temp_path(name: impl std::fmt::Display) -> PathBuf {
+    std::env::temp_dir().join(format!("hirl-{}-{name}", std::process::id()))
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -7,7 +7,7 @@ use hirl_scale::policy;
 use hirl_scale::scenario::{EventSpec, Scenario};
 use hirl_scale::sim::{DomainId, Simulation};
 
-use crate::common::{hirl, load, root, scenario_path, succeeded};
+use crate::common::{hirl, load, root, scenario_path, succeeded, temp_path};
 
 fn shipped_model() -> ForecasterModel {
     match ForecastModel::load(&root().join(DEFAULT_MODEL_PATH)) {
@@ -104,7 +104,7 @@ fn the_learned_forecaster_is_causal_on_a_real_run() {
 
 #[test]
 fn train_then_eval_from_the_command_line_and_a_missing_model_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("hirl-forecaster-cli-{}", std::process::id()));
+    let dir = temp_path("forecaster-cli");
     let out_path = dir.join("f.safetensors");
     let out = hirl()
         .args(["train", "forecaster", "--months", "1", "--days", "2", "--epochs", "1", "--eval-months", "1"])

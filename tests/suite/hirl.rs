@@ -15,7 +15,7 @@ use hirl_scale::agents::hirl::{
 use hirl_scale::policy::{self, Autoscaler};
 use hirl_scale::sim::Simulation;
 
-use crate::common::{hirl, load, succeeded};
+use crate::common::{hirl, load, succeeded, temp_path};
 
 struct Quiet;
 impl Progress for Quiet {
@@ -135,7 +135,7 @@ fn a_short_training_run_on_small_trains_saves_and_reloads() {
     assert!(curves[2].commander_kl > 0.0, "the one step moved the Commander");
     // New training clips standardised inputs, and the file says so.
     assert_eq!(nets.commander.obs_clip_sigmas, Some(hirl_scale::agents::hirl::nets::OBS_CLIP_SIGMAS));
-    let dir = std::env::temp_dir().join(format!("hirl-agents-{}", std::process::id()));
+    let dir = temp_path("agents");
     let path = dir.join("hirl.safetensors");
     nets.save(&path).expect("saves");
     let back = HirlNets::load(&path).expect("reloads");
@@ -172,7 +172,7 @@ fn a_short_training_run_on_small_trains_saves_and_reloads() {
 #[test]
 fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
     let (whole, whole_trainer) = tiny_training(9);
-    let dir = std::env::temp_dir().join(format!("hirl-resume-{}", std::process::id()));
+    let dir = temp_path("resume");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (current_path, best_path) = (dir.join("current.safetensors"), dir.join("best.safetensors"));
     let mut saved_state = None;
@@ -593,7 +593,7 @@ fn damaged_copy(name: &str, (json_edits, byte_edits): &Damage) -> std::path::Pat
         weights[i] = *byte;
     }
     let n = DAMAGED_COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("hirl-damaged-{name}-{}-{n}", std::process::id()));
+    let dir = temp_path(format!("damaged-{name}-{n}"));
     std::fs::create_dir_all(&dir).expect("temp folder");
     let path = dir.join(format!("{name}.safetensors"));
     std::fs::write(&path, &weights).expect("write weights");

@@ -14,7 +14,7 @@ use hirl_scale::runner::{
 };
 use hirl_scale::scenario::EventSpec;
 
-use crate::common::{SHIPPED, load, root};
+use crate::common::{SHIPPED, load, root, temp_path};
 
 fn assets() -> PolicyAssets {
     PolicyAssets::shipped(&root())
@@ -93,7 +93,7 @@ fn a_recording_saves_loads_and_replays_to_the_same_scorecards() {
     let rec = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), &assets()));
     assert_eq!(rec.end_secs, 5_400);
     assert!(rec.models.iter().any(|m| m.role == "agents"), "hirl depends on the agents: {:?}", rec.models);
-    let dir = std::env::temp_dir().join(format!("hirl-rec-{}", std::process::id()));
+    let dir = temp_path("rec");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("small.rec.ron");
     rec.save_file(&path).expect("saves");

@@ -6,7 +6,7 @@ use hirl_scale::replay::Recording;
 use hirl_scale::runner::{Command, Frame, Speed, StepKind, Update, WorkerConfig, WorkerHandle};
 use hirl_scale::scenario::EventSpec;
 
-use crate::common::load;
+use crate::common::{load, temp_path};
 
 fn worker(speed: Speed) -> WorkerHandle {
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
@@ -126,7 +126,7 @@ fn a_bad_injection_is_an_error_message_and_the_run_goes_on() {
 
 #[test]
 fn export_writes_a_scenario_that_replays_the_session() {
-    let path = std::env::temp_dir().join(format!("hirl-export-{}.ron", std::process::id()));
+    let path = temp_path("export.ron");
     let w = worker(Speed::Max);
     w.send(Command::Step(StepKind::CommanderTick)).expect("queued");
     w.send(Command::Inject(EventSpec::Spike {
@@ -236,7 +236,7 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     w.send(Command::Play).expect("queued");
     let _ = frame_where(&w, 60, |f| f.now_secs >= 1_200);
     w.send(Command::Pause).expect("queued");
-    let path = std::env::temp_dir().join(format!("hirl-what-if-{}.rec.ron", std::process::id()));
+    let path = temp_path("what-if.rec.ron");
     w.send(Command::SaveRecording(path.clone())).expect("queued");
     let saved = update_where(&w, 20, |u| matches!(u, Update::RecordingSaved(_)).then_some(()));
     assert!(saved.is_some(), "recording saved");
@@ -271,7 +271,7 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
 
     // Exported, the lifted session keeps the scenario's own limits: opened again, at the start (`gui FILE`) or with
     // Open…, it runs lifted and the what-if menu puts them back.
-    let path = std::env::temp_dir().join(format!("hirl-what-if-export-{}.ron", std::process::id()));
+    let path = temp_path("what-if-export.ron");
     w.send(Command::Export(path.clone())).expect("queued");
     let said = update_where(&w, 20, |u| if let Update::ScenarioWritten(text) = u { Some(text.clone()) } else { None });
     assert!(
@@ -326,7 +326,7 @@ fn a_scenario_that_came_lifted_cannot_be_put_back_and_says_why() {
     let message = next_error(&w, 10);
     assert!(message.contains("unbounded-provisioner lifted") && message.contains("open the scenario"), "{message}");
     // Its export says so, and keeps no limits it does not know.
-    let path = std::env::temp_dir().join(format!("hirl-came-lifted-{}.ron", std::process::id()));
+    let path = temp_path("came-lifted.ron");
     w.send(Command::Export(path.clone())).expect("queued");
     let said = update_where(&w, 10, |u| if let Update::ScenarioWritten(text) = u { Some(text.clone()) } else { None });
     let reloaded = hirl_scale::scenario::load_file(&path).expect("the export loads");

@@ -2,7 +2,7 @@
 
 use hirl_scale::scenario::{self, Diagnostic, ScenarioError};
 
-use crate::common::scenario_path;
+use crate::common::{scenario_path, temp_path};
 
 fn small_text() -> String {
     std::fs::read_to_string(scenario_path("small")).expect("small.ron readable")
@@ -239,7 +239,7 @@ fn a_billion_apps_is_refused_at_the_tier_not_run_out_of_memory() {
 #[test]
 fn save_is_atomic_and_round_trips() {
     let s = crate::common::load("small");
-    let dir = std::env::temp_dir().join(format!("hirl-scale-test-{}", std::process::id()));
+    let dir = temp_path("scenario-files");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("saved.ron");
     scenario::save_file(&s, &path).expect("save");

@@ -10,7 +10,7 @@ use hirl_scale::agents::forecast::{DEFAULT_MODEL_PATH, ForecasterModel, LEARNED_
 use hirl_scale::app::HirlApp;
 use hirl_scale::runner::{Speed, WorkerConfig};
 
-use crate::common::{load, scenario_path};
+use crate::common::{load, scenario_path, temp_path};
 
 fn window(scenario: &str, speed: Speed) -> Harness<'static, HirlApp> {
     let mut cfg = WorkerConfig::new(load(scenario), format!("{scenario}.ron"), "hpa");
@@ -231,7 +231,7 @@ fn a_broken_scenario_from_the_file_prompt_is_reported_there_and_the_run_goes_on(
     h.get_by_label("Play").click();
     step_until(&mut h, 60, "running", |a| a.store.now_secs >= 300);
 
-    let bad = std::env::temp_dir().join(format!("hirl-window-bad-{}.ron", std::process::id()));
+    let bad = temp_path("window-bad.ron");
     let text = std::fs::read_to_string(scenario_path("small")).expect("read");
     std::fs::write(&bad, text.replacen("maxReplicas: 3000", "maxReplicas: 1", 1)).expect("write");
     h.get_by_label("Open…").click();
@@ -265,7 +265,7 @@ fn a_broken_scenario_from_the_file_prompt_is_reported_there_and_the_run_goes_on(
 fn the_scenario_saved_through_the_file_prompt_loads_back_the_same() {
     let mut h = window("small", Speed::X1);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
-    let dir = std::env::temp_dir().join(format!("hirl-window-save-{}", std::process::id()));
+    let dir = temp_path("window-save");
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("saved.ron");
     std::fs::write(&path, "not a scenario").expect("write");
@@ -326,7 +326,7 @@ fn a_recording_dropped_onto_the_window_replays_and_a_broken_drop_is_reported() {
     // The shipped recordings were made with the shipped agents, which a replay must have loaded.
     let mut h = hirl_window();
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
-    let junk = std::env::temp_dir().join(format!("hirl-window-drop-{}.ron", std::process::id()));
+    let junk = temp_path("window-drop.ron");
     std::fs::write(&junk, "(name: ").expect("write");
     h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(junk.clone())));
     h.run_steps(2);
@@ -730,7 +730,7 @@ fn the_size_floor_menu_restarts_hirl_under_a_raised_floor_names_it_and_records_i
     // Saved from the window, the recording carries the floor, and opening it brings the floor back.
     h.get_by_label("+10 min").click();
     step_until(&mut h, 60, "ten minutes on", |a| a.store.now_secs == 600);
-    let path = std::env::temp_dir().join(format!("hirl-window-floor-{}.rec.ron", std::process::id()));
+    let path = temp_path("window-floor.rec.ron");
     h.state_mut().save_recording_path(&path);
     step_until(&mut h, 20, "the recording saved", |a| a.notice.as_ref().is_some_and(|n| n.text.contains("saved")));
     let rec = hirl_scale::replay::Recording::load_file(&path).expect("the saved recording loads");
