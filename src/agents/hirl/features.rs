@@ -429,9 +429,9 @@ pub struct AppScratch {
     pub views: Vec<AppView>,
     pub at_risk: Vec<f32>,
     /// The top apps of the domain, most at risk first (app indices).
-    /// Scratch for ranking them.
-    pub rank_keys: Vec<u64>,
     pub top: Vec<usize>,
+    /// Scratch for ranking them (one integer key per app).
+    pub rank_keys: Vec<u64>,
 }
 
 /// The [`TOP_APPS`] apps most at risk, most at risk first, ties by index: app `first + k` has risk `risks[k]`.
