@@ -28,7 +28,7 @@ use store::Store;
 /// How long one frame may spend applying worker updates. The first one waiting is always applied, however long it
 /// takes; the rest wait in the channel for the next frame, and a full channel holds the worker back, so a burst of
 /// updates slows the simulation, not the window.
-pub const DRAIN_BUDGET: Duration = Duration::from_millis(2);
+const DRAIN_BUDGET: Duration = Duration::from_millis(2);
 /// Screen points per plotted point of a time series (see `run_column_ui`).
 const PLOT_PTS_PER_POINT: f32 = 2.5;
 
@@ -136,9 +136,9 @@ impl HirlApp {
         self.send(Command::SaveRecording(path.to_path_buf()));
     }
 
-    /// Applies what the worker has sent, within the frame's [`DRAIN_BUDGET`]; returns how many updates it applied.
-    pub fn drain_updates(&mut self) -> usize {
-        self.drain_updates_within(DRAIN_BUDGET)
+    /// Applies what the worker has sent, within the frame's [`DRAIN_BUDGET`].
+    fn drain_updates(&mut self) {
+        self.drain_updates_within(DRAIN_BUDGET);
     }
 
     /// Applies updates until `budget` is spent, and at least one if any has arrived (so the window always moves

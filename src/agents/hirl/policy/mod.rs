@@ -280,7 +280,6 @@ impl HirlPolicy {
         cfg: HirlConfig,
     ) -> Self {
         let n_apps = layout.apps.len();
-        let window = (cfg.scale_down_window_secs / cfg.soldier_period_secs).max(1) as usize;
         let priorities = layout.domains.iter().map(|d| d.priority).collect();
         let name = match &brain {
             Brain::Teacher => "hirl-teacher".to_string(),
@@ -318,7 +317,11 @@ impl HirlPolicy {
                     (h.min_replicas, h.max_replicas.max(h.min_replicas))
                 })
                 .collect(),
-            scale_down_window: ScaleDownWindow::new(n_apps, window),
+            // Soldier ticks in the window (at least one, which `ScaleDownWindow::new` sees to).
+            scale_down_window: ScaleDownWindow::new(
+                n_apps,
+                (cfg.scale_down_window_secs / cfg.soldier_period_secs) as usize,
+            ),
             announced: scenario
                 .events
                 .iter()
