@@ -13,7 +13,8 @@
 //! - [`decode`]: how an action vector becomes shares, urgencies, levels and factors (the executor's and the
 //!   inspector's one decoding);
 //! - [`train`]: behaviour cloning and PPO, with the staged curriculum;
-//! - [`frontier`]: the price of the P0+P1 target in node-hours, as `eval frontier` measures it and the window shows it.
+//! - [`frontier`]: the price of the P0+P1 target in node-hours, as `eval frontier` measures it and the window shows it;
+//! - [`pod_count`]: the executor's float-to-count roundings, without a libm call.
 
 pub mod attribution;
 pub mod brain;
@@ -23,6 +24,7 @@ pub mod explain;
 pub mod features;
 pub mod frontier;
 pub mod nets;
+pub mod pod_count;
 pub mod policy;
 pub mod projection;
 pub mod ramp_lead;

@@ -10,6 +10,8 @@
 //! shared in proportion to each app's slack and rounded down, so the room is never overrun. Scale-downs are
 //! untouched. Units: pods, millicores, MiB. Deterministic: apps in the order given, no clocks.
 
+use super::pod_count::ceil_to_u32;
+
 /// One app of the domain at a Soldier tick.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SlackApp {
@@ -23,7 +25,7 @@ pub struct SlackApp {
 
 impl SlackApp {
     fn base(&self) -> u32 {
-        self.current.max(self.need_pods.ceil() as u32)
+        self.current.max(ceil_to_u32(self.need_pods))
     }
 }
 

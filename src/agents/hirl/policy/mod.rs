@@ -34,6 +34,7 @@ use super::directive::{self, DirectiveConfig};
 use super::features::{
     self, AppScratch, COMMANDER_OBS, ClusterContext, Directive, N_DOMAINS, N_GROUPS, SOLDIER_OBS, Tracker,
 };
+use super::pod_count::{ceil_to_u32, round_to_u32};
 use super::projection;
 use super::ramp_lead::{RampLead, RampLeadConfig};
 use super::record::{CommanderRecord, DecisionLog, SoldierRecord};
@@ -721,7 +722,7 @@ impl HirlPolicy {
             needs.push(need);
             let factor = lead * group_factor[features::group_of(layout, i)] * app_factor[i - first];
             let (lo, hi) = self.bounds[i];
-            let target = ((need * factor).ceil() as u32).clamp(lo, hi);
+            let target = ceil_to_u32(need * factor).clamp(lo, hi);
             current.push(v.desired_replicas);
             wanted.push(target);
             unrounded.push(need * factor);
@@ -738,7 +739,7 @@ impl HirlPolicy {
         for (k, a) in apps.clone().enumerate() {
             let i = a as usize;
             let cur = current[k];
-            let projected = (f64::from(cur) + proj.deltas[k]).round().max(0.0) as u32;
+            let projected = round_to_u32(f64::from(cur) + proj.deltas[k]);
             let (lo, hi) = self.bounds[i];
             let projected = projected.clamp(lo, hi);
             let highest = self.scale_down_window.record(i, tick, projected);
