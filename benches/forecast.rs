@@ -6,6 +6,8 @@ use hirl_scale::agents::forecast::ForecastModel;
 use hirl_scale::agents::forecast::eval::latency;
 
 fn main() -> anyhow::Result<()> {
+    // As the product runs (see `hirl_scale::malloc_tuning`).
+    hirl_scale::malloc_tuning::keep_freed_memory();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let scenario = hirl_scale::scenario::load_file(&root.join("scenarios/reference-day.ron"))?;
     let model = ForecastModel::load(&root.join(hirl_scale::agents::forecast::DEFAULT_MODEL_PATH))?;

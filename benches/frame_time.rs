@@ -73,6 +73,8 @@ impl FrameBuilder for Kittest {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As the product runs (see `hirl_scale::malloc_tuning`).
+    hirl_scale::malloc_tuning::keep_freed_memory();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-day.ron");
     let scenario = hirl_scale::scenario::load_file(&path)?;
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -14,6 +14,8 @@ use hirl_scale::sim::{Actions, Simulation};
 const DAY_SECS: u64 = 86_400;
 
 fn main() -> anyhow::Result<()> {
+    // As the product runs (see `hirl_scale::malloc_tuning`).
+    hirl_scale::malloc_tuning::keep_freed_memory();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let s = hirl_scale::scenario::load_file(&root.join("scenarios/reference-day.ron"))?;
     let assets = PolicyAssets { keep_decision_records: true, ..PolicyAssets::shipped(root) };

@@ -68,6 +68,8 @@ fn deliver(session: &mut Session, store: &mut Store, generation: u64) {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As the product runs (see `hirl_scale::malloc_tuning`).
+    hirl_scale::malloc_tuning::keep_freed_memory();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let s = hirl_scale::scenario::load_file(&root.join("scenarios/reference-day.ron"))?;
     let assets = PolicyAssets::shipped(root);

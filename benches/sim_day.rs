@@ -1,6 +1,8 @@
 //! `cargo bench`: the simulator benchmark (same measurement as `hirl-scale bench`, in-process, full scale only).
 
 fn main() -> anyhow::Result<()> {
+    // As the product runs (see `hirl_scale::malloc_tuning`).
+    hirl_scale::malloc_tuning::keep_freed_memory();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-day.ron");
     let scenario = hirl_scale::scenario::load_file(&path)?;
     let cfg = hirl_scale::cli::BenchConfig { policy: "hpa".to_string(), secs: 86_400 };

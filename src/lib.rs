@@ -17,6 +17,7 @@ pub mod agents;
 pub mod app;
 pub mod cli;
 pub mod digest;
+pub mod malloc_tuning;
 pub mod parallel;
 pub mod policy;
 pub mod replay;
