@@ -6,7 +6,7 @@ fn main() -> ExitCode {
     // Before any other thread starts (see the module).
     hirl_scale::malloc_tuning::keep_freed_memory();
     // candle reads RAYON_NUM_THREADS on every matrix product. One thread is faster for our small networks on two
-    // cores and makes training bit-for-bit repeatable; set it before any thread exists (hence here, first).
+    // cores and makes training bit-for-bit repeatable; set it before any thread exists (hence here, at the top).
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // SAFETY: no other thread has been started yet, so nothing can read the environment concurrently.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };

@@ -9,8 +9,8 @@
 //! Only speed and resident memory change: runs are the same with or without it (`eval` JSON byte-identical). Other
 //! C libraries and platforms keep their allocator's own behaviour (the call does nothing there).
 
-/// Blocks up to this size come from the heap, not their own `mmap`: above a frame's meshes (under 1 MiB at full
-/// scale), below the run-long vectors of decision records. Those stay mapped, so glibc grows them with `mremap`,
+/// Blocks up to this size come from the heap, not their own `mmap`: above a frame's mesh buffers (about 1 MiB at
+/// full scale), below the run-long vectors of decision records. Those stay mapped, so glibc grows them with `mremap`,
 /// without copying: with 32 MiB here a day's Soldier records were copied into fresh pages as they grew, and the two
 /// decisions of the day that grew them took 7 and 14 ms (`cargo bench --bench hirl_decision`, max).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
