@@ -7,6 +7,7 @@ pub mod file_prompt;
 mod inject_dialog;
 pub mod panels;
 pub mod plot_lines;
+pub mod readout;
 pub mod store;
 pub mod theme;
 pub mod timeline_bar;
@@ -66,6 +67,8 @@ pub struct HirlApp {
     inspector: panels::InspectorPanel,
     /// The window title last asked for (sent again only when it changes).
     title: String,
+    /// When the panels' numbers follow a playing run.
+    readout: readout::ReadoutClock,
 }
 
 impl HirlApp {
@@ -100,6 +103,7 @@ impl HirlApp {
             agents_panel: panels::AgentsPanel,
             inspector: panels::InspectorPanel::default(),
             title: String::new(),
+            readout: readout::ReadoutClock::default(),
         })
     }
 
@@ -189,6 +193,7 @@ impl HirlApp {
     /// The whole window, inside any `Ui` (eframe's root, or a test harness).
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         self.drain_updates();
+        self.readout.follow(&mut self.store, std::time::Instant::now());
         self.follow_title(ui.ctx());
         controls::Controls::shortcuts_ui(self, ui);
         egui::Panel::top("toolbar").show(ui, |ui| controls::Controls::toolbar_ui(self, ui));

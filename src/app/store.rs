@@ -30,6 +30,8 @@ pub struct RunSeries {
     pub future: Items,
     /// The scorecard at now.
     pub scorecard: Option<Scorecard>,
+    /// The scorecard as of [`Store::readout_secs`] while the panels' numbers are held ([`Store::hold_readout`]).
+    pub(crate) held_scorecard: Option<Scorecard>,
     /// The cascades among the events up to now, with what carried each (as many per domain as the scorecard counts).
     pub cascades: Vec<Cascade>,
     /// How many events `cascades` was read from: the past's events are a prefix of the run's timeline, so the same
@@ -51,6 +53,14 @@ impl std::ops::Deref for RunSeries {
 impl RunSeries {
     pub fn latest(&self) -> Option<&SeriesPoint> {
         self.points.last()
+    }
+
+    /// The point the panels' numbers show: the last one at or before `readout_secs` ([`Store::readout_secs`]), or
+    /// the latest when that is `None`. Before the first point, the first (a run just started or branched).
+    pub fn readout(&self, readout_secs: Option<u64>) -> Option<&SeriesPoint> {
+        let Some(t) = readout_secs else { return self.latest() };
+        let after = self.points.partition_point(|p| p.t_secs <= t);
+        self.points.get(after.saturating_sub(1))
     }
 
     /// The cascade an entry of the timeline began, if it is a breach start that was one.
@@ -99,6 +109,9 @@ pub struct Store {
     pub warm_reserve_for: Vec<String>,
     /// HiRL's Soldiers' size floor (the `hirl*` runs only).
     pub size_floor: crate::agents::hirl::SizeFloor,
+    /// The time whose values the panels' numbers show while they are held ([`Store::hold_readout`]); `None`: now.
+    /// Plots always run to now.
+    pub readout_secs: Option<u64>,
     /// How `scenario`'s domains are linked (for the cascades), built when the scenario changes, not every frame.
     links: DomainLinks,
 }
@@ -119,6 +132,7 @@ impl Store {
             warm_reserve: None,
             warm_reserve_for: Vec::new(),
             size_floor: Default::default(),
+            readout_secs: None,
             links: DomainLinks::of(&scenario),
             scenario,
         }
@@ -168,6 +182,27 @@ impl Store {
             series.breach_segments.follow(&series.past.points);
             series.scorecard = Some(run.scorecard);
         }
+    }
+
+    /// Holds the panels' numbers at now: they show this instant's values until the next hold or
+    /// [`Self::follow_readout`], while the plots go on to now ([`super::readout`] says when).
+    pub fn hold_readout(&mut self) {
+        self.readout_secs = Some(self.now_secs);
+        for run in &mut self.runs {
+            run.held_scorecard.clone_from(&run.scorecard);
+        }
+    }
+
+    /// The panels' numbers follow now again, every frame.
+    pub fn follow_readout(&mut self) {
+        self.readout_secs = None;
+    }
+
+    /// The scorecard the panels show for run `run`: held with the numbers, or now's.
+    pub fn readout_scorecard(&self, run: usize) -> Option<&Scorecard> {
+        let series = self.runs.get(run)?;
+        let held = self.readout_secs.and(series.held_scorecard.as_ref());
+        held.or(series.scorecard.as_ref())
     }
 
     /// Simulated time as the wall clock of the scenario: "Tue 12:40".

@@ -135,6 +135,25 @@ fn play_then_a_flash_sale_on_payment_shows_pending_pods_and_latency() {
 }
 
 #[test]
+fn playing_numbers_are_held_a_moment_and_paused_ones_are_now() {
+    let mut h = window("small", Speed::X600);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "playing, numbers held", |a| a.store.playing && a.store.readout_secs.is_some());
+    step_until(&mut h, 60, "ten simulated minutes", |a| a.store.now_secs >= 600);
+    let held = h.state().store.readout_secs.expect("held while playing");
+    assert!(held <= h.state().store.now_secs, "held at a time already reached");
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 20, "paused", |a| !a.store.playing);
+    h.step();
+    let app = h.state();
+    assert_eq!(app.store.readout_secs, None, "paused: the numbers follow now");
+    let now = app.store.now_secs;
+    let shown = format!("after {} simulated", hirl_scale::app::format_duration(now));
+    assert!(h.query_all_by_label(&shown).count() >= 1, "the scorecard shows now's figures: {shown}");
+}
+
+#[test]
 fn side_by_side_runs_advance_together() {
     let mut h = window("small", Speed::Max);
     side_by_side(&mut h);

@@ -44,7 +44,7 @@ impl BreachesPanel {
             return;
         };
         let mut held = BreachMinutesByCause::default();
-        if let Some(card) = &series.scorecard {
+        if let Some(card) = ctx.store.readout_scorecard(ctx.run) {
             for d in &card.domains {
                 held.add(&d.slo_breach_minutes_by_cause);
             }

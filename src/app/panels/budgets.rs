@@ -26,7 +26,7 @@ pub struct BudgetsPanel {}
 
 impl BudgetsPanel {
     pub fn budgets_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
-        let Some(now) = ctx.series().and_then(|s| s.latest()) else {
+        let Some(now) = ctx.readout() else {
             ui.weak("waiting for data");
             return;
         };
@@ -128,7 +128,7 @@ fn history_plot(ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
     if ctx.time_plot_out_of_view(ui, "budgets") {
         return;
     }
-    let Some(now) = series.latest() else { return };
+    let Some(now) = ctx.readout() else { return };
     let line = |key: &'static str, i: usize, value: fn(&DomainPoint) -> Option<f32>| -> Vec<[f64; 2]> {
         series.line((key, i), ctx.max_points, |p| Some(f64::from(value(p.domains.get(i)?)?) * 100.0))
     };

@@ -88,7 +88,7 @@ impl ForecastPanel {
         }
         let actual: PlotPoints<'_> =
             series.line((RPS_LINE, d), ctx.max_points, |p| p.domains.get(d).map(|x| f64::from(x.rps))).into();
-        let now_rps = series.latest().and_then(|p| p.domains.get(d)).map(|x| x.rps);
+        let now_rps = ctx.readout().and_then(|p| p.domains.get(d)).map(|x| x.rps);
         let fan = latest.map(|f| fan_of(f, rps_at(series, d, f.made_at_secs))).filter(|f| f.0.len() >= 2);
 
         time_plot(ui, "forecast", ctx, "req/s").show(ui, |plot_ui| {

@@ -37,7 +37,7 @@ impl LatencyPanel {
             }
         });
 
-        let latest = series.latest();
+        let latest = ctx.readout();
         let current = |i: usize| latest.and_then(|p| p.domains.get(i));
         // Thinned with every bucket's peak kept, and cached as points arrive: the work per frame is bounded by the
         // width, whatever the run's length, and a one-tick breach still shows.

@@ -34,6 +34,7 @@ pub use shared_y::SharedY;
 
 use super::store::{RunSeries, Store, clock_label, start_secs_of_week};
 use super::theme;
+use crate::runner::SeriesPoint;
 use crate::sim::{TimelineEvent, TimelineKind};
 
 /// What every panel reads: the store, which run (0, or 1 in side-by-side mode), and the plot height to use.
@@ -50,6 +51,12 @@ pub struct PanelCtx<'a> {
 impl<'a> PanelCtx<'a> {
     pub fn series(&self) -> Option<&'a RunSeries> {
         self.store.runs.get(self.run)
+    }
+
+    /// The point whose values the panel's numbers show (tables, summaries, legends): now's, or while a run plays the
+    /// one they are held at ([`crate::app::readout`]). Plots draw every point up to now.
+    pub fn readout(&self) -> Option<&'a SeriesPoint> {
+        self.series()?.readout(self.store.readout_secs)
     }
 
     /// Points from `ui`'s cursor to the column's visible right edge (`ui`'s available width without a column).

@@ -22,7 +22,7 @@ impl PendingPanel {
             ui.weak("waiting for data");
             return;
         };
-        let Some(now) = series.latest() else {
+        let Some(now) = ctx.readout() else {
             ui.weak("waiting for data");
             return;
         };

@@ -31,7 +31,7 @@ impl PoolsPanel {
             ui.weak("waiting for data");
             return;
         };
-        let Some(now) = series.latest() else {
+        let Some(now) = ctx.readout() else {
             ui.weak("waiting for data");
             return;
         };

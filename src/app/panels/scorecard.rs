@@ -64,7 +64,8 @@ const COLUMNS: [(&str, &str, &str); 10] = [
 /// alone, this run's, as `run` prints it; then what happened, as `replay` lists it: the scenario's events and those
 /// injected from the window.
 fn text_of(ctx: &PanelCtx<'_>, card: &Scorecard) -> String {
-    let cards: Vec<Scorecard> = ctx.store.runs.iter().filter_map(|r| r.scorecard.clone()).collect();
+    let cards: Vec<Scorecard> =
+        (0..ctx.store.runs.len()).filter_map(|r| ctx.store.readout_scorecard(r).cloned()).collect();
     let mut text = if cards.len() > 1 && cards.len() == ctx.store.runs.len() {
         crate::report::comparison_table(&cards)
     } else {
@@ -81,7 +82,7 @@ pub struct ScorecardPanel {}
 
 impl ScorecardPanel {
     pub fn scorecard_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>) {
-        let Some(card) = ctx.series().and_then(|s| s.scorecard.as_ref()) else {
+        let Some(card) = ctx.store.readout_scorecard(ctx.run) else {
             ui.weak("waiting for data");
             return;
         };
@@ -89,7 +90,7 @@ impl ScorecardPanel {
         let base = (ctx.store.runs.len() == 2 && ctx.run == 1)
             .then(|| ctx.store.runs.first())
             .flatten()
-            .and_then(|r| r.scorecard.as_ref().map(|c| (r.policy.as_str(), c)));
+            .and_then(|r| ctx.store.readout_scorecard(0).map(|c| (r.policy.as_str(), c)));
         let domains = &ctx.store.scenario.domains;
         let width_pts = ctx.visible_width(ui);
         let narrow = width_pts < NARROW_BELOW_PTS;
