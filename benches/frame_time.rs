@@ -1,11 +1,13 @@
-//! `cargo bench --bench frame_time -- [FRAMES] [side-by-side] [harness]`: how long the UI thread takes to build one
-//! frame of the full reference cluster while the worker simulates at 600×, and how long it ever spent taking updates
-//! from the worker.
+//! `cargo bench --bench frame_time -- [FRAMES] [side-by-side] [hirl] [harness]`: how long the UI thread takes to build
+//! one frame of the full reference cluster while the worker simulates at 600×, and how long it ever spent taking
+//! updates from the worker.
 //!
 //! By default a frame is built as eframe builds it, short of the GPU: `Context::run_ui` lays the window out and
 //! `Context::tessellate` turns its shapes into meshes; the two are timed apart. One frame every ~16 ms, for FRAMES
 //! frames (900 by default); the worker runs on its own thread meanwhile. `side-by-side` builds the side-by-side
-//! window instead (HPA against the tuned heuristic: twice the plots, on one value scale per panel).
+//! window instead (HPA against the tuned heuristic: twice the plots, on one value scale per panel). `hirl` runs the
+//! shipped agents instead of HPA (side by side: HPA against them), with their decision records, as `gui --policy
+//! hirl` does: the timeline bar then marks every Commander decision, and the inspector has records to show.
 //!
 //! `harness` builds frames through egui_kittest, as this bench did until 2026-12-06: layout, plus the AccessKit
 //! tree kittest keeps up for its queries, and no tessellation. eframe builds that tree only while an assistive
@@ -81,7 +83,15 @@ fn main() -> anyhow::Result<()> {
     let frames: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(900);
     let side_by_side = args.iter().any(|a| a == "side-by-side");
     let through_harness = args.iter().any(|a| a == "harness");
-    let mut cfg = WorkerConfig::new(scenario, "reference-day.ron", "hpa");
+    let hirl = args.iter().any(|a| a == "hirl");
+    let mut cfg = WorkerConfig::new(scenario, "reference-day.ron", if hirl { "hirl" } else { "hpa" });
+    if hirl {
+        let assets =
+            hirl_scale::agents::policies::PolicyAssets::shipped(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+        let agents = assets.agents.map_err(|why| anyhow::anyhow!("the shipped agents: {why}"))?;
+        cfg.forecaster = assets.forecaster;
+        cfg.agents = Ok(agents);
+    }
     cfg.speed = Speed::X600;
     let app = HirlApp::new(cfg, || {})?;
     let mut builder: Box<dyn FrameBuilder> = if through_harness {
@@ -92,7 +102,9 @@ fn main() -> anyhow::Result<()> {
     };
     builder.frame();
     if side_by_side {
-        builder.app().send(Command::SideBySide(Some("heuristic".to_string())));
+        // HPA on the left, and on the right HiRL, or the tuned heuristic.
+        let other = if hirl { "hirl" } else { "heuristic" };
+        builder.app().send(Command::SideBySide(Some(other.to_string())));
         for _ in 0..500 {
             if builder.app().store.runs.len() == 2 {
                 break;
@@ -128,8 +140,9 @@ fn main() -> anyhow::Result<()> {
     };
     let app = builder.app();
     println!(
-        "frame build at full scale{}, worker at 600×: {} frames over {} simulated s; mean {:.2} ms ({parts}), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; longest update drain {:.3} ms",
+        "frame build at full scale{}{}, worker at 600×: {} frames over {} simulated s; mean {:.2} ms ({parts}), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; longest update drain {:.3} ms",
         if side_by_side { ", side by side" } else { "" },
+        if hirl { ", hirl" } else { "" },
         times.len(),
         app.store.now_secs,
         mean,

@@ -30,6 +30,10 @@ use crate::app::theme;
 
 /// What a run without decision records shows.
 pub const NO_RECORDS: &str = "HPA and the baselines keep no decision records; run hirl or hirl-teacher";
+/// While the run plays, how often the inspector moves on to the newest decision when it follows the latest one: each
+/// move re-runs the attribution (a forward pass per feature, a few ms), and at 600× the Commander alone decides ten
+/// times a second, faster than anyone reads a decision. Paused or stepped, the latest decision is shown at once.
+const LATEST_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 /// Features per attribution list.
 const TOP_FEATURES: usize = 12;
 /// Replica changes listed (the largest); the rest are counted.
@@ -154,10 +158,29 @@ struct ObsRow {
     /// The same in words, with the scenario's domain and group names ("payment p99 over SLO").
     phrase: String,
     unit: &'static str,
-    value: f32,
-    typical: Option<f32>,
     deviation: Option<f64>,
+    /// The value, typical value and deviation as the table shows them (formatted once per selection).
+    texts: [String; 3],
 }
+
+impl ObsRow {
+    fn new(name: String, phrase: String, value: f32, typical: Option<f32>, deviation: Option<f64>) -> Self {
+        let texts = [
+            signed(f64::from(value), 3),
+            typical.map_or_else(|| "—".to_string(), |t| signed(f64::from(t), 3)),
+            deviation.map_or_else(|| "—".to_string(), |d| format!("{}σ", signed(d, 1))),
+        ];
+        Self { unit: feature_unit(&name), name, phrase, deviation, texts }
+    }
+
+    /// Two robust σ or more from typical: shown in bold.
+    fn unusual(&self) -> bool {
+        self.deviation.is_some_and(|d| d.abs() >= 2.0)
+    }
+}
+
+/// The observation table's headers.
+const OBS_HEADERS: [&str; 5] = ["feature", "unit", "value", "typical", "deviation"];
 
 /// What is computed once per selection.
 struct Analysis {
@@ -178,6 +201,12 @@ struct RunState {
     selection: Selection,
     filter: String,
     analysis: Option<Analysis>,
+    /// The observation table's column widths in points: the widest cell drawn so far in this stream, so columns stand
+    /// still as the table scrolls (only the rows in view are laid out) or is filtered.
+    obs_widths: (Stream, [f32; 5]),
+    /// While the run plays and the selection follows the latest decision: when the decision shown was picked, and its
+    /// index (see [`LATEST_REFRESH`]).
+    latest_shown: Option<(std::time::Instant, usize)>,
 }
 
 #[derive(Default)]
@@ -304,6 +333,7 @@ fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, s
                 state.selection = Selection::Index(j);
             }
             state.stream = choice;
+            state.latest_shown = None;
         }
     });
 }
@@ -311,17 +341,29 @@ fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, s
 /// Previous / next / latest, "decision k of n" and its time. Returns the selected index (None: no decisions yet).
 fn navigation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState, list: &[Decision<'_>]) -> Option<usize> {
     let n = list.len();
-    let last = n.checked_sub(1)?;
+    let newest = n.checked_sub(1)?;
+    // The latest decision shown: the newest, or while the run plays the one picked at most LATEST_REFRESH ago.
+    let last = match state.latest_shown {
+        _ if !ctx.store.playing || state.selection != Selection::Latest => {
+            state.latest_shown = None;
+            newest
+        }
+        Some((at, index)) if index <= newest && at.elapsed() < LATEST_REFRESH => index,
+        _ => {
+            state.latest_shown = Some((std::time::Instant::now(), newest));
+            newest
+        }
+    };
     let current = |s: Selection| match s {
         Selection::Latest => last,
-        Selection::Index(i) => i.min(last),
+        Selection::Index(i) => i.min(newest),
     };
     ui.horizontal_wrapped(|ui| {
         let index = current(state.selection);
         if ui.add_enabled(index > 0, egui::Button::new("« previous decision")).clicked() {
             state.selection = Selection::Index(index - 1);
         }
-        if ui.add_enabled(index < last, egui::Button::new("next decision »")).clicked() {
+        if ui.add_enabled(index < newest, egui::Button::new("next decision »")).clicked() {
             state.selection = Selection::Index(index + 1);
         }
         let following = state.selection == Selection::Latest;
@@ -379,14 +421,9 @@ fn refresh_analysis(store: &Store, state: &mut RunState, list: &[Decision<'_>], 
         .enumerate()
         .map(|(i, &value)| {
             let name = names.get(i).cloned().unwrap_or_else(|| format!("feature {i}"));
-            ObsRow {
-                unit: feature_unit(&name),
-                phrase: explain::feature_phrase(&name, &store.scenario, soldier_domain),
-                name,
-                value,
-                typical: typical.as_ref().and_then(|t| t.median.get(i).copied()),
-                deviation: typical.as_ref().map(|t| t.deviation(i, value)),
-            }
+            let phrase = explain::feature_phrase(&name, &store.scenario, soldier_domain);
+            let median = typical.as_ref().and_then(|t| t.median.get(i).copied());
+            ObsRow::new(name, phrase, value, median, typical.as_ref().map(|t| t.deviation(i, value)))
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -762,6 +799,10 @@ fn replica_changes_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rec: &SoldierRecord
 
 fn observation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState) {
     let Some(analysis) = state.analysis.as_ref() else { return };
+    if state.obs_widths.0 != state.stream {
+        state.obs_widths = (state.stream, [0.0; 5]);
+    }
+    let widths = &mut state.obs_widths.1;
     let header = egui::CollapsingHeader::new("observation").id_salt(("inspector-observation", ctx.run));
     header.default_open(true).show(ui, |ui| {
         ui.horizontal(|ui| {
@@ -774,36 +815,76 @@ fn observation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState) {
         let matches = |r: &ObsRow| {
             filter.is_empty() || r.name.to_lowercase().contains(&filter) || r.phrase.to_lowercase().contains(&filter)
         };
-        let rows = analysis.rows.iter().filter(|r| matches(r));
+        let rows: Vec<&ObsRow> = analysis.rows.iter().filter(|r| matches(r)).collect();
+        // Only the rows in view are laid out (a Commander observation has 130): the table was a third of a HiRL
+        // frame's layout while the run played, laid out whole below the fold. One line per row; the header is row 0.
+        let row_height = ui.text_style_height(&egui::TextStyle::Body).max(ui.spacing().interact_size.y);
         egui::ScrollArea::vertical()
             .id_salt(("inspector-observation-rows", ctx.run))
             // Nested in the window's scroll area, the table would otherwise shrink to what is left on screen.
             .min_scrolled_height(240.0)
             .max_height(240.0)
-            .show(ui, |ui| observation_rows_ui(ui, ctx, rows));
+            .show_rows(ui, row_height, rows.len() + 1, |ui, range| {
+                observation_rows_ui(ui, ctx, &rows, range, widths, row_height);
+            });
     });
 }
 
-/// The observation table: feature, unit, value, typical value, deviation.
-fn observation_rows_ui<'a>(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, rows: impl Iterator<Item = &'a ObsRow>) {
-    egui::Grid::new(("inspector-observation-grid", ctx.run)).striped(true).num_columns(5).show(ui, |ui| {
-        for h in ["feature", "unit", "value", "typical"] {
-            ui.strong(h);
-        }
-        ui.strong("deviation").on_hover_text(DEVIATION_HELP);
-        ui.end_row();
-        for row in rows {
-            ui.label(&row.phrase).on_hover_text(format!("{} in the model's observation", row.name));
-            ui.weak(row.unit);
-            ui.label(signed(f64::from(row.value), 3));
-            ui.label(row.typical.map_or_else(|| "—".to_string(), |t| signed(f64::from(t), 3)));
-            let dev = row.deviation.map_or_else(|| "—".to_string(), |d| format!("{}σ", signed(d, 1)));
-            let unusual = row.deviation.is_some_and(|d| d.abs() >= 2.0);
-            ui.label(if unusual { RichText::new(dev).strong() } else { RichText::new(dev) })
-                .on_hover_text(DEVIATION_HELP);
+/// The observation table's rows `range` (row 0: the header; row k: `rows[k − 1]`): feature, unit, value, typical
+/// value, deviation, each column at least `widths` wide; a wider cell widens its column from the next frame on.
+fn observation_rows_ui(
+    ui: &mut egui::Ui,
+    ctx: &PanelCtx<'_>,
+    rows: &[&ObsRow],
+    range: std::ops::Range<usize>,
+    widths: &mut [f32; 5],
+    row_height: f32,
+) {
+    let drawn = std::cell::RefCell::new(*widths);
+    let cell = |ui: &mut egui::Ui, column: usize, add: &mut dyn FnMut(&mut egui::Ui)| {
+        let size = Vec2::new(widths[column], row_height);
+        let response = ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Center), |ui| {
+            ui.set_min_size(size);
+            add(ui);
+        });
+        let mut drawn = drawn.borrow_mut();
+        drawn[column] = drawn[column].max(response.response.rect.width().ceil());
+    };
+    let grid = egui::Grid::new(("inspector-observation-grid", ctx.run)).striped(true).num_columns(5);
+    grid.start_row(range.start).show(ui, |ui| {
+        for k in range {
+            let Some(row) = k.checked_sub(1).and_then(|i| rows.get(i)) else {
+                for (column, h) in OBS_HEADERS.into_iter().enumerate() {
+                    cell(ui, column, &mut |ui| {
+                        let header = ui.strong(h);
+                        if column == 4 {
+                            header.on_hover_text(DEVIATION_HELP);
+                        }
+                    });
+                }
+                ui.end_row();
+                continue;
+            };
+            cell(ui, 0, &mut |ui| {
+                ui.label(&row.phrase).on_hover_text(format!("{} in the model's observation", row.name));
+            });
+            cell(ui, 1, &mut |ui| {
+                ui.weak(row.unit);
+            });
+            cell(ui, 2, &mut |ui| {
+                ui.label(&row.texts[0]);
+            });
+            cell(ui, 3, &mut |ui| {
+                ui.label(&row.texts[1]);
+            });
+            cell(ui, 4, &mut |ui| {
+                let dev = RichText::new(&row.texts[2]);
+                ui.label(if row.unusual() { dev.strong() } else { dev }).on_hover_text(DEVIATION_HELP);
+            });
             ui.end_row();
         }
     });
+    *widths = drawn.into_inner();
 }
 
 fn attribution_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, analysis: &Analysis, decision: Decision<'_>) {
