@@ -1082,6 +1082,32 @@ mod tests {
     }
 
     #[test]
+    fn while_the_run_plays_latest_moves_on_at_most_once_a_second() {
+        let mut store = store("hirl-teacher");
+        store.playing = true;
+        let draw = |ui: &mut egui::Ui, (store, panel): &mut (Store, InspectorPanel)| {
+            let ctx = PanelCtx { store, run: 0, plot_height: 150.0, max_points: 1500, column_right: None };
+            panel.inspector_ui(ui, &ctx, Some(&Brain::Teacher));
+        };
+        let mut h = egui_kittest::Harness::builder()
+            .with_size(Vec2::new(900.0, 2400.0))
+            .build_ui_state(draw, (store, InspectorPanel::default()));
+        let picked = std::time::Instant::now();
+        h.run_steps(2);
+        h.get_by_label("decision 3 of 3");
+        h.state_mut().0.runs[0].past.commander.push(commander(180, 0.05, Some(-1.0)));
+        h.state_mut().0.now_secs = 185;
+        h.run_steps(2);
+        // Held while the one picked is under a second old (a machine too slow for two frames in 0.9 s skips this).
+        if picked.elapsed() < std::time::Duration::from_millis(900) {
+            h.get_by_label("decision 3 of 4");
+        }
+        h.state_mut().0.playing = false;
+        h.run_steps(2);
+        h.get_by_label("decision 4 of 4");
+    }
+
+    #[test]
     fn a_soldier_stream_shows_its_changes_and_counts_the_rest() {
         let store = store("hirl-teacher");
         let mut panel = InspectorPanel::default();
