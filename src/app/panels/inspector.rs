@@ -840,15 +840,15 @@ fn observation_rows_ui(
     widths: &mut [f32; 5],
     row_height: f32,
 ) {
-    let drawn = std::cell::RefCell::new(*widths);
-    let cell = |ui: &mut egui::Ui, column: usize, add: &mut dyn FnMut(&mut egui::Ui)| {
-        let size = Vec2::new(widths[column], row_height);
+    // Cells are laid out at the widths of the frame before; what they measure now widens the next frame's.
+    let laid_out = *widths;
+    let mut cell = |ui: &mut egui::Ui, column: usize, add: &mut dyn FnMut(&mut egui::Ui)| {
+        let size = Vec2::new(laid_out[column], row_height);
         let response = ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Center), |ui| {
             ui.set_min_size(size);
             add(ui);
         });
-        let mut drawn = drawn.borrow_mut();
-        drawn[column] = drawn[column].max(response.response.rect.width().ceil());
+        widths[column] = widths[column].max(response.response.rect.width().ceil());
     };
     let grid = egui::Grid::new(("inspector-observation-grid", ctx.run)).striped(true).num_columns(5);
     grid.start_row(range.start).show(ui, |ui| {
@@ -884,7 +884,6 @@ fn observation_rows_ui(
             ui.end_row();
         }
     });
-    *widths = drawn.into_inner();
 }
 
 fn attribution_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, analysis: &Analysis, decision: Decision<'_>) {
