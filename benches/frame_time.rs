@@ -1,4 +1,4 @@
-//! `cargo bench --bench frame_time -- [FRAMES] [side-by-side] [hirl] [harness]`: how long the UI thread takes to build
+//! `cargo bench --bench frame_time -- [FRAMES] [side-by-side] [hirl] [scrolled] [harness]`: how long the UI thread takes to build
 //! one frame of the full reference cluster while the worker simulates at 600×, and how long it ever spent taking
 //! updates from the worker.
 //!
@@ -8,6 +8,9 @@
 //! window instead (HPA against the tuned heuristic: twice the plots, on one value scale per panel). `hirl` runs the
 //! shipped agents instead of HPA (side by side: HPA against them), with their decision records, as `gui --policy
 //! hirl` does: the timeline bar then marks every Commander decision, and the inspector has records to show.
+//!
+//! `scrolled` scrolls the panels to their foot first (the event timeline and, with `hirl`, the decision inspector in
+//! view, the plots above): by default the bench measures the window as it opens, at the top.
 //!
 //! `harness` builds frames through egui_kittest, as this bench did until 2026-12-06: layout, plus the AccessKit
 //! tree kittest keeps up for its queries, and no tessellation. eframe builds that tree only while an assistive
@@ -27,6 +30,12 @@ trait FrameBuilder {
     /// Builds one frame; returns the time spent laying it out and tessellating it (zero where it is not).
     fn frame(&mut self) -> (Duration, Duration);
     fn app(&mut self) -> &mut HirlApp;
+    /// Scrolls the panels to their foot with the next frame's input (the decision inspector, where a run has one).
+    fn scroll_down(&mut self);
+    /// Whether the next frame paints a text containing `wanted` (unchecked through the harness).
+    fn shows_text(&mut self, _wanted: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// As eframe does, without the GPU: a plain context, layout then tessellation.
@@ -34,6 +43,8 @@ struct Plain {
     ctx: egui::Context,
     app: HirlApp,
     started: Instant,
+    /// Input for the next frame only.
+    events: Vec<egui::Event>,
 }
 
 impl FrameBuilder for Plain {
@@ -42,6 +53,7 @@ impl FrameBuilder for Plain {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW_PTS.into())),
             time: Some(self.started.elapsed().as_secs_f64()),
             predicted_dt: 1.0 / 60.0,
+            events: std::mem::take(&mut self.events),
             ..Default::default()
         };
         let app = &mut self.app;
@@ -52,6 +64,33 @@ impl FrameBuilder for Plain {
         let meshes = self.ctx.tessellate(output.shapes, output.pixels_per_point);
         std::hint::black_box(meshes);
         (layout, t.elapsed())
+    }
+
+    fn scroll_down(&mut self) {
+        // In the panels' left margin, clear of the plots (which would take the wheel to zoom).
+        let at = egui::pos2(8.0, WINDOW_PTS[1] / 2.0);
+        self.events.push(egui::Event::PointerMoved(at));
+        self.events.push(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -100.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+
+    fn shows_text(&mut self, wanted: &str) -> Option<bool> {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW_PTS.into())),
+            time: Some(self.started.elapsed().as_secs_f64()),
+            ..Default::default()
+        };
+        let app = &mut self.app;
+        let output = self.ctx.run_ui(input, |ui| app.ui_root(ui));
+        Some(output.shapes.iter().any(|clipped| match &clipped.shape {
+            egui::Shape::Text(text) => text.galley.text().contains(wanted),
+            _ => false,
+        }))
     }
 
     fn app(&mut self) -> &mut HirlApp {
@@ -72,6 +111,18 @@ impl FrameBuilder for Kittest {
     fn app(&mut self) -> &mut HirlApp {
         self.0.state_mut()
     }
+
+    fn scroll_down(&mut self) {
+        let at = egui::pos2(8.0, WINDOW_PTS[1] / 2.0);
+        self.0.hover_at(at);
+        self.0.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -100.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,6 +135,7 @@ fn main() -> anyhow::Result<()> {
     let side_by_side = args.iter().any(|a| a == "side-by-side");
     let through_harness = args.iter().any(|a| a == "harness");
     let hirl = args.iter().any(|a| a == "hirl");
+    let scrolled = args.iter().any(|a| a == "scrolled");
     let mut cfg = WorkerConfig::new(scenario, "reference-day.ron", if hirl { "hirl" } else { "hpa" });
     if hirl {
         let assets =
@@ -98,7 +150,7 @@ fn main() -> anyhow::Result<()> {
         let ui = |ui: &mut egui::Ui, app: &mut HirlApp| app.ui_root(ui);
         Box::new(Kittest(Harness::builder().with_size(WINDOW_PTS).build_ui_state(ui, app)))
     } else {
-        Box::new(Plain { ctx: egui::Context::default(), app, started: Instant::now() })
+        Box::new(Plain { ctx: egui::Context::default(), app, started: Instant::now(), events: Vec::new() })
     };
     builder.frame();
     if side_by_side {
@@ -113,6 +165,20 @@ fn main() -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_millis(10));
         }
         anyhow::ensure!(builder.app().store.runs.len() == 2, "side by side did not start");
+    }
+    if scrolled {
+        // Scrolling is animated: a few frames to reach the foot.
+        for _ in 0..60 {
+            builder.scroll_down();
+            builder.frame();
+            std::thread::sleep(Duration::from_millis(16));
+        }
+        let inspector_shown = builder.shows_text("Decision inspector");
+        anyhow::ensure!(!hirl || inspector_shown != Some(false), "the panels did not scroll to the inspector");
+        anyhow::ensure!(
+            builder.shows_text("Domain budgets and reserve") != Some(true),
+            "the panels did not scroll down"
+        );
     }
     builder.app().send(Command::Play);
     let mut times = Vec::with_capacity(frames);
@@ -140,9 +206,10 @@ fn main() -> anyhow::Result<()> {
     };
     let app = builder.app();
     println!(
-        "frame build at full scale{}{}, worker at 600×: {} frames over {} simulated s; mean {:.2} ms ({parts}), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; longest update drain {:.3} ms",
+        "frame build at full scale{}{}{}, worker at 600×: {} frames over {} simulated s; mean {:.2} ms ({parts}), p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; longest update drain {:.3} ms",
         if side_by_side { ", side by side" } else { "" },
         if hirl { ", hirl" } else { "" },
+        if scrolled { ", scrolled to the foot" } else { "" },
         times.len(),
         app.store.now_secs,
         mean,

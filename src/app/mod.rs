@@ -8,6 +8,7 @@ mod inject_dialog;
 pub mod panels;
 pub mod plot_lines;
 pub mod readout;
+mod section;
 pub mod store;
 pub mod theme;
 pub mod timeline_bar;
@@ -273,7 +274,7 @@ impl HirlApp {
         }
         let width = ui.available_width();
         let section = |ui: &mut egui::Ui, title, open, add: &mut dyn FnMut(&mut egui::Ui)| {
-            section(ui, title, run, open, width, add);
+            section::section_ui(ui, title, run, open, width, add);
         };
         section(ui, "Scorecard", true, &mut |ui| self.scorecard.scorecard_ui(ui, &ctx));
         section(ui, "Domain budgets and reserve", true, &mut |ui| self.budgets.budgets_ui(ui, &ctx));
@@ -303,16 +304,6 @@ impl eframe::App for HirlApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
     }
-}
-
-/// A collapsible panel section, kept apart per run so each column folds on its own, laid out `width` wide. Each
-/// section starts from that width afresh: egui lets a row too wide for its column widen the column, and the text of
-/// every section below would then wrap past the window's edge.
-fn section(ui: &mut egui::Ui, title: &str, run: usize, open: bool, width: f32, add: &mut dyn FnMut(&mut egui::Ui)) {
-    let rect = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(width, ui.available_height()));
-    ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
-        egui::CollapsingHeader::new(title).id_salt((title, run)).default_open(open).show(ui, |ui| add(ui));
-    });
 }
 
 /// "2h 05m 10s".

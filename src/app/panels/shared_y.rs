@@ -9,6 +9,8 @@
 //! - Extents are data, never the bounds drawn (which would include the other half's and never shrink).
 //! - The other half's extent is the one it recorded last frame: a half drawn first sees the other's one frame late.
 //!   A recorded extent that changed asks for one more frame, so a paused window settles as well as a live one.
+//! - A half whose plot is scrolled out of view records no extent (`PanelCtx::time_plot_out_of_view`); one whose
+//!   whole section is (`app::section`) records nothing and keeps the extent it recorded when last drawn.
 //! - One run alone measures, records and includes nothing: its plot is scaled to its own data, as before.
 
 use egui_plot::{HLine, ItemIdSet, Plot, PlotItem, PlotMemory, PlotUi};
