@@ -129,33 +129,35 @@ pub fn markers(store: &Store) -> Vec<Marker> {
 /// How far "−10 min" and "+10 min" go, seconds.
 const JUMP_SECS: u64 = 600;
 
-/// The bar's state: cached markers (rebuilt when the store grows or changes generation).
+/// The bar's state: cached markers (rebuilt when the store changes generation or what they are built from changes).
 #[derive(Default)]
 pub struct TimelineBar {
-    cache_key: (u64, usize),
+    cache_key: (u64, Vec<[usize; 6]>),
     cache: Vec<Marker>,
     /// The time being dragged to (sent on release, so a drag is one seek).
     dragging_to: Option<u64>,
 }
 
-fn store_size(store: &Store) -> usize {
-    store
-        .runs
-        .iter()
-        .map(|r| {
-            r.past.events.len()
-                + r.future.events.len()
-                + r.past.soldiers.len()
-                + r.future.soldiers.len()
-                + r.past.commander.len()
-                + r.future.commander.len()
-        })
-        .sum()
+/// What the markers are built from, per run: how many events, interventions and Commander records the store holds,
+/// before and after now apart (a seek moves them across, and a breach is told as a cascade only up to now). Soldier
+/// records, five for every Commander decision and one a frame at 600×, make no marker.
+fn marker_sources(store: &Store) -> Vec<[usize; 6]> {
+    let counts = |r: &crate::app::store::RunSeries| {
+        [
+            r.past.events.len(),
+            r.future.events.len(),
+            r.past.interventions.len(),
+            r.future.interventions.len(),
+            r.past.commander.len(),
+            r.future.commander.len(),
+        ]
+    };
+    store.runs.iter().map(counts).collect()
 }
 
 impl TimelineBar {
     pub fn markers(&mut self, store: &Store) -> &[Marker] {
-        let key = (store.generation, store_size(store));
+        let key = (store.generation, marker_sources(store));
         if key != self.cache_key {
             self.cache = markers(store);
             self.cache_key = key;
@@ -275,9 +277,18 @@ impl TimelineBar {
             MarkerKind::Breach | MarkerKind::Fallback => (rect.top() + 13.0, rect.top() + 24.0),
             MarkerKind::Decision => (comb_top + 1.0, rect.bottom() - 1.0),
         };
+        // A day's Commander decisions are about one a pixel (both runs' at the same times): one comb tooth a pixel.
+        let mut last_tooth_px = None;
         for m in markers {
             let (y0, y1) = lane(m.kind);
             let x = to_x(m.t_secs);
+            if m.kind == MarkerKind::Decision {
+                let px = x.round();
+                if last_tooth_px == Some(px) {
+                    continue;
+                }
+                last_tooth_px = Some(px);
+            }
             let w = if m.kind == MarkerKind::Decision { 1.0 } else { 2.0 };
             painter.line_segment([Pos2::new(x, y0), Pos2::new(x, y1)], Stroke::new(w, m.kind.colour()));
         }
@@ -332,7 +343,7 @@ impl TimelineBar {
 mod tests {
     use super::*;
     use crate::agents::hirl::safety::Intervention;
-    use crate::app::panels::test_support::empty_store;
+    use crate::app::panels::test_support::{empty_store, soldier_record};
     use crate::app::store::{Items, RunSeries};
 
     #[test]
@@ -365,6 +376,36 @@ mod tests {
                 (2000, format!("safety: {name} handed to HPA (p99 at 2.10× SLO)")),
             ]
         );
+    }
+
+    #[test]
+    fn markers_are_rebuilt_for_what_makes_one_and_not_for_soldier_records() {
+        use crate::sim::TimelineEvent;
+        let mut store = empty_store();
+        let breach = TimelineEvent { t_secs: 100, kind: TimelineKind::BreachStart { domain: 0 } };
+        let future = Items { events: vec![breach.clone()], ..Items::default() };
+        store.runs.push(RunSeries { policy: "hirl".into(), future, ..RunSeries::default() });
+        let before = marker_sources(&store);
+
+        store.runs[0].past.soldiers.push(soldier_record(100, 0));
+        assert_eq!(marker_sources(&store), before, "a Soldier record makes no marker");
+
+        let mut seeked = store.runs[0].clone();
+        seeked.future.events.clear();
+        seeked.past.events.push(breach);
+        let mut moved = store.clone();
+        moved.runs[0] = seeked;
+        assert_ne!(marker_sources(&moved), before, "a breach now before now may be told as a cascade");
+
+        let fallback = Intervention {
+            t_secs: 200,
+            domain: 0,
+            from: SafetyLevel::Normal,
+            to: SafetyLevel::HpaFallback,
+            reason: "stale telemetry".into(),
+        };
+        store.runs[0].past.interventions.push(fallback);
+        assert_ne!(marker_sources(&store), before, "a domain handed to HPA is marked");
     }
 
     #[test]

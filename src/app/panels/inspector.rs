@@ -161,6 +161,8 @@ struct ObsRow {
     deviation: Option<f64>,
     /// The value, typical value and deviation as the table shows them (formatted once per selection).
     texts: [String; 3],
+    /// The name and the phrase in lower case, as the filter matches them (not once a frame for every row).
+    search: [String; 2],
 }
 
 impl ObsRow {
@@ -170,7 +172,13 @@ impl ObsRow {
             typical.map_or_else(|| "—".to_string(), |t| signed(f64::from(t), 3)),
             deviation.map_or_else(|| "—".to_string(), |d| format!("{}σ", signed(d, 1))),
         ];
-        Self { unit: feature_unit(&name), name, phrase, deviation, texts }
+        let search = [name.to_lowercase(), phrase.to_lowercase()];
+        Self { unit: feature_unit(&name), name, phrase, deviation, texts, search }
+    }
+
+    /// Whether the filter, in lower case, finds this row (an empty one finds every row).
+    fn matches(&self, filter: &str) -> bool {
+        filter.is_empty() || self.search.iter().any(|s| s.contains(filter))
     }
 
     /// Two robust σ or more from typical: shown in bold.
@@ -812,10 +820,7 @@ fn observation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState) {
             ui.weak(format!("typical: median of {} decisions of this stream so far", analysis.typical_count));
         });
         let filter = state.filter.to_lowercase();
-        let matches = |r: &ObsRow| {
-            filter.is_empty() || r.name.to_lowercase().contains(&filter) || r.phrase.to_lowercase().contains(&filter)
-        };
-        let rows: Vec<&ObsRow> = analysis.rows.iter().filter(|r| matches(r)).collect();
+        let rows: Vec<&ObsRow> = analysis.rows.iter().filter(|r| r.matches(&filter)).collect();
         // Only the rows in view are laid out (a Commander observation has 130): the table was a third of a HiRL
         // frame's layout while the run played, laid out whole below the fold. One line per row; the header is row 0.
         let row_height = ui.text_style_height(&egui::TextStyle::Body).max(ui.spacing().interact_size.y);
@@ -963,9 +968,9 @@ fn effect_bars_ui(
 mod tests {
     use egui_kittest::kittest::Queryable as _;
 
-    use super::super::test_support::{empty_store, harness, press};
+    use super::super::test_support::{empty_store, harness, press, soldier_record};
     use super::*;
-    use crate::agents::hirl::features::{COMMANDER_OBS, SOLDIER_OBS};
+    use crate::agents::hirl::features::COMMANDER_OBS;
     use crate::agents::hirl::safety::SafetyLevel;
     use crate::app::store::{Items, RunSeries};
 
@@ -1003,37 +1008,13 @@ mod tests {
         })
     }
 
-    fn soldier(t_secs: u64, domain: usize) -> Arc<SoldierRecord> {
-        Arc::new(SoldierRecord {
-            t_secs,
-            domain,
-            obs: vec![0.5; SOLDIER_OBS],
-            mean: vec![0.0; 29],
-            log_std: vec![-1.0; 29],
-            action: vec![0.0; 29],
-            value: Some(-1.5),
-            level_multiplier: 1.1,
-            network_level_multiplier: 1.1,
-            ramp_lead: 1.0,
-            announced_lift: 1.0,
-            group_factors: vec![1.0; N_GROUPS],
-            top_apps: vec![(3, 1.2)],
-            up_scale: 1.0,
-            clipped_millicores: 0.0,
-            slack_held_millicores: 0,
-            safety: SafetyLevel::Normal,
-            held_for_callee: None,
-            replica_changes: (0..14).map(|a| (a, 2, 3 + a)).collect(),
-        })
-    }
-
     fn store(policy: &str) -> Store {
         let mut store = empty_store();
         let commander: Vec<_> = [(0, 0.04, -3.25), (60, 0.061, -2.5), (120, 0.0523, -2.0)]
             .into_iter()
             .map(|(t, r, v)| commander(t, r, Some(v)))
             .collect();
-        let mut soldiers: Vec<_> = (0..12).map(|k| soldier(k * 10, 1)).collect();
+        let mut soldiers: Vec<_> = (0..12).map(|k| soldier_record(k * 10, 1)).collect();
         if let Some(last) = soldiers.last_mut() {
             let last = Arc::make_mut(last);
             last.ramp_lead = 1.25;

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use egui_kittest::Harness;
 
 use super::PanelCtx;
+use crate::agents::hirl::features::{N_GROUPS, SOLDIER_OBS};
+use crate::agents::hirl::record::SoldierRecord;
+use crate::agents::hirl::safety::SafetyLevel;
 use crate::app::store::Store;
 
 /// `scenarios/small.ron` (5 domains, 3 pools) with no run yet.
@@ -32,4 +35,29 @@ pub fn press(harness: &mut Harness<'_>, label: &str) {
     use egui_kittest::kittest::Queryable as _;
     harness.get_by_label(label).click();
     harness.run();
+}
+
+/// A Soldier's decision record at `t_secs` for `domain`, every field plausible.
+pub fn soldier_record(t_secs: u64, domain: usize) -> Arc<SoldierRecord> {
+    Arc::new(SoldierRecord {
+        t_secs,
+        domain,
+        obs: vec![0.5; SOLDIER_OBS],
+        mean: vec![0.0; 29],
+        log_std: vec![-1.0; 29],
+        action: vec![0.0; 29],
+        value: Some(-1.5),
+        level_multiplier: 1.1,
+        network_level_multiplier: 1.1,
+        ramp_lead: 1.0,
+        announced_lift: 1.0,
+        group_factors: vec![1.0; N_GROUPS],
+        top_apps: vec![(3, 1.2)],
+        up_scale: 1.0,
+        clipped_millicores: 0.0,
+        slack_held_millicores: 0,
+        safety: SafetyLevel::Normal,
+        held_for_callee: None,
+        replica_changes: (0..14).map(|a| (a, 2, 3 + a)).collect(),
+    })
 }
