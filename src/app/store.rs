@@ -112,6 +112,9 @@ pub struct Store {
     /// The time whose values the panels' numbers show while they are held ([`Store::hold_readout`]); `None`: now.
     /// Plots always run to now.
     pub readout_secs: Option<u64>,
+    /// The time up to which the decision inspector's "latest" reaches while it is held ([`Store::hold_decisions`]);
+    /// `None`: the newest decision.
+    pub decisions_secs: Option<u64>,
     /// How `scenario`'s domains are linked (for the cascades), built when the scenario changes, not every frame.
     links: DomainLinks,
 }
@@ -133,6 +136,7 @@ impl Store {
             warm_reserve_for: Vec::new(),
             size_floor: Default::default(),
             readout_secs: None,
+            decisions_secs: None,
             links: DomainLinks::of(&scenario),
             scenario,
         }
@@ -193,9 +197,16 @@ impl Store {
         }
     }
 
-    /// The panels' numbers follow now again, every frame.
+    /// Holds the decision inspector's "latest" at the newest decision made by now, until the next hold or
+    /// [`Self::follow_readout`] ([`super::readout`] says when).
+    pub fn hold_decisions(&mut self) {
+        self.decisions_secs = Some(self.now_secs);
+    }
+
+    /// The panels' numbers and the inspector's "latest" follow now again, every frame.
     pub fn follow_readout(&mut self) {
         self.readout_secs = None;
+        self.decisions_secs = None;
     }
 
     /// The scorecard the panels show for run `run`: held with the numbers, or now's.

@@ -30,10 +30,6 @@ use crate::app::theme;
 
 /// What a run without decision records shows.
 pub const NO_RECORDS: &str = "HPA and the baselines keep no decision records; run hirl or hirl-teacher";
-/// While the run plays, how often the inspector moves on to the newest decision when it follows the latest one: each
-/// move re-runs the attribution (a forward pass per feature, a few ms), and at 600× the Commander alone decides ten
-/// times a second, faster than anyone reads a decision. Paused or stepped, the latest decision is shown at once.
-const LATEST_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 /// Features per attribution list.
 const TOP_FEATURES: usize = 12;
 /// Replica changes listed (the largest); the rest are counted.
@@ -212,9 +208,6 @@ struct RunState {
     /// The observation table's column widths in points: the widest cell drawn so far in this stream, so columns stand
     /// still as the table scrolls (only the rows in view are laid out) or is filtered.
     obs_widths: (Stream, [f32; 5]),
-    /// While the run plays and the selection follows the latest decision: when the decision shown was picked, and its
-    /// index (see [`LATEST_REFRESH`]).
-    latest_shown: Option<(std::time::Instant, usize)>,
 }
 
 #[derive(Default)]
@@ -341,7 +334,6 @@ fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, s
                 state.selection = Selection::Index(j);
             }
             state.stream = choice;
-            state.latest_shown = None;
         }
     });
 }
@@ -350,18 +342,9 @@ fn stream_picker_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, series: &RunSeries, s
 fn navigation_ui(ui: &mut egui::Ui, ctx: &PanelCtx<'_>, state: &mut RunState, list: &[Decision<'_>]) -> Option<usize> {
     let n = list.len();
     let newest = n.checked_sub(1)?;
-    // The latest decision shown: the newest, or while the run plays the one picked at most LATEST_REFRESH ago.
-    let last = match state.latest_shown {
-        _ if !ctx.store.playing || state.selection != Selection::Latest => {
-            state.latest_shown = None;
-            newest
-        }
-        Some((at, index)) if index <= newest && at.elapsed() < LATEST_REFRESH => index,
-        _ => {
-            state.latest_shown = Some((std::time::Instant::now(), newest));
-            newest
-        }
-    };
+    // The latest decision shown: the newest, or while the run plays and "latest" is held (`app::readout`), the
+    // newest made by the held instant (none yet: the first after it).
+    let last = ctx.store.decisions_secs.map_or(newest, |held| list.partition_point(|d| d.t_secs() <= held).max(1) - 1);
     let current = |s: Selection| match s {
         Selection::Latest => last,
         Selection::Index(i) => i.min(newest),
@@ -1062,7 +1045,7 @@ mod tests {
     }
 
     #[test]
-    fn while_the_run_plays_latest_moves_on_at_most_once_a_second() {
+    fn while_latest_is_held_it_shows_the_newest_decision_made_by_the_held_instant() {
         let mut store = store("hirl-teacher");
         store.playing = true;
         let draw = |ui: &mut egui::Ui, (store, panel): &mut (Store, InspectorPanel)| {
@@ -1072,18 +1055,22 @@ mod tests {
         let mut h = egui_kittest::Harness::builder()
             .with_size(Vec2::new(900.0, 2400.0))
             .build_ui_state(draw, (store, InspectorPanel::default()));
-        let picked = std::time::Instant::now();
-        h.run_steps(2);
+        h.run();
         h.get_by_label("decision 3 of 3");
-        h.state_mut().0.runs[0].past.commander.push(commander(180, 0.05, Some(-1.0)));
-        h.state_mut().0.now_secs = 185;
-        h.run_steps(2);
-        // Held while the one picked is under a second old (a machine too slow for two frames in 0.9 s skips this).
-        if picked.elapsed() < std::time::Duration::from_millis(900) {
-            h.get_by_label("decision 3 of 4");
-        }
-        h.state_mut().0.playing = false;
-        h.run_steps(2);
+        // Held at 125 s (`app::readout` holds it once a second while the run plays): a decision made after is counted
+        // but not shown.
+        let store = &mut h.state_mut().0;
+        store.runs[0].past.commander.push(commander(180, 0.05, Some(-1.0)));
+        store.now_secs = 185;
+        store.decisions_secs = Some(125);
+        h.run();
+        h.get_by_label("decision 3 of 4");
+        h.state_mut().0.decisions_secs = Some(60);
+        h.run();
+        h.get_by_label("decision 2 of 4");
+        // Held no more (paused, or the next hold): the newest.
+        h.state_mut().0.decisions_secs = None;
+        h.run();
         h.get_by_label("decision 4 of 4");
     }
 
