@@ -49,6 +49,8 @@ pub struct HirlApp {
     pub notice: Option<Notice>,
     /// Longest time one frame has spent taking worker updates (the UI's only contact with the simulation).
     pub longest_drain: Duration,
+    /// How long the last frame spent applying updates (for the frame-time bench).
+    pub last_drain: Duration,
     controls: controls::Controls,
     inject: inject_dialog::InjectDialog,
     /// The in-window file prompt behind the toolbar's file buttons.
@@ -88,6 +90,7 @@ impl HirlApp {
             origin,
             notice: None,
             longest_drain: Duration::ZERO,
+            last_drain: Duration::ZERO,
             controls,
             inject: inject_dialog::InjectDialog::default(),
             file_prompt: file_prompt::FilePrompt::default(),
@@ -159,7 +162,8 @@ impl HirlApp {
                 break;
             }
         }
-        self.longest_drain = self.longest_drain.max(start.elapsed());
+        self.last_drain = start.elapsed();
+        self.longest_drain = self.longest_drain.max(self.last_drain);
         applied
     }
 
