@@ -61,15 +61,22 @@ struct Plain {
     events: Vec<egui::Event>,
 }
 
-impl FrameBuilder for Plain {
-    fn frame(&mut self) -> (Duration, Duration) {
-        let input = egui::RawInput {
+impl Plain {
+    /// The next frame's input: the window's size, the time, and the events queued for it.
+    fn input(&mut self) -> egui::RawInput {
+        egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW_PTS.into())),
             time: Some(self.started.elapsed().as_secs_f64()),
             predicted_dt: 1.0 / 60.0,
             events: std::mem::take(&mut self.events),
             ..Default::default()
-        };
+        }
+    }
+}
+
+impl FrameBuilder for Plain {
+    fn frame(&mut self) -> (Duration, Duration) {
+        let input = self.input();
         let app = &mut self.app;
         let t = Instant::now();
         let output = self.ctx.run_ui(input, |ui| app.ui_root(ui));
@@ -86,11 +93,7 @@ impl FrameBuilder for Plain {
     }
 
     fn shows_text(&mut self, wanted: &str) -> Option<bool> {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW_PTS.into())),
-            time: Some(self.started.elapsed().as_secs_f64()),
-            ..Default::default()
-        };
+        let input = self.input();
         let app = &mut self.app;
         let output = self.ctx.run_ui(input, |ui| app.ui_root(ui));
         Some(output.shapes.iter().any(|clipped| match &clipped.shape {
@@ -187,8 +190,9 @@ fn main() -> anyhow::Result<()> {
     for _ in 0..frames {
         let t = Instant::now();
         let (layout, tessellation) = builder.frame();
-        times.push(t.elapsed());
-        without_drain.push(t.elapsed().saturating_sub(builder.app().last_drain));
+        let took = t.elapsed();
+        times.push(took);
+        without_drain.push(took.saturating_sub(builder.app().last_drain));
         layout_total += layout;
         tessellation_total += tessellation;
         std::thread::sleep(Duration::from_millis(16).saturating_sub(t.elapsed()));

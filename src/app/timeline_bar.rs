@@ -390,11 +390,9 @@ mod tests {
         store.runs[0].past.soldiers.push(soldier_record(100, 0));
         assert_eq!(marker_sources(&store), before, "a Soldier record makes no marker");
 
-        let mut seeked = store.runs[0].clone();
-        seeked.future.events.clear();
-        seeked.past.events.push(breach);
         let mut moved = store.clone();
-        moved.runs[0] = seeked;
+        moved.runs[0].future.events.clear();
+        moved.runs[0].past.events.push(breach);
         assert_ne!(marker_sources(&moved), before, "a breach now before now may be told as a cascade");
 
         let fallback = Intervention {
