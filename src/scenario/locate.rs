@@ -533,27 +533,19 @@ impl Parser<'_> {
             entry.0 = rebase(&entry.0, path, &p0);
         }
         self.record(p0, first);
-        let mut idx = 1;
-        loop {
-            if self.eat(')') {
-                return Some(());
-            }
-            let child = join_index(path, idx);
-            let loc = self.loc()?;
-            self.record(child.clone(), loc);
-            self.value(&child, depth + 1)?;
-            idx += 1;
-            if !self.eat(',') {
-                return self.expect(')');
-            }
-        }
+        self.elements(path, depth, 1, ')')
     }
 
     /// After `[`.
     fn seq(&mut self, path: &str, depth: u32) -> Step {
-        let mut idx = 0;
+        self.elements(path, depth, 0, ']')
+    }
+
+    /// Comma-separated elements up to `close`, recorded at `path[first_idx]`, `path[first_idx + 1]`, …
+    fn elements(&mut self, path: &str, depth: u32, first_idx: usize, close: char) -> Step {
+        let mut idx = first_idx;
         loop {
-            if self.eat(']') {
+            if self.eat(close) {
                 return Some(());
             }
             let child = join_index(path, idx);
@@ -562,7 +554,7 @@ impl Parser<'_> {
             self.value(&child, depth + 1)?;
             idx += 1;
             if !self.eat(',') {
-                return self.expect(']');
+                return self.expect(close);
             }
         }
     }
