@@ -110,7 +110,8 @@ fn self_counts(profile: &Path) -> anyhow::Result<BTreeMap<String, u64>> {
         let Some((count, rest)) = line.trim_start().split_once(' ') else { continue };
         let Ok(count) = count.replace(',', "").parse::<u64>() else { continue };
         let Some((_file, function)) = rest.trim().split_once(':') else { continue };
-        let function = function.rsplit_once(" [").map_or(function, |(name, _binary)| name);
+        // The object's path, when shown, is a last " [/…]" (a name may hold " [" itself: `impl X for [T]`).
+        let function = function.rsplit_once(" [/").map_or(function, |(name, _object)| name);
         *counts.entry(function.to_owned()).or_insert(0) += count;
     }
     ensure!(!counts.is_empty(), "callgrind_annotate listed no function in {}", profile.display());
