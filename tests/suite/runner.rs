@@ -160,11 +160,17 @@ fn dropping_the_handle_stops_the_thread() {
 
 #[test]
 fn a_long_seek_forward_shows_progress_and_can_be_interrupted() {
-    let w = worker(Speed::X60);
+    // Ten simulated days, so the seek spans hundreds of the worker's 15 ms slices on any machine: small.ron's own six
+    // hours take a few tens of milliseconds in a fast hour, and a seek that ends within one slice sends no frame on
+    // the way.
+    let mut long = load("small");
+    long.duration_secs = 10 * 86_400;
+    let target_secs = long.duration_secs - 600;
+    let w = WorkerHandle::spawn(WorkerConfig::new(long, "small.ron", "hpa"), || {}).expect("worker starts");
     frame_where(&w, 10, |_| true);
-    w.send(Command::Seek(21_000)).expect("queued");
+    w.send(Command::Seek(target_secs)).expect("queued");
     // Frames come while the seek runs (it is stepped in slices), with time moving towards the target …
-    let during = frame_where(&w, 30, |f| f.now_secs > 0 && f.now_secs < 21_000);
+    let during = frame_where(&w, 30, |f| f.now_secs > 0 && f.now_secs < target_secs);
     assert!(!during.playing);
     // … and a new seek takes over from wherever it got to.
     w.send(Command::Seek(600)).expect("queued");
