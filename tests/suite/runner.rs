@@ -4,12 +4,17 @@ use std::time::{Duration, Instant};
 
 use hirl_scale::replay::Recording;
 use hirl_scale::runner::{Command, Frame, Speed, StepKind, Update, WorkerConfig, WorkerHandle};
-use hirl_scale::scenario::EventSpec;
+use hirl_scale::scenario::{EventSpec, Scenario};
 
 use crate::common::{load, temp_path};
 
 fn worker(speed: Speed) -> WorkerHandle {
-    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    worker_on(load("small"), speed)
+}
+
+/// A worker on `scenario` (a variant of small.ron, under its name), under HPA.
+fn worker_on(scenario: Scenario, speed: Speed) -> WorkerHandle {
+    let mut cfg = WorkerConfig::new(scenario, "small.ron", "hpa");
     cfg.speed = speed;
     WorkerHandle::spawn(cfg, || {}).expect("worker starts")
 }
@@ -166,7 +171,7 @@ fn a_long_seek_forward_shows_progress_and_can_be_interrupted() {
     let mut long = load("small");
     long.duration_secs = 10 * 86_400;
     let target_secs = long.duration_secs - 600;
-    let w = WorkerHandle::spawn(WorkerConfig::new(long, "small.ron", "hpa"), || {}).expect("worker starts");
+    let w = worker_on(long, Speed::X60);
     frame_where(&w, 10, |_| true);
     w.send(Command::Seek(target_secs)).expect("queued");
     // Frames come while the seek runs (it is stepped in slices), with time moving towards the target …
