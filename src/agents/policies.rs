@@ -3,7 +3,9 @@
 //! `hirl` runs the trained Commander and Soldiers; `hirl-teacher` runs the same executor with the hand-written rule
 //! the networks were warm-started from (for comparison). When the agents file is missing or refused, `hirl` is run by
 //! stock HPA and the run is named `hirl (HPA fallback)`; the reason is in [`PolicyAssets::agents`] for the caller to
-//! show.
+//! show. So is a scenario HiRL is not built for (another number of domains than five,
+//! [`crate::agents::hirl::features::check_scenario`]): both `hirl` and `hirl-teacher` then run as stock HPA, named
+//! `hirl (HPA fallback)` and `hirl-teacher (HPA fallback)`, and the caller says why.
 
 use std::sync::Arc;
 
@@ -95,6 +97,8 @@ pub fn size_floor_of<'a>(floor: &'a SizeFloor, policy: &str) -> Option<&'a SizeF
 
 /// Name a run under `hirl` carries when the agents could not be used.
 pub const HIRL_FALLBACK_NAME: &str = "hirl (HPA fallback)";
+/// Name a run under `hirl-teacher` carries on a scenario HiRL is not built for.
+pub const HIRL_TEACHER_FALLBACK_NAME: &str = "hirl-teacher (HPA fallback)";
 
 /// Builds a policy by name for a scenario.
 pub fn build(
@@ -118,12 +122,19 @@ fn build_plain(
     seed: u64,
     assets: &PolicyAssets,
 ) -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
+    let fallback = |fallback_name: &str| -> Result<Box<dyn Autoscaler>, UnknownPolicy> {
+        Ok(Box::new(policy::Stack::new(fallback_name, vec![policy::baseline("hpa", layout)?])))
+    };
+    let supported = super::hirl::features::check_scenario(scenario).is_ok();
     match name {
-        "hirl" => Ok(match &assets.agents {
-            Ok(nets) => Box::new(hirl_policy(scenario, layout, seed, Brain::Learned(nets.clone()), assets)),
-            Err(_) => Box::new(policy::Stack::new(HIRL_FALLBACK_NAME, vec![policy::baseline("hpa", layout)?])),
-        }),
-        "hirl-teacher" => Ok(Box::new(hirl_policy(scenario, layout, seed, Brain::Teacher, assets))),
+        "hirl" => match &assets.agents {
+            Ok(nets) if supported => {
+                Ok(Box::new(hirl_policy(scenario, layout, seed, Brain::Learned(nets.clone()), assets)))
+            }
+            _ => fallback(HIRL_FALLBACK_NAME),
+        },
+        "hirl-teacher" if supported => Ok(Box::new(hirl_policy(scenario, layout, seed, Brain::Teacher, assets))),
+        "hirl-teacher" => fallback(HIRL_TEACHER_FALLBACK_NAME),
         other => policy::baseline(other, layout).map_err(|_| UnknownPolicy(other.to_string())),
     }
 }
@@ -135,4 +146,36 @@ fn hirl_policy(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, as
         ..HirlConfig::default()
     };
     HirlPolicy::with_config(scenario, layout, seed, brain, assets.forecaster.clone(), cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::hirl::features::four_domain_scenario;
+
+    fn small() -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        crate::scenario::load_file(&path).expect("shipped scenario")
+    }
+
+    fn name_of(policy: &str, scenario: &Scenario, assets: &PolicyAssets) -> String {
+        let layout = Layout::build(scenario, scenario.seed);
+        build(policy, scenario, &layout, 1, assets).expect("known policy").name().to_string()
+    }
+
+    #[test]
+    fn hirl_runs_as_itself_only_with_agents_on_a_scenario_it_is_built_for() {
+        let shipped = PolicyAssets::shipped(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+        let (small, four) = (small(), four_domain_scenario());
+        assert_eq!(name_of("hirl", &small, &shipped), "hirl");
+        assert_eq!(name_of("hirl-teacher", &small, &shipped), "hirl-teacher");
+        // Without agents only `hirl` falls back; the teacher needs none.
+        let none = PolicyAssets::none();
+        assert_eq!(name_of("hirl", &small, &none), HIRL_FALLBACK_NAME);
+        assert_eq!(name_of("hirl-teacher", &small, &none), "hirl-teacher");
+        // Four domains: both fall back, whatever the agents; the baselines are untouched.
+        assert_eq!(name_of("hirl", &four, &shipped), HIRL_FALLBACK_NAME);
+        assert_eq!(name_of("hirl-teacher", &four, &shipped), HIRL_TEACHER_FALLBACK_NAME);
+        assert_eq!(name_of("hpa", &four, &shipped), "hpa");
+    }
 }

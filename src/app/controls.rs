@@ -443,9 +443,12 @@ impl Controls {
     fn toggle_side_by_side(app: &mut HirlApp) {
         app.controls.side_by_side = !app.controls.side_by_side;
         if app.controls.side_by_side && app.controls.policy == "hpa" {
-            // HPA against itself shows nothing. The product's comparison is HPA against HiRL; with the agents refused
-            // `hirl` would be HPA again, so the tuned heuristic is the challenger then.
-            let challenger = if app.agents.is_ok() { "hirl" } else { "heuristic" };
+            // HPA against itself shows nothing. The product's comparison is HPA against HiRL; with the agents refused,
+            // or on a scenario HiRL is not built for, `hirl` would be HPA again, so the tuned heuristic is the
+            // challenger then.
+            let hirl_runs =
+                app.agents.is_ok() && crate::agents::hirl::features::check_scenario(&app.store.scenario).is_ok();
+            let challenger = if hirl_runs { "hirl" } else { "heuristic" };
             app.controls.policy = challenger.to_string();
         }
         let other = app.controls.side_by_side.then(|| app.controls.policy.clone());

@@ -148,6 +148,10 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         bail!("--record-in-model stores the frontier in the agents' file: --policy hirl-teacher has none");
     }
     let scenarios = load_all(&args.suite.scenarios)?;
+    // On a scenario HiRL is not built for, every row would be HPA's: refused, not priced.
+    for s in &scenarios {
+        crate::agents::hirl::features::check_scenario(s).map_err(|e| anyhow::anyhow!("eval frontier: {e}"))?;
+    }
     let levers = levers(&args, &scenarios)?;
     // Without agents `hirl` would run as HPA in every row: refused, not priced.
     let agents_path = args.suite.agents_path();

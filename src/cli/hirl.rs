@@ -151,15 +151,18 @@ pub struct EvalArgs {
 }
 
 pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
-    let paths: Vec<PathBuf> =
-        if paths.is_empty() { SUITE.iter().map(|p| super::shipped_file(p)).collect() } else { paths.to_vec() };
-    paths
+    suite_paths(paths)
         .iter()
         .map(|p| match super::load_or_report(p)? {
             Some(s) => Ok(s),
             None => anyhow::bail!("{}: invalid scenario (problems above)", p.display()),
         })
         .collect()
+}
+
+/// The scenario files `paths` names: the shipped suite when it names none.
+fn suite_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() { SUITE.iter().map(|p| super::shipped_file(p)).collect() } else { paths.to_vec() }
 }
 
 struct Bars {
@@ -229,7 +232,13 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     // Read before training writes anything: checkpoints and curves may be tracked files (`models/`), and the tree
     // that trained the networks is the one as it was at the start.
     let source_tree = super::source_tree();
-    let scenarios = load_all(&args.scenarios)?;
+    let paths = suite_paths(&args.scenarios);
+    let scenarios = load_all(&paths)?;
+    // The trainer refuses these too; here the refusal can name the file.
+    for (path, s) in paths.iter().zip(&scenarios) {
+        crate::agents::hirl::features::check_scenario(s)
+            .map_err(|e| anyhow::anyhow!("{}: cannot train on it: {e}", path.display()))?;
+    }
     let mut cfg = TrainConfig {
         seed: args.seed,
         scale: args.scale,
@@ -564,6 +573,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         &scenarios,
     )?;
     let assets = super::with_size_floor(assets, args.size_floor.clone(), &args.policies, &scenarios)?;
+    super::warn_unsupported(&args.policies, &scenarios);
     if assets.warm_reserve.is_some() {
         if assets.warm_reserve_for.is_empty() {
             println!("  the targets below compare policies under the same reserve, not against the stock HPA");
@@ -655,7 +665,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
 
 /// A scorecard's policy name for a requested name (`hirl` may have run as its HPA fallback).
 fn policy_matches(card_policy: &str, requested: &str) -> bool {
-    card_policy == requested || (requested == "hirl" && card_policy.starts_with("hirl ("))
+    card_policy == requested || card_policy.strip_prefix(requested).is_some_and(|rest| rest.starts_with(" ("))
 }
 
 /// One seed's totals over the suite's scenarios, per policy in the order asked.

@@ -234,6 +234,7 @@ pub fn main() -> Result<ExitCode> {
             if let Some(floor) = &size_floor {
                 check_size_floor(floor, std::slice::from_ref(&s))?;
             }
+            warn_unsupported(std::slice::from_ref(&policy), std::slice::from_ref(&s));
             let mut config = crate::runner::WorkerConfig::new(s, path.display().to_string(), policy);
             config.forecaster = forecaster::load_for_run(&model.unwrap_or_else(forecaster::default_model_path));
             config.agents = load_agents(agents.as_deref());
@@ -292,6 +293,7 @@ pub fn main() -> Result<ExitCode> {
                 std::slice::from_ref(&s),
             )?;
             let assets = with_size_floor(assets, size_floor, one, std::slice::from_ref(&s))?;
+            warn_unsupported(one, std::slice::from_ref(&s));
             let run = match trace {
                 Some(path) => {
                     let (run, csv) = run_traced(&s, &policy, seed, &assets, trace_interval_secs)?;
@@ -333,6 +335,7 @@ pub fn main() -> Result<ExitCode> {
             let base = assets_for(&policies, agents.as_deref());
             let assets = with_warm_reserve(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
             let assets = with_size_floor(assets, size_floor, &policies, std::slice::from_ref(&s))?;
+            warn_unsupported(&policies, std::slice::from_ref(&s));
             let runs = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
             let (cards, explained): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.scorecard, r.cascades)).unzip();
             print!("{}", report::comparison_table(&cards));
@@ -605,6 +608,25 @@ pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
         warm_reserve: None,
         warm_reserve_for: Vec::new(),
         size_floor: Default::default(),
+    }
+}
+
+/// Says on stderr, for each of `scenarios` that HiRL is not built for, that the HiRL policies among `policies` run it
+/// as stock HPA, and why (their scorecards carry the fallback's name: `hirl (HPA fallback)`).
+pub fn warn_unsupported(policies: &[String], scenarios: &[Scenario]) {
+    let learned: Vec<String> = policies
+        .iter()
+        .filter(|p| policies::LEARNED.iter().any(|(name, _)| name == p))
+        .map(|p| format!("`{p}`"))
+        .collect();
+    if learned.is_empty() {
+        return;
+    }
+    let verb = if learned.len() == 1 { "is" } else { "are" };
+    for s in scenarios {
+        if let Err(e) = crate::agents::hirl::features::check_scenario(s) {
+            eprintln!("{e}; {} {verb} run by HPA", learned.join(" and "));
+        }
     }
 }
 

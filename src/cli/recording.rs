@@ -85,6 +85,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         std::slice::from_ref(&s),
     )?;
     let assets = super::with_size_floor(assets, args.size_floor, &args.policies, std::slice::from_ref(&s))?;
+    super::warn_unsupported(&args.policies, std::slice::from_ref(&s));
     let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
     let cfg = SessionConfig::every(3600);
@@ -128,6 +129,7 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
     let rec = Recording::load_file(&args.recording)?;
     let origin = args.recording.display().to_string();
     let assets = assets_for(&rec.policies, args.agents.as_deref());
+    super::warn_unsupported(&rec.policies, std::slice::from_ref(&rec.scenario));
     if let Some(spec) = &rec.warm_reserve {
         println!("warm reserve (recorded): {}", crate::policy::describe_held(spec, &rec.warm_reserve_for));
     }

@@ -260,6 +260,59 @@ fn training_on_scenarios_its_stages_lack_is_refused_before_any_work() {
     assert!(!dir.exists(), "nothing written");
 }
 
+/// `small.ron` without its Internal domain, written to a temporary file: a valid scenario of four domains.
+fn four_domain_file(name: &str) -> std::path::PathBuf {
+    let path = temp_path(name);
+    hirl_scale::scenario::save_file(&crate::common::four_domains(), &path).expect("written");
+    path
+}
+
+#[test]
+fn hirl_on_a_scenario_of_four_domains_runs_as_hpa_under_its_fallback_name_and_says_why() {
+    let path = four_domain_file("four-domains.ron");
+    let run = |policies: &[&str]| {
+        let (command, flag) = if policies.len() == 1 { ("run", "--policy") } else { ("compare", "--policies") };
+        hirl().args([command, flag, &policies.join(",")]).arg(&path).output().expect("runs")
+    };
+    let out = run(&["hirl"]);
+    let table = succeeded(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(table.starts_with("scenario: small   policy: hirl (HPA fallback)"), "{table}");
+    assert!(!table.contains("safety:"), "no safety layer ran, so none is reported: {table}");
+    assert_eq!(
+        stderr.trim(),
+        "scenario \"small\" has 4 domains; the HiRL agents are built for exactly 5 (one Soldier each); `hirl` is run \
+         by HPA"
+    );
+    // The teacher too, and a comparison names both fallbacks; HPA's figures are theirs to the digit.
+    let out = run(&["hpa", "hirl", "hirl-teacher"]);
+    let table = succeeded(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("; `hirl` and `hirl-teacher` are run by HPA"), "{stderr}");
+    let header = table.lines().find(|l| l.starts_with("metric")).expect("a header row");
+    assert!(header.contains("hirl (HPA fallback)") && header.contains("hirl-teacher (HPA fallback)"), "{header}");
+    let breach = table.lines().find(|l| l.starts_with("SLO breach minutes")).expect("a breach row");
+    let figures: Vec<&str> = breach.split_whitespace().skip(3).collect();
+    assert_eq!(figures.iter().filter(|f| **f == "=").count(), 2, "both fallbacks breach as HPA does: {breach}");
+    // Training refuses it, naming the file, before writing anything.
+    let dir = temp_path("train-four-domains");
+    let out = hirl()
+        .args(["train", "hirl", "--scenarios"])
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.join("hirl.safetensors"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_file(&path);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("{}: cannot train on it: scenario \"small\" has 4 domains", path.display())),
+        "{stderr}"
+    );
+    assert!(!dir.exists(), "nothing written");
+}
+
 #[test]
 fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
     let (text, eval) = eval_small("1001,1002", "per-seed");

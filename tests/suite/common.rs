@@ -42,6 +42,14 @@ pub fn load(name: &str) -> Scenario {
     }
 }
 
+/// `small.ron` without its Internal domain: a valid scenario of four domains, which HiRL is not built for.
+pub fn four_domains() -> Scenario {
+    let mut s = load("small");
+    s.domains.retain(|d| d.id != "internal");
+    s.pools.iter_mut().for_each(|p| p.domains.retain(|d| d != "internal"));
+    s
+}
+
 /// Runs `policy_name` over the whole scenario with its own seed.
 pub fn run(s: &Scenario, policy_name: &str) -> Scorecard {
     run_for(s, policy_name, s.seed, s.duration_secs)

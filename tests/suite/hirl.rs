@@ -94,6 +94,18 @@ fn run_hirl(brain: Brain, secs: u64) -> (DecisionLog, hirl_scale::sim::Scorecard
 }
 
 #[test]
+fn the_trainer_refuses_a_scenario_of_another_number_of_domains_before_any_work() {
+    let four = crate::common::four_domains();
+    let e = train::Trainer::new(tiny(3), &[four], ForecasterModel::fallback("test")).err().expect("refused");
+    assert!(matches!(e, train::TrainError::Unsupported(_)), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "cannot train on it: scenario \"small\" has 4 domains; the HiRL agents are built for exactly 5 (one Soldier \
+         each)"
+    );
+}
+
+#[test]
 fn a_short_training_run_on_small_trains_saves_and_reloads() {
     let (nets, trainer) = tiny_training(3);
     let curves = trainer.curves.clone();

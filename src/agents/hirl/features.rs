@@ -12,11 +12,34 @@
 //! refused.
 
 use crate::agents::forecast::Forecast;
-use crate::scenario::{MetricTarget, Priority};
+use crate::scenario::{MetricTarget, Priority, Scenario};
 use crate::sim::{AppId, AppView, DomainId, Layout, Observation, PoolId};
 
 /// Domains the networks are built for (the reference cluster's five).
 pub const N_DOMAINS: usize = 5;
+
+/// A scenario HiRL cannot run: its networks and executor are shaped for exactly [`N_DOMAINS`] domains (a Commander
+/// share, urgency and headroom, and a Soldier embedding for each), and padding absent domains or dropping extra ones
+/// would feed the networks what they never saw in training. `hirl` and `hirl-teacher` run such a scenario as stock
+/// HPA under their fallback names, and `train hirl` refuses it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "scenario {scenario:?} has {domains} domain{s}; the HiRL agents are built for exactly {N_DOMAINS} (one Soldier \
+     each)",
+    s = if .domains == &1 { "" } else { "s" }
+)]
+pub struct UnsupportedScenario {
+    pub scenario: String,
+    pub domains: usize,
+}
+
+/// Whether HiRL can run `scenario` (see [`UnsupportedScenario`]).
+pub fn check_scenario(scenario: &Scenario) -> Result<(), UnsupportedScenario> {
+    match scenario.domains.len() {
+        N_DOMAINS => Ok(()),
+        domains => Err(UnsupportedScenario { scenario: scenario.name.clone(), domains }),
+    }
+}
 /// Tier groups per Soldier (a domain's tiers, padded; extra tiers share the last group).
 pub const N_GROUPS: usize = 8;
 /// At-risk apps each Soldier sees and steers individually.
@@ -536,9 +559,38 @@ pub fn soldier_obs(
     debug_assert_eq!(out.len(), SOLDIER_OBS);
 }
 
+/// `small.ron` without its Internal domain: a valid scenario HiRL is not built for.
+#[cfg(test)]
+pub(crate) fn four_domain_scenario() -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+    let mut s = crate::scenario::load_file(&path).expect("shipped scenario");
+    s.domains.retain(|d| d.id != "internal");
+    s.pools.iter_mut().for_each(|p| p.domains.retain(|d| d != "internal"));
+    let problems = crate::scenario::validate(&s);
+    assert!(problems.is_empty(), "still a valid scenario: {problems:?}");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_scenario_of_five_domains_is_supported() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let small = crate::scenario::load_file(&path).expect("shipped scenario");
+        assert_eq!(check_scenario(&small), Ok(()));
+        let four = four_domain_scenario();
+        let e = check_scenario(&four).expect_err("four domains");
+        assert_eq!(e, UnsupportedScenario { scenario: "small".into(), domains: 4 });
+        assert_eq!(
+            e.to_string(),
+            "scenario \"small\" has 4 domains; the HiRL agents are built for exactly 5 (one Soldier each)"
+        );
+        let mut one = four;
+        one.domains.truncate(1);
+        assert!(check_scenario(&one).expect_err("one domain").to_string().contains(" has 1 domain; "));
+    }
 
     #[test]
     fn the_top_apps_are_the_first_of_a_full_sort_by_risk_then_index() {

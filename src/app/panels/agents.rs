@@ -17,6 +17,7 @@ use crate::agents::hirl::HirlNets;
 use crate::agents::hirl::frontier::{FrontierRow, Lever, P0_P1_TARGET_PCT, StoredFrontier, cheapest_reaching_p0_p1};
 use crate::agents::hirl::nets::Target;
 use crate::app::theme;
+use crate::scenario::Scenario;
 use crate::sim::breach_cause::{BreachCause, BreachMinutesByCause};
 
 /// What the section says about a run's agents.
@@ -62,8 +63,17 @@ pub fn price_summary(price: &StoredFrontier) -> String {
     }
 }
 
-/// The section's content for a run of `policy` (its command-line name); `None` for policies without agents.
-pub fn about(policy: &str, agents: &Result<Arc<HirlNets>, String>) -> Option<About> {
+/// The section's content for a run of `policy` (its command-line name) on `scenario`; `None` for policies without
+/// agents.
+pub fn about(policy: &str, scenario: &Scenario, agents: &Result<Arc<HirlNets>, String>) -> Option<About> {
+    if let Err(unsupported) = crate::agents::hirl::features::check_scenario(scenario)
+        && matches!(policy, "hirl" | "hirl-teacher")
+    {
+        return Some(About {
+            lines: vec![format!("Every domain runs on its stock HPA: {unsupported}.")],
+            ..About::default()
+        });
+    }
     match (policy, agents) {
         ("hirl-teacher", _) => Some(About {
             lines: vec![
@@ -196,7 +206,7 @@ pub struct AgentsPanel;
 impl AgentsPanel {
     pub fn agents_ui(&mut self, ui: &mut egui::Ui, ctx: &PanelCtx<'_>, agents: &Result<Arc<HirlNets>, String>) {
         let Some(policy) = ctx.store.policies.get(ctx.run) else { return };
-        let Some(about) = about(policy, agents) else {
+        let Some(about) = about(policy, &ctx.store.scenario, agents) else {
             ui.weak("only hirl and hirl-teacher runs have agents");
             return;
         };
@@ -322,9 +332,14 @@ mod tests {
         Arc::new(HirlNets::load(&path).expect("the shipped agents load"))
     }
 
+    fn small() -> crate::scenario::Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        crate::scenario::load_file(&path).expect("shipped scenario")
+    }
+
     #[test]
     fn the_shipped_agents_say_how_they_were_made_and_what_they_missed() {
-        let about = about("hirl", &Ok(shipped())).expect("hirl has agents");
+        let about = about("hirl", &small(), &Ok(shipped())).expect("hirl has agents");
         let text = about.lines.join("\n");
         assert!(text.contains("trained by `hirl-scale train hirl --seed 11"), "{text}");
         assert!(text.contains("source tree: git 6b6697d"), "{text}");
@@ -359,11 +374,29 @@ mod tests {
 
     #[test]
     fn a_refused_model_says_why_and_the_teacher_and_baselines_say_what_they_are() {
-        let refused = about("hirl", &Err("models/hirl.json: schema x".into())).expect("shown");
+        let refused = about("hirl", &small(), &Err("models/hirl.json: schema x".into())).expect("shown");
         assert!(refused.lines[0].contains("runs on its stock HPA: models/hirl.json: schema x"));
-        let teacher = about("hirl-teacher", &Err("whatever".into())).expect("shown");
+        let teacher = about("hirl-teacher", &small(), &Err("whatever".into())).expect("shown");
         assert!(teacher.lines[0].contains("teacher rule"));
-        assert!(about("hpa", &Ok(shipped())).is_none());
+        assert!(about("hpa", &small(), &Ok(shipped())).is_none());
+    }
+
+    #[test]
+    fn a_scenario_hirl_is_not_built_for_says_so_for_the_networks_and_the_teacher() {
+        let four = crate::agents::hirl::features::four_domain_scenario();
+        for policy in ["hirl", "hirl-teacher"] {
+            let about = about(policy, &four, &Ok(shipped())).expect("shown");
+            assert_eq!(
+                about.lines,
+                [
+                    "Every domain runs on its stock HPA: scenario \"small\" has 4 domains; the HiRL agents are built for \
+                  exactly 5 (one Soldier each)."
+                ],
+                "{policy}"
+            );
+            assert!(about.eval_command.is_none() && about.targets.is_empty(), "no held-out figures of other agents");
+        }
+        assert!(about("hpa", &four, &Ok(shipped())).is_none());
     }
 
     #[test]

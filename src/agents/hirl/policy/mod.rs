@@ -828,7 +828,8 @@ impl Autoscaler for HirlPolicy {
             }
         }
         if n != N_DOMAINS {
-            // The networks are built for five domains: anything else is run by HPA (recorded once).
+            // The networks are built for five domains. `policies::build` and training refuse any other count
+            // (`features::check_scenario`), so this guards only a policy built by hand: HPA runs it.
             self.hpa.decide(obs, out);
             self.ca.decide(obs, out);
             return;

@@ -244,6 +244,8 @@ pub enum TrainError {
          ({given}); the stages train on the shipped suite, so give its scenarios (other files of the same names will do)"
     )]
     StageScenarioMissing { stage: String, scenario: String, given: String },
+    #[error("cannot train on it: {0}")]
+    Unsupported(#[from] super::features::UnsupportedScenario),
 }
 
 impl From<candle_core::Error> for TrainError {
@@ -287,7 +289,11 @@ pub struct Trainer {
 impl Trainer {
     /// `scenarios` are the training scenarios at full scale (they are scaled to `cfg.scale` here).
     pub fn new(cfg: TrainConfig, scenarios: &[Scenario], forecaster: ForecasterModel) -> Result<Self, TrainError> {
-        // Checked before any work: a stage without its scenario would otherwise fail only when it is reached.
+        // Checked before any work: a scenario of another shape would train on no decision at all (the executor runs
+        // it as HPA), and a stage without its scenario would fail only when it is reached.
+        for s in scenarios {
+            super::features::check_scenario(s)?;
+        }
         for stage in &cfg.stages {
             if let Some(missing) = stage.scenarios.iter().find(|n| !scenarios.iter().any(|s| &s.name == *n)) {
                 let given: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
