@@ -151,12 +151,7 @@ fn hirl_policy(scenario: &Scenario, layout: &Layout, seed: u64, brain: Brain, as
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::hirl::features::four_domain_scenario;
-
-    fn small() -> Scenario {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        crate::scenario::load_file(&path).expect("shipped scenario")
-    }
+    use crate::agents::hirl::features::{four_domain_scenario, small_scenario};
 
     fn name_of(policy: &str, scenario: &Scenario, assets: &PolicyAssets) -> String {
         let layout = Layout::build(scenario, scenario.seed);
@@ -166,7 +161,7 @@ mod tests {
     #[test]
     fn hirl_runs_as_itself_only_with_agents_on_a_scenario_it_is_built_for() {
         let shipped = PolicyAssets::shipped(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
-        let (small, four) = (small(), four_domain_scenario());
+        let (small, four) = (small_scenario(), four_domain_scenario());
         assert_eq!(name_of("hirl", &small, &shipped), "hirl");
         assert_eq!(name_of("hirl-teacher", &small, &shipped), "hirl-teacher");
         // Without agents only `hirl` falls back; the teacher needs none.

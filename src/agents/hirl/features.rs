@@ -17,6 +17,10 @@ use crate::sim::{AppId, AppView, DomainId, Layout, Observation, PoolId};
 
 /// Domains the networks are built for (the reference cluster's five).
 pub const N_DOMAINS: usize = 5;
+/// Tier groups per Soldier (a domain's tiers, padded; extra tiers share the last group).
+pub const N_GROUPS: usize = 8;
+/// At-risk apps each Soldier sees and steers individually.
+pub const TOP_APPS: usize = 20;
 
 /// A scenario HiRL cannot run: its networks and executor are shaped for exactly [`N_DOMAINS`] domains (a Commander
 /// share, urgency and headroom, and a Soldier embedding for each), and padding absent domains or dropping extra ones
@@ -40,10 +44,6 @@ pub fn check_scenario(scenario: &Scenario) -> Result<(), UnsupportedScenario> {
         domains => Err(UnsupportedScenario { scenario: scenario.name.clone(), domains }),
     }
 }
-/// Tier groups per Soldier (a domain's tiers, padded; extra tiers share the last group).
-pub const N_GROUPS: usize = 8;
-/// At-risk apps each Soldier sees and steers individually.
-pub const TOP_APPS: usize = 20;
 
 /// Per-domain features, in order (units in the names).
 pub const DOMAIN_FEATURES: &[&str] = &[
@@ -559,11 +559,17 @@ pub fn soldier_obs(
     debug_assert_eq!(out.len(), SOLDIER_OBS);
 }
 
+/// The shipped `small.ron`, for tests.
+#[cfg(test)]
+pub(crate) fn small_scenario() -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+    crate::scenario::load_file(&path).expect("shipped scenario")
+}
+
 /// `small.ron` without its Internal domain: a valid scenario HiRL is not built for.
 #[cfg(test)]
 pub(crate) fn four_domain_scenario() -> Scenario {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-    let mut s = crate::scenario::load_file(&path).expect("shipped scenario");
+    let mut s = small_scenario();
     s.domains.retain(|d| d.id != "internal");
     s.pools.iter_mut().for_each(|p| p.domains.retain(|d| d != "internal"));
     let problems = crate::scenario::validate(&s);
@@ -577,9 +583,7 @@ mod tests {
 
     #[test]
     fn only_a_scenario_of_five_domains_is_supported() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        let small = crate::scenario::load_file(&path).expect("shipped scenario");
-        assert_eq!(check_scenario(&small), Ok(()));
+        assert_eq!(check_scenario(&small_scenario()), Ok(()));
         let four = four_domain_scenario();
         let e = check_scenario(&four).expect_err("four domains");
         assert_eq!(e, UnsupportedScenario { scenario: "small".into(), domains: 4 });

@@ -326,20 +326,16 @@ fn price_ui(ui: &mut egui::Ui, price: &StoredFrontier, ctx: &PanelCtx<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::hirl::features::small_scenario;
 
     fn shipped() -> Arc<HirlNets> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(crate::agents::hirl::DEFAULT_AGENTS_PATH);
         Arc::new(HirlNets::load(&path).expect("the shipped agents load"))
     }
 
-    fn small() -> crate::scenario::Scenario {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
-        crate::scenario::load_file(&path).expect("shipped scenario")
-    }
-
     #[test]
     fn the_shipped_agents_say_how_they_were_made_and_what_they_missed() {
-        let about = about("hirl", &small(), &Ok(shipped())).expect("hirl has agents");
+        let about = about("hirl", &small_scenario(), &Ok(shipped())).expect("hirl has agents");
         let text = about.lines.join("\n");
         assert!(text.contains("trained by `hirl-scale train hirl --seed 11"), "{text}");
         assert!(text.contains("source tree: git 6b6697d"), "{text}");
@@ -374,11 +370,11 @@ mod tests {
 
     #[test]
     fn a_refused_model_says_why_and_the_teacher_and_baselines_say_what_they_are() {
-        let refused = about("hirl", &small(), &Err("models/hirl.json: schema x".into())).expect("shown");
+        let refused = about("hirl", &small_scenario(), &Err("models/hirl.json: schema x".into())).expect("shown");
         assert!(refused.lines[0].contains("runs on its stock HPA: models/hirl.json: schema x"));
-        let teacher = about("hirl-teacher", &small(), &Err("whatever".into())).expect("shown");
+        let teacher = about("hirl-teacher", &small_scenario(), &Err("whatever".into())).expect("shown");
         assert!(teacher.lines[0].contains("teacher rule"));
-        assert!(about("hpa", &small(), &Ok(shipped())).is_none());
+        assert!(about("hpa", &small_scenario(), &Ok(shipped())).is_none());
     }
 
     #[test]
