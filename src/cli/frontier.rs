@@ -20,7 +20,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::frontier_plot;
-use super::hirl::{SuiteArgs, change, load_all, per_seed_totals, targets};
+use super::hirl::{SuiteArgs, change, per_seed_totals, targets};
 use crate::agents::hirl::SizeFloor;
 use crate::agents::hirl::frontier::{FrontierRow, Lever, cheapest_reaching_p0_p1, on_frontier};
 use crate::agents::policies::PolicyAssets;
@@ -147,7 +147,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     if args.record_in_model && args.policy != "hirl" {
         bail!("--record-in-model stores the frontier in the agents' file: --policy hirl-teacher has none");
     }
-    let scenarios = load_all(&args.suite.scenarios)?;
+    let scenarios = args.suite.load()?;
     // On a scenario HiRL is not built for, every row would be HPA's: refused, not priced.
     for s in &scenarios {
         crate::agents::hirl::features::check_scenario(s).map_err(|e| anyhow::anyhow!("eval frontier: {e}"))?;

@@ -114,6 +114,31 @@ impl SuiteArgs {
     pub fn agents_path(&self) -> PathBuf {
         self.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH))
     }
+
+    /// The suite's scenarios, refused when a seed or a scenario's name is given twice: the totals would count its runs
+    /// twice, and the tables tell scenarios apart by name.
+    pub fn load(&self) -> Result<Vec<Scenario>> {
+        if let Some(seed) = first_repeat(&self.seeds) {
+            anyhow::bail!("--seeds: {seed} is given twice (its runs would count twice in every total)");
+        }
+        let paths = suite_paths(&self.scenarios);
+        let scenarios = load_all(&paths)?;
+        let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        if let Some(name) = first_repeat(&names) {
+            let files: Vec<String> =
+                paths.iter().zip(&names).filter(|(_, n)| **n == name).map(|(p, _)| p.display().to_string()).collect();
+            anyhow::bail!(
+                "--scenarios: scenario {name:?} is given twice ({}); the tables tell scenarios apart by name",
+                files.join(" and ")
+            );
+        }
+        Ok(scenarios)
+    }
+}
+
+/// The first item of `items` that an earlier one equals.
+pub(super) fn first_repeat<T: PartialEq + Clone>(items: &[T]) -> Option<T> {
+    items.iter().enumerate().find(|&(i, x)| items[..i].contains(x)).map(|(_, x)| x.clone())
 }
 
 #[derive(Args, Debug)]
@@ -550,7 +575,10 @@ pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[Fallb
 }
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
-    let mut scenarios = load_all(&args.suite.scenarios)?;
+    if let Some(p) = first_repeat(&args.policies) {
+        anyhow::bail!("--policies: {p} is given twice (its runs would count twice in its totals)");
+    }
+    let mut scenarios = args.suite.load()?;
     for s in &mut scenarios {
         for w in &args.what_if {
             w.apply(s);
@@ -825,6 +853,14 @@ pub fn eval_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_repeat_finds_the_first_item_given_again() {
+        assert_eq!(first_repeat(&[1001u64, 1002, 1001, 1002]), Some(1001));
+        assert_eq!(first_repeat(&["hpa", "hirl", "hirl"]), Some("hirl"));
+        assert_eq!(first_repeat::<u64>(&[]), None);
+        assert_eq!(first_repeat(&[1u64, 2, 3]), None);
+    }
 
     #[test]
     fn the_domain_lines_sum_each_policy_s_runs_per_domain_in_the_scenario_s_order() {

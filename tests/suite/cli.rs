@@ -314,6 +314,24 @@ fn hirl_on_a_scenario_of_four_domains_runs_as_hpa_under_its_fallback_name_and_sa
 }
 
 #[test]
+fn eval_refuses_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
+    let small = scenario_path("small").display().to_string();
+    let refusal = |args: &[&str]| {
+        let out = hirl().args(args).output().expect("runs");
+        assert!(!out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = refusal(&["eval", "--scenarios", &small, "--seeds", "1001,1001", "--policies", "hpa"]);
+    assert!(e.contains("--seeds: 1001 is given twice"), "{e}");
+    let e = refusal(&["eval", "--scenarios", &small, "--seeds", "1001", "--policies", "hpa,heuristic,hpa"]);
+    assert!(e.contains("--policies: hpa is given twice"), "{e}");
+    let e = refusal(&["eval", "--scenarios", &format!("{small},{small}"), "--seeds", "1001", "--policies", "hpa"]);
+    assert!(e.contains(&format!("--scenarios: scenario \"small\" is given twice ({small} and {small})")), "{e}");
+    let e = refusal(&["eval", "frontier", "--scenarios", &small, "--seeds", "7,7"]);
+    assert!(e.contains("--seeds: 7 is given twice"), "{e}");
+}
+
+#[test]
 fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
     let (text, eval) = eval_small("1001,1002", "per-seed");
     let per_seed = eval["per_seed"].as_array().expect("a per_seed array");
