@@ -545,7 +545,8 @@ impl FallbackRun {
 
     /// Domain-minutes on the fallback of the domains of priority rank up to `max_rank`.
     fn minutes_up_to(&self, max_rank: u8) -> f64 {
-        self.domains.iter().filter(|d| d.priority_rank <= max_rank).map(|d| d.minutes).sum()
+        // From +0.0: an empty float sum is −0.0, printed "-0.0" for a suite without a P0 or P1 domain.
+        self.domains.iter().filter(|d| d.priority_rank <= max_rank).fold(0.0, |sum, d| sum + d.minutes)
     }
 }
 

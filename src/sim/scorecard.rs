@@ -261,7 +261,8 @@ pub(super) fn finish(inp: ScoreInputs<'_>, domains: &[DomainAcc], cluster: &Clus
     }
     let cluster_score = ClusterScore {
         slo_breach_minutes: sum(&|d| d.slo_breach_minutes),
-        p0_p1_slo_breach_minutes: p0_p1.iter().map(|d| d.slo_breach_minutes).sum(),
+        // From +0.0: Rust's empty float sum is −0.0, which a scenario without a P0 or P1 domain printed as "-0.0".
+        p0_p1_slo_breach_minutes: p0_p1.iter().fold(0.0, |minutes, d| minutes + d.slo_breach_minutes),
         p0_p1_slo_breach_minutes_by_cause: p0_p1_by_cause,
         cascade_events: domains.iter().map(|d| d.cascade_events).sum(),
         priority_inversion_minutes: sum(&|d| d.priority_inversion_minutes),

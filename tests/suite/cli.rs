@@ -314,6 +314,22 @@ fn hirl_on_a_scenario_of_four_domains_runs_as_hpa_under_its_fallback_name_and_sa
 }
 
 #[test]
+fn a_scenario_without_p0_or_p1_domains_reports_zero_p0_p1_minutes_not_minus_zero() {
+    // Rust's empty float sum is −0.0: the scorecard printed "(P0+P1 -0.0)" and wrote -0.0 in its JSON.
+    let mut s = crate::common::load("small");
+    s.domains.iter_mut().for_each(|d| d.priority = hirl_scale::scenario::Priority::P3);
+    let (path, json) = (temp_path("all-p3.ron"), temp_path("all-p3.json"));
+    hirl_scale::scenario::save_file(&s, &path).expect("written");
+    let out = hirl().args(["run", "--policy", "hpa", "--json"]).arg(&json).arg(&path).output().expect("runs");
+    let table = succeeded(&out);
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let _ = (std::fs::remove_file(&path), std::fs::remove_file(&json));
+    assert!(table.contains("(P0+P1 0.0)"), "{table}");
+    let p0_p1 = card["cluster"]["p0_p1_slo_breach_minutes"].as_f64().expect("a number");
+    assert!(p0_p1 == 0.0 && p0_p1.is_sign_positive(), "{p0_p1}");
+}
+
+#[test]
 fn eval_refuses_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
     let small = scenario_path("small").display().to_string();
     let refusal = |args: &[&str]| {
