@@ -108,7 +108,10 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
     }
     session.seek(until);
     let origin = args.scenario.display().to_string();
-    let rec = Recording { unlifted, ..session.recording(&origin, model_stamps(&session.policies(), &assets)) };
+    let rec = Recording {
+        unlifted,
+        ..session.recording(&origin, model_stamps(&session.policies(), session.scenario(), &assets))
+    };
     rec.save_file(&args.out)?;
     print!("{}", report::comparison_table(&rec.scorecards));
     println!(
@@ -187,7 +190,7 @@ fn rerecord(
     // The limits a what-if lifted are the recording's, not the session's: carry them over.
     let again = Recording {
         unlifted: rec.unlifted.clone(),
-        ..session.recording(&rec.origin, model_stamps(&rec.policies, assets))
+        ..session.recording(&rec.origin, model_stamps(&rec.policies, &rec.scenario, assets))
     };
     again.save_file(path)?;
     print!("{}", report::comparison_table(&again.scorecards));

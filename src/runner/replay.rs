@@ -4,11 +4,16 @@
 use super::session::{Session, SessionConfig};
 use crate::agents::policies::{self, PolicyAssets};
 use crate::replay::{ModelStamp, Recording};
+use crate::scenario::Scenario;
 use crate::sim::Scorecard;
 
-/// The models `policies` depend on, with the digests of those loaded in `assets`. Baselines use none; `hirl-teacher`
-/// the forecaster; `hirl` the agents and the forecaster (none when it falls back to HPA).
-pub fn model_stamps(policies: &[String], assets: &PolicyAssets) -> Vec<ModelStamp> {
+/// The models `policies` depend on when they run `scenario`, with the digests of those loaded in `assets`. Baselines
+/// use none; `hirl-teacher` the forecaster; `hirl` the agents and the forecaster; neither any on a scenario HiRL is
+/// not built for, nor `hirl` without agents (they run as HPA).
+pub fn model_stamps(policies: &[String], scenario: &Scenario, assets: &PolicyAssets) -> Vec<ModelStamp> {
+    if crate::agents::hirl::features::check_scenario(scenario).is_err() {
+        return Vec::new();
+    }
     let mut out: Vec<ModelStamp> = Vec::new();
     let mut add = |role: &str, digest: String, user: &str| {
         if !out.iter().any(|m| m.role == role) {
@@ -39,13 +44,14 @@ pub fn check_recording(rec: &Recording, origin: &str, assets: &PolicyAssets) -> 
     }
     if rec.policies.iter().any(|p| p == "hirl")
         && let Err(why) = &assets.agents
+        && crate::agents::hirl::features::check_scenario(&rec.scenario).is_ok()
     {
         return Err(format!(
             "{origin}: policies: the recording runs hirl, but no agents are loaded ({why}); it cannot be replayed as \
              recorded"
         ));
     }
-    let have = model_stamps(&rec.policies, assets);
+    let have = model_stamps(&rec.policies, &rec.scenario, assets);
     for (i, m) in rec.models.iter().enumerate() {
         match have.iter().find(|h| h.role == m.role) {
             Some(h) if h.digest == m.digest => {}

@@ -337,7 +337,7 @@ impl Worker {
                 self.dirty = true;
             }
             Command::SaveRecording(path) => {
-                let models = model_stamps(&self.session.policies(), &self.assets);
+                let models = model_stamps(&self.session.policies(), self.session.scenario(), &self.assets);
                 let rec = Recording { unlifted: self.unlifted.clone(), ..self.session.recording(&self.origin, models) };
                 match rec.save_file(&path) {
                     Ok(()) => self.notify(Update::RecordingSaved(path.display().to_string())),

@@ -90,7 +90,7 @@ fn a_recording_saves_loads_and_replays_to_the_same_scorecards() {
     s.inject(spike("fraud")).expect("valid");
     s.seek(5_400);
     s.seek(2_000); // the recording covers the whole branch, wherever the cursor is
-    let rec = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), &assets()));
+    let rec = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), s.scenario(), &assets()));
     assert_eq!(rec.end_secs, 5_400);
     assert!(rec.models.iter().any(|m| m.role == "agents"), "hirl depends on the agents: {:?}", rec.models);
     let dir = temp_path("rec");
@@ -240,7 +240,7 @@ fn a_warm_reserve_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused(
     assert_ne!(held.state_digests(), plain.state_digests(), "the reserve changes the run");
     assert_eq!(held.warm_reserve(), Some(&spec));
 
-    let rec = held.recording("small.ron", hirl_scale::runner::model_stamps(&held.policies(), &with));
+    let rec = held.recording("small.ron", hirl_scale::runner::model_stamps(&held.policies(), held.scenario(), &with));
     assert_eq!(rec.warm_reserve.as_ref(), Some(&spec));
     assert_eq!(rec.scorecards[0].warm_reserve.as_deref(), Some("30% in shared-general"));
     let back = Recording::load_str(&rec.to_ron_string().expect("serialises"), "held.rec.ron").expect("loads");
@@ -287,7 +287,7 @@ fn a_reserve_held_under_one_run_only_leaves_the_other_as_shipped_and_replays_so(
     let cards = held.scorecards();
     assert_eq!((cards[0].warm_reserve.as_deref(), cards[1].warm_reserve.as_deref()), (None, Some("30% in every pool")));
 
-    let rec = held.recording("small.ron", hirl_scale::runner::model_stamps(&held.policies(), &only));
+    let rec = held.recording("small.ron", hirl_scale::runner::model_stamps(&held.policies(), held.scenario(), &only));
     assert_eq!(
         (rec.warm_reserve.as_ref(), rec.warm_reserve_for.as_slice()),
         (Some(&spec), &["heuristic".to_string()][..])
@@ -297,7 +297,8 @@ fn a_reserve_held_under_one_run_only_leaves_the_other_as_shipped_and_replays_so(
     let report = verify(&back, "only.rec.ron", &assets()).expect("replays");
     assert!(report.identical(), "replayed under assets holding no reserve: {report:?}");
     // Held by every run, a recording names none.
-    let all = every.recording("small.ron", hirl_scale::runner::model_stamps(&every.policies(), &only));
+    let all =
+        every.recording("small.ron", hirl_scale::runner::model_stamps(&every.policies(), every.scenario(), &only));
     assert!(all.warm_reserve_for.is_empty());
 
     // The runs named must be recorded ones, and there must be a reserve to hold.
@@ -326,7 +327,8 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
     assert_ne!(r[1], p[1], "a raised P0 floor changes HiRL's run");
 
     // Stored where it changed a run, named on that run's scorecard only, and exact through the file.
-    let rec = raised.recording("small.ron", hirl_scale::runner::model_stamps(&raised.policies(), &with));
+    let rec =
+        raised.recording("small.ron", hirl_scale::runner::model_stamps(&raised.policies(), raised.scenario(), &with));
     assert_eq!(rec.size_floor.as_ref(), Some(&floor));
     assert_eq!(rec.scorecards[0].size_floor, None);
     assert_eq!(rec.scorecards[1].size_floor.as_deref(), Some("×1.080 for P0 (others ×0.905)"));
@@ -338,7 +340,8 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
     let report = verify(&back, "raised.rec.ron", &assets()).expect("replays");
     assert!(report.identical(), "{report:?}");
     // And a recording made under the shipped floor stores none and replays under it, whatever the assets carry.
-    let rec = plain.recording("small.ron", hirl_scale::runner::model_stamps(&plain.policies(), &assets()));
+    let rec =
+        plain.recording("small.ron", hirl_scale::runner::model_stamps(&plain.policies(), plain.scenario(), &assets()));
     assert_eq!(rec.size_floor, None);
     assert!(!rec.to_ron_string().expect("serialises").contains("size_floor"));
     let report = verify(&rec, "small.rec.ron", &with).expect("replays");
@@ -369,11 +372,25 @@ fn a_size_floor_is_recorded_replays_under_any_assets_and_a_bad_one_is_refused() 
     assert!(err.contains("no domain \"paymnt\""), "{err}");
 }
 
+#[test]
+fn a_hirl_recording_of_a_scenario_hirl_is_not_built_for_needs_no_models_to_replay() {
+    // HiRL runs four domains as HPA: the recording names no model, and replays with none loaded.
+    let policies = vec!["hpa".to_string(), "hirl".to_string()];
+    let cfg = SessionConfig::every(600);
+    let mut s = Session::new(Arc::new(crate::common::four_domains()), 3, &policies, &assets(), cfg).expect("starts");
+    s.seek(1200);
+    let rec = s.recording("four.ron", hirl_scale::runner::model_stamps(&s.policies(), s.scenario(), &assets()));
+    assert!(rec.models.is_empty(), "{:?}", rec.models);
+    assert_eq!(rec.scorecards[1].policy, "hirl (HPA fallback)");
+    let report = verify(&rec, "four.rec.ron", &PolicyAssets::none()).expect("replays without agents");
+    assert!(report.identical(), "{report:?}");
+}
+
 /// A one-run HPA recording of `small` (its first 10 minutes).
 fn plain_single(assets: &PolicyAssets) -> Recording {
     let mut s = session(&["hpa"], 600);
     s.seek(600);
-    s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), assets))
+    s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), s.scenario(), assets))
 }
 
 #[test]
