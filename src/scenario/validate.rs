@@ -158,6 +158,8 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         for (j, d) in p.domains.iter().enumerate() {
             if !domain_ids.contains(&d.as_str()) {
                 c.fail(format!("{path}.domains[{j}]"), unknown("domain", d, &domain_ids));
+            } else if p.domains[..j].contains(d) {
+                c.fail(format!("{path}.domains[{j}]"), format!("duplicate domain \"{d}\" (a pool admits it once)"));
             }
         }
     }
@@ -232,6 +234,15 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
             c.fail(format!("{path}.calls[{j}].to"), unknown("domain", &call.to, domain_ids));
         } else if call.to == d.id {
             c.fail(format!("{path}.calls[{j}].to"), "a domain cannot call itself inline");
+        } else if d.calls[..j].iter().any(|earlier| earlier.to == call.to) {
+            // The latency model adds a callee's p99 once per call, so a second entry would count it twice.
+            c.fail(
+                format!("{path}.calls[{j}].to"),
+                format!(
+                    "duplicate call to \"{}\" (one entry per callee: its ratio is the share of requests that call it)",
+                    call.to
+                ),
+            );
         }
         c.finite_in(format!("{path}.calls[{j}].ratio"), call.ratio, 0.0, 100.0, "call ratio");
     }
@@ -434,6 +445,28 @@ mod tests {
         s.events = vec![good.clone(); 10];
         s.events[1] = bad.clone();
         assert!(validate_event(&s, &good).is_empty(), "the broken events[1] is not the added one");
+    }
+
+    #[test]
+    fn a_pool_admitting_a_domain_twice_or_a_second_call_to_one_callee_is_refused_where_it_is() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        let small = crate::scenario::load_file(&path).expect("shipped scenario");
+        assert!(validate(&small).is_empty());
+        let mut s = small.clone();
+        let first = s.pools[0].domains[0].clone();
+        s.pools[0].domains.push(first.clone());
+        let problems = validate(&s);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let at = s.pools[0].domains.len() - 1;
+        assert_eq!(problems[0].path, format!("pools[0].domains[{at}]"));
+        assert!(problems[0].message.starts_with(&format!("duplicate domain \"{first}\"")), "{problems:?}");
+        let mut s = small.clone();
+        let call = s.domains[0].calls[0].clone();
+        s.domains[0].calls.push(call.clone());
+        let problems = validate(&s);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "domains[0].calls[1].to");
+        assert!(problems[0].message.starts_with(&format!("duplicate call to \"{}\"", call.to)), "{problems:?}");
     }
 
     /// Each size past its upper bound is refused at its own path, and the bound itself is accepted.
