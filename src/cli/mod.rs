@@ -203,6 +203,9 @@ pub fn main() -> Result<ExitCode> {
         size_floor: None,
         what_if: Vec::new(),
     });
+    if !matches!(command, Command::Gui { .. }) {
+        end_quietly_when_stdout_closes();
+    }
     match command {
         Command::Gui {
             scenario,
@@ -380,6 +383,18 @@ pub fn main() -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lets a headless command end as other command-line tools do when what reads its output stops early
+/// (`hirl-scale eval | head`): killed by SIGPIPE, silently. Rust ignores SIGPIPE, so the next `println!` panicked on
+/// the broken pipe instead ("failed printing to stdout", exit 101). The window keeps Rust's default: a write to a
+/// closed stdout must not end it.
+fn end_quietly_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: restores the signal's default disposition before any other thread exists; no handler is installed.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// `scenarios/reference-day.ron` from the working directory, or from the source tree when run elsewhere.

@@ -313,6 +313,19 @@ fn hirl_on_a_scenario_of_four_domains_runs_as_hpa_under_its_fallback_name_and_sa
     assert!(!dir.exists(), "nothing written");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_headless_command_whose_reader_has_gone_ends_quietly_by_sigpipe_not_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    // `hirl-scale validate … | head -0`: the reading end is closed before the command writes a byte.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = hirl().arg("validate").arg(scenario_path("small")).stdout(writer).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
+
 #[test]
 fn a_scenario_without_p0_or_p1_domains_reports_zero_p0_p1_minutes_not_minus_zero() {
     // Rust's empty float sum is −0.0: the scorecard printed "(P0+P1 -0.0)" and wrote -0.0 in its JSON.
