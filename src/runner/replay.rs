@@ -8,8 +8,8 @@ use crate::scenario::Scenario;
 use crate::sim::Scorecard;
 
 /// The models `policies` depend on when they run `scenario`, with the digests of those loaded in `assets`. Baselines
-/// use none; `hirl-teacher` the forecaster; `hirl` the agents and the forecaster; neither any on a scenario HiRL is
-/// not built for, nor `hirl` without agents (they run as HPA).
+/// use none; `hirl-teacher` the forecaster; `hirl` the agents and the forecaster. On a scenario HiRL is not built for,
+/// and for `hirl` without agents, there are none: they run as HPA.
 pub fn model_stamps(policies: &[String], scenario: &Scenario, assets: &PolicyAssets) -> Vec<ModelStamp> {
     if crate::agents::hirl::features::check_scenario(scenario).is_err() {
         return Vec::new();
