@@ -343,6 +343,21 @@ fn a_scenario_without_p0_or_p1_domains_reports_zero_p0_p1_minutes_not_minus_zero
 }
 
 #[test]
+fn record_refuses_three_policies_before_running_since_no_loader_would_open_the_file() {
+    let out_file = temp_path("three.rec.ron");
+    let out = hirl()
+        .args(["record", "--policies", "hpa,heuristic,pid", "--out"])
+        .arg(&out_file)
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--policies: a recording holds one run, or two side by side; got 3"), "{stderr}");
+    assert!(!out_file.exists(), "nothing written");
+}
+
+#[test]
 fn eval_refuses_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
     let small = scenario_path("small").display().to_string();
     let refusal = |args: &[&str]| {
