@@ -70,7 +70,7 @@ fn parse_injection(text: &str) -> Result<(u64, EventSpec)> {
 
 pub fn record_command(args: RecordArgs) -> Result<()> {
     // Refused before the run: a recording of another count would be written and then refused by every loader.
-    if args.policies.is_empty() || args.policies.len() > 2 {
+    if !crate::replay::RUN_COUNTS.contains(&args.policies.len()) {
         bail!(
             "--policies: a recording holds one run, or two side by side; got {} ({})",
             args.policies.len(),

@@ -25,6 +25,9 @@ use crate::sim::{InjectedEvent, SIM_VERSION, Scorecard, TICK_SECS};
 /// The format this build reads and writes.
 pub const FORMAT: &str = "hirl-scale-recording/1";
 
+/// How many runs a recording holds: one, or two side by side (as the window shows them).
+pub const RUN_COUNTS: std::ops::RangeInclusive<usize> = 1..=2;
+
 /// A model a recorded policy used, by role (`agents`, `forecaster`) and digest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelStamp {
@@ -211,7 +214,7 @@ impl Recording {
                 fail(if path.is_empty() { "unlifted".into() } else { format!("unlifted.{path}") }, message);
             }
         }
-        if self.policies.is_empty() || self.policies.len() > 2 {
+        if !RUN_COUNTS.contains(&self.policies.len()) {
             fail("policies".into(), format!("expected one or two policies, found {}", self.policies.len()));
         }
         if self.warm_reserve.is_none() && !self.warm_reserve_for.is_empty() {
