@@ -1,6 +1,6 @@
 //! The command line, as a user runs it.
 
-use crate::common::{hirl, root, scenario_path, succeeded, temp_path};
+use crate::common::{failed, hirl, root, scenario_path, succeeded, temp_path};
 
 #[test]
 fn run_prints_a_table_and_writes_the_documented_json() {
@@ -244,20 +244,24 @@ fn eval_splits_cascades_by_link_and_length_and_breach_minutes_by_cause_and_all_a
     assert!(text.contains("breach minutes by what held them"), "{text}");
 }
 
-#[test]
-fn training_on_scenarios_its_stages_lack_is_refused_before_any_work() {
-    let dir = temp_path("train-refused");
+/// `train hirl --scenarios SCENARIO`, which must be refused before it writes anything; its stderr.
+fn refused_training(scenario: &std::path::Path, name: &str) -> String {
+    let dir = temp_path(name);
     let out = hirl()
         .args(["train", "hirl", "--scenarios"])
-        .arg(scenario_path("small"))
+        .arg(scenario)
         .arg("--out")
         .arg(dir.join("hirl.safetensors"))
         .output()
         .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(stderr.contains("stage \"soldiers: steady and diurnal\" trains on \"reference-day\""), "{stderr}");
     assert!(!dir.exists(), "nothing written");
+    failed(&out)
+}
+
+#[test]
+fn training_on_scenarios_its_stages_lack_is_refused_before_any_work() {
+    let stderr = refused_training(&scenario_path("small"), "train-refused");
+    assert!(stderr.contains("stage \"soldiers: steady and diurnal\" trains on \"reference-day\""), "{stderr}");
 }
 
 /// `small.ron` without its Internal domain, written to a temporary file: a valid scenario of four domains.
@@ -295,22 +299,12 @@ fn hirl_on_a_scenario_of_four_domains_runs_as_hpa_under_its_fallback_name_and_sa
     let figures: Vec<&str> = breach.split_whitespace().skip(3).collect();
     assert_eq!(figures.iter().filter(|f| **f == "=").count(), 2, "both fallbacks breach as HPA does: {breach}");
     // Training refuses it, naming the file, before writing anything.
-    let dir = temp_path("train-four-domains");
-    let out = hirl()
-        .args(["train", "hirl", "--scenarios"])
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.join("hirl.safetensors"))
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused_training(&path, "train-four-domains");
     let _ = std::fs::remove_file(&path);
-    assert!(!out.status.success());
     assert!(
         stderr.contains(&format!("{}: cannot train on it: scenario \"small\" has 4 domains", path.display())),
         "{stderr}"
     );
-    assert!(!dir.exists(), "nothing written");
 }
 
 #[cfg(unix)]
@@ -351,8 +345,7 @@ fn record_refuses_three_policies_before_running_since_no_loader_would_open_the_f
         .arg(scenario_path("small"))
         .output()
         .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = failed(&out);
     assert!(stderr.contains("--policies: a recording holds one run, or two side by side; got 3"), "{stderr}");
     assert!(!out_file.exists(), "nothing written");
 }
@@ -360,11 +353,7 @@ fn record_refuses_three_policies_before_running_since_no_loader_would_open_the_f
 #[test]
 fn eval_refuses_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
     let small = scenario_path("small").display().to_string();
-    let refusal = |args: &[&str]| {
-        let out = hirl().args(args).output().expect("runs");
-        assert!(!out.status.success(), "{args:?}");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
+    let refusal = |args: &[&str]| failed(&hirl().args(args).output().expect("runs"));
     let e = refusal(&["eval", "--scenarios", &small, "--seeds", "1001,1001", "--policies", "hpa"]);
     assert!(e.contains("--seeds: 1001 is given twice"), "{e}");
     let e = refusal(&["eval", "--scenarios", &small, "--seeds", "1001", "--policies", "hpa,heuristic,hpa"]);

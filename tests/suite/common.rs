@@ -21,6 +21,12 @@ pub fn succeeded(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asserts a finished command failed and gives its stderr (the refusal to check).
+pub fn failed(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "it succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// A path in the system's temporary directory for this test process: `hirl-{pid}-{name}` (the pid keeps two test
 /// runs at once apart; `name` keeps the tests of one run apart).
 pub fn temp_path(name: impl std::fmt::Display) -> PathBuf {

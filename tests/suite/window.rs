@@ -193,16 +193,17 @@ fn side_by_side_from_hpa_puts_hirl_on_the_right_when_the_agents_load() {
 
 #[test]
 fn on_a_scenario_hirl_is_not_built_for_side_by_side_puts_the_heuristic_on_the_right_and_hirl_is_named_a_fallback() {
-    let shipped = || hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root());
-    let mut cfg = WorkerConfig::new(crate::common::four_domains(), "four.ron", "hpa");
-    (cfg.forecaster, cfg.agents) = (shipped().forecaster, shipped().agents);
-    let mut h = window_with(cfg);
+    let shipped = hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root());
+    let with_agents = |policy: &str| {
+        let mut cfg = WorkerConfig::new(crate::common::four_domains(), "four.ron", policy);
+        (cfg.forecaster, cfg.agents) = (shipped.forecaster.clone(), shipped.agents.clone());
+        window_with(cfg)
+    };
+    let mut h = with_agents("hpa");
     side_by_side(&mut h);
     assert_eq!(h.state().store.policies, ["hpa", "heuristic"], "hirl would be HPA again on four domains");
     // Asked for by name, hirl runs as the fallback and is called so.
-    let mut cfg = WorkerConfig::new(crate::common::four_domains(), "four.ron", "hirl");
-    (cfg.forecaster, cfg.agents) = (shipped().forecaster, shipped().agents);
-    let mut h = window_with(cfg);
+    let mut h = with_agents("hirl");
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
     assert_eq!(h.state().store.runs[0].policy, "hirl (HPA fallback)");
 }
