@@ -43,9 +43,19 @@ fn peak_rss_mib() -> Option<f64> {
 
 pub use crate::scenario::scale_scenario;
 
+/// `--scales` and `train hirl --scale`: an app-count factor, finite and above 0. Whether the scaled scenario is within
+/// the simulator's bounds is checked once it is built ([`scale_scenario`]).
+pub(crate) fn parse_app_scale(text: &str) -> Result<f64, String> {
+    let factor: f64 = text.parse().map_err(|e| format!("{text:?} is not a number: {e}"))?;
+    if !factor.is_finite() || factor <= 0.0 {
+        return Err(crate::scenario::ScaleError::Factor(factor).to_string());
+    }
+    Ok(factor)
+}
+
 /// Measures one size in this process.
 pub fn measure(s: &Scenario, scale: f64, cfg: &BenchConfig) -> Result<BenchResult> {
-    let scaled = scale_scenario(s, scale);
+    let scaled = scale_scenario(s, scale)?;
     let t0 = Instant::now();
     let mut sim = Simulation::new(&scaled, scaled.seed);
     let assets = super::assets_for(std::slice::from_ref(&cfg.policy), None);

@@ -33,7 +33,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 11)]
     pub seed: u64,
     /// App-count factor of the training episodes.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = super::bench::parse_app_scale)]
     pub scale: f64,
     /// PPO iterations per curriculum stage (6 stages).
     #[arg(long, default_value_t = 5)]

@@ -160,11 +160,12 @@ pub enum Command {
         scenario: PathBuf,
         #[arg(long, default_value = "hpa")]
         policy: String,
-        /// App-count multipliers to measure (1 = the scenario as written).
-        #[arg(long, value_delimiter = ',', default_value = "0.1,1,10")]
+        /// App-count multipliers to measure (1 = the scenario as written; each tier keeps at least one app).
+        #[arg(long, value_delimiter = ',', default_value = "0.1,1,10", value_parser = bench::parse_app_scale)]
         scales: Vec<f64>,
-        /// Simulated seconds per measurement (default: one day).
-        #[arg(long, default_value_t = 86_400)]
+        /// Simulated seconds per measurement (default: one day; at most four weeks).
+        #[arg(long, default_value_t = 86_400,
+              value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_DURATION_SECS))]
         secs: u64,
         /// Internal: measure one scale in this process and print a JSON line.
         #[arg(long, hide = true)]
@@ -377,6 +378,11 @@ pub fn main() -> Result<ExitCode> {
                 let scale = scales.first().copied().unwrap_or(1.0);
                 println!("{}", serde_json::to_string(&bench::measure(&s, scale, &cfg)?)?);
             } else {
+                // Every size is checked before the first is measured: a factor out of bounds fails in seconds, not
+                // after the sizes before it ran for minutes.
+                for &scale in &scales {
+                    scale_scenario(&s, scale).with_context(|| format!("--scales {scale}"))?;
+                }
                 let results = bench::run_in_children(&scenario, &scales, &cfg)?;
                 print!("{}", bench::table(&results));
             }

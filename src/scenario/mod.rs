@@ -148,50 +148,220 @@ impl From<std::io::Error> for SaveError {
     }
 }
 
-/// Atomic file write: temp file in the same directory, fsync, rename.
+/// Atomic file write: temp file in the same directory, fsync, rename; a failure at any step leaves the old file as
+/// it was and no temporary behind.
+///
+/// - A symlink is written through: its target is replaced, and the link stays a link.
+/// - A replaced file keeps its permissions (the temporary is created with the process's defaults); a read-only one
+///   is refused, as `cp` would refuse it, even where the directory would allow the rename.
+/// - Something that exists and is neither a file nor a directory (`/dev/stdout`, a FIFO) is written to directly: there
+///   is nothing to replace atomically, and a rename would put a file in place of the device.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = match path.parent() {
+    // `canonicalize` resolves every link; a path that does not exist yet is written as given.
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let existing = std::fs::metadata(&target).ok();
+    if let Some(meta) = &existing {
+        if meta.is_dir() {
+            return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"));
+        }
+        // A rename needs only the directory's permission; a file made read-only says it is not to be replaced.
+        if meta.is_file() && meta.permissions().readonly() {
+            return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the file is read-only"));
+        }
+        if !meta.is_file() {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&target)?;
+            return f.write_all(bytes).and_then(|()| f.flush());
+        }
+    }
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
+    let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    {
+    let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(meta) = &existing {
+            f.set_permissions(meta.permissions())?;
+        }
         f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        // Best effort: do not leave the temporary behind when the rename fails.
+        std::fs::rename(&tmp, &target)
+    })();
+    if written.is_err() {
+        // Best effort: the write or the rename failed, so do not leave the temporary behind.
         let _ = std::fs::remove_file(&tmp);
-    })
+    }
+    written
 }
 
-/// Multiplies app counts and traffic by `factor` (app counts rounded, at least 1 per tier).
+/// Why a scenario cannot be scaled by a factor (`bench --scales`, `train hirl --scale`).
+#[derive(Debug, thiserror::Error)]
+pub enum ScaleError {
+    #[error("{0} is not an app-count factor: give a finite number above 0")]
+    Factor(f64),
+    /// The scaled scenario breaks a bound of the validator (most apps, pods or nodes the simulator supports).
+    #[error("scenario {name:?} scaled ×{factor} is out of bounds: {problems}")]
+    OutOfBounds { name: String, factor: f64, problems: String },
+}
+
+/// Multiplies app counts and traffic by `factor` (app counts rounded, at least 1 per tier), and checks the result
+/// against the validator's bounds: a factor of 1e9 would otherwise ask for billions of apps and exhaust the memory.
 ///
 /// The provisioner is left as it is, so at `factor` 0.1 it is ten times too big for the demand and a surge's nodes
 /// arrive without the queueing a full-scale run shows. Scaling its boot concurrency (× `factor`) and backlog latency
 /// (÷ `factor`) in HiRL's training episodes was measured and gave worse networks (docs/hirl-measurements.md,
 /// "Three training changes").
-pub fn scale_scenario(s: &Scenario, factor: f64) -> Scenario {
+pub fn scale_scenario(s: &Scenario, factor: f64) -> Result<Scenario, ScaleError> {
+    if !factor.is_finite() || factor <= 0.0 {
+        return Err(ScaleError::Factor(factor));
+    }
+    // Counts saturate at u32::MAX (far over every bound), so the validator below refuses them instead of them wrapping.
+    let times = |n: u32, round: fn(f64) -> f64| round(f64::from(n) * factor).min(f64::from(u32::MAX)) as u32;
     let mut out = s.clone();
     for d in &mut out.domains {
-        let before: u32 = d.tiers.iter().map(|t| t.apps).sum();
+        let before: u64 = d.tiers.iter().map(|t| u64::from(t.apps)).sum();
         for t in &mut d.tiers {
-            t.apps = ((f64::from(t.apps) * factor).round() as u32).max(1);
+            t.apps = times(t.apps, f64::round).max(1);
         }
-        let after: u32 = d.tiers.iter().map(|t| t.apps).sum();
-        d.traffic.base_rps *= f64::from(after) / f64::from(before.max(1));
+        let after: u64 = d.tiers.iter().map(|t| u64::from(t.apps)).sum();
+        d.traffic.base_rps *= after as f64 / before.max(1) as f64;
     }
     for p in &mut out.pools {
-        p.max_nodes = ((f64::from(p.max_nodes) * factor).ceil() as u32).max(p.min_nodes.max(1));
+        p.max_nodes = times(p.max_nodes, f64::ceil).max(p.min_nodes.max(1));
         p.initial_nodes = None;
     }
     for e in &mut out.events {
         if let EventSpec::BatchJob { pods, .. } = e {
-            *pods = ((f64::from(*pods) * factor).round() as u32).max(1);
+            *pods = times(*pods, f64::round).max(1);
         }
     }
-    out
+    let problems = validate(&out);
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        // The first few say what is out of bounds; a factor far too big breaks every count at once.
+        const SHOWN: usize = 3;
+        let mut shown = problems.iter().take(SHOWN).map(|p| format!("{}: {}", p.path, p.message)).collect::<Vec<_>>();
+        if problems.len() > SHOWN {
+            shown.push(format!("and {} more", problems.len() - SHOWN));
+        }
+        let problems = shown.join("; ");
+        Err(ScaleError::OutOfBounds { name: s.name.clone(), factor, problems })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> Scenario {
+        load_file(&Path::new("scenarios").join(name)).expect("shipped scenario")
+    }
+
+    fn apps(s: &Scenario) -> u64 {
+        s.domains.iter().flat_map(|d| &d.tiers).map(|t| u64::from(t.apps)).sum()
+    }
+
+    #[test]
+    fn scaling_keeps_a_valid_scenario_within_the_bounds() {
+        let s = shipped("reference-day.ron");
+        for factor in [0.1, 1.0, 10.0] {
+            let scaled = scale_scenario(&s, factor).expect("within bounds");
+            assert!(validate(&scaled).is_empty());
+            let want = (apps(&s) as f64 * factor).round();
+            assert!((apps(&scaled) as f64 - want).abs() <= want * 0.01 + 22.0, "×{factor}: {}", apps(&scaled));
+        }
+        // Each tier keeps an app, however small the factor.
+        let tiers = s.domains.iter().map(|d| d.tiers.len() as u64).sum::<u64>();
+        assert_eq!(apps(&scale_scenario(&s, 1e-9).expect("one app a tier")), tiers);
+    }
+
+    #[test]
+    fn scaling_refuses_a_factor_that_is_not_one_or_breaks_a_bound() {
+        let s = shipped("small.ron");
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(matches!(scale_scenario(&s, bad), Err(ScaleError::Factor(_))), "{bad}");
+        }
+        // Billions of apps, once a saturated count that then overflowed its domain's sum, are refused by name.
+        let Err(ScaleError::OutOfBounds { problems, .. }) = scale_scenario(&s, 1e12) else {
+            panic!("×1e12 accepted");
+        };
+        assert!(problems.contains(".apps: brings the scenario to") || problems.contains("and "), "{problems}");
+        assert!(problems.matches("; ").count() <= 3, "at most three problems and a count: {problems}");
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("hirl-write-atomic-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_go_through_links_keep_permissions_and_leave_nothing_on_failure() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = scratch("links");
+        let target = dir.join("target.json");
+        std::fs::write(&target, "old").expect("write");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let link = dir.join("link.json");
+        symlink(&target, &link).expect("symlink");
+
+        write_atomic(&link, b"new").expect("write through the link");
+        assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink(), "the link stays a link");
+        assert_eq!(std::fs::read_to_string(&target).expect("target"), "new");
+        assert_eq!(std::fs::metadata(&target).expect("target").permissions().mode() & 0o777, 0o640);
+
+        // A read-only file is refused and left as it was.
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        let err = write_atomic(&link, b"newer").expect_err("read-only");
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+        assert_eq!(std::fs::read_to_string(&target).expect("target"), "new");
+
+        // A directory is refused, and nothing is left beside it.
+        std::fs::create_dir(dir.join("sub")).expect("mkdir");
+        let err = write_atomic(&dir.join("sub"), b"x").expect_err("a directory");
+        assert_eq!(err.kind(), std::io::ErrorKind::IsADirectory);
+        assert_eq!(entries(&dir), ["link.json", "sub", "target.json"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_to_a_fifo_write_into_it_instead_of_replacing_it() {
+        use std::io::Read;
+        let dir = scratch("fifo");
+        let fifo = dir.join("pipe");
+        let c_path = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                std::fs::File::open(fifo).expect("open").read_to_string(&mut text).expect("read");
+                text
+            })
+        };
+        write_atomic(&fifo, b"through the pipe").expect("write");
+        assert_eq!(reader.join().expect("reader"), "through the pipe");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata(&fifo).expect("fifo").file_type().is_fifo(),
+            "still a FIFO, as /dev/stdout stays a device"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

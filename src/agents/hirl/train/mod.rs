@@ -246,6 +246,8 @@ pub enum TrainError {
     StageScenarioMissing { stage: String, scenario: String, given: String },
     #[error("cannot train on it: {0}")]
     Unsupported(#[from] super::features::UnsupportedScenario),
+    #[error("--scale: {0}")]
+    Scale(#[from] crate::scenario::ScaleError),
 }
 
 impl From<candle_core::Error> for TrainError {
@@ -304,6 +306,7 @@ impl Trainer {
                 });
             }
         }
+        let scaled = scenarios.iter().map(|s| scale_scenario(s, cfg.scale)).collect::<Result<_, _>>()?;
         let mut init = SimRng::new(cfg.seed, stream::INIT);
         let mut commander =
             TrainLevel::new("commander", COMMANDER_OBS, COMMANDER_ACT, &cfg.hidden, &mut init, cfg.initial_log_std)?;
@@ -314,7 +317,7 @@ impl Trainer {
         soldier.gamma = 0.99;
         soldier.kl_coef = cfg.kl_soldier;
         Ok(Self {
-            scenarios: scenarios.iter().map(|s| scale_scenario(s, cfg.scale)).collect(),
+            scenarios: scaled,
             full_scale_scenarios: scenarios.to_vec(),
             full_scale: None,
             best_full_scale: None,
