@@ -25,3 +25,4 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod text_file;

@@ -14,6 +14,7 @@ use crate::agents::hirl::reward::RewardWeights;
 use crate::agents::hirl::safety::FallbackTime;
 use crate::agents::hirl::train::{self, CurveRow, Progress, ResumeState, TrainConfig, Trainer};
 use crate::policy::WarmReserveSpec;
+use crate::replay::names_run_of;
 use crate::scenario::{self, Scenario, WhatIf};
 use crate::sim::cascades::{CascadeCounts, CascadeLengths};
 use crate::sim::{Scorecard, SuiteTotals};
@@ -576,9 +577,7 @@ pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[Fallb
 }
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
-    if let Some(p) = first_repeat(&args.policies) {
-        anyhow::bail!("--policies: {p} is given twice (its runs would count twice in its totals)");
-    }
+    super::check_policy_names(&args.policies, "its runs would count twice in its totals")?;
     let mut scenarios = args.suite.load()?;
     for s in &mut scenarios {
         for w in &args.what_if {
@@ -610,9 +609,6 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             println!("  the targets below compare the policies that hold it against the others as shipped");
         }
     }
-    if let Some(p) = args.policies.iter().find(|p| !crate::agents::policies::all_names().contains(&p.as_str())) {
-        return Err(crate::policy::UnknownPolicy(p.clone()).into());
-    }
     // Every run is independent: spread over the cores, gathered in scenario, seed, policy order.
     let mut jobs: Vec<(&Scenario, u64, &String)> = Vec::new();
     for s in &scenarios {
@@ -643,7 +639,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     let names: Vec<String> = args.policies.clone();
     let all: Vec<SuiteTotals> = names
         .iter()
-        .zip(args.policies.iter().map(|p| cards.iter().filter(|c| policy_matches(&c.policy, p)).collect::<Vec<_>>()))
+        .zip(args.policies.iter().map(|p| cards.iter().filter(|c| names_run_of(&c.policy, p)).collect::<Vec<_>>()))
         .map(|(n, cs)| SuiteTotals::of(n, &cs))
         .collect();
     let tg = targets(&all);
@@ -692,11 +688,6 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// A scorecard's policy name for a requested name (`hirl` may have run as its HPA fallback).
-fn policy_matches(card_policy: &str, requested: &str) -> bool {
-    card_policy == requested || card_policy.strip_prefix(requested).is_some_and(|rest| rest.starts_with(" ("))
-}
-
 /// One seed's totals over the suite's scenarios, per policy in the order asked.
 #[derive(Clone, Debug, Serialize)]
 pub struct SeedTotals {
@@ -715,7 +706,7 @@ pub fn per_seed_totals(seeds: &[u64], policies: &[String], cards: &[Scorecard]) 
                 .iter()
                 .map(|p| {
                     let cs: Vec<&Scorecard> =
-                        cards.iter().filter(|c| c.seed == seed && policy_matches(&c.policy, p)).collect();
+                        cards.iter().filter(|c| c.seed == seed && names_run_of(&c.policy, p)).collect();
                     SuiteTotals::of(p, &cs)
                 })
                 .collect(),
@@ -746,7 +737,7 @@ pub fn by_domain_table(policies: &[String], cards: &[Scorecard]) -> String {
     for p in policies {
         let mut line = format!("  {p:<12}");
         for d in &domains {
-            let of_domain = cards.iter().filter(|c| policy_matches(&c.policy, p)).flat_map(|c| &c.domains);
+            let of_domain = cards.iter().filter(|c| names_run_of(&c.policy, p)).flat_map(|c| &c.domains);
             let (minutes, cascades) = of_domain
                 .filter(|x| x.domain == *d)
                 .fold((0.0, 0u32), |(m, k), x| (m + x.slo_breach_minutes, k + x.cascade_events));
@@ -810,7 +801,7 @@ pub fn eval_table(
     for sc in scenarios {
         for p in policies {
             let cs: Vec<&Scorecard> =
-                cards.iter().filter(|c| c.scenario == sc.name && policy_matches(&c.policy, p)).collect();
+                cards.iter().filter(|c| c.scenario == sc.name && names_run_of(&c.policy, p)).collect();
             let t = SuiteTotals::of(p, &cs);
             let _ = writeln!(
                 s,

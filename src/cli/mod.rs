@@ -331,6 +331,7 @@ pub fn main() -> Result<ExitCode> {
             size_floor,
             agents,
         } => {
+            check_policy_names(&policies, "it would run twice on the same traffic")?;
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -389,6 +390,18 @@ pub fn main() -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--policies` of `compare` and `eval`, checked before any run: an unknown name failed only after the policies
+/// before it had run, and a repeated one ran twice (`why_not_twice` says what that would have done).
+fn check_policy_names(policies: &[String], why_not_twice: &str) -> Result<()> {
+    if let Some(p) = policies.iter().find(|p| !policies::all_names().contains(&p.as_str())) {
+        return Err(crate::policy::UnknownPolicy(p.clone()).into());
+    }
+    if let Some(p) = hirl::first_repeat(policies) {
+        anyhow::bail!("--policies: {p} is given twice ({why_not_twice})");
+    }
+    Ok(())
 }
 
 /// Lets a headless command end as other command-line tools do when what reads its output stops early

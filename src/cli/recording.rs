@@ -68,7 +68,49 @@ fn parse_injection(text: &str) -> Result<(u64, EventSpec)> {
     Ok((secs, event))
 }
 
+/// `--until` (default: the scenario's end): a tick after 0, within the scenario. Rounding or clamping it would write
+/// a recording of another length than asked, without a word.
+fn recording_end(until: Option<u64>, duration_secs: u64) -> Result<u64> {
+    let Some(until) = until else { return Ok(duration_secs) };
+    let tick = crate::sim::TICK_SECS;
+    if until == 0 || !until.is_multiple_of(tick) || until > duration_secs {
+        bail!(
+            "--until {until}: give a multiple of the {tick} s tick from {tick} to the scenario's end ({duration_secs} s)"
+        );
+    }
+    Ok(until)
+}
+
+/// An injection must be on a tick, and fire before the recording ends: it fires at the next tick at the earliest,
+/// so one at the recording's end would be stored and never act in it.
+fn check_injection_time(t_secs: u64, event: &EventSpec, until: u64) -> Result<()> {
+    let tick = crate::sim::TICK_SECS;
+    if !t_secs.is_multiple_of(tick) {
+        bail!(
+            "{t_secs} s is not on the {tick} s tick (the simulation injects between ticks): give a multiple of {tick}"
+        );
+    }
+    let fires = crate::sim::schedule_from(event, t_secs.saturating_add(tick)).start_secs();
+    if fires >= until {
+        bail!("injected at {t_secs} s, it would fire at {fires} s, when the recording has ended ({until} s)");
+    }
+    Ok(())
+}
+
+/// `--out` must not be the scenario the recording is made from: the scenario would be lost to the recording.
+fn check_out_is_not_the_scenario(out: &Path, scenario: &Path) -> Result<()> {
+    let same = match (std::fs::canonicalize(out), std::fs::canonicalize(scenario)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        bail!("--out {}: that is the scenario file; give the recording a path of its own", out.display());
+    }
+    Ok(())
+}
+
 pub fn record_command(args: RecordArgs) -> Result<()> {
+    check_out_is_not_the_scenario(&args.out, &args.scenario)?;
     // Refused before the run: a recording of another count would be written and then refused by every loader.
     if !crate::replay::RUN_COUNTS.contains(&args.policies.len()) {
         bail!(
@@ -82,7 +124,17 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
     };
     // An exported what-if scenario's own limits go where a recording keeps them, as the window's recordings do.
     let unlifted = s.unlifted.take();
+    let until = recording_end(args.until, s.duration_secs)?;
     let mut injections = args.injections.iter().map(|t| parse_injection(t)).collect::<Result<Vec<_>>>()?;
+    // Every injection is checked before the run, each named as given (a refusal after minutes of simulation, or
+    // naming the event by the index it would take among the scenario's, helps no one).
+    for ((t, event), text) in injections.iter().zip(&args.injections) {
+        if let Some(p) = crate::scenario::validate_event(&s, event).first() {
+            let place = if p.path.is_empty() { String::new() } else { format!("{}: ", p.path.trim_start_matches('.')) };
+            bail!("--inject {text:?}: {place}{}", p.message);
+        }
+        check_injection_time(*t, event, until).with_context(|| format!("--inject {text:?}"))?;
+    }
     injections.sort_by_key(|(t, _)| *t);
     let seed = args.seed.unwrap_or(s.seed);
     let assets = super::with_warm_reserve(
@@ -93,15 +145,14 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         std::slice::from_ref(&s),
     )?;
     let assets = super::with_size_floor(assets, args.size_floor, &args.policies, std::slice::from_ref(&s))?;
+    if let Some(why) = crate::runner::missing_agents(&args.policies, &s, &assets) {
+        bail!("--policies: the recording {why}; it would run as HPA under HiRL's name and never replay as hirl");
+    }
     super::warn_unsupported(&args.policies, std::slice::from_ref(&s));
-    let until = args.until.unwrap_or(s.duration_secs).min(s.duration_secs);
     // No snapshots needed: the session only goes forward (checkpoints are probed at the end, from here).
     let cfg = SessionConfig::every(3600);
     let mut session = Session::new(Arc::new(s), seed, &args.policies, &assets, cfg).map_err(|e| anyhow!(e))?;
     for (t, event) in injections {
-        if t > until {
-            bail!("--inject at {t} s is after the end of the recording ({until} s)");
-        }
         session.seek(t);
         let fired = session.inject(event).map_err(|e| anyhow!(e))?;
         let s = session.scenario();
@@ -193,6 +244,9 @@ fn rerecord(
     path: &Path,
     assets: &crate::agents::policies::PolicyAssets,
 ) -> Result<std::process::ExitCode> {
+    // The models may differ (that is what re-recording is for), but the policies must run as recorded: `hirl`
+    // without agents would be written as HPA under HiRL's name.
+    crate::runner::check_policies(rec, &path.display().to_string(), assets).map_err(|e| anyhow!(e))?;
     let mut session = Session::from_recording(rec, assets, SessionConfig::every(3600)).map_err(|e| anyhow!(e))?;
     session.seek(rec.end_secs);
     // The limits a what-if lifted are the recording's, not the session's: carry them over.

@@ -7,4 +7,4 @@
 
 mod recording;
 
-pub use recording::{Checkpoint, FORMAT, ModelStamp, RUN_COUNTS, Recording, RecordingError};
+pub use recording::{Checkpoint, FORMAT, ModelStamp, RUN_COUNTS, Recording, RecordingError, names_run_of};

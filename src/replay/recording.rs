@@ -20,16 +20,24 @@ use crate::policy::WarmReserveSpec;
 use crate::scenario::locate::{Location, SourceMap};
 use crate::scenario::what_if::Limits;
 use crate::scenario::{self, Scenario};
+use crate::sim::scorecard::SCORECARD_FORMAT;
 use crate::sim::{InjectedEvent, SIM_VERSION, Scorecard, TICK_SECS};
 
 /// The format this build reads and writes.
 pub const FORMAT: &str = "hirl-scale-recording/1";
+
+/// Largest recording file read. A recording keeps the scenario, the injections and a digest per run and hour, not
+/// the run itself: the shipped ones are 35–38 KB, and a four-week run side by side adds about 70 KB of checkpoints.
+/// 64 MiB leaves room for hundreds of thousands of injections and stops a wrong file (or `/dev/zero`) from being
+/// read until the memory runs out.
+pub const MAX_RECORDING_BYTES: u64 = 64 << 20;
 
 /// How many runs a recording holds: one, or two side by side (as the window shows them).
 pub const RUN_COUNTS: std::ops::RangeInclusive<usize> = 1..=2;
 
 /// A model a recorded policy used, by role (`agents`, `forecaster`) and digest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelStamp {
     pub role: String,
     /// See `HirlNets::digest` and `ForecasterModel::digest`.
@@ -40,6 +48,7 @@ pub struct ModelStamp {
 
 /// Digests of every run's simulation state at one time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub t_secs: u64,
     /// One per run, in the order of `policies`.
@@ -92,7 +101,7 @@ pub struct Recording {
 pub enum RecordingError {
     // The I/O error is in the message, not a `source`: `{:#}` at the CLI edge would print it twice.
     #[error("cannot read recording {path}: {error}")]
-    Io { path: String, error: std::io::Error },
+    Read { path: String, error: crate::text_file::ReadTextError },
     #[error("{0}")]
     Invalid(InvalidRecording),
     #[error("cannot write recording {path}: {message}")]
@@ -126,6 +135,16 @@ impl fmt::Display for InvalidRecording {
     }
 }
 
+fn off_tick(t_secs: u64) -> String {
+    format!("{t_secs} s is not on the {TICK_SECS} s tick")
+}
+
+/// Whether a run's name (its scorecard's `policy`) is that of `policy`: the policy itself, or a fallback it ran as
+/// (`hirl (HPA fallback)`).
+pub fn names_run_of(run_name: &str, policy: &str) -> bool {
+    run_name == policy || run_name.strip_prefix(policy).is_some_and(|rest| rest.starts_with(" ("))
+}
+
 impl Recording {
     /// Digest of a scenario as recordings name it.
     pub fn scenario_digest_of(scenario: &Scenario) -> String {
@@ -153,7 +172,8 @@ impl Recording {
 
     pub fn load_file(path: &Path) -> Result<Recording, RecordingError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| RecordingError::Io { path: origin.clone(), error })?;
+        let text = crate::text_file::read_text(path, MAX_RECORDING_BYTES)
+            .map_err(|error| RecordingError::Read { path: origin.clone(), error })?;
         Recording::load_str(&text, &origin)
     }
 
@@ -265,6 +285,8 @@ impl Recording {
                         inj.injected_at_secs, self.end_secs
                     ),
                 );
+            } else if !inj.injected_at_secs.is_multiple_of(TICK_SECS) {
+                fail(format!("injections[{i}].injected_at_secs"), off_tick(inj.injected_at_secs));
             }
             last = inj.injected_at_secs;
             if scenario_problems.is_empty() {
@@ -284,11 +306,40 @@ impl Recording {
             }
             if c.t_secs > self.end_secs || last_t.is_some_and(|l| c.t_secs <= l) {
                 fail(format!("checkpoints[{i}].t_secs"), format!("{} s is out of order or after the end", c.t_secs));
+            } else if !c.t_secs.is_multiple_of(TICK_SECS) {
+                // A replay seeks to ticks: an off-tick checkpoint would be checked at another time than it names.
+                fail(format!("checkpoints[{i}].t_secs"), off_tick(c.t_secs));
             }
             last_t = Some(c.t_secs);
         }
         if self.scorecards.len() != runs {
             fail("scorecards".into(), format!("{} scorecards for {runs} run(s)", self.scorecards.len()));
+        }
+        // What a scorecard says it is must be what the recording ran: an edit here would otherwise read as a replay
+        // whose scorecards differ (exit 3), not as a damaged file.
+        for (i, (card, policy)) in self.scorecards.iter().zip(&self.policies).enumerate() {
+            let at = |field: &str| format!("scorecards[{i}].{field}");
+            if card.format != SCORECARD_FORMAT {
+                fail(at("format"), format!("expected \"{SCORECARD_FORMAT}\", found \"{}\"", card.format));
+            }
+            if !names_run_of(&card.policy, policy) {
+                fail(at("policy"), format!("\"{}\" is not the recorded policy {policy}", card.policy));
+            }
+            if card.scenario != self.scenario.name {
+                fail(
+                    at("scenario"),
+                    format!("\"{}\" is not the recorded scenario {}", card.scenario, self.scenario.name),
+                );
+            }
+            if card.seed != self.seed {
+                fail(at("seed"), format!("{} is not the recorded seed {}", card.seed, self.seed));
+            }
+            if card.simulated_secs != self.end_secs {
+                fail(
+                    at("simulated_secs"),
+                    format!("{} s, but the recording ends at {} s", card.simulated_secs, self.end_secs),
+                );
+            }
         }
         for (i, m) in self.models.iter().enumerate() {
             if !matches!(m.role.as_str(), "agents" | "forecaster") {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 pub use frame::{DomainPoint, Forecast, Frame, PoolPoint, RunFrame, RunItems, SeriesPoint, Speed, Update};
-pub use replay::{ReplayReport, check_recording, model_stamps, open_recording, verify};
+pub use replay::{ReplayReport, check_policies, check_recording, missing_agents, model_stamps, open_recording, verify};
 pub use session::{Session, SessionConfig};
 
 use crate::agents::forecast::ForecasterModel;

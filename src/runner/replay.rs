@@ -34,23 +34,38 @@ pub fn model_stamps(policies: &[String], scenario: &Scenario, assets: &PolicyAss
     out
 }
 
-/// Refuses a recording whose policies are unknown or whose models differ from the loaded ones, naming the place.
-pub fn check_recording(rec: &Recording, origin: &str, assets: &PolicyAssets) -> Result<(), String> {
+/// Refuses to run `hirl` on a scenario it is built for without agents: it would run as HPA under HiRL's name, and a
+/// recording of it could never be replayed as `hirl` (`record`, `replay --rerecord`). `None` when it can run.
+pub fn missing_agents(policies: &[String], scenario: &Scenario, assets: &PolicyAssets) -> Option<String> {
+    match &assets.agents {
+        Err(why)
+            if policies.iter().any(|p| p == "hirl")
+                && crate::agents::hirl::features::check_scenario(scenario).is_ok() =>
+        {
+            Some(format!("runs hirl, but no agents are loaded ({why})"))
+        }
+        _ => None,
+    }
+}
+
+/// Refuses a recording whose policies are unknown or cannot run as recorded (`hirl` without agents), naming the
+/// place. What `replay --rerecord` needs; [`check_recording`] also wants the same models.
+pub fn check_policies(rec: &Recording, origin: &str, assets: &PolicyAssets) -> Result<(), String> {
     let known = policies::all_names();
     for (i, p) in rec.policies.iter().enumerate() {
         if !known.contains(&p.as_str()) {
             return Err(format!("{origin}: policies[{i}]: unknown policy \"{p}\" (known: {})", known.join(", ")));
         }
     }
-    if rec.policies.iter().any(|p| p == "hirl")
-        && let Err(why) = &assets.agents
-        && crate::agents::hirl::features::check_scenario(&rec.scenario).is_ok()
-    {
-        return Err(format!(
-            "{origin}: policies: the recording runs hirl, but no agents are loaded ({why}); it cannot be replayed as \
-             recorded"
-        ));
+    if let Some(why) = missing_agents(&rec.policies, &rec.scenario, assets) {
+        return Err(format!("{origin}: policies: the recording {why}; it cannot be replayed as recorded"));
     }
+    Ok(())
+}
+
+/// Refuses a recording whose policies are unknown or whose models differ from the loaded ones, naming the place.
+pub fn check_recording(rec: &Recording, origin: &str, assets: &PolicyAssets) -> Result<(), String> {
+    check_policies(rec, origin, assets)?;
     let have = model_stamps(&rec.policies, &rec.scenario, assets);
     for (i, m) in rec.models.iter().enumerate() {
         match have.iter().find(|h| h.role == m.role) {

@@ -520,30 +520,32 @@ impl Session {
         self.snapshots.retain(|s| s.t_secs.saturating_add(dense) >= t || s.t_secs.is_multiple_of(coarse));
     }
 
-    /// Injects into every run; returns the event as it will fire (the same in every run: they share a clock).
-    fn apply_injection(&mut self, event: EventSpec) -> EventSpec {
-        let mut fired = event.clone();
-        for r in &mut self.runs {
-            fired = r.state.inject(&event);
-        }
-        fired
-    }
-
-    /// Injects an event into every run now (it fires at the next tick, or at its own start if later). Before the
+    /// Injects an event into every run now: it fires at the next tick, or at its own start if later. Before the
     /// furthest point recorded this starts a new branch. Returns the event as it will fire.
+    ///
+    /// The runs take it at the next step, as a replay does (`due`): applied at once, the state at `now` would hold
+    /// it in the live session but not in a replay seeking to `now`, so a recording ending at an injection failed its
+    /// own replay at the last checkpoint.
     pub fn inject(&mut self, event: EventSpec) -> Result<EventSpec, String> {
         let index = self.scenario.events.len();
         if let Some(p) = scenario::validate_event(&self.scenario, &event).first() {
             return Err(format!("cannot inject {}: events[{index}]{}: {}", event.label(), p.path, p.message));
         }
         let now = self.now_secs();
-        if self.recorded_until_secs() > now || self.next_injection < self.injections.len() {
+        let scheduled = crate::sim::schedule_from(&event, now + crate::sim::TICK_SECS);
+        if scheduled.start_secs() >= self.duration_secs() {
+            return Err(format!(
+                "cannot inject {}: it would fire at {} s, when the run has ended ({} s)",
+                event.label(),
+                scheduled.start_secs(),
+                self.duration_secs()
+            ));
+        }
+        if self.recorded_until_secs() > now || self.injections.iter().any(|i| i.injected_at_secs > now) {
             self.branch();
         }
-        let scheduled = self.apply_injection(event);
         let recorded = InjectedEvent { injected_at_secs: now, event: scheduled };
         self.injections.push(recorded.clone());
-        self.next_injection = self.injections.len();
         Ok(recorded.event)
     }
 
@@ -551,7 +553,8 @@ impl Session {
     fn branch(&mut self) {
         let now = self.now_secs();
         self.snapshots.retain(|s| s.t_secs <= now);
-        self.injections.truncate(self.next_injection);
+        // Those injected at `now` stay: the runs take them at the next step.
+        self.injections.truncate(self.injections.partition_point(|i| i.injected_at_secs <= now));
         self.recorded_until_secs = now;
         for r in &mut self.runs {
             r.branch(now);

@@ -126,7 +126,7 @@ impl BreachCause {
 
 /// Breach minutes of a domain (or a sum of domains) by [`BreachCause`]; they add up to its breach minutes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BreachMinutesByCause {
     pub not_scaled_minutes: f64,
     pub held_back_minutes: f64,

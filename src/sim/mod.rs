@@ -84,6 +84,7 @@ pub struct Workload {
 
 /// An event injected during a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InjectedEvent {
     /// Simulated time of the injection.
     pub injected_at_secs: u64,
@@ -93,7 +94,7 @@ pub struct InjectedEvent {
 }
 
 /// The event with its start moved to `at_or_after` or later, rounded up to a tick boundary.
-fn schedule_from(event: &EventSpec, at_or_after: u64) -> EventSpec {
+pub(crate) fn schedule_from(event: &EventSpec, at_or_after: u64) -> EventSpec {
     let start = event.start_secs().max(at_or_after).div_ceil(TICK_SECS) * TICK_SECS;
     let mut e = event.clone();
     match &mut e {

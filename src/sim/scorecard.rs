@@ -29,6 +29,7 @@ use super::breach_cause::{BreachMinutesByCause, CauseSplit};
 pub const SCORECARD_FORMAT: &str = "hirl-scale-scorecard/1";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scorecard {
     pub format: String,
     pub scenario: String,
@@ -60,6 +61,7 @@ impl Scorecard {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DomainScore {
     pub domain: String,
     pub priority: String,
@@ -89,6 +91,7 @@ pub struct DomainScore {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClusterScore {
     pub slo_breach_minutes: f64,
     /// Breach minutes of P0 and P1 domains only.

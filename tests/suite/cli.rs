@@ -351,7 +351,73 @@ fn record_refuses_three_policies_before_running_since_no_loader_would_open_the_f
 }
 
 #[test]
-fn eval_refuses_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
+fn record_refuses_what_it_could_not_record_as_asked_before_running() {
+    let dir = temp_path("record-refusals");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scenario = dir.join("mine.ron");
+    std::fs::copy(scenario_path("small"), &scenario).expect("copy");
+    let out_file = dir.join("out.rec.ron");
+    let spike = "Spike(domain: \"payment\", start_secs: 0, ramp_secs: 60, multiplier: 2.0, duration_secs: 600)";
+    let refusal = |extra: &[&str], out: &std::path::Path| {
+        failed(
+            &hirl()
+                .args(["record", "--policies", "hpa"])
+                .args(extra)
+                .arg("--out")
+                .arg(out)
+                .arg(&scenario)
+                .output()
+                .expect("runs"),
+        )
+    };
+    // At the recording's end, an injection would be stored and never act (its replay diverged at the end).
+    let e = refusal(&["--until", "1800", "--inject", &format!("1800={spike}")], &out_file);
+    assert!(e.contains("it would fire at 1805 s, when the recording has ended (1800 s)"), "{e}");
+    let e = refusal(&["--until", "1800", "--inject", &format!("603={spike}")], &out_file);
+    assert!(e.contains("603 s is not on the 5 s tick"), "{e}");
+    let e = refusal(&["--inject", &format!("600={}", spike.replace("payment", "nosuch"))], &out_file);
+    assert!(e.contains("domain: unknown domain \"nosuch\""), "{e}");
+    for until in ["0", "1803", "99999"] {
+        let e = refusal(&["--until", until], &out_file);
+        assert!(e.contains(&format!("--until {until}: give a multiple of the 5 s tick")), "{e}");
+    }
+    // The scenario itself as --out would be lost to the recording.
+    let e = refusal(&["--until", "600"], &scenario);
+    assert!(e.contains("that is the scenario file"), "{e}");
+    assert_eq!(std::fs::read(&scenario).expect("kept"), std::fs::read(scenario_path("small")).expect("shipped"));
+    // hirl without agents would be recorded as HPA under HiRL's name.
+    let e = failed(
+        &hirl()
+            .args(["record", "--policies", "hirl", "--until", "600", "--agents"])
+            .arg(dir.join("none.safetensors"))
+            .arg("--out")
+            .arg(&out_file)
+            .arg(&scenario)
+            .output()
+            .expect("runs"),
+    );
+    assert!(e.contains("the recording runs hirl, but no agents are loaded"), "{e}");
+    assert!(!out_file.exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rerecording_without_the_agents_refuses_and_keeps_the_recording() {
+    // It re-ran hirl as HPA and wrote that over a good recording, exit 0.
+    let dir = temp_path("rerecord-no-agents");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rec = dir.join("small.rec.ron");
+    let shipped = root().join("scenarios/recordings/small.rec.ron");
+    std::fs::copy(&shipped, &rec).expect("copy");
+    let out = hirl().args(["replay", "--rerecord", "--agents"]).arg(dir.join("none.safetensors")).arg(&rec).output();
+    let e = failed(&out.expect("runs"));
+    assert!(e.contains("policies: the recording runs hirl, but no agents are loaded"), "{e}");
+    assert_eq!(std::fs::read(&rec).expect("kept"), std::fs::read(&shipped).expect("shipped"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn eval_and_compare_refuse_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
     let small = scenario_path("small").display().to_string();
     let refusal = |args: &[&str]| failed(&hirl().args(args).output().expect("runs"));
     let e = refusal(&["eval", "--scenarios", &small, "--seeds", "1001,1001", "--policies", "hpa"]);
@@ -362,6 +428,12 @@ fn eval_refuses_a_seed_a_policy_or_a_scenario_given_twice_before_any_run() {
     assert!(e.contains(&format!("--scenarios: scenario \"small\" is given twice ({small} and {small})")), "{e}");
     let e = refusal(&["eval", "frontier", "--scenarios", &small, "--seeds", "7,7"]);
     assert!(e.contains("--seeds: 7 is given twice"), "{e}");
+    // compare as well, and an unknown name before the names before it run.
+    let e = refusal(&["compare", &small, "--policies", "hpa,hpa"]);
+    assert!(e.contains("--policies: hpa is given twice"), "{e}");
+    let reference = scenario_path("reference-day").display().to_string();
+    let e = refusal(&["compare", &reference, "--policies", "hpa,heuristic,nope"]);
+    assert!(e.contains("unknown policy \"nope\""), "{e}");
 }
 
 #[test]

@@ -107,6 +107,38 @@ fn a_recording_saves_loads_and_replays_to_the_same_scorecards() {
 }
 
 #[test]
+fn a_recording_that_ends_where_an_event_was_injected_replays_bit_for_bit() {
+    // Injected at the frontier and saved at once, as the window lets one do: the live runs took the event at once
+    // and the replay at the next step, so the last checkpoint differed (exit 3 from `replay`).
+    let mut s = session(&["hpa", "hirl"], 600);
+    s.seek(1_800);
+    s.inject(spike("payment")).expect("valid");
+    s.inject(spike("merchant")).expect("a second event at the same time keeps the first");
+    assert_eq!(s.injections().len(), 2);
+    let rec = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), s.scenario(), &assets()));
+    assert_eq!(rec.end_secs, 1_800);
+    let report = verify(&rec, "small.rec.ron", &assets()).expect("replays");
+    assert!(report.identical(), "{report:?}");
+    // And both events act once the run goes on, in the live session as in a replay of a longer recording.
+    s.seek(3_600);
+    let longer = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), s.scenario(), &assets()));
+    assert!(verify(&longer, "small.rec.ron", &assets()).expect("replays").identical());
+    let mut plain = session(&["hpa", "hirl"], 600);
+    plain.seek(3_600);
+    assert_ne!(s.state_digests(), plain.state_digests(), "the injected events acted");
+}
+
+#[test]
+fn an_event_that_would_fire_after_the_run_is_refused_when_injected() {
+    let mut s = session(&["hpa"], 3_600);
+    let end = s.scenario().duration_secs;
+    s.seek(end - 5);
+    let e = s.inject(spike("payment")).expect_err("fires at the end");
+    assert!(e.contains(&format!("would fire at {end} s, when the run has ended")), "{e}");
+    assert!(s.injections().is_empty());
+}
+
+#[test]
 fn every_shipped_scenario_has_a_recording_that_replays_bit_for_bit() {
     for name in SHIPPED {
         let path = recording_path(name);
@@ -150,6 +182,21 @@ fn damaged_recordings_are_refused_naming_the_place() {
     // Injections out of order.
     let late = refusal(&text.replacen("injected_at_secs: 7200", "injected_at_secs: 99999", 1));
     assert!(late.contains("injections[0].injected_at_secs"), "{late}");
+    // Times off the tick: a replay seeks to ticks, so an off-tick checkpoint passed unchecked ("bit-identical").
+    let off = refusal(&text.replacen("t_secs: 3600,", "t_secs: 3603,", 1));
+    assert!(off.contains("checkpoints[0].t_secs: 3603 s is not on the 5 s tick"), "{off}");
+    let off = refusal(&text.replacen("injected_at_secs: 7200", "injected_at_secs: 7203", 1));
+    assert!(off.contains("injections[0].injected_at_secs: 7203 s is not on the 5 s tick"), "{off}");
+    // A misspelt field anywhere is refused where it is, not read as a default (it read as "the scorecards differ").
+    let typo = refusal(&text.replacen("pods_starting_minutes:", "pods_startin_minutes:", 1));
+    assert!(typo.contains("small.rec.ron:") && typo.contains("pods_startin_minutes"), "{typo}");
+    let extra = refusal(&text.replacen("t_secs: 3600,", "t_secs: 3600, bogus: 1,", 1));
+    assert!(extra.contains("bogus"), "{extra}");
+    // What a scorecard says it is must be what was recorded.
+    let other = refusal(&text.replacen("policy: \"hpa\"", "policy: \"pid\"", 1));
+    assert!(other.contains("scorecards[0].policy: \"pid\" is not the recorded policy hpa"), "{other}");
+    let other = refusal(&text.replacen("\"hirl-scale-scorecard/1\"", "\"whatever/9\"", 1));
+    assert!(other.contains("scorecards[0].format: expected"), "{other}");
 }
 
 #[test]
