@@ -190,6 +190,24 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     for (i, e) in s.events.iter().enumerate() {
         check_event(&mut c, &format!("events[{i}]"), e, s, &domain_ids, &pool_names);
     }
+    // The name says which limits a what-if lifted (scorecards, the window's what-if menu read it there): it must not
+    // say so of a limit the values keep. `small+no-telemetry-lag` with the lags in place once made `--what-if
+    // no-telemetry-lag` a silent no-op, since applying it went by the name.
+    for w in super::what_if::lifted(s) {
+        let kept = w.unlifted_values(s);
+        if !kept.is_empty() {
+            let fields: Vec<String> =
+                kept.iter().map(|(field, now, lifted)| format!("{field} is {now}, not {lifted}")).collect();
+            c.fail(
+                "name",
+                format!(
+                    "says {w} is lifted (\"+{w}\"), but {}: rename the scenario, or lift the limit on the scenario it \
+                     came from (--what-if {w})",
+                    fields.join(", ")
+                ),
+            );
+        }
+    }
     if let Some(limits) = &s.unlifted {
         // Limits that would put back something else, or put back an invalid scenario, are refused in place.
         for (path, message) in limits.problems_with(s) {
@@ -419,6 +437,32 @@ fn check_call_cycles(c: &mut Checker, s: &Scenario) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn small() -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
+        crate::scenario::load_file(&path).expect("shipped scenario")
+    }
+
+    fn paths(problems: &[Problem]) -> Vec<&str> {
+        problems.iter().map(|p| p.path.as_str()).collect()
+    }
+
+    /// Once accepted: `small+no-telemetry-lag` with its lags in place, on which `--what-if no-telemetry-lag` did
+    /// nothing (applying it went by the name).
+    #[test]
+    fn a_name_saying_a_limit_is_lifted_needs_the_values_that_show_it() {
+        for w in WhatIf::ALL {
+            let mut s = small();
+            s.name.push_str(&format!("+{w}"));
+            let problems = validate(&s);
+            assert_eq!(paths(&problems), ["name"], "{w}: {problems:?}");
+            assert!(problems[0].message.starts_with(&format!("says {w} is lifted")), "{problems:?}");
+            // Applied, the limit is lifted whatever the name said, the name says it once, and the scenario validates.
+            w.apply(&mut s);
+            assert_eq!(s.name, format!("small+{w}"));
+            assert!(w.unlifted_values(&s).is_empty() && validate(&s).is_empty(), "{w}: {:?}", validate(&s));
+        }
+    }
 
     #[test]
     fn an_added_event_is_checked_with_paths_relative_to_it() {
