@@ -10,6 +10,12 @@ pub struct Problem {
     pub message: String,
 }
 
+/// Most domains a scenario may have. The simulator keeps state per pair of domains (call and shared-pool links,
+/// cascade bookkeeping), so memory grows with the square of the count: unbounded, 8,000 one-app domains took 4.5 GB
+/// (some 70 bytes a pair). It also indexes domains in 8 bits (`sim::DomainId`), so past 256 they would alias. HiRL
+/// needs exactly the reference cluster's 5 (every shipped scenario has 5); HPA and the other baselines run any count,
+/// and 64 leaves them over ten times that for a few hundred KB of pair state.
+pub const MAX_DOMAINS: usize = 64;
 /// Most pools a scenario may have (the simulator keeps per-pool counters per app in a fixed array).
 pub const MAX_POOLS: usize = 8;
 /// Longest scenario: four weeks. Also the longest event, and the latest announced start.
@@ -89,6 +95,18 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             format!("unsupported scenario version {}; this build reads version {SCENARIO_VERSION}", s.version),
         );
     }
+    // Counted before anything else: the checks below compare domains with each other (ids, calls, pools), which for
+    // an unbounded count takes quadratic time before the count is refused; so do the pools' (and each admits domains).
+    let (too_many_domains, too_many_pools) = (s.domains.len() > MAX_DOMAINS, s.pools.len() > MAX_POOLS);
+    if too_many_domains {
+        c.fail("domains", format!("at most {MAX_DOMAINS} domains are supported, got {}", s.domains.len()));
+    }
+    if too_many_pools {
+        c.fail("pools", format!("at most {MAX_POOLS} node pools are supported, got {}", s.pools.len()));
+    }
+    if too_many_domains || too_many_pools {
+        return c.problems;
+    }
     if s.duration_secs == 0 || !s.duration_secs.is_multiple_of(super::TICK_SECS) || s.duration_secs > MAX_DURATION_SECS
     {
         c.fail(
@@ -117,9 +135,6 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     }
     if s.pools.is_empty() {
         c.fail("pools", "a scenario needs at least one node pool");
-    }
-    if s.pools.len() > MAX_POOLS {
-        c.fail("pools", format!("at most {MAX_POOLS} node pools are supported, got {}", s.pools.len()));
     }
     check_unique(&mut c, "domains", "id", &domain_ids);
     check_unique(&mut c, "pools", "name", &pool_names);
@@ -155,10 +170,12 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         if p.domains.is_empty() {
             c.fail(format!("{path}.domains"), "a pool must admit at least one domain");
         }
+        // A set, not a look back along the list: a pool may list one domain any number of times.
+        let mut admitted = std::collections::HashSet::new();
         for (j, d) in p.domains.iter().enumerate() {
             if !domain_ids.contains(&d.as_str()) {
                 c.fail(format!("{path}.domains[{j}]"), unknown("domain", d, &domain_ids));
-            } else if p.domains[..j].contains(d) {
+            } else if !admitted.insert(d.as_str()) {
                 c.fail(format!("{path}.domains[{j}]"), format!("duplicate domain \"{d}\" (a pool admits it once)"));
             }
         }
@@ -247,12 +264,14 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
     c.finite_in(format!("{path}.traffic.app_share_sigma"), t.app_share_sigma, 0.0, 3.0, "app share σ");
     c.positive(format!("{path}.traffic.noise_corr_secs"), t.noise_corr_secs, "noise correlation time");
 
+    // A set, not a look back along the list: a domain may list any number of calls.
+    let mut callees = std::collections::HashSet::new();
     for (j, call) in d.calls.iter().enumerate() {
         if !domain_ids.contains(&call.to.as_str()) {
             c.fail(format!("{path}.calls[{j}].to"), unknown("domain", &call.to, domain_ids));
         } else if call.to == d.id {
             c.fail(format!("{path}.calls[{j}].to"), "a domain cannot call itself inline");
-        } else if d.calls[..j].iter().any(|earlier| earlier.to == call.to) {
+        } else if !callees.insert(call.to.as_str()) {
             // The latency model adds a callee's p99 once per call, so a second entry would count it twice.
             c.fail(
                 format!("{path}.calls[{j}].to"),
@@ -445,6 +464,34 @@ mod tests {
 
     fn paths(problems: &[Problem]) -> Vec<&str> {
         problems.iter().map(|p| p.path.as_str()).collect()
+    }
+
+    /// Once unbounded: memory grows with the square of the domain count (8,000 domains took 4.5 GB). The count is
+    /// refused before the checks that compare domains with each other, and alone.
+    #[test]
+    fn more_domains_than_the_bound_are_refused_before_anything_else() {
+        let with_domains = |n: usize| {
+            let mut s = small();
+            let mut extra = s.domains[0].clone();
+            extra.calls.clear();
+            for i in s.domains.len()..n {
+                let id = format!("extra-{i}");
+                s.pools[0].domains.push(id.clone());
+                s.domains.push(DomainSpec { id, ..extra.clone() });
+            }
+            s
+        };
+        assert!(validate(&with_domains(MAX_DOMAINS)).is_empty(), "{:?}", validate(&with_domains(MAX_DOMAINS)));
+        let mut s = with_domains(MAX_DOMAINS + 1);
+        s.domains[1].tiers.clear(); // not reported: the count stops the checks
+        let problems = validate(&s);
+        assert_eq!(paths(&problems), ["domains"], "{problems:?}");
+        assert_eq!(problems[0].message, format!("at most {MAX_DOMAINS} domains are supported, got {}", MAX_DOMAINS + 1));
+        // 100,000 domains listed in one pool: refused at once, not after 10^10 comparisons.
+        let mut s = small();
+        s.domains = vec![s.domains[0].clone(); 100_000];
+        s.pools[0].domains = vec![s.domains[0].id.clone(); 100_000];
+        assert_eq!(paths(&validate(&s)), ["domains"]);
     }
 
     /// Once accepted: `small+no-telemetry-lag` with its lags in place, on which `--what-if no-telemetry-lag` did
