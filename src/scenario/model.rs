@@ -142,11 +142,11 @@ pub struct DomainSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SloSpec {
-    /// End-to-end p99 latency objective, milliseconds.
+    /// End-to-end p99 latency objective, milliseconds: 0.1 to 3,600,000 (an hour).
     pub p99_latency_ms: f64,
     /// Error budget as a fraction of requests (0.001 = 99.9% success).
     pub error_budget_ratio: f64,
-    /// A request waiting longer than this in a queue times out and counts as an error.
+    /// A request waiting longer than this in a queue times out and counts as an error, milliseconds: 0.1 to 3,600,000.
     pub timeout_ms: f64,
 }
 
@@ -204,13 +204,13 @@ pub struct TierSpec {
     pub apps: u32,
     /// Share of the domain's traffic served by this tier; shares of a domain's tiers sum to 1.
     pub traffic_share: f64,
-    /// Mean service time of one request at full CPU, milliseconds.
+    /// Mean service time of one request at full CPU, milliseconds: 0.001 to 600,000 (ten minutes).
     pub service_time_ms: f64,
     /// Requests one pod serves concurrently (worker threads); a pod's capacity is concurrency·1000/service_time_ms rps.
     pub concurrency_per_pod: u32,
     pub cpu_request_millicores: u32,
     pub memory_request_mib: u32,
-    /// p99 latency of the tier at low load (network, downstream stores, service time), milliseconds.
+    /// p99 latency of the tier at low load (network, downstream stores, service time), milliseconds: 0.1 to 3,600,000.
     pub base_p99_latency_ms: f64,
     /// Cold start (image pull + boot until Ready) is drawn per app uniformly in this range, seconds.
     pub cold_start_secs: (u32, u32),

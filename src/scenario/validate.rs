@@ -35,6 +35,16 @@ pub const MAX_NODE_MEMORY_MIB: u32 = 32 * 1024 * 1024;
 pub const MAX_POOL_NODES: u32 = 100_000;
 /// Longest service time of one request, ms: ten minutes.
 pub const MAX_SERVICE_TIME_MS: f64 = 600_000.0;
+/// Shortest service time of one request, ms: a microsecond, about one in-memory lookup. A pod serves
+/// concurrency × 1000 / service_time_ms requests a second; at 5e-324 that was infinite.
+pub const MIN_SERVICE_TIME_MS: f64 = 0.001;
+/// Shortest latency a scenario may state (a domain's p99 SLO and timeout, a tier's base p99), ms: a tenth of a
+/// millisecond, about one network round trip inside a zone, which no request served over the network beats. The
+/// scorecard divides the p99 by the SLO: an SLO of 1e-306 ms made the degradation infinite, written `null` in JSON.
+pub const MIN_LATENCY_MS: f64 = 0.1;
+/// Longest latency a scenario may state (p99 SLO, timeout, base p99), ms: an hour. A tier's p99 is its base p99 plus
+/// up to its timeout, kept in 32 bits for the telemetry and the window: at 1e308 it was infinite there.
+pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 /// Most pods one batch job may start: ten times the reference cluster's busiest hour. Pod counts add up per domain
 /// in 32 bits.
 pub const MAX_BATCH_PODS: u32 = 1_000_000;
@@ -250,9 +260,9 @@ fn unknown(kind: &str, name: &str, known: &[&str]) -> String {
 
 fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]) {
     c.finite_in(format!("{path}.priority_weight"), d.priority_weight, 0.0, 10.0, "priority weight");
-    c.positive(format!("{path}.slo.p99_latency_ms"), d.slo.p99_latency_ms, "p99 SLO");
+    c.finite_in(format!("{path}.slo.p99_latency_ms"), d.slo.p99_latency_ms, MIN_LATENCY_MS, MAX_LATENCY_MS, "p99 SLO");
     c.finite_in(format!("{path}.slo.error_budget_ratio"), d.slo.error_budget_ratio, 1e-6, 0.5, "error budget");
-    c.positive(format!("{path}.slo.timeout_ms"), d.slo.timeout_ms, "timeout");
+    c.finite_in(format!("{path}.slo.timeout_ms"), d.slo.timeout_ms, MIN_LATENCY_MS, MAX_LATENCY_MS, "timeout");
     let t = &d.traffic;
     c.finite_in(format!("{path}.traffic.base_rps"), t.base_rps, 0.0, 1e9, "base rate");
     c.finite_in(format!("{path}.traffic.daily_amplitude"), t.daily_amplitude, 0.0, 0.95, "daily amplitude");
@@ -331,20 +341,21 @@ fn check_tier(c: &mut Checker, path: &str, t: &TierSpec) {
         c.fail(format!("{path}.apps"), "a tier needs at least one app");
     }
     c.finite_in(format!("{path}.traffic_share"), t.traffic_share, 0.0, 1.0, "traffic share");
-    if t.service_time_ms > MAX_SERVICE_TIME_MS {
-        c.fail(
-            format!("{path}.service_time_ms"),
-            format!("at most {MAX_SERVICE_TIME_MS} ms, got {}", t.service_time_ms),
-        );
-    } else {
-        c.positive(format!("{path}.service_time_ms"), t.service_time_ms, "service time");
-    }
+    let service_time = t.service_time_ms;
+    c.finite_in(
+        format!("{path}.service_time_ms"),
+        service_time,
+        MIN_SERVICE_TIME_MS,
+        MAX_SERVICE_TIME_MS,
+        "service time",
+    );
     if t.concurrency_per_pod == 0 {
         c.fail(format!("{path}.concurrency_per_pod"), "must be at least 1");
     }
     c.count_in(format!("{path}.cpu_request_millicores"), t.cpu_request_millicores, 1, MAX_NODE_CPU_MILLICORES);
     c.count_in(format!("{path}.memory_request_mib"), t.memory_request_mib, 1, MAX_NODE_MEMORY_MIB);
-    c.positive(format!("{path}.base_p99_latency_ms"), t.base_p99_latency_ms, "base p99 latency");
+    let base_p99 = t.base_p99_latency_ms;
+    c.finite_in(format!("{path}.base_p99_latency_ms"), base_p99, MIN_LATENCY_MS, MAX_LATENCY_MS, "base p99 latency");
     if t.cold_start_secs.0 > t.cold_start_secs.1 {
         c.fail(format!("{path}.cold_start_secs"), "range is inverted (first value above the second)");
     }
@@ -486,12 +497,86 @@ mod tests {
         s.domains[1].tiers.clear(); // not reported: the count stops the checks
         let problems = validate(&s);
         assert_eq!(paths(&problems), ["domains"], "{problems:?}");
-        assert_eq!(problems[0].message, format!("at most {MAX_DOMAINS} domains are supported, got {}", MAX_DOMAINS + 1));
+        assert_eq!(
+            problems[0].message,
+            format!("at most {MAX_DOMAINS} domains are supported, got {}", MAX_DOMAINS + 1)
+        );
         // 100,000 domains listed in one pool: refused at once, not after 10^10 comparisons.
         let mut s = small();
         s.domains = vec![s.domains[0].clone(); 100_000];
         s.pools[0].domains = vec![s.domains[0].id.clone(); 100_000];
         assert_eq!(paths(&validate(&s)), ["domains"]);
+    }
+
+    /// Once accepted: an SLO of 1e-306 ms (an infinite degradation, `null` in the scorecard JSON), service times,
+    /// timeouts and base p99s of 5e-324 ms, and latencies of 1e308 ms. Each is refused past its bound; at the bounds
+    /// a run's scorecard holds only finite numbers.
+    #[test]
+    fn latencies_and_service_times_are_bounded_and_give_a_finite_scorecard_at_their_bounds() {
+        type Edit = fn(&mut Scenario, f64);
+        let fields: [(&str, Edit, f64, f64); 4] = [
+            (
+                "domains[1].slo.p99_latency_ms",
+                |s, v| s.domains[1].slo.p99_latency_ms = v,
+                MIN_LATENCY_MS,
+                MAX_LATENCY_MS,
+            ),
+            ("domains[1].slo.timeout_ms", |s, v| s.domains[1].slo.timeout_ms = v, MIN_LATENCY_MS, MAX_LATENCY_MS),
+            (
+                "domains[1].tiers[0].base_p99_latency_ms",
+                |s, v| s.domains[1].tiers[0].base_p99_latency_ms = v,
+                MIN_LATENCY_MS,
+                MAX_LATENCY_MS,
+            ),
+            (
+                "domains[1].tiers[0].service_time_ms",
+                |s, v| s.domains[1].tiers[0].service_time_ms = v,
+                MIN_SERVICE_TIME_MS,
+                MAX_SERVICE_TIME_MS,
+            ),
+        ];
+        for (path, edit, lo, hi) in fields {
+            for (bad, good) in [(5e-324, lo), (1e-306, lo), (lo * 0.99, lo), (hi * 1.01, hi), (1e308, hi)] {
+                let mut s = small();
+                edit(&mut s, bad);
+                assert_eq!(paths(&validate(&s)), [path], "{bad}");
+                edit(&mut s, good);
+                assert!(validate(&s).is_empty(), "{path} at {good}: {:?}", validate(&s));
+            }
+        }
+        // Every domain and tier at the lower bounds, then at the upper ones: an hour under HPA, and every number of
+        // the scorecard finite.
+        for at in [0, 1] {
+            let mut s = small();
+            s.duration_secs = 3600;
+            s.events.clear();
+            let (latency, service) =
+                if at == 0 { (MIN_LATENCY_MS, MIN_SERVICE_TIME_MS) } else { (MAX_LATENCY_MS, MAX_SERVICE_TIME_MS) };
+            for d in &mut s.domains {
+                (d.slo.p99_latency_ms, d.slo.timeout_ms) = (latency, latency);
+                for t in &mut d.tiers {
+                    (t.base_p99_latency_ms, t.service_time_ms) = (latency, service);
+                }
+            }
+            assert!(validate(&s).is_empty(), "{:?}", validate(&s));
+            let mut sim = crate::sim::Simulation::new(&s, 1);
+            let mut hpa = crate::policy::baseline("hpa", sim.layout()).expect("hpa");
+            crate::policy::run_until(&mut sim, hpa.as_mut(), s.duration_secs, |_| {});
+            let card = serde_json::to_value(sim.scorecard("hpa")).expect("serialises");
+            fn nulls(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+                match v {
+                    serde_json::Value::Null => out.push(at.to_string()),
+                    serde_json::Value::Array(items) => items.iter().for_each(|x| nulls(x, at, out)),
+                    serde_json::Value::Object(fields) => fields.iter().for_each(|(k, x)| nulls(x, k, out)),
+                    _ => {}
+                }
+            }
+            let mut found = Vec::new();
+            nulls(&card, "", &mut found);
+            // The scorecard's optional means and maxima (`Option<f64>`) are absent when nothing was measured.
+            found.retain(|k| !k.ends_with("_time_to_scale_out_secs") && !k.ends_with("_node_provision_secs"));
+            assert!(found.is_empty(), "non-finite at {found:?}");
+        }
     }
 
     /// Once accepted: `small+no-telemetry-lag` with its lags in place, on which `--what-if no-telemetry-lag` did
