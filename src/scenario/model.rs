@@ -10,6 +10,7 @@ pub use super::hpa_spec::*;
 pub struct Scenario {
     /// Format version; must equal [`super::SCENARIO_VERSION`].
     pub version: u32,
+    /// Display name: not blank, no control characters, at most 200 characters (plus the `+…` of lifted what-ifs).
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -123,9 +124,10 @@ impl Priority {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomainSpec {
-    /// Short identifier used by references elsewhere in the file (`"payment"`).
+    /// Short identifier used by references elsewhere in the file and on the command line (`"payment"`): 1–64 ASCII
+    /// letters, digits, `-`, `_` and `.`, starting with a letter, and not a priority (`P0`).
     pub id: String,
-    /// Display name.
+    /// Display name: not blank, no control characters, at most 200 characters.
     pub name: String,
     pub priority: Priority,
     /// Weight of this domain's degradation in priority-weighted scores (DESIGN: 1.0, 0.9, 0.8, 0.5, 0.3).
@@ -199,6 +201,7 @@ pub struct CallSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TierSpec {
+    /// Unique within the domain; the same charset as a domain id (it makes the app names, `payment-checkout-api-000`).
     pub name: String,
     /// Number of apps (Deployments, each with its own HPA) in this tier.
     pub apps: u32,
@@ -222,6 +225,7 @@ pub struct TierSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSpec {
+    /// Unique; the same charset as a domain id (`--warm-reserve shared-general=0.3` names it).
     pub name: String,
     pub node_cpu_millicores: u32,
     pub node_memory_mib: u32,

@@ -16,6 +16,15 @@ pub struct Problem {
 /// needs exactly the reference cluster's 5 (every shipped scenario has 5); HPA and the other baselines run any count,
 /// and 64 leaves them over ten times that for a few hundred KB of pair state.
 pub const MAX_DOMAINS: usize = 64;
+/// Longest id (a domain id, a pool or tier name), characters. Ids are written into the trace CSV's header, the
+/// terminal tables and app names (`payment-checkout-api-000`), and are typed in command-line options
+/// (`--size-floor payment=1.03`, `--warm-reserve shared-general=0.3`), so they are also restricted to ASCII letters,
+/// digits, `-`, `_` and `.`, starting with a letter: a `,` or `=` broke the CSV's columns and cannot be named in an
+/// option, and a newline or escape code went to the terminal as it was. The shipped ids have up to 16 characters.
+pub const MAX_ID_CHARS: usize = 64;
+/// Longest display name (the scenario's, a domain's), characters; a scenario's name may be longer by the `+…` of the
+/// what-ifs lifted in it. Display names may hold any text but control characters, which would reach the terminal.
+pub const MAX_NAME_CHARS: usize = 200;
 /// Most pools a scenario may have (the simulator keeps per-pool counters per app in a fixed array).
 pub const MAX_POOLS: usize = 8;
 /// Longest scenario: four weeks. Also the longest event, and the latest announced start.
@@ -138,6 +147,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.fail("start.day_of_month", "day of the month must be 1 to 30 (simulated months have 30 days)");
     }
 
+    // A scenario's name carries the what-ifs lifted in it (`+no-telemetry-lag`) on top of its own.
+    let lifts: usize = super::what_if::WhatIf::ALL.iter().map(|w| 1 + w.name().len()).sum();
+    check_display_name(&mut c, "name", &s.name, MAX_NAME_CHARS + lifts);
     let domain_ids: Vec<&str> = s.domains.iter().map(|d| d.id.as_str()).collect();
     let pool_names: Vec<&str> = s.pools.iter().map(|p| p.name.as_str()).collect();
     if s.domains.is_empty() {
@@ -147,6 +159,17 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.fail("pools", "a scenario needs at least one node pool");
     }
     check_unique(&mut c, "domains", "id", &domain_ids);
+    for (i, id) in domain_ids.iter().enumerate() {
+        // `--size-floor` reads `P0=1.03` (any case, any digits) as a priority, so such a domain could not be named.
+        if id.len() > 1 && id.starts_with(['P', 'p']) && id[1..].chars().all(|ch| ch.is_ascii_digit()) {
+            c.fail(
+                format!("domains[{i}].id"),
+                format!(
+                    "\"{id}\" reads as a priority in --size-floor (P0=1.03 is every P0 domain): give the domain a word"
+                ),
+            );
+        }
+    }
     check_unique(&mut c, "pools", "name", &pool_names);
 
     for (i, d) in s.domains.iter().enumerate() {
@@ -244,13 +267,58 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     c.problems
 }
 
+/// Ids that are well formed ([`id_problem`]) and unique within their list.
 fn check_unique(c: &mut Checker, list: &str, field: &str, names: &[&str]) {
     for (i, n) in names.iter().enumerate() {
-        if n.is_empty() {
-            c.fail(format!("{list}[{i}].{field}"), "must not be empty");
+        if let Some(problem) = id_problem(n) {
+            c.fail(format!("{list}[{i}].{field}"), problem);
         } else if names[..i].contains(n) {
             c.fail(format!("{list}[{i}].{field}"), format!("duplicate {field} \"{n}\""));
         }
+    }
+}
+
+/// Why `id` cannot be a domain id, a pool or a tier name ([`MAX_ID_CHARS`]); `None` when it can.
+fn id_problem(id: &str) -> Option<String> {
+    if id.is_empty() {
+        return Some("must not be empty".into());
+    }
+    let chars = id.chars().count();
+    if chars > MAX_ID_CHARS {
+        return Some(format!("at most {MAX_ID_CHARS} characters, got {chars} ({})", quoted(id)));
+    }
+    let allowed = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
+    if !id.starts_with(|ch: char| ch.is_ascii_alphabetic()) || !id.chars().all(allowed) {
+        return Some(format!(
+            "{} must be ASCII letters, digits, '-', '_' and '.', starting with a letter (ids go into the trace CSV, the \
+             terminal tables and options such as --size-floor payment=1.03)",
+            quoted(id)
+        ));
+    }
+    None
+}
+
+/// `text` quoted with its control characters escaped, cut to 40 characters.
+fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() { format!("{cut:?}…") } else { format!("{cut:?}") }
+}
+
+/// A name for people: not blank, no control characters, at most `max` characters.
+fn check_display_name(c: &mut Checker, path: &str, name: &str, max: usize) {
+    if name.trim().is_empty() {
+        c.fail(path, "must not be empty");
+    } else if name.chars().any(char::is_control) {
+        c.fail(
+            path,
+            format!(
+                "{} must not hold control characters (a newline, a tab, an escape code): the name goes to the \
+                 terminal as it is",
+                quoted(name)
+            ),
+        );
+    } else if name.chars().count() > max {
+        c.fail(path, format!("at most {max} characters, got {}", name.chars().count()));
     }
 }
 
@@ -259,6 +327,7 @@ fn unknown(kind: &str, name: &str, known: &[&str]) -> String {
 }
 
 fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]) {
+    check_display_name(c, &format!("{path}.name"), &d.name, MAX_NAME_CHARS);
     c.finite_in(format!("{path}.priority_weight"), d.priority_weight, 0.0, 10.0, "priority weight");
     c.finite_in(format!("{path}.slo.p99_latency_ms"), d.slo.p99_latency_ms, MIN_LATENCY_MS, MAX_LATENCY_MS, "p99 SLO");
     c.finite_in(format!("{path}.slo.error_budget_ratio"), d.slo.error_budget_ratio, 1e-6, 0.5, "error budget");
@@ -301,7 +370,14 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
     if !d.tiers.is_empty() && (share_sum - 1.0).abs() > 1e-6 {
         c.fail(format!("{path}.tiers"), format!("tier traffic_share values must sum to 1, they sum to {share_sum:.6}"));
     }
+    // Tier names make the app names (`payment-checkout-api-000`): one per tier of a domain.
+    let mut tier_names = std::collections::HashSet::new();
     for (j, t) in d.tiers.iter().enumerate() {
+        if let Some(problem) = id_problem(&t.name) {
+            c.fail(format!("{path}.tiers[{j}].name"), problem);
+        } else if !tier_names.insert(t.name.as_str()) {
+            c.fail(format!("{path}.tiers[{j}].name"), format!("duplicate tier name \"{}\" in this domain", t.name));
+        }
         check_tier(c, &format!("{path}.tiers[{j}]"), t);
     }
 }
@@ -577,6 +653,74 @@ mod tests {
             found.retain(|k| !k.ends_with("_time_to_scale_out_secs") && !k.ends_with("_node_provision_secs"));
             assert!(found.is_empty(), "non-finite at {found:?}");
         }
+    }
+
+    /// Once accepted: a domain id `fr,a=ud` (the trace CSV's header got 52 columns, its rows 44), ids holding a newline
+    /// or an escape code (straight into the terminal table), `" "`, a 1 MB id, `P0` (which `--size-floor` reads as
+    /// the priority), duplicate and empty tier names, and empty display names.
+    #[test]
+    fn ids_are_words_of_a_safe_charset_and_names_are_printable() {
+        let refused = |edit: &dyn Fn(&mut Scenario), path: &str, says: &str| {
+            let mut s = small();
+            edit(&mut s);
+            let problems = validate(&s);
+            let at = problems.iter().find(|p| p.path == path).unwrap_or_else(|| panic!("{path}: {problems:?}"));
+            assert!(at.message.contains(says), "{path}: {at:?}");
+        };
+        let charset = "must be ASCII letters, digits";
+        let long = "x".repeat(1 << 20);
+        for (bad, says) in [
+            ("fr,a=ud", charset),
+            ("pay\nment", charset),
+            ("\u{1b}[31mred", charset),
+            (" ", charset),
+            ("pay ment", charset),
+            ("1payment", charset),
+            ("-payment", charset),
+            ("paymént", charset),
+            ("", "must not be empty"),
+            (long.as_str(), "at most 64 characters, got 1048576"),
+        ] {
+            refused(&|s| s.domains[1].id = bad.into(), "domains[1].id", says);
+            refused(&|s| s.pools[2].name = bad.into(), "pools[2].name", says);
+            refused(&|s| s.domains[3].tiers[1].name = bad.into(), "domains[3].tiers[1].name", says);
+        }
+        for priority in ["P0", "P3", "p1", "P12"] {
+            refused(&|s| s.domains[1].id = priority.into(), "domains[1].id", "reads as a priority in --size-floor");
+        }
+        refused(
+            &|s| s.domains[0].tiers[1].name = s.domains[0].tiers[0].name.clone(),
+            "domains[0].tiers[1].name",
+            "duplicate tier name",
+        );
+        for (bad, says) in [("", "must not be empty"), ("  ", "must not be empty"), ("a\nb", "control characters")] {
+            refused(&|s| s.name = bad.into(), "name", says);
+            refused(&|s| s.domains[2].name = bad.into(), "domains[2].name", says);
+        }
+        refused(&|s| s.domains[2].name = "n".repeat(MAX_NAME_CHARS + 1), "domains[2].name", "at most 200 characters");
+        // Accepted: every allowed character, the longest id, a priority-like word, and a display name of any text.
+        let mut s = small();
+        let id = "P0-payment_v2.eu";
+        for p in &mut s.pools {
+            p.domains.iter_mut().filter(|d| **d == s.domains[0].id).for_each(|d| *d = id.into());
+        }
+        for call in s.domains.iter_mut().flat_map(|d| &mut d.calls) {
+            if call.to == "payment" {
+                call.to = id.into();
+            }
+        }
+        for e in &mut s.events {
+            if let EventSpec::Spike { domain, .. } = e {
+                *domain = id.into();
+            }
+        }
+        s.domains[0].id = id.into();
+        s.pools[1].name = "x".repeat(MAX_ID_CHARS);
+        s.domains[1].tiers[0].name = "P".into();
+        s.domains[2].name = "Händler & APIs (EU) — ≤ 200 chars".into();
+        s.name = format!("{}+{}+{}", "n".repeat(MAX_NAME_CHARS), WhatIf::ALL[0], WhatIf::ALL[1]);
+        WhatIf::ALL.iter().for_each(|w| w.apply(&mut s));
+        assert!(validate(&s).is_empty(), "{:?}", validate(&s));
     }
 
     /// Once accepted: `small+no-telemetry-lag` with its lags in place, on which `--what-if no-telemetry-lag` did
