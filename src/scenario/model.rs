@@ -211,6 +211,8 @@ pub struct TierSpec {
     pub service_time_ms: f64,
     /// Requests one pod serves concurrently (worker threads); a pod's capacity is concurrency·1000/service_time_ms rps.
     pub concurrency_per_pod: u32,
+    /// A pod's requests: both must fit one node of a pool that admits the domain, after
+    /// [`ProvisionerSpec::allocatable_fraction`] (a pod is never split across nodes).
     pub cpu_request_millicores: u32,
     pub memory_request_mib: u32,
     /// p99 latency of the tier at low load (network, downstream stores, service time), milliseconds: 0.1 to 3,600,000.

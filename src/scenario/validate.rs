@@ -214,6 +214,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
 
+    check_pods_fit(&mut c, s);
     check_app_count(&mut c, s);
     let lags = &s.telemetry;
     for (field, lag_secs) in [
@@ -379,6 +380,62 @@ fn check_domain(c: &mut Checker, path: &str, d: &DomainSpec, domain_ids: &[&str]
             c.fail(format!("{path}.tiers[{j}].name"), format!("duplicate tier name \"{}\" in this domain", t.name));
         }
         check_tier(c, &format!("{path}.tiers[{j}]"), t);
+    }
+}
+
+/// Each tier's pod, and each batch job's, fits on one node of a pool that admits its domain, after the allocatable
+/// fraction, computed as the simulator's layout computes a node's allocatable (`sim::layout`: the node's size times
+/// the fraction, truncated). The scheduler places pods into a pool's capacity in aggregate, so a pod larger than a node
+/// would be placed across nodes, which Kubernetes cannot do; and the cluster autoscaler, adding nodes for it, never
+/// brought it room: 64-core pods on 32-core nodes stayed Pending with every request failing.
+fn check_pods_fit(c: &mut Checker, s: &Scenario) {
+    let fraction = s.provisioner.allocatable_fraction;
+    if !(fraction.is_finite() && (0.1..=1.0).contains(&fraction)) {
+        return; // reported at provisioner.allocatable_fraction
+    }
+    let allocatable = |p: &PoolSpec| {
+        ((f64::from(p.node_cpu_millicores) * fraction) as u64, (f64::from(p.node_memory_mib) * fraction) as u64)
+    };
+    let check = |c: &mut Checker, path: &str, what: &str, domain: &str, cpu: u32, memory: u32| {
+        let pools: Vec<&PoolSpec> = s.pools.iter().filter(|p| p.domains.iter().any(|d| d == domain)).collect();
+        let fits = |p: &&PoolSpec| {
+            let (node_cpu, node_memory) = allocatable(p);
+            u64::from(cpu) <= node_cpu && u64::from(memory) <= node_memory
+        };
+        if pools.is_empty() || pools.iter().any(fits) {
+            return; // a domain without pools is reported at its id
+        }
+        let field = if pools.iter().any(|p| u64::from(cpu) <= allocatable(p).0) {
+            "memory_request_mib"
+        } else {
+            "cpu_request_millicores"
+        };
+        let nodes: Vec<String> = pools
+            .iter()
+            .map(|p| {
+                let (node_cpu, node_memory) = allocatable(p);
+                format!("{} {node_cpu} m / {node_memory} MiB", p.name)
+            })
+            .collect();
+        c.fail(
+            format!("{path}.{field}"),
+            format!(
+                "a pod of {what} ({cpu} m, {memory} MiB) fits on no node of a pool that admits \"{domain}\" \
+                 (allocatable per node at allocatable_fraction {fraction}: {})",
+                nodes.join(", ")
+            ),
+        );
+    };
+    for (i, d) in s.domains.iter().enumerate() {
+        for (j, t) in d.tiers.iter().enumerate() {
+            let what = format!("tier \"{}\"", t.name);
+            check(c, &format!("domains[{i}].tiers[{j}]"), &what, &d.id, t.cpu_request_millicores, t.memory_request_mib);
+        }
+    }
+    for (i, e) in s.events.iter().enumerate() {
+        if let EventSpec::BatchJob { domain, cpu_request_millicores, memory_request_mib, .. } = e {
+            check(c, &format!("events[{i}]"), "the batch job", domain, *cpu_request_millicores, *memory_request_mib);
+        }
     }
 }
 
@@ -723,6 +780,47 @@ mod tests {
         assert!(validate(&s).is_empty(), "{:?}", validate(&s));
     }
 
+    /// Once accepted: `cpu_request_millicores: 64000` on 32-core nodes (360 breach minutes, every request failing).
+    /// A pod must fit one node's allocatable (size × allocatable_fraction, truncated as the simulator does) in some
+    /// pool that admits its domain; so must a batch job's.
+    #[test]
+    fn a_pod_must_fit_one_node_of_a_pool_that_admits_its_domain() {
+        // Merchant (domains[2]) runs on merchant-general only: 32,000 m and 131,072 MiB, 28,800 m / 117,964 MiB at 0.9.
+        let at = |cpu: u32, memory: u32| {
+            let mut s = small();
+            (s.domains[2].tiers[0].cpu_request_millicores, s.domains[2].tiers[0].memory_request_mib) = (cpu, memory);
+            validate(&s)
+        };
+        assert!(at(28_800, 117_964).is_empty(), "{:?}", at(28_800, 117_964));
+        let problems = at(64_000, 1024);
+        assert_eq!(paths(&problems), ["domains[2].tiers[0].cpu_request_millicores"], "{problems:?}");
+        assert!(problems[0].message.starts_with("a pod of tier \"merchant-api\" (64000 m, 1024 MiB)"), "{problems:?}");
+        assert!(problems[0].message.contains("merchant-general 28800 m / 117964 MiB"), "{problems:?}");
+        assert_eq!(paths(&at(28_801, 1024)), ["domains[2].tiers[0].cpu_request_millicores"]);
+        assert_eq!(paths(&at(1000, 117_965)), ["domains[2].tiers[0].memory_request_mib"]);
+        // Internal (domains[4]) may use every pool: the 32-core nodes take what the 16-core data-batch nodes cannot.
+        let mut s = small();
+        s.domains[4].tiers[0].cpu_request_millicores = 20_000;
+        assert!(validate(&s).is_empty(), "{:?}", validate(&s));
+        // At allocatable_fraction 1 the whole node is there.
+        let mut s = small();
+        s.domains[2].tiers[0].cpu_request_millicores = 32_000;
+        assert_eq!(paths(&validate(&s)), ["domains[2].tiers[0].cpu_request_millicores"]);
+        s.provisioner.allocatable_fraction = 1.0;
+        assert!(validate(&s).is_empty(), "{:?}", validate(&s));
+        // A batch job of data (data-batch and nothing else: 14,400 m at 0.9).
+        let batch = |cpu: u32| EventSpec::BatchJob {
+            domain: "data".into(),
+            start_secs: 0,
+            duration_secs: 600,
+            pods: 10,
+            cpu_request_millicores: cpu,
+            memory_request_mib: 1024,
+        };
+        assert!(validate_event(&small(), &batch(14_400)).is_empty());
+        assert_eq!(paths(&validate_event(&small(), &batch(14_401))), [".cpu_request_millicores"]);
+    }
+
     /// Once accepted: `small+no-telemetry-lag` with its lags in place, on which `--what-if no-telemetry-lag` did
     /// nothing (applying it went by the name).
     #[test]
@@ -830,7 +928,12 @@ mod tests {
         );
         refused(
             &|s| s.domains[2].tiers[1].cpu_request_millicores = MAX_NODE_CPU_MILLICORES + 1,
-            &|s| s.domains[2].tiers[1].cpu_request_millicores = MAX_NODE_CPU_MILLICORES,
+            &|s| {
+                // A pod that large fits only the largest node, whole (merchant's only pool is pools[1]).
+                s.domains[2].tiers[1].cpu_request_millicores = MAX_NODE_CPU_MILLICORES;
+                s.pools[1].node_cpu_millicores = MAX_NODE_CPU_MILLICORES;
+                s.provisioner.allocatable_fraction = 1.0;
+            },
             "domains[2].tiers[1].cpu_request_millicores",
         );
         // The last tier takes the count over: 100,000 apps in all is the bound.
