@@ -217,7 +217,7 @@ pub struct TierSpec {
     pub memory_request_mib: u32,
     /// p99 latency of the tier at low load (network, downstream stores, service time), milliseconds: 0.1 to 3,600,000.
     pub base_p99_latency_ms: f64,
-    /// Cold start (image pull + boot until Ready) is drawn per app uniformly in this range, seconds.
+    /// Cold start (image pull + boot until Ready) is drawn per app uniformly in this range, seconds; at most 3,600.
     pub cold_start_secs: (u32, u32),
     /// The HPA every app of this tier carries, in autoscaling/v2 terms.
     pub hpa: HpaSpec,
@@ -249,11 +249,13 @@ pub struct ProvisionerSpec {
     pub api_calls_per_min: u32,
     /// Nodes that may be booting at once. Default 200.
     pub max_concurrent_nodes: u32,
-    /// Boot time of a node with an empty queue, drawn uniformly in this range, seconds. Default (60, 150).
+    /// Boot time of a node with an empty queue, drawn uniformly in this range, seconds; at most 3,600. Default (60, 150).
     pub node_boot_secs: (u32, u32),
-    /// Extra boot latency per node already queued or booting, milliseconds. Default 250 (1,000 queued ⇒ +4 min).
+    /// Extra boot latency per node already queued or booting, milliseconds; at most 60,000. Default 250 (1,000 queued ⇒
+    /// +4 min).
     pub backlog_latency_ms_per_node: u32,
-    /// An idle node is removed after this long. Default 600 (cluster-autoscaler scale-down-unneeded-time).
+    /// An idle node is removed after this long, seconds; at most 86,400. Default 600 (cluster-autoscaler
+    /// scale-down-unneeded-time).
     pub scale_down_unneeded_secs: u32,
     /// Fraction of a node's CPU and memory usable by pods (kube-reserved, daemonsets, fragmentation). Default 0.9.
     pub allocatable_fraction: f64,
@@ -299,10 +301,10 @@ pub struct ClusterSpec {
     /// Whether pods carry PriorityClasses (scheduling order and preemption by domain priority). Default false: the
     /// stock setup of the postmortem, where nothing stops a P3 pod holding capacity a P0 pod needs.
     pub priority_classes: bool,
-    /// Seconds a pod keeps its resources after deletion (terminationGracePeriodSeconds). Default 30.
+    /// Seconds a pod keeps its resources after deletion (terminationGracePeriodSeconds); at most 3,600. Default 30.
     pub termination_grace_secs: u32,
-    /// Seconds within which a removed node counts as churn (provisioned too late to matter). Default 900: the 600 s
-    /// idle timer plus five minutes of use.
+    /// Seconds within which a removed node counts as churn (provisioned too late to matter); at most 86,400. Default
+    /// 900: the 600 s idle timer plus five minutes of use.
     pub churn_window_secs: u32,
 }
 

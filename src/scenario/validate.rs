@@ -57,6 +57,23 @@ pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 /// Most pods one batch job may start: ten times the reference cluster's busiest hour. Pod counts add up per domain
 /// in 32 bits.
 pub const MAX_BATCH_PODS: u32 = 1_000_000;
+/// Longest pod cold start (image pull and boot until Ready), seconds: an hour. Large images from a slow registry take
+/// minutes; the shipped tiers take 20 to 240 s. Unbounded, u32::MAX seconds (136 years) loaded and ran.
+pub const MAX_COLD_START_SECS: u32 = 3_600;
+/// Longest node boot with an empty queue, seconds: an hour. Cloud nodes boot in one to three minutes, GPU nodes in
+/// some ten; the shipped scenarios draw 60 to 150 s.
+pub const MAX_NODE_BOOT_SECS: u32 = 3_600;
+/// Most boot latency each queued or booting node adds, ms: a minute (the default is 250 ms, so 1,000 queued nodes
+/// add four minutes; at the bound they add 17 hours). At u32::MAX each node added 50 days.
+pub const MAX_BACKLOG_LATENCY_MS_PER_NODE: u32 = 60_000;
+/// Longest an idle node stays before removal, seconds: a day (cluster-autoscaler's default is ten minutes).
+pub const MAX_SCALE_DOWN_UNNEEDED_SECS: u32 = 86_400;
+/// Longest a deleted pod keeps its resources (terminationGracePeriodSeconds), seconds: an hour (Kubernetes' default
+/// is 30 s; draining long connections takes minutes).
+pub const MAX_TERMINATION_GRACE_SECS: u32 = 3_600;
+/// Longest window in which a removed node counts as churn, seconds: a day (the default is 900 s, the idle timer and
+/// five minutes of use).
+pub const MAX_CHURN_WINDOW_SECS: u32 = 86_400;
 /// Longest telemetry lag, seconds: the simulator keeps a row of samples per tick for the longest lag, for every app.
 pub const MAX_TELEMETRY_LAG_SECS: u32 = 600;
 
@@ -235,7 +252,16 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     }
     if pr.node_boot_secs.0 > pr.node_boot_secs.1 {
         c.fail("provisioner.node_boot_secs", "range is inverted (first value above the second)");
+    } else {
+        c.count_in("provisioner.node_boot_secs".into(), pr.node_boot_secs.1, 0, MAX_NODE_BOOT_SECS);
     }
+    let backlog = pr.backlog_latency_ms_per_node;
+    c.count_in("provisioner.backlog_latency_ms_per_node".into(), backlog, 0, MAX_BACKLOG_LATENCY_MS_PER_NODE);
+    let unneeded = pr.scale_down_unneeded_secs;
+    c.count_in("provisioner.scale_down_unneeded_secs".into(), unneeded, 0, MAX_SCALE_DOWN_UNNEEDED_SECS);
+    let cl = &s.cluster;
+    c.count_in("cluster.termination_grace_secs".into(), cl.termination_grace_secs, 0, MAX_TERMINATION_GRACE_SECS);
+    c.count_in("cluster.churn_window_secs".into(), cl.churn_window_secs, 0, MAX_CHURN_WINDOW_SECS);
     c.finite_in("provisioner.allocatable_fraction".into(), pr.allocatable_fraction, 0.1, 1.0, "allocatable fraction");
 
     for (i, e) in s.events.iter().enumerate() {
@@ -491,6 +517,8 @@ fn check_tier(c: &mut Checker, path: &str, t: &TierSpec) {
     c.finite_in(format!("{path}.base_p99_latency_ms"), base_p99, MIN_LATENCY_MS, MAX_LATENCY_MS, "base p99 latency");
     if t.cold_start_secs.0 > t.cold_start_secs.1 {
         c.fail(format!("{path}.cold_start_secs"), "range is inverted (first value above the second)");
+    } else {
+        c.count_in(format!("{path}.cold_start_secs"), t.cold_start_secs.1, 0, MAX_COLD_START_SECS);
     }
     for p in t.hpa.validate() {
         c.fail(format!("{path}.hpa.{}", p.field), p.message);
@@ -819,6 +847,45 @@ mod tests {
         };
         assert!(validate_event(&small(), &batch(14_400)).is_empty());
         assert_eq!(paths(&validate_event(&small(), &batch(14_401))), [".cpu_request_millicores"]);
+    }
+
+    /// Once accepted at u32::MAX: cold starts, node boots, the backlog latency, the scale-down timer, the grace period
+    /// and the churn window. Each is refused past its bound and accepted at it.
+    #[test]
+    fn times_past_their_bounds_are_refused_where_they_are() {
+        type Edit = fn(&mut Scenario, u32);
+        let fields: [(&str, Edit, u32); 6] = [
+            (
+                "domains[3].tiers[0].cold_start_secs",
+                |s, v| s.domains[3].tiers[0].cold_start_secs = (v, v),
+                MAX_COLD_START_SECS,
+            ),
+            ("provisioner.node_boot_secs", |s, v| s.provisioner.node_boot_secs = (60, v), MAX_NODE_BOOT_SECS),
+            (
+                "provisioner.backlog_latency_ms_per_node",
+                |s, v| s.provisioner.backlog_latency_ms_per_node = v,
+                MAX_BACKLOG_LATENCY_MS_PER_NODE,
+            ),
+            (
+                "provisioner.scale_down_unneeded_secs",
+                |s, v| s.provisioner.scale_down_unneeded_secs = v,
+                MAX_SCALE_DOWN_UNNEEDED_SECS,
+            ),
+            ("cluster.termination_grace_secs", |s, v| s.cluster.termination_grace_secs = v, MAX_TERMINATION_GRACE_SECS),
+            ("cluster.churn_window_secs", |s, v| s.cluster.churn_window_secs = v, MAX_CHURN_WINDOW_SECS),
+        ];
+        for (path, edit, bound) in fields {
+            for bad in [bound + 1, u32::MAX] {
+                let mut s = small();
+                edit(&mut s, bad);
+                let problems = validate(&s);
+                assert_eq!(paths(&problems), [path], "{bad}: {problems:?}");
+                assert_eq!(problems[0].message, format!("must be 0 to {bound}, got {bad}"));
+            }
+            let mut s = small();
+            edit(&mut s, bound);
+            assert!(validate(&s).is_empty(), "{path} at {bound}: {:?}", validate(&s));
+        }
     }
 
     /// Once accepted: `small+no-telemetry-lag` with its lags in place, on which `--what-if no-telemetry-lag` did
