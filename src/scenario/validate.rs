@@ -566,12 +566,15 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
         }
         EventSpec::ProvisionerSlowdown { factor, duration_secs, .. } => {
             c.finite_in(format!("{path}.factor"), *factor, 1.0, 100.0, "slowdown factor");
-            c.count_in(format!("{path}.duration_secs"), *duration_secs, 0, MAX_DURATION_SECS);
+            // At least a second, as every other event: a slowdown of no time does nothing.
+            c.count_in(format!("{path}.duration_secs"), *duration_secs, 1, MAX_DURATION_SECS);
         }
-        EventSpec::NodePoolLoss { pool, .. } => {
+        EventSpec::NodePoolLoss { pool, nodes, .. } => {
             if !pools.contains(&pool.as_str()) {
                 c.fail(format!("{path}.pool"), unknown("pool", pool, pools));
             }
+            // At least a node (a loss of none does nothing), at most a whole pool's bound.
+            c.count_in(format!("{path}.nodes"), *nodes, 1, MAX_POOL_NODES);
         }
     }
     if e.start_secs() >= s.duration_secs {
@@ -885,6 +888,20 @@ mod tests {
             let mut s = small();
             edit(&mut s, bound);
             assert!(validate(&s).is_empty(), "{path} at {bound}: {:?}", validate(&s));
+        }
+    }
+
+    /// Once accepted as no-ops: a provisioner slowdown of 0 s and a node-pool loss of 0 nodes.
+    #[test]
+    fn events_that_would_do_nothing_are_refused() {
+        let slowdown = |duration_secs| EventSpec::ProvisionerSlowdown { start_secs: 0, duration_secs, factor: 2.0 };
+        let loss = |nodes| EventSpec::NodePoolLoss { pool: "data-batch".into(), at_secs: 60, nodes };
+        let s = small();
+        assert_eq!(paths(&validate_event(&s, &slowdown(0))), [".duration_secs"]);
+        assert_eq!(paths(&validate_event(&s, &loss(0))), [".nodes"]);
+        assert_eq!(paths(&validate_event(&s, &loss(MAX_POOL_NODES + 1))), [".nodes"]);
+        for fine in [slowdown(1), loss(1), loss(MAX_POOL_NODES)] {
+            assert!(validate_event(&s, &fine).is_empty(), "{fine:?}");
         }
     }
 
