@@ -76,8 +76,10 @@ pub enum LoadError {
     Invalid(#[from] ScenarioError),
 }
 
-/// Parses and validates scenario text. `origin` names the source in messages.
+/// Parses and validates scenario text. `origin` names the source in messages. A leading UTF-8 byte-order mark (some
+/// Windows editors write one) is skipped; the RON parser would stop at it ("Expected opening `(`" at 1:1).
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let scenario: Scenario = match ron::from_str(text) {
         Ok(s) => s,
         Err(e) => {
@@ -262,6 +264,22 @@ mod tests {
 
     fn apps(s: &Scenario) -> u64 {
         s.domains.iter().flat_map(|d| &d.tiers).map(|t| u64::from(t.apps)).sum()
+    }
+
+    /// Once refused with "Expected opening `(`" at 1:1.
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        let text = std::fs::read_to_string("scenarios/small.ron").expect("shipped scenario");
+        let with_bom = format!("\u{feff}{text}");
+        assert_eq!(load_str(&with_bom, "bom.ron").expect("loads"), load_str(&text, "small.ron").expect("loads"));
+        // Only at the start: one further on is the parser's to refuse, with where it is.
+        let err = load_str(&format!("\u{feff}\u{feff}{text}"), "two.ron").expect_err("refused").to_string();
+        assert!(err.contains("two.ron:1:"), "{err}");
+        // A problem found later is located in the text without the mark, as an editor shows it.
+        let broken = with_bom.replacen("version: 1,", "version: 7,", 1);
+        let err = load_str(&broken, "bom.ron").expect_err("refused").to_string();
+        let line = text.lines().position(|l| l.contains("version: 1,")).expect("written") + 1;
+        assert!(err.contains(&format!("bom.ron:{line}:5: version: unsupported")), "{err}");
     }
 
     #[test]

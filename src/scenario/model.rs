@@ -10,6 +10,7 @@ pub use super::hpa_spec::*;
 pub struct Scenario {
     /// Format version; must equal [`super::SCENARIO_VERSION`].
     pub version: u32,
+    /// Display name: not blank, no control characters, at most 200 characters (plus the `+…` of lifted what-ifs).
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -123,9 +124,10 @@ impl Priority {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomainSpec {
-    /// Short identifier used by references elsewhere in the file (`"payment"`).
+    /// Short identifier used by references elsewhere in the file and on the command line (`"payment"`): 1–64 ASCII
+    /// letters, digits, `-`, `_` and `.`, starting with a letter, and not a priority (`P0`).
     pub id: String,
-    /// Display name.
+    /// Display name: not blank, no control characters, at most 200 characters.
     pub name: String,
     pub priority: Priority,
     /// Weight of this domain's degradation in priority-weighted scores (DESIGN: 1.0, 0.9, 0.8, 0.5, 0.3).
@@ -142,11 +144,11 @@ pub struct DomainSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SloSpec {
-    /// End-to-end p99 latency objective, milliseconds.
+    /// End-to-end p99 latency objective, milliseconds: 0.1 to 3,600,000 (an hour).
     pub p99_latency_ms: f64,
     /// Error budget as a fraction of requests (0.001 = 99.9% success).
     pub error_budget_ratio: f64,
-    /// A request waiting longer than this in a queue times out and counts as an error.
+    /// A request waiting longer than this in a queue times out and counts as an error, milliseconds: 0.1 to 3,600,000.
     pub timeout_ms: f64,
 }
 
@@ -199,20 +201,23 @@ pub struct CallSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TierSpec {
+    /// Unique within the domain; the same charset as a domain id (it makes the app names, `payment-checkout-api-000`).
     pub name: String,
     /// Number of apps (Deployments, each with its own HPA) in this tier.
     pub apps: u32,
     /// Share of the domain's traffic served by this tier; shares of a domain's tiers sum to 1.
     pub traffic_share: f64,
-    /// Mean service time of one request at full CPU, milliseconds.
+    /// Mean service time of one request at full CPU, milliseconds: 0.001 to 600,000 (ten minutes).
     pub service_time_ms: f64,
     /// Requests one pod serves concurrently (worker threads); a pod's capacity is concurrency·1000/service_time_ms rps.
     pub concurrency_per_pod: u32,
+    /// A pod's requests: both must fit one node of a pool that admits the domain, after
+    /// [`ProvisionerSpec::allocatable_fraction`] (a pod is never split across nodes).
     pub cpu_request_millicores: u32,
     pub memory_request_mib: u32,
-    /// p99 latency of the tier at low load (network, downstream stores, service time), milliseconds.
+    /// p99 latency of the tier at low load (network, downstream stores, service time), milliseconds: 0.1 to 3,600,000.
     pub base_p99_latency_ms: f64,
-    /// Cold start (image pull + boot until Ready) is drawn per app uniformly in this range, seconds.
+    /// Cold start (image pull + boot until Ready) is drawn per app uniformly in this range, seconds; at most 3,600.
     pub cold_start_secs: (u32, u32),
     /// The HPA every app of this tier carries, in autoscaling/v2 terms.
     pub hpa: HpaSpec,
@@ -222,6 +227,7 @@ pub struct TierSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSpec {
+    /// Unique; the same charset as a domain id (`--warm-reserve shared-general=0.3` names it).
     pub name: String,
     pub node_cpu_millicores: u32,
     pub node_memory_mib: u32,
@@ -243,11 +249,13 @@ pub struct ProvisionerSpec {
     pub api_calls_per_min: u32,
     /// Nodes that may be booting at once. Default 200.
     pub max_concurrent_nodes: u32,
-    /// Boot time of a node with an empty queue, drawn uniformly in this range, seconds. Default (60, 150).
+    /// Boot time of a node with an empty queue, drawn uniformly in this range, seconds; at most 3,600. Default (60, 150).
     pub node_boot_secs: (u32, u32),
-    /// Extra boot latency per node already queued or booting, milliseconds. Default 250 (1,000 queued ⇒ +4 min).
+    /// Extra boot latency per node already queued or booting, milliseconds; at most 60,000. Default 250 (1,000 queued ⇒
+    /// +4 min).
     pub backlog_latency_ms_per_node: u32,
-    /// An idle node is removed after this long. Default 600 (cluster-autoscaler scale-down-unneeded-time).
+    /// An idle node is removed after this long, seconds; at most 86,400. Default 600 (cluster-autoscaler
+    /// scale-down-unneeded-time).
     pub scale_down_unneeded_secs: u32,
     /// Fraction of a node's CPU and memory usable by pods (kube-reserved, daemonsets, fragmentation). Default 0.9.
     pub allocatable_fraction: f64,
@@ -293,10 +301,10 @@ pub struct ClusterSpec {
     /// Whether pods carry PriorityClasses (scheduling order and preemption by domain priority). Default false: the
     /// stock setup of the postmortem, where nothing stops a P3 pod holding capacity a P0 pod needs.
     pub priority_classes: bool,
-    /// Seconds a pod keeps its resources after deletion (terminationGracePeriodSeconds). Default 30.
+    /// Seconds a pod keeps its resources after deletion (terminationGracePeriodSeconds); at most 3,600. Default 30.
     pub termination_grace_secs: u32,
-    /// Seconds within which a removed node counts as churn (provisioned too late to matter). Default 900: the 600 s
-    /// idle timer plus five minutes of use.
+    /// Seconds within which a removed node counts as churn (provisioned too late to matter); at most 86,400. Default
+    /// 900: the 600 s idle timer plus five minutes of use.
     pub churn_window_secs: u32,
 }
 

@@ -4,7 +4,9 @@
 //! Contract:
 //! - A what-if is a pure edit of the scenario's plain data; the simulator needs no special case for it.
 //! - Applying one appends `+name` to the scenario's name, so scorecards and tables never pass a what-if run off as a
-//!   run of the shipped scenario. Applying the same what-if twice changes nothing more.
+//!   run of the shipped scenario. Applying the same what-if twice changes nothing more. Applying one lifts its limit
+//!   whatever the name says, and a scenario whose name says a limit is lifted while its values keep it is refused by
+//!   the validator ([`WhatIf::unlifted_values`]), so the name and the values never disagree.
 //! - Nothing that shapes traffic, pools or events is touched: node boot times and pod cold starts stay as written.
 //! - [`lifted`] reads back from the name which limits a scenario has lifted; [`Limits`] keeps what a scenario had
 //!   before a lift, so the window can put the limits back (a what-if scenario alone does not say what they were).
@@ -41,12 +43,10 @@ impl WhatIf {
         }
     }
 
-    /// The scenario with this limit lifted.
+    /// The scenario with this limit lifted. The limit is lifted whatever the name says (the validator refuses a name
+    /// that says a limit is lifted when the values do not show it, [`WhatIf::unlifted_values`]); `+name` is appended
+    /// once.
     pub fn apply(self, s: &mut Scenario) {
-        let suffix = format!("+{}", self.name());
-        if s.name.ends_with(&suffix) || s.name.contains(&format!("{suffix}+")) {
-            return;
-        }
         match self {
             WhatIf::NoTelemetryLag => {
                 let t = &mut s.telemetry;
@@ -62,7 +62,36 @@ impl WhatIf {
                 p.backlog_latency_ms_per_node = 0;
             }
         }
-        s.name.push_str(&suffix);
+        if !lifted_in_name(&s.name).contains(&self) {
+            s.name.push_str(&format!("+{}", self.name()));
+        }
+    }
+
+    /// The fields of `s` that do not hold what lifting this limit puts there, as (field path, value, lifted value);
+    /// empty when `s` has it lifted. A scenario whose name says a limit is lifted must have none (the validator
+    /// refuses it), or the name, the scorecard and the window's what-if menu would say a limit is lifted that the run
+    /// has in place.
+    pub fn unlifted_values(self, s: &Scenario) -> Vec<(&'static str, u32, u32)> {
+        let fields = match self {
+            WhatIf::NoTelemetryLag => {
+                let t = &s.telemetry;
+                vec![
+                    ("telemetry.pods_lag_secs", t.pods_lag_secs, 0),
+                    ("telemetry.cpu_lag_secs", t.cpu_lag_secs, 0),
+                    ("telemetry.latency_lag_secs", t.latency_lag_secs, 0),
+                    ("telemetry.rps_lag_secs", t.rps_lag_secs, 0),
+                ]
+            }
+            WhatIf::UnboundedProvisioner => {
+                let p = &s.provisioner;
+                vec![
+                    ("provisioner.api_calls_per_min", p.api_calls_per_min, UNBOUNDED),
+                    ("provisioner.max_concurrent_nodes", p.max_concurrent_nodes, UNBOUNDED),
+                    ("provisioner.backlog_latency_ms_per_node", p.backlog_latency_ms_per_node, 0),
+                ]
+            }
+        };
+        fields.into_iter().filter(|&(_, now, lifted)| now != lifted).collect()
     }
 }
 

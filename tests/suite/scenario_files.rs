@@ -143,7 +143,7 @@ fn garbage_never_panics() {
 /// a scenario file can hold is in it. Its provisioner is lifted (a what-if), with the limits to put back written out
 /// as an exported what-if session keeps them.
 fn every_section_text() -> String {
-    let extra = r#"    provisioner: (api_calls_per_min: 60, max_concurrent_nodes: 200, node_boot_secs: (90, 180), backlog_latency_ms_per_node: 50, scale_down_unneeded_secs: 600, allocatable_fraction: 0.9),
+    let extra = r#"    provisioner: (api_calls_per_min: 1000000, max_concurrent_nodes: 1000000, node_boot_secs: (90, 180), backlog_latency_ms_per_node: 0, scale_down_unneeded_secs: 600, allocatable_fraction: 0.9),
     telemetry: (pods_lag_secs: 15, cpu_lag_secs: 30, latency_lag_secs: 30, rps_lag_secs: 15),
     cluster: (priority_classes: true, termination_grace_secs: 30, churn_window_secs: 900),
     events: [
