@@ -154,6 +154,8 @@ impl Recording {
     /// Parses and checks recording text; `origin` names the source in messages.
     pub fn load_str(text: &str, origin: &str) -> Result<Recording, RecordingError> {
         let invalid = |problems| RecordingError::Invalid(InvalidRecording { origin: origin.to_string(), problems });
+        // As a scenario's: an editor's byte order mark is not part of the text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let rec: Recording = match ron::from_str(text) {
             Ok(r) => r,
             Err(e) => {

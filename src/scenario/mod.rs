@@ -71,7 +71,7 @@ impl fmt::Display for ScenarioError {
 pub enum LoadError {
     // The I/O error is in the message, not a `source`: `{:#}` at the CLI edge would print it twice.
     #[error("cannot read scenario file {path}: {error}")]
-    Io { path: String, error: std::io::Error },
+    Io { path: String, error: crate::text_file::ReadTextError },
     #[error(transparent)]
     Invalid(#[from] ScenarioError),
 }
@@ -104,10 +104,16 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
+/// Largest scenario file read: the shipped ones are about 12 KB, and a scenario at every bound of the validator
+/// (64 domains, eight pools, a hundred thousand events) is a few tens of MB. A wrong file (or `/dev/zero`) is
+/// refused instead of read until the memory runs out.
+pub const MAX_SCENARIO_BYTES: u64 = 64 << 20;
+
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: origin.clone(), error })?;
+    let text = crate::text_file::read_text(path, MAX_SCENARIO_BYTES)
+        .map_err(|error| LoadError::Io { path: origin.clone(), error })?;
     Ok(load_str(&text, &origin)?)
 }
 

@@ -182,6 +182,8 @@ fn damaged_recordings_are_refused_naming_the_place() {
     // Injections out of order.
     let late = refusal(&text.replacen("injected_at_secs: 7200", "injected_at_secs: 99999", 1));
     assert!(late.contains("injections[0].injected_at_secs"), "{late}");
+    // An editor's byte order mark is no damage.
+    assert!(Recording::load_str(&format!("\u{feff}{text}"), "small.rec.ron").is_ok());
     // Times off the tick: a replay seeks to ticks, so an off-tick checkpoint passed unchecked ("bit-identical").
     let off = refusal(&text.replacen("t_secs: 3600,", "t_secs: 3603,", 1));
     assert!(off.contains("checkpoints[0].t_secs: 3603 s is not on the 5 s tick"), "{off}");
