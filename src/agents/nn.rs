@@ -28,6 +28,34 @@ pub enum ShapeError {
     NonFinite(String),
     #[error("tensor `{name}` cannot be read: {message}")]
     Read { name: String, message: String },
+    /// Integers are not weights: converting them to f32 would run a network nobody trained.
+    #[error("tensor `{name}` holds {dtype} values; network tensors are floating point (F32, F64, F16 or BF16)")]
+    DType { name: String, dtype: String },
+    /// Tensors the metadata does not describe (a layer more than its sizes, a stray name): the file is not the
+    /// network the metadata says, and running the part that matches would hide it.
+    #[error("{} not part of the networks the metadata describes", unexpected_list(.0))]
+    Unexpected(Vec<String>),
+}
+
+fn unexpected_list(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
+    if names.len() > SHOWN {
+        shown.push(format!("and {} more", names.len() - SHOWN));
+    }
+    let noun = if names.len() == 1 { "tensor" } else { "tensors" };
+    let verb = if names.len() == 1 { "is" } else { "are" };
+    format!("{noun} {} {verb}", shown.join(", "))
+}
+
+/// Refuses any tensor of `tensors` whose name is not in `expected`, naming them all (sorted).
+pub fn refuse_unexpected<'a>(
+    tensors: &BTreeMap<String, Tensor>,
+    expected: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ShapeError> {
+    let expected: std::collections::BTreeSet<&str> = expected.into_iter().collect();
+    let extra: Vec<String> = tensors.keys().filter(|k| !expected.contains(k.as_str())).cloned().collect();
+    if extra.is_empty() { Ok(()) } else { Err(ShapeError::Unexpected(extra)) }
 }
 
 fn weight_name(prefix: &str, layer: usize) -> String {
@@ -106,6 +134,11 @@ impl Mlp {
         }
         Ok(Mlp { layers })
     }
+
+    /// The tensor names [`Mlp::from_tensors`] reads for these layer sizes.
+    pub fn tensor_names(prefix: &str, dims: &[usize]) -> Vec<String> {
+        (0..dims.len().saturating_sub(1)).flat_map(|i| [weight_name(prefix, i), bias_name(prefix, i)]).collect()
+    }
 }
 
 /// Dot product with eight independent partial sums: the compiler can keep them in one SIMD register, where a
@@ -122,9 +155,13 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// A named tensor of an exact shape, flattened, every value finite.
+/// A named tensor of an exact shape and a floating-point type, flattened to f32, every value finite.
 pub fn read(tensors: &BTreeMap<String, Tensor>, name: &str, shape: &[usize]) -> Result<Vec<f32>, ShapeError> {
     let t = tensors.get(name).ok_or_else(|| ShapeError::Missing(name.to_string()))?;
+    // Another float width converts faithfully enough (F64 rounds, F16/BF16 widen); an integer does not.
+    if !matches!(t.dtype(), DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
+        return Err(ShapeError::DType { name: name.to_string(), dtype: format!("{:?}", t.dtype()) });
+    }
     if t.dims() != shape {
         return Err(ShapeError::Shape { name: name.to_string(), found: t.dims().to_vec(), expected: shape.to_vec() });
     }
@@ -264,5 +301,41 @@ mod tests {
         assert_eq!(Mlp::from_tensors(&map, "net", &[7, 16, 16, 3]), Err(ShapeError::NonFinite("net.l1.bias".into())));
         map.remove("net.l2.weight");
         assert!(matches!(n.load(&map), Err(ShapeError::NonFinite(_) | ShapeError::Missing(_))));
+    }
+
+    #[test]
+    fn integer_tensors_are_refused_and_other_float_widths_converted() {
+        let n = net(6);
+        let mut map: BTreeMap<String, Tensor> = n.named_tensors().into_iter().collect();
+        let ints = Tensor::from_vec(vec![1u32; 16], 16, &Device::Cpu).expect("tensor");
+        map.insert("net.l1.bias".into(), ints);
+        assert_eq!(
+            Mlp::from_tensors(&map, "net", &[7, 16, 16, 3]),
+            Err(ShapeError::DType { name: "net.l1.bias".into(), dtype: "U32".into() })
+        );
+        let err = ShapeError::DType { name: "net.l1.bias".into(), dtype: "U32".into() }.to_string();
+        assert!(err.contains("`net.l1.bias` holds U32"), "{err}");
+        let wide = Tensor::from_vec(vec![0.5f64; 16], 16, &Device::Cpu).expect("tensor");
+        map.insert("net.l1.bias".into(), wide);
+        let mlp = Mlp::from_tensors(&map, "net", &[7, 16, 16, 3]).expect("F64 converts");
+        assert_eq!(mlp.layers[1].bias, vec![0.5f32; 16]);
+    }
+
+    #[test]
+    fn tensors_beyond_the_described_layers_are_refused_by_name() {
+        let n = net(7);
+        let mut map: BTreeMap<String, Tensor> = n.named_tensors().into_iter().collect();
+        let names = Mlp::tensor_names("net", &[7, 16, 16, 3]);
+        assert_eq!(names.len(), 6);
+        assert_eq!(refuse_unexpected(&map, names.iter().map(String::as_str)), Ok(()));
+        // The network with one layer fewer than the file holds: its last layer is unexplained.
+        let fewer = Mlp::tensor_names("net", &[7, 16, 3]);
+        assert_eq!(
+            refuse_unexpected(&map, fewer.iter().map(String::as_str)),
+            Err(ShapeError::Unexpected(vec!["net.l2.bias".into(), "net.l2.weight".into()]))
+        );
+        map.insert("junk".into(), Tensor::zeros(1, DType::F32, &Device::Cpu).expect("tensor"));
+        let err = refuse_unexpected(&map, names.iter().map(String::as_str)).expect_err("junk").to_string();
+        assert_eq!(err, "tensor `junk` is not part of the networks the metadata describes");
     }
 }

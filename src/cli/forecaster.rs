@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -13,6 +13,26 @@ use crate::agents::forecast::train::{self, Progress, TrainConfig};
 use crate::agents::forecast::{DEFAULT_MODEL_PATH, ForecastModel};
 use crate::scenario::Scenario;
 
+/// The most days a simulated month may have: a calendar month. Training holds every month's samples in memory at
+/// once, about 1.3 MB per simulated day (a sample every 5 minutes for each of 5 domains, 215 inputs of 4 bytes),
+/// and simulates each day minute by minute (the shipped model's 300 days took 24 s).
+const MAX_DAYS: u64 = 31;
+/// The most training months: with a validation month, [`MAX_CALIBRATION_MONTHS`] and [`MAX_DAYS`] that is
+/// (24 + 1 + 12) × 31 days, about 1.5 GB of samples and some minutes of simulation (the shipped model used 6).
+const MAX_TRAIN_MONTHS: usize = 24;
+/// The most calibration months (the shipped model used 3).
+const MAX_CALIBRATION_MONTHS: usize = 12;
+/// The most held-out months an evaluation simulates (two by default): each is simulated and held in memory like a
+/// training month.
+const MAX_EVAL_MONTHS: usize = 12;
+/// The most epochs: each is one pass over the training samples (the shipped model kept epoch 10 of 12); the bound
+/// stops a typo from running for days, not a real training.
+const MAX_EPOCHS: usize = 1000;
+
+fn count_in(range: std::ops::RangeInclusive<usize>) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(*range.start() as u64..=*range.end() as u64)
+}
+
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Base scenario whose traffic model (domains, calls, shapes) the months vary.
@@ -21,21 +41,23 @@ pub struct TrainArgs {
     /// Seeds months, initial weights and batch order.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Training months (plus one validation month and the calibration months).
-    #[arg(long, default_value_t = 6)]
+    /// Training months (plus one validation month and the calibration months), 1 to 24.
+    #[arg(long, default_value_t = 6, value_parser = count_in(1..=MAX_TRAIN_MONTHS))]
     pub months: usize,
-    /// Months for the conformal recalibration.
-    #[arg(long, default_value_t = 3)]
+    /// Months for the conformal recalibration, 1 to 12.
+    #[arg(long, default_value_t = 3, value_parser = count_in(1..=MAX_CALIBRATION_MONTHS))]
     pub calibration_months: usize,
-    #[arg(long, default_value_t = 30)]
+    /// Days in each simulated month, 1 to 31.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_DAYS))]
     pub days: u64,
-    #[arg(long, default_value_t = 12)]
+    /// Passes over the training samples, 1 to 1000 (the weights of the best validation epoch are kept).
+    #[arg(long, default_value_t = 12, value_parser = count_in(1..=MAX_EPOCHS))]
     pub epochs: usize,
     /// Hidden layer widths, comma-separated ("" for a linear quantile model).
     #[arg(long, value_delimiter = ',', default_value = "128,128")]
     pub hidden: Vec<String>,
-    /// Held-out evaluation months measured after training (0: skip).
-    #[arg(long, default_value_t = 2)]
+    /// Held-out evaluation months measured after training, 0 (skip) to 12.
+    #[arg(long, default_value_t = 2, value_parser = count_in(0..=MAX_EVAL_MONTHS))]
     pub eval_months: usize,
     /// Output weights; the metadata goes beside it as .json, the per-epoch checkpoint as .checkpoint.safetensors.
     #[arg(long, default_value = DEFAULT_MODEL_PATH)]
@@ -48,10 +70,11 @@ pub struct EvalArgs {
     pub model: PathBuf,
     #[arg(long, default_value = "scenarios/reference-day.ron")]
     pub scenario: PathBuf,
-    /// Held-out months.
-    #[arg(long, default_value_t = 2)]
+    /// Held-out months, 1 to 12.
+    #[arg(long, default_value_t = 2, value_parser = count_in(1..=MAX_EVAL_MONTHS))]
     pub months: usize,
-    #[arg(long, default_value_t = 30)]
+    /// Days in each held-out month, 1 to 31.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_DAYS))]
     pub days: u64,
     /// Also write the metrics as JSON to this file.
     #[arg(long)]
@@ -72,6 +95,9 @@ fn bar(len: u64, prefix: &str) -> ProgressBar {
 pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     // Read before training writes anything (see `hirl::train_command`).
     let source_tree = super::source_tree();
+    // Before the training, not after it: an output that cannot be written (a directory, a .json, a read-only file)
+    // is refused while nothing has been spent on it.
+    crate::agents::forecast::model::check_output(&args.out).context("--out")?;
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     let hidden = args
         .hidden

@@ -230,7 +230,8 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
         super::write_json(path, &json)?;
     }
     if args.record_in_model {
-        let mut nets = crate::agents::hirl::HirlNets::load(&agents_path)?;
+        let measured = base.agents.as_ref().map(|a| a.digest()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut nets = super::hirl::reload_for_record(&agents_path, &[measured.as_str()])?;
         nets.meta.frontier = Some(serde_json::to_value(&json)?);
         nets.save(&agents_path)?;
         println!("recorded the frontier in {}", crate::agents::forecast::model::metadata_path(&agents_path).display());

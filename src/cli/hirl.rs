@@ -265,6 +265,9 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
         crate::agents::hirl::features::check_scenario(s)
             .map_err(|e| anyhow::anyhow!("{}: cannot train on it: {e}", path.display()))?;
     }
+    // Before the training, not after it: an output that cannot be written (a directory, a .json, a read-only file)
+    // is refused while nothing has been spent on it.
+    crate::agents::forecast::model::check_output(&args.out).context("--out")?;
     let mut cfg = TrainConfig {
         seed: args.seed,
         scale: args.scale,
@@ -403,8 +406,8 @@ fn load_checkpoint(path: &Path) -> Result<(HirlNets, HirlNets, ResumeState)> {
     let current = HirlNets::load(path).with_context(|| format!("--resume: {}", path.display()))?;
     let best = HirlNets::load(&best_path).with_context(|| format!("--resume: {}", best_path.display()))?;
     let text = std::fs::read(&state_path).with_context(|| format!("--resume: cannot read {}", state_path.display()))?;
-    let state: ResumeState = serde_json::from_slice(&text)
-        .with_context(|| format!("--resume: {} is not a training state", state_path.display()))?;
+    let state = ResumeState::from_json(&text)
+        .map_err(|e| anyhow::anyhow!("--resume: {}: not a usable training state: {e}", state_path.display()))?;
     let done = current.meta.training.stages.len();
     if done != state.iterations_done() {
         anyhow::bail!(
@@ -578,6 +581,15 @@ pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[Fallb
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
     super::check_policy_names(&args.policies, "its runs would count twice in its totals")?;
+    // The agents to record into must load before the minutes of evaluation, not after (they would otherwise run as
+    // HPA throughout and the recording then fail); their digest names the networks the figures are about.
+    let record_into = if args.record_in_model {
+        let path = args.suite.agents_path();
+        let nets = HirlNets::load(&path).context("--record-in-model: the agents to record the evaluation in")?;
+        Some((path, nets.digest()))
+    } else {
+        None
+    };
     let mut scenarios = args.suite.load()?;
     for s in &mut scenarios {
         for w in &args.what_if {
@@ -670,9 +682,10 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         };
         super::write_json(path, &json)?;
     }
-    if args.record_in_model {
-        let path = args.suite.agents_path();
-        let mut nets = HirlNets::load(&path)?;
+    if let Some((path, loaded)) = record_into {
+        // The networks the runs used (loaded once more for them), or the ones checked up front.
+        let measured = assets.agents.as_ref().map_or_else(|_| loaded.clone(), |a| a.digest());
+        let mut nets = reload_for_record(&path, &[loaded.as_str(), measured.as_str()])?;
         nets.meta.eval = Some(serde_json::json!({
             "command": format!("hirl-scale eval --seeds {} --record-in-model", args.suite.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
             "seeds": args.suite.seeds,
@@ -686,6 +699,22 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         println!("recorded the evaluation in {}", crate::agents::forecast::model::metadata_path(&path).display());
     }
     Ok(())
+}
+
+/// Loads the agents at `path` again to record figures in them, refusing when their networks are not the ones the
+/// figures measured (`digests`: the file was replaced while the runs went on); the figures would then describe other
+/// networks than the file's.
+pub(super) fn reload_for_record(path: &Path, digests: &[&str]) -> Result<HirlNets> {
+    let nets = HirlNets::load(path).context("--record-in-model: the agents to record in")?;
+    let now = nets.digest();
+    if let Some(before) = digests.iter().find(|d| **d != now) {
+        anyhow::bail!(
+            "--record-in-model: {} changed while it was evaluated (networks {before}, now {now}): the figures \
+             measured the earlier ones, so nothing was recorded",
+            path.display()
+        );
+    }
+    Ok(nets)
 }
 
 /// One seed's totals over the suite's scenarios, per policy in the order asked.
@@ -845,6 +874,22 @@ pub fn eval_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recording_refuses_agents_replaced_since_they_were_evaluated() {
+        let dir = std::env::temp_dir().join(format!("hirl-record-reload-{}", std::process::id()));
+        let path = dir.join("hirl.safetensors");
+        let mut nets = HirlNets::load(&super::super::shipped_file(DEFAULT_AGENTS_PATH)).expect("shipped agents");
+        nets.save(&path).expect("saves");
+        let evaluated = nets.digest();
+        assert!(reload_for_record(&path, &[evaluated.as_str()]).is_ok());
+        // Another run replaced the file meanwhile: its networks are not the ones measured.
+        nets.soldier.log_std[0] += 0.5;
+        nets.save(&path).expect("saves");
+        let err = format!("{:#}", reload_for_record(&path, &[evaluated.as_str()]).expect_err("replaced"));
+        assert!(err.contains("changed while it was evaluated") && err.contains("nothing was recorded"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn first_repeat_finds_the_first_item_given_again() {

@@ -165,6 +165,15 @@ impl From<std::io::Error> for SaveError {
 /// - Something that exists and is neither a file nor a directory (`/dev/stdout`, a FIFO) is written to directly: there
 ///   is nothing to replace atomically, and a rename would put a file in place of the device.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    stage_atomic(path, bytes)?.commit()
+}
+
+/// The first half of [`write_atomic`]: the bytes written in full to a temporary beside `path` (or, for a device or
+/// FIFO, held until the commit), with every check `write_atomic` makes. Nothing at `path` changes until
+/// [`StagedWrite::commit`]; dropped uncommitted, the temporary is removed. Lets a caller write several files in full
+/// (a model's weights and metadata) before replacing any, so that running out of space or a size limit on the
+/// second leaves the old pair as it was.
+pub fn stage_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<StagedWrite> {
     use std::io::Write;
     // `canonicalize` resolves every link; a path that does not exist yet is written as given.
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -178,8 +187,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the file is read-only"));
         }
         if !meta.is_file() {
-            let mut f = std::fs::OpenOptions::new().write(true).open(&target)?;
-            return f.write_all(bytes).and_then(|()| f.flush());
+            return Ok(StagedWrite { pending: Pending::Direct { target, bytes: bytes.to_vec() } });
         }
     }
     let dir = match target.parent() {
@@ -188,20 +196,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     };
     let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_string());
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        if let Some(meta) = &existing {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)
-    })();
-    if written.is_err() {
-        // Best effort: the write or the rename failed, so do not leave the temporary behind.
-        let _ = std::fs::remove_file(&tmp);
+    // From here on the value owns the temporary: any early return below drops it, which removes the file.
+    let staged = StagedWrite { pending: Pending::Rename { tmp: tmp.clone(), target } };
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    if let Some(meta) = &existing {
+        f.set_permissions(meta.permissions())?;
     }
-    written
+    f.sync_all()?;
+    Ok(staged)
+}
+
+/// A file [`stage_atomic`] wrote and has not put in place yet.
+#[must_use = "nothing is written until `commit`; dropped, the temporary is removed"]
+pub struct StagedWrite {
+    pending: Pending,
+}
+
+enum Pending {
+    /// A complete temporary, renamed over `target` on commit.
+    Rename {
+        tmp: std::path::PathBuf,
+        target: std::path::PathBuf,
+    },
+    /// A device or FIFO: nothing to replace, the bytes are written into it on commit.
+    Direct {
+        target: std::path::PathBuf,
+        bytes: Vec<u8>,
+    },
+    Done,
+}
+
+impl StagedWrite {
+    /// Puts the file in place (a rename, or the write into a device); a failure removes the temporary.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        match std::mem::replace(&mut self.pending, Pending::Done) {
+            Pending::Rename { tmp, target } => {
+                let renamed = std::fs::rename(&tmp, &target);
+                if renamed.is_err() {
+                    // Best effort: the rename failed, so do not leave the temporary behind.
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                renamed
+            }
+            Pending::Direct { target, bytes } => {
+                let mut f = std::fs::OpenOptions::new().write(true).open(&target)?;
+                f.write_all(&bytes).and_then(|()| f.flush())
+            }
+            Pending::Done => Ok(()),
+        }
+    }
+}
+
+impl Drop for StagedWrite {
+    fn drop(&mut self) {
+        if let Pending::Rename { tmp, .. } = &self.pending {
+            // Best effort: never committed (a later write of the same batch failed, or this one did).
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }
 
 /// Why a scenario cannot be scaled by a factor (`bench --scales`, `train hirl --scale`).

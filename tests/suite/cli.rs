@@ -821,3 +821,31 @@ fn a_what_if_over_a_recording_is_refused_before_any_window_opens() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("cannot be used with") && said.contains("--recording"), "{said}");
 }
+
+#[test]
+fn train_hirl_refuses_a_json_or_directory_output_and_eval_refuses_to_record_in_agents_that_do_not_load() {
+    let dir = temp_path("hirl-out-refused");
+    std::fs::create_dir_all(dir.join("o.safetensors")).expect("temp dir");
+    for (out, message) in
+        [(dir.join("o/f.json"), "cannot be a .json file"), (dir.join("o.safetensors"), "is a directory")]
+    {
+        let result = hirl().args(["train", "hirl", "--out"]).arg(&out).current_dir(root()).output().expect("runs");
+        let stderr = failed(&result);
+        assert!(stderr.contains("--out") && stderr.contains(message), "{stderr}");
+    }
+    // Broken agents to record into: refused before the evaluation, not after it ran with HPA standing in.
+    let agents = dir.join("broken.safetensors");
+    std::fs::write(&agents, b"garbage").expect("write");
+    std::fs::copy(root().join("models/hirl.json"), dir.join("broken.json")).expect("copy metadata");
+    let result = hirl()
+        .args(["eval", "--seeds", "1001", "--record-in-model", "--agents"])
+        .arg(&agents)
+        .arg("--scenarios")
+        .arg(scenario_path("small"))
+        .output()
+        .expect("runs");
+    let stderr = failed(&result);
+    assert!(stderr.contains("--record-in-model") && stderr.contains("broken.safetensors"), "{stderr}");
+    assert!(String::from_utf8_lossy(&result.stdout).is_empty(), "no evaluation ran");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,7 @@ use hirl_scale::policy;
 use hirl_scale::scenario::{EventSpec, Scenario};
 use hirl_scale::sim::{DomainId, Simulation};
 
-use crate::common::{hirl, load, root, scenario_path, succeeded, temp_path};
+use crate::common::{failed, hirl, load, root, scenario_path, succeeded, temp_path};
 
 fn shipped_model() -> ForecasterModel {
     match ForecastModel::load(&root().join(DEFAULT_MODEL_PATH)) {
@@ -142,5 +142,75 @@ fn train_then_eval_from_the_command_line_and_a_missing_model_is_a_clear_error() 
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("f.safetensors: not a valid safetensors file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `train forecaster` with the small run's options, `extra` replacing one of them, writing to `out`: its output.
+fn small_training(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut options = vec![
+        ["--months", "1"],
+        ["--calibration-months", "1"],
+        ["--days", "1"],
+        ["--epochs", "1"],
+        ["--eval-months", "0"],
+        ["--hidden", ""],
+    ];
+    if let [flag, value] = extra {
+        options.retain(|[f, _]| f != flag);
+        options.push([flag, value]);
+    }
+    hirl()
+        .args(["train", "forecaster"])
+        .args(options.concat())
+        .arg("--scenario")
+        .arg(scenario_path("small"))
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn unusable_outputs_and_counts_out_of_range_are_refused_before_any_training() {
+    let dir = temp_path("forecaster-refusals");
+    std::fs::create_dir_all(dir.join("isdir.safetensors")).expect("temp dir");
+    let started = std::time::Instant::now();
+    // Weights and metadata on one path; an output that is a directory; a directory that is a file.
+    std::fs::write(dir.join("file"), "").expect("write");
+    for (out, message) in [
+        (dir.join("f.json"), "cannot be a .json file"),
+        (dir.join("isdir.safetensors"), "is a directory"),
+        (dir.join("file").join("f.safetensors"), "is not a directory"),
+    ] {
+        let stderr = failed(&small_training(&out, &[]));
+        assert!(stderr.contains("--out") && stderr.contains(message), "{}: {stderr}", out.display());
+        assert!(!stderr.contains("trained in"), "{stderr}");
+    }
+    // Counts that panicked, aborted on an allocation, or ran to a meaningless result: refused by the parser.
+    let out = dir.join("f.safetensors");
+    let huge = u64::MAX.to_string();
+    for (flag, value) in [
+        ("--months", huge.as_str()),
+        ("--months", "0"),
+        ("--eval-months", huge.as_str()),
+        ("--days", "1000000000000"),
+        ("--days", "0"),
+        ("--epochs", "0"),
+        ("--calibration-months", "0"),
+    ] {
+        let result = small_training(&out, &[flag, value]);
+        assert_eq!(result.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(stderr.contains(flag) && stderr.contains("not in"), "{flag} {value}: {stderr}");
+    }
+    for (flag, value) in [("--months", huge.as_str()), ("--months", "0"), ("--days", "0")] {
+        let result = hirl().args(["eval", "forecaster", flag, value]).output().expect("runs");
+        assert_eq!(result.status.code(), Some(2), "eval {flag} {value}");
+    }
+    let mut left: Vec<String> =
+        std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+    left.sort();
+    assert_eq!(left, ["file", "isdir.safetensors"], "nothing written, no temporary left");
+    assert!(started.elapsed().as_secs() < 60, "refused without simulating months");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -202,8 +202,8 @@ fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
         Err(train::TrainError::Other("interrupted".into()))
     });
     assert!(stopped.is_err(), "the run was interrupted");
-    let state: train::ResumeState =
-        serde_json::from_str(&saved_state.expect("a state was saved")).expect("state decodes");
+    let saved_state = saved_state.expect("a state was saved");
+    let state: train::ResumeState = train::ResumeState::from_json(saved_state.as_bytes()).expect("state decodes");
     let current = HirlNets::load(&current_path).expect("current loads");
     let best = HirlNets::load(&best_path).expect("best loads");
 
@@ -228,6 +228,26 @@ fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
     assert!(learned.is_learned(), "the shipped forecaster loads");
     let message = refusal(tiny(9), std::slice::from_ref(&small), learned);
     assert!(message.contains("the forecaster is not the one the checkpoint was trained with"), "{message}");
+    // A state claiming 1e20 s of training (a damaged file) is refused naming the field: it panicked converting the
+    // seconds. The top-level `wall_secs` is the state's last field; the curve rows have their own before it.
+    let at = saved_state.rfind("\"wall_secs\":").expect("the state's time") + "\"wall_secs\":".len();
+    let end = at + saved_state[at..].find([',', '}']).expect("the number's end");
+    let damaged = format!("{}1e20{}", &saved_state[..at], &saved_state[end..]);
+    let refused = train::ResumeState::from_json(damaged.as_bytes()).expect_err("checked on reading");
+    assert!(refused.starts_with("wall_secs: 100000000000000000000 is not"), "{refused}");
+    let unchecked: train::ResumeState = serde_json::from_str(&damaged).expect("decodes unchecked");
+    let refused = train::resume(
+        tiny(9),
+        std::slice::from_ref(&small),
+        fallback.clone(),
+        &current,
+        best.clone(),
+        unchecked,
+        &mut Quiet,
+        &mut |_| Ok(()),
+    );
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("training state: wall_secs"), "{message}");
 
     let (resumed, resumed_trainer) =
         train::resume(tiny(9), &[small], fallback, &current, best, state, &mut Quiet, &mut |_| Ok(()))

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::feature_names;
 use super::features::{HORIZONS_MINUTES, N_BUCKETS, N_FEATURES, N_HORIZONS, N_OUTPUTS, N_QUANTILES, QUANTILES};
-use crate::agents::nn::{Mlp, ShapeError, read};
+use crate::agents::nn::{Mlp, ShapeError, read, refuse_unexpected};
 
 /// Version of the model files; bump when the input vector or the output meaning changes.
 pub const SCHEMA: &str = "hirl-scale-forecaster/1";
@@ -44,10 +44,20 @@ pub enum ModelError {
     Shape { path: PathBuf, error: ShapeError },
     #[error("{path}: cannot write: {message}")]
     Write { path: PathBuf, message: String },
+    #[error("{path}: is a directory, not a model's weights file")]
+    IsDir { path: PathBuf },
+    /// The metadata goes beside the weights with the extension `.json`: weights named `.json` would be their own
+    /// metadata file, the second write replacing the first.
+    #[error("{path}: a model's weights cannot be a .json file (its metadata goes beside it as .json, the same path)")]
+    SamePath { path: PathBuf },
 }
 
 /// How the model was trained (recorded so the weights can be reproduced).
+///
+/// The metadata structs refuse unknown fields: a misspelt or hand-added field would otherwise be accepted on load and
+/// silently dropped by the next save.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainingInfo {
     /// The command that produced the files.
     pub command: String,
@@ -73,12 +83,14 @@ pub struct TrainingInfo {
 
 /// Conformal offsets: `[bucket][horizon][quantile]`, flattened, in log space.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DomainOffsets {
     pub domain: String,
     pub offsets: Vec<f32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Calibration {
     pub bucket_hours: u64,
     pub domains: Vec<DomainOffsets>,
@@ -88,6 +100,7 @@ pub struct Calibration {
 
 /// Everything in the metadata file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Metadata {
     pub schema: String,
     pub feature_names: Vec<String>,
@@ -124,6 +137,100 @@ pub fn metadata_path(weights: &Path) -> PathBuf {
     weights.with_extension("json")
 }
 
+/// The metadata path of `weights`, refusing a weights path that would be its own metadata file (any `.json`).
+pub(crate) fn pair_paths(weights: &Path) -> Result<PathBuf, ModelError> {
+    // Any case: `F.JSON` and `F.json` are one file where the file system ignores case.
+    if weights.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        return Err(ModelError::SamePath { path: weights.to_path_buf() });
+    }
+    Ok(metadata_path(weights))
+}
+
+/// Where a model is loaded from: refuses a directory (which would otherwise be reported as its metadata file
+/// missing: `c/` reads `c.json`) and a `.json` weights path.
+pub(crate) fn load_paths(weights: &Path) -> Result<PathBuf, ModelError> {
+    if weights.is_dir() {
+        return Err(ModelError::IsDir { path: weights.to_path_buf() });
+    }
+    pair_paths(weights)
+}
+
+/// The cheap checks of an output path, made before the minutes of work that end in writing it (`train forecaster`,
+/// `train hirl`): not a `.json`, neither file of the pair a directory or read-only, and its directory either there or
+/// creatable (the save creates it), that is, the nearest part of the path that exists is a directory. Nothing is
+/// created here: a refusal after this check still leaves nothing behind.
+pub fn check_output(weights: &Path) -> Result<(), ModelError> {
+    let meta_path = pair_paths(weights)?;
+    for path in [weights, meta_path.as_path()] {
+        let Ok(meta) = std::fs::metadata(path) else { continue };
+        if meta.is_dir() {
+            return Err(ModelError::IsDir { path: path.to_path_buf() });
+        }
+        if meta.is_file() && meta.permissions().readonly() {
+            return Err(ModelError::Write { path: path.to_path_buf(), message: "the file is read-only".into() });
+        }
+    }
+    let dir = weights.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Some((existing, meta)) = dir.ancestors().find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m)))
+        && !meta.is_dir()
+    {
+        let message = format!("{} is not a directory", existing.display());
+        return Err(ModelError::Write { path: weights.to_path_buf(), message });
+    }
+    Ok(())
+}
+
+/// Parses a metadata file after checking its `schema` field alone: a file of another kind (the forecaster's given as
+/// agents) is then named by its schema, not by the first field it happens to lack.
+pub(crate) fn parse_metadata<T: serde::de::DeserializeOwned>(
+    text: &[u8],
+    path: &Path,
+    expected: &'static str,
+) -> Result<T, ModelError> {
+    let json_error = |e: serde_json::Error| ModelError::Metadata { path: path.to_path_buf(), message: e.to_string() };
+    let value: serde_json::Value = serde_json::from_slice(text).map_err(json_error)?;
+    let found = match value.get("schema") {
+        Some(serde_json::Value::String(s)) if s == expected => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+        None => {
+            let message = format!("no `schema` field: not a model metadata file (this build reads `{expected}`)");
+            return Err(ModelError::Metadata { path: path.to_path_buf(), message });
+        }
+    };
+    if let Some(found) = found {
+        return Err(ModelError::Schema { path: path.to_path_buf(), found, expected });
+    }
+    // Parsed again from the text, not from `value`: serde_json's errors then keep their line and column.
+    serde_json::from_slice(text).map_err(json_error)
+}
+
+/// Writes a model's weights and its metadata file as a pair: both are written in full to temporaries first, and only
+/// then renamed into place, so a failed write (a full disk, a file-size limit) leaves the old pair as it was and no
+/// temporary behind. The weights are renamed first and the metadata last: the metadata names what the weights must
+/// be (schema, layer sizes, evaluation), so a reader that finds the new metadata always finds the weights it
+/// describes; the window where new weights sit beside the old metadata is one rename in one directory.
+pub(crate) fn save_pair(
+    weights: &Path,
+    tensors: &std::collections::HashMap<String, Tensor>,
+    meta: &impl Serialize,
+) -> Result<(), ModelError> {
+    let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
+    let meta_path = pair_paths(weights)?;
+    let json = serde_json::to_string_pretty(meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
+    let bytes = safetensors::tensor::serialize(tensors, None).map_err(|e| write_err(weights, e.to_string()))?;
+    if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
+    }
+    let staged_weights =
+        crate::scenario::stage_atomic(weights, &bytes).map_err(|e| write_err(weights, e.to_string()))?;
+    // A failure here drops `staged_weights`, which removes its temporary.
+    let staged_meta = crate::scenario::stage_atomic(&meta_path, format!("{json}\n").as_bytes())
+        .map_err(|e| write_err(&meta_path, e.to_string()))?;
+    staged_weights.commit().map_err(|e| write_err(weights, e.to_string()))?;
+    staged_meta.commit().map_err(|e| write_err(&meta_path, e.to_string()))
+}
+
 /// Reusable buffers for [`ForecastModel::quantiles`].
 #[derive(Clone, Default)]
 pub struct Scratch {
@@ -148,13 +255,9 @@ impl ForecastModel {
 
     /// Loads `weights` and its metadata file, checking schema, shapes and values.
     pub fn load(weights: &Path) -> Result<ForecastModel, ModelError> {
-        let meta_path = metadata_path(weights);
+        let meta_path = load_paths(weights)?;
         let meta_text = read_model_file(&meta_path)?;
-        let meta: Metadata = serde_json::from_slice(&meta_text)
-            .map_err(|e| ModelError::Metadata { path: meta_path.clone(), message: e.to_string() })?;
-        if meta.schema != SCHEMA {
-            return Err(ModelError::Schema { path: meta_path, found: meta.schema, expected: SCHEMA });
-        }
+        let meta: Metadata = parse_metadata(&meta_text, &meta_path, SCHEMA)?;
         let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
         if meta.feature_names != feature_names() {
             return Err(bad(format!(
@@ -199,6 +302,9 @@ impl ForecastModel {
         let mlp = Mlp::from_tensors(&tensors, "net", sizes).map_err(shape)?;
         let norm_mean = read(&tensors, "norm.mean", &[N_FEATURES]).map_err(shape)?;
         let norm_std = read(&tensors, "norm.std", &[N_FEATURES]).map_err(shape)?;
+        let mut expected = Mlp::tensor_names("net", sizes);
+        expected.extend(["norm.mean".to_string(), "norm.std".to_string()]);
+        refuse_unexpected(&tensors, expected.iter().map(String::as_str)).map_err(shape)?;
         if let Some(i) = norm_std.iter().position(|&s| s <= 0.0) {
             return Err(shape(ShapeError::Read {
                 name: "norm.std".into(),
@@ -208,32 +314,22 @@ impl ForecastModel {
         Ok(ForecastModel { mlp, norm_mean, norm_std, meta })
     }
 
-    /// Writes the weights and the metadata file, each atomically (temporary file, then rename).
+    /// Writes the weights and the metadata file as a pair (see [`save_pair`]).
     pub fn save(&self, weights: &Path) -> Result<(), ModelError> {
-        let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
-        let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
+        let write_err = |message: String| ModelError::Write { path: weights.to_path_buf(), message };
+        let mut tensors = std::collections::HashMap::new();
         let dev = &Device::Cpu;
         for (i, l) in self.mlp.layers.iter().enumerate() {
             let w = Tensor::from_vec(l.weight.clone(), (l.out_dim, l.in_dim), dev);
             let b = Tensor::from_vec(l.bias.clone(), l.out_dim, dev);
-            tensors.insert(format!("net.l{i}.weight"), w.map_err(|e| write_err(weights, e.to_string()))?);
-            tensors.insert(format!("net.l{i}.bias"), b.map_err(|e| write_err(weights, e.to_string()))?);
+            tensors.insert(format!("net.l{i}.weight"), w.map_err(|e| write_err(e.to_string()))?);
+            tensors.insert(format!("net.l{i}.bias"), b.map_err(|e| write_err(e.to_string()))?);
         }
         for (name, v) in [("norm.mean", &self.norm_mean), ("norm.std", &self.norm_std)] {
-            let t = Tensor::from_vec(v.clone(), v.len(), dev).map_err(|e| write_err(weights, e.to_string()))?;
+            let t = Tensor::from_vec(v.clone(), v.len(), dev).map_err(|e| write_err(e.to_string()))?;
             tensors.insert(name.to_string(), t);
         }
-        if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
-        }
-        let tmp = weights.with_extension("safetensors.tmp");
-        let map: std::collections::HashMap<String, Tensor> = tensors.into_iter().collect();
-        candle_core::safetensors::save(&map, &tmp).map_err(|e| write_err(&tmp, e.to_string()))?;
-        std::fs::rename(&tmp, weights).map_err(|e| write_err(weights, e.to_string()))?;
-        let meta_path = metadata_path(weights);
-        let json = serde_json::to_string_pretty(&self.meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
-        crate::scenario::write_atomic(&meta_path, format!("{json}\n").as_bytes())
-            .map_err(|e| write_err(&meta_path, e.to_string()))
+        save_pair(weights, &tensors, &self.meta)
     }
 
     /// The calibration row of a domain id (`None`: pooled offsets).
@@ -433,5 +529,117 @@ pub(crate) mod tests {
         other.save(&path).expect("saves");
         let err = ForecastModel::load(&path).expect_err("offsets").to_string();
         assert!(err.contains("calibration.pooled"), "{err}");
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pair_is_replaced_whole_or_not_at_all_and_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("pair");
+        let path = dir.join("f.safetensors");
+        let old = tiny_model();
+        old.save(&path).expect("saves");
+        let old_weights = std::fs::read(&path).expect("weights");
+        let mut new = old.clone();
+        new.mlp.layers[0].bias[0] += 1.0;
+        new.meta.training.seed = 2;
+
+        // The metadata cannot be written (read-only): the new weights must not replace the old ones either.
+        let meta = metadata_path(&path);
+        std::fs::set_permissions(&meta, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        let err = new.save(&path).expect_err("read-only metadata").to_string();
+        assert!(err.contains("f.json: cannot write"), "{err}");
+        assert_eq!(std::fs::read(&path).expect("weights"), old_weights, "the old weights are in place");
+        assert_eq!(entries(&dir), ["f.json", "f.safetensors"], "no temporary left");
+        assert_eq!(ForecastModel::load(&path).expect("the old pair loads").meta, old.meta);
+
+        // A replaced pair keeps its permissions (candle's own save made the weights 0600).
+        std::fs::set_permissions(&meta, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        new.save(&path).expect("saves");
+        let mode = |p: &Path| std::fs::metadata(p).expect("file").permissions().mode() & 0o777;
+        assert_eq!((mode(&path), mode(&meta)), (0o640, 0o640));
+        assert_eq!(ForecastModel::load(&path).expect("the new pair loads").meta, new.meta);
+        // A new pair gets the process's defaults, as any file it creates.
+        let fresh = dir.join("g.safetensors");
+        new.save(&fresh).expect("saves");
+        std::fs::File::create(dir.join("plain")).expect("create");
+        assert_eq!(mode(&fresh), mode(&dir.join("plain")));
+
+        // Weights named like a directory: refused, nothing left beside it (candle's temporary was).
+        std::fs::create_dir(dir.join("isdir.safetensors")).expect("mkdir");
+        let err = new.save(&dir.join("isdir.safetensors")).expect_err("a directory").to_string();
+        assert!(err.contains("isdir.safetensors: cannot write: is a directory"), "{err}");
+        assert_eq!(entries(&dir), ["f.json", "f.safetensors", "g.json", "g.safetensors", "isdir.safetensors", "plain"]);
+    }
+
+    #[test]
+    fn weights_named_json_and_directories_are_refused_by_what_they_are() {
+        let dir = temp_dir("paths");
+        for name in ["f.json", "f.JSON"] {
+            let err = tiny_model().save(&dir.join(name)).expect_err("its own metadata").to_string();
+            assert!(err.contains("cannot be a .json file"), "{err}");
+            let err = ForecastModel::load(&dir.join(name)).expect_err("its own metadata").to_string();
+            assert!(err.contains("cannot be a .json file"), "{err}");
+            assert!(check_output(&dir.join(name)).is_err());
+        }
+        assert_eq!(entries(&dir), Vec::<String>::new(), "nothing written");
+        // `c/` once read `c.json` and said that was missing.
+        std::fs::create_dir(dir.join("c")).expect("mkdir");
+        let err = ForecastModel::load(&dir.join("c/")).expect_err("a directory").to_string();
+        assert!(err.contains("is a directory"), "{err}");
+        assert!(matches!(check_output(&dir.join("c")), Err(ModelError::IsDir { .. })));
+        // A metadata path that is a directory, and a parent that is a file, are refused up front.
+        std::fs::create_dir(dir.join("m.json")).expect("mkdir");
+        assert!(matches!(check_output(&dir.join("m.safetensors")), Err(ModelError::IsDir { .. })));
+        std::fs::write(dir.join("file"), "").expect("write");
+        let err = check_output(&dir.join("file").join("sub").join("f.safetensors")).expect_err("file parent");
+        assert!(err.to_string().contains("file is not a directory"), "{err}");
+        // A directory still to be made is fine (the save makes it), and the check makes nothing.
+        assert!(check_output(&dir.join("new").join("f.safetensors")).is_ok());
+        assert!(!dir.join("new").exists());
+    }
+
+    #[test]
+    fn the_schema_is_checked_before_the_fields_and_unknown_fields_are_refused() {
+        let dir = temp_dir("schema-first");
+        let path = dir.join("f.safetensors");
+        tiny_model().save(&path).expect("saves");
+        // The agents' metadata where the forecaster's belongs: named by its schema, not by a missing field.
+        std::fs::write(metadata_path(&path), r#"{"schema": "hirl-scale-agents/1", "commander_features": []}"#)
+            .expect("write");
+        let err = ForecastModel::load(&path).expect_err("agents").to_string();
+        assert!(err.contains("schema `hirl-scale-agents/1`, but this build reads `hirl-scale-forecaster/1`"), "{err}");
+        std::fs::write(metadata_path(&path), r#"{"format": "hirl-scale-train-state/1"}"#).expect("write");
+        let err = ForecastModel::load(&path).expect_err("no schema").to_string();
+        assert!(err.contains("no `schema` field"), "{err}");
+        // A field this build does not know is refused (a save would drop it).
+        let mut meta = serde_json::to_value(&tiny_model().meta).expect("json");
+        meta["training"]["comment"] = serde_json::json!("hand-added");
+        std::fs::write(metadata_path(&path), meta.to_string()).expect("write");
+        let err = ForecastModel::load(&path).expect_err("unknown field").to_string();
+        assert!(err.contains("f.json") && err.contains("unknown field `comment`"), "{err}");
+    }
+
+    #[test]
+    fn a_layer_or_tensor_the_metadata_does_not_describe_is_refused() {
+        let dir = temp_dir("extra-tensors");
+        let path = dir.join("f.safetensors");
+        tiny_model().save(&path).expect("saves");
+        let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).expect("loads");
+        let extra = Tensor::zeros((N_OUTPUTS, N_OUTPUTS), candle_core::DType::F32, &Device::Cpu).expect("tensor");
+        tensors.insert("net.l3.weight".into(), extra);
+        candle_core::safetensors::save(&tensors, &path).expect("writes");
+        let err = ForecastModel::load(&path).expect_err("extra layer").to_string();
+        assert!(err.contains("f.safetensors") && err.contains("`net.l3.weight` is not part of"), "{err}");
     }
 }

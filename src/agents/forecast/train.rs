@@ -374,7 +374,8 @@ fn assemble(
                 seed: cfg.seed,
                 base_scenario: base_name.to_string(),
                 train_months: cfg.train_months,
-                calibration_months: cfg.calibration_months,
+                // What was simulated: calibration needs a month, so 0 ran as 1.
+                calibration_months: cfg.calibration_months.max(1),
                 days_per_month: cfg.month.days,
                 train_samples,
                 epochs: cfg.epochs,

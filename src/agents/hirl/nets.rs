@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::brain::ActionDist;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
 use super::reward::RewardWeights;
-use crate::agents::forecast::model::{ModelError, metadata_path, read_model_file};
-use crate::agents::nn::{Mlp, ShapeError, read};
+use crate::agents::forecast::model::{ModelError, load_paths, parse_metadata, read_model_file, save_pair};
+use crate::agents::nn::{Mlp, ShapeError, read, refuse_unexpected};
 use crate::sim::SuiteTotals;
 
 /// Version of the agent files; bump when an observation or an action changes meaning.
@@ -98,7 +98,11 @@ pub struct Target {
 }
 
 /// How the agents were trained.
+///
+/// The metadata structs refuse unknown fields: a misspelt or hand-added field would otherwise be accepted on load and
+/// silently dropped by the next save.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgentsTraining {
     pub command: String,
     pub seed: u64,
@@ -125,6 +129,7 @@ pub struct AgentsTraining {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgentsMetadata {
     pub schema: String,
     pub commander_features: Vec<String>,
@@ -224,13 +229,9 @@ impl HirlNets {
 
     /// Loads `weights` and its metadata file, checking schema, names, shapes and values.
     pub fn load(weights: &Path) -> Result<HirlNets, ModelError> {
-        let meta_path = metadata_path(weights);
+        let meta_path = load_paths(weights)?;
         let meta_text = read_model_file(&meta_path)?;
-        let meta: AgentsMetadata = serde_json::from_slice(&meta_text)
-            .map_err(|e| ModelError::Metadata { path: meta_path.clone(), message: e.to_string() })?;
-        if meta.schema != SCHEMA {
-            return Err(ModelError::Schema { path: meta_path, found: meta.schema, expected: SCHEMA });
-        }
+        let meta: AgentsMetadata = parse_metadata(&meta_text, &meta_path, SCHEMA)?;
         let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
         if let Some(m) = names_differ(&meta.commander_features, &commander_names()) {
             return Err(bad(format!("commander_features: {m}")));
@@ -270,6 +271,14 @@ impl HirlNets {
             } else {
                 None
             };
+            let scale_name = format!("{prefix}.value_scale");
+            let value_scale = read(&tensors, &scale_name, &[1]).map_err(shape)?[0];
+            // The critic's targets are divided by it in training and its output multiplied by it in a run: zero or
+            // a negative scale would fail later, naming another tensor, or flip every value.
+            if value_scale <= 0.0 {
+                let message = format!("{value_scale} is not a return scale (a number above 0)");
+                return Err(shape(ShapeError::Read { name: scale_name, message }));
+            }
             Ok(LevelNets {
                 obs_clip_sigmas,
                 actor: Mlp::from_tensors(&tensors, &format!("{prefix}.actor"), actor).map_err(shape)?,
@@ -277,7 +286,7 @@ impl HirlNets {
                 log_std: read(&tensors, &format!("{prefix}.log_std"), &[act]).map_err(shape)?,
                 norm_mean: read(&tensors, &format!("{prefix}.norm.mean"), &[obs]).map_err(shape)?,
                 norm_std,
-                value_scale: read(&tensors, &format!("{prefix}.value_scale"), &[1]).map_err(shape)?[0],
+                value_scale,
             })
         };
         let commander = level(
@@ -289,10 +298,23 @@ impl HirlNets {
         )?;
         let soldier =
             level("soldier", SOLDIER_OBS, SOLDIER_ACT, &meta.soldier_actor_sizes, &meta.soldier_critic_sizes)?;
+        let mut expected = Vec::new();
+        for (prefix, actor, critic, clipped) in [
+            ("commander", &meta.commander_actor_sizes, &meta.commander_critic_sizes, commander.obs_clip_sigmas),
+            ("soldier", &meta.soldier_actor_sizes, &meta.soldier_critic_sizes, soldier.obs_clip_sigmas),
+        ] {
+            expected.extend(Mlp::tensor_names(&format!("{prefix}.actor"), actor));
+            expected.extend(Mlp::tensor_names(&format!("{prefix}.critic"), critic));
+            expected.extend(["log_std", "norm.mean", "norm.std", "value_scale"].map(|n| format!("{prefix}.{n}")));
+            if clipped.is_some() {
+                expected.push(format!("{prefix}.norm.clip"));
+            }
+        }
+        refuse_unexpected(&tensors, expected.iter().map(String::as_str)).map_err(shape)?;
         Ok(HirlNets { commander, soldier, meta })
     }
 
-    /// Writes the weights and the metadata file, each atomically.
+    /// Writes the weights and the metadata file as a pair (see [`save_pair`]).
     pub fn save(&self, weights: &Path) -> Result<(), ModelError> {
         let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
         let dev = &Device::Cpu;
@@ -317,16 +339,7 @@ impl HirlNets {
                 put(format!("{prefix}.norm.clip"), &[c], &[1])?;
             }
         }
-        if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
-        }
-        let tmp = weights.with_extension("safetensors.tmp");
-        candle_core::safetensors::save(&map, &tmp).map_err(|e| write_err(&tmp, e.to_string()))?;
-        std::fs::rename(&tmp, weights).map_err(|e| write_err(weights, e.to_string()))?;
-        let meta_path = metadata_path(weights);
-        let json = serde_json::to_string_pretty(&self.meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
-        crate::scenario::write_atomic(&meta_path, format!("{json}\n").as_bytes())
-            .map_err(|e| write_err(&meta_path, e.to_string()))
+        save_pair(weights, &map, &self.meta)
     }
 }
 
@@ -433,5 +446,71 @@ mod tests {
         let err = HirlNets::load(&path).expect_err("a weight that is not a number is refused").to_string();
         assert!(err.contains("training.config.reward"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A scratch copy of the shipped agents, rewritten through candle with `edit` applied to its tensors.
+    fn edited_copy(
+        name: &str,
+        edit: impl FnOnce(&mut std::collections::HashMap<String, Tensor>),
+    ) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("hirl-nets-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("agents.safetensors");
+        shipped().save(&path).expect("saves");
+        let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).expect("loads");
+        edit(&mut tensors);
+        candle_core::safetensors::save(&tensors, &path).expect("writes");
+        path
+    }
+
+    fn scalar(v: f32) -> Tensor {
+        Tensor::from_vec(vec![v], 1, &Device::Cpu).expect("tensor")
+    }
+
+    #[test]
+    fn a_return_scale_of_zero_or_below_is_refused_by_name() {
+        for bad in [0.0, -1.0] {
+            let path = edited_copy("value-scale", |t| {
+                t.insert("soldier.value_scale".into(), scalar(bad));
+            });
+            let err = HirlNets::load(&path).expect_err("refused").to_string();
+            assert!(err.contains("agents.safetensors") && err.contains("`soldier.value_scale`"), "{bad}: {err}");
+            let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+        }
+    }
+
+    #[test]
+    fn tensors_beyond_what_the_metadata_describes_are_refused_by_name() {
+        let path = edited_copy("extra", |t| {
+            let l2 = t.get("commander.actor.l2.weight").expect("shipped layer").clone();
+            t.insert("commander.actor.l3.weight".into(), l2);
+            t.insert("junk".into(), scalar(1.0));
+        });
+        let err = HirlNets::load(&path).expect_err("refused").to_string();
+        assert!(err.contains("tensors `commander.actor.l3.weight`, `junk` are not part of"), "{err}");
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+        // An integer tensor where a float one belongs is named with its type.
+        let path = edited_copy("ints", |t| {
+            t.insert("commander.value_scale".into(), Tensor::from_vec(vec![3u32], 1, &Device::Cpu).expect("tensor"));
+        });
+        let err = HirlNets::load(&path).expect_err("refused").to_string();
+        assert!(err.contains("`commander.value_scale` holds U32"), "{err}");
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[test]
+    fn the_forecasters_metadata_is_named_by_its_schema_and_unknown_fields_are_refused() {
+        let path = edited_copy("schema", |_| {});
+        let forecaster = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/forecaster.json");
+        std::fs::copy(forecaster, path.with_extension("json")).expect("copy");
+        let err = HirlNets::load(&path).expect_err("refused").to_string();
+        assert!(err.contains("schema `hirl-scale-forecaster/1`, but this build reads `hirl-scale-agents/1`"), "{err}");
+
+        let mut meta = serde_json::to_value(&shipped().meta).expect("json");
+        meta["training"]["notes"] = serde_json::json!("hand-added");
+        std::fs::write(path.with_extension("json"), meta.to_string()).expect("write");
+        let err = HirlNets::load(&path).expect_err("refused").to_string();
+        assert!(err.contains("agents.json") && err.contains("unknown field `notes`"), "{err}");
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 }

@@ -180,10 +180,57 @@ pub struct ResumeState {
     wall_secs: f64,
 }
 
+/// The most training time a state may claim, seconds (about 31 years): far beyond any run, and far inside what
+/// `Duration` and `Instant` arithmetic hold.
+const MAX_WALL_SECS: f64 = 1e9;
+/// The largest validation score a state may claim in magnitude: a score is reward per simulated minute (the shipped
+/// training's are within ±1), so ±1e9 is no bound on a real one, only on a damaged file.
+const MAX_SCORE: f64 = 1e9;
+
 impl ResumeState {
     /// PPO iterations completed.
     pub fn iterations_done(&self) -> usize {
         self.curves.len().saturating_sub(1)
+    }
+
+    /// Reads a state file: its `format` first, so that another kind of file is named as such rather than by the first
+    /// field it lacks, then the rest, then [`ResumeState::check`]. The message names the field at fault.
+    pub fn from_json(text: &[u8]) -> Result<ResumeState, String> {
+        let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+        match value.get("format") {
+            Some(serde_json::Value::String(f)) if f == RESUME_FORMAT => {}
+            Some(other) => return Err(format!("format {other}, but this build reads {RESUME_FORMAT:?}")),
+            None => {
+                return Err(format!("no `format` field: not a training state (this build reads {RESUME_FORMAT:?})"));
+            }
+        }
+        // From the text again, not from `value`: serde_json's errors then keep their line and column.
+        let state: ResumeState = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+        state.check()?;
+        Ok(state)
+    }
+
+    /// The numbers a resume trusts, each finite and in range: the elapsed time becomes a `Duration` (which panics
+    /// on 1e20 s), and the score and cost ceiling decide which networks selection keeps.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.wall_secs.is_finite() && (0.0..=MAX_WALL_SECS).contains(&self.wall_secs)) {
+            return Err(format!(
+                "wall_secs: {} is not a number of seconds from 0 to {MAX_WALL_SECS:e}",
+                self.wall_secs
+            ));
+        }
+        if !(self.best_score.is_finite() && self.best_score.abs() <= MAX_SCORE) {
+            return Err(format!("best_score: {} is not a validation score within ±{MAX_SCORE:e}", self.best_score));
+        }
+        if let Some(c) = self.cost_ceiling
+            && !(c.is_finite() && c >= 0.0)
+        {
+            return Err(format!("cost_ceiling: {c} is not a number of node-hours (finite, 0 or more)"));
+        }
+        if let Some(i) = self.bc_mse.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(format!("bc_mse[{i}]: {} is not a mean squared error (finite, 0 or more)", self.bc_mse[i]));
+        }
+        Ok(())
     }
 }
 
@@ -441,6 +488,7 @@ impl Trainer {
                 state.format
             )));
         }
+        state.check().map_err(|e| TrainError::Other(format!("training state: {e}")))?;
         if state.config != self.cfg {
             return Err(TrainError::Other(format!(
                 "the checkpoint was trained with another configuration ({}); resume with the options it was \
@@ -478,9 +526,9 @@ impl Trainer {
         self.cost_ceiling = state.cost_ceiling;
         self.bc_mse = state.bc_mse;
         self.curves = state.curves;
-        self.started = Instant::now()
-            .checked_sub(std::time::Duration::from_secs_f64(state.wall_secs.max(0.0)))
-            .unwrap_or_else(Instant::now);
+        // `check` bounds the seconds; the conversion still cannot panic, whatever a caller skipped.
+        let elapsed = std::time::Duration::try_from_secs_f64(state.wall_secs).unwrap_or_default();
+        self.started = Instant::now().checked_sub(elapsed).unwrap_or_else(Instant::now);
         Ok(())
     }
 
@@ -978,5 +1026,47 @@ mod tests {
         // Cheaper but not better: refused; better and no costlier: kept.
         assert!(!better_within_cost(-1.5, 90.0, ceiling, Some(0.0), Some(-1.0)));
         assert!(better_within_cost(-0.5, 100.0, ceiling, Some(0.0), Some(-1.0)));
+    }
+
+    fn state() -> ResumeState {
+        ResumeState {
+            format: RESUME_FORMAT.into(),
+            config: TrainConfig::default(),
+            curves: Vec::new(),
+            scenarios: Vec::new(),
+            forecaster_digest: String::new(),
+            episodes_rng: SimRng::new(1, 1),
+            shuffle_rng: SimRng::new(1, 2),
+            best_score: -0.5,
+            best_full_scale: None,
+            cost_ceiling: Some(120.0),
+            bc_mse: [0.1, 0.2],
+            wall_secs: 60.0,
+        }
+    }
+
+    #[test]
+    fn a_state_file_is_checked_for_its_format_first_and_every_trusted_number_named() {
+        // Edited as text: the RNG states are 128-bit numbers, which a `serde_json::Value` cannot hold.
+        let json = serde_json::to_string(&state()).expect("encodes");
+        assert_eq!(ResumeState::from_json(json.as_bytes()), Ok(state()));
+        // Another kind of file is named by its format, not by a field it lacks.
+        let err = ResumeState::from_json(br#"{"schema": "hirl-scale-agents/1", "training": {}}"#).expect_err("agents");
+        assert!(err.contains("no `format` field"), "{err}");
+        let err = ResumeState::from_json(br#"{"format": "hirl-scale-train-state/0"}"#).expect_err("old format");
+        assert!(err.contains("\"hirl-scale-train-state/0\"") && err.contains(RESUME_FORMAT), "{err}");
+        for (field, was, value) in [
+            ("wall_secs", "60.0", "1e20"),
+            ("wall_secs", "60.0", "-1.0"),
+            ("best_score", "-0.5", "1e308"),
+            ("best_score", "-0.5", "-1e308"),
+            ("cost_ceiling", "120.0", "-5.0"),
+            ("bc_mse", "[0.1,0.2]", "[0.1,-1.0]"),
+        ] {
+            let (from, to) = (format!("\"{field}\":{was}"), format!("\"{field}\":{value}"));
+            assert!(json.contains(&from), "{json}");
+            let err = ResumeState::from_json(json.replace(&from, &to).as_bytes()).expect_err("refused");
+            assert!(err.starts_with(field), "{field} = {value}: {err}");
+        }
     }
 }
