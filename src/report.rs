@@ -39,7 +39,7 @@ pub fn scorecard_table(card: &Scorecard) -> String {
         "inv_m",
         "pend_pm",
         "peak_pend",
-        "p99_peak",
+        "p99pk_ms",
         "SLO_ms",
         "err_%",
         "scaleout_s",

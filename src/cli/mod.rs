@@ -99,7 +99,7 @@ pub enum Command {
         #[arg(long)]
         trace: Option<PathBuf>,
         /// Simulated seconds between trace rows: a multiple of the 5 s simulation tick (5 shows every tick).
-        #[arg(long, default_value_t = 60, value_parser = parse_trace_interval)]
+        #[arg(long, default_value_t = 60, value_parser = parse_trace_interval, requires = "trace")]
         trace_interval_secs: u64,
         /// Lift real-world limits before the run (see `eval --what-if`): no-telemetry-lag, unbounded-provisioner.
         #[arg(long, value_delimiter = ',')]
@@ -163,9 +163,8 @@ pub enum Command {
         /// App-count multipliers to measure (1 = the scenario as written; each tier keeps at least one app).
         #[arg(long, value_delimiter = ',', default_value = "0.1,1,10", value_parser = bench::parse_app_scale)]
         scales: Vec<f64>,
-        /// Simulated seconds per measurement (default: one day; at most four weeks).
-        #[arg(long, default_value_t = 86_400,
-              value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_DURATION_SECS))]
+        /// Simulated seconds per measurement: a multiple of the 5 s tick, at most four weeks (default: one day).
+        #[arg(long, default_value_t = 86_400, value_parser = parse_bench_secs)]
         secs: u64,
         /// Internal: measure one scale in this process and print a JSON line.
         #[arg(long, hide = true)]
@@ -728,6 +727,18 @@ pub fn run_traced(
 }
 
 /// A trace interval is a whole number of ticks, so every row lands on a tick boundary.
+fn parse_bench_secs(text: &str) -> Result<u64, String> {
+    let secs: u64 = text.parse().map_err(|e| format!("{e}"))?;
+    let tick = crate::sim::TICK_SECS;
+    if secs == 0 || !secs.is_multiple_of(tick) || secs > scenario::MAX_DURATION_SECS {
+        return Err(format!(
+            "give a multiple of the {tick} s tick from {tick} to {} (four weeks)",
+            scenario::MAX_DURATION_SECS
+        ));
+    }
+    Ok(secs)
+}
+
 fn parse_trace_interval(text: &str) -> Result<u64, String> {
     let secs: u64 = text.parse().map_err(|e| format!("{e}"))?;
     if secs == 0 || !secs.is_multiple_of(crate::sim::TICK_SECS) {

@@ -354,6 +354,23 @@ mod tests {
     }
 
     #[test]
+    fn saving_the_shipped_agents_writes_the_shipped_files_byte_for_byte() {
+        // The metadata's training command reproduces models/hirl.* byte for byte (README, Reproducing); that holds
+        // only while saving what was loaded gives back the same bytes, whichever serialiser writes them.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_AGENTS_PATH);
+        let dir = std::env::temp_dir().join(format!("hirl-nets-bytes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("hirl.safetensors");
+        shipped().save(&path).expect("saves");
+        let read = |p: &Path| std::fs::read(p).expect("readable");
+        assert!(read(&path) == read(&root), "the weights");
+        let meta = |p: &Path| read(&crate::agents::forecast::model::metadata_path(p));
+        assert!(meta(&path) == meta(&root), "the metadata");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_retrain_to_the_same_networks_keeps_their_evaluation_and_no_other_does() {
         let earlier = shipped();
         assert!(earlier.meta.eval.is_some() && earlier.meta.frontier.is_some(), "the shipped file is evaluated");
