@@ -55,7 +55,8 @@ fn in_range(share: f64) -> Result<(), BadWarmReserve> {
 }
 
 fn parse_share(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|&v| in_range(v).is_ok())
+    // `+ 0.0` turns `-0` into 0, so it prints as "0%", not "-0%".
+    s.trim().parse::<f64>().ok().filter(|&v| in_range(v).is_ok()).map(|v| v + 0.0)
 }
 
 impl WarmReserveSpec {
@@ -168,8 +169,9 @@ pub fn describe_held(spec: &WarmReserveSpec, held_by: &[String]) -> String {
 }
 
 /// A share as a percentage to two decimals, without float noise (0.3 → "30", 0.125 → "12.5").
+/// The share in percent to four decimals: enough that a share short of 1 never prints as "100%" (0.999999 did).
 fn percent(share: f64) -> f64 {
-    (share * 1e4).round() / 100.0
+    (share * 1e6).round() / 1e4
 }
 
 /// Settings of [`WarmReserve`], with their defaults.
@@ -293,6 +295,11 @@ mod tests {
             assert!(err.to_string().contains(&format!("got {bad:?}")), "{err}");
         }
         assert_eq!(WarmReserveSpec::parse("a=0.1,a=0.2"), Err(BadWarmReserve::Repeated("a".into())));
+        // Printed as given: no "-0%", and a share short of the whole never as "100%".
+        let shown = |text: &str| WarmReserveSpec::parse(text).expect(text).to_string();
+        assert_eq!(shown("-0"), "0% in every pool");
+        assert_eq!(shown("0.999999"), "99.9999% in every pool");
+        assert_eq!(shown("a=0.15"), "15% in a");
     }
 
     #[test]

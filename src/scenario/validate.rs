@@ -88,7 +88,7 @@ impl Checker {
 
     fn finite_in(&mut self, path: String, value: f64, lo: f64, hi: f64, what: &str) {
         if !value.is_finite() || value < lo || value > hi {
-            self.fail(path, format!("{what} must be in [{lo}, {hi}], got {value}"));
+            self.fail(path, format!("{what} must be in [{lo}, {hi}], got {}", shown(value)));
         }
     }
 
@@ -101,8 +101,19 @@ impl Checker {
 
     fn positive(&mut self, path: String, value: f64, what: &str) {
         if !value.is_finite() || value <= 0.0 {
-            self.fail(path, format!("{what} must be a positive number, got {value}"));
+            self.fail(path, format!("{what} must be a positive number, got {}", shown(value)));
         }
+    }
+}
+
+/// A number as a message quotes it: as written for everyday magnitudes, in exponent form for the tiny and the huge
+/// (`5e-324` printed as 324 digits, `1e308` as 309).
+fn shown(value: f64) -> String {
+    let magnitude = value.abs();
+    if value != 0.0 && value.is_finite() && !(1e-4..1e15).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
     }
 }
 
@@ -631,6 +642,16 @@ fn check_call_cycles(c: &mut Checker, s: &Scenario) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_in_messages_are_short_whatever_their_magnitude() {
+        assert_eq!(shown(0.25), "0.25");
+        assert_eq!(shown(48_962_627_163_000.0), "48962627163000");
+        assert_eq!(shown(5e-324), "5e-324");
+        assert_eq!(shown(-1e308), "-1e308");
+        assert_eq!(shown(0.0), "0");
+        assert_eq!(shown(f64::NAN), "NaN");
+    }
 
     fn small() -> Scenario {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/small.ron");
