@@ -25,4 +25,6 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+#[cfg(test)]
+pub(crate) mod test_dirs;
 pub mod text_file;

@@ -370,27 +370,13 @@ mod tests {
         assert!(problems.matches("; ").count() <= 3, "at most three problems and a count: {problems}");
     }
 
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("hirl-write-atomic-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        dir
-    }
-
-    fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+    use crate::test_dirs::{entries, temp_dir};
 
     #[cfg(unix)]
     #[test]
     fn atomic_writes_go_through_links_keep_permissions_and_leave_nothing_on_failure() {
         use std::os::unix::fs::{PermissionsExt, symlink};
-        let dir = scratch("links");
+        let dir = temp_dir("links");
         let target = dir.join("target.json");
         std::fs::write(&target, "old").expect("write");
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("chmod");
@@ -413,14 +399,13 @@ mod tests {
         let err = write_atomic(&dir.join("sub"), b"x").expect_err("a directory");
         assert_eq!(err.kind(), std::io::ErrorKind::IsADirectory);
         assert_eq!(entries(&dir), ["link.json", "sub", "target.json"]);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[cfg(unix)]
     #[test]
     fn atomic_writes_to_a_fifo_write_into_it_instead_of_replacing_it() {
         use std::io::Read;
-        let dir = scratch("fifo");
+        let dir = temp_dir("fifo");
         let fifo = dir.join("pipe");
         let c_path = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).expect("path");
         // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
@@ -440,6 +425,5 @@ mod tests {
             std::fs::metadata(&fifo).expect("fifo").file_type().is_fifo(),
             "still a FIFO, as /dev/stdout stays a device"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

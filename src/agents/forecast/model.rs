@@ -431,28 +431,8 @@ pub(crate) mod tests {
         }
     }
 
-    /// A scratch directory, removed when the test is done with it (panicking or not).
-    pub(crate) struct TempDir(PathBuf);
-
-    impl std::ops::Deref for TempDir {
-        type Target = std::path::Path;
-        fn deref(&self) -> &std::path::Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    pub(crate) fn temp_dir(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hirl-forecast-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
+    use crate::test_dirs::entries;
+    pub(crate) use crate::test_dirs::temp_dir;
 
     #[test]
     fn save_then_load_round_trips_exactly() {
@@ -529,15 +509,6 @@ pub(crate) mod tests {
         other.save(&path).expect("saves");
         let err = ForecastModel::load(&path).expect_err("offsets").to_string();
         assert!(err.contains("calibration.pooled"), "{err}");
-    }
-
-    fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     #[cfg(unix)]
