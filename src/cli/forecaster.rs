@@ -98,6 +98,11 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     // Before the training, not after it: an output that cannot be written (a directory, a .json, a read-only file)
     // is refused while nothing has been spent on it.
     crate::agents::forecast::model::check_output(&args.out).context("--out")?;
+    let meta = crate::agents::forecast::model::metadata_path(&args.out);
+    super::outputs::not_inputs(
+        &[("--out", Some(&args.out)), ("--out's metadata", Some(&meta))],
+        &[super::outputs::Input::new("the scenario file", &args.scenario)],
+    )?;
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     let hidden = args
         .hidden

@@ -147,6 +147,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     if args.record_in_model && args.policy != "hirl" {
         bail!("--record-in-model stores the frontier in the agents' file: --policy hirl-teacher has none");
     }
+    super::outputs::check(&[("--json", args.json.as_deref()), ("--svg", args.svg.as_deref())], &args.suite.inputs())?;
     let scenarios = args.suite.load()?;
     // On a scenario HiRL is not built for, every row would be HPA's: refused, not priced.
     for s in &scenarios {

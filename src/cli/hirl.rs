@@ -137,6 +137,15 @@ impl SuiteArgs {
     }
 }
 
+impl SuiteArgs {
+    /// The files the suite's runs read (see [`super::outputs::inputs`]).
+    pub fn inputs(&self) -> Vec<super::outputs::Input> {
+        let paths = suite_paths(&self.scenarios);
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        super::outputs::inputs(&refs, self.agents.as_deref())
+    }
+}
+
 /// The first item of `items` that an earlier one equals.
 pub(super) fn first_repeat<T: PartialEq + Clone>(items: &[T]) -> Option<T> {
     items.iter().enumerate().find(|&(i, x)| items[..i].contains(x)).map(|(_, x)| x.clone())
@@ -177,13 +186,7 @@ pub struct EvalArgs {
 }
 
 pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
-    suite_paths(paths)
-        .iter()
-        .map(|p| match super::load_or_report(p)? {
-            Some(s) => Ok(s),
-            None => anyhow::bail!("{}: invalid scenario (problems above)", p.display()),
-        })
-        .collect()
+    suite_paths(paths).iter().map(|p| super::load_or_refuse(p)).collect()
 }
 
 /// The scenario files `paths` names: the shipped suite when it names none.
@@ -268,6 +271,20 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     // Before the training, not after it: an output that cannot be written (a directory, a .json, a read-only file)
     // is refused while nothing has been spent on it.
     crate::agents::forecast::model::check_output(&args.out).context("--out")?;
+    let meta = crate::agents::forecast::model::metadata_path(&args.out);
+    let curves = train::curves_path(&args.out);
+    let mut inputs: Vec<super::outputs::Input> =
+        paths.iter().map(|p| super::outputs::Input::new("a training scenario", p)).collect();
+    let forecaster = super::forecaster::default_model_path();
+    inputs.push(super::outputs::Input::new(
+        "the forecaster's metadata",
+        crate::agents::forecast::model::metadata_path(&forecaster),
+    ));
+    inputs.push(super::outputs::Input::new("the forecaster's weights", forecaster));
+    super::outputs::not_inputs(
+        &[("--out", Some(&args.out)), ("--out's metadata", Some(&meta)), ("--out's curves", Some(&curves))],
+        &inputs,
+    )?;
     let mut cfg = TrainConfig {
         seed: args.seed,
         scale: args.scale,
@@ -579,6 +596,7 @@ pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[Fallb
 
 pub fn eval_command(args: EvalArgs) -> Result<()> {
     super::check_policy_names(&args.policies, "its runs would count twice in its totals")?;
+    super::outputs::check(&[("--json", args.json.as_deref())], &args.suite.inputs())?;
     // The agents to record into must load before the minutes of evaluation, not after (they would otherwise run as
     // HPA throughout and the recording then fail); their digest names the networks the figures are about.
     let record_into = if args.record_in_model {
@@ -612,6 +630,10 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     )?;
     let assets = super::with_size_floor(assets, args.size_floor.clone(), &args.policies, &scenarios)?;
     super::warn_unsupported(&args.policies, &scenarios);
+    // The targets judge the agents: with none loaded, `hirl`'s rows would be HPA's under HiRL's name (exit 0).
+    if let Some(why) = scenarios.iter().find_map(|s| crate::runner::missing_agents(&args.policies, s, &assets)) {
+        anyhow::bail!("--policies: the evaluation {why}; its hirl rows would be HPA's under HiRL's name");
+    }
     if assets.warm_reserve.is_some() {
         if assets.warm_reserve_for.is_empty() {
             println!("  the targets below compare policies under the same reserve, not against the stock HPA");

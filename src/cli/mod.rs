@@ -8,6 +8,7 @@ mod forecaster;
 mod frontier;
 mod frontier_plot;
 mod hirl;
+mod outputs;
 mod recording;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,7 @@ pub enum Command {
     Replay(recording::ReplayArgs),
     /// Run one policy on a scenario and print its scorecard.
     Run {
+        /// The scenario file (RON).
         scenario: PathBuf,
         /// hpa, threshold, pid, heuristic, hirl or hirl-teacher.
         #[arg(long, default_value = "hpa")]
@@ -113,10 +115,12 @@ pub enum Command {
     },
     /// Run several policies on identical traffic and print their scorecards side by side.
     Compare {
+        /// The scenario file (RON).
         scenario: PathBuf,
         /// Comma-separated; the first is the reference for differences.
         #[arg(long, value_delimiter = ',', default_value = "hpa,heuristic")]
         policies: Vec<String>,
+        /// Run seed (every policy runs on the same traffic); defaults to the scenario's own.
         #[arg(long)]
         seed: Option<u64>,
         /// HiRL agents (default: models/hirl.safetensors).
@@ -153,7 +157,10 @@ pub enum Command {
         suite: hirl::EvalArgs,
     },
     /// Check a scenario file and report every problem with its location.
-    Validate { scenario: PathBuf },
+    Validate {
+        /// The scenario file (RON).
+        scenario: PathBuf,
+    },
     /// Measure wall seconds per simulated day and peak memory at several cluster sizes.
     Bench {
         #[arg(long, default_value = "scenarios/reference-day.ron")]
@@ -191,6 +198,27 @@ pub enum EvalCommand {
 
 /// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
 pub fn main() -> Result<ExitCode> {
+    match run_command() {
+        // Exit code 1, as the commands that stop at their own scenario check return it (the problems are on stderr).
+        Err(e) if e.downcast_ref::<ScenarioRefused>().is_some() => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::from(1))
+        }
+        other => other,
+    }
+}
+
+/// A scenario file failed its checks, its problems already printed: exit code 1 wherever the command found it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}: invalid scenario (problems above)")]
+pub struct ScenarioRefused(pub String);
+
+/// Loads a scenario file, printing its problems and refusing it ([`ScenarioRefused`]) when it fails its checks.
+pub fn load_or_refuse(path: &Path) -> Result<Scenario> {
+    load_or_report(path)?.ok_or_else(|| ScenarioRefused(path.display().to_string()).into())
+}
+
+fn run_command() -> Result<ExitCode> {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Gui {
         scenario: None,
@@ -282,6 +310,10 @@ pub fn main() -> Result<ExitCode> {
             size_floor,
             agents,
         } => {
+            outputs::check(
+                &[("--json", json.as_deref()), ("--trace", trace.as_deref())],
+                &outputs::inputs(&[&scenario], agents.as_deref()),
+            )?;
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -331,6 +363,7 @@ pub fn main() -> Result<ExitCode> {
             agents,
         } => {
             check_policy_names(&policies, "it would run twice on the same traffic")?;
+            outputs::check(&[("--json", json.as_deref())], &outputs::inputs(&[&scenario], agents.as_deref()))?;
             let Some(mut s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
@@ -355,14 +388,15 @@ pub fn main() -> Result<ExitCode> {
             };
             let apps: u32 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
             let events = s.events.len();
+            let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             println!(
-                "{}: ok — \"{}\", {} domains, {} apps, {} pools, {events} event{}, {} ({} – {})",
+                "{}: ok — \"{}\", {}, {} apps, {}, {}, {} ({} – {})",
                 scenario.display(),
                 s.name,
-                s.domains.len(),
+                plural(s.domains.len(), "domain", "domains"),
                 crate::agents::hirl::explain::grouped(f64::from(apps), 0),
-                s.pools.len(),
-                if events == 1 { "" } else { "s" },
+                plural(s.pools.len(), "pool", "pools"),
+                plural(events, "event", "events"),
                 scenario::describe::short_duration(s.duration_secs),
                 scenario::clock::clock_label(&s, 0),
                 scenario::clock::clock_label(&s, s.duration_secs),
@@ -373,6 +407,9 @@ pub fn main() -> Result<ExitCode> {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
+            if !policies::all_names().contains(&policy.as_str()) {
+                return Err(crate::policy::UnknownPolicy(policy).into());
+            }
             let cfg = BenchConfig { policy, secs };
             if child {
                 let scale = scales.first().copied().unwrap_or(1.0);

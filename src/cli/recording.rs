@@ -44,6 +44,7 @@ pub struct RecordArgs {
     /// HiRL's Soldiers' size floor (see `eval --size-floor`), stored in the recording so that it replays.
     #[command(flatten)]
     pub size_floor: super::SizeFloorArg,
+    /// The recording to write (RON; refused if it is the scenario or a model file).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -97,20 +98,12 @@ fn check_injection_time(t_secs: u64, event: &EventSpec, until: u64) -> Result<()
     Ok(())
 }
 
-/// `--out` must not be the scenario the recording is made from: the scenario would be lost to the recording.
-fn check_out_is_not_the_scenario(out: &Path, scenario: &Path) -> Result<()> {
-    let same = match (std::fs::canonicalize(out), std::fs::canonicalize(scenario)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
-        bail!("--out {}: that is the scenario file; give the recording a path of its own", out.display());
-    }
-    Ok(())
-}
-
 pub fn record_command(args: RecordArgs) -> Result<()> {
-    check_out_is_not_the_scenario(&args.out, &args.scenario)?;
+    super::outputs::check(
+        &[("--out", Some(&args.out))],
+        &super::outputs::inputs(&[&args.scenario], args.agents.as_deref()),
+    )?;
+    super::check_policy_names(&args.policies, "a side-by-side of a policy against itself shows nothing")?;
     // Refused before the run: a recording of another count would be written and then refused by every loader.
     if !crate::replay::RUN_COUNTS.contains(&args.policies.len()) {
         bail!(
@@ -119,9 +112,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
             args.policies.join(", ")
         );
     }
-    let Some(mut s) = super::load_or_report(&args.scenario)? else {
-        bail!("{}: invalid scenario (problems above)", args.scenario.display());
-    };
+    let mut s = super::load_or_refuse(&args.scenario)?;
     // An exported what-if scenario's own limits go where a recording keeps them, as the window's recordings do.
     let unlifted = s.unlifted.take();
     let until = recording_end(args.until, s.duration_secs)?;
@@ -247,6 +238,8 @@ fn rerecord(
     // The models may differ (that is what re-recording is for), but the policies must run as recorded: `hirl`
     // without agents would be written as HPA under HiRL's name.
     crate::runner::check_policies(rec, &path.display().to_string(), assets).map_err(|e| anyhow!(e))?;
+    // Before the run: a read-only recording failed only once it had been simulated again.
+    super::outputs::check(&[("--rerecord", Some(path))], &[])?;
     let mut session = Session::from_recording(rec, assets, SessionConfig::every(3600)).map_err(|e| anyhow!(e))?;
     session.seek(rec.end_secs);
     // The limits a what-if lifted are the recording's, not the session's: carry them over.

@@ -18,7 +18,7 @@ mod validate;
 pub mod what_if;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use links::DomainLinks;
 pub use model::*;
@@ -156,10 +156,42 @@ impl From<std::io::Error> for SaveError {
     }
 }
 
+/// The file a write to `path` lands in: every symlink followed, a dangling one to the file it names (created there,
+/// the link kept), and the result made absolute where its directory exists. Refuses a link loop and a path ending
+/// in `/` (it names a directory, and `Path` would drop the slash and write a file of that name).
+pub fn final_target(path: &Path) -> std::io::Result<PathBuf> {
+    use std::io::{Error, ErrorKind};
+    if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
+        return Err(Error::new(ErrorKind::InvalidInput, "ends with '/': give a file name"));
+    }
+    // Linux follows at most 40 links in a path; a longer chain is a loop for every practical purpose.
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return std::fs::canonicalize(&p),
+            Err(_) => {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                return Ok(match (std::fs::canonicalize(dir), p.file_name()) {
+                    (Ok(dir), Some(name)) => dir.join(name),
+                    _ => p,
+                });
+            }
+        }
+    }
+    Err(Error::other("too many levels of symbolic links (a loop?)"))
+}
+
 /// Atomic file write: temp file in the same directory, fsync, rename; a failure at any step leaves the old file as
 /// it was and no temporary behind.
 ///
-/// - A symlink is written through: its target is replaced, and the link stays a link.
+/// - A symlink is written through ([`final_target`]): its target is replaced or created, and the link stays a link.
 /// - A replaced file keeps its permissions (the temporary is created with the process's defaults); a read-only one
 ///   is refused, as `cp` would refuse it, even where the directory would allow the rename.
 /// - Something that exists and is neither a file nor a directory (`/dev/stdout`, a FIFO) is written to directly: there
@@ -175,8 +207,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// second leaves the old pair as it was.
 pub fn stage_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<StagedWrite> {
     use std::io::Write;
-    // `canonicalize` resolves every link; a path that does not exist yet is written as given.
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let target = final_target(path)?;
     let existing = std::fs::metadata(&target).ok();
     if let Some(meta) = &existing {
         if meta.is_dir() {
@@ -387,6 +418,15 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink(), "the link stays a link");
         assert_eq!(std::fs::read_to_string(&target).expect("target"), "new");
         assert_eq!(std::fs::metadata(&target).expect("target").permissions().mode() & 0o777, 0o640);
+
+        // A dangling link: the file it names is created, and the link kept.
+        let dangling = dir.join("dangling.json");
+        symlink(dir.join("created.json"), &dangling).expect("symlink");
+        write_atomic(&dangling, b"made").expect("write through a dangling link");
+        assert!(std::fs::symlink_metadata(&dangling).expect("link").file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(dir.join("created.json")).expect("created"), "made");
+        std::fs::remove_file(&dangling).expect("rm");
+        std::fs::remove_file(dir.join("created.json")).expect("rm");
 
         // A read-only file is refused and left as it was.
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).expect("chmod");

@@ -402,6 +402,103 @@ fn record_refuses_what_it_could_not_record_as_asked_before_running() {
 }
 
 #[test]
+fn no_output_may_replace_a_file_the_command_reads_and_nothing_runs_first() {
+    // `run small.ron --json small.ron` replaced the scenario with a scorecard; `eval --json models/hirl.json` broke
+    // the agents' metadata, exit 0.
+    let dir = temp_path("outputs-over-inputs");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scenario = dir.join("mine.ron");
+    std::fs::copy(scenario_path("small"), &scenario).expect("copy");
+    let agents = dir.join("hirl.safetensors");
+    std::fs::copy(root().join("models/hirl.safetensors"), &agents).expect("copy");
+    std::fs::copy(root().join("models/hirl.json"), dir.join("hirl.json")).expect("copy");
+    let refusal = |args: &[&std::ffi::OsStr]| failed(&hirl().args(args).output().expect("runs"));
+    let e = refusal(&["run".as_ref(), scenario.as_os_str(), "--json".as_ref(), scenario.as_os_str()]);
+    assert!(e.contains("that is the scenario file"), "{e}");
+    let e = refusal(&[
+        "eval".as_ref(),
+        "--scenarios".as_ref(),
+        scenario.as_os_str(),
+        "--seeds".as_ref(),
+        "1".as_ref(),
+        "--policies".as_ref(),
+        "hpa,hirl".as_ref(),
+        "--agents".as_ref(),
+        agents.as_os_str(),
+        "--json".as_ref(),
+        dir.join("hirl.json").as_os_str(),
+    ]);
+    assert!(e.contains("that is the agents' metadata"), "{e}");
+    // Two outputs on one file, and a file where a directory should be: before the run, not after it.
+    let card = dir.join("card.json");
+    let e = refusal(&[
+        "run".as_ref(),
+        scenario.as_os_str(),
+        "--json".as_ref(),
+        card.as_os_str(),
+        "--trace".as_ref(),
+        card.as_os_str(),
+    ]);
+    assert!(e.contains("--json names the same file"), "{e}");
+    let under_a_file = scenario.join("card.json");
+    let e = refusal(&["compare".as_ref(), scenario.as_os_str(), "--json".as_ref(), under_a_file.as_os_str()]);
+    assert!(e.contains("is not a directory"), "{e}");
+    assert_eq!(std::fs::read(&scenario).expect("kept"), std::fs::read(scenario_path("small")).expect("shipped"));
+    assert_eq!(
+        std::fs::read(dir.join("hirl.json")).expect("kept"),
+        std::fs::read(root().join("models/hirl.json")).expect("shipped")
+    );
+    // eval judges the agents: without them it refuses instead of scoring HPA as hirl.
+    let e = refusal(&[
+        "eval".as_ref(),
+        "--scenarios".as_ref(),
+        scenario.as_os_str(),
+        "--seeds".as_ref(),
+        "1".as_ref(),
+        "--policies".as_ref(),
+        "hpa,hirl".as_ref(),
+        "--agents".as_ref(),
+        dir.join("none.safetensors").as_os_str(),
+    ]);
+    assert!(e.contains("the evaluation runs hirl, but no agents are loaded"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_invalid_scenario_exits_with_1_from_every_command_that_reads_one() {
+    let dir = temp_path("invalid-exit-code");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.ron");
+    let text = std::fs::read_to_string(scenario_path("small")).expect("shipped");
+    std::fs::write(&bad, text.replacen("duration_secs: 21600", "duration_secs: 21603", 1)).expect("write");
+    let out_file = dir.join("x.rec.ron");
+    for args in [
+        vec!["validate".as_ref(), bad.as_os_str()],
+        vec![
+            "record".as_ref(),
+            "--policies".as_ref(),
+            "hpa".as_ref(),
+            "--out".as_ref(),
+            out_file.as_os_str(),
+            bad.as_os_str(),
+        ],
+        vec![
+            "eval".as_ref(),
+            "--scenarios".as_ref(),
+            bad.as_os_str(),
+            "--seeds".as_ref(),
+            "1".as_ref(),
+            "--policies".as_ref(),
+            "hpa".as_ref(),
+        ],
+    ] {
+        let out = hirl().args(&args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn rerecording_without_the_agents_refuses_and_keeps_the_recording() {
     // It re-ran hirl as HPA and wrote that over a good recording, exit 0.
     let dir = temp_path("rerecord-no-agents");
