@@ -412,54 +412,38 @@ fn no_output_may_replace_a_file_the_command_reads_and_nothing_runs_first() {
     let agents = dir.join("hirl.safetensors");
     std::fs::copy(root().join("models/hirl.safetensors"), &agents).expect("copy");
     std::fs::copy(root().join("models/hirl.json"), dir.join("hirl.json")).expect("copy");
-    let refusal = |args: &[&std::ffi::OsStr]| failed(&hirl().args(args).output().expect("runs"));
-    let e = refusal(&["run".as_ref(), scenario.as_os_str(), "--json".as_ref(), scenario.as_os_str()]);
+    let on_scenario = |command: &str, flags: &[&std::path::Path]| {
+        let mut cmd = hirl();
+        cmd.arg(command).arg(&scenario);
+        for (flag, path) in ["--json", "--trace"].iter().zip(flags) {
+            cmd.arg(flag).arg(path);
+        }
+        failed(&cmd.output().expect("runs"))
+    };
+    let eval = |agents: &std::path::Path, json: Option<&std::path::Path>| {
+        let mut cmd = hirl();
+        cmd.args(["eval", "--seeds", "1", "--policies", "hpa,hirl", "--scenarios"]).arg(&scenario);
+        cmd.arg("--agents").arg(agents);
+        if let Some(json) = json {
+            cmd.arg("--json").arg(json);
+        }
+        failed(&cmd.output().expect("runs"))
+    };
+    let e = on_scenario("run", &[&scenario]);
     assert!(e.contains("that is the scenario file"), "{e}");
-    let e = refusal(&[
-        "eval".as_ref(),
-        "--scenarios".as_ref(),
-        scenario.as_os_str(),
-        "--seeds".as_ref(),
-        "1".as_ref(),
-        "--policies".as_ref(),
-        "hpa,hirl".as_ref(),
-        "--agents".as_ref(),
-        agents.as_os_str(),
-        "--json".as_ref(),
-        dir.join("hirl.json").as_os_str(),
-    ]);
+    let e = eval(&agents, Some(&dir.join("hirl.json")));
     assert!(e.contains("that is the agents' metadata"), "{e}");
     // Two outputs on one file, and a file where a directory should be: before the run, not after it.
     let card = dir.join("card.json");
-    let e = refusal(&[
-        "run".as_ref(),
-        scenario.as_os_str(),
-        "--json".as_ref(),
-        card.as_os_str(),
-        "--trace".as_ref(),
-        card.as_os_str(),
-    ]);
+    let e = on_scenario("run", &[&card, &card]);
     assert!(e.contains("--json names the same file"), "{e}");
-    let under_a_file = scenario.join("card.json");
-    let e = refusal(&["compare".as_ref(), scenario.as_os_str(), "--json".as_ref(), under_a_file.as_os_str()]);
+    let e = on_scenario("compare", &[&scenario.join("card.json")]);
     assert!(e.contains("is not a directory"), "{e}");
     assert_eq!(std::fs::read(&scenario).expect("kept"), std::fs::read(scenario_path("small")).expect("shipped"));
-    assert_eq!(
-        std::fs::read(dir.join("hirl.json")).expect("kept"),
-        std::fs::read(root().join("models/hirl.json")).expect("shipped")
-    );
+    let shipped_meta = std::fs::read(root().join("models/hirl.json")).expect("shipped");
+    assert_eq!(std::fs::read(dir.join("hirl.json")).expect("kept"), shipped_meta);
     // eval judges the agents: without them it refuses instead of scoring HPA as hirl.
-    let e = refusal(&[
-        "eval".as_ref(),
-        "--scenarios".as_ref(),
-        scenario.as_os_str(),
-        "--seeds".as_ref(),
-        "1".as_ref(),
-        "--policies".as_ref(),
-        "hpa,hirl".as_ref(),
-        "--agents".as_ref(),
-        dir.join("none.safetensors").as_os_str(),
-    ]);
+    let e = eval(&dir.join("none.safetensors"), None);
     assert!(e.contains("the evaluation runs hirl, but no agents are loaded"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
