@@ -314,7 +314,8 @@ impl ForecastModel {
         Ok(ForecastModel { mlp, norm_mean, norm_std, meta })
     }
 
-    /// Writes the weights and the metadata file as a pair (see [`save_pair`]).
+    /// Writes the weights and the metadata file as a pair: both in full to temporaries, then renamed (a failed write
+    /// leaves the old pair as it was).
     pub fn save(&self, weights: &Path) -> Result<(), ModelError> {
         let write_err = |message: String| ModelError::Write { path: weights.to_path_buf(), message };
         let mut tensors = std::collections::HashMap::new();

@@ -314,7 +314,8 @@ impl HirlNets {
         Ok(HirlNets { commander, soldier, meta })
     }
 
-    /// Writes the weights and the metadata file as a pair (see [`save_pair`]).
+    /// Writes the weights and the metadata file as a pair: both in full to temporaries, then renamed (a failed write
+    /// leaves the old pair as it was).
     pub fn save(&self, weights: &Path) -> Result<(), ModelError> {
         let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
         let dev = &Device::Cpu;
