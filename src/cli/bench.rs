@@ -59,6 +59,7 @@ pub fn measure(s: &Scenario, scale: f64, cfg: &BenchConfig) -> Result<BenchResul
     let t0 = Instant::now();
     let mut sim = Simulation::new(&scaled, scaled.seed);
     let assets = super::assets_for(std::slice::from_ref(&cfg.policy), None);
+    super::warn_agents_fallback(std::slice::from_ref(&cfg.policy), &assets);
     let mut pol = crate::agents::policies::build(&cfg.policy, &scaled, sim.layout(), scaled.seed, &assets)?;
     let build_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();

@@ -328,6 +328,7 @@ fn run_command() -> Result<ExitCode> {
                 std::slice::from_ref(&s),
             )?;
             let assets = with_size_floor(assets, size_floor, one, std::slice::from_ref(&s))?;
+            warn_agents_fallback(one, &assets);
             warn_unsupported(one, std::slice::from_ref(&s));
             let run = match trace {
                 Some(path) => {
@@ -372,6 +373,7 @@ fn run_command() -> Result<ExitCode> {
             let base = assets_for(&policies, agents.as_deref());
             let assets = with_warm_reserve(base, warm_reserve, warm_reserve_for, &policies, std::slice::from_ref(&s))?;
             let assets = with_size_floor(assets, size_floor, &policies, std::slice::from_ref(&s))?;
+            warn_agents_fallback(&policies, &assets);
             warn_unsupported(&policies, std::slice::from_ref(&s));
             let runs = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
             let (cards, explained): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.scorecard, r.cascades)).unzip();
@@ -672,7 +674,7 @@ pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
     }
     PolicyAssets {
         forecaster: forecaster::load_for_run(&forecaster::default_model_path()),
-        agents: if policies.iter().any(|p| p == "hirl") { load_agents(agents) } else { Err("not needed".into()) },
+        agents: if policies.iter().any(|p| p == "hirl") { agents_at(agents) } else { Err("not needed".into()) },
         // Headless commands print scorecards, never decision records.
         keep_decision_records: false,
         warm_reserve: None,
@@ -700,14 +702,32 @@ pub fn warn_unsupported(policies: &[String], scenarios: &[Scenario]) {
     }
 }
 
-/// Loads the HiRL agents (default: the shipped file), saying on stderr why HPA takes over when they cannot be used.
+/// Loads the HiRL agents (default: the shipped file).
+fn agents_at(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
+    PolicyAssets::load_agents(
+        &path.map_or_else(|| shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf),
+    )
+}
+
+/// Loads the HiRL agents for the window, saying on stderr why HPA takes over when they cannot be used (any run there
+/// may become HiRL).
 pub fn load_agents(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
-    let path = path.map_or_else(|| shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf);
-    let agents = PolicyAssets::load_agents(&path);
+    let agents = agents_at(path);
     if let Err(reason) = &agents {
         eprintln!("hirl agents: {reason}; `hirl` is run by HPA");
     }
     agents
+}
+
+/// Says on stderr that `hirl` runs as HPA because its agents did not load, for the commands that run it so (`run`,
+/// `compare`, `bench`). The commands whose output is about the agents (`eval`, `record`, `replay`) refuse instead,
+/// and say only that: a warning that HPA takes over, then a refusal, contradicted itself.
+pub fn warn_agents_fallback(policies: &[String], assets: &PolicyAssets) {
+    if policies.iter().any(|p| p == "hirl")
+        && let Err(reason) = &assets.agents
+    {
+        eprintln!("hirl agents: {reason}; `hirl` is run by HPA");
+    }
 }
 
 /// Runs a policy and records one CSV row every `interval_secs` simulated seconds: per domain rps, p99, error ratio,

@@ -397,6 +397,7 @@ fn record_refuses_what_it_could_not_record_as_asked_before_running() {
             .expect("runs"),
     );
     assert!(e.contains("the recording runs hirl, but no agents are loaded"), "{e}");
+    assert!(!e.contains("is run by HPA"), "a refusal, not a fallback it then contradicts: {e}");
     assert!(!out_file.exists(), "nothing written");
     let _ = std::fs::remove_dir_all(&dir);
 }
