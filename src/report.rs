@@ -29,9 +29,11 @@ pub fn scorecard_table(card: &Scorecard) -> String {
         card.seed,
         card.simulated_secs as f64 / 3600.0
     );
+    // As wide as the longest domain id (up to 64 characters), so a long one does not push its row out of line.
+    let w = card.domains.iter().map(|d| d.domain.chars().count()).max().unwrap_or(0).max(10);
     let _ = writeln!(
         s,
-        "{:<10} {:>3} {:>9} {:>8} {:>7} {:>8} {:>11} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "{:<w$} {:>3} {:>9} {:>8} {:>7} {:>8} {:>11} {:>9} {:>9} {:>9} {:>10} {:>8}",
         "domain",
         "pri",
         "breach_m",
@@ -48,7 +50,7 @@ pub fn scorecard_table(card: &Scorecard) -> String {
     for d in &card.domains {
         let _ = writeln!(
             s,
-            "{:<10} {:>3} {:>9.1} {:>8} {:>7.1} {:>8.0} {:>11} {:>9.0} {:>9.0} {:>9.3} {:>10} {:>8.2}",
+            "{:<w$} {:>3} {:>9.1} {:>8} {:>7.1} {:>8.0} {:>11} {:>9.0} {:>9.0} {:>9.3} {:>10} {:>8.2}",
             d.domain,
             d.priority,
             d.slo_breach_minutes,
@@ -411,5 +413,21 @@ mod tests {
         assert_eq!(row(&table, "node-hours"), ["175,169.0", "173,437.0", "-1%"]);
         // From zero, the change is the figure itself, in the row's own precision.
         assert_eq!(row(&table, "node churn"), ["0", "3", "+3"]);
+    }
+
+    #[test]
+    fn a_long_domain_id_widens_its_column_instead_of_pushing_its_row_out_of_line() {
+        let mut c = card("hpa", ClusterScore::default());
+        for id in ["payment", &"a".repeat(64)] {
+            c.domains.push(DomainScore { domain: id.to_owned(), priority: "P0".into(), ..DomainScore::default() });
+        }
+        let table = scorecard_table(&c);
+        // Where the right-aligned priority column ends, on the header and on both rows.
+        let ends: Vec<usize> = table
+            .lines()
+            .filter_map(|l| l.find(" pri").map(|i| i + 4).or_else(|| l.find(" P0").map(|i| i + 3)))
+            .collect();
+        assert_eq!(ends.len(), 3, "{table}");
+        assert!(ends.iter().all(|&i| i == ends[0]), "{table}");
     }
 }
