@@ -401,7 +401,11 @@ fn run_command() -> Result<ExitCode> {
                 plural(events, "event", "events"),
                 scenario::describe::short_duration(s.duration_secs),
                 scenario::clock::clock_label(&s, 0),
-                scenario::clock::clock_label(&s, s.duration_secs),
+                // From a week on the weekday alone repeats ("Tue 10:00 – Tue 10:00" for four weeks): say how far.
+                match s.duration_secs / 86_400 {
+                    days @ 7.. => format!("{}, {days} days on", scenario::clock::clock_label(&s, s.duration_secs)),
+                    _ => scenario::clock::clock_label(&s, s.duration_secs),
+                },
             );
             print!("{}", scenario::describe::event_lines(&s, "  "));
         }

@@ -118,6 +118,17 @@ fn validate_accepts_every_shipped_scenario() {
 }
 
 #[test]
+fn validate_says_how_far_a_run_of_weeks_ends_and_counts_in_the_singular() {
+    // Four weeks from Tue 10:00 end at Tue 10:00: the weekday alone said the run was empty.
+    let path = temp_path("four-weeks.ron");
+    let text = std::fs::read_to_string(scenario_path("small")).expect("shipped");
+    std::fs::write(&path, text.replacen("duration_secs: 21600", "duration_secs: 2419200", 1)).expect("write");
+    let said = succeeded(&hirl().arg("validate").arg(&path).output().expect("runs"));
+    let _ = std::fs::remove_file(&path);
+    assert!(said.contains("(Tue 10:00 – Tue 10:00, 28 days on)") && said.contains(" 3 pools, 1 event, "), "{said}");
+}
+
+#[test]
 fn help_lists_every_command() {
     let out = hirl().arg("--help").output().expect("runs");
     assert!(out.status.success());
