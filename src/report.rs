@@ -167,7 +167,10 @@ fn change(reference: f64, value: f64, decimals: usize) -> String {
     } else if reference.abs() < 1e-9 {
         format!("+{}", grouped(value, decimals))
     } else {
-        format!("{:+.0}%", (value / reference - 1.0) * 100.0)
+        let percent = (value / reference - 1.0) * 100.0;
+        // A change under half a percent kept to one decimal: rounded whole it read "-0%" or "+0%", a change that is
+        // neither none nor a sign.
+        if percent.abs() < 0.5 { format!("{percent:+.1}%") } else { format!("{percent:+.0}%") }
     }
 }
 
@@ -411,6 +414,12 @@ mod tests {
         assert_eq!(row(&table, "pending pod-minutes"), ["1,073,598", "432,167", "-60%"]);
         assert_eq!(row(&table, "actions / app-hour"), ["2.43", "2.29", "-6%"]);
         assert_eq!(row(&table, "node-hours"), ["175,169.0", "173,437.0", "-1%"]);
+        // Under half a percent, one decimal: not "-0%".
+        let small = comparison_table(&[
+            card("hpa", ClusterScore { node_hours: 1000.0, ..ClusterScore::default() }),
+            card("hirl", ClusterScore { node_hours: 997.0, ..ClusterScore::default() }),
+        ]);
+        assert_eq!(row(&small, "node-hours"), ["1,000.0", "997.0", "-0.3%"]);
         // From zero, the change is the figure itself, in the row's own precision.
         assert_eq!(row(&table, "node churn"), ["0", "3", "+3"]);
     }
