@@ -152,7 +152,13 @@ pub(crate) fn load_paths(weights: &Path) -> Result<PathBuf, ModelError> {
     if weights.is_dir() {
         return Err(ModelError::IsDir { path: weights.to_path_buf() });
     }
-    pair_paths(weights)
+    let meta_path = pair_paths(weights)?;
+    // The file given is named when it is missing: the metadata is read first, and "nope.json: no such file" for
+    // `--agents nope.safetensors` named a file the user never mentioned.
+    if !weights.exists() {
+        return Err(ModelError::Missing { path: weights.to_path_buf() });
+    }
+    Ok(meta_path)
 }
 
 /// The cheap checks of an output path, made before the minutes of work that end in writing it (`train forecaster`,
@@ -468,7 +474,11 @@ pub(crate) mod tests {
     fn damaged_files_are_refused_with_the_place() {
         let dir = temp_dir("damaged");
         let path = dir.join("f.safetensors");
+        // The file given is the one named missing; the metadata beside existing weights is named by its own path.
         let err = ForecastModel::load(&path).expect_err("missing").to_string();
+        assert!(err.contains("f.safetensors: no such file"), "{err}");
+        std::fs::write(&path, b"weights without metadata").expect("write");
+        let err = ForecastModel::load(&path).expect_err("no metadata").to_string();
         assert!(err.contains("f.json: no such file"), "{err}");
 
         let m = tiny_model();
