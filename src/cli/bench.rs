@@ -47,9 +47,7 @@ pub use crate::scenario::scale_scenario;
 /// the simulator's bounds is checked once it is built ([`scale_scenario`]).
 pub(crate) fn parse_app_scale(text: &str) -> Result<f64, String> {
     let factor: f64 = text.parse().map_err(|e| format!("{text:?} is not a number: {e}"))?;
-    if !factor.is_finite() || factor <= 0.0 {
-        return Err(crate::scenario::ScaleError::Factor(factor).to_string());
-    }
+    crate::scenario::check_scale_factor(factor).map_err(|e| e.to_string())?;
     Ok(factor)
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -97,10 +97,9 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     let source_tree = super::source_tree();
     // Before the training, not after it: an output that cannot be written (a directory, a .json, a read-only file)
     // is refused while nothing has been spent on it.
-    crate::agents::forecast::model::check_output(&args.out).context("--out")?;
-    let meta = crate::agents::forecast::model::metadata_path(&args.out);
-    super::outputs::not_inputs(
-        &[("--out", Some(&args.out)), ("--out's metadata", Some(&meta))],
+    super::outputs::check_model_out(
+        &args.out,
+        &[],
         &[super::outputs::Input::new("the scenario file", &args.scenario)],
     )?;
     let checkpoint = args.out.with_extension("checkpoint.safetensors");

@@ -270,21 +270,11 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     }
     // Before the training, not after it: an output that cannot be written (a directory, a .json, a read-only file)
     // is refused while nothing has been spent on it.
-    crate::agents::forecast::model::check_output(&args.out).context("--out")?;
-    let meta = crate::agents::forecast::model::metadata_path(&args.out);
     let curves = train::curves_path(&args.out);
     let mut inputs: Vec<super::outputs::Input> =
         paths.iter().map(|p| super::outputs::Input::new("a training scenario", p)).collect();
-    let forecaster = super::forecaster::default_model_path();
-    inputs.push(super::outputs::Input::new(
-        "the forecaster's metadata",
-        crate::agents::forecast::model::metadata_path(&forecaster),
-    ));
-    inputs.push(super::outputs::Input::new("the forecaster's weights", forecaster));
-    super::outputs::not_inputs(
-        &[("--out", Some(&args.out)), ("--out's metadata", Some(&meta)), ("--out's curves", Some(&curves))],
-        &inputs,
-    )?;
+    inputs.extend(super::outputs::forecaster_pair());
+    super::outputs::check_model_out(&args.out, &[("--out's curves", &curves)], &inputs)?;
     let mut cfg = TrainConfig {
         seed: args.seed,
         scale: args.scale,

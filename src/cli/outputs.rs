@@ -31,11 +31,32 @@ pub fn inputs(scenarios: &[&Path], agents: Option<&Path>) -> Vec<Input> {
     let mut out: Vec<Input> = scenarios.iter().map(|p| Input::new("the scenario file", *p)).collect();
     let agents =
         agents.map_or_else(|| super::shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf);
-    for (whose, weights) in [("agents'", agents), ("forecaster's", super::forecaster::default_model_path())] {
-        out.push(Input::new(format!("the {whose} metadata"), metadata_path(&weights)));
-        out.push(Input::new(format!("the {whose} weights"), weights));
-    }
+    out.extend(model_pair("agents'", agents));
+    out.extend(forecaster_pair());
     out
+}
+
+/// The shipped forecaster's weights and metadata: read by every HiRL run, and by `train hirl`.
+pub fn forecaster_pair() -> [Input; 2] {
+    model_pair("forecaster's", super::forecaster::default_model_path())
+}
+
+fn model_pair(whose: &str, weights: PathBuf) -> [Input; 2] {
+    [
+        Input::new(format!("the {whose} metadata"), metadata_path(&weights)),
+        Input::new(format!("the {whose} weights"), weights),
+    ]
+}
+
+/// A training's `--out`, checked before the training: the model writer's own checks of the pair
+/// ([`crate::agents::forecast::model::check_output`]: not a `.json`, nothing there it may not replace, a directory it
+/// can make), then none of the pair's files nor `also` (further outputs beside it, as flag and path) an input.
+pub fn check_model_out(out: &Path, also: &[(&str, &Path)], inputs: &[Input]) -> Result<()> {
+    crate::agents::forecast::model::check_output(out).context("--out")?;
+    let meta = metadata_path(out);
+    let mut outputs = vec![("--out", Some(out)), ("--out's metadata", Some(meta.as_path()))];
+    outputs.extend(also.iter().map(|&(flag, path)| (flag, Some(path))));
+    not_inputs(&outputs, inputs)
 }
 
 /// Refuses, naming the flag: an output that is a directory, read-only, in a directory that does not exist, a link
@@ -53,24 +74,20 @@ pub fn check(outputs: &[(&str, Option<&Path>)], inputs: &[Input]) -> Result<()> 
 /// Whether a file can be written at `path` without a directory being made for it.
 fn writable(path: &Path) -> Result<()> {
     let target = scenario::final_target(path)?;
-    match std::fs::metadata(&target) {
-        Ok(meta) if meta.is_dir() => bail!("is a directory; give a file name"),
-        Ok(meta) if meta.is_file() && meta.permissions().readonly() => bail!("the file is read-only"),
-        Ok(_) => Ok(()),
-        Err(_) => {
-            let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            match std::fs::metadata(dir) {
-                Ok(meta) if meta.is_dir() => Ok(()),
-                Ok(_) => bail!("{} is not a directory", dir.display()),
-                Err(_) => bail!("directory {} does not exist", dir.display()),
-            }
-        }
+    if scenario::replaceable(&target)?.is_some() {
+        return Ok(());
+    }
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => bail!("{} is not a directory", dir.display()),
+        Err(_) => bail!("directory {} does not exist", dir.display()),
     }
 }
 
-/// Refuses an output that is the same file as an input or as another output (`train`, whose model writer makes its
-/// own directories and checks the rest, needs only this half of [`check`]).
-pub fn not_inputs(outputs: &[(&str, Option<&Path>)], inputs: &[Input]) -> Result<()> {
+/// Refuses an output that is the same file as an input or as another output (a training's model writer makes its own
+/// directories and checks the rest: [`check_model_out`] needs only this half of [`check`]).
+fn not_inputs(outputs: &[(&str, Option<&Path>)], inputs: &[Input]) -> Result<()> {
     let mut seen: Vec<(&str, PathBuf)> = Vec::new();
     for &(flag, path) in outputs {
         let Some(path) = path else { continue };

@@ -188,6 +188,21 @@ pub fn final_target(path: &Path) -> std::io::Result<PathBuf> {
     Err(Error::other("too many levels of symbolic links (a loop?)"))
 }
 
+/// What is at `target` (links followed), refusing what a write must not replace: a directory, or a file made
+/// read-only (a rename needs only the directory's permission, so the file's own mode is what says "keep it").
+/// `None` when nothing is there yet. The writer asks it, and so do the checks commands make before they run.
+pub fn replaceable(target: &Path) -> std::io::Result<Option<std::fs::Metadata>> {
+    use std::io::{Error, ErrorKind};
+    let Ok(meta) = std::fs::metadata(target) else { return Ok(None) };
+    if meta.is_dir() {
+        return Err(Error::new(ErrorKind::IsADirectory, "is a directory; give a file name"));
+    }
+    if meta.is_file() && meta.permissions().readonly() {
+        return Err(Error::new(ErrorKind::PermissionDenied, "the file is read-only"));
+    }
+    Ok(Some(meta))
+}
+
 /// Atomic file write: temp file in the same directory, fsync, rename; a failure at any step leaves the old file as
 /// it was and no temporary behind.
 ///
@@ -208,18 +223,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn stage_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<StagedWrite> {
     use std::io::Write;
     let target = final_target(path)?;
-    let existing = std::fs::metadata(&target).ok();
-    if let Some(meta) = &existing {
-        if meta.is_dir() {
-            return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"));
-        }
-        // A rename needs only the directory's permission; a file made read-only says it is not to be replaced.
-        if meta.is_file() && meta.permissions().readonly() {
-            return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the file is read-only"));
-        }
-        if !meta.is_file() {
-            return Ok(StagedWrite { pending: Pending::Direct { target, bytes: bytes.to_vec() } });
-        }
+    let existing = replaceable(&target)?;
+    if existing.as_ref().is_some_and(|meta| !meta.is_file()) {
+        return Ok(StagedWrite { pending: Pending::Direct { target, bytes: bytes.to_vec() } });
     }
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -299,6 +305,11 @@ pub enum ScaleError {
     OutOfBounds { name: String, factor: f64, problems: String },
 }
 
+/// A factor [`scale_scenario`] takes: finite and above 0 (the command line checks it as it parses).
+pub fn check_scale_factor(factor: f64) -> Result<(), ScaleError> {
+    if factor.is_finite() && factor > 0.0 { Ok(()) } else { Err(ScaleError::Factor(factor)) }
+}
+
 /// Multiplies app counts and traffic by `factor` (app counts rounded, at least 1 per tier), and checks the result
 /// against the validator's bounds: a factor of 1e9 would otherwise ask for billions of apps and exhaust the memory.
 ///
@@ -307,9 +318,7 @@ pub enum ScaleError {
 /// (÷ `factor`) in HiRL's training episodes was measured and gave worse networks (docs/hirl-measurements.md,
 /// "Three training changes").
 pub fn scale_scenario(s: &Scenario, factor: f64) -> Result<Scenario, ScaleError> {
-    if !factor.is_finite() || factor <= 0.0 {
-        return Err(ScaleError::Factor(factor));
-    }
+    check_scale_factor(factor)?;
     // Counts saturate at u32::MAX (far over every bound), so the validator below refuses them instead of them wrapping.
     let times = |n: u32, round: fn(f64) -> f64| round(f64::from(n) * factor).min(f64::from(u32::MAX)) as u32;
     let mut out = s.clone();

@@ -168,13 +168,10 @@ pub(crate) fn load_paths(weights: &Path) -> Result<PathBuf, ModelError> {
 pub fn check_output(weights: &Path) -> Result<(), ModelError> {
     let meta_path = pair_paths(weights)?;
     for path in [weights, meta_path.as_path()] {
-        let Ok(meta) = std::fs::metadata(path) else { continue };
-        if meta.is_dir() {
-            return Err(ModelError::IsDir { path: path.to_path_buf() });
-        }
-        if meta.is_file() && meta.permissions().readonly() {
-            return Err(ModelError::Write { path: path.to_path_buf(), message: "the file is read-only".into() });
-        }
+        crate::scenario::replaceable(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::IsADirectory => ModelError::IsDir { path: path.to_path_buf() },
+            _ => ModelError::Write { path: path.to_path_buf(), message: e.to_string() },
+        })?;
     }
     let dir = weights.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if let Some((existing, meta)) = dir.ancestors().find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m)))
