@@ -297,7 +297,9 @@ mod tests {
     #[test]
     fn a_missing_or_corrupt_file_falls_back_with_its_message() {
         let missing = ForecasterModel::load(std::path::Path::new("no/such/model.safetensors"));
-        assert!(matches!(&missing, ForecasterModel::Fallback { reason } if reason.contains("no/such/model.safetensors: no such file")));
+        assert!(
+            matches!(&missing, ForecasterModel::Fallback { reason } if reason.contains("no/such/model.safetensors: no such file"))
+        );
         let dir = temp_dir("live-corrupt");
         let path = dir.join("m.safetensors");
         tiny_model().save(&path).expect("saves");

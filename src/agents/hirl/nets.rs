@@ -359,16 +359,13 @@ mod tests {
         // The metadata's training command reproduces models/hirl.* byte for byte (README, Reproducing); that holds
         // only while saving what was loaded gives back the same bytes, whichever serialiser writes them.
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_AGENTS_PATH);
-        let dir = std::env::temp_dir().join(format!("hirl-nets-bytes-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = crate::test_dirs::temp_dir("nets-bytes");
         let path = dir.join("hirl.safetensors");
         shipped().save(&path).expect("saves");
         let read = |p: &Path| std::fs::read(p).expect("readable");
         assert!(read(&path) == read(&root), "the weights");
         let meta = |p: &Path| read(&crate::agents::forecast::model::metadata_path(p));
         assert!(meta(&path) == meta(&root), "the metadata");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -466,19 +463,19 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// A scratch copy of the shipped agents, rewritten through candle with `edit` applied to its tensors.
+    /// A scratch copy of the shipped agents, rewritten through candle with `edit` applied to its tensors (in a
+    /// directory removed when the first value is dropped).
     fn edited_copy(
         name: &str,
         edit: impl FnOnce(&mut std::collections::HashMap<String, Tensor>),
-    ) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("hirl-nets-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+    ) -> (crate::test_dirs::TempDir, std::path::PathBuf) {
+        let dir = crate::test_dirs::temp_dir(&format!("nets-{name}"));
         let path = dir.join("agents.safetensors");
         shipped().save(&path).expect("saves");
         let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).expect("loads");
         edit(&mut tensors);
         candle_core::safetensors::save(&tensors, &path).expect("writes");
-        path
+        (dir, path)
     }
 
     fn scalar(v: f32) -> Tensor {
@@ -488,37 +485,34 @@ mod tests {
     #[test]
     fn a_return_scale_of_zero_or_below_is_refused_by_name() {
         for bad in [0.0, -1.0] {
-            let path = edited_copy("value-scale", |t| {
+            let (_dir, path) = edited_copy("value-scale", |t| {
                 t.insert("soldier.value_scale".into(), scalar(bad));
             });
             let err = HirlNets::load(&path).expect_err("refused").to_string();
             assert!(err.contains("agents.safetensors") && err.contains("`soldier.value_scale`"), "{bad}: {err}");
-            let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
         }
     }
 
     #[test]
     fn tensors_beyond_what_the_metadata_describes_are_refused_by_name() {
-        let path = edited_copy("extra", |t| {
+        let (_dir, path) = edited_copy("extra", |t| {
             let l2 = t.get("commander.actor.l2.weight").expect("shipped layer").clone();
             t.insert("commander.actor.l3.weight".into(), l2);
             t.insert("junk".into(), scalar(1.0));
         });
         let err = HirlNets::load(&path).expect_err("refused").to_string();
         assert!(err.contains("tensors `commander.actor.l3.weight`, `junk` are not part of"), "{err}");
-        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
         // An integer tensor where a float one belongs is named with its type.
-        let path = edited_copy("ints", |t| {
+        let (_dir, path) = edited_copy("ints", |t| {
             t.insert("commander.value_scale".into(), Tensor::from_vec(vec![3u32], 1, &Device::Cpu).expect("tensor"));
         });
         let err = HirlNets::load(&path).expect_err("refused").to_string();
         assert!(err.contains("`commander.value_scale` holds U32"), "{err}");
-        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 
     #[test]
     fn the_forecasters_metadata_is_named_by_its_schema_and_unknown_fields_are_refused() {
-        let path = edited_copy("schema", |_| {});
+        let (_dir, path) = edited_copy("schema", |_| {});
         let forecaster = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/forecaster.json");
         std::fs::copy(forecaster, path.with_extension("json")).expect("copy");
         let err = HirlNets::load(&path).expect_err("refused").to_string();
@@ -529,6 +523,5 @@ mod tests {
         std::fs::write(path.with_extension("json"), meta.to_string()).expect("write");
         let err = HirlNets::load(&path).expect_err("refused").to_string();
         assert!(err.contains("agents.json") && err.contains("unknown field `notes`"), "{err}");
-        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 }
