@@ -250,9 +250,7 @@ fn run_command() -> Result<ExitCode> {
             let Some(s) = load_or_report(&path)? else {
                 return Ok(ExitCode::from(1));
             };
-            if !policies::all_names().contains(&policy.as_str()) {
-                return Err(crate::policy::UnknownPolicy(policy).into());
-            }
+            known_policy(&policy)?;
             // The window may switch to any policy, so any may hold the reserve.
             let names: Vec<String> = policies::all_names().into_iter().map(String::from).collect();
             let held = with_warm_reserve(
@@ -413,9 +411,7 @@ fn run_command() -> Result<ExitCode> {
             let Some(s) = load_or_report(&scenario)? else {
                 return Ok(ExitCode::from(1));
             };
-            if !policies::all_names().contains(&policy.as_str()) {
-                return Err(crate::policy::UnknownPolicy(policy).into());
-            }
+            known_policy(&policy)?;
             let cfg = BenchConfig { policy, secs };
             if child {
                 let scale = scales.first().copied().unwrap_or(1.0);
@@ -434,12 +430,19 @@ fn run_command() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuses a policy name no policy has, listing those there are.
+fn known_policy(policy: &str) -> Result<()> {
+    if policies::all_names().contains(&policy) {
+        Ok(())
+    } else {
+        Err(crate::policy::UnknownPolicy(policy.to_string()).into())
+    }
+}
+
 /// `--policies` of `compare` and `eval`, checked before any run: an unknown name failed only after the policies
 /// before it had run, and a repeated one ran twice (`why_not_twice` says what that would have done).
 fn check_policy_names(policies: &[String], why_not_twice: &str) -> Result<()> {
-    if let Some(p) = policies.iter().find(|p| !policies::all_names().contains(&p.as_str())) {
-        return Err(crate::policy::UnknownPolicy(p.clone()).into());
-    }
+    policies.iter().try_for_each(|p| known_policy(p))?;
     if let Some(p) = hirl::first_repeat(policies) {
         anyhow::bail!("--policies: {p} is given twice ({why_not_twice})");
     }
@@ -718,9 +721,13 @@ fn agents_at(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::
 pub fn load_agents(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
     let agents = agents_at(path);
     if let Err(reason) = &agents {
-        eprintln!("hirl agents: {reason}; `hirl` is run by HPA");
+        say_hpa_runs_hirl(reason);
     }
     agents
+}
+
+fn say_hpa_runs_hirl(why_no_agents: &str) {
+    eprintln!("hirl agents: {why_no_agents}; `hirl` is run by HPA");
 }
 
 /// Says on stderr that `hirl` runs as HPA because its agents did not load, for the commands that run it so (`run`,
@@ -730,7 +737,7 @@ pub fn warn_agents_fallback(policies: &[String], assets: &PolicyAssets) {
     if policies.iter().any(|p| p == "hirl")
         && let Err(reason) = &assets.agents
     {
-        eprintln!("hirl agents: {reason}; `hirl` is run by HPA");
+        say_hpa_runs_hirl(reason);
     }
 }
 
