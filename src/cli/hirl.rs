@@ -111,9 +111,16 @@ pub struct SuiteArgs {
 }
 
 impl SuiteArgs {
+    /// The files the suite's runs read (see [`super::outputs::inputs`]).
+    pub fn inputs(&self) -> Vec<super::outputs::Input> {
+        let paths = suite_paths(&self.scenarios);
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        super::outputs::inputs(&refs, self.agents.as_deref())
+    }
+
     /// The agents file: `--agents`, or the shipped one.
     pub fn agents_path(&self) -> PathBuf {
-        self.agents.clone().unwrap_or_else(|| super::shipped_file(DEFAULT_AGENTS_PATH))
+        super::agents_path(self.agents.as_deref())
     }
 
     /// The suite's scenarios, refused when a seed or a scenario's name is given twice: the totals would count its runs
@@ -134,15 +141,6 @@ impl SuiteArgs {
             );
         }
         Ok(scenarios)
-    }
-}
-
-impl SuiteArgs {
-    /// The files the suite's runs read (see [`super::outputs::inputs`]).
-    pub fn inputs(&self) -> Vec<super::outputs::Input> {
-        let paths = suite_paths(&self.scenarios);
-        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-        super::outputs::inputs(&refs, self.agents.as_deref())
     }
 }
 

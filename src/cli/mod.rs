@@ -709,11 +709,14 @@ pub fn warn_unsupported(policies: &[String], scenarios: &[Scenario]) {
     }
 }
 
+/// The HiRL agents' file: the one given (`--agents`), or the shipped one.
+pub(crate) fn agents_path(given: Option<&Path>) -> PathBuf {
+    given.map_or_else(|| shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf)
+}
+
 /// Loads the HiRL agents (default: the shipped file).
 fn agents_at(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
-    PolicyAssets::load_agents(
-        &path.map_or_else(|| shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf),
-    )
+    PolicyAssets::load_agents(&agents_path(path))
 }
 
 /// Loads the HiRL agents for the window, saying on stderr why HPA takes over when they cannot be used (any run there

@@ -29,9 +29,7 @@ impl Input {
 /// each with its metadata). Listed whatever the policies: an output over a model breaks it for every later run.
 pub fn inputs(scenarios: &[&Path], agents: Option<&Path>) -> Vec<Input> {
     let mut out: Vec<Input> = scenarios.iter().map(|p| Input::new("the scenario file", *p)).collect();
-    let agents =
-        agents.map_or_else(|| super::shipped_file(crate::agents::hirl::DEFAULT_AGENTS_PATH), Path::to_path_buf);
-    out.extend(model_pair("agents'", agents));
+    out.extend(model_pair("agents'", super::agents_path(agents)));
     out.extend(forecaster_pair());
     out
 }
