@@ -1,6 +1,6 @@
 //! The command line, as a user runs it.
 
-use crate::common::{failed, hirl, root, scenario_path, succeeded, temp_path};
+use crate::common::{failed, hirl, root, scenario_path, scratch_dir, succeeded, temp_path};
 
 #[test]
 fn run_prints_a_table_and_writes_the_documented_json() {
@@ -363,8 +363,7 @@ fn record_refuses_three_policies_before_running_since_no_loader_would_open_the_f
 
 #[test]
 fn record_refuses_what_it_could_not_record_as_asked_before_running() {
-    let dir = temp_path("record-refusals");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("record-refusals");
     let scenario = dir.join("mine.ron");
     std::fs::copy(scenario_path("small"), &scenario).expect("copy");
     let out_file = dir.join("out.rec.ron");
@@ -410,15 +409,13 @@ fn record_refuses_what_it_could_not_record_as_asked_before_running() {
     assert!(e.contains("the recording runs hirl, but no agents are loaded"), "{e}");
     assert!(!e.contains("is run by HPA"), "a refusal, not a fallback it then contradicts: {e}");
     assert!(!out_file.exists(), "nothing written");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn no_output_may_replace_a_file_the_command_reads_and_nothing_runs_first() {
     // `run small.ron --json small.ron` replaced the scenario with a scorecard; `eval --json models/hirl.json` broke
     // the agents' metadata, exit 0.
-    let dir = temp_path("outputs-over-inputs");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("outputs-over-inputs");
     let scenario = dir.join("mine.ron");
     std::fs::copy(scenario_path("small"), &scenario).expect("copy");
     let agents = dir.join("hirl.safetensors");
@@ -457,13 +454,11 @@ fn no_output_may_replace_a_file_the_command_reads_and_nothing_runs_first() {
     // eval judges the agents: without them it refuses instead of scoring HPA as hirl.
     let e = eval(&dir.join("none.safetensors"), None);
     assert!(e.contains("the evaluation runs hirl, but no agents are loaded"), "{e}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn an_invalid_scenario_exits_with_1_from_every_command_that_reads_one() {
-    let dir = temp_path("invalid-exit-code");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("invalid-exit-code");
     let bad = dir.join("bad.ron");
     let text = std::fs::read_to_string(scenario_path("small")).expect("shipped");
     std::fs::write(&bad, text.replacen("duration_secs: 21600", "duration_secs: 21603", 1)).expect("write");
@@ -491,14 +486,12 @@ fn an_invalid_scenario_exits_with_1_from_every_command_that_reads_one() {
         let out = hirl().args(&args).output().expect("runs");
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn rerecording_without_the_agents_refuses_and_keeps_the_recording() {
     // It re-ran hirl as HPA and wrote that over a good recording, exit 0.
-    let dir = temp_path("rerecord-no-agents");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("rerecord-no-agents");
     let rec = dir.join("small.rec.ron");
     let shipped = root().join("scenarios/recordings/small.rec.ron");
     std::fs::copy(&shipped, &rec).expect("copy");
@@ -506,7 +499,6 @@ fn rerecording_without_the_agents_refuses_and_keeps_the_recording() {
     let e = failed(&out.expect("runs"));
     assert!(e.contains("policies: the recording runs hirl, but no agents are loaded"), "{e}");
     assert_eq!(std::fs::read(&rec).expect("kept"), std::fs::read(&shipped).expect("shipped"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -556,8 +548,7 @@ fn eval_splits_its_totals_by_seed_and_the_seeds_add_up_to_them() {
 
 #[test]
 fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() {
-    let dir = temp_path("frontier");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("frontier");
     let (json, svg) = (dir.join("frontier.json"), dir.join("frontier.svg"));
     let small = scenario_path("small");
     let out = hirl()
@@ -583,7 +574,6 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
     assert!(svg_text.starts_with("<svg ") && svg_text.contains(">shared-general=0.2<"));
     // The same runs through `eval`: the shipped row and the reference are its totals, digit for digit.
     let (_, eval) = eval_small("1001,1002", "frontier");
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(frontier["hpa"], eval["totals"][0]);
     assert_eq!(rows[0]["totals"], eval["totals"][1]);
     // Seed by seed, the shipped row's P0+P1 change is eval's per-seed figure against HPA on the same seed.
@@ -604,8 +594,7 @@ fn eval_frontier_prices_each_setting_against_hpa_and_its_shipped_row_is_evals() 
 
 #[test]
 fn eval_frontier_records_its_rows_in_the_agents_metadata_and_leaves_the_weights_alone() {
-    let dir = temp_path("frontier-record");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("frontier-record");
     let agents = dir.join("hirl.safetensors");
     std::fs::copy(root().join("models/hirl.safetensors"), &agents).expect("copy weights");
     std::fs::copy(root().join("models/hirl.json"), dir.join("hirl.json")).expect("copy metadata");
@@ -620,7 +609,6 @@ fn eval_frontier_records_its_rows_in_the_agents_metadata_and_leaves_the_weights_
     let weights_same = std::fs::read(&agents).ok() == std::fs::read(root().join("models/hirl.safetensors")).ok();
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("hirl.json")).expect("metadata")).expect("json");
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(weights_same, "only the metadata changes");
     let frontier = &meta["frontier"];
     assert!(frontier["command"].as_str().is_some_and(|c| c.contains("--seeds 1001") && c.contains("--size-floor 1.3")));

@@ -33,6 +33,41 @@ pub fn temp_path(name: impl std::fmt::Display) -> PathBuf {
     std::env::temp_dir().join(format!("hirl-{}-{name}", std::process::id()))
 }
 
+/// A fresh directory at [`temp_path`]`(name)`, removed when dropped: at the end of the test, passing or failing.
+pub struct ScratchDir(PathBuf);
+
+pub fn scratch_dir(name: impl std::fmt::Display) -> ScratchDir {
+    let dir = temp_path(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    ScratchDir(dir)
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -15,7 +15,7 @@ use hirl_scale::agents::hirl::{
 use hirl_scale::policy::{self, Autoscaler};
 use hirl_scale::sim::Simulation;
 
-use crate::common::{hirl, load, succeeded, temp_path};
+use crate::common::{hirl, load, scratch_dir, succeeded, temp_path};
 
 struct Quiet;
 impl Progress for Quiet {
@@ -184,8 +184,7 @@ fn a_short_training_run_on_small_trains_saves_and_reloads() {
 #[test]
 fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
     let (whole, whole_trainer) = tiny_training(9);
-    let dir = temp_path("resume");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("resume");
     let (current_path, best_path) = (dir.join("current.safetensors"), dir.join("best.safetensors"));
     let mut saved_state = None;
     let small = load("small");
@@ -259,7 +258,6 @@ fn a_resumed_training_ends_exactly_where_the_uninterrupted_one_does() {
     };
     assert_eq!(whole_trainer.curves.len(), 4, "behaviour cloning and three PPO iterations");
     assert_eq!(without_time(&resumed_trainer.curves), without_time(&whole_trainer.curves));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use hirl_scale::runner::{
 };
 use hirl_scale::scenario::EventSpec;
 
-use crate::common::{SHIPPED, load, root, temp_path};
+use crate::common::{SHIPPED, load, root, scratch_dir};
 
 fn assets() -> PolicyAssets {
     PolicyAssets::shipped(&root())
@@ -93,12 +93,10 @@ fn a_recording_saves_loads_and_replays_to_the_same_scorecards() {
     let rec = s.recording("small.ron", hirl_scale::runner::model_stamps(&s.policies(), s.scenario(), &assets()));
     assert_eq!(rec.end_secs, 5_400);
     assert!(rec.models.iter().any(|m| m.role == "agents"), "hirl depends on the agents: {:?}", rec.models);
-    let dir = temp_path("rec");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("rec");
     let path = dir.join("small.rec.ron");
     rec.save_file(&path).expect("saves");
     let back = Recording::load_file(&path).expect("loads");
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(back, rec, "save → load is exact");
     let report = verify(&back, "small.rec.ron", &assets()).expect("replays");
     assert!(report.identical(), "{report:?}");

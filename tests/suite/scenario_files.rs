@@ -2,7 +2,7 @@
 
 use hirl_scale::scenario::{self, Diagnostic, ScenarioError};
 
-use crate::common::{scenario_path, temp_path};
+use crate::common::{scenario_path, scratch_dir};
 
 fn small_text() -> String {
     std::fs::read_to_string(scenario_path("small")).expect("small.ron readable")
@@ -239,8 +239,7 @@ fn a_billion_apps_is_refused_at_the_tier_not_run_out_of_memory() {
 #[test]
 fn save_is_atomic_and_round_trips() {
     let s = crate::common::load("small");
-    let dir = temp_path("scenario-files");
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("scenario-files");
     let path = dir.join("saved.ron");
     scenario::save_file(&s, &path).expect("save");
     let back = scenario::load_file(&path).expect("load saved");
@@ -251,5 +250,4 @@ fn save_is_atomic_and_round_trips() {
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "no temporary files left behind");
-    let _ = std::fs::remove_dir_all(&dir);
 }
