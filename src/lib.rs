@@ -25,6 +25,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod tagged_json;
 #[cfg(test)]
 pub(crate) mod test_dirs;
 pub mod text_file;

@@ -16,8 +16,8 @@ pub enum ReadTextError {
     NotUtf8 { line: usize, col: usize, offset: usize },
 }
 
-/// Reads `path` as UTF-8 text of at most `max_bytes`.
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadTextError> {
+/// Reads at most `max_bytes` of `path` (a model's weights, which are not text, go through here too).
+pub fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, ReadTextError> {
     let mut bytes = Vec::new();
     // One byte more than allowed tells "at the cap" from "over it" without trusting the file's reported length
     // (a device or a pipe reports none).
@@ -25,7 +25,12 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadTextError> {
     if bytes.len() as u64 > max_bytes {
         return Err(ReadTextError::TooLarge { max_mib: max_bytes / (1024 * 1024) });
     }
-    String::from_utf8(bytes).map_err(|e| {
+    Ok(bytes)
+}
+
+/// Reads `path` as UTF-8 text of at most `max_bytes`.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadTextError> {
+    String::from_utf8(read_bytes(path, max_bytes)?).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;

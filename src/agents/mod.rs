@@ -6,5 +6,6 @@
 
 pub mod forecast;
 pub mod hirl;
+pub mod model_file;
 pub mod nn;
 pub mod policies;

@@ -103,10 +103,13 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
         &[super::outputs::Input::new("the scenario file", &args.scenario)],
     )?;
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
+    // `--hidden ''` is a linear model (no hidden layer); an empty entry among widths (`128,,128`) is a typo, not
+    // a layer to skip.
+    let no_hidden_layer = args.hidden.iter().all(|h| h.trim().is_empty());
     let hidden = args
         .hidden
         .iter()
-        .filter(|h| !h.trim().is_empty())
+        .filter(|_| !no_hidden_layer)
         .map(|h| h.trim().parse::<usize>().ok().filter(|&w| (1..=4096).contains(&w)))
         .collect::<Option<Vec<usize>>>()
         .ok_or_else(|| anyhow::anyhow!("--hidden: widths must be whole numbers from 1 to 4096, e.g. 128,128"))?;
@@ -165,7 +168,7 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     }
     model.meta.training.source_tree = source_tree;
     model.save(&args.out)?;
-    println!("wrote {} and {}", args.out.display(), crate::agents::forecast::model::metadata_path(&args.out).display());
+    println!("wrote {} and {}", args.out.display(), crate::agents::model_file::metadata_path(&args.out).display());
     Ok(())
 }
 

@@ -156,7 +156,11 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     let levers = levers(&args, &scenarios)?;
     // Without agents `hirl` would run as HPA in every row: refused, not priced.
     let agents_path = args.suite.agents_path();
-    let agents = if args.policy == "hirl" {
+    let record_into =
+        if args.record_in_model { Some(super::hirl::RecordTarget::load(&agents_path, "the frontier")?) } else { None };
+    let agents = if let Some(target) = &record_into {
+        Ok(target.agents())
+    } else if args.policy == "hirl" {
         let agents = PolicyAssets::load_agents(&agents_path);
         if let Err(reason) = &agents {
             bail!("eval frontier needs the HiRL agents: {reason}");
@@ -230,12 +234,9 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     if let Some(path) = &args.json {
         super::write_json(path, &json)?;
     }
-    if args.record_in_model {
-        let measured = base.agents.as_ref().map(|a| a.digest()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut nets = super::hirl::reload_for_record(&agents_path, &[measured.as_str()])?;
-        nets.meta.frontier = Some(serde_json::to_value(&json)?);
-        nets.save(&agents_path)?;
-        println!("recorded the frontier in {}", crate::agents::forecast::model::metadata_path(&agents_path).display());
+    if let Some(target) = record_into {
+        let frontier = serde_json::to_value(&json)?;
+        target.record(|meta| meta.frontier = Some(frontier))?;
     }
     if let Some(path) = &args.svg {
         let title = format!(

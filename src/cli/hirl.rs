@@ -585,12 +585,10 @@ pub fn fallback_table(scenarios: &[Scenario], policies: &[String], runs: &[Fallb
 pub fn eval_command(args: EvalArgs) -> Result<()> {
     super::check_policy_names(&args.policies, "its runs would count twice in its totals")?;
     super::outputs::check(&[("--json", args.json.as_deref())], &args.suite.inputs())?;
-    // The agents to record into must load before the minutes of evaluation, not after (they would otherwise run as
-    // HPA throughout and the recording then fail); their digest names the networks the figures are about.
+    // The agents to record into load before the minutes of evaluation, not after (they would otherwise run as HPA
+    // throughout and the recording then fail), and the runs use these very networks.
     let record_into = if args.record_in_model {
-        let path = args.suite.agents_path();
-        let nets = HirlNets::load(&path).context("--record-in-model: the agents to record the evaluation in")?;
-        Some((path, nets.digest()))
+        Some(RecordTarget::load(&args.suite.agents_path(), "the evaluation")?)
     } else {
         None
     };
@@ -608,7 +606,12 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             lifted.join(" and ")
         );
     }
-    let base = super::assets_for(&args.policies, args.suite.agents.as_deref());
+    let mut base = super::assets_for(&args.policies, args.suite.agents.as_deref());
+    if let Some(target) = &record_into
+        && base.agents.is_ok()
+    {
+        base.agents = Ok(target.agents());
+    }
     let assets = super::with_warm_reserve(
         base,
         args.warm_reserve.clone(),
@@ -690,11 +693,8 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         };
         super::write_json(path, &json)?;
     }
-    if let Some((path, loaded)) = record_into {
-        // The networks the runs used (loaded once more for them), or the ones checked up front.
-        let measured = assets.agents.as_ref().map_or_else(|_| loaded.clone(), |a| a.digest());
-        let mut nets = reload_for_record(&path, &[loaded.as_str(), measured.as_str()])?;
-        nets.meta.eval = Some(serde_json::json!({
+    if let Some(target) = record_into {
+        let eval = serde_json::json!({
             "command": format!("hirl-scale eval --seeds {} --record-in-model", args.suite.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
             "seeds": args.suite.seeds,
             "scenarios": scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
@@ -702,27 +702,62 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             "targets": tg,
             "cascades_by_link": policy_rows(&args.policies, &cascades_by_link),
             "cascades_by_length": policy_rows(&args.policies, &cascades_by_length),
-        }));
-        nets.save(&path)?;
-        println!("recorded the evaluation in {}", crate::agents::forecast::model::metadata_path(&path).display());
+        });
+        target.record(|meta| meta.eval = Some(eval))?;
     }
     Ok(())
 }
 
-/// Loads the agents at `path` again to record figures in them, refusing when their networks are not the ones the
-/// figures measured (`digests`: the file was replaced while the runs went on); the figures would then describe other
-/// networks than the file's.
-pub(super) fn reload_for_record(path: &Path, digests: &[&str]) -> Result<HirlNets> {
-    let nets = HirlNets::load(path).context("--record-in-model: the agents to record in")?;
-    let now = nets.digest();
-    if let Some(before) = digests.iter().find(|d| **d != now) {
-        anyhow::bail!(
-            "--record-in-model: {} changed while it was evaluated (networks {before}, now {now}): the figures \
-             measured the earlier ones, so nothing was recorded",
-            path.display()
-        );
+/// The agents' file an evaluation is recorded in (`eval --record-in-model`, `eval frontier --record-in-model`): loaded
+/// once, before the runs, which use these very networks; the figures are recorded only if neither file of the pair
+/// changed in the meantime (checked on their bytes, metadata included), since they would then describe other agents
+/// than the file's.
+pub(super) struct RecordTarget {
+    path: PathBuf,
+    nets: std::sync::Arc<HirlNets>,
+    pair_digest: String,
+    what: &'static str,
+}
+
+impl RecordTarget {
+    /// `what` names what will be recorded ("the evaluation"), for the messages.
+    pub(super) fn load(path: &Path, what: &'static str) -> Result<RecordTarget> {
+        let context = || format!("--record-in-model: the agents to record {what} in");
+        let pair_digest = crate::agents::model_file::pair_bytes_digest(path).with_context(context)?;
+        let nets = HirlNets::load(path).with_context(context)?;
+        let target = RecordTarget { path: path.to_path_buf(), nets: std::sync::Arc::new(nets), pair_digest, what };
+        // Replaced between the digest and the load, the networks might not be the bytes digested.
+        target.unchanged()?;
+        Ok(target)
     }
-    Ok(nets)
+
+    /// The networks to run.
+    pub(super) fn agents(&self) -> std::sync::Arc<HirlNets> {
+        self.nets.clone()
+    }
+
+    fn unchanged(&self) -> Result<()> {
+        let now = crate::agents::model_file::pair_bytes_digest(&self.path)
+            .context("--record-in-model: the agents to record in")?;
+        if now != self.pair_digest {
+            anyhow::bail!(
+                "--record-in-model: {} or its metadata changed while it was evaluated: the figures measured the \
+                 agents as they were, so nothing was recorded",
+                self.path.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Sets the figures in the metadata with `set` and saves the pair, if it is still as it was loaded.
+    pub(super) fn record(self, set: impl FnOnce(&mut crate::agents::hirl::nets::AgentsMetadata)) -> Result<()> {
+        self.unchanged()?;
+        let mut nets = std::sync::Arc::unwrap_or_clone(self.nets);
+        set(&mut nets.meta);
+        nets.save(&self.path)?;
+        println!("recorded {} in {}", self.what, crate::agents::model_file::metadata_path(&self.path).display());
+        Ok(())
+    }
 }
 
 /// One seed's totals over the suite's scenarios, per policy in the order asked.
@@ -884,19 +919,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recording_refuses_agents_replaced_since_they_were_evaluated() {
-        let dir = std::env::temp_dir().join(format!("hirl-record-reload-{}", std::process::id()));
+    fn recording_refuses_agents_whose_weights_or_metadata_changed_since_they_were_loaded() {
+        let dir = crate::test_dirs::temp_dir("record-target");
         let path = dir.join("hirl.safetensors");
-        let mut nets = HirlNets::load(&super::super::shipped_file(DEFAULT_AGENTS_PATH)).expect("shipped agents");
+        let nets = HirlNets::load(&super::super::shipped_file(DEFAULT_AGENTS_PATH)).expect("shipped agents");
         nets.save(&path).expect("saves");
-        let evaluated = nets.digest();
-        assert!(reload_for_record(&path, &[evaluated.as_str()]).is_ok());
-        // Another run replaced the file meanwhile: its networks are not the ones measured.
-        nets.soldier.log_std[0] += 0.5;
-        nets.save(&path).expect("saves");
-        let err = format!("{:#}", reload_for_record(&path, &[evaluated.as_str()]).expect_err("replaced"));
-        assert!(err.contains("changed while it was evaluated") && err.contains("nothing was recorded"), "{err}");
-        let _ = std::fs::remove_dir_all(dir);
+        let stamp = serde_json::json!({ "stamp": 1 });
+        let target = RecordTarget::load(&path, "the evaluation").expect("loads");
+        assert_eq!(target.agents().digest(), nets.digest(), "the runs use the networks loaded");
+        target.record(|meta| meta.eval = Some(stamp.clone())).expect("records");
+        assert_eq!(HirlNets::load(&path).expect("loads").meta.eval, Some(stamp.clone()));
+        // Another run replaced the networks meanwhile, or only the metadata (its training command, say): the
+        // figures measured what was loaded, not what is there now.
+        let replace_networks = |n: &mut HirlNets| n.soldier.log_std[0] += 0.5;
+        let replace_metadata = |n: &mut HirlNets| n.meta.training.command.push_str(" --changed");
+        for change in [&replace_networks as &dyn Fn(&mut HirlNets), &replace_metadata] {
+            nets.save(&path).expect("saves");
+            let target = RecordTarget::load(&path, "the evaluation").expect("loads");
+            let mut other = nets.clone();
+            change(&mut other);
+            other.save(&path).expect("saves");
+            let err = format!("{:#}", target.record(|meta| meta.eval = None).expect_err("changed"));
+            assert!(err.contains("changed while it was evaluated") && err.contains("nothing was recorded"), "{err}");
+            let on_disk = HirlNets::load(&path).expect("loads");
+            assert_eq!(on_disk, other, "the file is left as the other run wrote it");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::agents::forecast::model::metadata_path;
+use crate::agents::model_file::metadata_path;
 use crate::scenario;
 
 /// A file the command reads, which no output may name: what it is ("the scenario file") and where.
@@ -47,10 +47,10 @@ fn model_pair(whose: &str, weights: PathBuf) -> [Input; 2] {
 }
 
 /// A training's `--out`, checked before the training: the model writer's own checks of the pair
-/// ([`crate::agents::forecast::model::check_output`]: not a `.json`, nothing there it may not replace, a directory it
+/// ([`crate::agents::model_file::check_output`]: not a `.json`, nothing there it may not replace, a directory it
 /// can make), then none of the pair's files nor `also` (further outputs beside it, as flag and path) an input.
 pub fn check_model_out(out: &Path, also: &[(&str, &Path)], inputs: &[Input]) -> Result<()> {
-    crate::agents::forecast::model::check_output(out).context("--out")?;
+    crate::agents::model_file::check_output(out).context("--out")?;
     let meta = metadata_path(out);
     let mut outputs = vec![("--out", Some(out)), ("--out's metadata", Some(meta.as_path()))];
     outputs.extend(also.iter().map(|&(flag, path)| (flag, Some(path))));

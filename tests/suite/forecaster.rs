@@ -207,6 +207,11 @@ fn unusable_outputs_and_counts_out_of_range_are_refused_before_any_training() {
         let result = hirl().args(["eval", "forecaster", flag, value]).output().expect("runs");
         assert_eq!(result.status.code(), Some(2), "eval {flag} {value}");
     }
+    // An empty entry among the widths is a typo (it was skipped, so `128,,128` trained two layers, not three).
+    for widths in ["128,,128", ",16", "16,0", "wide"] {
+        let stderr = failed(&small_training(&out, &["--hidden", widths]));
+        assert!(stderr.contains("--hidden: widths must be whole numbers"), "{widths}: {stderr}");
+    }
     let mut left: Vec<String> =
         std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
     left.sort();

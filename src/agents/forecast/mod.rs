@@ -19,5 +19,6 @@ pub mod live;
 pub mod model;
 pub mod train;
 
+pub use crate::agents::model_file::ModelError;
 pub use live::{Forecast, ForecasterModel, LEARNED_SOURCE, LiveForecaster};
-pub use model::{DEFAULT_MODEL_PATH, ForecastModel, ModelError};
+pub use model::{DEFAULT_MODEL_PATH, ForecastModel};

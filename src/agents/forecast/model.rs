@@ -12,45 +12,21 @@
 //! are sorted (a monotone rearrangement, which keeps each one's coverage).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::features::feature_names;
 use super::features::{HORIZONS_MINUTES, N_BUCKETS, N_FEATURES, N_HORIZONS, N_OUTPUTS, N_QUANTILES, QUANTILES};
+pub use crate::agents::model_file::{ModelError, metadata_path};
+use crate::agents::model_file::{PairedMetadata, load_pair, save_pair};
 use crate::agents::nn::{Mlp, ShapeError, read, refuse_unexpected};
 
 /// Version of the model files; bump when the input vector or the output meaning changes.
 pub const SCHEMA: &str = "hirl-scale-forecaster/1";
 /// Where the window and the CLI look for the shipped model.
 pub const DEFAULT_MODEL_PATH: &str = "models/forecaster.safetensors";
-
-/// Why a model file was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    #[error("{path}: no such file")]
-    Missing { path: PathBuf },
-    // Causes are in the messages, not `source`s: `{:#}` at the CLI edge would print them twice.
-    #[error("{path}: cannot read: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
-    #[error("{path}: not a valid safetensors file: {message}")]
-    Tensors { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Metadata { path: PathBuf, message: String },
-    #[error("{path}: schema `{found}`, but this build reads `{expected}`")]
-    Schema { path: PathBuf, found: String, expected: &'static str },
-    #[error("{path}: {error}")]
-    Shape { path: PathBuf, error: ShapeError },
-    #[error("{path}: cannot write: {message}")]
-    Write { path: PathBuf, message: String },
-    #[error("{path}: is a directory, not a model's weights file")]
-    IsDir { path: PathBuf },
-    /// The metadata goes beside the weights with the extension `.json`: weights named `.json` would be their own
-    /// metadata file, the second write replacing the first.
-    #[error("{path}: a model's weights cannot be a .json file (its metadata goes beside it as .json, the same path)")]
-    SamePath { path: PathBuf },
-}
 
 /// How the model was trained (recorded so the weights can be reproduced).
 ///
@@ -113,6 +89,17 @@ pub struct Metadata {
     /// Held-out metrics (`hirl-scale eval forecaster`), when measured.
     #[serde(default)]
     pub metrics: Option<serde_json::Value>,
+    /// The digest of the weights file written with this metadata ([`PairedMetadata`]): in the file only, never in
+    /// loaded metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_digest: Option<String>,
+}
+
+impl PairedMetadata for Metadata {
+    const SCHEMA: &'static str = SCHEMA;
+    fn weights_digest_mut(&mut self) -> &mut Option<String> {
+        &mut self.weights_digest
+    }
 }
 
 /// A loaded forecaster.
@@ -122,116 +109,6 @@ pub struct ForecastModel {
     pub norm_mean: Vec<f32>,
     pub norm_std: Vec<f32>,
     pub meta: Metadata,
-}
-
-/// Reads a model or metadata file; a missing file and an unreadable one are told apart.
-pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelError> {
-    std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ModelError::Missing { path: path.to_path_buf() },
-        _ => ModelError::Io { path: path.to_path_buf(), error: e },
-    })
-}
-
-/// The metadata file beside a weights file.
-pub fn metadata_path(weights: &Path) -> PathBuf {
-    weights.with_extension("json")
-}
-
-/// The metadata path of `weights`, refusing a weights path that would be its own metadata file (any `.json`).
-pub(crate) fn pair_paths(weights: &Path) -> Result<PathBuf, ModelError> {
-    // Any case: `F.JSON` and `F.json` are one file where the file system ignores case.
-    if weights.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-        return Err(ModelError::SamePath { path: weights.to_path_buf() });
-    }
-    Ok(metadata_path(weights))
-}
-
-/// Where a model is loaded from: refuses a directory (which would otherwise be reported as its metadata file
-/// missing: `c/` reads `c.json`) and a `.json` weights path.
-pub(crate) fn load_paths(weights: &Path) -> Result<PathBuf, ModelError> {
-    if weights.is_dir() {
-        return Err(ModelError::IsDir { path: weights.to_path_buf() });
-    }
-    let meta_path = pair_paths(weights)?;
-    // The file given is named when it is missing: the metadata is read first, and "nope.json: no such file" for
-    // `--agents nope.safetensors` named a file the user never mentioned.
-    if !weights.exists() {
-        return Err(ModelError::Missing { path: weights.to_path_buf() });
-    }
-    Ok(meta_path)
-}
-
-/// The cheap checks of an output path, made before the minutes of work that end in writing it (`train forecaster`,
-/// `train hirl`): not a `.json`, neither file of the pair a directory or read-only, and its directory either there or
-/// creatable (the save creates it), that is, the nearest part of the path that exists is a directory. Nothing is
-/// created here: a refusal after this check still leaves nothing behind.
-pub fn check_output(weights: &Path) -> Result<(), ModelError> {
-    let meta_path = pair_paths(weights)?;
-    for path in [weights, meta_path.as_path()] {
-        crate::scenario::replaceable(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::IsADirectory => ModelError::IsDir { path: path.to_path_buf() },
-            _ => ModelError::Write { path: path.to_path_buf(), message: e.to_string() },
-        })?;
-    }
-    let dir = weights.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if let Some((existing, meta)) = dir.ancestors().find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m)))
-        && !meta.is_dir()
-    {
-        let message = format!("{} is not a directory", existing.display());
-        return Err(ModelError::Write { path: weights.to_path_buf(), message });
-    }
-    Ok(())
-}
-
-/// Parses a metadata file after checking its `schema` field alone: a file of another kind (the forecaster's given as
-/// agents) is then named by its schema, not by the first field it happens to lack.
-pub(crate) fn parse_metadata<T: serde::de::DeserializeOwned>(
-    text: &[u8],
-    path: &Path,
-    expected: &'static str,
-) -> Result<T, ModelError> {
-    let json_error = |e: serde_json::Error| ModelError::Metadata { path: path.to_path_buf(), message: e.to_string() };
-    let value: serde_json::Value = serde_json::from_slice(text).map_err(json_error)?;
-    let found = match value.get("schema") {
-        Some(serde_json::Value::String(s)) if s == expected => None,
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
-        None => {
-            let message = format!("no `schema` field: not a model metadata file (this build reads `{expected}`)");
-            return Err(ModelError::Metadata { path: path.to_path_buf(), message });
-        }
-    };
-    if let Some(found) = found {
-        return Err(ModelError::Schema { path: path.to_path_buf(), found, expected });
-    }
-    // Parsed again from the text, not from `value`: serde_json's errors then keep their line and column.
-    serde_json::from_slice(text).map_err(json_error)
-}
-
-/// Writes a model's weights and its metadata file as a pair: both are written in full to temporaries first, and only
-/// then renamed into place, so a failed write (a full disk, a file-size limit) leaves the old pair as it was and no
-/// temporary behind. The weights are renamed first and the metadata last: the metadata names what the weights must
-/// be (schema, layer sizes, evaluation), so a reader that finds the new metadata always finds the weights it
-/// describes; the window where new weights sit beside the old metadata is one rename in one directory.
-pub(crate) fn save_pair(
-    weights: &Path,
-    tensors: &std::collections::HashMap<String, Tensor>,
-    meta: &impl Serialize,
-) -> Result<(), ModelError> {
-    let write_err = |path: &Path, message: String| ModelError::Write { path: path.to_path_buf(), message };
-    let meta_path = pair_paths(weights)?;
-    let json = serde_json::to_string_pretty(meta).map_err(|e| write_err(&meta_path, e.to_string()))?;
-    let bytes = safetensors::tensor::serialize(tensors, None).map_err(|e| write_err(weights, e.to_string()))?;
-    if let Some(dir) = weights.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e.to_string()))?;
-    }
-    let staged_weights =
-        crate::scenario::stage_atomic(weights, &bytes).map_err(|e| write_err(weights, e.to_string()))?;
-    // A failure here drops `staged_weights`, which removes its temporary.
-    let staged_meta = crate::scenario::stage_atomic(&meta_path, format!("{json}\n").as_bytes())
-        .map_err(|e| write_err(&meta_path, e.to_string()))?;
-    staged_weights.commit().map_err(|e| write_err(weights, e.to_string()))?;
-    staged_meta.commit().map_err(|e| write_err(&meta_path, e.to_string()))
 }
 
 /// Reusable buffers for [`ForecastModel::quantiles`].
@@ -258,9 +135,8 @@ impl ForecastModel {
 
     /// Loads `weights` and its metadata file, checking schema, shapes and values.
     pub fn load(weights: &Path) -> Result<ForecastModel, ModelError> {
-        let meta_path = load_paths(weights)?;
-        let meta_text = read_model_file(&meta_path)?;
-        let meta: Metadata = parse_metadata(&meta_text, &meta_path, SCHEMA)?;
+        let pair = load_pair::<Metadata>(weights)?;
+        let (meta_path, meta, bytes) = (pair.meta_path, pair.meta, pair.weights_bytes);
         let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
         if meta.feature_names != feature_names() {
             return Err(bad(format!(
@@ -296,7 +172,6 @@ impl ForecastModel {
         }
         check_offsets(&meta.calibration.pooled, cells).map_err(|m| bad(format!("calibration.pooled: {m}")))?;
 
-        let bytes = read_model_file(weights)?;
         let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
             .into_iter()
@@ -431,10 +306,12 @@ pub(crate) mod tests {
                     pooled: vec![0.0; cells],
                 },
                 metrics: None,
+                weights_digest: None,
             },
         }
     }
 
+    use crate::agents::model_file::check_output;
     use crate::test_dirs::entries;
     pub(crate) use crate::test_dirs::temp_dir;
 
@@ -483,6 +360,7 @@ pub(crate) mod tests {
         // Truncated weights.
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("write");
+        // Named as damaged, though its digest is not the one the metadata recorded either.
         let err = ForecastModel::load(&path).expect_err("truncated").to_string();
         assert!(err.contains("f.safetensors: not a valid safetensors file"), "{err}");
 
@@ -562,6 +440,34 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn weights_from_another_save_are_refused_as_not_the_pair_of_the_metadata() {
+        let dir = temp_dir("not-a-pair");
+        let (a, b) = (dir.join("a.safetensors"), dir.join("b.safetensors"));
+        let m = tiny_model();
+        m.save(&a).expect("saves");
+        let mut other = m.clone();
+        other.norm_mean[0] = 0.5;
+        other.save(&b).expect("saves");
+        // The metadata records the digest of its weights; a load checks it and drops it.
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(metadata_path(&a)).expect("read")).expect("json");
+        let recorded = written["weights_digest"].as_str().expect("a digest").to_string();
+        assert_eq!(recorded, crate::digest::Digest::of_bytes(&std::fs::read(&a).expect("read")));
+        assert_eq!(ForecastModel::load(&a).expect("loads").meta.weights_digest, None);
+        // b's weights beside a's metadata (a save stopped between its renames, or one file copied over): the shapes
+        // and names agree, so only the digest tells.
+        std::fs::copy(&b, &a).expect("copy");
+        let err = ForecastModel::load(&a).expect_err("mixed pair").to_string();
+        assert!(err.contains("a.json: written with other weights than") && err.contains("a.safetensors"), "{err}");
+        assert!(err.contains(&recorded), "{err}");
+        // Metadata written before the digest existed loads unchecked.
+        let mut old = written.clone();
+        old.as_object_mut().expect("object").remove("weights_digest");
+        std::fs::write(metadata_path(&a), old.to_string()).expect("write");
+        assert_eq!(ForecastModel::load(&a).expect("loads").norm_mean[0], 0.5);
+    }
+
+    #[test]
     fn weights_named_json_and_directories_are_refused_by_what_they_are() {
         let dir = temp_dir("paths");
         for name in ["f.json", "f.JSON"] {
@@ -618,6 +524,7 @@ pub(crate) mod tests {
         let extra = Tensor::zeros((N_OUTPUTS, N_OUTPUTS), candle_core::DType::F32, &Device::Cpu).expect("tensor");
         tensors.insert("net.l3.weight".into(), extra);
         candle_core::safetensors::save(&tensors, &path).expect("writes");
+        crate::agents::model_file::rebind_for_test(&path);
         let err = ForecastModel::load(&path).expect_err("extra layer").to_string();
         assert!(err.contains("f.safetensors") && err.contains("`net.l3.weight` is not part of"), "{err}");
     }

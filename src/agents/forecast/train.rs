@@ -392,6 +392,7 @@ fn assemble(
                 pooled: vec![0.0; cells],
             },
             metrics: None,
+            weights_digest: None,
         },
     })
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::brain::ActionDist;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
 use super::reward::RewardWeights;
-use crate::agents::forecast::model::{ModelError, load_paths, parse_metadata, read_model_file, save_pair};
+use crate::agents::model_file::{ModelError, PairedMetadata, load_pair, save_pair};
 use crate::agents::nn::{Mlp, ShapeError, read, refuse_unexpected};
 use crate::sim::SuiteTotals;
 
@@ -146,6 +146,17 @@ pub struct AgentsMetadata {
     /// command, seeds, scenarios, HPA's totals and one row per setting. The window's "About the agents" draws it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frontier: Option<serde_json::Value>,
+    /// The digest of the weights file written with this metadata ([`PairedMetadata`]): in the file only, never in
+    /// loaded metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_digest: Option<String>,
+}
+
+impl PairedMetadata for AgentsMetadata {
+    const SCHEMA: &'static str = SCHEMA;
+    fn weights_digest_mut(&mut self) -> &mut Option<String> {
+        &mut self.weights_digest
+    }
 }
 
 /// The loaded agents.
@@ -229,9 +240,8 @@ impl HirlNets {
 
     /// Loads `weights` and its metadata file, checking schema, names, shapes and values.
     pub fn load(weights: &Path) -> Result<HirlNets, ModelError> {
-        let meta_path = load_paths(weights)?;
-        let meta_text = read_model_file(&meta_path)?;
-        let meta: AgentsMetadata = parse_metadata(&meta_text, &meta_path, SCHEMA)?;
+        let pair = load_pair::<AgentsMetadata>(weights)?;
+        let (meta_path, meta, bytes) = (pair.meta_path, pair.meta, pair.weights_bytes);
         let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
         if let Some(m) = names_differ(&meta.commander_features, &commander_names()) {
             return Err(bad(format!("commander_features: {m}")));
@@ -245,7 +255,6 @@ impl HirlNets {
         check_sizes("soldier_critic_sizes", &meta.soldier_critic_sizes, SOLDIER_OBS, 1).map_err(bad)?;
         reward_weights(&meta).map_err(bad)?;
 
-        let bytes = read_model_file(weights)?;
         let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| ModelError::Tensors { path: weights.to_path_buf(), message: e.to_string() })?
             .into_iter()
@@ -364,7 +373,7 @@ mod tests {
         shipped().save(&path).expect("saves");
         let read = |p: &Path| std::fs::read(p).expect("readable");
         assert!(read(&path) == read(&root), "the weights");
-        let meta = |p: &Path| read(&crate::agents::forecast::model::metadata_path(p));
+        let meta = |p: &Path| read(&crate::agents::model_file::metadata_path(p));
         assert!(meta(&path) == meta(&root), "the metadata");
     }
 
@@ -475,6 +484,7 @@ mod tests {
         let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).expect("loads");
         edit(&mut tensors);
         candle_core::safetensors::save(&tensors, &path).expect("writes");
+        crate::agents::model_file::rebind_for_test(&path);
         (dir, path)
     }
 

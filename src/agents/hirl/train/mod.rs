@@ -160,6 +160,7 @@ pub const RESUME_FORMAT: &str = "hirl-scale-train-state/1";
 /// weights, curves and selection an uninterrupted one would (every PPO update starts a fresh AdamW, so no optimiser
 /// moments are lost): the RNG positions, the curve rows so far, and what selection compares against.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResumeState {
     pub format: String,
     /// The training configuration it belongs to (a resumed run must use the same).
@@ -196,16 +197,8 @@ impl ResumeState {
     /// Reads a state file: its `format` first, so that another kind of file is named as such rather than by the first
     /// field it lacks, then the rest, then [`ResumeState::check`]. The message names the field at fault.
     pub fn from_json(text: &[u8]) -> Result<ResumeState, String> {
-        let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| e.to_string())?;
-        match value.get("format") {
-            Some(serde_json::Value::String(f)) if f == RESUME_FORMAT => {}
-            Some(other) => return Err(format!("format {other}, but this build reads {RESUME_FORMAT:?}")),
-            None => {
-                return Err(format!("no `format` field: not a training state (this build reads {RESUME_FORMAT:?})"));
-            }
-        }
-        // From the text again, not from `value`: serde_json's errors then keep their line and column.
-        let state: ResumeState = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+        let tag = crate::tagged_json::Tag { field: "format", expected: RESUME_FORMAT, kind: "a training state" };
+        let state: ResumeState = crate::tagged_json::parse(text, tag).map_err(|e| e.to_string())?;
         state.check()?;
         Ok(state)
     }
@@ -449,6 +442,7 @@ impl Trainer {
                 },
                 eval: (!eval.is_null()).then_some(eval),
                 frontier: None,
+                weights_digest: None,
             },
         })
     }
@@ -1054,7 +1048,10 @@ mod tests {
         let err = ResumeState::from_json(br#"{"schema": "hirl-scale-agents/1", "training": {}}"#).expect_err("agents");
         assert!(err.contains("no `format` field"), "{err}");
         let err = ResumeState::from_json(br#"{"format": "hirl-scale-train-state/0"}"#).expect_err("old format");
-        assert!(err.contains("\"hirl-scale-train-state/0\"") && err.contains(RESUME_FORMAT), "{err}");
+        assert_eq!(err, format!("format `hirl-scale-train-state/0`, but this build reads `{RESUME_FORMAT}`"));
+        // A field this build does not know (misspelt, or hand-added) is refused, not dropped.
+        let err = ResumeState::from_json(json.replacen('{', "{\"best_scor\":1,", 1).as_bytes()).expect_err("unknown");
+        assert!(err.contains("unknown field `best_scor`"), "{err}");
         for (field, was, value) in [
             ("wall_secs", "60.0", "1e20"),
             ("wall_secs", "60.0", "-1.0"),
