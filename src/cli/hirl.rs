@@ -405,12 +405,17 @@ fn save_checkpoint(t: &Trainer, path: &Path, command: &str) -> Result<()> {
     scenario::write_atomic(&state_path, &json).with_context(|| format!("cannot write {}", state_path.display()))
 }
 
+/// The largest training state `--resume` reads, bytes: the state holds the training scenarios and one curve row per
+/// iteration (the shipped training's is under 1 MiB); a larger file is not one, and is not read into memory whole.
+const MAX_STATE_BYTES: u64 = 256 << 20;
+
 /// A checkpoint's current weights, kept networks and training state, checked to belong together.
 fn load_checkpoint(path: &Path) -> Result<(HirlNets, HirlNets, ResumeState)> {
     let (best_path, state_path) = checkpoint_files(path);
     let current = HirlNets::load(path).with_context(|| format!("--resume: {}", path.display()))?;
     let best = HirlNets::load(&best_path).with_context(|| format!("--resume: {}", best_path.display()))?;
-    let text = std::fs::read(&state_path).with_context(|| format!("--resume: cannot read {}", state_path.display()))?;
+    let text = crate::text_file::read_bytes(&state_path, MAX_STATE_BYTES)
+        .with_context(|| format!("--resume: cannot read {}", state_path.display()))?;
     let state = ResumeState::from_json(&text)
         .map_err(|e| anyhow::anyhow!("--resume: {}: not a usable training state: {e}", state_path.display()))?;
     let done = current.meta.training.stages.len();
