@@ -611,12 +611,10 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
             lifted.join(" and ")
         );
     }
-    let mut base = super::assets_for(&args.policies, args.suite.agents.as_deref());
-    if let Some(target) = &record_into
-        && base.agents.is_ok()
-    {
-        base.agents = Ok(target.agents());
-    }
+    let base = super::assets_with(&args.policies, || match &record_into {
+        Some(target) => Ok(target.agents()),
+        None => super::agents_at(args.suite.agents.as_deref()),
+    });
     let assets = super::with_warm_reserve(
         base,
         args.warm_reserve.clone(),

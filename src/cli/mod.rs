@@ -676,12 +676,20 @@ fn domain_stretches(domains: &[DomainSpec], stretches: impl Iterator<Item = (u64
 /// The models the named policies need: none for the baselines (so they print no warnings); the forecaster and the
 /// agents for `hirl*`, with a warning on stderr when the agents cannot be used.
 pub fn assets_for(policies: &[String], agents: Option<&Path>) -> PolicyAssets {
+    assets_with(policies, || agents_at(agents))
+}
+
+/// [`assets_for`] with the agents from `agents`, called only when `hirl` is among `policies`.
+pub fn assets_with(
+    policies: &[String],
+    agents: impl FnOnce() -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String>,
+) -> PolicyAssets {
     if !policies.iter().any(|p| p.starts_with("hirl")) {
         return PolicyAssets::none();
     }
     PolicyAssets {
         forecaster: forecaster::load_for_run(&forecaster::default_model_path()),
-        agents: if policies.iter().any(|p| p == "hirl") { agents_at(agents) } else { Err("not needed".into()) },
+        agents: if policies.iter().any(|p| p == "hirl") { agents() } else { Err("not needed".into()) },
         // Headless commands print scorecards, never decision records.
         keep_decision_records: false,
         warm_reserve: None,
@@ -715,7 +723,7 @@ pub(crate) fn agents_path(given: Option<&Path>) -> PathBuf {
 }
 
 /// Loads the HiRL agents (default: the shipped file).
-fn agents_at(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
+pub(super) fn agents_at(path: Option<&Path>) -> Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String> {
     PolicyAssets::load_agents(&agents_path(path))
 }
 
