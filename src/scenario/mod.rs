@@ -176,6 +176,13 @@ pub fn final_target(path: &Path) -> std::io::Result<PathBuf> {
                 };
             }
             Ok(_) => return std::fs::canonicalize(&p),
+            // A link the kernel opens but whose text names no path: `/dev/stdout` on a pipe or a socket is
+            // `/proc/self/fd/1` → `pipe:[1234]`. What the path opens is no file (a file's link names its path), so
+            // it is written into as given; walked on, the write made a temporary in `/proc/…/fd` and failed after
+            // the run (`run … --json /dev/stdout | jq`).
+            Err(_) if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) => {
+                return std::path::absolute(path);
+            }
             Err(_) => {
                 let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 return Ok(match (std::fs::canonicalize(dir), p.file_name()) {

@@ -456,6 +456,20 @@ fn no_output_may_replace_a_file_the_command_reads_and_nothing_runs_first() {
     assert!(e.contains("the evaluation runs hirl, but no agents are loaded"), "{e}");
 }
 
+#[cfg(unix)]
+#[test]
+fn json_to_dev_stdout_on_a_pipe_prints_the_scorecard() {
+    // `run … --json /dev/stdout | jq`: on a pipe /dev/stdout is /proc/self/fd/1 → `pipe:[…]`, which the writer walked
+    // as a path, then failed in after the run ("cannot write /dev/stdout: No such file or directory", exit 2).
+    // `output()` gives the command a pipe for its stdout, as a shell pipeline does.
+    let out = hirl().args(["run", "--json", "/dev/stdout"]).arg(scenario_path("small")).output().expect("runs");
+    let text = succeeded(&out);
+    assert!(text.contains("cluster: breach"), "the table: {text}");
+    let json = &text[text.find("{\n").expect("the JSON after the table")..];
+    let card: serde_json::Value = serde_json::from_str(json).expect("the scorecard, whole");
+    assert_eq!(card["format"], "hirl-scale-scorecard/1");
+}
+
 #[test]
 fn an_invalid_scenario_exits_with_1_from_every_command_that_reads_one() {
     let dir = scratch_dir("invalid-exit-code");
