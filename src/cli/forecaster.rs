@@ -181,6 +181,11 @@ fn run_eval(model: &ForecastModel, base: &Scenario, months: usize, days: u64) ->
 }
 
 pub fn eval_command(args: EvalArgs, base: &Scenario) -> Result<()> {
+    // Before the evaluation, not after it: `--json` naming the model's own metadata replaced it with the metrics (the
+    // model then failed to load, and the command exited 0), and a directory failed only once the months had run.
+    let mut inputs = vec![super::outputs::Input::new("the scenario file", &args.scenario)];
+    inputs.extend(super::outputs::model_pair("forecaster's", args.model.clone()));
+    super::outputs::check(&[("--json", args.json.as_deref())], &inputs)?;
     let model = ForecastModel::load(&args.model)?;
     let metrics = run_eval(&model, base, args.months, args.days)?;
     print!("{}", table(&metrics));

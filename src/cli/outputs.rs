@@ -39,7 +39,8 @@ pub fn forecaster_pair() -> [Input; 2] {
     model_pair("forecaster's", super::forecaster::default_model_path())
 }
 
-fn model_pair(whose: &str, weights: PathBuf) -> [Input; 2] {
+/// A model's weights and, beside them, its metadata (`whose`: "agents'", "forecaster's").
+pub fn model_pair(whose: &str, weights: PathBuf) -> [Input; 2] {
     [
         Input::new(format!("the {whose} metadata"), metadata_path(&weights)),
         Input::new(format!("the {whose} weights"), weights),

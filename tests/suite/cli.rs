@@ -471,6 +471,31 @@ fn json_to_dev_stdout_on_a_pipe_prints_the_scorecard() {
 }
 
 #[test]
+fn eval_forecaster_refuses_a_json_over_its_model_or_scenario_before_it_runs() {
+    // `eval forecaster --json models/forecaster.json` replaced the model's metadata with the metrics after the
+    // held-out months had run, exit 0; the model then no longer loaded.
+    let dir = scratch_dir("forecaster-json");
+    let weights = dir.join("f.safetensors");
+    std::fs::copy(root().join("models/forecaster.safetensors"), &weights).expect("copy");
+    std::fs::copy(root().join("models/forecaster.json"), dir.join("f.json")).expect("copy");
+    let eval = |json: &std::path::Path| {
+        let mut cmd = hirl();
+        cmd.args(["eval", "forecaster", "--months", "1", "--days", "1", "--model"]).arg(&weights);
+        let out = cmd.arg("--json").arg(json).output().expect("runs");
+        assert!(out.stdout.is_empty(), "refused before the months ran: {}", String::from_utf8_lossy(&out.stdout));
+        failed(&out)
+    };
+    let e = eval(&dir.join("f.json"));
+    assert!(e.contains("that is the forecaster's metadata"), "{e}");
+    let e = eval(&root().join("scenarios/reference-day.ron"));
+    assert!(e.contains("that is the scenario file"), "{e}");
+    let e = eval(&dir);
+    assert!(e.contains("is a directory"), "{e}");
+    let shipped = std::fs::read(root().join("models/forecaster.json")).expect("shipped");
+    assert_eq!(std::fs::read(dir.join("f.json")).expect("kept"), shipped);
+}
+
+#[test]
 fn an_invalid_scenario_exits_with_1_from_every_command_that_reads_one() {
     let dir = scratch_dir("invalid-exit-code");
     let bad = dir.join("bad.ron");
