@@ -275,6 +275,17 @@ fn training_on_scenarios_its_stages_lack_is_refused_before_any_work() {
     assert!(stderr.contains("stage \"soldiers: steady and diurnal\" trains on \"reference-day\""), "{stderr}");
 }
 
+#[test]
+fn train_hirl_refuses_a_scale_out_of_bounds_before_any_work_saying_why_once() {
+    // It printed the validator's problems twice: "--scale: scenario … out of bounds: …: scenario … out of bounds: …".
+    let dir = scratch_dir("train-scale");
+    let out = hirl().args(["train", "hirl", "--scale", "1e9", "--out"]).arg(dir.join("hirl.safetensors")).output();
+    let e = failed(&out.expect("runs"));
+    assert!(e.starts_with("error: --scale: scenario \"reference-day\" scaled ×1000000000 is out of bounds: "), "{e}");
+    assert_eq!(e.matches("is out of bounds").count(), 1, "{e}");
+    assert_eq!(std::fs::read_dir(&dir).expect("the scratch directory").count(), 0, "nothing written");
+}
+
 /// `small.ron` without its Internal domain, written to a temporary file: a valid scenario of four domains.
 fn four_domain_file(name: &str) -> std::path::PathBuf {
     let path = temp_path(name);

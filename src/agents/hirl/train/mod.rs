@@ -285,14 +285,28 @@ pub enum TrainError {
     )]
     StageScenarioMissing { stage: String, scenario: String, given: String },
     #[error("cannot train on it: {0}")]
-    Unsupported(#[from] super::features::UnsupportedScenario),
+    Unsupported(super::features::UnsupportedScenario),
     #[error("--scale: {0}")]
-    Scale(#[from] crate::scenario::ScaleError),
+    Scale(crate::scenario::ScaleError),
 }
 
 impl From<candle_core::Error> for TrainError {
     fn from(e: candle_core::Error) -> Self {
         Self::Candle(e)
+    }
+}
+
+// By hand, not `#[from]`, which would make the cause a `source` as well: `train hirl --scale 1e9` printed the
+// validator's problems twice ("--scale: scenario … out of bounds: …: scenario … out of bounds: …").
+impl From<super::features::UnsupportedScenario> for TrainError {
+    fn from(e: super::features::UnsupportedScenario) -> Self {
+        Self::Unsupported(e)
+    }
+}
+
+impl From<crate::scenario::ScaleError> for TrainError {
+    fn from(e: crate::scenario::ScaleError) -> Self {
+        Self::Scale(e)
     }
 }
 
