@@ -412,8 +412,10 @@ const MAX_STATE_BYTES: u64 = 256 << 20;
 /// A checkpoint's current weights, kept networks and training state, checked to belong together.
 fn load_checkpoint(path: &Path) -> Result<(HirlNets, HirlNets, ResumeState)> {
     let (best_path, state_path) = checkpoint_files(path);
-    let current = HirlNets::load(path).with_context(|| format!("--resume: {}", path.display()))?;
-    let best = HirlNets::load(&best_path).with_context(|| format!("--resume: {}", best_path.display()))?;
+    // The model loader's messages begin with the file ("…checkpoint.safetensors: no such file"): named again here,
+    // it was said twice.
+    let current = HirlNets::load(path).context("--resume")?;
+    let best = HirlNets::load(&best_path).context("--resume")?;
     let text = crate::text_file::read_bytes(&state_path, MAX_STATE_BYTES)
         .with_context(|| format!("--resume: cannot read {}", state_path.display()))?;
     let state = ResumeState::from_json(&text)

@@ -286,6 +286,16 @@ fn train_hirl_refuses_a_scale_out_of_bounds_before_any_work_saying_why_once() {
     assert_eq!(std::fs::read_dir(&dir).expect("the scratch directory").count(), 0, "nothing written");
 }
 
+#[test]
+fn train_hirl_resume_without_a_checkpoint_names_the_missing_file_once() {
+    // "--resume: …/h.checkpoint.safetensors: …/h.checkpoint.safetensors: no such file".
+    let dir = scratch_dir("resume-missing");
+    let out = hirl().args(["train", "hirl", "--resume", "--out"]).arg(dir.join("h.safetensors")).output();
+    let e = failed(&out.expect("runs"));
+    let checkpoint = dir.join("h.checkpoint.safetensors").display().to_string();
+    assert_eq!(e.trim_end(), format!("error: --resume: {checkpoint}: no such file"));
+}
+
 /// `small.ron` without its Internal domain, written to a temporary file: a valid scenario of four domains.
 fn four_domain_file(name: &str) -> std::path::PathBuf {
     let path = temp_path(name);
