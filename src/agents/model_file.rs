@@ -129,7 +129,7 @@ pub fn check_output(weights: &Path) -> Result<(), ModelError> {
 /// What a model's metadata must do for [`save_pair`] and [`load_pair`]: carry the digest of the weights it was written
 /// with. Loaded metadata never holds it (the load checks it, then drops it), so metadata compares equal whatever file
 /// it came from, and a save always writes the digest of the weights it writes.
-pub(crate) trait PairedMetadata: Serialize + serde::de::DeserializeOwned + Clone {
+pub trait PairedMetadata: Serialize + serde::de::DeserializeOwned + Clone {
     /// The metadata's `schema` value this build reads.
     const SCHEMA: &'static str;
     /// The `weights_digest` field: FNV-1a of the weights file's bytes ([`crate::digest::Digest::of_bytes`]).
