@@ -126,7 +126,7 @@ pub fn check_output(weights: &Path) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// What a model's metadata must do for [`save_pair`] and [`load_pair`]: carry the digest of the weights it was written
+/// What a model's metadata must do to be saved and loaded as a pair: carry the digest of the weights it was written
 /// with. Loaded metadata never holds it (the load checks it, then drops it), so metadata compares equal whatever file
 /// it came from, and a save always writes the digest of the weights it writes.
 pub trait PairedMetadata: Serialize + serde::de::DeserializeOwned + Clone {
