@@ -195,6 +195,27 @@ pub fn final_target(path: &Path) -> std::io::Result<PathBuf> {
     Err(Error::other("too many levels of symbolic links (a loop?)"))
 }
 
+/// Whether `path` reaches, through its links, an open file descriptor's entry: `/dev/stdout` is a link to
+/// `/proc/self/fd/1`, `/dev/fd` one to `/proc/self/fd`. Such a path names the stream, whatever file it may be
+/// redirected to.
+fn names_open_descriptor(path: &Path) -> bool {
+    let is_descriptor_dir = |dir: &Path| {
+        dir == Path::new("/dev/fd") || (dir.starts_with("/proc") && dir.file_name().is_some_and(|n| n == "fd"))
+    };
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        if p.parent().is_some_and(is_descriptor_dir) {
+            return true;
+        }
+        let Ok(link) = std::fs::read_link(&p) else { return false };
+        p = match p.parent() {
+            Some(dir) if link.is_relative() => dir.join(link),
+            _ => link,
+        };
+    }
+    false
+}
+
 /// What is at `target` (links followed), refusing what a write must not replace: a directory, or a file made
 /// read-only (a rename needs only the directory's permission, so the file's own mode is what says "keep it").
 /// `None` when nothing is there yet. The writer asks it, and so do the checks commands make before they run.
@@ -216,8 +237,11 @@ pub fn replaceable(target: &Path) -> std::io::Result<Option<std::fs::Metadata>> 
 /// - A symlink is written through ([`final_target`]): its target is replaced or created, and the link stays a link.
 /// - A replaced file keeps its permissions (the temporary is created with the process's defaults); a read-only one
 ///   is refused, as `cp` would refuse it, even where the directory would allow the rename.
-/// - Something that exists and is neither a file nor a directory (`/dev/stdout`, a FIFO) is written to directly: there
+/// - Something that exists and is neither a file nor a directory (a terminal, a FIFO) is written to directly: there
 ///   is nothing to replace atomically, and a rename would put a file in place of the device.
+/// - A path to an open file descriptor (`/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/1`) is the stream, whatever it is
+///   redirected to: written into, after what the command printed there (appended, stdout flushed first). With
+///   stdout redirected to a file, a rename replaced that file, and the table printed before the JSON was lost.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     stage_atomic(path, bytes)?.commit()
 }
@@ -229,10 +253,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// second leaves the old pair as it was.
 pub fn stage_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<StagedWrite> {
     use std::io::Write;
+    if names_open_descriptor(path) {
+        let pending = Pending::Direct { target: path.to_path_buf(), bytes: bytes.to_vec(), stream: true };
+        return Ok(StagedWrite { pending });
+    }
     let target = final_target(path)?;
     let existing = replaceable(&target)?;
     if existing.as_ref().is_some_and(|meta| !meta.is_file()) {
-        return Ok(StagedWrite { pending: Pending::Direct { target, bytes: bytes.to_vec() } });
+        return Ok(StagedWrite { pending: Pending::Direct { target, bytes: bytes.to_vec(), stream: false } });
     }
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -263,10 +291,12 @@ enum Pending {
         tmp: std::path::PathBuf,
         target: std::path::PathBuf,
     },
-    /// A device or FIFO: nothing to replace, the bytes are written into it on commit.
+    /// A device or FIFO, or an open descriptor's stream: nothing to replace, the bytes are written into it on commit
+    /// (a stream's appended, after this process's buffered stdout).
     Direct {
         target: std::path::PathBuf,
         bytes: Vec<u8>,
+        stream: bool,
     },
     Done,
 }
@@ -284,8 +314,12 @@ impl StagedWrite {
                 }
                 renamed
             }
-            Pending::Direct { target, bytes } => {
-                let mut f = std::fs::OpenOptions::new().write(true).open(&target)?;
+            Pending::Direct { target, bytes, stream } => {
+                if stream {
+                    // What was printed first goes first when the stream is stdout.
+                    std::io::stdout().flush()?;
+                }
+                let mut f = std::fs::OpenOptions::new().write(true).append(stream).open(&target)?;
                 f.write_all(&bytes).and_then(|()| f.flush())
             }
             Pending::Done => Ok(()),

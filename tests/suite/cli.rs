@@ -491,6 +491,29 @@ fn json_to_dev_stdout_on_a_pipe_prints_the_scorecard() {
     assert_eq!(card["format"], "hirl-scale-scorecard/1");
 }
 
+#[cfg(unix)]
+#[test]
+fn json_to_dev_stdout_redirected_to_a_file_follows_the_table() {
+    // `run … --json /dev/stdout > out.txt`: /dev/stdout is then /proc/self/fd/1 → out.txt, and the writer renamed a
+    // temporary over out.txt, so the table printed before it was lost (and the rest went to the unlinked file).
+    let dir = scratch_dir("stdout-file");
+    let out_path = dir.join("out.txt");
+    let file = std::fs::File::create(&out_path).expect("create");
+    let status =
+        hirl().args(["run", "--json", "/dev/stdout"]).arg(scenario_path("small")).stdout(file).status().expect("runs");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&out_path).expect("read");
+    let table_at = text.find("cluster: breach").expect("the table is kept");
+    let json_at = text.find("{\n").expect("the JSON follows");
+    assert!(table_at < json_at, "{text}");
+    let card: serde_json::Value = serde_json::from_str(&text[json_at..]).expect("the scorecard, whole");
+    assert_eq!(card["format"], "hirl-scale-scorecard/1");
+    let mut left: Vec<String> =
+        std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+    left.sort();
+    assert_eq!(left, ["out.txt"], "no temporary beside it");
+}
+
 #[test]
 fn eval_forecaster_refuses_a_json_over_its_model_or_scenario_before_it_runs() {
     // `eval forecaster --json models/forecaster.json` replaced the model's metadata with the metrics after the
