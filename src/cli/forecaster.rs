@@ -1,5 +1,6 @@
 //! `hirl-scale train forecaster` and `hirl-scale eval forecaster`.
 
+use super::stdout::{out, outln};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -153,7 +154,7 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
         b.finish_and_clear();
     }
     let t = &model.meta.training;
-    println!(
+    outln!(
         "trained in {:.0} s on {} samples; kept epoch {} of {} (checkpoints: {})",
         started.elapsed().as_secs_f64(),
         t.train_samples,
@@ -163,12 +164,12 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     );
     if args.eval_months > 0 {
         let metrics = run_eval(&model, base, args.eval_months, args.days)?;
-        print!("{}", table(&metrics));
+        out!("{}", table(&metrics));
         model.meta.metrics = Some(serde_json::to_value(&metrics)?);
     }
     model.meta.training.source_tree = source_tree;
     model.save(&args.out)?;
-    println!("wrote {} and {}", args.out.display(), crate::agents::model_file::metadata_path(&args.out).display());
+    outln!("wrote {} and {}", args.out.display(), crate::agents::model_file::metadata_path(&args.out).display());
     Ok(())
 }
 
@@ -188,7 +189,7 @@ pub fn eval_command(args: EvalArgs, base: &Scenario) -> Result<()> {
     super::outputs::check(&[("--json", args.json.as_deref())], &inputs)?;
     let model = ForecastModel::load(&args.model)?;
     let metrics = run_eval(&model, base, args.months, args.days)?;
-    print!("{}", table(&metrics));
+    out!("{}", table(&metrics));
     if let Some(path) = args.json {
         super::write_json(&path, &metrics)?;
     }

@@ -12,6 +12,7 @@
 //! Determinism: every run is fixed by its scenario, seed and setting; runs are spread over the cores and gathered in
 //! order, so the shipped row equals `eval --policies hpa,hirl` on the same seeds to the last digit.
 
+use super::stdout::{out, outln};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -177,7 +178,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
     };
     let assets: Vec<PolicyAssets> =
         levers.iter().map(|l| setting_assets(&base, l, &args.policy, &scenarios)).collect::<Result<Vec<_>>>()?;
-    println!(
+    outln!(
         "eval frontier: {} as shipped and under {}, against hpa; {} × {} ({} per row)",
         args.policy,
         count(levers.len() - 1, "setting of capacity held ahead", "settings of capacity held ahead"),
@@ -221,7 +222,7 @@ pub fn frontier_command(args: FrontierArgs) -> Result<()> {
             .map(|(&mine, &hpa)| Some(change(mine, hpa)).filter(|c| c.is_finite()))
             .collect();
     }
-    print!("{}", frontier_table(&hpa, &rows));
+    out!("{}", frontier_table(&hpa, &rows));
     let json = FrontierJson {
         format: "hirl-scale-frontier/1",
         command: command_line(&args, &levers_given(&args)),

@@ -1,5 +1,6 @@
 //! `hirl-scale train hirl` and `hirl-scale eval` (the scorecard of every policy on a scenario suite).
 
+use super::stdout::{out, outln};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -336,7 +337,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     if let Ok(before) = HirlNets::load(&args.out)
         && nets.inherit_evaluation(before)
     {
-        println!(
+        outln!(
             "the networks are the ones {} already held (same digest): its evaluation and frontier still apply and \
              are kept",
             args.out.display()
@@ -345,7 +346,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
     nets.save(&args.out)?;
     let kept = trainer.curves.iter().rev().find(|r| r.selected);
     if let (Some(hpa), Some(f)) = (trainer.full_scale_hpa(), kept.and_then(|r| r.full_scale.as_ref())) {
-        println!(
+        outln!(
             "full-scale validation ({} runs): kept networks P0+P1 breach {:.1} min, cascades {}, {:.0} node-hours, \
              {:.2} actions/app-h; HPA {:.1} min, {}, {:.0}, {:.2}",
             hpa.runs,
@@ -359,7 +360,7 @@ pub fn train_command(args: TrainArgs) -> Result<()> {
             hpa.scaling_actions_per_app_hour
         );
     }
-    println!(
+    outln!(
         "wrote {} (+ .json, curves {}) after {:.0} s of training; evaluate with `hirl-scale eval`",
         args.out.display(),
         curves.display(),
@@ -607,7 +608,7 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     }
     if !args.what_if.is_empty() {
         let lifted: Vec<&str> = args.what_if.iter().map(|w| w.name()).collect();
-        println!(
+        outln!(
             "what-if: {} lifted in every scenario; the targets below compare policies under the same lifted limits, \
              not on the shipped scenarios",
             lifted.join(" and ")
@@ -632,9 +633,9 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
     }
     if assets.warm_reserve.is_some() {
         if assets.warm_reserve_for.is_empty() {
-            println!("  the targets below compare policies under the same reserve, not against the stock HPA");
+            outln!("  the targets below compare policies under the same reserve, not against the stock HPA");
         } else {
-            println!("  the targets below compare the policies that hold it against the others as shipped");
+            outln!("  the targets below compare the policies that hold it against the others as shipped");
         }
     }
     // Every run is independent: spread over the cores, gathered in scenario, seed, policy order.
@@ -672,13 +673,13 @@ pub fn eval_command(args: EvalArgs) -> Result<()> {
         .collect();
     let tg = targets(&all);
     let per_seed = per_seed_totals(&args.suite.seeds, &args.policies, &cards);
-    print!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
-    print!("{}", by_domain_table(&args.policies, &cards));
-    print!("{}", super::report::breach_cause_table(&all));
-    print!("{}", super::report::cascade_link_table(&args.policies, &cascades_by_link));
-    print!("{}", super::report::cascade_length_table(&args.policies, &cascades_by_length));
-    print!("{}", per_seed_table(&per_seed));
-    print!("{}", fallback_table(&scenarios, &args.policies, &fallback));
+    out!("{}", eval_table(&scenarios, &args.policies, &cards, &all, &tg));
+    out!("{}", by_domain_table(&args.policies, &cards));
+    out!("{}", super::report::breach_cause_table(&all));
+    out!("{}", super::report::cascade_link_table(&args.policies, &cascades_by_link));
+    out!("{}", super::report::cascade_length_table(&args.policies, &cascades_by_length));
+    out!("{}", per_seed_table(&per_seed));
+    out!("{}", fallback_table(&scenarios, &args.policies, &fallback));
     if let Some(path) = &args.json {
         let json = EvalJson {
             format: "hirl-scale-eval/1",
@@ -728,6 +729,7 @@ impl RecordTarget {
     /// `what` names what will be recorded ("the evaluation"), for the messages.
     pub(super) fn load(path: &Path, what: &'static str) -> Result<RecordTarget> {
         let context = || format!("--record-in-model: the agents to record {what} in");
+        super::stdout::will_write_files();
         let pair_digest = crate::agents::model_file::pair_bytes_digest(path).with_context(context)?;
         let nets = HirlNets::load(path).with_context(context)?;
         let target = RecordTarget { path: path.to_path_buf(), nets: std::sync::Arc::new(nets), pair_digest, what };
@@ -760,7 +762,7 @@ impl RecordTarget {
         let mut nets = std::sync::Arc::unwrap_or_clone(self.nets);
         set(&mut nets.meta);
         nets.save(&self.path)?;
-        println!("recorded {} in {}", self.what, crate::agents::model_file::metadata_path(&self.path).display());
+        outln!("recorded {} in {}", self.what, crate::agents::model_file::metadata_path(&self.path).display());
         Ok(())
     }
 }

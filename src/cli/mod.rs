@@ -10,6 +10,7 @@ mod frontier_plot;
 mod hirl;
 mod outputs;
 mod recording;
+mod stdout;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ use crate::scenario::{self, DomainSpec, LoadError, Scenario};
 use crate::sim::breach_cause::BreachCause;
 use crate::sim::cascades::{self, Cascade};
 use crate::sim::{Scorecard, Simulation};
+use stdout::{out, outln};
 
 pub use bench::{BenchConfig, BenchResult, measure as bench_measure, scale_scenario};
 
@@ -231,9 +233,6 @@ fn run_command() -> Result<ExitCode> {
         size_floor: None,
         what_if: Vec::new(),
     });
-    if !matches!(command, Command::Gui { .. }) {
-        end_quietly_when_stdout_closes();
-    }
     match command {
         Command::Gui {
             scenario,
@@ -337,14 +336,14 @@ fn run_command() -> Result<ExitCode> {
                 }
                 None => run_policy(&s, &policy, seed, &assets, true)?,
             };
-            print!("{}", report::scorecard_table(&run.scorecard));
-            print!("{}", report::event_list(&s));
-            print!("{}", report::cascade_list(&s, &run.cascades, report::CASCADES_LISTED));
+            out!("{}", report::scorecard_table(&run.scorecard));
+            out!("{}", report::event_list(&s));
+            out!("{}", report::cascade_list(&s, &run.cascades, report::CASCADES_LISTED));
             if let Some(times) = &run.fallback {
-                println!("{}", fallback_line(&s.domains, times));
+                outln!("{}", fallback_line(&s.domains, times));
             }
             if let Some(times) = &run.seating {
-                println!("{}", seating_line(&s.domains, times));
+                outln!("{}", seating_line(&s.domains, times));
             }
             if let Some(path) = json {
                 write_json(&path, &run.scorecard)?;
@@ -375,9 +374,9 @@ fn run_command() -> Result<ExitCode> {
             warn_unsupported(&policies, std::slice::from_ref(&s));
             let runs = policies.iter().map(|p| run_policy(&s, p, seed, &assets, true)).collect::<Result<Vec<_>>>()?;
             let (cards, explained): (Vec<_>, Vec<_>) = runs.into_iter().map(|r| (r.scorecard, r.cascades)).unzip();
-            print!("{}", report::comparison_table(&cards));
-            print!("{}", report::event_list(&s));
-            print!("{}", report::cascade_counts_lines(&cards, &explained));
+            out!("{}", report::comparison_table(&cards));
+            out!("{}", report::event_list(&s));
+            out!("{}", report::cascade_counts_lines(&cards, &explained));
             if let Some(path) = json {
                 write_json(&path, &cards)?;
             }
@@ -389,7 +388,7 @@ fn run_command() -> Result<ExitCode> {
             let apps: u32 = s.domains.iter().flat_map(|d| &d.tiers).map(|t| t.apps).sum();
             let events = s.events.len();
             let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-            println!(
+            outln!(
                 "{}: ok — \"{}\", {}, {} apps, {}, {}, {} ({} – {})",
                 scenario.display(),
                 s.name,
@@ -405,7 +404,7 @@ fn run_command() -> Result<ExitCode> {
                     _ => scenario::clock::clock_label(&s, s.duration_secs),
                 },
             );
-            print!("{}", scenario::describe::event_lines(&s, "  "));
+            out!("{}", scenario::describe::event_lines(&s, "  "));
         }
         Command::Bench { scenario, policy, scales, secs, child } => {
             let Some(s) = load_or_report(&scenario)? else {
@@ -415,7 +414,7 @@ fn run_command() -> Result<ExitCode> {
             let cfg = BenchConfig { policy, secs };
             if child {
                 let scale = scales.first().copied().unwrap_or(1.0);
-                println!("{}", serde_json::to_string(&bench::measure(&s, scale, &cfg)?)?);
+                outln!("{}", serde_json::to_string(&bench::measure(&s, scale, &cfg)?)?);
             } else {
                 // Every size is checked before the first is measured: a factor out of bounds fails in seconds, not
                 // after the sizes before it ran for minutes.
@@ -423,7 +422,7 @@ fn run_command() -> Result<ExitCode> {
                     scale_scenario(&s, scale).with_context(|| format!("--scales {scale}"))?;
                 }
                 let results = bench::run_in_children(&scenario, &scales, &cfg)?;
-                print!("{}", bench::table(&results));
+                out!("{}", bench::table(&results));
             }
         }
     }
@@ -447,18 +446,6 @@ fn check_policy_names(policies: &[String], why_not_twice: &str) -> Result<()> {
         anyhow::bail!("--policies: {p} is given twice ({why_not_twice})");
     }
     Ok(())
-}
-
-/// Lets a headless command end as other command-line tools do when what reads its output stops early
-/// (`hirl-scale eval | head`): killed by SIGPIPE, silently. Rust ignores SIGPIPE, so the next `println!` panicked on
-/// the broken pipe instead ("failed printing to stdout", exit 101). The window keeps Rust's default: a write to a
-/// closed stdout must not end it.
-fn end_quietly_when_stdout_closes() {
-    #[cfg(unix)]
-    // SAFETY: restores the signal's default disposition before any other thread exists; no handler is installed.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }
 
 /// `scenarios/reference-day.ron` from the working directory, or from the source tree when run elsewhere.
@@ -507,7 +494,7 @@ pub fn with_size_floor(
         );
     }
     let others = if hirl.len() < policies.len() { "; the other policies run as shipped" } else { "" };
-    println!(
+    outln!(
         "size floor: {floor} of each domain's HPA-sized need under {} (shipped ×{:.3}){others}",
         hirl.join(", "),
         f64::from(crate::agents::hirl::size_floor::SHIPPED_LN).exp()
@@ -545,7 +532,7 @@ pub fn with_warm_reserve(
         let verb = if held_by.len() == 1 { "holds" } else { "hold" };
         format!("{} only (the other policies run as shipped) {verb}", held_by.join(", "))
     };
-    println!(
+    outln!(
         "warm reserve: {spec} — {who} at least that share of the CPU its pods request there warm, as \
          lowest-priority placeholder pods (HiRL: the larger of this and its Commander's reserve)"
     );
@@ -844,7 +831,7 @@ pub(crate) fn source_tree() -> Option<String> {
 fn progress_line(bar: Option<&indicatif::ProgressBar>, line: String) {
     match bar {
         Some(b) if !b.is_hidden() => b.println(line),
-        _ => println!("{line}"),
+        _ => outln!("{line}"),
     }
 }
 

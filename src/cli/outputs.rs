@@ -50,7 +50,11 @@ pub fn model_pair(whose: &str, weights: PathBuf) -> [Input; 2] {
 /// A training's `--out`, checked before the training: the model writer's own checks of the pair
 /// ([`crate::agents::model_file::check_output`]: not a `.json`, nothing there it may not replace, a directory it
 /// can make), then none of the pair's files nor `also` (further outputs beside it, as flag and path) an input.
+///
+/// The command then has files to write: a reader of its stdout that stops early no longer ends it
+/// ([`super::stdout::will_write_files`]); so for [`check`] with any output given.
 pub fn check_model_out(out: &Path, also: &[(&str, &Path)], inputs: &[Input]) -> Result<()> {
+    super::stdout::will_write_files();
     crate::agents::model_file::check_output(out).context("--out")?;
     let meta = metadata_path(out);
     let mut outputs = vec![("--out", Some(out)), ("--out's metadata", Some(meta.as_path()))];
@@ -62,6 +66,9 @@ pub fn check_model_out(out: &Path, also: &[(&str, &Path)], inputs: &[Input]) -> 
 /// loop, the same file as an input, or the same file as another output. `outputs` are (flag, path); absent ones are
 /// skipped.
 pub fn check(outputs: &[(&str, Option<&Path>)], inputs: &[Input]) -> Result<()> {
+    if outputs.iter().any(|(_, path)| path.is_some()) {
+        super::stdout::will_write_files();
+    }
     for &(flag, path) in outputs {
         if let Some(path) = path {
             writable(path).with_context(|| format!("{flag} {}", path.display()))?;

@@ -4,6 +4,7 @@
 //! writes a recording. `replay` re-runs a recording and checks it bit for bit against its checkpoints and
 //! scorecards; `--rerecord` writes it again with the models loaded now (after a retrain).
 
+use super::stdout::{out, outln};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -147,7 +148,7 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         session.seek(t);
         let fired = session.inject(event).map_err(|e| anyhow!(e))?;
         let s = session.scenario();
-        println!(
+        outln!(
             "injected at {} ({t} s): {}{} (fires at {}, {} s)",
             crate::scenario::clock::clock_label_secs(s, t),
             fired.label(),
@@ -163,8 +164,8 @@ pub fn record_command(args: RecordArgs) -> Result<()> {
         ..session.recording(&origin, model_stamps(&session.policies(), session.scenario(), &assets))
     };
     rec.save_file(&args.out)?;
-    print!("{}", report::comparison_table(&rec.scorecards));
-    println!(
+    out!("{}", report::comparison_table(&rec.scorecards));
+    outln!(
         "recorded {} s of {} ({}), seed {}, {} injection(s), {} checkpoint(s) → {}",
         rec.end_secs,
         rec.scenario.name,
@@ -184,10 +185,10 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
     let assets = assets_for(&rec.policies, args.agents.as_deref());
     super::warn_unsupported(&rec.policies, std::slice::from_ref(&rec.scenario));
     if let Some(spec) = &rec.warm_reserve {
-        println!("warm reserve (recorded): {}", crate::policy::describe_held(spec, &rec.warm_reserve_for));
+        outln!("warm reserve (recorded): {}", crate::policy::describe_held(spec, &rec.warm_reserve_for));
     }
     if let Some(floor) = &rec.size_floor {
-        println!("size floor (recorded): {floor} of each domain's HPA-sized need under HiRL");
+        outln!("size floor (recorded): {floor} of each domain's HPA-sized need under HiRL");
     }
     let lifted = crate::scenario::what_if::lifted(&rec.scenario);
     if !lifted.is_empty() {
@@ -196,30 +197,30 @@ pub fn replay_command(args: ReplayArgs) -> Result<std::process::ExitCode> {
             Some(_) => "the scenario's own limits are kept with it: the window's what-if menu puts them back",
             None => "the recording does not keep the scenario's own limits",
         };
-        println!("what if (recorded): {} lifted; {back}", names.join(" and "));
+        outln!("what if (recorded): {} lifted; {back}", names.join(" and "));
     }
     if args.rerecord {
         return rerecord(&rec, &args.recording, &assets);
     }
     let report = verify(&rec, &origin, &assets).map_err(|e| anyhow!(e))?;
-    print!("{}", report::event_list(&rec.scenario));
-    print!("{}", report::injection_list(&rec.scenario, &rec.injections));
-    print!("{}", report::comparison_table(&report.scorecards));
+    out!("{}", report::event_list(&rec.scenario));
+    out!("{}", report::injection_list(&rec.scenario, &rec.injections));
+    out!("{}", report::comparison_table(&report.scorecards));
     let checks = rec.checkpoints.len();
     match report.first_divergence {
         None if report.scorecards_match => {
-            println!(
+            outln!(
                 "{origin}: replay is bit-identical ({checks} state checkpoints, {} scorecard(s))",
                 rec.policies.len()
             );
             Ok(std::process::ExitCode::SUCCESS)
         }
         None => {
-            println!("{origin}: every state checkpoint matched, but the final scorecards differ");
+            outln!("{origin}: every state checkpoint matched, but the final scorecards differ");
             Ok(std::process::ExitCode::from(3))
         }
         Some((t, run)) => {
-            println!(
+            outln!(
                 "{origin}: DIVERGED — run {} ({}) differs at the checkpoint at {t} s ({} of {checks} matched before)",
                 run,
                 rec.policies.get(run).map_or("?", String::as_str),
@@ -248,7 +249,7 @@ fn rerecord(
         ..session.recording(&rec.origin, model_stamps(&rec.policies, &rec.scenario, assets))
     };
     again.save_file(path)?;
-    print!("{}", report::comparison_table(&again.scorecards));
-    println!("{}: re-recorded with the models loaded now", path.display());
+    out!("{}", report::comparison_table(&again.scorecards));
+    outln!("{}: re-recorded with the models loaded now", path.display());
     Ok(std::process::ExitCode::SUCCESS)
 }

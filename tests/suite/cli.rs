@@ -352,6 +352,31 @@ fn a_headless_command_whose_reader_has_gone_ends_quietly_by_sigpipe_not_a_panic(
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_command_with_files_to_write_writes_them_when_its_reader_has_gone() {
+    // `hirl-scale run … --json F --trace T | head -0`: the command died by SIGPIPE at its first line, before the
+    // files it was run for were written (minutes of runs lost, for `eval --json`).
+    let dir = scratch_dir("reader-gone");
+    let (json, trace) = (dir.join("card.json"), dir.join("trace.csv"));
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = hirl()
+        .args(["run", "--json"])
+        .arg(&json)
+        .arg("--trace")
+        .arg(&trace)
+        .arg(scenario_path("small"))
+        .stdout(writer)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !stderr.contains("panicked"), "{:?}: {stderr}", out.status);
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("the JSON")).expect("whole");
+    assert_eq!(card["format"], "hirl-scale-scorecard/1");
+    assert!(std::fs::read_to_string(&trace).expect("the trace").lines().count() > 1, "the trace has rows");
+}
+
 #[test]
 fn a_scenario_without_p0_or_p1_domains_reports_zero_p0_p1_minutes_not_minus_zero() {
     // Rust's empty float sum is −0.0: the scorecard printed "(P0+P1 -0.0)" and wrote -0.0 in its JSON.
