@@ -131,6 +131,8 @@ impl InjectDialog {
                 announced_start_secs: self
                     .announced
                     .then(|| start.saturating_add_signed(self.calendar_offset_mins * 60).max(now_secs)),
+                // Injected, it goes on the calendar now; the session records when (`InjectedEvent::as_scripted`).
+                announced_at_secs: None,
                 start_secs: start,
                 ramp_secs: self.ramp_secs,
                 multiplier: self.multiplier,

@@ -93,6 +93,7 @@ fn injection_and_side_by_side_reach_both_runs() {
     w.send(Command::Inject(EventSpec::FlashSale {
         domain: "payment".to_string(),
         announced_start_secs: None,
+        announced_at_secs: None,
         start_secs: 0,
         ramp_secs: 30,
         multiplier: 3.0,
