@@ -257,7 +257,11 @@ impl Controls {
             {
                 Self::save_recording(app);
             }
-            if ui.button("Restart").on_hover_text("Start the scenario again from t = 0 (R)").clicked() {
+            if ui
+                .button("Restart")
+                .on_hover_text("Start the scenario again from t = 0, injected events kept (R)")
+                .clicked()
+            {
                 app.send(Command::Restart);
             }
             if ui.selectable_label(app.controls.keys_open, "Keys").on_hover_text("Keyboard shortcuts (?)").clicked() {

@@ -131,6 +131,8 @@ impl InjectDialog {
                 announced_start_secs: self
                     .announced
                     .then(|| start.saturating_add_signed(self.calendar_offset_mins * 60).max(now_secs)),
+                // Injected, it goes on the calendar now; the session records when (`InjectedEvent::as_scripted`).
+                announced_at_secs: None,
                 start_secs: start,
                 ramp_secs: self.ramp_secs,
                 multiplier: self.multiplier,
@@ -355,7 +357,11 @@ impl InjectDialog {
             if ui.button("Inject").on_hover_text("Inject it now (Enter); Esc closes").clicked() || enter {
                 match d.event(&scenario, now) {
                     Some(event) => {
-                        let problems = validate_event(&scenario, &event);
+                        // Checked as it will fire, at the next tick at the earliest (as the session schedules it):
+                        // "now" on the run's last tick fires when the run has ended, which the worker refused only
+                        // after the dialog had closed.
+                        let firing = crate::sim::schedule_from(&event, now + crate::sim::TICK_SECS);
+                        let problems = validate_event(&scenario, &firing);
                         if problems.is_empty() {
                             inject = Some(event);
                         } else {

@@ -75,7 +75,7 @@ pub enum Command {
     /// `Some(policy)`: restart as two runs, HPA against `policy`, on identical traffic (the injected events so far
     /// replay in both). `None`: back to one run.
     SideBySide(Option<String>),
-    /// Restart the current scenario from t = 0.
+    /// Restart the current scenario from t = 0 (the injected events so far replay).
     Restart,
     /// Restart (the injected events so far replay) with this warm reserve, or none, held under the runs of the
     /// policies `held_by` names (empty: every run; side by side, `["hirl"]` leaves HPA as shipped). A reserve naming

@@ -618,7 +618,7 @@ impl Session {
         out.seed = self.seed;
         let mut events: Vec<&InjectedEvent> = self.injections.iter().collect();
         events.sort_by_key(|i| i.event.start_secs());
-        out.events.extend(events.into_iter().map(|i| i.event.clone()));
+        out.events.extend(events.into_iter().map(InjectedEvent::as_scripted));
         out
     }
 

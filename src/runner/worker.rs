@@ -325,10 +325,10 @@ impl Worker {
                 self.restart_or_restore(self.session.policies(), |a| a.size_floor = previous);
             }
             Command::SetWhatIf(what_if) => self.set_what_if(&what_if),
-            Command::Restart => {
-                let scenario = Arc::clone(self.session.scenario());
-                self.restart(scenario, self.session.seed(), self.session.policies(), None);
-            }
+            // The events injected so far are kept, as by every other restart: R restarted the scenario without those
+            // injected since the last restart from a menu (which had folded the earlier ones in), where the Keys
+            // list says they are kept.
+            Command::Restart => self.restart_or_restore(self.session.policies(), |_| {}),
             Command::Export(path) => self.write_scenario(&path, true),
             Command::SaveScenario(path) => self.write_scenario(&path, false),
             Command::Seek(t) => {

@@ -33,7 +33,9 @@ pub fn event_detail(scenario: &Scenario, event: &EventSpec, injected_at_secs: Op
     let clock = |t: u64| clock_label(scenario, t);
     let mut parts = Vec::new();
     match event {
-        EventSpec::FlashSale { announced_start_secs, start_secs, duration_secs, ramp_secs, .. } => {
+        EventSpec::FlashSale {
+            announced_start_secs, announced_at_secs, start_secs, duration_secs, ramp_secs, ..
+        } => {
             parts.push(match *announced_start_secs {
                 None => "unannounced".to_string(),
                 Some(a) if a == *start_secs => format!("announced for {} (on time)", clock(a)),
@@ -42,6 +44,9 @@ pub fn event_detail(scenario: &Scenario, event: &EventSpec, injected_at_secs: Op
                 }
                 Some(a) => format!("announced for {} (it came {} late)", clock(a), short_duration(start_secs - a)),
             });
+            if let (Some(_), Some(at)) = (announced_start_secs, announced_at_secs) {
+                parts.push(format!("on the calendar from {}", clock_label_secs(scenario, *at)));
+            }
             parts.push(ramp(*ramp_secs));
             parts.push(lasts(*duration_secs));
         }
@@ -111,6 +116,7 @@ mod tests {
             multiplier: 2.0,
             ramp_secs: 60,
             announced_start_secs: announced,
+            announced_at_secs: None,
         };
         assert_eq!(
             event_detail(&s, &sale(Some(3600)), None),
@@ -126,5 +132,14 @@ mod tests {
         );
         // Injected on the tick it starts: nothing to add.
         assert_eq!(event_detail(&s, &sale(None), Some(3600)), "; unannounced; ramps up in 1 min; lasts 30 min");
+        // Scripted from an injection: when it went on the calendar.
+        let mut exported = sale(Some(3600));
+        if let EventSpec::FlashSale { announced_at_secs, .. } = &mut exported {
+            *announced_at_secs = Some(600);
+        }
+        assert_eq!(
+            event_detail(&s, &exported, None),
+            "; announced for Tue 12:00 (on time); on the calendar from Tue 11:10:00; ramps up in 1 min; lasts 30 min"
+        );
     }
 }

@@ -325,6 +325,11 @@ pub enum EventSpec {
         domain: String,
         #[serde(default)]
         announced_start_secs: Option<u64>,
+        /// When it went on the calendar, if after the scenario's start (`None`: known from the start). A sale
+        /// announced live is known only from its injection; a session exported (or restarted) with it scripted keeps
+        /// that moment, or the forecasters and HiRL would hear of it from the start and the run would not replay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        announced_at_secs: Option<u64>,
         start_secs: u64,
         ramp_secs: u64,
         multiplier: f64,

@@ -555,6 +555,16 @@ fn check_event(c: &mut Checker, path: &str, e: &EventSpec, s: &Scenario, domains
     if let EventSpec::FlashSale { announced_start_secs: Some(at), .. } = e {
         c.count_in(format!("{path}.announced_start_secs"), *at, 0, MAX_DURATION_SECS);
     }
+    if let EventSpec::FlashSale { announced_start_secs, announced_at_secs: Some(at), .. } = e {
+        c.count_in(format!("{path}.announced_at_secs"), *at, 0, MAX_DURATION_SECS);
+        if announced_start_secs.is_none() {
+            c.fail(
+                format!("{path}.announced_at_secs"),
+                "an unannounced sale has no announcement time: set announced_start_secs too, or remove this"
+                    .to_string(),
+            );
+        }
+    }
     match e {
         EventSpec::FlashSale { domain, ramp_secs, multiplier, duration_secs, .. }
         | EventSpec::Spike { domain, ramp_secs, multiplier, duration_secs, .. } => {
@@ -767,6 +777,25 @@ mod tests {
     /// Once accepted: a domain id `fr,a=ud` (the trace CSV's header got 52 columns, its rows 44), ids holding a newline
     /// or an escape code (straight into the terminal table), `" "`, a 1 MB id, `P0` (which `--size-floor` reads as
     /// the priority), duplicate and empty tier names, and empty display names.
+    #[test]
+    fn an_announcement_time_needs_an_announced_sale() {
+        let sale = |announced_start_secs, announced_at_secs| EventSpec::FlashSale {
+            domain: small().domains[0].id.clone(),
+            announced_start_secs,
+            announced_at_secs,
+            start_secs: 3_600,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs: 1_200,
+        };
+        assert!(validate_event(&small(), &sale(Some(3_600), Some(600))).is_empty(), "announced at 600 s for 3,600 s");
+        let refused = validate_event(&small(), &sale(None, Some(600)));
+        assert!(
+            refused.iter().any(|p| p.path.ends_with(".announced_at_secs") && p.message.contains("unannounced")),
+            "{refused:?}"
+        );
+    }
+
     #[test]
     fn ids_are_words_of_a_safe_charset_and_names_are_printable() {
         let refused = |edit: &dyn Fn(&mut Scenario), path: &str, says: &str| {

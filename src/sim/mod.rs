@@ -93,6 +93,20 @@ pub struct InjectedEvent {
     pub event: EventSpec,
 }
 
+impl InjectedEvent {
+    /// The event as a scenario's scripted event that replays it: an announced sale keeps the moment it went on the
+    /// calendar (its injection), which a scripted one would otherwise have from the scenario's start.
+    pub fn as_scripted(&self) -> EventSpec {
+        let mut event = self.event.clone();
+        if let EventSpec::FlashSale { announced_start_secs: Some(_), announced_at_secs, .. } = &mut event
+            && self.injected_at_secs > 0
+        {
+            *announced_at_secs = Some(self.injected_at_secs);
+        }
+        event
+    }
+}
+
 /// The event with its start moved to `at_or_after` or later, rounded up to a tick boundary.
 pub(crate) fn schedule_from(event: &EventSpec, at_or_after: u64) -> EventSpec {
     let start = event.start_secs().max(at_or_after).div_ceil(TICK_SECS) * TICK_SECS;
@@ -386,7 +400,7 @@ impl Simulation {
     pub fn export_scenario(&self, scenario: &Scenario) -> Scenario {
         let mut out = scenario.clone();
         out.seed = self.seed;
-        out.events.extend(self.state.injected.iter().map(|i| i.event.clone()));
+        out.events.extend(self.state.injected.iter().map(InjectedEvent::as_scripted));
         out
     }
 

@@ -51,6 +51,7 @@ fn injected_events_replay_exactly_from_the_exported_scenario() {
     let flash = EventSpec::FlashSale {
         domain: "payment".to_string(),
         announced_start_secs: None,
+        announced_at_secs: None,
         start_secs: 0,
         ramp_secs: 30,
         multiplier: 2.5,

@@ -46,6 +46,7 @@ fn with_sale(announced: bool) -> Scenario {
     s.events = vec![EventSpec::FlashSale {
         domain: "merchant".into(),
         announced_start_secs: announced.then_some(7200),
+        announced_at_secs: None,
         start_secs: 7200,
         ramp_secs: 120,
         multiplier: 2.5,

@@ -127,6 +127,40 @@ fn a_recording_that_ends_where_an_event_was_injected_replays_bit_for_bit() {
 }
 
 #[test]
+fn an_announced_sale_injected_mid_run_replays_from_the_exported_scenario() {
+    // Announced live at 3,600 s for 4,200 s, so HiRL and the forecasters hear of it 10 minutes ahead. Exported
+    // without that moment, the file had it on the calendar from the start and HiRL held the lift warm from 45 minutes
+    // before it: another run (222 node-hours to 6,000 s against the live run's 180).
+    let sale = EventSpec::FlashSale {
+        domain: "payment".into(),
+        announced_start_secs: Some(4_200),
+        announced_at_secs: None,
+        start_secs: 4_200,
+        ramp_secs: 60,
+        multiplier: 2.5,
+        duration_secs: 1_200,
+    };
+    let mut live = session(&["hirl"], 600);
+    live.seek(3_600);
+    live.inject(sale).expect("valid event");
+    live.seek(6_000);
+    let exported = live.export_scenario();
+    assert!(
+        matches!(exported.events.last(), Some(EventSpec::FlashSale { announced_at_secs: Some(3_600), .. })),
+        "the file says when it went on the calendar: {:?}",
+        exported.events.last()
+    );
+    let text = hirl_scale::scenario::to_ron_string(&exported).expect("serialises");
+    let reloaded = hirl_scale::scenario::load_str(&text, "exported.ron").expect("the exported scenario is valid");
+    let seed = reloaded.seed;
+    let mut replayed =
+        Session::new(Arc::new(reloaded), seed, &["hirl".to_string()], &assets(), SessionConfig::every(600))
+            .expect("session starts");
+    replayed.seek(6_000);
+    assert_eq!(live.scorecards(), replayed.scorecards(), "the export replays the live run");
+}
+
+#[test]
 fn an_event_that_would_fire_after_the_run_is_refused_when_injected() {
     let mut s = session(&["hpa"], 3_600);
     let end = s.scenario().duration_secs;

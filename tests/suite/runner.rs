@@ -93,6 +93,7 @@ fn injection_and_side_by_side_reach_both_runs() {
     w.send(Command::Inject(EventSpec::FlashSale {
         domain: "payment".to_string(),
         announced_start_secs: None,
+        announced_at_secs: None,
         start_secs: 0,
         ramp_secs: 30,
         multiplier: 3.0,
@@ -109,6 +110,26 @@ fn injection_and_side_by_side_reach_both_runs() {
     w.send(Command::SideBySide(None)).expect("queued");
     let f = frame_where(&w, 10, |f| f.runs.len() == 1);
     assert_eq!(f.policies, ["heuristic"]);
+}
+
+#[test]
+fn restart_keeps_the_injected_events_as_every_other_restart_does() {
+    let w = worker(Speed::X60);
+    let _ = frame_where(&w, 10, |_| true);
+    let spike = EventSpec::Spike {
+        domain: "payment".to_string(),
+        start_secs: 600,
+        ramp_secs: 30,
+        multiplier: 3.0,
+        duration_secs: 1200,
+    };
+    w.send(Command::Inject(spike.clone())).expect("queued");
+    w.send(Command::Step(StepKind::CommanderTick)).expect("queued");
+    let _ = frame_where(&w, 10, |f| f.now_secs == 60);
+    w.send(Command::Restart).expect("queued");
+    // Before the fix the restarted scenario had no spike, and this waited in vain.
+    let f = frame_where(&w, 10, |f| f.now_secs == 0 && f.scenario.events.contains(&spike));
+    assert_eq!(f.policies, ["hpa"], "the same run, from the start");
 }
 
 #[test]

@@ -443,6 +443,24 @@ fn keyboard_shortcuts_move_along_the_timeline() {
 }
 
 #[test]
+fn an_event_that_would_fire_after_the_run_ends_is_refused_in_the_dialog_which_says_why() {
+    let mut h = window("small", Speed::Max);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    let last_tick = h.state().store.duration_secs - 5;
+    h.state_mut().seek(last_tick);
+    step_until(&mut h, 120, "the run's last tick", |a| a.store.now_secs == last_tick);
+    // Starting "now", it would fire at the next tick: when the run has ended.
+    h.key_press(egui::Key::F);
+    h.run_steps(3);
+    h.get_by_label("Inject").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("not injected:").is_some(), "the dialog says why");
+    assert!(h.query_by_label("Inject").is_some(), "and stays open");
+    h.run_steps(5);
+    assert!(h.state().notice.is_none(), "nothing was sent to be refused: {:?}", h.state().notice);
+}
+
+#[test]
 fn an_announced_flash_sale_from_the_dialog_goes_on_the_forecasts_calendar() {
     // Tall enough that the forecast panel is in view: plots below the fold are not built.
     let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");

@@ -138,6 +138,7 @@ mod tests {
         let sale = EventSpec::FlashSale {
             domain: "merchant".into(),
             announced_start_secs: Some(7200),
+            announced_at_secs: None,
             start_secs: 6000,
             ramp_secs: 60,
             multiplier: 2.0,
@@ -163,6 +164,7 @@ mod tests {
         let sale = EventSpec::FlashSale {
             domain: "merchant".into(),
             announced_start_secs: Some(3600),
+            announced_at_secs: None,
             start_secs: 3000,
             ramp_secs: 60,
             multiplier: 2.0,

@@ -120,7 +120,11 @@ impl LiveForecaster {
 
         let mut calendar = PromotionCalendar::new(traffic);
         for e in &scenario.events {
-            if let Some(a) = Announcement::of(e, layout, 0) {
+            let known_from_secs = match e {
+                EventSpec::FlashSale { announced_at_secs, .. } => announced_at_secs.unwrap_or(0),
+                _ => 0,
+            };
+            if let Some(a) = Announcement::of(e, layout, known_from_secs) {
                 calendar.announce(a);
             }
         }

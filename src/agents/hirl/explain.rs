@@ -635,6 +635,13 @@ mod tests {
         );
         let below = soldier_summary(&SoldierRecord { announced_lift: 1.4, ..rec.clone() }, &ctx);
         assert!(!below.contains("announced promotion"), "×1.4 < ×1.25 × 1.18: {below}");
+        // No promotion due (×1) under a level below ×1, as the size floor allows: the executor floors nothing, so
+        // the summary must not claim a promotion held the targets at ×1.00.
+        let none_due =
+            SoldierRecord { level_multiplier: 0.93, network_level_multiplier: 0.93, ramp_lead: 1.0, ..rec.clone() };
+        assert!(!none_due.held_for_announced_lift());
+        let low = soldier_summary(&none_due, &ctx);
+        assert!(!low.contains("announced promotion"), "no lift ahead at ×0.93: {low}");
         for part in [
             "Tue 11:02:10 — the fraud Soldier sized its domain at ×1.25 the HPA-sized need".to_string(),
             format!("boosting {tier1} ×1.40 and 1 at-risk app."),

@@ -81,8 +81,9 @@ impl SoldierRecord {
     }
 
     /// Whether an announced promotion's lift, not the level and lead, set the targets (before group and app factors).
+    /// ×1 means no promotion is due (the executor applies no floor then), so a level below ×1 is not "held" by it.
     pub fn held_for_announced_lift(&self) -> bool {
-        self.announced_lift > self.level_multiplier * self.ramp_lead
+        self.announced_lift > 1.0 && self.announced_lift > self.level_multiplier * self.ramp_lead
     }
 }
 

@@ -244,6 +244,7 @@ mod tests {
         let sale = |announced_start_secs| EventSpec::FlashSale {
             domain: "payment".into(),
             announced_start_secs,
+            announced_at_secs: None,
             start_secs: 3_600,
             ramp_secs: 60,
             multiplier: 2.0,

@@ -225,8 +225,8 @@ pub struct HirlPolicy {
     bounds: Vec<(u32, u32)>,
     /// Per app: the targets of the last scale-down window and the highest of them.
     scale_down_window: ScaleDownWindow,
-    /// Announced promotion starts (seconds).
-    announced: Vec<u64>,
+    /// Announced promotions: (known from, calendar start), seconds.
+    announced: Vec<(u64, u64)>,
     last_finite: Vec<bool>,
     scratch: AppScratch,
     /// Per pool: the warm-reserve targets of the last minutes.
@@ -327,7 +327,9 @@ impl HirlPolicy {
                 .events
                 .iter()
                 .filter_map(|e| match e {
-                    EventSpec::FlashSale { announced_start_secs: Some(a), .. } => Some(*a),
+                    EventSpec::FlashSale { announced_start_secs: Some(a), announced_at_secs, .. } => {
+                        Some((announced_at_secs.unwrap_or(0), *a))
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -445,7 +447,7 @@ impl HirlPolicy {
         let n = layout.domains.len();
         let ctx = ClusterContext {
             hour_of_week: self.start_hour_of_week + t as f64 / 3600.0,
-            announced_event_ahead: self.announced.iter().any(|&a| a >= t && a < t + 3600),
+            announced_event_ahead: self.announced.iter().any(|&(known, a)| known <= t && a >= t && a < t + 3600),
         };
         features::commander_obs(obs, &self.tracker, &self.directive, &self.forecasts, &ctx, &mut self.obs_buf);
         let with_value = self.wants_value();
@@ -914,7 +916,7 @@ impl Autoscaler for HirlPolicy {
     fn announce(&mut self, event: &EventSpec, layout: &Layout, now_secs: u64) {
         self.forecaster.announce(event, layout, now_secs);
         if let EventSpec::FlashSale { announced_start_secs: Some(a), .. } = event {
-            self.announced.push(*a);
+            self.announced.push((now_secs, *a));
         }
     }
 
