@@ -43,6 +43,17 @@ fn update_where<T>(w: &WorkerHandle, secs: u64, mut pick: impl FnMut(Update) -> 
     None
 }
 
+/// A 3× Payment spike 10 minutes in: an injection the restart tests check is kept.
+fn payment_spike_at_600() -> EventSpec {
+    EventSpec::Spike {
+        domain: "payment".to_string(),
+        start_secs: 600,
+        ramp_secs: 30,
+        multiplier: 3.0,
+        duration_secs: 1200,
+    }
+}
+
 /// The next error message the worker sends, within `secs`.
 fn next_error(w: &WorkerHandle, secs: u64) -> String {
     let error = |u| if let Update::Error(e) = u { Some(e) } else { None };
@@ -116,13 +127,7 @@ fn injection_and_side_by_side_reach_both_runs() {
 fn restart_keeps_the_injected_events_as_every_other_restart_does() {
     let w = worker(Speed::X60);
     let _ = frame_where(&w, 10, |_| true);
-    let spike = EventSpec::Spike {
-        domain: "payment".to_string(),
-        start_secs: 600,
-        ramp_secs: 30,
-        multiplier: 3.0,
-        duration_secs: 1200,
-    };
+    let spike = payment_spike_at_600();
     w.send(Command::Inject(spike.clone())).expect("queued");
     w.send(Command::Step(StepKind::CommanderTick)).expect("queued");
     let _ = frame_where(&w, 10, |f| f.now_secs == 60);
@@ -249,13 +254,7 @@ fn a_what_if_lifts_a_limit_in_every_run_keeps_the_injections_and_puts_the_limits
     let w = worker(Speed::Max);
     w.send(Command::SideBySide(Some("heuristic".to_string()))).expect("queued");
     let _ = frame_where(&w, 10, |f| f.runs.len() == 2);
-    let spike = EventSpec::Spike {
-        domain: "payment".to_string(),
-        start_secs: 600,
-        ramp_secs: 30,
-        multiplier: 3.0,
-        duration_secs: 1200,
-    };
+    let spike = payment_spike_at_600();
     w.send(Command::Inject(spike.clone())).expect("queued");
     w.send(Command::SetWhatIf(vec![WhatIf::UnboundedProvisioner])).expect("queued");
     let lifted = frame_where(&w, 10, |f| f.scenario.name == "small+unbounded-provisioner");
