@@ -116,19 +116,19 @@ impl ForecastPanel {
     }
 }
 
-/// When the calendar says this domain's promotions start (what the learned forecaster is told in advance): the
-/// scenario's, and those injected up to now (one injected later in the recorded future is not announced yet).
+/// When the calendar says this domain's promotions start (what the learned forecaster is told in advance), as known
+/// now: the scenario's, but a sale that goes on the calendar later (`announced_at_secs`, an exported live
+/// announcement) only from then, and those injected up to now (one injected later in the recorded future is not
+/// announced yet).
 fn announced_starts(store: &crate::app::store::Store, domain_id: &str) -> Vec<u64> {
-    let injected = store.injections.iter().filter(|i| i.injected_at_secs <= store.now_secs).map(|i| &i.event);
-    store
-        .scenario
-        .events
-        .iter()
+    let scripted = store.scenario.events.iter().map(|e| (e, 0));
+    let injected = store.injections.iter().map(|i| (&i.event, i.injected_at_secs));
+    scripted
         .chain(injected)
-        .filter_map(|e| match e {
-            crate::scenario::EventSpec::FlashSale { domain, announced_start_secs: Some(a), .. }
-                if domain == domain_id =>
-            {
+        .filter_map(|(e, injected_at_secs)| match e {
+            crate::scenario::EventSpec::FlashSale {
+                domain, announced_start_secs: Some(a), announced_at_secs, ..
+            } if domain == domain_id && announced_at_secs.unwrap_or(0).max(injected_at_secs) <= store.now_secs => {
                 Some(*a)
             }
             _ => None,
@@ -232,6 +232,28 @@ mod tests {
         let mut harness = Harness::new_ui(move |ui| panel.forecast_ui(ui, &ctx));
         harness.run();
         harness
+    }
+
+    #[test]
+    fn a_sale_is_marked_from_when_it_went_on_the_calendar() {
+        let mut store = store();
+        let domain = store.scenario.domains[0].id.clone();
+        let sale = |announced_at_secs| crate::scenario::EventSpec::FlashSale {
+            domain: domain.clone(),
+            announced_start_secs: Some(3_600),
+            announced_at_secs,
+            start_secs: 3_600,
+            ramp_secs: 60,
+            multiplier: 2.0,
+            duration_secs: 600,
+        };
+        let mut scenario = (*store.scenario).clone();
+        scenario.events = vec![sale(None), sale(Some(1_200))];
+        store.scenario = std::sync::Arc::new(scenario);
+        store.now_secs = 600;
+        assert_eq!(announced_starts(&store, &domain), [3_600], "the exported one is not on the calendar yet");
+        store.now_secs = 1_200;
+        assert_eq!(announced_starts(&store, &domain), [3_600, 3_600], "from its announcement on");
     }
 
     #[test]
