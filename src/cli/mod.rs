@@ -200,13 +200,18 @@ pub enum EvalCommand {
 
 /// Parses arguments and runs. Invalid scenarios exit with 1 after printing their problems.
 pub fn main() -> Result<ExitCode> {
-    match run_command() {
+    let result = match run_command() {
         // Exit code 1, as the commands that stop at their own scenario check return it (the problems are on stderr).
         Err(e) if e.downcast_ref::<ScenarioRefused>().is_some() => {
             eprintln!("error: {e:#}");
             Ok(ExitCode::from(1))
         }
         other => other,
+    };
+    // The work is done and its files written, but what it printed is not all there.
+    match (result, stdout::failure()) {
+        (Ok(_), Some(why)) => Err(anyhow!("cannot print to stdout: {why}; what was printed is incomplete")),
+        (result, _) => result,
     }
 }
 

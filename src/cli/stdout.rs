@@ -7,33 +7,53 @@
 //! write them, then exits as it would have: `eval --json all.json | head` used to die at the first line past
 //! `head`'s, and the minutes of runs the JSON was for were lost.
 //!
+//! Any other failure of stdout (a full disk behind `> file`) stops the printing too: the command finishes its work
+//! and files, then says so on stderr and exits 2 ([`failure`]), where `println!` panicked with a backtrace.
+//!
 //! The window never prints here; it keeps Rust's default (a write to a closed stdout must not end it).
 
 use std::io::Write;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set when the command has files to write: a closed stdout then stops the printing, not the command.
 static FILES_TO_WRITE: AtomicBool = AtomicBool::new(false);
 /// Set once stdout is found closed: nothing more is printed.
 static READER_GONE: AtomicBool = AtomicBool::new(false);
+/// The first other error stdout gave: nothing more is printed either.
+static FAILED: OnceLock<String> = OnceLock::new();
 
 /// The command has files to write after what it prints: a reader that stops early must not end it.
 pub fn will_write_files() {
     FILES_TO_WRITE.store(true, Ordering::Relaxed);
 }
 
-/// Writes `args` to stdout (see the module for a closed stdout). Other errors of stdout (a full disk behind a
-/// redirection) are reported as `println!` reports them, by a panic: they are not the reader leaving.
+/// Writes `args` to stdout (see the module for a closed or failing stdout).
 pub fn print(args: std::fmt::Arguments<'_>) {
-    if READER_GONE.load(Ordering::Relaxed) {
+    if READER_GONE.load(Ordering::Relaxed) || FAILED.get().is_some() {
         return;
     }
     let mut out = std::io::stdout().lock();
     match out.write_fmt(args) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => reader_gone(),
-        Err(e) => panic!("failed printing to stdout: {e}"),
+        Err(e) => {
+            let _ = FAILED.set(e.to_string());
+        }
     }
+}
+
+/// Why printing failed, for another reason than the reader leaving, if it did: the command's output is incomplete.
+/// Asked once the command has done its work; stdout is flushed first, so an error its buffer still held shows here.
+pub fn failure() -> Option<&'static str> {
+    if FAILED.get().is_none()
+        && !READER_GONE.load(Ordering::Relaxed)
+        && let Err(e) = std::io::stdout().lock().flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = FAILED.set(e.to_string());
+    }
+    FAILED.get().map(String::as_str)
 }
 
 fn reader_gone() {

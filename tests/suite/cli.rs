@@ -377,6 +377,23 @@ fn a_command_with_files_to_write_writes_them_when_its_reader_has_gone() {
     assert!(std::fs::read_to_string(&trace).expect("the trace").lines().count() > 1, "the trace has rows");
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_behind_stdout_is_an_error_after_the_files_are_written_not_a_panic() {
+    // `hirl-scale run … --json F > /dev/full`: println! panicked ("failed printing to stdout", exit 101, a backtrace
+    // under RUST_BACKTRACE) before F was written.
+    let dir = scratch_dir("stdout-full");
+    let json = dir.join("card.json");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let out =
+        hirl().args(["run", "--json"]).arg(&json).arg(scenario_path("small")).stdout(full).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot print to stdout") && !stderr.contains("panicked"), "{stderr}");
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("the JSON")).expect("whole");
+    assert_eq!(card["format"], "hirl-scale-scorecard/1");
+}
+
 #[test]
 fn a_scenario_without_p0_or_p1_domains_reports_zero_p0_p1_minutes_not_minus_zero() {
     // Rust's empty float sum is −0.0: the scorecard printed "(P0+P1 -0.0)" and wrote -0.0 in its JSON.
