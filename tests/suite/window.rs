@@ -398,6 +398,17 @@ fn a_recording_that_cannot_be_replayed_is_refused_in_the_file_prompt_and_the_run
     }
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
+    // Chosen with Open…, a recording is tried as one; the prompt gives the recording's reason, not "found Recording".
+    h.key_press(egui::Key::O);
+    h.run_steps(3);
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::OpenScenario));
+    type_into_focused(&mut h, &other_agents.display().to_string());
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.state().file_prompt.action().is_some(), "a refused file keeps the prompt open");
+    assert!(h.query_by_label_contains("models[0]: recorded with agents 0123456789abcdef").is_some(), "the reason");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
     // Nothing was sent: a refusal from the worker would land in the status bar, after the prompt had closed.
     h.run_steps(20);
     assert!(!h.state().notice.as_ref().is_some_and(|n| n.is_error), "{:?}", h.state().notice);
