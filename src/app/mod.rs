@@ -253,8 +253,11 @@ impl HirlApp {
             if let Some(n) = &self.notice {
                 ui.separator();
                 let colour = if n.is_error { theme::SLO } else { ui.visuals().text_color() };
-                ui.colored_label(colour, &n.text);
-                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                // The button first and the text cut at the window's edge (hover shows it whole): a long reason (a
+                // refused drop's, with the file and the models' digests) ran past the edge, and the button with it.
+                let dismiss = ui.small_button("×").on_hover_text("Dismiss").clicked();
+                ui.add(egui::Label::new(egui::RichText::new(&n.text).color(colour)).truncate());
+                if dismiss {
                     self.notice = None;
                 }
             }

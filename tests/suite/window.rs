@@ -418,6 +418,30 @@ fn a_recording_that_cannot_be_replayed_is_refused_in_the_file_prompt_and_the_run
     step_until(&mut h, 60, "the current run goes on", |a| a.store.now_secs > shown_before.0 + 300);
 }
 
+#[test]
+fn a_long_notice_is_cut_at_the_window_s_edge_and_can_still_be_dismissed() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.speed = Speed::X1;
+    let width = 1280.0;
+    let mut h = window_sized(cfg, [width, 800.0]);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    // As a refused drop of a recording made with other agents says it.
+    let text = format!(
+        "{}/other-agents.rec.ron: models[0]: recorded with agents 0123456789abcdef, but the loaded agents is \
+         fedcba9876543210: the run would not replay as it happened (load the model it was recorded with)",
+        std::env::temp_dir().join("a-folder-with-a-long-name/and-another-one").display()
+    );
+    h.state_mut().notice = Some(hirl_scale::app::Notice { text: text.clone(), is_error: true });
+    h.run_steps(2);
+    let dismiss = h.get_by_label("×");
+    assert!(dismiss.rect().max.x <= width, "the dismiss button is in the window: {:?}", dismiss.rect());
+    let shown = h.query_by_label_contains("models[0]").expect("the notice is shown");
+    assert!(shown.rect().max.x <= width, "the notice stops at the window's edge: {:?}", shown.rect());
+    h.get_by_label("×").click();
+    h.run_steps(2);
+    assert!(h.state().notice.is_none(), "dismissed");
+}
+
 /// A file dropped onto the window, as the windowing backend hands it over.
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
