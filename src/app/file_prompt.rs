@@ -366,7 +366,9 @@ pub fn open_dropped(app: &mut HirlApp, path: &Path) {
 }
 
 /// Does `action`; an open that fails is tried as the other kind of file (a recording chosen with "Open…", a
-/// scenario with "Open recording…"), which the status bar then names. `Err` is the first reason.
+/// scenario with "Open recording…"), which the status bar then names. `Err` is the first reason, or the other's
+/// where the file's name says it is the other kind (`*.rec.ron` a recording), as a drop goes by: a recording made
+/// with other models, chosen with "Open…", says so rather than that it is not a scenario.
 fn open_or_write(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<(), String> {
     let other = match action {
         FileAction::OpenScenario => FileAction::OpenRecording,
@@ -378,8 +380,14 @@ fn open_or_write(app: &mut HirlApp, action: FileAction, path: &Path) -> Result<(
         Err(reason) => reason,
     };
     // Only a file that is there and read can be the other kind; a missing one keeps its first reason.
-    if !path.is_file() || confirm_action(app, other, path).is_err() {
+    if !path.is_file() {
         return Err(first_reason);
+    }
+    if let Err(other_reason) = confirm_action(app, other, path) {
+        let named_recording =
+            path.file_name().is_some_and(|n| n.to_string_lossy().to_lowercase().ends_with(".rec.ron"));
+        let named_other = named_recording == (other == FileAction::OpenRecording);
+        return Err(if named_other { other_reason } else { first_reason });
     }
     if let Some(notice) = &mut app.notice {
         let kind = if other == FileAction::OpenRecording { "a recording" } else { "a scenario" };

@@ -66,6 +66,9 @@ pub struct HirlApp {
     timeline_bar: timeline_bar::TimelineBar,
     /// The agents the runs were started with: the decision inspector re-runs them for its attribution.
     agents: Result<std::sync::Arc<crate::agents::hirl::HirlNets>, String>,
+    /// The models the worker's runs use (they never change while the window is open): a recording is checked against
+    /// them before it is sent, so one made with other models is refused in the file prompt, which stays open.
+    models: crate::agents::policies::PolicyAssets,
     agents_panel: panels::AgentsPanel,
     inspector: panels::InspectorPanel,
     /// The window title last asked for (sent again only when it changes).
@@ -83,6 +86,11 @@ impl HirlApp {
         let store = Store::new(std::sync::Arc::new(config.scenario.clone()));
         let controls = controls::Controls::new(&policy);
         let agents = config.agents.clone();
+        let models = crate::agents::policies::PolicyAssets {
+            forecaster: config.forecaster.clone(),
+            agents: config.agents.clone(),
+            ..crate::agents::policies::PolicyAssets::none()
+        };
         let worker = WorkerHandle::spawn(config, waker)?;
         Ok(HirlApp {
             worker,
@@ -104,6 +112,7 @@ impl HirlApp {
             timeline: TimelinePanel::default(),
             timeline_bar: timeline_bar::TimelineBar::default(),
             agents,
+            models,
             agents_panel: panels::AgentsPanel,
             inspector: panels::InspectorPanel::default(),
             title: String::new(),
@@ -134,7 +143,10 @@ impl HirlApp {
     /// [`Self::open_recording_path`], with the reason a file is refused (on one line) returned instead of shown.
     pub fn try_open_recording(&mut self, path: &std::path::Path) -> Result<(), String> {
         let recording = crate::replay::Recording::load_file(path).map_err(|e| file_prompt::one_line(&e.to_string()))?;
-        self.send(Command::OpenRecording { recording: Box::new(recording), origin: path.display().to_string() });
+        // The worker checks it too, but its refusal comes back after the prompt has closed, in the status bar.
+        let origin = path.display().to_string();
+        crate::runner::check_recording(&recording, &origin, &self.models).map_err(|e| file_prompt::one_line(&e))?;
+        self.send(Command::OpenRecording { recording: Box::new(recording), origin });
         self.notice = Some(Notice { text: format!("replaying {}", path.display()), is_error: false });
         Ok(())
     }
@@ -241,8 +253,11 @@ impl HirlApp {
             if let Some(n) = &self.notice {
                 ui.separator();
                 let colour = if n.is_error { theme::SLO } else { ui.visuals().text_color() };
-                ui.colored_label(colour, &n.text);
-                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                // The button first and the text cut at the window's edge (hover shows it whole): a long reason (a
+                // refused drop's, with the file and the models' digests) ran past the edge, and the button with it.
+                let dismiss = ui.small_button("×").on_hover_text("Dismiss").clicked();
+                ui.add(egui::Label::new(egui::RichText::new(&n.text).color(colour)).truncate());
+                if dismiss {
                     self.notice = None;
                 }
             }

@@ -346,6 +346,102 @@ fn a_recording_chosen_with_open_scenario_is_replayed_and_the_status_bar_says_so(
     step_until(&mut h, 20, "the replay", |a| a.store.runs.len() == 2 && a.store.origin.ends_with("small.rec.ron"));
 }
 
+#[test]
+fn a_recording_that_cannot_be_replayed_is_refused_in_the_file_prompt_and_the_run_goes_on() {
+    let mut h = hirl_window();
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.get_by_label("600×").click();
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "running", |a| a.store.now_secs >= 300);
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, 20, "paused", |a| !a.store.playing);
+    let shown_before = (h.state().store.now_secs, h.state().store.runs.len(), h.state().store.origin.clone());
+
+    let dir = crate::common::scratch_dir("window-bad-recordings");
+    let shipped = std::fs::read_to_string(crate::common::root().join("scenarios/recordings/small.rec.ron"))
+        .expect("the shipped recording");
+    let agents = hirl_scale::agents::policies::PolicyAssets::shipped(&crate::common::root())
+        .agents
+        .expect("the shipped agents")
+        .digest();
+    assert!(shipped.contains(&agents), "the shipped recording names the shipped agents");
+    let other_agents = dir.join("other-agents.rec.ron");
+    std::fs::write(&other_agents, shipped.replacen(&agents, "0123456789abcdef", 1)).expect("write");
+    let not_utf8 = dir.join("not-utf8.rec.ron");
+    let mut bytes = shipped.clone().into_bytes();
+    bytes.insert(shipped.find('\n').expect("a line") + 1, 0xff);
+    std::fs::write(&not_utf8, bytes).expect("write");
+    // Sparse: 65 MiB on paper, nothing on the disk; refused before it is read.
+    let too_large = dir.join("too-large.rec.ron");
+    std::fs::File::create(&too_large).and_then(|f| f.set_len(65 << 20)).expect("sparse file");
+
+    h.get_by_label("Open recording…").click();
+    h.run_steps(3);
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::OpenRecording));
+    // It starts in the shipped recordings' folder (the scenario, small.ron, names none).
+    let mut typed = "scenarios/recordings/".to_string();
+    for (path, reason) in [
+        (&other_agents, "models[0]: recorded with agents 0123456789abcdef, but the loaded agents is".to_string()),
+        (&not_utf8, "2:1: not UTF-8 text".to_string()),
+        (&too_large, "larger than 64 MiB".to_string()),
+    ] {
+        // The field holds the path last typed (the inspector has a text field too).
+        h.get(by().value(&typed).role(Role::TextInput)).focus();
+        typed = path.display().to_string();
+        type_into_focused(&mut h, &typed);
+        h.key_press(egui::Key::Enter);
+        h.run_steps(2);
+        assert!(h.state().file_prompt.action().is_some(), "{}: a refused file keeps the prompt open", path.display());
+        let shown = h.query_by_label_contains(&reason).map(|n| n.value().unwrap_or_default());
+        let shown = shown.unwrap_or_else(|| panic!("{}: the prompt says why ({reason})", path.display()));
+        assert!(shown.contains(&path.display().to_string()), "the reason names the file: {shown}");
+    }
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // Chosen with Open…, a recording is tried as one; the prompt gives the recording's reason, not "found Recording".
+    h.key_press(egui::Key::O);
+    h.run_steps(3);
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::OpenScenario));
+    type_into_focused(&mut h, &other_agents.display().to_string());
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.state().file_prompt.action().is_some(), "a refused file keeps the prompt open");
+    assert!(h.query_by_label_contains("models[0]: recorded with agents 0123456789abcdef").is_some(), "the reason");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // Nothing was sent: a refusal from the worker would land in the status bar, after the prompt had closed.
+    h.run_steps(20);
+    assert!(!h.state().notice.as_ref().is_some_and(|n| n.is_error), "{:?}", h.state().notice);
+    let shown_after = (h.state().store.now_secs, h.state().store.runs.len(), h.state().store.origin.clone());
+    assert_eq!(shown_after, shown_before, "the paused run is as it was");
+    h.get_by_label("Play").click();
+    step_until(&mut h, 60, "the current run goes on", |a| a.store.now_secs > shown_before.0 + 300);
+}
+
+#[test]
+fn a_long_notice_is_cut_at_the_window_s_edge_and_can_still_be_dismissed() {
+    let mut cfg = WorkerConfig::new(load("small"), "small.ron", "hpa");
+    cfg.speed = Speed::X1;
+    let width = 1280.0;
+    let mut h = window_sized(cfg, [width, 800.0]);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    // As a refused drop of a recording made with other agents says it.
+    let text = format!(
+        "{}/other-agents.rec.ron: models[0]: recorded with agents 0123456789abcdef, but the loaded agents is \
+         fedcba9876543210: the run would not replay as it happened (load the model it was recorded with)",
+        std::env::temp_dir().join("a-folder-with-a-long-name/and-another-one").display()
+    );
+    h.state_mut().notice = Some(hirl_scale::app::Notice { text: text.clone(), is_error: true });
+    h.run_steps(2);
+    let dismiss = h.get_by_label("×");
+    assert!(dismiss.rect().max.x <= width, "the dismiss button is in the window: {:?}", dismiss.rect());
+    let shown = h.query_by_label_contains("models[0]").expect("the notice is shown");
+    assert!(shown.rect().max.x <= width, "the notice stops at the window's edge: {:?}", shown.rect());
+    h.get_by_label("×").click();
+    h.run_steps(2);
+    assert!(h.state().notice.is_none(), "dismissed");
+}
+
 /// A file dropped onto the window, as the windowing backend hands it over.
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
