@@ -65,8 +65,10 @@ impl Controls {
 
     pub fn shortcuts_ui(app: &mut HirlApp, ui: &mut egui::Ui) {
         use egui::{Key, Modifiers};
-        // Text fields (the flash-sale dialog) keep their keys.
-        if ui.ctx().egui_wants_keyboard_input() {
+        // Text fields (the flash-sale dialog) keep their keys, and so does an open file prompt with its field not
+        // focused: typing a name after a click elsewhere in it changed the speed ("2"), restarted the run ("R") or
+        // opened another prompt ("O").
+        if ui.ctx().egui_wants_keyboard_input() || app.file_prompt.action().is_some() {
             return;
         }
         let pressed = |key: Key, mods: Modifiers| ui.input_mut(|i| i.consume_key(mods, key));

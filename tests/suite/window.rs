@@ -301,6 +301,33 @@ fn a_broken_scenario_from_the_file_prompt_is_reported_there_and_the_run_goes_on(
 }
 
 #[test]
+fn an_open_file_prompt_keeps_the_shortcut_keys_when_its_field_is_not_focused() {
+    let mut h = window("small", Speed::X1);
+    step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
+    h.key_press(egui::Key::S);
+    h.run_steps(3);
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::SaveScenario));
+    // Focus leaves the path field (as a click elsewhere in the prompt takes it), then a name is "typed": these keys
+    // were shortcuts.
+    h.ctx.memory_mut(|m| m.stop_text_input());
+    h.run_steps(2);
+    assert!(!h.ctx.egui_wants_keyboard_input(), "the field has lost focus");
+    for key in [egui::Key::Num4, egui::Key::O, egui::Key::Space] {
+        h.key_press(key);
+        h.run_steps(2);
+    }
+    h.run_steps(5);
+    assert_eq!(h.state().store.speed, Speed::X1, "the speed is as it was");
+    assert!(!h.state().store.playing, "still paused");
+    assert_eq!(h.state().file_prompt.action(), Some(hirl_scale::app::FileAction::SaveScenario), "the same prompt");
+    // Closed, the keys are shortcuts again.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.key_press(egui::Key::Num4);
+    step_until(&mut h, 20, "600×", |a| a.store.speed == Speed::X600);
+}
+
+#[test]
 fn the_scenario_saved_through_the_file_prompt_loads_back_the_same() {
     let mut h = window("small", Speed::X1);
     step_until(&mut h, 20, "first frame", |a| !a.store.runs.is_empty());
