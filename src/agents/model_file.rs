@@ -63,16 +63,22 @@ fn read_model_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, ModelError> {
 }
 
 /// A digest of the pair's bytes, metadata and weights, as they are on disk now: two calls give the same digest only
-/// when neither file changed between them (the metadata alone may change, e.g. an evaluation recorded in it).
+/// when neither file changed between them (the metadata alone may change, e.g. an evaluation recorded in it). The
+/// digest of a pair as loaded is [`LoadedPair::bytes_digest`].
 pub(crate) fn pair_bytes_digest(weights: &Path) -> Result<String, ModelError> {
     let meta_path = load_paths(weights)?;
+    let meta_bytes = read_model_file(&meta_path, MAX_METADATA_BYTES)?;
+    let weights_bytes = read_model_file(weights, MAX_WEIGHTS_BYTES)?;
+    Ok(bytes_digest(&meta_bytes, &weights_bytes))
+}
+
+fn bytes_digest(meta_bytes: &[u8], weights_bytes: &[u8]) -> String {
     let mut d = crate::digest::Digest::new();
-    for (path, max_bytes) in [(meta_path.as_path(), MAX_METADATA_BYTES), (weights, MAX_WEIGHTS_BYTES)] {
-        let bytes = read_model_file(path, max_bytes)?;
+    for bytes in [meta_bytes, weights_bytes] {
         // Length first, so that bytes moved from one file to the other change the digest.
-        d.bytes(&(bytes.len() as u64).to_le_bytes()).bytes(&bytes);
+        d.bytes(&(bytes.len() as u64).to_le_bytes()).bytes(bytes);
     }
-    Ok(d.hex())
+    d.hex()
 }
 
 /// The metadata file beside a weights file.
@@ -137,11 +143,19 @@ pub trait PairedMetadata: Serialize + serde::de::DeserializeOwned + Clone {
 }
 
 /// A pair as read from disk, before its contents are checked: the metadata (its schema right, its weights digest
-/// checked against the weights and dropped) and the weights file's bytes.
+/// checked against the weights and dropped) and the bytes of both files.
 pub(crate) struct LoadedPair<M> {
     pub meta_path: PathBuf,
     pub meta: M,
+    pub meta_bytes: Vec<u8>,
     pub weights_bytes: Vec<u8>,
+}
+
+impl<M> LoadedPair<M> {
+    /// [`pair_bytes_digest`] of the very bytes loaded (a reading of the files again could find them replaced).
+    pub fn bytes_digest(&self) -> String {
+        bytes_digest(&self.meta_bytes, &self.weights_bytes)
+    }
 }
 
 /// Reads the pair at `weights`: the metadata first (its schema before its fields, so a file of another kind is named
@@ -149,9 +163,9 @@ pub(crate) struct LoadedPair<M> {
 /// the metadata was written with. Metadata without a digest (written before 2026-12-07) is taken as it is.
 pub(crate) fn load_pair<M: PairedMetadata>(weights: &Path) -> Result<LoadedPair<M>, ModelError> {
     let meta_path = load_paths(weights)?;
-    let meta_text = read_model_file(&meta_path, MAX_METADATA_BYTES)?;
+    let meta_bytes = read_model_file(&meta_path, MAX_METADATA_BYTES)?;
     let tag = crate::tagged_json::Tag { field: "schema", expected: M::SCHEMA, kind: "a model metadata file" };
-    let mut meta: M = crate::tagged_json::parse(&meta_text, tag).map_err(|e| match e {
+    let mut meta: M = crate::tagged_json::parse(&meta_bytes, tag).map_err(|e| match e {
         crate::tagged_json::TaggedJsonError::OtherKind { found, .. } => {
             ModelError::Schema { path: meta_path.clone(), found, expected: M::SCHEMA }
         }
@@ -168,7 +182,7 @@ pub(crate) fn load_pair<M: PairedMetadata>(weights: &Path) -> Result<LoadedPair<
             return Err(ModelError::NotAPair { meta: meta_path, weights: weights.to_path_buf(), recorded, found });
         }
     }
-    Ok(LoadedPair { meta_path, meta, weights_bytes })
+    Ok(LoadedPair { meta_path, meta, meta_bytes, weights_bytes })
 }
 
 /// Writes a model's weights and its metadata file as a pair: both are written in full to temporaries first, and only

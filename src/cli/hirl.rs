@@ -1,6 +1,5 @@
 //! `hirl-scale train hirl` and `hirl-scale eval` (the scorecard of every policy on a scenario suite).
 
-use super::stdout::{out, outln};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use super::stdout::{out, outln};
 use crate::agents::hirl::DEFAULT_AGENTS_PATH;
 use crate::agents::hirl::nets::{HirlNets, Target};
 use crate::agents::hirl::reward::RewardWeights;
@@ -728,14 +728,10 @@ pub(super) struct RecordTarget {
 impl RecordTarget {
     /// `what` names what will be recorded ("the evaluation"), for the messages.
     pub(super) fn load(path: &Path, what: &'static str) -> Result<RecordTarget> {
-        let context = || format!("--record-in-model: the agents to record {what} in");
         super::stdout::will_write_files();
-        let pair_digest = crate::agents::model_file::pair_bytes_digest(path).with_context(context)?;
-        let nets = HirlNets::load(path).with_context(context)?;
-        let target = RecordTarget { path: path.to_path_buf(), nets: std::sync::Arc::new(nets), pair_digest, what };
-        // Replaced between the digest and the load, the networks might not be the bytes digested.
-        target.unchanged()?;
-        Ok(target)
+        let (nets, pair_digest) = HirlNets::load_with_bytes_digest(path)
+            .with_context(|| format!("--record-in-model: the agents to record {what} in"))?;
+        Ok(RecordTarget { path: path.to_path_buf(), nets: std::sync::Arc::new(nets), pair_digest, what })
     }
 
     /// The networks to run.
@@ -743,6 +739,7 @@ impl RecordTarget {
         self.nets.clone()
     }
 
+    /// Refuses a pair that is no longer the bytes loaded.
     fn unchanged(&self) -> Result<()> {
         let now = crate::agents::model_file::pair_bytes_digest(&self.path)
             .context("--record-in-model: the agents to record in")?;

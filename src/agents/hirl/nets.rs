@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::brain::ActionDist;
 use super::features::{COMMANDER_ACT, COMMANDER_OBS, SOLDIER_ACT, SOLDIER_OBS, commander_names, soldier_names};
 use super::reward::RewardWeights;
-use crate::agents::model_file::{ModelError, PairedMetadata, load_pair, save_pair};
+use crate::agents::model_file::{LoadedPair, ModelError, PairedMetadata, load_pair, save_pair};
 use crate::agents::nn::{Mlp, ShapeError, read, refuse_unexpected};
 use crate::sim::SuiteTotals;
 
@@ -240,7 +240,18 @@ impl HirlNets {
 
     /// Loads `weights` and its metadata file, checking schema, names, shapes and values.
     pub fn load(weights: &Path) -> Result<HirlNets, ModelError> {
-        let pair = load_pair::<AgentsMetadata>(weights)?;
+        Self::from_pair(weights, load_pair(weights)?)
+    }
+
+    /// [`HirlNets::load`], with the digest of the bytes of both files as loaded
+    /// ([`crate::agents::model_file::pair_bytes_digest`] of the pair then), to tell later whether either changed.
+    pub(crate) fn load_with_bytes_digest(weights: &Path) -> Result<(HirlNets, String), ModelError> {
+        let pair = load_pair(weights)?;
+        let digest = pair.bytes_digest();
+        Ok((Self::from_pair(weights, pair)?, digest))
+    }
+
+    fn from_pair(weights: &Path, pair: LoadedPair<AgentsMetadata>) -> Result<HirlNets, ModelError> {
         let (meta_path, meta, bytes) = (pair.meta_path, pair.meta, pair.weights_bytes);
         let bad = |message: String| ModelError::Metadata { path: meta_path.clone(), message };
         if let Some(m) = names_differ(&meta.commander_features, &commander_names()) {
