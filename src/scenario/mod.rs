@@ -168,21 +168,8 @@ pub fn final_target(path: &Path) -> std::io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let link = std::fs::read_link(&p)?;
-                p = match p.parent() {
-                    Some(dir) if link.is_relative() => dir.join(link),
-                    _ => link,
-                };
-            }
+            Ok(meta) if meta.file_type().is_symlink() => p = link_target(&p, std::fs::read_link(&p)?),
             Ok(_) => return std::fs::canonicalize(&p),
-            // A link the kernel opens but whose text names no path: `/dev/stdout` on a pipe or a socket is
-            // `/proc/self/fd/1` → `pipe:[1234]`. What the path opens is no file (a file's link names its path), so
-            // it is written into as given; walked on, the write made a temporary in `/proc/…/fd` and failed after
-            // the run (`run … --json /dev/stdout | jq`).
-            Err(_) if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) => {
-                return std::path::absolute(path);
-            }
             Err(_) => {
                 let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 return Ok(match (std::fs::canonicalize(dir), p.file_name()) {
@@ -197,7 +184,8 @@ pub fn final_target(path: &Path) -> std::io::Result<PathBuf> {
 
 /// Whether `path` reaches, through its links, an open file descriptor's entry: `/dev/stdout` is a link to
 /// `/proc/self/fd/1`, `/dev/fd` one to `/proc/self/fd`. Such a path names the stream, whatever file it may be
-/// redirected to.
+/// redirected to. The writer asks it before [`final_target`], which would walk on to the file behind (or, on a pipe,
+/// to a `pipe:[…]` that is no path).
 fn names_open_descriptor(path: &Path) -> bool {
     let is_descriptor_dir = |dir: &Path| {
         dir == Path::new("/dev/fd") || (dir.starts_with("/proc") && dir.file_name().is_some_and(|n| n == "fd"))
@@ -208,12 +196,17 @@ fn names_open_descriptor(path: &Path) -> bool {
             return true;
         }
         let Ok(link) = std::fs::read_link(&p) else { return false };
-        p = match p.parent() {
-            Some(dir) if link.is_relative() => dir.join(link),
-            _ => link,
-        };
+        p = link_target(&p, link);
     }
     false
+}
+
+/// Where the link at `link_path`, whose text is `link`, points: a relative link is read from the link's directory.
+fn link_target(link_path: &Path, link: PathBuf) -> PathBuf {
+    match link_path.parent() {
+        Some(dir) if link.is_relative() => dir.join(link),
+        _ => link,
+    }
 }
 
 /// What is at `target` (links followed), refusing what a write must not replace: a directory, or a file made
