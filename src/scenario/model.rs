@@ -354,6 +354,17 @@ pub enum EventSpec {
 }
 
 impl EventSpec {
+    /// For an announced flash sale as scripted: when it went on the calendar (0: from the scenario's start, unless
+    /// `announced_at_secs` says later) and the start it announced, seconds; `None` for any other event.
+    pub fn calendar_entry(&self) -> Option<(u64, u64)> {
+        match self {
+            EventSpec::FlashSale { announced_start_secs: Some(start), announced_at_secs, .. } => {
+                Some((announced_at_secs.unwrap_or(0), *start))
+            }
+            _ => None,
+        }
+    }
+
     /// When the event starts to act, seconds.
     pub fn start_secs(&self) -> u64 {
         match self {

@@ -120,11 +120,9 @@ impl LiveForecaster {
 
         let mut calendar = PromotionCalendar::new(traffic);
         for e in &scenario.events {
-            let known_from_secs = match e {
-                EventSpec::FlashSale { announced_at_secs, .. } => announced_at_secs.unwrap_or(0),
-                _ => 0,
-            };
-            if let Some(a) = Announcement::of(e, layout, known_from_secs) {
+            if let Some((known_from_secs, _)) = e.calendar_entry()
+                && let Some(a) = Announcement::of(e, layout, known_from_secs)
+            {
                 calendar.announce(a);
             }
         }

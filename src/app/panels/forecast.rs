@@ -125,13 +125,10 @@ fn announced_starts(store: &crate::app::store::Store, domain_id: &str) -> Vec<u6
     let injected = store.injections.iter().map(|i| (&i.event, i.injected_at_secs));
     scripted
         .chain(injected)
-        .filter_map(|(e, injected_at_secs)| match e {
-            crate::scenario::EventSpec::FlashSale {
-                domain, announced_start_secs: Some(a), announced_at_secs, ..
-            } if domain == domain_id && announced_at_secs.unwrap_or(0).max(injected_at_secs) <= store.now_secs => {
-                Some(*a)
-            }
-            _ => None,
+        .filter(|(e, _)| matches!(e, crate::scenario::EventSpec::FlashSale { domain, .. } if domain == domain_id))
+        .filter_map(|(e, injected_at_secs)| {
+            let (known_from_secs, start_secs) = e.calendar_entry()?;
+            (known_from_secs.max(injected_at_secs) <= store.now_secs).then_some(start_secs)
         })
         .collect()
 }

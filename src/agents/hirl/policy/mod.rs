@@ -323,16 +323,7 @@ impl HirlPolicy {
                 n_apps,
                 (cfg.scale_down_window_secs / cfg.soldier_period_secs) as usize,
             ),
-            announced: scenario
-                .events
-                .iter()
-                .filter_map(|e| match e {
-                    EventSpec::FlashSale { announced_start_secs: Some(a), announced_at_secs, .. } => {
-                        Some((announced_at_secs.unwrap_or(0), *a))
-                    }
-                    _ => None,
-                })
-                .collect(),
+            announced: scenario.events.iter().filter_map(EventSpec::calendar_entry).collect(),
             last_finite: vec![true; layout.domains.len()],
             scratch: AppScratch::default(),
             reserve_history: vec![Vec::new(); layout.pools.len()],
