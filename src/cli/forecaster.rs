@@ -1,6 +1,5 @@
 //! `hirl-scale train forecaster` and `hirl-scale eval forecaster`.
 
-use super::stdout::{out, outln};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -8,6 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::stdout::{out, outln};
 use crate::agents::forecast::dataset::MonthConfig;
 use crate::agents::forecast::eval::{self, EvalConfig, ForecastMetrics, Trio};
 use crate::agents::forecast::train::{self, Progress, TrainConfig};
@@ -106,14 +106,15 @@ pub fn train_command(args: TrainArgs, base: &Scenario) -> Result<()> {
     let checkpoint = args.out.with_extension("checkpoint.safetensors");
     // `--hidden ''` is a linear model (no hidden layer); an empty entry among widths (`128,,128`) is a typo, not
     // a layer to skip.
-    let no_hidden_layer = args.hidden.iter().all(|h| h.trim().is_empty());
-    let hidden = args
-        .hidden
-        .iter()
-        .filter(|_| !no_hidden_layer)
-        .map(|h| h.trim().parse::<usize>().ok().filter(|&w| (1..=4096).contains(&w)))
-        .collect::<Option<Vec<usize>>>()
-        .ok_or_else(|| anyhow::anyhow!("--hidden: widths must be whole numbers from 1 to 4096, e.g. 128,128"))?;
+    let hidden: Vec<usize> = if args.hidden.iter().all(|h| h.trim().is_empty()) {
+        Vec::new()
+    } else {
+        args.hidden
+            .iter()
+            .map(|h| h.trim().parse::<usize>().ok().filter(|&w| (1..=4096).contains(&w)))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| anyhow::anyhow!("--hidden: widths must be whole numbers from 1 to 4096, e.g. 128,128"))?
+    };
     let cfg = TrainConfig {
         seed: args.seed,
         train_months: args.months,

@@ -12,7 +12,6 @@
 //! Determinism: every run is fixed by its scenario, seed and setting; runs are spread over the cores and gathered in
 //! order, so the shipped row equals `eval --policies hpa,hirl` on the same seeds to the last digit.
 
-use super::stdout::{out, outln};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -22,6 +21,7 @@ use serde::Serialize;
 
 use super::frontier_plot;
 use super::hirl::{SuiteArgs, change, per_seed_totals, targets};
+use super::stdout::{out, outln};
 use crate::agents::hirl::SizeFloor;
 use crate::agents::hirl::frontier::{FrontierRow, Lever, cheapest_reaching_p0_p1, on_frontier};
 use crate::agents::policies::PolicyAssets;

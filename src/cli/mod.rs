@@ -797,7 +797,7 @@ pub fn run_traced(
     Ok((PolicyRun::new(policy.as_ref(), &sim, policy_name, &run_name, assets), csv))
 }
 
-/// A trace interval is a whole number of ticks, so every row lands on a tick boundary.
+/// A benchmark's simulated span: a whole number of ticks, at most four weeks.
 fn parse_bench_secs(text: &str) -> Result<u64, String> {
     let secs: u64 = text.parse().map_err(|e| format!("{e}"))?;
     let tick = crate::sim::TICK_SECS;
@@ -810,6 +810,7 @@ fn parse_bench_secs(text: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// A trace interval is a whole number of ticks, so every row lands on a tick boundary.
 fn parse_trace_interval(text: &str) -> Result<u64, String> {
     let secs: u64 = text.parse().map_err(|e| format!("{e}"))?;
     if secs == 0 || !secs.is_multiple_of(crate::sim::TICK_SECS) {

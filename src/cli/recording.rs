@@ -4,13 +4,13 @@
 //! writes a recording. `replay` re-runs a recording and checks it bit for bit against its checkpoints and
 //! scorecards; `--rerecord` writes it again with the models loaded now (after a retrain).
 
-use super::stdout::{out, outln};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 
+use super::stdout::{out, outln};
 use super::{assets_for, report};
 use crate::replay::Recording;
 use crate::runner::{Session, SessionConfig, model_stamps, verify};

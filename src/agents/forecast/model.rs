@@ -19,8 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::feature_names;
 use super::features::{HORIZONS_MINUTES, N_BUCKETS, N_FEATURES, N_HORIZONS, N_OUTPUTS, N_QUANTILES, QUANTILES};
-pub use crate::agents::model_file::{ModelError, metadata_path};
-use crate::agents::model_file::{PairedMetadata, load_pair, save_pair};
+use crate::agents::model_file::{ModelError, PairedMetadata, load_pair, save_pair};
 use crate::agents::nn::{Mlp, ShapeError, read, refuse_unexpected};
 
 /// Version of the model files; bump when the input vector or the output meaning changes.
@@ -311,7 +310,7 @@ pub(crate) mod tests {
         }
     }
 
-    use crate::agents::model_file::check_output;
+    use crate::agents::model_file::{check_output, metadata_path};
     use crate::test_dirs::entries;
     pub(crate) use crate::test_dirs::temp_dir;
 

@@ -18,7 +18,8 @@ use super::dataset::{self, Month, MonthConfig, MonthRole, Samples, month_seed};
 use super::features::{
     HORIZONS_MINUTES, N_BUCKETS, N_FEATURES, N_HORIZONS, N_OUTPUTS, N_QUANTILES, QUANTILES, feature_names,
 };
-use super::model::{Calibration, DomainOffsets, ForecastModel, Metadata, ModelError, SCHEMA, Scratch, TrainingInfo};
+use super::model::{Calibration, DomainOffsets, ForecastModel, Metadata, SCHEMA, Scratch, TrainingInfo};
+use crate::agents::model_file::ModelError;
 use crate::agents::nn::{ShapeError, TrainableMlp};
 use crate::scenario::Scenario;
 use crate::sim::rng::SimRng;
